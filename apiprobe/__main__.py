@@ -1,0 +1,3 @@
+from apiprobe.cli import main
+import sys
+sys.exit(main())

@@ -1,0 +1,211 @@
+"""The ``apiprobe`` command: probe, ping, lab, demo, report.
+
+Exit codes: 0 success; 1 a report notebook failed; 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from apiprobe.errors import ApiprobeError
+
+__all__ = ["main"]
+
+_REPO_ROOT = Path(__file__).resolve().parents[1]
+
+
+def _parse_value(text: str) -> Any:
+    """``-p`` values: JSON when it parses (numbers, lists, true/false), else the string."""
+    try:
+        return json.loads(text)
+    except ValueError:
+        return text
+
+
+def _summary(probes: pd.DataFrame) -> pd.DataFrame:
+    from apiprobe.analyze.latency import summarize_latency
+
+    s = summarize_latency(probes, phases=("total_ms",))
+    kinds = probes.groupby("target")["error_kind"].agg(
+        lambda k: ", ".join(f"{n}×{kind}" for kind, n in k.value_counts().items()) or "-")
+    out = s.set_index("target")[["attempts", "failures", "http_5xx", "p50_ms", "p90_ms", "p99_ms", "max_ms"]]
+    return out.join(kinds.rename("errors")).round(1)
+
+
+def _cmd_probe(args: argparse.Namespace) -> int:
+    from apiprobe.load.tables import write_table
+    from apiprobe.probe.http import probe_http
+
+    headers = {}
+    for h in args.header or []:
+        name, sep, value = h.partition(":")
+        if not sep:
+            raise SystemExit(f"apiprobe probe: --header needs 'Name: value', got {h!r}")
+        headers[name.strip()] = value.strip()
+    resolver = None
+    if args.resolve:
+        resolver = {}
+        for item in args.resolve:
+            host, sep, ip = item.partition(":")
+            if not sep:
+                raise SystemExit(f"apiprobe probe: --resolve needs HOST:ADDRESS, got {item!r}")
+            resolver[host] = ip
+    probes = probe_http(args.urls, count=args.count, interval=args.interval, timeout=args.timeout,
+                        concurrency=args.concurrency, method=args.method, headers=headers,
+                        verify=not args.insecure, cafile=args.cafile, resolver=resolver,
+                        keepalive=args.keepalive, progress=not args.quiet if sys.stderr.isatty() else False)
+    if args.out:
+        path = write_table(probes, args.out)
+        print(f"wrote {len(probes)} rows to {path}", file=sys.stderr)
+    with pd.option_context("display.width", 200, "display.max_columns", 20):
+        print(_summary(probes).to_string())
+    return 0
+
+
+def _cmd_ping(args: argparse.Namespace) -> int:
+    from apiprobe.analyze.latency import summarize_latency
+    from apiprobe.load.tables import write_table
+    from apiprobe.probe.tcp import probe_tcp
+
+    pings = probe_tcp(args.targets, count=args.count, interval=args.interval, timeout=args.timeout,
+                      progress=False)
+    if args.out:
+        write_table(pings, args.out)
+    s = summarize_latency(pings).set_index("target")
+    cols = ["attempts", "loss", "p50_ms", "p90_ms", "p99_ms", "max_ms", "jitter_mean_ms", "jitter_rfc3550_ms"]
+    print(s[cols].round(2).to_string())
+    return 0
+
+
+def _wait_for_interrupt() -> None:
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from apiprobe.lab import FaultLab
+
+    with FaultLab(seed=args.seed) as lab:
+        if args.json:
+            print(json.dumps({"ca_path": str(lab.ca_path), "endpoints": lab.describe()}), flush=True)
+        else:
+            table = pd.DataFrame(lab.describe())
+            with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+                print(table.to_string(index=False))
+            print(f"\nCA certificate for https endpoints: {lab.ca_path}")
+            print("Fault lab running on loopback; Ctrl-C stops it.", flush=True)
+        _wait_for_interrupt()
+    return 0
+
+
+def _cmd_demo(args: argparse.Namespace) -> int:
+    from apiprobe.demo import write_demo
+
+    for name, path in write_demo(args.out, seed=args.seed).items():
+        print(f"{name}: {path}")
+    return 0
+
+
+def _cmd_report(args: argparse.Namespace) -> int:
+    from apiprobe.report import NotebookRun, demo_runs, run_report
+
+    params = {name: _parse_value(value) for name, value in (args.param or [])}
+    notebooks_dir = Path(args.notebooks)
+    if args.demo:
+        from apiprobe.demo import write_demo
+        from apiprobe.lab import FaultLab
+
+        data_dir = Path(args.data)
+        if not (data_dir / "probes.csv").is_file():
+            write_demo(data_dir)
+        with FaultLab(seed=0) as lab:
+            urls = {name: ep.url for name, ep in lab.endpoints.items()}
+            runs = demo_runs(notebooks_dir, data_dir, urls, cafile=str(lab.ca_path))
+            result = run_report(runs, args.out, kernel_name=args.kernel, log=print)
+    else:
+        if not args.notebooks_to_run:
+            raise SystemExit("apiprobe report: name at least one notebook, or use --demo")
+        runs = [NotebookRun(Path(nb), params) for nb in args.notebooks_to_run]
+        result = run_report(runs, args.out, kernel_name=args.kernel, log=print)
+    print(f"report: {result.index_path.resolve()}")
+    return 0 if result.ok else 1
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of the ``apiprobe`` command."""
+    parser = argparse.ArgumentParser(prog="apiprobe", description="Probe APIs and build incident reports.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("probe", help="time HTTP(S) requests phase by phase")
+    p.add_argument("urls", nargs="+", metavar="URL")
+    p.add_argument("--count", "-n", type=int, default=10, help="attempts per URL (default 10)")
+    p.add_argument("--interval", "-i", type=float, default=1.0, help="seconds between attempts (default 1)")
+    p.add_argument("--timeout", "-t", type=float, default=5.0, help="seconds per attempt (default 5)")
+    p.add_argument("--concurrency", "-c", type=int, default=10)
+    p.add_argument("--method", "-X", default="GET")
+    p.add_argument("--header", "-H", action="append", help="request header 'Name: value' (repeatable)")
+    p.add_argument("--cafile", help="PEM bundle of CAs to trust")
+    p.add_argument("--insecure", "-k", action="store_true", help="do not verify certificates (warns)")
+    p.add_argument("--resolve", action="append", metavar="HOST:ADDRESS", help="pin a name to an address")
+    p.add_argument("--keepalive", action="store_true", help="reuse connections (default: cold)")
+    p.add_argument("--out", "-o", help="save rows to .csv, .parquet or .jsonl")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_probe)
+
+    p = sub.add_parser("ping", help="TCP-connect RTT, jitter and loss")
+    p.add_argument("targets", nargs="+", metavar="HOST:PORT")
+    p.add_argument("--count", "-n", type=int, default=10)
+    p.add_argument("--interval", "-i", type=float, default=1.0)
+    p.add_argument("--timeout", "-t", type=float, default=3.0)
+    p.add_argument("--out", "-o")
+    p.set_defaults(func=_cmd_ping)
+
+    p = sub.add_parser("lab", help="run the fault lab on loopback until interrupted")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--json", action="store_true", help="print endpoints as one JSON line")
+    p.set_defaults(func=_cmd_lab)
+
+    p = sub.add_parser("demo", help="write the reproducible demo incident data")
+    p.add_argument("--out", default="data/demo")
+    p.add_argument("--seed", type=int, default=7)
+    p.set_defaults(func=_cmd_demo)
+
+    p = sub.add_parser("report", help="run notebooks headless and write an offline HTML report")
+    p.add_argument("notebooks_to_run", nargs="*", metavar="NOTEBOOK")
+    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
+                   help="notebook parameter; VALUE is JSON if it parses, else a string")
+    p.add_argument("--out", "-o", default="reports/latest")
+    p.add_argument("--demo", action="store_true", help="run the demo suite (demo data + live fault lab)")
+    p.add_argument("--notebooks", default=str(_REPO_ROOT / "notebooks"), help="notebook folder for --demo")
+    p.add_argument("--data", default="data/demo", help="demo data folder for --demo")
+    p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
+    p.set_defaults(func=_cmd_report)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``apiprobe`` console script."""
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args))
+    except ApiprobeError as exc:
+        print(f"apiprobe {args.command}: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

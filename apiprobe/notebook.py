@@ -1,0 +1,180 @@
+"""Glue for notebooks: set-up, getting evidence, and displaying tables.
+
+Notebooks call these so they hold prose and calls, not logic. Findings are
+displayed with a machine-readable twin (MIME type :data:`FINDINGS_MIME`) that
+:mod:`apiprobe.report` collects into ``findings.json``.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from apiprobe.demo import demo_probes
+from apiprobe.load.tables import read_probes
+from apiprobe.probe.http import probe_http
+from apiprobe.schema import validate
+
+__all__ = [
+    "FINDINGS_MIME",
+    "Evidence",
+    "get_probes",
+    "setup_notebook",
+    "show_baseline",
+    "show_findings",
+    "show_overview",
+    "show_table",
+]
+
+#: MIME type of the findings records a notebook publishes for the report.
+FINDINGS_MIME = "application/vnd.apiprobe.findings+json"
+
+_SEVERITY_STYLE = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd3"}
+
+
+def setup_notebook() -> None:
+    """Configure plotly so figures show in JupyterLab and in offline HTML exports.
+
+    ``plotly_mimetype+notebook``: JupyterLab renders the mimetype output;
+    nbconvert's HTML export uses the ``notebook`` output, which embeds
+    plotly.js once, so the report works with the network off.
+    """
+    import plotly.io as pio
+
+    pio.renderers.default = "plotly_mimetype+notebook"
+    pd.set_option("display.max_colwidth", 200)
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """The probes a notebook analyses and where they came from."""
+
+    probes: pd.DataFrame
+    source: str
+    baseline: pd.DataFrame | None = None
+
+
+def get_probes(
+    *,
+    targets: list[str] | tuple[str, ...] = (),
+    probes_path: str | os.PathLike[str] = "",
+    baseline_path: str | os.PathLike[str] = "",
+    count: int = 20,
+    interval: float = 0.5,
+    timeout_ms: float = 2000.0,
+    cafile: str = "",
+    concurrency: int = 16,
+) -> Evidence:
+    """Probe ``targets`` live, or read ``probes_path``, or fall back to the demo incident.
+
+    Parameters
+    ----------
+    targets
+        URLs to probe now. Wins over ``probes_path``.
+    probes_path
+        A saved probes table (CSV, Parquet, JSON lines) to analyse instead.
+    baseline_path
+        An optional earlier probes table to compare against.
+    count, interval, timeout_ms, cafile, concurrency
+        Passed to :func:`apiprobe.probe_http` (``timeout_ms`` in ms).
+    """
+    baseline = read_probes(baseline_path) if baseline_path else None
+    if targets:
+        probes = probe_http(list(targets), count=count, interval=interval, timeout=timeout_ms / 1000.0,
+                            cafile=cafile or None, concurrency=concurrency)
+        source = f"live probes of {len(targets)} target(s), {count} attempts each, {interval:g} s apart"
+    elif probes_path:
+        probes = read_probes(probes_path)
+        source = f"saved probes from {Path(probes_path).name}"
+    else:
+        probes = demo_probes()
+        if baseline is None:
+            baseline = demo_probes(incident=False)
+        source = "the built-in demo incident (no targets or probes_path given)"
+    validate(probes, "probes")
+    return Evidence(probes=probes, source=source, baseline=baseline)
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = df.copy()
+    for col in out.columns:
+        if str(out[col].dtype).startswith("datetime64"):
+            out[col] = out[col].map(lambda t: t.isoformat() if pd.notna(t) else None)
+    out = out.astype(object).where(out.notna(), None)
+    return [dict(r) for r in out.to_dict(orient="records")]
+
+
+def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float_format: str = "{:.1f}") -> Any:
+    """Display a table as escaped HTML (text from logs or servers cannot inject markup)."""
+    from IPython.display import HTML, display
+
+    shown = df.head(max_rows)
+    body = shown.to_html(index=False, escape=True, na_rep="—", border=0, classes="apiprobe-table",
+                         float_format=lambda v: float_format.format(v))
+    cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
+    more = f"<p><i>{len(df) - max_rows} more rows not shown.</i></p>" if len(df) > max_rows else ""
+    return display(HTML(cap + body + more))
+
+
+def show_findings(findings: pd.DataFrame) -> Any:
+    """Display findings as cards (most severe first) and publish them for the report."""
+    from IPython.display import display
+
+    validate(findings, "findings")
+    if findings.empty:
+        body = "<p><b>No findings.</b> Nothing crossed the thresholds in this data.</p>"
+    else:
+        cards = []
+        for row in findings.itertuples(index=False):
+            colour = _SEVERITY_STYLE.get(str(row.severity), "#344054")
+            cards.append(
+                f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:6px 0">'
+                f'<b style="color:{colour}">{html.escape(str(row.severity).upper())}</b> · '
+                f"<b>{html.escape(str(row.fault))}</b> · {html.escape(str(row.subject))}<br>"
+                f"{html.escape(str(row.evidence))}<br>"
+                f"<i>Next:</i> {html.escape(str(row.recommendation))} "
+                f'<span style="color:#667085">(handbook {html.escape(str(row.handbook_ref))})</span></div>'
+            )
+        body = "".join(cards)
+    bundle = {
+        "text/html": body,
+        "text/plain": f"{len(findings)} finding(s)",
+        FINDINGS_MIME: {"findings": _records(findings)},
+    }
+    return display(bundle, raw=True)
+
+
+def show_overview(evidence: Evidence, *, title: str = "") -> Any:
+    """Display what the notebook is looking at: source, time range, attempts per target."""
+    from IPython.display import HTML, display
+
+    p = evidence.probes
+    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    if p.empty:
+        return display(HTML(head + f"<p>No probes in {html.escape(evidence.source)}.</p>"))
+    span = f"{p['ts'].min():%Y-%m-%d %H:%M:%S} → {p['ts'].max():%Y-%m-%d %H:%M:%S} UTC"
+    status = pd.to_numeric(p["status"], errors="coerce")
+    per_target = p.assign(failed=p["error_kind"].notna(), http_5xx=status >= 500).groupby("target").agg(
+        attempts=("ts", "size"), failed=("failed", "sum"), http_5xx=("http_5xx", "sum"),
+        first=("ts", "min"), last=("ts", "max")).reset_index()
+    display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {len(p)} attempts, {html.escape(span)}.</p>"))
+    return show_table(per_target, caption="Attempts per target")
+
+
+def show_baseline(evidence: Evidence) -> Any:
+    """Display the comparison against the baseline, or say that none was given."""
+    from IPython.display import HTML, display
+
+    from apiprobe.analyze.latency import compare_latency
+
+    if evidence.baseline is None:
+        return display(HTML("<p><i>No baseline given (parameter <code>baseline_path</code>).</i></p>"))
+    table = compare_latency(evidence.probes, evidence.baseline)
+    table = table[table["phase"].isin(["total_ms", "connect_ms", "ttfb_ms", "dns_ms", "tls_ms"])]
+    return show_table(table.dropna(subset=["p50_ms", "p50_ms_baseline"], how="all"),
+                      caption="Now against the baseline (ratios > 1: slower now)", float_format="{:.2f}")

@@ -1,0 +1,424 @@
+"""HTTP probe with per-phase timings.
+
+Each attempt resolves the name first (timed on its own), then requests the
+resolved address with the original ``Host`` header and SNI, so DNS, TCP
+connect, TLS, request write, server wait (TTFB) and transfer are separate
+phases. Connections are cold by default: one shared client with keep-alive
+off, so every attempt pays connect and TLS (REFERENCE §2). Observed failures
+become rows with ``error_kind``; only malformed targets raise.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import ssl
+import uuid
+import warnings
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import httpx
+import pandas as pd
+
+from apiprobe._redact import redact_url
+from apiprobe.probe._resolve import Resolution, Resolver, UrlTarget, is_ip, parse_url, resolve, resolver_label
+from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, run_sync
+from apiprobe.schema import conform
+
+__all__ = ["aprobe_http", "probe_http"]
+
+# httpcore trace event prefixes → our phase names (HTTP/1.1 and HTTP/2).
+_EVENT_PHASE = {
+    "connection.connect_tcp": "connect",
+    "connection.start_tls": "tls",
+    "http11.send_request_headers": "send_headers",
+    "http2.send_request_headers": "send_headers",
+    "http11.send_request_body": "send_body",
+    "http2.send_request_body": "send_body",
+    "http11.receive_response_headers": "headers",
+    "http2.receive_response_headers": "headers",
+    "http11.receive_response_body": "body",
+    "http2.receive_response_body": "body",
+}
+
+
+class _Trace:
+    """Collects httpcore trace events as monotonic timestamps (ms)."""
+
+    def __init__(self) -> None:
+        self.started: dict[str, float] = {}
+        self.completed: dict[str, float] = {}
+        self.failed: dict[str, float] = {}
+
+    async def __call__(self, name: str, info: Mapping[str, Any]) -> None:
+        prefix, _, state = name.rpartition(".")
+        phase = _EVENT_PHASE.get(prefix)
+        if phase is None:
+            return
+        now = monotonic_ms()
+        if state == "started":
+            self.started.setdefault(phase, now)
+        elif state == "complete":
+            self.completed[phase] = now
+        elif state == "failed":
+            self.failed[phase] = now
+
+    def span(self, first: str, last: str | None = None) -> float | None:
+        """Duration from ``first`` started to ``last`` (default ``first``) complete."""
+        a = self.started.get(first)
+        b = self.completed.get(last or first)
+        return None if a is None or b is None else b - a
+
+    def in_progress(self) -> str | None:
+        """The last phase that started and neither completed nor failed."""
+        pending = [p for p in self.started if p not in self.completed]
+        return pending[-1] if pending else None
+
+
+def _ssl_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
+    if not verify:
+        warnings.warn(
+            "TLS certificate verification is OFF for this probe run: timings are measured but "
+            "an untrusted or forged certificate will not be reported",
+            UserWarning,
+            stacklevel=3,
+        )
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        return ctx
+    if cafile:
+        return ssl.create_default_context(cafile=cafile)
+    import certifi
+
+    return ssl.create_default_context(cafile=certifi.where())
+
+
+def _classify(exc: BaseException, trace: _Trace) -> str:
+    """Map an exception raised during an attempt to an ``error_kind``."""
+    pending = trace.in_progress()
+    chain: list[BaseException] = []
+    cur: BaseException | None = exc
+    while cur is not None and len(chain) < 8:
+        chain.append(cur)
+        cur = cur.__cause__ or cur.__context__
+    if any(isinstance(e, ssl.SSLError) for e in chain) or "tls" in trace.failed:
+        return "tls_error"
+    if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        if pending == "connect" or isinstance(exc, httpx.ConnectTimeout) and pending != "tls":
+            return "connect_timeout"
+        if pending == "tls":
+            return "tls_timeout"
+        if pending in ("send_headers", "send_body"):
+            return "write_error"
+        if "headers" in trace.completed:
+            return "body_timeout"
+        return "read_timeout"
+    if any(isinstance(e, ConnectionRefusedError) for e in chain):
+        return "connect_refused"
+    if isinstance(exc, httpx.ConnectError):
+        text = str(exc).lower()
+        return "connect_refused" if "refused" in text else "connect_error"
+    if any(isinstance(e, ConnectionResetError | BrokenPipeError) for e in chain):
+        return "connection_reset"
+    if isinstance(exc, httpx.RemoteProtocolError):
+        text = str(exc).lower()
+        if "disconnected" in text or "closed" in text or "incomplete" in text:
+            return "connection_reset"
+        return "protocol_error"
+    if isinstance(exc, httpx.LocalProtocolError | httpx.DecodingError | httpx.UnsupportedProtocol):
+        return "protocol_error"
+    if isinstance(exc, httpx.WriteError):
+        return "write_error"
+    if isinstance(exc, httpx.ReadError):
+        return "connection_reset"
+    return "error"
+
+
+def _describe(exc: BaseException) -> str:
+    """``Type: message``, followed by the root cause when it says more."""
+    text = str(exc).strip()
+    root: BaseException = exc
+    for _ in range(8):
+        nxt = root.__cause__ or root.__context__
+        if nxt is None:
+            break
+        root = nxt
+    head = f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+    root_text = str(root).strip()
+    if root is not exc and root_text and root_text not in text:
+        head += f" ({root_text})"
+    return head
+
+
+class _HttpProber:
+    """Holds the shared client and options for one probe run."""
+
+    def __init__(
+        self,
+        *,
+        timeout: float,
+        concurrency: int,
+        method: str,
+        headers: Mapping[str, str] | None,
+        content: bytes | None,
+        verify: bool,
+        cafile: str | None,
+        resolver: Resolver,
+        keepalive: bool,
+        body_limit: int,
+        run_id: str,
+    ) -> None:
+        self.timeout = timeout
+        self.method = method.upper()
+        self.headers = dict(headers or {})
+        self.content = content
+        self.resolver = resolver
+        self.resolver_label = resolver_label(resolver)
+        self.keepalive = keepalive
+        self.body_limit = body_limit
+        self.run_id = run_id
+        limits = httpx.Limits(
+            max_connections=concurrency,
+            max_keepalive_connections=concurrency if keepalive else 0,
+        )
+        self.client = httpx.AsyncClient(
+            verify=_ssl_context(verify, cafile),
+            timeout=httpx.Timeout(timeout),
+            limits=limits,
+            follow_redirects=False,
+            trust_env=False,  # never route probes through a proxy from the environment
+        )
+        self._resolved: dict[tuple[str, int], Resolution] = {}
+
+    async def aclose(self) -> None:
+        await self.client.aclose()
+
+    async def attempt(self, target: UrlTarget) -> dict[str, Any]:
+        wall = dt.datetime.now(dt.UTC)
+        t0 = monotonic_ms()
+        row: dict[str, Any] = {
+            "ts": wall, "run_id": self.run_id, "target": redact_url(target.target),
+            "url": redact_url(target.url), "method": self.method, "host": target.host,
+            "port": target.port, "scheme": target.scheme,
+            "reused_conn": False,
+        }
+        try:
+            async with asyncio.timeout(self.timeout):
+                await self._attempt(target, row, t0)
+        except TimeoutError as exc:
+            # The attempt's overall deadline fired (e.g. a trickling body).
+            trace = row.pop("_trace", None) or _Trace()
+            row["error_kind"] = row.get("error_kind") or _classify(exc, trace)
+            row["error"] = f"no completion within the {self.timeout:g} s timeout"
+            _fill_phases(row, trace, t0=None)
+        row.pop("_trace", None)
+        return row
+
+    async def _attempt(self, target: UrlTarget, row: dict[str, Any], t0: float) -> None:
+        res = await resolve(target.host, target.port, self.resolver, self.timeout)
+        row["resolver"] = res.resolver if res.resolver == "literal" else self.resolver_label
+        row["dns_ms"] = res.dns_ms
+        if res.error_kind:
+            row["error_kind"], row["error"] = res.error_kind, res.error
+            return
+        ip = res.ips[0]
+        row["ip"] = ip
+        host_header = target.host if target.port == (443 if target.scheme == "https" else 80) \
+            else f"{target.host}:{target.port}"
+        if ":" in target.host and not is_ip(target.host):
+            host_header = target.host
+        url = httpx.URL(target.url).copy_with(host=ip)
+        headers = {"Host": host_header, "User-Agent": "apiprobe/0.1", **self.headers}
+        trace = _Trace()
+        row["_trace"] = trace
+        extensions: dict[str, Any] = {"trace": trace}
+        if target.scheme == "https":
+            extensions["sni_hostname"] = target.host
+        request = self.client.build_request(self.method, url, headers=headers, content=self.content,
+                                            extensions=extensions)
+        try:
+            response = await self.client.send(request, stream=True)
+            try:
+                row["status"] = response.status_code
+                row["http_version"] = response.http_version
+                row["tls_version"] = _tls_version(response)
+                size = 0
+                captured = bytearray()
+                async for chunk in response.aiter_raw():
+                    size += len(chunk)
+                    if len(captured) < self.body_limit:
+                        captured += chunk[: self.body_limit - len(captured)]
+                row["bytes"] = size
+                if self.body_limit:
+                    row["body"] = bytes(captured).decode("utf-8", "replace")
+            finally:
+                await response.aclose()
+        except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
+            row["error_kind"] = _classify(exc, trace)
+            row["error"] = _describe(exc)
+            _fill_phases(row, trace, t0=None)
+            return
+        end = monotonic_ms()
+        if self.keepalive:
+            row["reused_conn"] = "connect" not in trace.started
+        _fill_phases(row, trace, t0=t0, end=end)
+
+
+def _tls_version(response: httpx.Response) -> str | None:
+    stream = response.extensions.get("network_stream")
+    if stream is None:
+        return None
+    ssl_object = stream.get_extra_info("ssl_object")
+    return ssl_object.version() if ssl_object is not None else None
+
+
+def _fill_phases(row: dict[str, Any], trace: _Trace, *, t0: float | None, end: float | None = None) -> None:
+    """Write phase durations from ``trace``; phases that did not complete stay NA."""
+    row["connect_ms"] = trace.span("connect")
+    row["tls_ms"] = trace.span("tls")
+    row["request_ms"] = trace.span("send_headers", "send_body")
+    sent = trace.completed.get("send_body")
+    got_headers = trace.completed.get("headers")
+    row["ttfb_ms"] = got_headers - sent if sent is not None and got_headers is not None else None
+    if end is not None and got_headers is not None:
+        row["transfer_ms"] = end - got_headers
+    if t0 is not None and end is not None:
+        row["total_ms"] = end - t0
+
+
+async def aprobe_http(
+    urls: str | Iterable[str],
+    *,
+    count: int = 1,
+    interval: float = 1.0,
+    timeout: float = 5.0,
+    concurrency: int = 10,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+    verify: bool = True,
+    cafile: str | None = None,
+    resolver: Resolver = None,
+    keepalive: bool = False,
+    duration: float | None = None,
+    rate: float | None = None,
+    body_limit: int = 0,
+    progress: bool | None = None,
+    run_id: str | None = None,
+) -> pd.DataFrame:
+    """Async form of :func:`probe_http`, for callers already inside an event loop."""
+    targets = [parse_url(u) for u in ([urls] if isinstance(urls, str) else list(urls))]
+    if not targets:
+        raise ValueError("no URLs to probe")
+    if count < 1:
+        raise ValueError("count must be at least 1")
+    if timeout <= 0:
+        raise ValueError("timeout must be positive")
+    if interval < 0:
+        raise ValueError("interval must not be negative")
+    if duration is not None:
+        count = max(1, int(duration / interval)) if interval > 0 else count
+    prober = _HttpProber(
+        timeout=timeout, concurrency=concurrency, method=method, headers=headers, content=content,
+        verify=verify, cafile=cafile, resolver=resolver, keepalive=keepalive,
+        body_limit=max(0, body_limit), run_id=run_id or uuid.uuid4().hex[:12],
+    )
+
+    def job(t: UrlTarget) -> Any:
+        return lambda: prober.attempt(t)
+
+    jobs = [Job(seq * interval, job(t)) for seq in range(count) for t in targets]
+    try:
+        rows = await run_jobs(jobs, concurrency=concurrency, rate=rate, progress=progress, desc="http probes")
+    finally:
+        await prober.aclose()
+    df = conform(rows, "probes")
+    return df.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+def probe_http(
+    urls: str | Iterable[str],
+    *,
+    count: int = 1,
+    interval: float = 1.0,
+    timeout: float = 5.0,
+    concurrency: int = 10,
+    method: str = "GET",
+    headers: Mapping[str, str] | None = None,
+    content: bytes | None = None,
+    verify: bool = True,
+    cafile: str | None = None,
+    resolver: Resolver = None,
+    keepalive: bool = False,
+    duration: float | None = None,
+    rate: float | None = None,
+    body_limit: int = 0,
+    progress: bool | None = None,
+    run_id: str | None = None,
+) -> pd.DataFrame:
+    """Probe HTTP(S) URLs and time every phase of every attempt.
+
+    Each row is one attempt (schema ``probes``): ``ts`` (UTC start),
+    ``dns_ms``, ``connect_ms``, ``tls_ms``, ``request_ms``, ``ttfb_ms``
+    (request written → response headers), ``transfer_ms``, ``total_ms``
+    (all float ms, NA when the phase did not happen or failed), ``status``,
+    ``http_version``, ``tls_version``, ``reused_conn``, ``bytes``,
+    ``error_kind`` and ``error``. A timeout, refused connection, unresolvable
+    name or TLS failure is a row with ``error_kind`` set, never an exception.
+
+    Parameters
+    ----------
+    urls
+        One URL or several (http or https).
+    count
+        Attempts per URL.
+    interval
+        Seconds between the starts of consecutive attempts to the same URL
+        (0: as fast as ``concurrency`` allows).
+    timeout
+        Overall deadline of one attempt in seconds, DNS to last body byte
+        (like ``curl --max-time``).
+    concurrency
+        Maximum attempts in flight across all URLs.
+    method, headers, content
+        The request to send. Header values are sent as given and never stored.
+    verify
+        Verify the server certificate. Turning it off emits a warning.
+    cafile
+        PEM file of CA certificates to trust instead of certifi's bundle.
+    resolver
+        None or ``"system"`` (getaddrinfo), a mapping host → address(es)
+        (like ``curl --resolve``), or a callable host → addresses.
+    keepalive
+        Reuse connections between attempts (``reused_conn`` tells which were
+        reused); off by default so every attempt measures connect and TLS.
+    duration
+        Seconds to keep probing; overrides ``count`` (``duration / interval``).
+    rate
+        Maximum attempts per second across all URLs.
+    body_limit
+        Keep up to this many bytes of each response body in a ``body`` column.
+    progress
+        Show a progress bar (None: when there are 20 or more attempts).
+    run_id
+        Identifier written to every row (default: random).
+
+    Raises
+    ------
+    InvalidTargetError
+        When a URL is malformed or not http/https.
+
+    Examples
+    --------
+    >>> df = probe_http("https://api.example.com/health", count=10, interval=1)  # doctest: +SKIP
+    """
+    kwargs = dict(count=count, interval=interval, timeout=timeout, concurrency=concurrency, method=method,
+                  headers=headers, content=content, verify=verify, cafile=cafile, resolver=resolver,
+                  keepalive=keepalive, duration=duration, rate=rate, body_limit=body_limit,
+                  progress=progress, run_id=run_id)
+    targets = [urls] if isinstance(urls, str) else list(urls)
+    for u in targets:  # raise on bad input before any thread or loop is started
+        parse_url(u)
+    return run_sync(lambda: aprobe_http(targets, **kwargs))  # type: ignore[arg-type]

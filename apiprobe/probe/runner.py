@@ -1,0 +1,120 @@
+"""Scheduling probe attempts: concurrency limit, pacing, rate, progress.
+
+The runner works from plain Python and from inside a running Jupyter kernel
+(which already owns an event loop): :func:`run_sync` runs the coroutine on a
+private loop in a worker thread when the calling thread's loop is busy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import os
+import sys
+import time
+from collections.abc import Awaitable, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
+
+from tqdm.auto import tqdm
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Job(Generic[T]):
+    """One unit of work due ``due`` seconds after the run starts."""
+
+    due: float
+    run: Callable[[], Awaitable[T]]
+
+
+def want_progress(progress: bool | None, n_jobs: int) -> bool:
+    """Resolve the ``progress`` option: None means "when the run is long enough to watch".
+
+    ``APIPROBE_PROGRESS=0`` in the environment turns bars off (report runs set it,
+    so headless HTML reports carry no progress widgets).
+    """
+    if progress is not None:
+        return progress
+    if os.environ.get("APIPROBE_PROGRESS", "") == "0":
+        return False
+    return n_jobs >= 20
+
+
+async def run_jobs(
+    jobs: Sequence[Job[T]],
+    *,
+    concurrency: int = 10,
+    rate: float | None = None,
+    progress: bool | None = None,
+    desc: str = "probing",
+) -> list[T]:
+    """Run ``jobs`` no earlier than their due time, at most ``concurrency`` at once.
+
+    Parameters
+    ----------
+    jobs
+        Work items; results come back in the same order.
+    concurrency
+        Maximum number of jobs in flight.
+    rate
+        Maximum job starts per second across all workers (None: unlimited).
+    progress
+        Show a tqdm progress bar; None decides from the job count.
+    desc
+        Label of the progress bar.
+    """
+    if concurrency < 1:
+        raise ValueError("concurrency must be at least 1")
+    if rate is not None and rate <= 0:
+        raise ValueError("rate must be positive")
+    order = sorted(range(len(jobs)), key=lambda i: jobs[i].due)
+    results: list[Any] = [None] * len(jobs)
+    loop = asyncio.get_running_loop()
+    start = loop.time()
+    next_slot = start
+    cursor = 0
+    bar = tqdm(total=len(jobs), desc=desc, disable=not want_progress(progress, len(jobs)),
+               file=sys.stderr, leave=False)
+
+    async def worker() -> None:
+        nonlocal cursor, next_slot
+        while cursor < len(order):
+            index = order[cursor]
+            cursor += 1
+            at = start + jobs[index].due
+            if rate is not None:
+                at = max(at, next_slot)
+                next_slot = at + 1.0 / rate
+            delay = at - loop.time()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            results[index] = await jobs[index].run()
+            bar.update(1)
+
+    try:
+        await asyncio.gather(*(worker() for _ in range(min(concurrency, len(jobs)))))
+    finally:
+        bar.close()
+    return results
+
+
+def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
+    """Run the coroutine built by ``make`` to completion and return its result.
+
+    Outside an event loop this is :func:`asyncio.run`. Inside one (a Jupyter
+    kernel), the coroutine runs on a fresh loop in a worker thread, so callers
+    never need ``nest_asyncio`` or ``await``.
+    """
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(make())
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="apiprobe") as pool:
+        return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def monotonic_ms() -> float:
+    """Milliseconds on the monotonic high-resolution clock used for all phase timings."""
+    return time.perf_counter() * 1000.0

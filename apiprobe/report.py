@@ -1,0 +1,326 @@
+"""Report: run notebooks headless with papermill and export offline HTML.
+
+For each run: the executed notebook (``NAME.ipynb``), its HTML export without
+code cells (``NAME.html``; plotly.js embedded, no script from the internet),
+then for the whole report an ``index.html`` (each run, its status, findings
+count, links) and ``findings.json`` (every finding of every run). A failing
+notebook still gets its HTML with the error visible; the index marks it failed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import html
+import json
+import os
+import re
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from apiprobe._redact import is_secret_name, redact_url
+from apiprobe.errors import ReportError
+from apiprobe.notebook import FINDINGS_MIME
+
+__all__ = ["NotebookRun", "ReportResult", "RunResult", "demo_runs", "export_html", "external_scripts", "run_report"]
+
+TEMPLATES = Path(__file__).with_name("templates")
+#: Cells tagged with this are for interactive use (widgets) and left out of reports.
+INTERACTIVE_TAG = "interactive-only"
+_SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?P<src>[^\"' >]+)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class NotebookRun:
+    """One notebook to execute with its parameters; ``name`` names the output files."""
+
+    notebook: Path
+    parameters: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""
+    title: str = ""
+
+    def slug(self) -> str:
+        return self.name or self.notebook.stem
+
+
+@dataclass
+class RunResult:
+    """Outcome of one notebook run."""
+
+    run: NotebookRun
+    ok: bool
+    html_path: Path | None
+    ipynb_path: Path | None
+    findings: list[dict[str, Any]]
+    error: str | None
+    seconds: float
+
+
+@dataclass
+class ReportResult:
+    """Outcome of a report: every run, and where the index and findings went."""
+
+    out_dir: Path
+    results: list[RunResult]
+    index_path: Path
+    findings_path: Path
+
+    @property
+    def ok(self) -> bool:
+        """True when every notebook ran without error."""
+        return all(r.ok for r in self.results)
+
+
+def external_scripts(page: str) -> list[str]:
+    """Return the ``src`` of every ``<script>`` in ``page`` that loads from the network."""
+    return [m["src"] for m in _SCRIPT_SRC.finditer(page)
+            if re.match(r"^(https?:)?//", m["src"], re.IGNORECASE)]
+
+
+def export_html(ipynb: Path, out: Path) -> Path:
+    """Export an executed notebook to offline HTML without code cells.
+
+    Raises
+    ------
+    ReportError
+        When the export fails or the page would load a script from the internet.
+    """
+    import nbformat
+    from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
+    from traitlets.config import Config
+
+    config = Config()
+    config.TagRemovePreprocessor.remove_cell_tags = {INTERACTIVE_TAG, "injected-parameters", "parameters"}
+    config.TagRemovePreprocessor.enabled = True
+    exporter = HTMLExporter(config=config, template_name="apiprobe_offline",
+                            extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
+                            exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
+    try:
+        nb = nbformat.read(ipynb, as_version=4)
+        body, _ = exporter.from_notebook_node(nb)
+    except Exception as exc:  # nbconvert raises many unrelated types
+        raise ReportError(f"{ipynb}: HTML export failed: {exc}") from exc
+    scripts = external_scripts(body)
+    if scripts:
+        raise ReportError(f"{ipynb}: the exported page would load scripts from the network: {scripts}")
+    out.write_text(body, encoding="utf-8")
+    return out
+
+
+def _collect_findings(ipynb: Path) -> list[dict[str, Any]]:
+    import nbformat
+
+    nb = nbformat.read(ipynb, as_version=4)
+    found: list[dict[str, Any]] = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            data = output.get("data", {})
+            if FINDINGS_MIME in data:
+                payload = data[FINDINGS_MIME]
+                if isinstance(payload, str):
+                    payload = json.loads(payload)
+                found.extend(payload.get("findings", []))
+    return found
+
+
+def _error_text(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    head = next((line for line in reversed(text) if line.strip()), type(exc).__name__)
+    return re.sub(r"\x1b\[[0-9;]*m", "", head)[:500]
+
+
+def _run_one(run: NotebookRun, out_dir: Path, *, kernel_name: str | None, timeout: float,
+             cwd: Path | None) -> RunResult:
+    import papermill
+    from papermill.exceptions import PapermillExecutionError
+
+    slug = run.slug()
+    ipynb = out_dir / f"{slug}.ipynb"
+    html_path = out_dir / f"{slug}.html"
+    started = time.perf_counter()
+    error: str | None = None
+    if not run.notebook.is_file():
+        return RunResult(run, False, None, None, [], f"notebook not found: {run.notebook}", 0.0)
+    try:
+        papermill.execute_notebook(
+            str(run.notebook), str(ipynb), parameters=dict(run.parameters), kernel_name=kernel_name,
+            progress_bar=False, execution_timeout=timeout, cwd=str(cwd or run.notebook.parent),
+        )
+    except PapermillExecutionError as exc:
+        error = f"{exc.ename}: {exc.evalue}"
+    except Exception as exc:  # kernel death, timeout, bad parameters: all mark the run failed
+        error = _error_text(exc)
+    findings: list[dict[str, Any]] = []
+    out_html: Path | None = None
+    if ipynb.is_file():
+        findings = _collect_findings(ipynb)
+        try:
+            out_html = export_html(ipynb, html_path)
+        except ReportError as exc:
+            error = error or str(exc)
+    return RunResult(run, error is None, out_html, ipynb if ipynb.is_file() else None, findings, error,
+                     time.perf_counter() - started)
+
+
+def _show_value(name: str, value: Any) -> str:
+    if is_secret_name(name):
+        return "[REDACTED]"
+    if isinstance(value, str):
+        return redact_url(value) if "://" in value else value
+    if isinstance(value, list | tuple):
+        return ", ".join(_show_value(name, v) for v in value)
+    return json.dumps(value)
+
+
+def _index_page(results: Sequence[RunResult], generated: str) -> str:
+    rows = []
+    for r in results:
+        counts: dict[str, int] = {}
+        for f in r.findings:
+            counts[str(f.get("severity"))] = counts.get(str(f.get("severity")), 0) + 1
+        badge = "".join(f'<span class="sev {html.escape(k)}">{v} {html.escape(k)}</span> '
+                        for k, v in sorted(counts.items(), key=lambda kv: ("critical", "warning", "info")
+                                           .index(kv[0]) if kv[0] in ("critical", "warning", "info") else 9))
+        link = (f'<a href="{html.escape(r.html_path.name)}">{html.escape(r.run.title or r.run.slug())}</a>'
+                if r.html_path else html.escape(r.run.title or r.run.slug()))
+        params = "<br>".join(f"<code>{html.escape(k)}</code> = {html.escape(_show_value(k, v))}"
+                             for k, v in r.run.parameters.items())
+        status = '<span class="ok">ok</span>' if r.ok else \
+            f'<span class="failed">failed</span><br><small>{html.escape(r.error or "")}</small>'
+        rows.append(f"<tr><td>{link}<br><small>{html.escape(r.run.notebook.name)}</small></td>"
+                    f"<td>{status}</td><td>{len(r.findings)} {badge}</td>"
+                    f"<td>{r.seconds:.1f} s</td><td><small>{params}</small></td></tr>")
+    top = []
+    for r in results:
+        for f in r.findings:
+            if f.get("severity") in ("critical", "warning"):
+                top.append(
+                    f'<tr><td><span class="sev {html.escape(str(f.get("severity")))}">'
+                    f"{html.escape(str(f.get('severity')))}</span></td>"
+                    f"<td>{html.escape(r.run.title or r.run.slug())}</td><td>{html.escape(str(f.get('fault')))}</td>"
+                    f"<td>{html.escape(str(f.get('subject')))}</td><td>{html.escape(str(f.get('evidence')))}</td></tr>"
+                )
+    n_failed = sum(not r.ok for r in results)
+    summary = (f"{len(results)} notebook(s), {n_failed} failed, "
+               f"{sum(len(r.findings) for r in results)} finding(s)")
+    return f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8"><title>apiprobe report</title>
+<style>
+body {{ font-family: system-ui, sans-serif; max-width: 1200px; margin: 2em auto; color: #1d2939; }}
+table {{ border-collapse: collapse; width: 100%; margin-bottom: 2em; }}
+th, td {{ border-bottom: 1px solid #d0d5dd; padding: 6px 8px; text-align: left; vertical-align: top; }}
+th {{ background: #f2f4f7; }}
+.ok {{ color: #067647; font-weight: 600; }} .failed {{ color: #b42318; font-weight: 600; }}
+.sev {{ border-radius: 8px; padding: 1px 6px; font-size: 12px; color: white; }}
+.critical {{ background: #b42318; }} .warning {{ background: #b54708; }} .info {{ background: #175cd3; }}
+</style></head><body>
+<h1>apiprobe report</h1>
+<p>Generated {html.escape(generated)} · {html.escape(summary)} ·
+machine-readable: <a href="findings.json">findings.json</a></p>
+<h2>Notebooks</h2>
+<table><tr><th>Notebook</th><th>Status</th><th>Findings</th><th>Run time</th><th>Parameters</th></tr>
+{"".join(rows)}</table>
+<h2>Critical and warning findings</h2>
+{"<table><tr><th>Severity</th><th>Notebook</th><th>Fault</th><th>Subject</th><th>Evidence</th></tr>"
+ + "".join(top) + "</table>" if top else "<p>None.</p>"}
+</body></html>
+"""
+
+
+def run_report(
+    runs: Iterable[NotebookRun | str | os.PathLike[str]],
+    out_dir: str | os.PathLike[str],
+    *,
+    kernel_name: str | None = None,
+    timeout: float = 900.0,
+    cwd: str | os.PathLike[str] | None = None,
+    log: Any = None,
+) -> ReportResult:
+    """Execute notebooks and write an offline HTML report to ``out_dir``.
+
+    Parameters
+    ----------
+    runs
+        Notebooks (paths) or :class:`NotebookRun` entries with parameters.
+    out_dir
+        Directory for the executed notebooks, HTML pages, ``index.html`` and
+        ``findings.json`` (created if missing).
+    kernel_name
+        Jupyter kernel to run with (default: the notebook's own, usually ``python3``).
+    timeout
+        Seconds a single cell may run.
+    cwd
+        Working directory of the kernels (default: each notebook's folder).
+    log
+        Callable taking a line of progress text (e.g. ``print``); None is silent.
+
+    Returns
+    -------
+    ReportResult
+        ``.ok`` is False when any notebook failed; the report is written regardless.
+    """
+    out = Path(out_dir)
+    out.mkdir(parents=True, exist_ok=True)
+    items = [r if isinstance(r, NotebookRun) else NotebookRun(Path(r)) for r in runs]
+    if not items:
+        raise ReportError("no notebooks to run")
+    slugs = [r.slug() for r in items]
+    if len(set(slugs)) != len(slugs):
+        raise ReportError(f"two runs would write the same files: {sorted(s for s in slugs if slugs.count(s) > 1)}")
+    os.environ.setdefault("APIPROBE_PROGRESS", "0")  # kernels inherit it: no progress widgets in reports
+    results = []
+    for i, run in enumerate(items, 1):
+        if log:
+            log(f"[{i}/{len(items)}] running {run.notebook.name} as {run.slug()} ...")
+        result = _run_one(run, out, kernel_name=kernel_name, timeout=timeout,
+                          cwd=Path(cwd) if cwd else None)
+        if log:
+            state = "ok" if result.ok else f"FAILED: {result.error}"
+            log(f"[{i}/{len(items)}] {run.slug()}: {state} ({len(result.findings)} findings, "
+                f"{result.seconds:.1f} s)")
+        results.append(result)
+    generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    index = out / "index.html"
+    index.write_text(_index_page(results, generated), encoding="utf-8")
+    findings_path = out / "findings.json"
+    payload = {
+        "generated": generated,
+        "ok": all(r.ok for r in results),
+        "runs": [{
+            "name": r.run.slug(), "title": r.run.title, "notebook": r.run.notebook.name,
+            "ok": r.ok, "error": r.error, "html": r.html_path.name if r.html_path else None,
+            "parameters": {k: _show_value(k, v) for k, v in r.run.parameters.items()},
+            "seconds": round(r.seconds, 3), "findings": len(r.findings),
+        } for r in results],
+        "findings": [{"run": r.run.slug(), **f} for r in results for f in r.findings],
+    }
+    findings_path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
+    return ReportResult(out, results, index, findings_path)
+
+
+def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str],
+              lab_urls: Mapping[str, str] | None = None, *, cafile: str = "") -> list[NotebookRun]:
+    """The demo suite: the latency notebook on the recorded demo incident and,
+    when ``lab_urls`` (fault-lab endpoint name → URL) is given, live against the lab.
+    """
+    nb_dir, data = Path(notebooks_dir).resolve(), Path(data_dir).resolve()
+    runs = [NotebookRun(
+        nb_dir / "01_latency_timeouts.ipynb",
+        {"probes_path": str(data / "probes.csv"), "baseline_path": str(data / "baseline.csv"),
+         "timeout_ms": 2000.0, "title": "Demo incident: payments slow, inventory lossy (recorded)"},
+        name="01_latency_demo_incident", title="Latency & timeouts — recorded demo incident",
+    )]
+    if lab_urls:
+        wanted = ["ok", "delay", "jitter", "flaky", "slow_body", "blackhole", "refused", "https_ok"]
+        targets = [lab_urls[k] for k in wanted if k in lab_urls]
+        runs.append(NotebookRun(
+            nb_dir / "01_latency_timeouts.ipynb",
+            {"targets": targets, "count": 30, "interval": 0.2, "timeout_ms": 1000.0, "cafile": cafile,
+             "title": "Fault lab, probed live"},
+            name="01_latency_fault_lab", title="Latency & timeouts — live fault lab",
+        ))
+    return runs

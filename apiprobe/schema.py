@@ -1,0 +1,263 @@
+"""Evidence and findings schemas, as data.
+
+Every table that crosses a layer boundary (probe → analyze → plot → report)
+has a column list here. Conventions:
+
+* times are tz-aware UTC (``datetime64[ns, UTC]``) in a column named ``ts``
+  (or ``ts_start``/``ts_end``);
+* durations are float milliseconds in columns named ``*_ms``;
+* missing is NA (``NaN`` in float columns, ``pd.NA`` elsewhere), never 0:
+  a phase that did not happen or failed is NA.
+
+:func:`conform` builds a table in schema order with the right dtypes;
+:func:`validate` checks one and raises :class:`~apiprobe.errors.SchemaError`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from apiprobe.errors import SchemaError
+
+TS = "datetime64[ns, UTC]"
+STR = "string"
+F64 = "float64"
+INT = "Int64"
+BOOL = "boolean"
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a schema: name, pandas dtype and meaning (with unit)."""
+
+    name: str
+    dtype: str
+    doc: str
+
+
+#: Vocabulary of ``error_kind`` for probes and pings. A row with no failure has NA.
+ERROR_KINDS: dict[str, str] = {
+    "dns_failure": "the name did not resolve (NXDOMAIN, no address, resolver error)",
+    "dns_timeout": "the resolver did not answer within the timeout",
+    "connect_refused": "TCP RST to our SYN: nothing listens on that port",
+    "connect_timeout": "no SYN-ACK within the timeout (filtered, black-holed or a full accept queue)",
+    "connect_error": "any other failure while opening the TCP connection",
+    "tls_error": "the TLS handshake failed (certificate not trusted, wrong name, protocol)",
+    "tls_timeout": "the TLS handshake did not finish within the timeout",
+    "write_error": "the request could not be sent",
+    "read_timeout": "the request was sent but no response headers came within the timeout",
+    "body_timeout": "headers came but the body did not finish within the timeout",
+    "connection_reset": "the peer reset or closed the connection mid-exchange",
+    "protocol_error": "the peer answered something that is not valid HTTP",
+    "error": "an unexpected failure; the error column has the details",
+}
+
+#: Vocabulary of ``fault`` in findings, shared by every detector.
+FAULTS: dict[str, str] = {
+    "timeout": "requests that hit the client timeout",
+    "slow_phase": "one phase (DNS, connect, TLS, server, transfer) dominates slow requests",
+    "high_latency": "round-trip or phase latency above the handbook threshold",
+    "jitter": "latency varies strongly between consecutive samples",
+    "loss": "failed attempts above the loss threshold",
+    "dns": "slow or failing name resolution",
+    "connect_refused": "nothing listens where the client connects",
+    "tls_chain": "TLS handshake or certificate trust failures",
+    "server_errors": "5xx answers above the error-rate threshold",
+    "timeout_budget": "the client timeout leaves no slack over the observed p99",
+    "serialization": "request/response body decoding traps",
+    "status_misuse": "HTTP status codes that say the wrong thing",
+    "pool_exhaustion": "waits for a connection from an exhausted pool",
+    "retry_storm": "retries amplifying load",
+    "breaker_flapping": "a circuit breaker that opens and closes repeatedly",
+    "propagation_gap": "a trace id lost between services",
+}
+
+SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
+
+#: The phases of one HTTP attempt, in order; their sum is close to ``total_ms``.
+PHASES: tuple[str, ...] = ("dns_ms", "connect_ms", "tls_ms", "request_ms", "ttfb_ms", "transfer_ms")
+PHASE_LABELS: dict[str, str] = {
+    "dns_ms": "DNS",
+    "connect_ms": "Connect",
+    "tls_ms": "TLS",
+    "request_ms": "Request",
+    "ttfb_ms": "Server (TTFB)",
+    "transfer_ms": "Transfer",
+    "total_ms": "Total",
+    "rtt_ms": "TCP RTT",
+}
+
+#: error_kind values that mean "the client gave up waiting".
+TIMEOUT_KINDS: frozenset[str] = frozenset(
+    {"dns_timeout", "connect_timeout", "tls_timeout", "read_timeout", "body_timeout"}
+)
+
+PROBES: tuple[Column, ...] = (
+    Column("ts", TS, "UTC wall-clock time the attempt started"),
+    Column("run_id", STR, "identifier shared by all rows of one probe run"),
+    Column("target", STR, "the target as given by the user (URL)"),
+    Column("url", STR, "normalised URL that was requested"),
+    Column("method", STR, "HTTP method"),
+    Column("host", STR, "host name from the URL"),
+    Column("ip", STR, "address actually connected to; NA if resolution failed"),
+    Column("port", INT, "TCP port"),
+    Column("scheme", STR, "http or https"),
+    Column("resolver", STR, "how the name was resolved: system, literal, static, or a callable's name"),
+    Column("dns_ms", F64, "name resolution time, ms; NA for IP literals and failures"),
+    Column("connect_ms", F64, "TCP connect (SYN → SYN-ACK → ACK) time, ms"),
+    Column("tls_ms", F64, "TLS handshake time, ms; NA for plain HTTP"),
+    Column("request_ms", F64, "time to write the request headers and body, ms"),
+    Column("ttfb_ms", F64, "server wait: request written → response headers received, ms "
+           "(curl: time_starttransfer − time_pretransfer)"),
+    Column("transfer_ms", F64, "response body download time, ms"),
+    Column("total_ms", F64, "start of the attempt (before DNS) → body complete, ms; NA if it failed"),
+    Column("status", INT, "HTTP status code; NA if no response"),
+    Column("http_version", STR, "HTTP/1.1 or HTTP/2"),
+    Column("tls_version", STR, "negotiated TLS version, e.g. TLSv1.3"),
+    Column("reused_conn", BOOL, "True when a kept-alive connection was reused (no connect/TLS phases)"),
+    Column("bytes", INT, "response body size in bytes"),
+    Column("error_kind", STR, "failure class from ERROR_KINDS; NA on success"),
+    Column("error", STR, "failure detail as reported by the network stack"),
+)
+
+PINGS: tuple[Column, ...] = (
+    Column("ts", TS, "UTC wall-clock time the sample started"),
+    Column("run_id", STR, "identifier shared by all rows of one run"),
+    Column("target", STR, "host:port as given"),
+    Column("ip", STR, "address connected to"),
+    Column("port", INT, "TCP port"),
+    Column("seq", INT, "sample number within the target, from 0"),
+    Column("rtt_ms", F64, "TCP connect time, ms; NA when the sample failed"),
+    Column("ok", BOOL, "True when the connection was established"),
+    Column("error_kind", STR, "failure class from ERROR_KINDS; NA on success"),
+    Column("error", STR, "failure detail"),
+)
+
+FINDINGS: tuple[Column, ...] = (
+    Column("detector", STR, "function that produced the finding"),
+    Column("fault", STR, "fault class from FAULTS"),
+    Column("severity", STR, "critical, warning or info"),
+    Column("subject", STR, "what the finding is about (target, phase)"),
+    Column("ts_start", TS, "first observation involved"),
+    Column("ts_end", TS, "last observation involved"),
+    Column("metric", STR, "name of the measured quantity"),
+    Column("value", F64, "measured value"),
+    Column("threshold", F64, "threshold it was compared against"),
+    Column("evidence", STR, "one sentence an engineer can read: what was seen"),
+    Column("recommendation", STR, "what to do next"),
+    Column("handbook_ref", STR, "handbook section, e.g. §2.1"),
+)
+
+SCHEMAS: dict[str, tuple[Column, ...]] = {
+    "probes": PROBES,
+    "pings": PINGS,
+    "findings": FINDINGS,
+}
+
+
+def columns(name: str) -> list[str]:
+    """Return the column names of schema ``name`` in order."""
+    return [c.name for c in _schema(name)]
+
+
+def _schema(name: str) -> tuple[Column, ...]:
+    try:
+        return SCHEMAS[name]
+    except KeyError:
+        raise SchemaError(f"unknown schema {name!r}; known: {', '.join(sorted(SCHEMAS))}") from None
+
+
+def _cast(series: pd.Series, dtype: str) -> pd.Series:
+    if dtype == TS:
+        return pd.to_datetime(series, utc=True, format="ISO8601").astype(TS)
+    if dtype == F64:
+        return pd.to_numeric(series, errors="raise").astype(F64)
+    if dtype == INT:
+        return pd.to_numeric(series, errors="raise").astype(INT)
+    if dtype == BOOL and not pd.api.types.is_bool_dtype(series.dtype):
+        mapping = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
+
+        def to_bool(v: Any) -> Any:
+            if isinstance(v, str):
+                key = v.strip().lower()
+                if key not in mapping:
+                    raise ValueError(f"not a boolean: {v!r}")
+                return mapping[key]
+            return v
+
+        series = series.astype(object).map(to_bool)
+    return series.astype(dtype)
+
+
+def conform(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, name: str) -> pd.DataFrame:
+    """Return ``data`` as a DataFrame with exactly the columns of schema ``name``.
+
+    Missing columns are added as NA, values are cast to the schema dtypes and
+    columns are put in schema order; extra columns are kept after them.
+
+    Parameters
+    ----------
+    data
+        A DataFrame, an iterable of row mappings, or None for an empty table.
+    name
+        Schema name, a key of :data:`SCHEMAS`.
+
+    Raises
+    ------
+    SchemaError
+        When a column cannot be cast to its schema dtype.
+    """
+    schema = _schema(name)
+    if data is None:
+        df = pd.DataFrame()
+    elif isinstance(data, pd.DataFrame):
+        df = data.copy()
+    else:
+        df = pd.DataFrame.from_records(list(data))
+    out: dict[str, pd.Series] = {}
+    n = len(df)
+    for col in schema:
+        if col.name in df.columns:
+            try:
+                out[col.name] = _cast(df[col.name], col.dtype)
+            except (ValueError, TypeError) as exc:
+                raise SchemaError(f"{name}.{col.name}: cannot cast to {col.dtype}: {exc}") from exc
+        else:
+            out[col.name] = pd.Series([None] * n, index=df.index, dtype=object).astype(col.dtype)
+    extra = [c for c in df.columns if c not in out]
+    result = pd.DataFrame(out, index=df.index)
+    for c in extra:
+        result[c] = df[c]
+    return result.reset_index(drop=True)
+
+
+def validate(df: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Check that ``df`` follows schema ``name``; return it unchanged.
+
+    Raises
+    ------
+    SchemaError
+        Listing every missing column, dtype mismatch and, for ``error_kind``,
+        ``fault`` and ``severity``, values outside the vocabulary.
+    """
+    problems: list[str] = []
+    for col in _schema(name):
+        if col.name not in df.columns:
+            problems.append(f"missing column {col.name!r}")
+            continue
+        actual = str(df[col.name].dtype)
+        if actual != col.dtype and not (col.dtype == STR and isinstance(df[col.name].dtype, pd.StringDtype)):
+            problems.append(f"column {col.name!r} has dtype {actual}, expected {col.dtype}")
+    vocab = {"error_kind": ERROR_KINDS, "fault": FAULTS, "severity": dict.fromkeys(SEVERITIES)}
+    for col_name, allowed in vocab.items():
+        if col_name in df.columns:
+            bad = sorted(set(df[col_name].dropna().astype(str)) - set(allowed))
+            if bad:
+                problems.append(f"column {col_name!r} has values outside the vocabulary: {bad}")
+    if problems:
+        raise SchemaError(f"table does not follow schema {name!r}: " + "; ".join(problems))
+    return df

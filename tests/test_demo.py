@@ -1,0 +1,33 @@
+"""The demo incident is reproducible and tells the documented story."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from apiprobe.demo import demo_pings, demo_probes, write_demo
+from apiprobe.load import read_probes
+from apiprobe.schema import validate
+
+
+def test_reproducible() -> None:
+    pd.testing.assert_frame_equal(demo_probes(), demo_probes())
+    assert not demo_probes().equals(demo_probes(seed=8))
+
+
+def test_story() -> None:
+    p = validate(demo_probes(), "probes")
+    kinds = {t: set(g["error_kind"].dropna()) for t, g in p.groupby("target")}
+    assert kinds["https://payments.demo.internal/v1/charge"] == {"read_timeout"}
+    assert kinds["http://inventory.demo.internal/stock"] == {"connect_timeout"}
+    assert kinds["https://checkout.demo.internal/api/cart"] == set()
+    failed = p[p["error_kind"].notna()]
+    assert failed["total_ms"].isna().all() and failed["ttfb_ms"].isna().all()
+    validate(demo_pings(), "pings")
+
+
+def test_write_demo(tmp_path: Path) -> None:
+    paths = write_demo(tmp_path)
+    assert set(paths) == {"probes", "baseline", "pings"}
+    assert len(read_probes(paths["probes"])) == len(demo_probes())
