@@ -37,16 +37,43 @@ FINDINGS_MIME = "application/vnd.apiprobe.findings+json"
 _SEVERITY_STYLE = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd3"}
 
 
-def setup_notebook() -> None:
-    """Configure plotly so figures show in JupyterLab and in offline HTML exports.
+#: Name of the plotly renderer registered by :func:`setup_notebook`.
+HTML_RENDERER = "apiprobe_offline_html"
 
-    ``plotly_mimetype+notebook``: JupyterLab renders the mimetype output;
-    nbconvert's HTML export uses the ``notebook`` output, which embeds
-    plotly.js once, so the report works with the network off.
+
+def _register_renderer() -> None:
+    import plotly.io as pio
+    from plotly.io.base_renderers import MimetypeRenderer
+
+    class OfflineHtmlRenderer(MimetypeRenderer):  # type: ignore[misc]
+        """``text/html`` figure output that loads nothing: no plotly.js, no MathJax.
+
+        plotly's own ``notebook`` renderer hard-codes MathJax from a CDN. The
+        report template (``templates/apiprobe_offline``) puts plotly.js inline
+        in the page head once, so every figure finds ``window.Plotly``.
+        """
+
+        def to_mimebundle(self, fig_dict: Any) -> dict[str, str]:
+            page = pio.to_html(fig_dict, include_plotlyjs=False, include_mathjax=False, full_html=False,
+                               default_width="100%", default_height=525, config={"displaylogo": False})
+            return {"text/html": page}
+
+    pio.renderers[HTML_RENDERER] = OfflineHtmlRenderer()
+
+
+def setup_notebook() -> None:
+    """Configure plotly so figures show in JupyterLab and in offline HTML reports.
+
+    Each figure is published twice: as plotly's mimetype (JupyterLab renders
+    it interactively) and as a bare ``text/html`` div that the HTML export
+    uses, with plotly.js embedded once by the report template, so reports
+    work with the network off.
     """
     import plotly.io as pio
 
-    pio.renderers.default = "plotly_mimetype+notebook"
+    if HTML_RENDERER not in pio.renderers:
+        _register_renderer()
+    pio.renderers.default = f"plotly_mimetype+{HTML_RENDERER}"
     pd.set_option("display.max_colwidth", 200)
 
 

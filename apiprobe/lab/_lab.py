@@ -1,0 +1,584 @@
+"""The :class:`FaultLab`: endpoint catalogue, lifecycle and the server thread."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import ipaddress
+import logging
+import socket
+import ssl
+import tempfile
+import threading
+import weakref
+from collections.abc import Callable
+from concurrent.futures import TimeoutError as FutureTimeoutError
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+from urllib.parse import urlencode
+
+from apiprobe.errors import LabError
+from apiprobe.lab._certs import LAB_SANS, Authority, Credentials, write_pem
+from apiprobe.lab._http import ConnectionRegistry, DiscardProtocol, FaultApp, HttpProtocol
+from apiprobe.lab._sockets import bind_socket, close_all, open_syn_drop, port_of
+
+logger = logging.getLogger("apiprobe.lab")
+
+_BACKLOG = 1024
+_START_TIMEOUT_S = 30.0
+_STOP_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True, slots=True)
+class Endpoint:
+    """One fault the lab reproduces.
+
+    Attributes
+    ----------
+    name : str
+        Key in :attr:`FaultLab.endpoints` (``"delay"``, ``"syn_drop"``, ...).
+    url : str
+        URL with the default parameters, e.g. ``http://127.0.0.1:PORT/delay?ms=50``.
+    fault : str
+        What the lab does wrong on purpose.
+    expect : str
+        What a probe should observe, starting with the outcome: a status
+        (``"200 ..."``) or an ``error_kind`` from :data:`apiprobe.schema.ERROR_KINDS`
+        (``"read_timeout: ..."``, ``"connect_refused: ..."``).
+    """
+
+    name: str
+    url: str
+    fault: str
+    expect: str
+
+
+@dataclass(frozen=True)
+class _HttpSpec:
+    """An endpoint served by the HTTP app (on the plain port, and on every TLS port)."""
+
+    name: str
+    path: str  # may hold {placeholders} filled from url() keywords
+    defaults: dict[str, Any]
+    fault: str
+    expect: str
+
+
+@dataclass(frozen=True)
+class _TlsSpec:
+    """A TLS port serving the HTTP app with the credentials ``build`` issues from the lab CA.
+
+    A broken-chain endpoint is one more entry: e.g. an expired leaf is
+    ``_TlsSpec("https_expired", lambda ca, sans: ca.leaf(sans, not_after=...), ...)``.
+    """
+
+    name: str
+    build: Callable[[Authority, tuple[str, ...]], Credentials]
+    fault: str
+    expect: str
+    path: str = "/ok"
+
+
+@dataclass(frozen=True)
+class _TcpSpec:
+    """An endpoint that exists only at the TCP level (no HTTP is ever spoken)."""
+
+    name: str
+    fault: str
+    expect: str
+
+
+_HTTP_SPECS: tuple[_HttpSpec, ...] = (
+    _HttpSpec("ok", "/ok", {}, "none (baseline)", "200 with a small JSON body"),
+    _HttpSpec(
+        "delay",
+        "/delay",
+        {"ms": 50},
+        "fixed server latency before the response head (query ms, default 50)",
+        "200 after >= ms; the wait shows in ttfb",
+    ),
+    _HttpSpec(
+        "jitter",
+        "/jitter",
+        {},
+        "seeded lognormal latency (median_ms=20, sigma=0.6) plus spikes of 300-800 ms "
+        "with probability spike_p=0.05",
+        "200; ttfb median ~20 ms with a long tail and rare 300-800 ms spikes",
+    ),
+    _HttpSpec(
+        "slow_body",
+        "/slow-body",
+        {"chunks": 10, "interval_ms": 200},
+        "head at once, then the body trickled in chunks every interval_ms (chunk_bytes=64)",
+        "200 with a fast ttfb; transfer ~ chunks x interval_ms (2 s); "
+        "body_timeout with a shorter read timeout",
+    ),
+    _HttpSpec(
+        "reset",
+        "/reset",
+        {},
+        "Content-Length 4096 but 512 body bytes sent, then TCP RST after_ms=50 later",
+        "connection_reset: status 200 and headers arrive, then the body read fails (reset/incomplete)",
+    ),
+    _HttpSpec(
+        "close",
+        "/close",
+        {},
+        "request read, connection closed (FIN) without a response",
+        "connection_reset: the server disconnects without sending a response",
+    ),
+    _HttpSpec(
+        "garbage",
+        "/garbage",
+        {},
+        "non-HTTP bytes (an SSH banner) instead of a response, then close",
+        "protocol_error: invalid HTTP status line",
+    ),
+    _HttpSpec(
+        "flaky",
+        "/flaky",
+        {"p": 0.3},
+        "503 with probability p (default 0.3, seeded), else 200",
+        "a mix of 200 and ~30 % 503",
+    ),
+    _HttpSpec(
+        "status",
+        "/status/{code}",
+        {"code": 500},
+        "answers the status code in the path (url keyword code, default 500)",
+        "that status with a small JSON body",
+    ),
+)
+
+_TCP_SPECS: dict[str, _TcpSpec] = {
+    spec.name: spec
+    for spec in (
+        _TcpSpec(
+            "blackhole",
+            "connections accepted and read, never answered (closed when the client closes)",
+            "read_timeout: connect succeeds, no response byte ever arrives",
+        ),
+        _TcpSpec(
+            "refused",
+            "port bound but not listening: the kernel answers SYN with RST",
+            "connect_refused: ECONNREFUSED at once",
+        ),
+        _TcpSpec(
+            "syn_drop",
+            "listener with a full accept queue: the kernel drops SYNs silently",
+            "connect_timeout: SYN retransmitted, never answered, until the client gives up",
+        ),
+    )
+}
+
+_TLS_SPECS: tuple[_TlsSpec, ...] = (
+    _TlsSpec(
+        "https_ok",
+        lambda ca, sans: ca.leaf(sans),
+        "none: valid leaf for 127.0.0.1, localhost, lab.apiprobe.test issued by the lab CA",
+        "200 over TLS when trusting lab.ca_path; tls_error (unknown issuer) with the default trust store",
+    ),
+)
+
+
+def _quiet_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """Connection errors caused by clients are expected in a fault lab: log them at DEBUG only."""
+    exc = context.get("exception")
+    if isinstance(exc, OSError | asyncio.CancelledError):
+        logger.debug("fault lab: %s: %r", context.get("message"), exc)
+        return
+    loop.default_exception_handler(context)
+
+
+def _server_context(chain: Path, key: Path) -> ssl.SSLContext:
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    ctx.load_cert_chain(chain, key)
+    ctx.set_alpn_protocols(["http/1.1"])
+    return ctx
+
+
+@dataclass
+class _Running:
+    """Everything a started lab owns (so a failed start can tear down what exists)."""
+
+    loop: asyncio.AbstractEventLoop | None = None
+    thread: threading.Thread | None = None
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    ca_path: Path | None = None
+    ports: dict[str, int] = field(default_factory=dict)
+    sockets: list[socket.socket] = field(default_factory=list)  # closed at teardown, in order
+    servers: list[asyncio.Server] = field(default_factory=list)
+    registry: ConnectionRegistry | None = None
+
+
+class FaultLab:
+    """Real servers on loopback that reproduce API faults on demand.
+
+    The servers run on an asyncio loop in a background thread; every port is
+    ephemeral. See :mod:`apiprobe.lab` for the endpoints and their query
+    parameters.
+
+    Parameters
+    ----------
+    seed : int, default 0
+        Seed of the random behaviour (``jitter`` delays, ``flaky`` failures):
+        two labs with the same seed answer their n-th request identically.
+    host : str, default "127.0.0.1"
+        IP literal to bind every port to (``"::1"`` works too).
+    tls : bool, default True
+        Generate a CA and serve the HTTPS endpoints.
+
+    Examples
+    --------
+    >>> with FaultLab(seed=0) as lab:                        # doctest: +SKIP
+    ...     httpx.get(lab.url("delay", ms=200))
+    ...     httpx.get(lab.url("https_ok"), verify=ssl.create_default_context(cafile=lab.ca_path))
+    """
+
+    def __init__(self, *, seed: int = 0, host: str = "127.0.0.1", tls: bool = True) -> None:
+        try:
+            ipaddress.ip_address(host)
+        except ValueError:
+            raise LabError(
+                f"FaultLab host must be an IP literal such as 127.0.0.1 or ::1, not {host!r}"
+            ) from None
+        self._seed = int(seed)
+        self._host = host
+        self._tls = bool(tls)
+        self._state = "new"  # -> "running" -> "stopped"
+        self._lock = threading.Lock()
+        self._run = _Running()
+        self._endpoints: dict[str, Endpoint] = {}
+        self._finalizer: weakref.finalize[Any, Any] | None = None
+
+    # -- lifecycle ---------------------------------------------------------------------
+
+    def start(self) -> FaultLab:
+        """Start every server (no-op if already running).
+
+        Returns
+        -------
+        FaultLab
+            ``self``, so ``lab = FaultLab().start()`` works.
+
+        Raises
+        ------
+        LabError
+            If the lab was stopped already or a server could not start.
+        """
+        with self._lock:
+            if self._state == "running":
+                return self
+            if self._state == "stopped":
+                raise LabError("this FaultLab was stopped; create a new one")
+            # Registered first, so that a partial start, stop() and a lab that is garbage
+            # collected or still running at interpreter exit are all torn down the same way.
+            # (The temp dir is made before it, so that at exit our finalizer runs first.)
+            if self._tls:
+                self._run.tmp = tempfile.TemporaryDirectory(prefix="apiprobe-lab-")
+            self._finalizer = weakref.finalize(self, _teardown, self._run)
+            try:
+                self._start()
+            except Exception as exc:
+                self._finalizer()
+                self._state = "stopped"
+                raise LabError(f"the fault lab could not start: {exc}") from exc
+            self._state = "running"
+            return self
+
+    def stop(self) -> None:
+        """Close every socket, stop the loop and join its thread; remove the temp files.
+
+        Idempotent. A stopped lab cannot be restarted.
+        """
+        with self._lock:
+            if self._state == "stopped":
+                return
+            self._state = "stopped"
+            if self._finalizer is not None:
+                self._finalizer()
+            self._endpoints = {}
+
+    def __enter__(self) -> FaultLab:
+        return self.start()
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        port = self._run.ports.get("http")
+        where = f" http://{self._netloc(port)}" if port else ""
+        return f"<FaultLab seed={self._seed} {self._state}{where}>"
+
+    # -- public views ---------------------------------------------------------------------
+
+    @property
+    def seed(self) -> int:
+        """Seed of the random behaviour."""
+        return self._seed
+
+    @property
+    def host(self) -> str:
+        """The IP every port is bound to."""
+        return self._host
+
+    @property
+    def running(self) -> bool:
+        """Whether the servers are up."""
+        return self._state == "running"
+
+    @property
+    def endpoints(self) -> dict[str, Endpoint]:
+        """Every endpoint by name, in catalogue order (a fresh copy)."""
+        self._require_running()
+        return dict(self._endpoints)
+
+    @property
+    def ca_path(self) -> Path:
+        """PEM file of the lab CA; trust it to verify the HTTPS endpoints.
+
+        Raises
+        ------
+        LabError
+            If the lab is not running or was created with ``tls=False``.
+        """
+        self._require_running()
+        if self._run.ca_path is None:
+            raise LabError("this FaultLab was created with tls=False: there is no CA")
+        return self._run.ca_path
+
+    def url(self, name: str, /, *, over: str | None = None, **query: Any) -> str:
+        """URL of endpoint ``name``, with query parameters overriding the defaults.
+
+        Parameters
+        ----------
+        name : str
+            An endpoint name (see :attr:`endpoints`).
+        over : str, optional
+            Name of a TLS endpoint (``"https_ok"``) to reach the HTTP route
+            ``name`` through: ``lab.url("delay", over="https_ok", ms=100)`` gives
+            ``https://127.0.0.1:PORT/delay?ms=100``.
+        **query
+            Query parameters; ``None`` removes a default. For ``status`` the
+            ``code`` keyword fills the path (``/status/404``).
+
+        Returns
+        -------
+        str
+            The URL.
+
+        Raises
+        ------
+        LabError
+            If the lab is not running or a name is unknown.
+        """
+        self._require_running()
+        http_specs = {s.name: s for s in _HTTP_SPECS}
+        tls_specs = {s.name: s for s in _TLS_SPECS}
+        if name in _TCP_SPECS:
+            if query or over:
+                raise LabError(f"{name!r} is a TCP-level endpoint: it takes no query and no 'over'")
+            return f"http://{self._netloc(self._run.ports[name])}/"
+        if name in tls_specs:
+            if over is not None:
+                raise LabError(f"{name!r} is already a TLS endpoint; 'over' names the TLS endpoint to use")
+            return self._http_url("https", self._run.ports[name], tls_specs[name].path, {}, query)
+        spec = http_specs.get(name)
+        if spec is None:
+            raise LabError(f"unknown fault lab endpoint {name!r}; known: {', '.join(self._endpoints)}")
+        if over is None:
+            return self._http_url("http", self._run.ports["http"], spec.path, spec.defaults, query)
+        if over not in tls_specs or over not in self._run.ports:
+            raise LabError(f"'over' must name a running TLS endpoint, not {over!r}")
+        return self._http_url("https", self._run.ports[over], spec.path, spec.defaults, query)
+
+    def address(self, name: str) -> tuple[str, int]:
+        """``(host, port)`` an endpoint listens on, for TCP-level probes.
+
+        Raises
+        ------
+        LabError
+            If the lab is not running or the name is unknown.
+        """
+        self._require_running()
+        if name in self._run.ports and name != "http":
+            return self._host, self._run.ports[name]
+        if name in self._endpoints:  # an HTTP route: it lives on the shared plain port
+            return self._host, self._run.ports["http"]
+        raise LabError(f"unknown fault lab endpoint {name!r}; known: {', '.join(self._endpoints)}")
+
+    def describe(self) -> list[dict[str, str]]:
+        """One dict per endpoint (``name``, ``url``, ``fault``, ``expect``), for printing as a table."""
+        return [dataclasses.asdict(e) for e in self.endpoints.values()]
+
+    # -- internals ----------------------------------------------------------------------
+
+    def _require_running(self) -> None:
+        if self._state != "running":
+            hint = "create a new FaultLab" if self._state == "stopped" else "call start() or use 'with'"
+            raise LabError(f"the fault lab is not running ({self._state}); {hint}")
+
+    def _netloc(self, port: int | None) -> str:
+        host = f"[{self._host}]" if ":" in self._host else self._host
+        return f"{host}:{port}"
+
+    def _http_url(
+        self, scheme: str, port: int, path: str, defaults: dict[str, Any], query: dict[str, Any]
+    ) -> str:
+        params = {**defaults, **query}
+        if "{" in path:
+            fields = {k: params.pop(k) for k in list(params) if "{" + k + "}" in path}
+            path = path.format(**fields)
+        pairs = [(k, _query_value(v)) for k, v in params.items() if v is not None]
+        qs = f"?{urlencode(pairs)}" if pairs else ""
+        return f"{scheme}://{self._netloc(port)}{path}{qs}"
+
+    def _start(self) -> None:
+        run = self._run
+        host = self._host
+        tls_contexts: dict[str, ssl.SSLContext] = {}
+        if run.tmp is not None:
+            tmp = Path(run.tmp.name)
+            ca = Authority.create(f"apiprobe fault lab CA (seed {self._seed})")
+            run.ca_path = write_pem(tmp / "ca.pem", [ca.cert])
+            sans = LAB_SANS if host in LAB_SANS else (*LAB_SANS, host)
+            for spec in _TLS_SPECS:
+                chain, key = spec.build(ca, sans).write(tmp, spec.name)
+                tls_contexts[spec.name] = _server_context(chain, key)
+
+        # Listening sockets are bound here, in the caller's thread, so a bind error surfaces at once.
+        bound: dict[str, socket.socket] = {}
+        for name in ("http", "blackhole", *tls_contexts):
+            bound[name] = bind_socket(host)
+            run.sockets.append(bound[name])
+            run.ports[name] = port_of(bound[name])
+        refused = bind_socket(host)  # bound, never listening
+        run.sockets.append(refused)
+        run.ports["refused"] = port_of(refused)
+        listener, fillers = open_syn_drop(host)
+        run.sockets.extend([*fillers, listener])  # fillers first: close them before the listener
+        run.ports["syn_drop"] = port_of(listener)
+
+        loop = asyncio.new_event_loop()
+        loop.set_exception_handler(_quiet_exception_handler)
+        run.loop = loop
+        run.thread = threading.Thread(target=_run_loop, args=(loop,), name="apiprobe-fault-lab", daemon=True)
+        run.thread.start()
+        future = asyncio.run_coroutine_threadsafe(self._serve(bound, tls_contexts), loop)
+        try:
+            future.result(timeout=_START_TIMEOUT_S)
+        except FutureTimeoutError:
+            future.cancel()
+            raise LabError(f"servers did not start within {_START_TIMEOUT_S:.0f} s") from None
+
+        endpoints: dict[str, Endpoint] = {}
+        for http in _HTTP_SPECS:
+            url = self._http_url("http", run.ports["http"], http.path, http.defaults, {})
+            endpoints[http.name] = Endpoint(http.name, url, http.fault, http.expect)
+        for tcp in _TCP_SPECS.values():
+            url = f"http://{self._netloc(run.ports[tcp.name])}/"
+            endpoints[tcp.name] = Endpoint(tcp.name, url, tcp.fault, tcp.expect)
+        for tls in _TLS_SPECS:
+            if tls.name in tls_contexts:
+                url = self._http_url("https", run.ports[tls.name], tls.path, {}, {})
+                endpoints[tls.name] = Endpoint(tls.name, url, tls.fault, tls.expect)
+        self._endpoints = endpoints
+
+    async def _serve(self, bound: dict[str, socket.socket], tls_contexts: dict[str, ssl.SSLContext]) -> None:
+        """Runs on the lab loop: wrap the bound sockets in asyncio servers."""
+        loop = asyncio.get_running_loop()
+        run = self._run
+        registry = run.registry = ConnectionRegistry()
+        app = FaultApp(self._seed)
+
+        def http_factory(ctx: ssl.SSLContext | None = None) -> Callable[[], asyncio.Protocol]:
+            return lambda: HttpProtocol(app, registry, ctx)
+
+        factories: dict[str, Callable[[], asyncio.Protocol]] = {
+            "http": http_factory(),
+            "blackhole": lambda: DiscardProtocol(registry),
+        }
+        for name, ctx in tls_contexts.items():
+            factories[name] = http_factory(ctx)
+        for name, sock in bound.items():
+            sock.setblocking(False)
+            run.servers.append(await loop.create_server(factories[name], sock=sock, backlog=_BACKLOG))
+
+
+async def _shutdown(run: _Running) -> None:
+    """Runs on the lab loop: close servers, drop connections, cancel leftover tasks."""
+    loop = asyncio.get_running_loop()
+    # Stop accepting first and let connections already accepted finish their set-up:
+    # closing a server while asyncio (3.11) still builds a transport for a freshly accepted
+    # socket trips an assertion in Server._attach and leaks that socket.
+    for server in run.servers:
+        for sock in server.sockets:
+            loop.remove_reader(sock.fileno())
+    for _ in range(3):
+        await asyncio.sleep(0)
+    accepting = [
+        t for t in asyncio.all_tasks() if "_accept_connection" in getattr(t.get_coro(), "__qualname__", "")
+    ]
+    if accepting:
+        await asyncio.wait(accepting, timeout=1.0)
+    for server in run.servers:
+        server.close()
+    if run.registry is not None:
+        await run.registry.abort_all()
+    for server in run.servers:
+        await server.wait_closed()
+    # Let asyncio's own accept tasks and the handler tasks cancelled by aborting settle,
+    # then cancel whatever is left.
+    current = asyncio.current_task()
+    leftovers = [t for t in asyncio.all_tasks() if t is not current]
+    if leftovers:
+        _, pending = await asyncio.wait(leftovers, timeout=1.0)
+        for task in pending:
+            task.cancel()
+        await asyncio.gather(*pending, return_exceptions=True)
+
+
+def _teardown(run: _Running) -> None:
+    """Release whatever ``run`` holds; safe after a partial start. Called once, by the finalizer."""
+    loop, thread = run.loop, run.thread
+    if loop is not None and thread is not None and thread.is_alive():
+        try:
+            asyncio.run_coroutine_threadsafe(_shutdown(run), loop).result(timeout=_STOP_TIMEOUT_S)
+        except Exception:
+            logger.warning("fault lab: clean shutdown failed", exc_info=True)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout=_STOP_TIMEOUT_S)
+        if thread.is_alive():
+            logger.warning("fault lab: server thread did not stop within %.0f s", _STOP_TIMEOUT_S)
+    elif loop is not None and not loop.is_closed():
+        loop.close()
+    close_all(run.sockets)
+    run.sockets.clear()
+    if run.tmp is not None:
+        run.tmp.cleanup()
+
+
+def _query_value(value: Any) -> str:
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    return str(value)
+
+
+def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
+    """Thread body: run the lab loop until stopped, then close it."""
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        try:
+            loop.run_until_complete(loop.shutdown_asyncgens())
+        finally:
+            loop.close()

@@ -1,0 +1,38 @@
+"""Figures: pure ``fig_*(df, ...) -> plotly.graph_objects.Figure`` builders.
+
+Each takes an evidence table with column names as keyword parameters
+(defaults match :mod:`apiprobe.schema`), never mutates it and never calls
+``.show()``; widgets and headless reports draw the same figures.
+"""
+
+from __future__ import annotations
+
+from apiprobe.plot.latency import (
+    ERROR_COLORS,
+    MAX_POINTS,
+    PHASE_COLORS,
+    PHASE_LABELS,
+    PHASES,
+    fig_ecdf,
+    fig_error_timeline,
+    fig_histogram,
+    fig_jitter_loss,
+    fig_phase_breakdown,
+    fig_smoke,
+    fig_waterfall,
+)
+
+__all__ = [
+    "ERROR_COLORS",
+    "MAX_POINTS",
+    "PHASES",
+    "PHASE_COLORS",
+    "PHASE_LABELS",
+    "fig_ecdf",
+    "fig_error_timeline",
+    "fig_histogram",
+    "fig_jitter_loss",
+    "fig_phase_breakdown",
+    "fig_smoke",
+    "fig_waterfall",
+]

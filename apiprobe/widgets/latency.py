@@ -1,0 +1,77 @@
+"""Interactive latency explorer: the same pure functions as the report, behind widgets."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import ipywidgets as w
+import pandas as pd
+from IPython.display import display
+
+from apiprobe.analyze.latency import select_probes, summarize_latency
+from apiprobe.plot.latency import fig_ecdf, fig_error_timeline, fig_phase_breakdown, fig_smoke, fig_waterfall
+from apiprobe.schema import PHASE_LABELS, PHASES
+
+__all__ = ["LatencyExplorer"]
+
+_ALL = "(all targets)"
+_VIEWS = ("Latency over time", "Distribution (ECDF)", "Slowest requests", "Failures over time",
+          "Phase breakdown")
+
+
+class LatencyExplorer(w.VBox):
+    """Pick a target, a phase, a time window and a view; figure and numbers follow.
+
+    Parameters
+    ----------
+    probes
+        A probes table (schema ``probes``). It is not modified.
+    """
+
+    def __init__(self, probes: pd.DataFrame, **kwargs: Any) -> None:
+        self.probes = probes
+        targets = sorted(probes["target"].dropna().unique().tolist()) if not probes.empty else []
+        self.target = w.Dropdown(options=[_ALL, *targets], value=_ALL, description="Target")
+        phases = [p for p in (*PHASES, "total_ms") if p in probes.columns]
+        self.phase = w.Dropdown(options=[(PHASE_LABELS[p], p) for p in phases], value="total_ms",
+                                description="Phase")
+        self.view = w.ToggleButtons(options=_VIEWS, value=_VIEWS[0])
+        times = sorted(probes["ts"].dropna().dt.floor("min").unique()) if not probes.empty else []
+        options = [(f"{t:%m-%d %H:%M}", t) for t in times] or [("—", None)]
+        self.window = w.SelectionRangeSlider(options=options, index=(0, len(options) - 1),
+                                             description="Window", layout=w.Layout(width="95%"))
+        self.out = w.Output()
+        for control in (self.target, self.phase, self.view, self.window):
+            control.observe(lambda _change: self.refresh(), names="value")
+        super().__init__([w.HBox([self.target, self.phase]), self.window, self.view, self.out], **kwargs)
+        self.refresh()
+
+    def selection(self) -> pd.DataFrame:
+        """The probes inside the current target and time window."""
+        start, end = self.window.value if self.window.value else (None, None)
+        end = end + pd.Timedelta(minutes=1) if end is not None else None
+        target = None if self.target.value == _ALL else self.target.value
+        return select_probes(self.probes, target=target, start=start, end=end)
+
+    def figure(self) -> Any:
+        """The plotly figure for the current view and selection."""
+        df = self.selection()
+        phase = self.phase.value
+        if self.view.value == "Latency over time":
+            return fig_smoke(df, value=phase)
+        if self.view.value == "Distribution (ECDF)":
+            return fig_ecdf(df, value=phase)
+        if self.view.value == "Slowest requests":
+            return fig_waterfall(df, n=30, sort="slowest")
+        if self.view.value == "Failures over time":
+            return fig_error_timeline(df)
+        return fig_phase_breakdown(df, stat="p99")
+
+    def refresh(self) -> None:
+        """Redraw the figure and the summary for the current controls."""
+        self.out.clear_output(wait=True)
+        with self.out:
+            df = self.selection()
+            self.figure().show()
+            summary = summarize_latency(df, phases=(self.phase.value,))
+            display(summary.round(2))

@@ -1,0 +1,88 @@
+"""The apiprobe command, run as a real subprocess."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from apiprobe.lab import FaultLab
+from apiprobe.load import read_pings, read_probes
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "apiprobe", *args], capture_output=True, text=True,
+                          timeout=timeout, cwd=REPO)
+
+
+def test_probe_prints_summary_and_saves(lab: FaultLab, tmp_path: Path) -> None:
+    out = tmp_path / "p.csv"
+    res = cli("probe", lab.url("ok"), lab.url("refused"), "-n", "3", "-i", "0.05", "-t", "1", "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "p50_ms" in res.stdout and "connect_refused" in res.stdout
+    df = read_probes(out)
+    assert len(df) == 6 and set(df["error_kind"].dropna()) == {"connect_refused"}
+
+
+def test_probe_parquet_and_headers(lab: FaultLab, tmp_path: Path) -> None:
+    out = tmp_path / "p.parquet"
+    res = cli("probe", lab.url("ok"), "-n", "1", "-H", "Authorization: Bearer s3cret", "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    assert "s3cret" not in out.read_bytes().decode("latin-1")
+    assert read_probes(out)["status"].iloc[0] == 200
+
+
+def test_bad_url_exits_2_with_a_clear_message() -> None:
+    res = cli("probe", "not-a-url")
+    assert res.returncode == 2
+    assert "no scheme" in res.stderr and "Traceback" not in res.stderr
+
+
+def test_ping(lab: FaultLab, tmp_path: Path) -> None:
+    hostport = lab.url("ok").split("/")[2]
+    res = cli("ping", hostport, "-n", "3", "-i", "0.01", "-o", str(tmp_path / "pings.jsonl"))
+    assert res.returncode == 0, res.stderr
+    assert "jitter_mean_ms" in res.stdout
+    assert read_pings(tmp_path / "pings.jsonl")["ok"].all()
+
+
+def test_demo_writes_data(tmp_path: Path) -> None:
+    res = cli("demo", "--out", str(tmp_path / "d"))
+    assert res.returncode == 0, res.stderr
+    assert {p.name for p in (tmp_path / "d").iterdir()} == {"probes.csv", "baseline.csv", "pings.csv"}
+
+
+def test_lab_prints_endpoints_and_stops_on_sigterm() -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "apiprobe", "lab", "--json"], stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        info = json.loads(line)
+        names = {e["name"] for e in info["endpoints"]}
+        assert {"ok", "delay", "blackhole", "refused", "https_ok"} <= names
+        assert Path(info["ca_path"]).is_file()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=30)
+    assert proc.returncode == 0
+
+
+@pytest.mark.slow
+def test_report_exit_code_reflects_failure(tmp_path: Path) -> None:
+    nb = REPO / "notebooks" / "01_latency_timeouts.ipynb"
+    res = cli("report", str(nb), "-p", "probes_path", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r"),
+              timeout=300)
+    assert res.returncode == 1
+    assert (tmp_path / "r" / "index.html").is_file()
+    assert "FAILED" in res.stdout
+
+
+def test_report_without_notebooks_is_usage_error() -> None:
+    res = cli("report")
+    assert res.returncode != 0 and "notebook" in res.stderr

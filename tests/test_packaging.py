@@ -1,0 +1,62 @@
+"""Packaging promises: environment.yml matches pyproject, notebooks are stripped, CI runs make test."""
+
+from __future__ import annotations
+
+import json
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _pyproject_deps() -> dict[str, str]:
+    deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
+    out = {}
+    for d in deps:
+        m = re.match(r"^([A-Za-z0-9_.-]+)\s*(.*)$", d)
+        assert m, d
+        out[m[1].lower()] = m[2].replace(" ", "")
+    return out
+
+
+def _conda_deps() -> dict[str, str]:
+    out = {}
+    for line in (REPO / "environment.yml").read_text().splitlines():
+        m = re.match(r"^\s+-\s+([A-Za-z0-9_.-]+)\s*(.*)$", line)
+        if m and m[1] not in ("python", "pip", "conda-forge"):
+            out[m[1].lower()] = m[2].replace(" ", "")
+    return out
+
+
+def test_environment_yml_matches_pyproject() -> None:
+    assert _conda_deps() == _pyproject_deps()
+
+
+def test_constraints_pin_every_runtime_dependency() -> None:
+    pinned = {line.split("==")[0].lower().replace("_", "-") for line in
+              (REPO / "constraints.txt").read_text().splitlines() if "==" in line}
+    assert set(_pyproject_deps()) <= pinned
+
+
+NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_stripped_and_parameterised(path: Path) -> None:
+    nb = json.loads(path.read_text())
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    assert all(not c.get("outputs") and c.get("execution_count") is None for c in code), "strip outputs"
+    assert "parameters" in code[0].get("metadata", {}).get("tags", []), "first code cell must be tagged"
+    assert re.match(r"^\d\d_[a-z0-9_]+\.ipynb$", path.name)
+
+
+def test_ci_runs_make_test() -> None:
+    assert "make test" in (REPO / ".ci" / "run").read_text()
+
+
+def test_readme_names_the_two_commands() -> None:
+    readme = (REPO / "README.md").read_text()
+    assert "make demo" in readme and "make test" in readme

@@ -1,0 +1,92 @@
+"""Reports: notebooks executed through papermill, offline HTML, index and findings.json."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from apiprobe.demo import write_demo
+from apiprobe.lab import FaultLab
+from apiprobe.report import NotebookRun, demo_runs, external_scripts, run_report
+
+REPO = Path(__file__).resolve().parents[1]
+NB01 = REPO / "notebooks" / "01_latency_timeouts.ipynb"
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_report(tmp_path_factory: pytest.TempPathFactory, lab: FaultLab) -> object:
+    tmp = tmp_path_factory.mktemp("report")
+    data = tmp / "data"
+    write_demo(data)
+    urls = {name: ep.url for name, ep in lab.endpoints.items()}
+    runs = demo_runs(REPO / "notebooks", data, urls, cafile=str(lab.ca_path))
+    runs[1] = NotebookRun(runs[1].notebook, {**runs[1].parameters, "count": 8, "interval": 0.1},
+                          name=runs[1].name, title=runs[1].title)
+    return run_report(runs, tmp / "out")
+
+
+def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
+    result = demo_report
+    assert result.ok, [r.error for r in result.results]
+    names = [r.run.slug() for r in result.results]
+    assert names == ["01_latency_demo_incident", "01_latency_fault_lab"]
+    for r in result.results:
+        page = r.html_path.read_text()
+        assert "Plotly.newPlot" in page or "plotly" in page.lower()
+        assert external_scripts(page) == [], "report pages must work offline"
+        assert "Traceback" not in page
+        assert "ap.setup_notebook()" not in page, "code cells must not be in the report"
+        assert "Explore (interactive only)" not in page and "LatencyExplorer" not in page
+
+
+def test_plotly_js_is_embedded_once_per_page(demo_report: object) -> None:
+    for r in demo_report.results:
+        page = r.html_path.read_text()
+        # plotly.js's own bundle banner appears exactly once, inline
+        assert page.count("plotly.js v") == 1
+        assert len(page) > 1_000_000  # the library is inside the page, not fetched
+
+
+def test_findings_json(demo_report: object) -> None:
+    payload = json.loads(demo_report.findings_path.read_text())
+    assert payload["ok"] is True
+    by_run: dict[str, list[dict]] = {}
+    for f in payload["findings"]:
+        by_run.setdefault(f["run"], []).append(f)
+    demo = by_run["01_latency_demo_incident"]
+    assert {"timeout", "slow_phase", "server_errors", "loss"} <= {f["fault"] for f in demo}
+    live = {(f["fault"], f["subject"]) for f in by_run["01_latency_fault_lab"]}
+    faults = {f for f, _ in live}
+    assert {"timeout", "connect_refused", "server_errors"} <= faults
+    for f in payload["findings"]:
+        assert set(f) >= {"detector", "fault", "severity", "subject", "evidence", "recommendation"}
+    assert [r["findings"] for r in payload["runs"]] == [len(by_run[n]) for n in
+                                                         ("01_latency_demo_incident", "01_latency_fault_lab")]
+
+
+def test_index_links_every_page(demo_report: object) -> None:
+    index = demo_report.index_path.read_text()
+    for r in demo_report.results:
+        assert f'href="{r.html_path.name}"' in index
+    assert external_scripts(index) == [] and "<script" not in index
+
+
+def test_failing_notebook_still_gets_a_page(tmp_path: Path) -> None:
+    run = NotebookRun(NB01, {"probes_path": str(tmp_path / "missing.csv")}, name="broken")
+    result = run_report([run], tmp_path / "out")
+    assert not result.ok
+    r = result.results[0]
+    assert "DataFormatError" in r.error and "missing.csv" in r.error
+    page = r.html_path.read_text()
+    assert "DataFormatError" in page  # the error is visible in the report
+    assert "failed" in result.index_path.read_text()
+    assert json.loads(result.findings_path.read_text())["ok"] is False
+
+
+def test_missing_notebook_is_marked_failed(tmp_path: Path) -> None:
+    result = run_report([tmp_path / "nope.ipynb"], tmp_path / "out")
+    assert not result.ok and "not found" in result.results[0].error
