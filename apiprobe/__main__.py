@@ -1,3 +1,5 @@
-from apiprobe.cli import main
 import sys
+
+from apiprobe.cli import main
+
 sys.exit(main())

@@ -42,6 +42,13 @@ def _lognormal(rng: np.random.Generator, median: float, sigma: float, n: int) ->
     return median * np.exp(sigma * rng.standard_normal(n))
 
 
+def _unless(mask: np.ndarray, value: str) -> np.ndarray:
+    """Object array holding ``value`` where ``mask`` is False and None where it is True."""
+    out = np.full(len(mask), None, dtype=object)
+    out[~mask] = value
+    return out
+
+
 def demo_probes(*, seed: int = 7, incident: bool = True, minutes: int = 120, interval_s: float = 15.0,
                 start: pd.Timestamp = DEMO_START) -> pd.DataFrame:
     """Synthetic probes of the demo incident (or of a quiet baseline day).
@@ -98,8 +105,8 @@ def demo_probes(*, seed: int = 7, incident: bool = True, minutes: int = 120, int
             "transfer_ms": np.where(failed, np.nan, transfer),
             "total_ms": np.where(failed, np.nan, total),
             "status": np.where(failed, np.nan, status),
-            "http_version": np.where(failed, None, "HTTP/1.1"),
-            "tls_version": np.where(failed | (scheme != "https"), None, "TLSv1.3"),
+            "http_version": _unless(failed, "HTTP/1.1"),
+            "tls_version": _unless(failed | (scheme != "https"), "TLSv1.3"),
             "reused_conn": False,
             "bytes": np.where(failed, np.nan, np.round(_lognormal(rng, 900, 0.2, n))),
             "error_kind": error_kind, "error": error,
@@ -128,8 +135,8 @@ def demo_pings(*, seed: int = 7, minutes: int = 120, interval_s: float = 5.0,
         "ts": start + pd.to_timedelta(offsets, unit="s"), "run_id": "demo",
         "target": "inventory.demo.internal:80", "ip": "10.20.0.13", "port": 80, "seq": np.arange(n),
         "rtt_ms": np.where(lost, np.nan, rtt), "ok": ~lost,
-        "error_kind": np.where(lost, "connect_timeout", None),
-        "error": np.where(lost, "no SYN-ACK within 3 s", None),
+        "error_kind": _unless(~lost, "connect_timeout"),
+        "error": _unless(~lost, "no SYN-ACK within 3 s"),
     }), "pings")
 
 

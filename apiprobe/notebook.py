@@ -45,7 +45,7 @@ def _register_renderer() -> None:
     import plotly.io as pio
     from plotly.io.base_renderers import MimetypeRenderer
 
-    class OfflineHtmlRenderer(MimetypeRenderer):  # type: ignore[misc]
+    class OfflineHtmlRenderer(MimetypeRenderer):
         """``text/html`` figure output that loads nothing: no plotly.js, no MathJax.
 
         plotly's own ``notebook`` renderer hard-codes MathJax from a CDN. The
@@ -133,7 +133,7 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
         if str(out[col].dtype).startswith("datetime64"):
             out[col] = out[col].map(lambda t: t.isoformat() if pd.notna(t) else None)
     out = out.astype(object).where(out.notna(), None)
-    return [dict(r) for r in out.to_dict(orient="records")]
+    return [{str(k): v for k, v in r.items()} for r in out.to_dict(orient="records")]
 
 
 def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float_format: str = "{:.1f}") -> Any:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from apiprobe.errors import SchemaError
 
@@ -173,11 +174,11 @@ def _schema(name: str) -> tuple[Column, ...]:
 
 def _cast(series: pd.Series, dtype: str) -> pd.Series:
     if dtype == TS:
-        return pd.to_datetime(series, utc=True, format="ISO8601").astype(TS)
+        return pd.to_datetime(series, utc=True, format="ISO8601").astype(pandas_dtype(TS))
     if dtype == F64:
-        return pd.to_numeric(series, errors="raise").astype(F64)
+        return pd.to_numeric(series, errors="raise").astype(pandas_dtype(F64))
     if dtype == INT:
-        return pd.to_numeric(series, errors="raise").astype(INT)
+        return pd.to_numeric(series, errors="raise").astype(pandas_dtype(INT))
     if dtype == BOOL and not pd.api.types.is_bool_dtype(series.dtype):
         mapping = {"true": True, "false": False, "1": True, "0": False, "1.0": True, "0.0": False}
 
@@ -190,7 +191,7 @@ def _cast(series: pd.Series, dtype: str) -> pd.Series:
             return v
 
         series = series.astype(object).map(to_bool)
-    return series.astype(dtype)
+    return series.astype(pandas_dtype(dtype))
 
 
 def conform(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, name: str) -> pd.DataFrame:
@@ -227,7 +228,7 @@ def conform(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, name: str) 
             except (ValueError, TypeError) as exc:
                 raise SchemaError(f"{name}.{col.name}: cannot cast to {col.dtype}: {exc}") from exc
         else:
-            out[col.name] = pd.Series([None] * n, index=df.index, dtype=object).astype(col.dtype)
+            out[col.name] = pd.Series([None] * n, index=df.index, dtype=object).astype(pandas_dtype(col.dtype))
     extra = [c for c in df.columns if c not in out]
     result = pd.DataFrame(out, index=df.index)
     for c in extra:
@@ -252,10 +253,11 @@ def validate(df: pd.DataFrame, name: str) -> pd.DataFrame:
         actual = str(df[col.name].dtype)
         if actual != col.dtype and not (col.dtype == STR and isinstance(df[col.name].dtype, pd.StringDtype)):
             problems.append(f"column {col.name!r} has dtype {actual}, expected {col.dtype}")
-    vocab = {"error_kind": ERROR_KINDS, "fault": FAULTS, "severity": dict.fromkeys(SEVERITIES)}
+    vocab: dict[str, set[str]] = {"error_kind": set(ERROR_KINDS), "fault": set(FAULTS),
+                                  "severity": set(SEVERITIES)}
     for col_name, allowed in vocab.items():
         if col_name in df.columns:
-            bad = sorted(set(df[col_name].dropna().astype(str)) - set(allowed))
+            bad = sorted(set(df[col_name].dropna().astype(str)) - allowed)
             if bad:
                 problems.append(f"column {col_name!r} has values outside the vocabulary: {bad}")
     if problems:

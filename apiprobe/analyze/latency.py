@@ -18,8 +18,11 @@ from apiprobe.schema import PHASE_LABELS, PHASES, TIMEOUT_KINDS
 __all__ = ["compare_latency", "detect_latency_faults", "jitter_stats", "select_probes", "summarize_latency"]
 
 _DETECTOR = "detect_latency_faults"
-#: Linux retransmits an unanswered SYN after 1 s, then 2 s more (3 s total), 4 s more (7 s) ...
-_SYN_STEPS_MS = (1000.0, 3000.0, 7000.0)
+#: Linux retransmits an unanswered SYN after its initial RTO of 1 s, then backs off
+#: (classic: 1, 3, 7, 15 s after the first SYN; kernels with ``tcp_syn_linear_timeouts``
+#: retry every second first: 1, 2, 3, 4, 5 s). A connect that succeeds within this
+#: many ms of a whole second ≥ 1 s is taken as a SYN retransmission.
+_SYN_TOLERANCE_MS = 150.0
 
 
 def _value_columns(df: pd.DataFrame, phases: tuple[str, ...] | None) -> list[str]:
@@ -31,6 +34,13 @@ def _value_columns(df: pd.DataFrame, phases: tuple[str, ...] | None) -> list[str
     if "rtt_ms" in df.columns and "total_ms" not in df.columns:
         return ["rtt_ms"]
     return [c for c in (*PHASES, "total_ms") if c in df.columns]
+
+
+def _num(df: pd.DataFrame, col: str) -> pd.Series:
+    """Column ``col`` as floats (NaN where missing); all-NaN when the column is absent."""
+    if col not in df.columns:
+        return pd.Series(np.nan, index=df.index, dtype="float64")
+    return pd.to_numeric(df[col], errors="coerce").astype("float64")
 
 
 def _failed(df: pd.DataFrame) -> pd.Series:
@@ -304,7 +314,7 @@ def _latency(subject: str, group: pd.DataFrame, rtt_threshold_ms: float,
              jitter_threshold_ms: float) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     rtt_col = "rtt_ms" if "rtt_ms" in group.columns else "connect_ms"
-    rtt = pd.to_numeric(group.get(rtt_col), errors="coerce").dropna()
+    rtt = _num(group, rtt_col).dropna()
     if len(rtt) >= 3 and rtt.quantile(0.9) > rtt_threshold_ms:
         p90 = float(rtt.quantile(0.9))
         rows.append(finding(
@@ -317,7 +327,7 @@ def _latency(subject: str, group: pd.DataFrame, rtt_threshold_ms: float,
             handbook_ref="§2.1", **_window(group),
         ))
     value_col = "total_ms" if "total_ms" in group.columns else rtt_col
-    series = pd.to_numeric(group.get(value_col), errors="coerce")
+    series = _num(group, value_col)
     stats = jitter_stats(series)
     ok = series.dropna()
     if len(ok) >= 10:
@@ -391,13 +401,11 @@ def _slow_phase(subject: str, group: pd.DataFrame, slow_quantile: float) -> list
             ))
     if "connect_ms" in group.columns:
         connect = pd.to_numeric(group["connect_ms"], errors="coerce")
-        near = pd.Series(False, index=group.index)
-        for step in _SYN_STEPS_MS:
-            near |= (connect - step).abs() <= 0.15 * step
-        near = near & connect.notna()
+        seconds = (connect / 1000.0).round()
+        near = ((seconds >= 1) & ((connect - 1000.0 * seconds).abs() <= _SYN_TOLERANCE_MS)).fillna(False)
         timeouts = group["error_kind"].eq("connect_timeout").fillna(False)
         if int(near.sum()) >= 1:
-            steps = sorted({int(round(c / 1000.0)) for c in connect[near]})
+            steps = sorted({int(s) for s in seconds[near]})
             rows.append(finding(
                 _DETECTOR, "slow_phase", "warning", f"{subject} · Connect", metric="syn_retransmits",
                 value=int(near.sum()), threshold=0.0,
@@ -437,7 +445,7 @@ def _server_errors(subject: str, group: pd.DataFrame, threshold: float) -> list[
     share = float(bad.sum() / answered)
     if share <= threshold:
         return []
-    codes = ", ".join(f"{int(k)}: {v}" for k, v in status[bad].value_counts().items())
+    codes = ", ".join(f"{int(float(str(k)))}: {v}" for k, v in status[bad].value_counts().items())
     return [finding(
         _DETECTOR, "server_errors", "critical" if share > 0.05 else "warning", subject,
         metric="http_5xx_share", value=share, threshold=threshold,
@@ -450,7 +458,7 @@ def _server_errors(subject: str, group: pd.DataFrame, threshold: float) -> list[
 
 
 def _budget(subject: str, group: pd.DataFrame, kinds: pd.Series, timeout_ms: float) -> list[dict[str, Any]]:
-    total = pd.to_numeric(group.get("total_ms"), errors="coerce").dropna()
+    total = _num(group, "total_ms").dropna()
     timed_out = int(kinds.isin(TIMEOUT_KINDS).sum())
     n = len(total) + timed_out
     if n < 5:

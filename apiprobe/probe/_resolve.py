@@ -8,7 +8,6 @@ import ipaddress
 import socket
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Union
 from urllib.parse import urlsplit
 
 from apiprobe.errors import InvalidTargetError
@@ -17,12 +16,12 @@ from apiprobe.probe.runner import monotonic_ms
 #: What ``resolver=`` accepts: None/"system" (getaddrinfo: hosts file, search
 #: domains, ndots), a mapping host → address(es) like ``curl --resolve``, or a
 #: callable host → addresses (sync or async).
-Resolver = Union[
-    None,
-    str,
-    Mapping[str, Union[str, Sequence[str]]],
-    Callable[[str], Union[Sequence[str], Awaitable[Sequence[str]]]],
-]
+Resolver = (
+    None
+    | str
+    | Mapping[str, str | Sequence[str]]
+    | Callable[[str], Sequence[str] | Awaitable[Sequence[str]]]
+)
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 

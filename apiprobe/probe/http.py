@@ -106,7 +106,7 @@ def _classify(exc: BaseException, trace: _Trace) -> str:
     if any(isinstance(e, ssl.SSLError) for e in chain) or "tls" in trace.failed:
         return "tls_error"
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        if pending == "connect" or isinstance(exc, httpx.ConnectTimeout) and pending != "tls":
+        if pending == "connect" or (isinstance(exc, httpx.ConnectTimeout) and pending != "tls"):
             return "connect_timeout"
         if pending == "tls":
             return "tls_timeout"
