@@ -86,9 +86,7 @@ def _cmd_ping(args: argparse.Namespace) -> int:
     return 0
 
 
-def _wait_for_interrupt() -> None:
-    stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+def _wait_for(stop: threading.Event) -> None:
     try:
         while not stop.wait(0.5):
             pass
@@ -99,6 +97,8 @@ def _wait_for_interrupt() -> None:
 def _cmd_lab(args: argparse.Namespace) -> int:
     from apiprobe.lab import FaultLab
 
+    stop = threading.Event()  # SIGTERM (e.g. from make or systemd) stops the lab cleanly, like Ctrl-C
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
     with FaultLab(seed=args.seed) as lab:
         if args.json:
             print(json.dumps({"ca_path": str(lab.ca_path), "endpoints": lab.describe()}), flush=True)
@@ -108,7 +108,7 @@ def _cmd_lab(args: argparse.Namespace) -> int:
                 print(table.to_string(index=False))
             print(f"\nCA certificate for https endpoints: {lab.ca_path}")
             print("Fault lab running on loopback; Ctrl-C stops it.", flush=True)
-        _wait_for_interrupt()
+        _wait_for(stop)
     return 0
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from apiprobe.demo import demo_probes
+from apiprobe.errors import ApiprobeError
 from apiprobe.load.tables import read_probes
 from apiprobe.probe.http import probe_http
 from apiprobe.schema import validate
@@ -70,11 +71,31 @@ def setup_notebook() -> None:
     work with the network off.
     """
     import plotly.io as pio
+    from IPython import get_ipython
 
     if HTML_RENDERER not in pio.renderers:
         _register_renderer()
     pio.renderers.default = f"plotly_mimetype+{HTML_RENDERER}"
     pd.set_option("display.max_colwidth", 200)
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((ApiprobeError,), _short_error)
+
+
+def _short_error(shell: Any, etype: type[BaseException], evalue: BaseException, tb: Any,
+                 tb_offset: int | None = None) -> list[str]:
+    """Show an apiprobe error as its message, not a Python traceback.
+
+    apiprobe errors name the bad parameter or file and what is wrong with it;
+    a stack of library frames would only bury that in a report. The cell
+    still fails, so papermill and the report mark the run failed.
+    """
+    stb = [f"\x1b[31m{etype.__name__}: {evalue}\x1b[0m",
+           "Fix the parameter or input named above, then run the notebook again."]
+    # IPython calls custom handlers without displaying what they return; publish it as the
+    # cell's error output (ename/evalue intact, so papermill reports the real error).
+    shell._showtraceback(etype, evalue, stb)
+    return stb
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,8 @@ def test_failing_notebook_still_gets_a_page(tmp_path: Path) -> None:
     r = result.results[0]
     assert "DataFormatError" in r.error and "missing.csv" in r.error
     page = r.html_path.read_text()
-    assert "DataFormatError" in page  # the error is visible in the report
+    assert "DataFormatError" in page and "missing.csv" in page  # the error is visible in the report
+    assert "Traceback" not in page and 'File "' not in page  # ... as a message, not a Python stack
     assert "failed" in result.index_path.read_text()
     assert json.loads(result.findings_path.read_text())["ok"] is False
 

@@ -318,8 +318,10 @@ async def aprobe_http(
         raise ValueError("timeout must be positive")
     if interval < 0:
         raise ValueError("interval must not be negative")
+    if duration is not None and interval <= 0:
+        raise ValueError("duration needs a positive interval (attempts = duration / interval)")
     if duration is not None:
-        count = max(1, int(duration / interval)) if interval > 0 else count
+        count = max(1, int(duration / interval + 1e-9)) if interval > 0 else count
     prober = _HttpProber(
         timeout=timeout, concurrency=concurrency, method=method, headers=headers, content=content,
         verify=verify, cafile=cafile, resolver=resolver, keepalive=keepalive,

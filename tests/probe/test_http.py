@@ -200,3 +200,11 @@ def test_phase_columns_are_float_ms() -> None:
 
     dtypes = {c.name: c.dtype for c in PROBES}
     assert all(dtypes[p] == "float64" for p in (*PHASES, "total_ms"))
+
+
+def test_rate_and_duration(lab: FaultLab) -> None:
+    df = probe_http(lab.url("ok"), interval=0.05, duration=0.25, progress=False)
+    assert len(df) == 5
+    df = probe_http(lab.url("ok"), count=6, interval=0, rate=20, concurrency=6, progress=False)
+    span = (df["ts"].max() - df["ts"].min()).total_seconds()
+    assert span >= 0.2  # six starts at most 20/s apart need at least 5 × 50 ms

@@ -1,0 +1,57 @@
+"""Notebook glue: evidence selection and what the findings display publishes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+
+from apiprobe.analyze import detect_latency_faults
+from apiprobe.demo import demo_probes
+from apiprobe.errors import DataFormatError
+from apiprobe.lab import FaultLab
+from apiprobe.load import write_table
+from apiprobe.notebook import FINDINGS_MIME, get_probes, show_findings
+from apiprobe.schema import conform
+
+
+@pytest.fixture
+def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Capture what ``display`` publishes, as a kernel would send it."""
+    shell = InteractiveShell.instance()
+    seen: list[dict[str, Any]] = []
+    monkeypatch.setattr(shell.display_pub, "publish", lambda data, **kw: seen.append(data))
+    return seen
+
+
+def test_findings_bundle_is_escaped_and_machine_readable(published: list[dict[str, Any]]) -> None:
+    f = conform([{"detector": "t", "fault": "timeout", "severity": "critical", "subject": "<b>x</b>",
+                  "evidence": "<script>alert(1)</script>", "recommendation": "r", "handbook_ref": "§2.1",
+                  "value": 1.0}], "findings")
+    show_findings(f)
+    bundle = published[-1]
+    assert "<script>" not in bundle["text/html"] and "&lt;script&gt;" in bundle["text/html"]
+    records = bundle[FINDINGS_MIME]["findings"]
+    assert records[0]["evidence"] == "<script>alert(1)</script>" and records[0]["value"] == 1.0
+
+
+def test_findings_from_demo_serialise(published: list[dict[str, Any]]) -> None:
+    show_findings(detect_latency_faults(demo_probes(), timeout_ms=2000))
+    records = published[-1][FINDINGS_MIME]["findings"]
+    assert records and all(isinstance(r["ts_start"], str) for r in records)
+
+
+def test_get_probes_sources(tmp_path: Path, lab: FaultLab) -> None:
+    demo = get_probes()
+    assert "demo" in demo.source and demo.baseline is not None
+    path = write_table(demo_probes(minutes=5), tmp_path / "p.parquet")
+    saved = get_probes(probes_path=str(path))
+    assert len(saved.probes) == len(demo_probes(minutes=5)) and saved.baseline is None
+    live = get_probes(targets=[lab.url("ok")], count=2, interval=0.01)
+    assert (live.probes["status"] == 200).all() and "live" in live.source
+    with pytest.raises(DataFormatError):
+        get_probes(probes_path=str(tmp_path / "missing.csv"))
+    assert isinstance(saved.probes, pd.DataFrame)
