@@ -224,7 +224,9 @@ def detect_latency_faults(
     * ``timeout`` — attempts that hit the probe timeout, by kind, with advice
       for the phase that stalled;
     * ``connect_refused`` — nothing listening;
-    * ``loss`` — transport failures above ``loss_threshold`` (handbook: 1 %);
+    * ``loss`` — transport failures above ``loss_threshold`` (handbook: 1 %)
+      that no timeout, refused or DNS finding already explains (resets,
+      TLS and protocol errors);
     * ``high_latency`` — TCP connect (one RTT) p90 above ``rtt_threshold_ms``
       (handbook: 500 ms);
     * ``jitter`` — mean |Δ| between consecutive total times above
@@ -271,7 +273,10 @@ def detect_latency_faults(
                 handbook_ref="§2.1", **_window(group, group["error_kind"].eq("connect_refused").fillna(False)),
             ))
         loss = float(failed.loc[group.index].mean())
-        if loss > loss_threshold:
+        # Failures that a more specific finding (timeout, refused, DNS) already explains are
+        # not reported a second time as "loss".
+        explained = kinds.isin(TIMEOUT_KINDS | {"connect_refused", "dns_failure"})
+        if loss > loss_threshold and not explained.all():
             rows.append(finding(
                 _DETECTOR, "loss", "critical" if loss > 5 * loss_threshold else "warning", subject,
                 metric="loss", value=loss, threshold=loss_threshold,
@@ -300,6 +305,8 @@ def _timeouts(subject: str, group: pd.DataFrame, kinds: pd.Series, n: int,
     main = str(counts.index[0])
     share = len(timed_out) / n
     detail = ", ".join(f"{v} {k}" for k, v in counts.items())
+    if share > loss_threshold:
+        detail += f" — above the handbook's {_pct(loss_threshold)} loss threshold"
     return [finding(
         _DETECTOR, "timeout", "critical" if share > loss_threshold else "warning", subject,
         metric="timeout_share", value=share, threshold=loss_threshold,
@@ -461,7 +468,7 @@ def _budget(subject: str, group: pd.DataFrame, kinds: pd.Series, timeout_ms: flo
     total = _num(group, "total_ms").dropna()
     timed_out = int(kinds.isin(TIMEOUT_KINDS).sum())
     n = len(total) + timed_out
-    if n < 5:
+    if len(total) < 5:  # nothing (or too little) completed: the timeout finding says it all
         return []
     # Timed-out attempts took at least the timeout: count them as +inf, not as missing,
     # so the p99 is the p99 of what the client actually waited for.

@@ -73,7 +73,9 @@ def test_demo_incident_findings() -> None:
     pay, inv = "https://payments.demo.internal/v1/charge", "http://inventory.demo.internal/stock"
     assert ("slow_phase", pay) in got and ("server_errors", pay) in got and ("timeout", pay) in got
     assert ("timeout_budget", pay) in got
-    assert ("timeout", inv) in got and ("loss", inv) in got
+    assert ("timeout", inv) in got and ("loss", inv) not in got  # the timeout finding explains the loss
+    inv_timeout = f[(f["fault"] == "timeout") & (f["subject"] == inv)].iloc[0]
+    assert "loss threshold" in inv_timeout["evidence"] and inv_timeout["severity"] == "critical"
     syn = f[(f["metric"] == "syn_retransmits")]
     assert len(syn) == 1 and syn["subject"].iloc[0].startswith(inv)
     slow = f[(f["fault"] == "slow_phase") & f["subject"].str.startswith(pay)]
@@ -83,6 +85,18 @@ def test_demo_incident_findings() -> None:
     # most severe first
     order = {"critical": 0, "warning": 1, "info": 2}
     assert list(f["severity"].map(order)) == sorted(f["severity"].map(order))
+
+
+def test_loss_reports_only_failures_nothing_else_explains() -> None:
+    rows = [{"total_ms": 10.0} for _ in range(90)]
+    rows += [{"error_kind": "connection_reset"} for _ in range(5)]
+    rows += [{"error_kind": "read_timeout"} for _ in range(5)]
+    f = detect_latency_faults(frame(rows))
+    loss = f[f["fault"] == "loss"]
+    assert len(loss) == 1 and "connection_reset: 5" in loss["evidence"].iloc[0]
+    only_timeouts = detect_latency_faults(frame([{"error_kind": "read_timeout"} for _ in range(10)]),
+                                          timeout_ms=1000)
+    assert list(only_timeouts["fault"]) == ["timeout"]  # no echo as loss or budget
 
 
 def test_thresholds_are_options() -> None:
