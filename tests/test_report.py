@@ -93,3 +93,24 @@ def test_failing_notebook_still_gets_a_page(tmp_path: Path) -> None:
 def test_missing_notebook_is_marked_failed(tmp_path: Path) -> None:
     result = run_report([tmp_path / "nope.ipynb"], tmp_path / "out")
     assert not result.ok and "not found" in result.results[0].error
+
+
+def test_pages_render_figures_in_a_headless_browser(demo_report: object, tmp_path: Path) -> None:
+    """Open a report page from disk in Chromium: every figure must draw (plotly.js is inline)."""
+    import shutil
+    import subprocess
+
+    browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
+    if browser is None:
+        pytest.skip("no Chromium here (CI installs Debian's chromium: .ci/run)")
+    page = demo_report.results[0].html_path
+    dom = subprocess.run(
+        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000", "--dump-dom",
+         page.as_uri()],
+        capture_output=True, text=True, timeout=180,
+    ).stdout
+    figures = page.read_text().count('class="plotly-graph-div"')
+    assert figures >= 7
+    assert dom.count('class="main-svg"') >= figures, "some figures did not draw"

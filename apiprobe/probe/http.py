@@ -22,7 +22,15 @@ import httpx
 import pandas as pd
 
 from apiprobe._redact import redact_url
-from apiprobe.probe._resolve import Resolution, Resolver, UrlTarget, is_ip, parse_url, resolve, resolver_label
+from apiprobe.probe._resolve import (
+    DEFAULT_PORTS,
+    Resolution,
+    Resolver,
+    UrlTarget,
+    parse_url,
+    resolve,
+    resolver_label,
+)
 from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, run_sync
 from apiprobe.schema import conform
 
@@ -225,10 +233,8 @@ class _HttpProber:
             return
         ip = res.ips[0]
         row["ip"] = ip
-        host_header = target.host if target.port == (443 if target.scheme == "https" else 80) \
-            else f"{target.host}:{target.port}"
-        if ":" in target.host and not is_ip(target.host):
-            host_header = target.host
+        bracketed = f"[{target.host}]" if ":" in target.host else target.host  # IPv6 literal
+        host_header = bracketed if target.port == DEFAULT_PORTS[target.scheme] else f"{bracketed}:{target.port}"
         url = httpx.URL(target.url).copy_with(host=ip)
         headers = {"Host": host_header, "User-Agent": "apiprobe/0.1", **self.headers}
         trace = _Trace()

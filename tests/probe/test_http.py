@@ -208,3 +208,16 @@ def test_rate_and_duration(lab: FaultLab) -> None:
     df = probe_http(lab.url("ok"), count=6, interval=0, rate=20, concurrency=6, progress=False)
     span = (df["ts"].max() - df["ts"].min()).total_seconds()
     assert span >= 0.2  # six starts at most 20/s apart need at least 5 × 50 ms
+
+
+def test_ipv6_loopback() -> None:
+    import socket
+
+    try:
+        socket.socket(socket.AF_INET6).bind(("::1", 0))
+    except OSError:
+        pytest.skip("no IPv6 loopback on this machine")
+    with FaultLab(host="::1") as lab6:
+        df = probe_http([lab6.url("ok"), lab6.url("https_ok")], cafile=str(lab6.ca_path), progress=False)
+    assert (df["status"] == 200).all() and (df["ip"] == "::1").all()
+    assert df["tls_ms"].notna().sum() == 1
