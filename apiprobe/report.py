@@ -247,6 +247,22 @@ machine-readable: <a href="findings.json">findings.json</a></p>
 """
 
 
+def _run_all(items: Sequence[NotebookRun], out: Path, *, kernel_name: str | None, timeout: float,
+             cwd: str | os.PathLike[str] | None, log: Any) -> list[RunResult]:
+    results = []
+    for i, run in enumerate(items, 1):
+        if log:
+            log(f"[{i}/{len(items)}] running {run.notebook.name} as {run.slug()} ...")
+        result = _run_one(run, out, kernel_name=kernel_name, timeout=timeout,
+                          cwd=Path(cwd) if cwd else None)
+        if log:
+            state = "ok" if result.ok else f"FAILED: {result.error}"
+            log(f"[{i}/{len(items)}] {run.slug()}: {state} ({len(result.findings)} findings, "
+                f"{result.seconds:.1f} s)")
+        results.append(result)
+    return results
+
+
 def run_report(
     runs: Iterable[NotebookRun | str | os.PathLike[str]],
     out_dir: str | os.PathLike[str],
@@ -287,18 +303,16 @@ def run_report(
     slugs = [r.slug() for r in items]
     if len(set(slugs)) != len(slugs):
         raise ReportError(f"two runs would write the same files: {sorted(s for s in slugs if slugs.count(s) > 1)}")
-    os.environ.setdefault("APIPROBE_PROGRESS", "0")  # kernels inherit it: no progress widgets in reports
-    results = []
-    for i, run in enumerate(items, 1):
-        if log:
-            log(f"[{i}/{len(items)}] running {run.notebook.name} as {run.slug()} ...")
-        result = _run_one(run, out, kernel_name=kernel_name, timeout=timeout,
-                          cwd=Path(cwd) if cwd else None)
-        if log:
-            state = "ok" if result.ok else f"FAILED: {result.error}"
-            log(f"[{i}/{len(items)}] {run.slug()}: {state} ({len(result.findings)} findings, "
-                f"{result.seconds:.1f} s)")
-        results.append(result)
+    # Kernels inherit the environment: no progress widgets in reports.
+    saved = os.environ.get("APIPROBE_PROGRESS")
+    os.environ["APIPROBE_PROGRESS"] = "0"
+    try:
+        results = _run_all(items, out, kernel_name=kernel_name, timeout=timeout, cwd=cwd, log=log)
+    finally:
+        if saved is None:
+            os.environ.pop("APIPROBE_PROGRESS", None)
+        else:
+            os.environ["APIPROBE_PROGRESS"] = saved
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     index = out / "index.html"
     index.write_text(_index_page(results, generated), encoding="utf-8")

@@ -212,20 +212,21 @@ class _HttpProber:
             "port": target.port, "scheme": target.scheme,
             "reused_conn": False,
         }
+        trace = _Trace()
         try:
             async with asyncio.timeout(self.timeout):
-                await self._attempt(target, row, t0)
+                await self._attempt(target, row, t0, trace)
         except TimeoutError as exc:
             # The attempt's overall deadline fired (e.g. a trickling body).
-            trace = row.pop("_trace", None) or _Trace()
             row["error_kind"] = row.get("error_kind") or _classify(exc, trace)
             row["error"] = f"no completion within the {self.timeout:g} s timeout"
             _fill_phases(row, trace, t0=None)
-        row.pop("_trace", None)
         return row
 
-    async def _attempt(self, target: UrlTarget, row: dict[str, Any], t0: float) -> None:
+    async def _attempt(self, target: UrlTarget, row: dict[str, Any], t0: float, trace: _Trace) -> None:
+        trace.started["dns"] = monotonic_ms()
         res = await resolve(target.host, target.port, self.resolver, self.timeout)
+        trace.completed["dns"] = monotonic_ms()
         row["resolver"] = res.resolver if res.resolver == "literal" else self.resolver_label
         row["dns_ms"] = res.dns_ms
         if res.error_kind:
@@ -237,8 +238,6 @@ class _HttpProber:
         host_header = bracketed if target.port == DEFAULT_PORTS[target.scheme] else f"{bracketed}:{target.port}"
         url = httpx.URL(target.url).copy_with(host=ip)
         headers = {"Host": host_header, "User-Agent": "apiprobe/0.1", **self.headers}
-        trace = _Trace()
-        row["_trace"] = trace
         extensions: dict[str, Any] = {"trace": trace}
         if target.scheme == "https":
             extensions["sni_hostname"] = target.host

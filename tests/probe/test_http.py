@@ -221,3 +221,13 @@ def test_ipv6_loopback() -> None:
         df = probe_http([lab6.url("ok"), lab6.url("https_ok")], cafile=str(lab6.ca_path), progress=False)
     assert (df["status"] == 200).all() and (df["ip"] == "::1").all()
     assert df["tls_ms"].notna().sum() == 1
+
+
+def test_resolver_that_never_answers_is_a_dns_timeout(lab: FaultLab) -> None:
+    async def stuck(host: str) -> list[str]:
+        await asyncio.sleep(30)
+        return ["127.0.0.1"]
+
+    row = one(lab.url("ok").replace("127.0.0.1", "svc.test"), resolver=stuck, timeout=0.3)
+    assert row["error_kind"] == "dns_timeout"
+    assert pd.isna(row["dns_ms"]) and pd.isna(row["ip"])
