@@ -114,6 +114,8 @@ def _classify(exc: BaseException, trace: _Trace) -> str:
     if any(isinstance(e, ssl.SSLError) for e in chain) or "tls" in trace.failed:
         return "tls_error"
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
+        if pending == "dns":
+            return "dns_timeout"
         if pending == "connect" or (isinstance(exc, httpx.ConnectTimeout) and pending != "tls"):
             return "connect_timeout"
         if pending == "tls":
