@@ -44,10 +44,18 @@ class Column:
 ERROR_KINDS: dict[str, str] = {
     "dns_failure": "the name did not resolve (NXDOMAIN, no address, resolver error)",
     "dns_timeout": "the resolver did not answer within the timeout",
+    "nxdomain": "the resolver answered that the name does not exist (NXDOMAIN)",
+    "servfail": "the resolver failed to answer (SERVFAIL, REFUSED)",
     "connect_refused": "TCP RST to our SYN: nothing listens on that port",
     "connect_timeout": "no SYN-ACK within the timeout (filtered, black-holed or a full accept queue)",
     "connect_error": "any other failure while opening the TCP connection",
-    "tls_error": "the TLS handshake failed (certificate not trusted, wrong name, protocol)",
+    "tls_error": "the TLS handshake failed for a reason other than the certificate checks below",
+    "tls_untrusted": "certificate chain not trusted: missing intermediate, self-signed or unknown root "
+                     "(Go: x509: certificate signed by unknown authority)",
+    "tls_expired": "a certificate is expired or not yet valid (Go: x509: certificate has expired or is "
+                   "not yet valid)",
+    "tls_hostname": "the certificate is not valid for the requested name (Go: x509: certificate is valid "
+                    "for A, not B)",
     "tls_timeout": "the TLS handshake did not finish within the timeout",
     "write_error": "the request could not be sent",
     "read_timeout": "the request was sent but no response headers came within the timeout",
@@ -66,7 +74,10 @@ FAULTS: dict[str, str] = {
     "loss": "failed attempts above the loss threshold",
     "dns": "slow or failing name resolution",
     "connect_refused": "nothing listens where the client connects",
-    "tls_chain": "TLS handshake or certificate trust failures",
+    "tls_chain": "certificate chain not trusted: missing intermediate, self-signed, unknown root, order",
+    "tls_expiry": "certificate expired, not yet valid, or expiring soon",
+    "tls_hostname": "certificate not valid for the name the client asks for",
+    "tls_weak": "weak key, weak signature, old protocol, or a leaf that is a CA",
     "server_errors": "5xx answers above the error-rate threshold",
     "timeout_budget": "the client timeout leaves no slack over the observed p99",
     "serialization": "request/response body decoding traps",
@@ -153,10 +164,55 @@ FINDINGS: tuple[Column, ...] = (
     Column("handbook_ref", STR, "handbook section, e.g. §2.1"),
 )
 
+CERTS: tuple[Column, ...] = (
+    Column("target", STR, "host:port or file the chain came from"),
+    Column("position", INT, "0 for the leaf, then in the order the server sent them"),
+    Column("subject", STR, "subject distinguished name (RFC 4514)"),
+    Column("issuer", STR, "issuer distinguished name (RFC 4514)"),
+    Column("sans", STR, "subjectAltName DNS names and IPs, comma-separated"),
+    Column("not_before", TS, "start of validity, UTC"),
+    Column("not_after", TS, "end of validity, UTC"),
+    Column("days_left", F64, "days from the evaluation time to not_after (negative: expired)"),
+    Column("sha256", STR, "SHA-256 fingerprint of the DER certificate, hex"),
+    Column("is_ca", BOOL, "basicConstraints CA flag"),
+    Column("self_signed", BOOL, "subject equals issuer and the signature verifies with its own key"),
+    Column("key_type", STR, "RSA, EC, Ed25519, ..."),
+    Column("key_bits", INT, "public key size in bits"),
+    Column("signature_algorithm", STR, "e.g. sha256WithRSAEncryption, ecdsa-with-SHA256"),
+    Column("aia_ca_issuers", STR, "AIA caIssuers URL(s): where the issuer certificate can be fetched"),
+)
+
+TLS_VERDICTS: tuple[Column, ...] = (
+    Column("target", STR, "host:port or file the chain came from"),
+    Column("store", STR, "trust store the check ran against: certifi, system, or a CA file"),
+    Column("check", STR, "name of the check (expired, hostname_mismatch, missing_intermediate, ...)"),
+    Column("ok", BOOL, "True when the check passed"),
+    Column("severity", STR, "critical, warning or info (meaningful when ok is False)"),
+    Column("detail", STR, "what was found, in plain language"),
+    Column("go_error", STR, "what a Go client logs for this defect; NA when it connects fine"),
+    Column("recommendation", STR, "what to change"),
+)
+
+DNS: tuple[Column, ...] = (
+    Column("ts", TS, "UTC time the query was sent"),
+    Column("name", STR, "name queried"),
+    Column("rtype", STR, "record type: A, AAAA, CNAME, ..."),
+    Column("resolver", STR, "system (getaddrinfo) or the server address queried"),
+    Column("rcode", STR, "NOERROR, NXDOMAIN, SERVFAIL, ...; NA when no answer came"),
+    Column("answers", STR, "answer addresses/targets, sorted, comma-separated"),
+    Column("ttl", INT, "smallest TTL of the answer (or the negative-caching TTL), seconds"),
+    Column("elapsed_ms", F64, "query time, ms; NA when no answer came"),
+    Column("error_kind", STR, "failure class from ERROR_KINDS; NA on a NOERROR answer"),
+    Column("error", STR, "failure detail"),
+)
+
 SCHEMAS: dict[str, tuple[Column, ...]] = {
     "probes": PROBES,
     "pings": PINGS,
     "findings": FINDINGS,
+    "certs": CERTS,
+    "tls_verdicts": TLS_VERDICTS,
+    "dns": DNS,
 }
 
 
