@@ -103,6 +103,20 @@ def _ssl_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
     return ssl.create_default_context(cafile=certifi.where())
 
 
+#: OpenSSL verify codes → error_kind (the same classes a Go client logs).
+_VERIFY_KINDS = {
+    9: "tls_expired",  # X509_V_ERR_CERT_NOT_YET_VALID
+    10: "tls_expired",  # X509_V_ERR_CERT_HAS_EXPIRED
+    62: "tls_hostname",  # X509_V_ERR_HOSTNAME_MISMATCH
+    64: "tls_hostname",  # X509_V_ERR_IP_ADDRESS_MISMATCH
+    2: "tls_untrusted",  # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT
+    18: "tls_untrusted",  # X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT
+    19: "tls_untrusted",  # X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN
+    20: "tls_untrusted",  # X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY
+    21: "tls_untrusted",  # X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE
+}
+
+
 def _classify(exc: BaseException, trace: _Trace) -> str:
     """Map an exception raised during an attempt to an ``error_kind``."""
     pending = trace.in_progress()
@@ -111,6 +125,9 @@ def _classify(exc: BaseException, trace: _Trace) -> str:
     while cur is not None and len(chain) < 8:
         chain.append(cur)
         cur = cur.__cause__ or cur.__context__
+    for e in chain:
+        if isinstance(e, ssl.SSLCertVerificationError):
+            return _VERIFY_KINDS.get(e.verify_code, "tls_error")
     if any(isinstance(e, ssl.SSLError) for e in chain) or "tls" in trace.failed:
         return "tls_error"
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
@@ -265,6 +282,8 @@ class _HttpProber:
         except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
             row["error_kind"] = _classify(exc, trace)
             row["error"] = _describe(exc)
+            if str(row["error_kind"]).startswith("tls_"):
+                row["error"] += f" — diagnose the chain: apiprobe tls {target.host}:{target.port}"
             _fill_phases(row, trace, t0=None)
             return
         end = monotonic_ms()

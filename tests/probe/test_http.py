@@ -83,11 +83,17 @@ def test_https_with_lab_ca_measures_tls(lab: FaultLab) -> None:
     assert row["scheme"] == "https"
 
 
-def test_https_without_trusting_the_lab_ca_is_a_tls_error(lab: FaultLab) -> None:
+def test_https_without_trusting_the_lab_ca_is_untrusted(lab: FaultLab) -> None:
     row = one(lab.url("https_ok"))
-    assert row["error_kind"] == "tls_error"
-    assert "certificate" in row["error"].lower()
+    assert row["error_kind"] == "tls_untrusted"
+    assert "certificate" in row["error"].lower() and "apiprobe tls" in row["error"]
     assert row["connect_ms"] > 0 and pd.isna(row["tls_ms"])
+
+
+def test_https_name_not_in_certificate_is_a_hostname_error(lab: FaultLab) -> None:
+    url = lab.url("https_ok").replace("127.0.0.1", "other.test")
+    row = one(url, cafile=str(lab.ca_path), resolver={"other.test": "127.0.0.1"})
+    assert row["error_kind"] == "tls_hostname", row["error"]
 
 
 def test_verify_false_warns_and_still_measures(lab: FaultLab) -> None:
