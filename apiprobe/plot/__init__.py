@@ -7,6 +7,7 @@ Each takes an evidence table with column names as keyword parameters
 
 from __future__ import annotations
 
+from apiprobe.plot.dns import fig_dns_latency, fig_resolver_matrix
 from apiprobe.plot.latency import (
     ERROR_COLORS,
     MAX_POINTS,
@@ -21,6 +22,7 @@ from apiprobe.plot.latency import (
     fig_smoke,
     fig_waterfall,
 )
+from apiprobe.plot.tls import fig_chain, fig_expiry_timeline
 
 __all__ = [
     "ERROR_COLORS",
@@ -28,11 +30,15 @@ __all__ = [
     "PHASES",
     "PHASE_COLORS",
     "PHASE_LABELS",
+    "fig_chain",
+    "fig_dns_latency",
     "fig_ecdf",
     "fig_error_timeline",
+    "fig_expiry_timeline",
     "fig_histogram",
     "fig_jitter_loss",
     "fig_phase_breakdown",
+    "fig_resolver_matrix",
     "fig_smoke",
     "fig_waterfall",
 ]

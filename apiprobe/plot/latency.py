@@ -36,6 +36,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from apiprobe.errors import SchemaError
+from apiprobe.plot._common import base_layout, nothing_to_draw
 from apiprobe.schema import PHASE_LABELS, PHASES
 
 __all__ = [
@@ -256,43 +257,6 @@ def _short(text: str, width: int = 40) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def _title(text: str, sub: str = "") -> dict[str, object]:
-    out: dict[str, object] = {"text": text, "x": 0.0, "xanchor": "left"}
-    if sub:
-        out["subtitle"] = {"text": sub}
-    return out
-
-
-def _base_layout(fig: go.Figure, title: str, sub: str = "", *, height: int | None = None) -> go.Figure:
-    fig.update_layout(
-        template="plotly_white",
-        title=_title(title, sub),
-        margin={"t": 90 if sub else 70, "l": 70, "r": 30, "b": 60},
-        hoverlabel={"align": "left"},
-    )
-    if height is not None:
-        fig.update_layout(height=height)
-    return fig
-
-
-def _nothing(title: str, reason: str) -> go.Figure:
-    """A figure that says why there is nothing to draw."""
-    fig = go.Figure()
-    _base_layout(fig, title, height=320)
-    fig.add_annotation(
-        text=f"Nothing to draw: {reason}",
-        xref="paper",
-        yref="paper",
-        x=0.5,
-        y=0.5,
-        showarrow=False,
-        font={"size": 15, "color": "#555555"},
-    )
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    return fig
-
-
 def _all_failed_reason(df: pd.DataFrame, n: int, value: str) -> str:
     reason = f"all {n:,} samples failed or have no {value}"
     if "error_kind" in df.columns:
@@ -405,7 +369,7 @@ def fig_waterfall(
     n_rows = min(n, _MAX_WATERFALL_ROWS)
     title = title or f"Request waterfall: {n_rows} {sort} requests"
     if len(probes) == 0:
-        return _nothing(title, "the table is empty")
+        return nothing_to_draw(title, "the table is empty")
     _require(probes, [ts, *phases])
     has_target = target in probes.columns
     widths = np.column_stack([_floats(probes[p]) for p in phases]) if phases else np.zeros((len(probes), 0))
@@ -414,14 +378,14 @@ def fig_waterfall(
     failed = _failed_mask(probes, totals)
     any_value = np.isfinite(widths).any(axis=1) | np.isfinite(totals)
     if not (any_value | failed).any():
-        return _nothing(title, f"no request has a {' or '.join([*phases, total])} value")
+        return nothing_to_draw(title, f"no request has a {' or '.join([*phases, total])} value")
     effective = np.where(np.isfinite(totals), totals, done)
     times = _naive_utc(probes[ts])
 
     order = pd.DataFrame({"eff": effective, "ts": times.to_numpy(), "pos": np.arange(len(probes))})
     if sort == "failed":
         if not failed.any():
-            return _nothing(title, f"none of the {len(probes):,} requests failed")
+            return nothing_to_draw(title, f"none of the {len(probes):,} requests failed")
         order = order[failed]
     keys = ["eff", "ts"] if sort == "slowest" else ["ts", "eff"]
     order = order.sort_values(keys, ascending=False, na_position="last", kind="stable")
@@ -527,7 +491,7 @@ def fig_waterfall(
         sub += f"; {n_failed_all:,} failed in the table ({int(fail_sel.sum())} shown)"
     if sort == "slowest" and n_failed_all:
         sub += " (they rank by their completed phases; sort='failed' lists them)"
-    _base_layout(fig, title, sub, height=max(320, 130 + 22 * len(sel)))
+    base_layout(fig, title, sub, height=max(320, 130 + 22 * len(sel)))
     if not (~failed & np.isfinite(totals)).any():
         fig.add_annotation(
             text=f"Nothing complete to draw: all {len(probes):,} requests failed; ✕ marks where each stopped",
@@ -606,13 +570,13 @@ def fig_smoke(
     pairs = _quantile_pairs(quantiles)
     title = title or f"{_VALUE_LABELS.get(value, value)} latency over time (median, spread, loss)"
     if len(df) == 0:
-        return _nothing(title, "the table is empty")
+        return nothing_to_draw(title, "the table is empty")
     _require(df, [ts, value, by])
     v = _floats(df[value])
     fail = _failed_mask(df, v, failed)
     good = ~fail & np.isfinite(v)
     if not good.any():
-        return _nothing(title, _all_failed_reason(df, len(df), value))
+        return nothing_to_draw(title, _all_failed_reason(df, len(df), value))
     times = _naive_utc(df[ts])
     work = pd.DataFrame(
         {
@@ -626,7 +590,7 @@ def fig_smoke(
         work["kind"] = df["error_kind"].to_numpy()
     work = work[work["ts"].notna()]
     if work.empty:
-        return _nothing(title, f"no sample has a {ts} time")
+        return nothing_to_draw(title, f"no sample has a {ts} time")
     td, note = _resolve_freq(work["ts"], freq)
     work["bin"] = work["ts"].dt.floor(td)
     all_bins = pd.date_range(work["bin"].min(), work["bin"].max(), freq=td)
@@ -758,7 +722,7 @@ def fig_smoke(
         + "; bands: "
         + ", ".join(f"{_pct(lo)}–{_pct(hi)}" for lo, hi in pairs)
     )
-    _base_layout(fig, title, sub_text, height=max(360, 120 + 200 * len(groups)))
+    base_layout(fig, title, sub_text, height=max(360, 120 + 200 * len(groups)))
     fig.update_layout(
         hovermode="closest",
         legend={"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0},
@@ -829,11 +793,11 @@ def fig_ecdf(
     """
     title = title or f"{_VALUE_LABELS.get(value, value)} latency distribution (ECDF)"
     if len(df) == 0:
-        return _nothing(title, "the table is empty")
+        return nothing_to_draw(title, "the table is empty")
     _require(df, [value, by])
     groups, n_failed = _value_groups(df, value, by, failed)
     if not groups:
-        return _nothing(title, _all_failed_reason(df, len(df), value))
+        return nothing_to_draw(title, _all_failed_reason(df, len(df), value))
     allv = np.concatenate(list(groups.values()))
     if log_x is None:
         lo, hi = float(allv.min()), float(allv.max())
@@ -876,7 +840,7 @@ def fig_ecdf(
     sub = f"{len(allv):,} successful samples"
     if n_failed:
         sub += f"; {n_failed:,} failed samples have no {value} and are not shown"
-    _base_layout(fig, title, sub, height=460)
+    base_layout(fig, title, sub, height=460)
     fig.update_xaxes(title_text=_value_label(value), type="log" if log_x else "linear")
     fig.update_yaxes(title_text="Share of samples ≤ x", tickformat=".0%", range=[0, 1.03])
     fig.update_layout(hovermode="closest")
@@ -923,11 +887,11 @@ def fig_histogram(
         raise ValueError(f"nbins must be at least 1, got {nbins}")
     title = title or f"{_VALUE_LABELS.get(value, value)} latency histogram"
     if len(df) == 0:
-        return _nothing(title, "the table is empty")
+        return nothing_to_draw(title, "the table is empty")
     _require(df, [value, by])
     groups, n_failed = _value_groups(df, value, by, failed)
     if not groups:
-        return _nothing(title, _all_failed_reason(df, len(df), value))
+        return nothing_to_draw(title, _all_failed_reason(df, len(df), value))
     allv = np.concatenate(list(groups.values()))
     lo, hi = float(allv.min()), float(allv.max())
     cut = float(np.quantile(allv, 0.995))
@@ -965,7 +929,7 @@ def fig_histogram(
         sub += f"; last bin holds everything ≥ {edges[-2]:,.1f} ms (max {hi:,.1f} ms)"
     if n_failed:
         sub += f"; {n_failed:,} failed samples not shown"
-    _base_layout(fig, title, sub, height=440)
+    base_layout(fig, title, sub, height=440)
     fig.update_layout(barmode="overlay", bargap=0, hovermode="closest")
     fig.update_xaxes(title_text=_value_label(value))
     fig.update_yaxes(title_text="Samples per bin")
@@ -1019,13 +983,13 @@ def fig_jitter_loss(
     """
     title = title or f"Jitter and loss over time ({_VALUE_LABELS.get(value, value)})"
     if len(df) == 0:
-        return _nothing(title, "the table is empty")
+        return nothing_to_draw(title, "the table is empty")
     _require(df, [ts, value, by])
     v = _floats(df[value])
     fail = _failed_mask(df, v, failed)
     good = ~fail & np.isfinite(v)
     if not good.any():
-        return _nothing(title, _all_failed_reason(df, len(df), value))
+        return nothing_to_draw(title, _all_failed_reason(df, len(df), value))
     work = pd.DataFrame(
         {
             "ts": _naive_utc(df[ts]).to_numpy(),
@@ -1038,7 +1002,7 @@ def fig_jitter_loss(
         work["kind"] = df["error_kind"].to_numpy()
     work = work[work["ts"].notna()].sort_values("ts", kind="stable")
     if work.empty:
-        return _nothing(title, f"no sample has a {ts} time")
+        return nothing_to_draw(title, f"no sample has a {ts} time")
     td, note = _resolve_freq(work["ts"], freq)
     work["bin"] = work["ts"].dt.floor(td)
     all_bins = pd.date_range(work["bin"].min(), work["bin"].max(), freq=td)
@@ -1122,7 +1086,7 @@ def fig_jitter_loss(
         + (f" ({note})" if note else "")
         + "; jitter = mean |Δ| between consecutive successful samples"
     )
-    _base_layout(fig, title, sub_text, height=460)
+    base_layout(fig, title, sub_text, height=460)
     fig.update_layout(
         hovermode="x",
         legend={"orientation": "h", "yref": "container", "y": 0.0, "yanchor": "bottom", "x": 0.0},
@@ -1182,7 +1146,7 @@ def fig_error_timeline(
     """
     title = title or "Failures over time"
     if len(probes) == 0:
-        return _nothing(title, "the table is empty")
+        return nothing_to_draw(title, "the table is empty")
     _require(probes, [ts, by])
     codes = _floats(probes[status]) if status in probes.columns else np.full(len(probes), np.nan)
     is5xx = np.nan_to_num(codes, nan=0.0) >= 500
@@ -1198,7 +1162,7 @@ def fig_error_timeline(
         span = ""
         if len(work):
             span = f" between {work['ts'].min():{_TS_FMT}} and {work['ts'].max():{_TS_FMT}} UTC"
-        return _nothing(title, f"no failures among {len(work):,} requests{span}")
+        return nothing_to_draw(title, f"no failures among {len(work):,} requests{span}")
     td, note = _resolve_freq(work["ts"], freq)
     work["bin"] = work["ts"].dt.floor(td)
     all_bins = pd.date_range(work["bin"].min(), work["bin"].max(), freq=td)
@@ -1255,7 +1219,7 @@ def fig_error_timeline(
         f"{n_fail:,} failures among {len(work):,} requests ({n_fail / len(work):.1%}); "
         f"bins of {_fmt_td(td)}" + (f" ({note})" if note else "") + "; first occurrence in the legend (UTC)"
     )
-    _base_layout(fig, title, sub_text, height=440)
+    base_layout(fig, title, sub_text, height=440)
     fig.update_layout(barmode="stack", bargap=0, hovermode="closest", legend={"title": {"text": by}})
     fig.update_xaxes(title_text="Time (UTC)")
     fig.update_yaxes(title_text=f"Failures per {_fmt_td(td)}", rangemode="tozero", secondary_y=False)
@@ -1309,7 +1273,7 @@ def fig_phase_breakdown(
         raise ValueError(f"stat must be one of {', '.join(_STATS)}, got {stat!r}")
     title = title or f"Where the time goes: {_STATS[stat]} of each phase"
     if len(probes) == 0:
-        return _nothing(title, "the table is empty")
+        return nothing_to_draw(title, "the table is empty")
     _require(probes, [*phases, by])
     groups = _groups(probes, by).to_numpy()
     names = sorted(set(groups))
@@ -1332,7 +1296,7 @@ def fig_phase_breakdown(
     )
     tot_stat = pd.Series([_stat(tot[groups == g]) if tot is not None else np.nan for g in names], index=names)
     if table.isna().all().all():
-        return _nothing(title, f"no request completed any of {', '.join(phases)}")
+        return nothing_to_draw(title, f"no request completed any of {', '.join(phases)}")
     table = table[table.notna().any(axis=1)]
     stacked = table.fillna(0).sum(axis=1)
     table = table.loc[stacked.sort_values(ascending=False, kind="stable").index]
@@ -1389,7 +1353,7 @@ def fig_phase_breakdown(
                 ),
             )
         )
-    _base_layout(
+    base_layout(
         fig,
         title,
         f"{len(probes):,} requests; each phase over the requests where it happened (NA phases excluded)",
