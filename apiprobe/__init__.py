@@ -11,10 +11,16 @@ The flow is collect → load → analyze → show → report:
 """
 
 from apiprobe.analyze import (
+    ResolvConf,
     compare_latency,
+    detect_dns_faults,
     detect_latency_faults,
+    expand_name,
     jitter_stats,
+    parse_resolv_conf,
+    read_resolv_conf,
     select_probes,
+    summarize_dns,
     summarize_latency,
 )
 from apiprobe.demo import demo_pings, demo_probes, write_demo
@@ -50,7 +56,7 @@ from apiprobe.plot import (
     fig_smoke,
     fig_waterfall,
 )
-from apiprobe.probe import aprobe_http, aprobe_tcp, probe_http, probe_tcp
+from apiprobe.probe import aprobe_dns, aprobe_http, aprobe_tcp, probe_dns, probe_http, probe_tcp
 from apiprobe.report import NotebookRun, run_report
 from apiprobe.schema import conform, validate
 from apiprobe.widgets import LatencyExplorer
@@ -67,14 +73,18 @@ __all__ = [
     "LatencyExplorer",
     "NotebookRun",
     "ReportError",
+    "ResolvConf",
     "SchemaError",
+    "aprobe_dns",
     "aprobe_http",
     "aprobe_tcp",
     "compare_latency",
     "conform",
     "demo_pings",
     "demo_probes",
+    "detect_dns_faults",
     "detect_latency_faults",
+    "expand_name",
     "fig_chain",
     "fig_dns_latency",
     "fig_ecdf",
@@ -88,10 +98,13 @@ __all__ = [
     "fig_waterfall",
     "get_probes",
     "jitter_stats",
+    "parse_resolv_conf",
+    "probe_dns",
     "probe_http",
     "probe_tcp",
     "read_pings",
     "read_probes",
+    "read_resolv_conf",
     "run_report",
     "select_probes",
     "setup_notebook",
@@ -99,6 +112,7 @@ __all__ = [
     "show_findings",
     "show_overview",
     "show_table",
+    "summarize_dns",
     "summarize_latency",
     "validate",
     "write_demo",

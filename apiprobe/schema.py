@@ -204,6 +204,9 @@ DNS: tuple[Column, ...] = (
     Column("elapsed_ms", F64, "query time, ms; NA when no answer came"),
     Column("error_kind", STR, "failure class from ERROR_KINDS; NA on a NOERROR answer"),
     Column("error", STR, "failure detail"),
+    Column("run_id", STR, "identifier shared by all rows of one run"),
+    Column("attempt", INT, "attempt number within (name, rtype, resolver), from 0"),
+    Column("transport", STR, "udp, tcp (after a truncated answer) or system (getaddrinfo)"),
 )
 
 SCHEMAS: dict[str, tuple[Column, ...]] = {

@@ -4,6 +4,14 @@
 ``summarize_*`` and ``compare_*`` return tables. No I/O, no plotting.
 """
 
+from apiprobe.analyze.dns import (
+    ResolvConf,
+    detect_dns_faults,
+    expand_name,
+    parse_resolv_conf,
+    read_resolv_conf,
+    summarize_dns,
+)
 from apiprobe.analyze.latency import (
     compare_latency,
     detect_latency_faults,
@@ -12,4 +20,16 @@ from apiprobe.analyze.latency import (
     summarize_latency,
 )
 
-__all__ = ["compare_latency", "detect_latency_faults", "jitter_stats", "select_probes", "summarize_latency"]
+__all__ = [
+    "ResolvConf",
+    "compare_latency",
+    "detect_dns_faults",
+    "detect_latency_faults",
+    "expand_name",
+    "jitter_stats",
+    "parse_resolv_conf",
+    "read_resolv_conf",
+    "select_probes",
+    "summarize_dns",
+    "summarize_latency",
+]

@@ -5,8 +5,18 @@ refused connection, unresolvable name or bad certificate is a row with
 ``error_kind`` set (vocabulary in :data:`apiprobe.schema.ERROR_KINDS`).
 """
 
+from apiprobe.probe.dns import aprobe_dns, probe_dns
 from apiprobe.probe.http import aprobe_http, probe_http
 from apiprobe.probe.runner import run_jobs, run_sync
 from apiprobe.probe.tcp import aprobe_tcp, probe_tcp
 
-__all__ = ["aprobe_http", "aprobe_tcp", "probe_http", "probe_tcp", "run_jobs", "run_sync"]
+__all__ = [
+    "aprobe_dns",
+    "aprobe_http",
+    "aprobe_tcp",
+    "probe_dns",
+    "probe_http",
+    "probe_tcp",
+    "run_jobs",
+    "run_sync",
+]
