@@ -33,12 +33,15 @@ from apiprobe.errors import (
     SchemaError,
 )
 from apiprobe.lab import FaultLab
-from apiprobe.load import read_pings, read_probes, write_table
+from apiprobe.load import read_dns, read_pings, read_probes, write_table
 from apiprobe.notebook import (
+    DnsEvidence,
     Evidence,
+    get_dns,
     get_probes,
     setup_notebook,
     show_baseline,
+    show_dns_overview,
     show_findings,
     show_overview,
     show_table,
@@ -66,6 +69,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ApiprobeError",
     "DataFormatError",
+    "DnsEvidence",
     "Evidence",
     "FaultLab",
     "InvalidTargetError",
@@ -96,12 +100,14 @@ __all__ = [
     "fig_resolver_matrix",
     "fig_smoke",
     "fig_waterfall",
+    "get_dns",
     "get_probes",
     "jitter_stats",
     "parse_resolv_conf",
     "probe_dns",
     "probe_http",
     "probe_tcp",
+    "read_dns",
     "read_pings",
     "read_probes",
     "read_resolv_conf",
@@ -109,6 +115,7 @@ __all__ = [
     "select_probes",
     "setup_notebook",
     "show_baseline",
+    "show_dns_overview",
     "show_findings",
     "show_overview",
     "show_table",

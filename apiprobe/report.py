@@ -335,7 +335,8 @@ def run_report(
 def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str],
               lab_urls: Mapping[str, str] | None = None, *, cafile: str = "") -> list[NotebookRun]:
     """The demo suite: the latency notebook on the recorded demo incident and,
-    when ``lab_urls`` (fault-lab endpoint name → URL) is given, live against the lab.
+    when ``lab_urls`` (fault-lab endpoint name → URL) is given, live against the lab;
+    the DNS notebook against the lab zone on loopback resolvers.
     """
     nb_dir, data = Path(notebooks_dir).resolve(), Path(data_dir).resolve()
     runs = [NotebookRun(
@@ -353,4 +354,8 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
              "title": "Fault lab, probed live"},
             name="01_latency_fault_lab", title="Latency & timeouts — live fault lab",
         ))
+    runs.append(NotebookRun(
+        nb_dir / "03_dns.ipynb", {"count": 3, "interval": 0.2, "title": "Lab DNS zone on two loopback resolvers"},
+        name="03_dns_lab_zone", title="DNS — lab zone, inside and outside views",
+    ))
     return runs

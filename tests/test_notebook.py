@@ -55,3 +55,13 @@ def test_get_probes_sources(tmp_path: Path, lab: FaultLab) -> None:
     with pytest.raises(DataFormatError):
         get_probes(probes_path=str(tmp_path / "missing.csv"))
     assert isinstance(saved.probes, pd.DataFrame)
+
+
+def test_get_dns_lab_zone_feeds_the_detector() -> None:
+    from apiprobe.analyze import detect_dns_faults
+    from apiprobe.notebook import get_dns
+
+    ev = get_dns(count=2, interval=0.05, resolv_conf="")
+    assert ev.resolv_conf is None and "lab zone" in ev.source
+    f = detect_dns_faults(ev.dns)  # real NA-typed columns, as probes produce them
+    assert {"nx.lab.test", "fail.lab.test", "drop.lab.test"} <= {s.split(" ")[0] for s in f["subject"]}

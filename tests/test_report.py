@@ -35,7 +35,7 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
     result = demo_report
     assert result.ok, [r.error for r in result.results]
     names = [r.run.slug() for r in result.results]
-    assert names == ["01_latency_demo_incident", "01_latency_fault_lab"]
+    assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "03_dns_lab_zone"]
     for r in result.results:
         page = r.html_path.read_text()
         assert "Plotly.newPlot" in page or "plotly" in page.lower()
@@ -66,8 +66,12 @@ def test_findings_json(demo_report: object) -> None:
     assert {"timeout", "connect_refused", "server_errors"} <= faults
     for f in payload["findings"]:
         assert set(f) >= {"detector", "fault", "severity", "subject", "evidence", "recommendation"}
-    assert [r["findings"] for r in payload["runs"]] == [len(by_run[n]) for n in
-                                                         ("01_latency_demo_incident", "01_latency_fault_lab")]
+    assert [r["findings"] for r in payload["runs"]] == [len(by_run.get(r["name"], [])) for r in payload["runs"]]
+    dns = by_run["03_dns_lab_zone"]
+    assert {f["fault"] for f in dns} == {"dns"}
+    evidence = " ".join(f["evidence"] for f in dns)
+    assert "no such host" in evidence and "server misbehaving" in evidence and "i/o timeout" in evidence
+    assert any("split.lab.test" in f["subject"] for f in dns)
 
 
 def test_index_links_every_page(demo_report: object) -> None:

@@ -398,8 +398,10 @@ def _outcome(row: pd.Series) -> str | None:
     """What a query said, for comparing resolvers: the answers, "(no records)", or None (no verdict)."""
     if pd.notna(row["answers"]):
         return str(row["answers"])
-    if row["error_kind"] == "nxdomain" or (pd.isna(row["error_kind"]) and pd.notna(row["rcode"])):
-        return _NO_RECORDS
+    kind = row["error_kind"]
+    if pd.isna(kind):
+        return _NO_RECORDS if pd.notna(row["rcode"]) else None
+    return _NO_RECORDS if kind == "nxdomain" else None
     return None
 
 

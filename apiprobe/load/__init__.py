@@ -4,6 +4,6 @@
 :class:`~apiprobe.errors.DataFormatError` naming the file and what is wrong.
 """
 
-from apiprobe.load.tables import read_pings, read_probes, write_table
+from apiprobe.load.tables import read_dns, read_pings, read_probes, write_table
 
-__all__ = ["read_pings", "read_probes", "write_table"]
+__all__ = ["read_dns", "read_pings", "read_probes", "write_table"]

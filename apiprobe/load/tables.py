@@ -10,7 +10,7 @@ import pandas as pd
 from apiprobe.errors import DataFormatError, SchemaError
 from apiprobe.schema import columns, conform
 
-__all__ = ["read_pings", "read_probes", "read_table", "write_table"]
+__all__ = ["read_dns", "read_pings", "read_probes", "read_table", "write_table"]
 
 _FORMATS = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl", ".json": "jsonl"}
 
@@ -44,7 +44,8 @@ def read_table(path: str | os.PathLike[str], schema: str) -> pd.DataFrame:
             df = pd.read_json(p, lines=True, dtype=False)
     except (ValueError, OSError, UnicodeDecodeError) as exc:
         raise DataFormatError(f"{p}: cannot read as {fmt}: {exc}") from exc
-    required = {"ts", "target"}
+    key = "target" if "target" in columns(schema) else columns(schema)[1]
+    required = {"ts", key}
     missing = sorted(required - set(df.columns))
     if missing:
         raise DataFormatError(f"{p}: not a {schema} table: missing columns {missing} "
@@ -67,6 +68,11 @@ def read_probes(path: str | os.PathLike[str]) -> pd.DataFrame:
 def read_pings(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read TCP-connect samples. Each row is one sample (schema ``pings``, ``rtt_ms`` in ms)."""
     return read_table(path, "pings")
+
+
+def read_dns(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read saved DNS queries. Each row is one query (schema ``dns``, ``elapsed_ms`` in ms)."""
+    return read_table(path, "dns")
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
