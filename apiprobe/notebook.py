@@ -191,7 +191,7 @@ def get_dns(
     and an "outside" view of the zone ``lab.test``) are started on 127.0.0.1
     and queried, so the notebook shows every fault without touching the network.
     """
-    conf = read_resolv_conf(resolv_conf) if resolv_conf else None
+    conf = read_resolv_conf(Path(resolv_conf)) if resolv_conf else None
     if names:
         dns = probe_dns(list(names), rtypes=tuple(rtypes), resolvers=tuple(resolvers), count=count,
                         interval=interval, timeout=timeout_ms / 1000.0)
