@@ -86,6 +86,26 @@ def _cmd_ping(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_dns(args: argparse.Namespace) -> int:
+    from apiprobe.analyze.dns import detect_dns_faults, read_resolv_conf, summarize_dns
+    from apiprobe.load.tables import write_table
+    from apiprobe.probe.dns import probe_dns
+
+    dns = probe_dns(args.names, rtypes=tuple(args.type or ["A", "AAAA"]),
+                    resolvers=tuple(args.resolver or ["system"]), count=args.count, interval=args.interval,
+                    timeout=args.timeout, progress=False)
+    if args.out:
+        write_table(dns, args.out)
+    cols = ["name", "rtype", "resolver", "queries", "failures", "p50_ms", "p90_ms", "answers", "min_ttl"]
+    summary = summarize_dns(dns)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 60):
+        print(summary[[c for c in cols if c in summary.columns]].round(1).to_string(index=False))
+        findings = detect_dns_faults(dns, resolv_conf=read_resolv_conf(args.resolv_conf))
+        for f in findings.itertuples():
+            print(f"{str(f.severity).upper():8} {f.subject}: {f.evidence}")
+    return 0
+
+
 def _wait_for(stop: threading.Event) -> None:
     try:
         while not stop.wait(0.5):
@@ -173,6 +193,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", "-t", type=float, default=3.0)
     p.add_argument("--out", "-o")
     p.set_defaults(func=_cmd_ping)
+
+    p = sub.add_parser("dns", help="resolve names with the system resolver and/or DNS servers")
+    p.add_argument("names", nargs="+", metavar="NAME")
+    p.add_argument("--resolver", "-r", action="append", help="'system' or a server IP[:port] (repeatable)")
+    p.add_argument("--type", "-t", action="append", help="record type (repeatable; default A and AAAA)")
+    p.add_argument("--count", "-n", type=int, default=3)
+    p.add_argument("--interval", "-i", type=float, default=0.5)
+    p.add_argument("--timeout", type=float, default=2.0)
+    p.add_argument("--resolv-conf", default="/etc/resolv.conf", help="resolv.conf to check search/ndots")
+    p.add_argument("--out", "-o")
+    p.set_defaults(func=_cmd_dns)
 
     p = sub.add_parser("lab", help="run the fault lab on loopback until interrupted")
     p.add_argument("--seed", type=int, default=0)

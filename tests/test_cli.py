@@ -86,3 +86,16 @@ def test_report_exit_code_reflects_failure(tmp_path: Path) -> None:
 def test_report_without_notebooks_is_usage_error() -> None:
     res = cli("report")
     assert res.returncode != 0 and "notebook" in res.stderr
+
+
+def test_dns_against_a_loopback_server(tmp_path: Path) -> None:
+    from apiprobe.lab._dns import DnsServer, default_lab_zone
+
+    with DnsServer(default_lab_zone()) as server:
+        res = cli("dns", "ok.lab.test", "nx.lab.test", "-r", server.spec, "-t", "A", "-n", "2", "-i", "0.01",
+                  "-o", str(tmp_path / "dns.csv"), "--resolv-conf", str(tmp_path / "absent.conf"))
+    assert res.returncode == 0, res.stderr
+    assert "127.0.0.1" in res.stdout and "no such host" in res.stdout
+    from apiprobe.load import read_dns
+
+    assert len(read_dns(tmp_path / "dns.csv")) == 4
