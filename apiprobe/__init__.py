@@ -15,7 +15,9 @@ from apiprobe.analyze import (
     compare_latency,
     detect_dns_faults,
     detect_latency_faults,
+    detect_tls_faults,
     expand_name,
+    expiry_table,
     jitter_stats,
     parse_resolv_conf,
     read_resolv_conf,
@@ -32,7 +34,7 @@ from apiprobe.errors import (
     ReportError,
     SchemaError,
 )
-from apiprobe.lab import FaultLab
+from apiprobe.lab import DnsServer, FaultLab
 from apiprobe.load import read_dns, read_pings, read_probes, write_table
 from apiprobe.notebook import (
     DnsEvidence,
@@ -59,7 +61,17 @@ from apiprobe.plot import (
     fig_smoke,
     fig_waterfall,
 )
-from apiprobe.probe import aprobe_dns, aprobe_http, aprobe_tcp, probe_dns, probe_http, probe_tcp
+from apiprobe.probe import (
+    TLSReport,
+    aprobe_dns,
+    aprobe_http,
+    aprobe_tcp,
+    diagnose_chain,
+    probe_dns,
+    probe_http,
+    probe_tcp,
+    probe_tls,
+)
 from apiprobe.report import NotebookRun, run_report
 from apiprobe.schema import conform, validate
 from apiprobe.widgets import LatencyExplorer
@@ -70,6 +82,7 @@ __all__ = [
     "ApiprobeError",
     "DataFormatError",
     "DnsEvidence",
+    "DnsServer",
     "Evidence",
     "FaultLab",
     "InvalidTargetError",
@@ -79,6 +92,7 @@ __all__ = [
     "ReportError",
     "ResolvConf",
     "SchemaError",
+    "TLSReport",
     "aprobe_dns",
     "aprobe_http",
     "aprobe_tcp",
@@ -88,7 +102,10 @@ __all__ = [
     "demo_probes",
     "detect_dns_faults",
     "detect_latency_faults",
+    "detect_tls_faults",
+    "diagnose_chain",
     "expand_name",
+    "expiry_table",
     "fig_chain",
     "fig_dns_latency",
     "fig_ecdf",
@@ -107,6 +124,7 @@ __all__ = [
     "probe_dns",
     "probe_http",
     "probe_tcp",
+    "probe_tls",
     "read_dns",
     "read_pings",
     "read_probes",

@@ -19,13 +19,16 @@ from apiprobe.analyze.latency import (
     select_probes,
     summarize_latency,
 )
+from apiprobe.analyze.tls import detect_tls_faults, expiry_table
 
 __all__ = [
     "ResolvConf",
     "compare_latency",
     "detect_dns_faults",
     "detect_latency_faults",
+    "detect_tls_faults",
     "expand_name",
+    "expiry_table",
     "jitter_stats",
     "parse_resolv_conf",
     "read_resolv_conf",

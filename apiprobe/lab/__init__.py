@@ -51,12 +51,48 @@ TLS endpoints (``tls=True``; each on its own port, serving every HTTP route abov
                ``lab.url("delay", over="https_ok", ms=100)`` reaches another route over TLS
 =============  ==================================================================================
 
+Broken-chain endpoints (``FaultLab(tls_faults=True)``; each on its own port, one defect each)
+
+All are issued from a CA hierarchy generated at start: the lab root (the only
+certificate in ``lab.ca_path``, ten years) → the lab intermediate
+(``lab.intermediate_path``) → a 90-day leaf for the lab names, unless the
+defect says otherwise. ``lab.chain_path(name)`` is the PEM file of what an
+endpoint sends (``.key`` next to it), ``lab.aia_url`` a plain-HTTP URL that
+serves the intermediate (DER), as named by the AIA extension of
+``https_missing_intermediate``. ``apiprobe.probe.tls.probe_tls`` names each defect.
+
+==============================  ======================================================================
+``https_chain_ok``              leaf + intermediate, in order: valid when trusting ``lab.ca_path``
+``https_expired``               leaf expired two days ago (intermediate sent)
+``https_not_yet_valid``         leaf valid only from two days from now
+``https_expiring_soon``         leaf expiring in 20 days (a warning, not a failure)
+``https_wrong_host``            leaf for ``wrong.apiprobe.test``, ``www.wrong.apiprobe.test`` only
+``https_missing_intermediate``  only the leaf; its issuer (the intermediate) is not sent; AIA
+                                ``caIssuers`` = ``lab.aia_url``
+``https_self_signed``           a self-signed leaf (``CA:FALSE``, issuer = subject)
+``https_untrusted_root``        complete leaf + intermediate chain to another root, not in ``ca_path``
+``https_wrong_order``           leaf, upper intermediate, issuing intermediate (order swapped)
+``https_root_sent``             leaf + intermediate + the lab root (needless)
+``https_weak_key``              RSA 1024-bit leaf (served at OpenSSL security level 0)
+``https_sha1``                  leaf signed ``ecdsa-with-SHA1`` (cryptography refuses to sign with
+                                SHA-1, so the lab re-signs the DER by hand; security level 0)
+``https_leaf_is_ca``            leaf with ``basicConstraints CA:TRUE``
+==============================  ======================================================================
+
 Random behaviour is seeded per endpoint from ``seed``: two labs with the same
 seed answer their n-th ``/jitter`` or ``/flaky`` request identically.
+
+``lab.dns`` is a DNS server on the same host (UDP and TCP, ``lab.dns.spec`` is
+its ``IP:port``) serving :func:`default_lab_zone`: ``ok``, ``alias`` (CNAME),
+``slow`` (300 ms), ``jitter``, ``nx`` (NXDOMAIN), ``fail`` (SERVFAIL),
+``refused``, ``drop`` (never answers), ``flap``, ``short-ttl``, ``big``
+(truncated over UDP), ``split`` and ``v4only``, all under ``lab.test``.
+:class:`DnsServer` runs one on its own, with any zone.
 """
 
 from __future__ import annotations
 
+from apiprobe.lab._dns import DnsServer, default_lab_zone
 from apiprobe.lab._lab import Endpoint, FaultLab
 
-__all__ = ["Endpoint", "FaultLab"]
+__all__ = ["DnsServer", "Endpoint", "FaultLab", "default_lab_zone"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import datetime as dt
 import ipaddress
 import logging
 import socket
@@ -19,8 +20,13 @@ from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
+from cryptography import x509
+from cryptography.hazmat.primitives.asymmetric import rsa
+from cryptography.hazmat.primitives.serialization import Encoding
+
 from apiprobe.errors import LabError
-from apiprobe.lab._certs import LAB_SANS, Authority, Credentials, write_pem
+from apiprobe.lab._certs import LAB_SANS, Credentials, LabPki, PrivateKey, resign, self_signed_leaf, write_pem
+from apiprobe.lab._dns import DnsServer, default_lab_zone
 from apiprobe.lab._http import ConnectionRegistry, DiscardProtocol, FaultApp, HttpProtocol
 from apiprobe.lab._sockets import bind_socket, close_all, open_syn_drop, port_of
 
@@ -68,17 +74,20 @@ class _HttpSpec:
 
 @dataclass(frozen=True)
 class _TlsSpec:
-    """A TLS port serving the HTTP app with the credentials ``build`` issues from the lab CA.
+    """A TLS port serving the HTTP app with the credentials ``build`` issues from the lab's CA hierarchy.
 
     A broken-chain endpoint is one more entry: e.g. an expired leaf is
-    ``_TlsSpec("https_expired", lambda ca, sans: ca.leaf(sans, not_after=...), ...)``.
+    ``_TlsSpec("https_expired", lambda pki: served(pki.intermediate.issue(..., not_after=...), ...), ...)``.
+    ``legacy`` lowers the server's OpenSSL security level to 0 so that it agrees
+    to present a weak key or a SHA-1 signature at all.
     """
 
     name: str
-    build: Callable[[Authority, tuple[str, ...]], Credentials]
+    build: Callable[[LabPki], Credentials]
     fault: str
     expect: str
     path: str = "/ok"
+    legacy: bool = False
 
 
 @dataclass(frozen=True)
@@ -176,11 +185,184 @@ _TCP_SPECS: dict[str, _TcpSpec] = {
 _TLS_SPECS: tuple[_TlsSpec, ...] = (
     _TlsSpec(
         "https_ok",
-        lambda ca, sans: ca.leaf(sans),
+        lambda pki: pki.root.leaf(pki.sans),
         "none: valid leaf for 127.0.0.1, localhost, lab.apiprobe.test issued by the lab CA",
         "200 over TLS when trusting lab.ca_path; tls_error (unknown issuer) with the default trust store",
     ),
 )
+
+
+def _served(issued: tuple[x509.Certificate, PrivateKey], *extra: x509.Certificate) -> Credentials:
+    """Credentials presenting the issued leaf followed by ``extra`` certificates, in that order."""
+    cert, key = issued
+    return Credentials((cert, *extra), key)
+
+
+def _days(n: float) -> dt.datetime:
+    return dt.datetime.now(dt.UTC).replace(microsecond=0) + dt.timedelta(days=n)
+
+
+def _sha1_leaf(pki: LabPki) -> Credentials:
+    cert, key = pki.intermediate.issue(pki.sans)
+    return Credentials((resign(cert, pki.intermediate.key, "sha1"), pki.intermediate.cert), key)
+
+
+_GO_UNKNOWN = "Go: x509: certificate signed by unknown authority"
+
+#: The broken-chain endpoints (``FaultLab(tls_faults=True)``): one defect each, all issued
+#: from the lab hierarchy (root -> intermediate -> leaf) unless the defect says otherwise.
+_TLS_FAULT_SPECS: tuple[_TlsSpec, ...] = (
+    _TlsSpec(
+        "https_chain_ok",
+        lambda pki: _served(pki.intermediate.issue(pki.sans), pki.intermediate.cert),
+        "none: leaf (90 days) + intermediate, in order, chaining to the lab root",
+        "200 when trusting lab.ca_path; probe_tls: no defect with cafile=lab.ca_path, "
+        "untrusted_root with certifi and the system store",
+    ),
+    _TlsSpec(
+        "https_expired",
+        lambda pki: _served(pki.intermediate.issue(pki.sans, not_before=_days(-92), not_after=_days(-2)),
+                            pki.intermediate.cert),
+        "leaf expired two days ago (intermediate sent)",
+        "tls_expired: probe_tls names expired; Go: x509: certificate has expired or is not yet valid: "
+        "current time … is after …",
+    ),
+    _TlsSpec(
+        "https_not_yet_valid",
+        lambda pki: _served(pki.intermediate.issue(pki.sans, not_before=_days(2), not_after=_days(92)),
+                            pki.intermediate.cert),
+        "leaf valid only from two days from now (intermediate sent)",
+        "tls_expired: probe_tls names not_yet_valid; Go: x509: certificate has expired or is not yet valid: "
+        "current time … is before …",
+    ),
+    _TlsSpec(
+        "https_expiring_soon",
+        lambda pki: _served(pki.intermediate.issue(pki.sans, not_before=_days(-70), not_after=_days(20)),
+                            pki.intermediate.cert),
+        "leaf valid but expiring in 20 days (intermediate sent)",
+        "200 when trusting lab.ca_path; probe_tls warns expiring_soon (days_left ~20); Go connects",
+    ),
+    _TlsSpec(
+        "https_wrong_host",
+        lambda pki: _served(pki.intermediate.issue(("wrong.apiprobe.test", "www.wrong.apiprobe.test")),
+                            pki.intermediate.cert),
+        "leaf valid for wrong.apiprobe.test and www.wrong.apiprobe.test only (intermediate sent)",
+        "tls_hostname: probe_tls names hostname_mismatch; Go: x509: certificate is valid for "
+        "wrong.apiprobe.test, www.wrong.apiprobe.test, not localhost (for 127.0.0.1: cannot validate "
+        "certificate for 127.0.0.1 because it doesn't contain any IP SANs)",
+    ),
+    _TlsSpec(
+        "https_missing_intermediate",
+        lambda pki: _served(pki.intermediate.issue(pki.sans, aia_ca_issuers=pki.aia_url)),
+        "only the leaf is sent; its issuer, the lab intermediate, is not (the leaf's AIA caIssuers URL "
+        "serves it: lab.aia_url)",
+        f"tls_untrusted: probe_tls names missing_intermediate even with cafile=lab.ca_path; {_GO_UNKNOWN}",
+    ),
+    _TlsSpec(
+        "https_self_signed",
+        lambda pki: self_signed_leaf(pki.sans),
+        "a self-signed leaf (CA:FALSE, issuer = subject), not issued by any CA",
+        f"tls_untrusted: probe_tls names self_signed; {_GO_UNKNOWN}",
+    ),
+    _TlsSpec(
+        "https_untrusted_root",
+        lambda pki: _served(pki.foreign_intermediate.issue(pki.sans), pki.foreign_intermediate.cert),
+        "complete chain (leaf + intermediate) to a different root that is not in lab.ca_path",
+        f"tls_untrusted: probe_tls names untrusted_root with cafile=lab.ca_path; {_GO_UNKNOWN}",
+    ),
+    _TlsSpec(
+        "https_wrong_order",
+        lambda pki: _served(pki.sub_intermediate.issue(pki.sans), pki.intermediate.cert,
+                            pki.sub_intermediate.cert),
+        "leaf, then the upper intermediate, then the issuing intermediate (order swapped)",
+        "200 when trusting lab.ca_path (Go and OpenSSL reorder); probe_tls warns chain_order",
+    ),
+    _TlsSpec(
+        "https_root_sent",
+        lambda pki: _served(pki.intermediate.issue(pki.sans), pki.intermediate.cert, pki.root.cert),
+        "leaf + intermediate + the lab root itself (needless: clients never use a sent root)",
+        "200 when trusting lab.ca_path; probe_tls reports root_sent (info)",
+    ),
+    _TlsSpec(
+        "https_weak_key",
+        lambda pki: _served(pki.intermediate.issue(pki.sans, key=rsa.generate_private_key(65537, 1024)),
+                            pki.intermediate.cert),
+        "leaf with an RSA 1024-bit key (served at OpenSSL security level 0)",
+        "200 when trusting lab.ca_path with a permissive client (Go connects); probe_tls warns weak_key; "
+        "clients at OpenSSL security level 2 (Debian's default) refuse it",
+        legacy=True,
+    ),
+    _TlsSpec(
+        "https_sha1",
+        _sha1_leaf,
+        "leaf signed ecdsa-with-SHA1 by the lab intermediate (re-signed by hand: cryptography refuses to "
+        "sign with SHA-1; served at OpenSSL security level 0)",
+        "tls_untrusted: probe_tls names weak_signature; Go: x509: certificate signed by unknown authority "
+        "(possibly because of \"x509: cannot verify signature: insecure algorithm ECDSA-SHA1\" ...)",
+        legacy=True,
+    ),
+    _TlsSpec(
+        "https_leaf_is_ca",
+        lambda pki: _served(pki.intermediate.issue(pki.sans, is_ca=True), pki.intermediate.cert),
+        "leaf carrying basicConstraints CA:TRUE (intermediate sent)",
+        "200 when trusting lab.ca_path (Go and OpenSSL accept it); probe_tls warns leaf_is_ca; strict "
+        "verifiers (cryptography, browsers) reject it",
+    ),
+)
+
+_ALL_TLS_SPECS: dict[str, _TlsSpec] = {s.name: s for s in (*_TLS_SPECS, *_TLS_FAULT_SPECS)}
+
+#: Path under which the AIA server publishes the lab intermediate (DER).
+_AIA_PATH = "/apiprobe-lab-intermediate.crt"
+
+
+class _AiaProtocol(asyncio.Protocol):
+    """Answer one plain HTTP request with the lab intermediate (DER) or a 404, then close.
+
+    This is the server behind the AIA ``caIssuers`` URL of ``https_missing_intermediate``:
+    ``curl -o inter.crt URL`` fetches what the server should have sent.
+    """
+
+    def __init__(self, registry: ConnectionRegistry, path: str, der: bytes) -> None:
+        self._registry = registry
+        self._path = path
+        self._der = der
+        self._buffer = bytearray()
+        self._transport: asyncio.Transport | None = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        assert isinstance(transport, asyncio.Transport)
+        self._transport = transport
+        if not self._registry.add(self):
+            transport.abort()
+
+    def data_received(self, data: bytes) -> None:
+        if self._transport is None or self._transport.is_closing():
+            return
+        self._buffer += data
+        if b"\r\n\r\n" not in self._buffer and len(self._buffer) < 8192:
+            return
+        parts = bytes(self._buffer).split(b"\r\n", 1)[0].split()
+        method = parts[0] if parts else b""
+        target = parts[1].decode("latin-1").split("?", 1)[0] if len(parts) > 1 else ""
+        if method in (b"GET", b"HEAD") and target == self._path:
+            status, ctype, body = "200 OK", "application/pkix-cert", self._der
+        else:
+            status, ctype, body = "404 Not Found", "text/plain", f"only {self._path} lives here\n".encode()
+        head = (
+            f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        ).encode()
+        self._transport.write(head + (b"" if method == b"HEAD" else body))
+        self._transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._registry.discard(self)
+
+    def abort(self) -> None:
+        """Drop the connection (used when the lab stops)."""
+        if self._transport is not None:
+            self._transport.abort()
 
 
 def _quiet_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
@@ -192,9 +374,11 @@ def _quiet_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str,
     loop.default_exception_handler(context)
 
 
-def _server_context(chain: Path, key: Path) -> ssl.SSLContext:
+def _server_context(chain: Path, key: Path, *, legacy: bool = False) -> ssl.SSLContext:
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     ctx.minimum_version = ssl.TLSVersion.TLSv1_2
+    if legacy:  # OpenSSL refuses to load a 1024-bit key or a SHA-1 signed leaf at its default level
+        ctx.set_ciphers("DEFAULT:@SECLEVEL=0")
     ctx.load_cert_chain(chain, key)
     ctx.set_alpn_protocols(["http/1.1"])
     return ctx
@@ -208,10 +392,15 @@ class _Running:
     thread: threading.Thread | None = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     ca_path: Path | None = None
+    intermediate_path: Path | None = None
+    chain_paths: dict[str, Path] = field(default_factory=dict)
+    aia_url: str | None = None
+    aia_der: bytes = b""
     ports: dict[str, int] = field(default_factory=dict)
     sockets: list[socket.socket] = field(default_factory=list)  # closed at teardown, in order
     servers: list[asyncio.Server] = field(default_factory=list)
     registry: ConnectionRegistry | None = None
+    dns: DnsServer | None = None
 
 
 class FaultLab:
@@ -230,24 +419,41 @@ class FaultLab:
         IP literal to bind every port to (``"::1"`` works too).
     tls : bool, default True
         Generate a CA and serve the HTTPS endpoints.
+    tls_faults : bool, default True
+        Serve one HTTPS endpoint per certificate defect (``https_expired``,
+        ``https_missing_intermediate``, ... see :mod:`apiprobe.lab`), all issued
+        from the lab's CA hierarchy, plus a small HTTP server for the AIA
+        ``caIssuers`` URL (:attr:`aia_url`). Needs ``tls=True``.
+    dns : bool, default True
+        Run a DNS server (UDP and TCP, :attr:`dns`) with the zone
+        :func:`~apiprobe.lab._dns.default_lab_zone` (``ok.lab.test``,
+        ``slow.lab.test``, ``nx.lab.test``, ...).
 
     Examples
     --------
     >>> with FaultLab(seed=0) as lab:                        # doctest: +SKIP
     ...     httpx.get(lab.url("delay", ms=200))
     ...     httpx.get(lab.url("https_ok"), verify=ssl.create_default_context(cafile=lab.ca_path))
+    >>> with FaultLab(tls_faults=True) as lab:               # doctest: +SKIP
+    ...     probe_tls(*lab.address("https_missing_intermediate"), cafile=lab.ca_path)
     """
 
-    def __init__(self, *, seed: int = 0, host: str = "127.0.0.1", tls: bool = True) -> None:
+    def __init__(
+        self, *, seed: int = 0, host: str = "127.0.0.1", tls: bool = True, tls_faults: bool = True,
+        dns: bool = True,
+    ) -> None:
         try:
             ipaddress.ip_address(host)
         except ValueError:
             raise LabError(
                 f"FaultLab host must be an IP literal such as 127.0.0.1 or ::1, not {host!r}"
             ) from None
+        tls_faults = tls_faults and tls  # the broken-chain endpoints are HTTPS
         self._seed = int(seed)
         self._host = host
         self._tls = bool(tls)
+        self._tls_faults = bool(tls_faults)
+        self._dns = bool(dns)
         self._state = "new"  # -> "running" -> "stopped"
         self._lock = threading.Lock()
         self._run = _Running()
@@ -355,6 +561,51 @@ class FaultLab:
             raise LabError("this FaultLab was created with tls=False: there is no CA")
         return self._run.ca_path
 
+    @property
+    def intermediate_path(self) -> Path:
+        """PEM file of the lab intermediate CA (issued by the root in :attr:`ca_path`).
+
+        It issues the leaves of the broken-chain endpoints; ``https_missing_intermediate``
+        leaves it out of its chain.
+
+        Raises
+        ------
+        LabError
+            If the lab is not running or was created with ``tls=False``.
+        """
+        self._require_running()
+        if self._run.intermediate_path is None:
+            raise LabError("this FaultLab was created with tls=False: there is no CA")
+        return self._run.intermediate_path
+
+    @property
+    def aia_url(self) -> str:
+        """Plain-HTTP URL serving the lab intermediate (DER), as named by the AIA ``caIssuers`` extension.
+
+        Raises
+        ------
+        LabError
+            If the lab is not running or was created without ``tls_faults=True``.
+        """
+        self._require_running()
+        if self._run.aia_url is None:
+            raise LabError("the AIA server runs only with FaultLab(tls_faults=True)")
+        return self._run.aia_url
+
+    def chain_path(self, name: str) -> Path:
+        """PEM file holding the certificates TLS endpoint ``name`` presents, in the order it sends them.
+
+        Raises
+        ------
+        LabError
+            If the lab is not running or ``name`` is not a running TLS endpoint.
+        """
+        self._require_running()
+        path = self._run.chain_paths.get(name)
+        if path is None:
+            raise LabError(f"{name!r} is not a running TLS endpoint; known: {', '.join(self._run.chain_paths)}")
+        return path
+
     def url(self, name: str, /, *, over: str | None = None, **query: Any) -> str:
         """URL of endpoint ``name``, with query parameters overriding the defaults.
 
@@ -382,7 +633,10 @@ class FaultLab:
         """
         self._require_running()
         http_specs = {s.name: s for s in _HTTP_SPECS}
-        tls_specs = {s.name: s for s in _TLS_SPECS}
+        tls_specs = {n: s for n, s in _ALL_TLS_SPECS.items() if n in self._run.ports}
+        if name in _ALL_TLS_SPECS and name not in tls_specs:
+            hint = "FaultLab(tls_faults=True)" if self._tls else "FaultLab(tls=True)"
+            raise LabError(f"{name!r} is not served by this lab; start {hint}")
         if name in _TCP_SPECS:
             if query or over:
                 raise LabError(f"{name!r} is a TCP-level endpoint: it takes no query and no 'over'")
@@ -441,25 +695,38 @@ class FaultLab:
         qs = f"?{urlencode(pairs)}" if pairs else ""
         return f"{scheme}://{self._netloc(port)}{path}{qs}"
 
+    def _tls_specs(self) -> tuple[_TlsSpec, ...]:
+        if not self._tls:
+            return ()
+        return (*_TLS_SPECS, *_TLS_FAULT_SPECS) if self._tls_faults else _TLS_SPECS
+
     def _start(self) -> None:
         run = self._run
         host = self._host
-        tls_contexts: dict[str, ssl.SSLContext] = {}
-        if run.tmp is not None:
-            tmp = Path(run.tmp.name)
-            ca = Authority.create(f"apiprobe fault lab CA (seed {self._seed})")
-            run.ca_path = write_pem(tmp / "ca.pem", [ca.cert])
-            sans = LAB_SANS if host in LAB_SANS else (*LAB_SANS, host)
-            for spec in _TLS_SPECS:
-                chain, key = spec.build(ca, sans).write(tmp, spec.name)
-                tls_contexts[spec.name] = _server_context(chain, key)
-
-        # Listening sockets are bound here, in the caller's thread, so a bind error surfaces at once.
+        tls_specs = self._tls_specs()
+        # Listening sockets are bound first, in the caller's thread, so a bind error surfaces at once
+        # (and the AIA URL written into certificates can name its port).
         bound: dict[str, socket.socket] = {}
-        for name in ("http", "blackhole", *tls_contexts):
+        extra = ("aia",) if self._tls_faults else ()
+        for name in ("http", "blackhole", *(spec.name for spec in tls_specs), *extra):
             bound[name] = bind_socket(host)
             run.sockets.append(bound[name])
             run.ports[name] = port_of(bound[name])
+        tls_contexts: dict[str, ssl.SSLContext] = {}
+        if run.tmp is not None:
+            tmp = Path(run.tmp.name)
+            if self._tls_faults:
+                run.aia_url = f"http://{self._netloc(run.ports['aia'])}{_AIA_PATH}"
+            sans = LAB_SANS if host in LAB_SANS else (*LAB_SANS, host)
+            pki = LabPki.create(f"seed {self._seed}", sans, aia_url=run.aia_url)
+            run.ca_path = write_pem(tmp / "ca.pem", [pki.root.cert])
+            run.intermediate_path = write_pem(tmp / "intermediate.pem", [pki.intermediate.cert])
+            run.aia_der = pki.intermediate.cert.public_bytes(Encoding.DER)
+            for spec in tls_specs:
+                chain, key = spec.build(pki).write(tmp, spec.name)
+                run.chain_paths[spec.name] = chain
+                tls_contexts[spec.name] = _server_context(chain, key, legacy=spec.legacy)
+
         refused = bind_socket(host)  # bound, never listening
         run.sockets.append(refused)
         run.ports["refused"] = port_of(refused)
@@ -486,11 +753,26 @@ class FaultLab:
         for tcp in _TCP_SPECS.values():
             url = f"http://{self._netloc(run.ports[tcp.name])}/"
             endpoints[tcp.name] = Endpoint(tcp.name, url, tcp.fault, tcp.expect)
-        for tls in _TLS_SPECS:
+        for tls in tls_specs:
             if tls.name in tls_contexts:
                 url = self._http_url("https", run.ports[tls.name], tls.path, {}, {})
                 endpoints[tls.name] = Endpoint(tls.name, url, tls.fault, tls.expect)
         self._endpoints = endpoints
+        if self._dns:
+            run.dns = DnsServer(default_lab_zone(), host=host, seed=self._seed).start()
+
+    @property
+    def dns(self) -> DnsServer:
+        """The lab's DNS server; pass ``lab.dns.spec`` as a resolver to :func:`apiprobe.probe_dns`.
+
+        Raises
+        ------
+        LabError
+            If the lab is not running or was created with ``dns=False``.
+        """
+        if self._run.dns is None or self._state != "running":
+            raise LabError("the lab DNS server runs only in a running FaultLab(dns=True)")
+        return self._run.dns
 
     async def _serve(self, bound: dict[str, socket.socket], tls_contexts: dict[str, ssl.SSLContext]) -> None:
         """Runs on the lab loop: wrap the bound sockets in asyncio servers."""
@@ -508,6 +790,9 @@ class FaultLab:
         }
         for name, ctx in tls_contexts.items():
             factories[name] = http_factory(ctx)
+        if "aia" in bound:
+            der = run.aia_der
+            factories["aia"] = lambda: _AiaProtocol(registry, _AIA_PATH, der)
         for name, sock in bound.items():
             sock.setblocking(False)
             run.servers.append(await loop.create_server(factories[name], sock=sock, backlog=_BACKLOG))
@@ -548,6 +833,8 @@ async def _shutdown(run: _Running) -> None:
 
 def _teardown(run: _Running) -> None:
     """Release whatever ``run`` holds; safe after a partial start. Called once, by the finalizer."""
+    if run.dns is not None:
+        run.dns.stop()
     loop, thread = run.loop, run.thread
     if loop is not None and thread is not None and thread.is_alive():
         try:

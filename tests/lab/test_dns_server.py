@@ -219,3 +219,14 @@ def test_ipv6_loopback() -> None:
         assert texts(udp(srv, "six.lab.test", "AAAA"), "AAAA") == ["::1"]
         df = probe_dns("six.lab.test", rtypes="AAAA", resolvers=srv.spec, progress=False)
         assert df["resolver"].tolist() == [srv.spec] and df["answers"].tolist() == ["::1"]
+
+
+def test_fault_lab_owns_a_dns_server() -> None:
+    from apiprobe.lab import FaultLab
+    from apiprobe.probe.dns import probe_dns
+
+    with FaultLab(seed=0) as lab:
+        df = probe_dns(["ok.lab.test", "nx.lab.test"], rtypes="A", resolvers=lab.dns.spec, progress=False)
+        server = lab.dns
+    assert set(df["rcode"]) == {"NOERROR", "NXDOMAIN"}
+    assert not server.running  # stopped with the lab

@@ -47,6 +47,19 @@ NAMES = [
     "refused",
     "syn_drop",
     "https_ok",
+    "https_chain_ok",
+    "https_expired",
+    "https_not_yet_valid",
+    "https_expiring_soon",
+    "https_wrong_host",
+    "https_missing_intermediate",
+    "https_self_signed",
+    "https_untrusted_root",
+    "https_wrong_order",
+    "https_root_sent",
+    "https_weak_key",
+    "https_sha1",
+    "https_leaf_is_ca",
 ]
 
 
