@@ -86,6 +86,29 @@ def _cmd_ping(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_tls(args: argparse.Namespace) -> int:
+    from apiprobe.analyze.tls import go_error_causes
+    from apiprobe.probe._resolve import parse_hostport
+    from apiprobe.probe.tls import diagnose_chain, probe_tls
+
+    stores = tuple(args.store or ["certifi", "system"])
+    reports = []
+    for target in args.targets:
+        if args.pem:
+            reports.append(diagnose_chain(Path(target), args.servername, cafile=args.cafile, stores=stores,
+                                          at=args.at))
+        else:
+            host, port = parse_hostport(target, default_port=443)
+            reports.append(probe_tls(host, port, servername=args.servername, cafile=args.cafile, stores=stores,
+                                     timeout=args.timeout, at=args.at))
+    for report in reports:
+        print(report, end="\n\n")
+    if args.go_log:
+        with pd.option_context("display.width", 200, "display.max_colwidth", 120):
+            print(go_error_causes(args.go_log, reports).to_string(index=False))
+    return 0 if all(r.trusted() for r in reports) else 1
+
+
 def _cmd_dns(args: argparse.Namespace) -> int:
     from apiprobe.analyze.dns import detect_dns_faults, read_resolv_conf, summarize_dns
     from apiprobe.load.tables import write_table
@@ -193,6 +216,17 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", "-t", type=float, default=3.0)
     p.add_argument("--out", "-o")
     p.set_defaults(func=_cmd_ping)
+
+    p = sub.add_parser("tls", help="capture and diagnose certificate chains (exit 1 if any is untrusted)")
+    p.add_argument("targets", nargs="+", metavar="HOST[:PORT]|URL|PEM")
+    p.add_argument("--pem", action="store_true", help="targets are PEM files / saved s_client output")
+    p.add_argument("--servername", help="name to send as SNI and check the certificate against")
+    p.add_argument("--cafile", help="extra trust store (PEM bundle) to evaluate")
+    p.add_argument("--store", action="append", help="trust stores: certifi, system (default both)")
+    p.add_argument("--at", help="evaluate validity at this ISO 8601 time (postmortems)")
+    p.add_argument("--timeout", type=float, default=5.0)
+    p.add_argument("--go-log", help="a TLS error line from a Go log, matched to its possible causes")
+    p.set_defaults(func=_cmd_tls)
 
     p = sub.add_parser("dns", help="resolve names with the system resolver and/or DNS servers")
     p.add_argument("names", nargs="+", metavar="NAME")

@@ -336,7 +336,8 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
               lab_urls: Mapping[str, str] | None = None, *, cafile: str = "") -> list[NotebookRun]:
     """The demo suite: the latency notebook on the recorded demo incident and,
     when ``lab_urls`` (fault-lab endpoint name → URL) is given, live against the lab;
-    the DNS notebook against the lab zone on loopback resolvers.
+    the TLS notebook against the lab's broken-chain endpoints; the DNS notebook
+    against the lab zone on loopback resolvers.
     """
     nb_dir, data = Path(notebooks_dir).resolve(), Path(data_dir).resolve()
     runs = [NotebookRun(
@@ -354,6 +355,10 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
              "title": "Fault lab, probed live"},
             name="01_latency_fault_lab", title="Latency & timeouts — live fault lab",
         ))
+    runs.append(NotebookRun(
+        nb_dir / "02_tls_certificates.ipynb", {"title": "Fault lab: one certificate defect per endpoint"},
+        name="02_tls_fault_lab", title="TLS chains — fault lab, one defect per endpoint",
+    ))
     runs.append(NotebookRun(
         nb_dir / "03_dns.ipynb", {"count": 3, "interval": 0.2, "title": "Lab DNS zone on two loopback resolvers"},
         name="03_dns_lab_zone", title="DNS — lab zone, inside and outside views",

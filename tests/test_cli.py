@@ -99,3 +99,16 @@ def test_dns_against_a_loopback_server(tmp_path: Path) -> None:
     from apiprobe.load import read_dns
 
     assert len(read_dns(tmp_path / "dns.csv")) == 4
+
+
+def test_tls_names_the_defect_and_exit_code(lab: FaultLab, tmp_path: Path) -> None:
+    bad = "{}:{}".format(*lab.address("https_missing_intermediate"))
+    res = cli("tls", bad, "--cafile", str(lab.ca_path), "--go-log",
+              "tls: failed to verify certificate: x509: certificate signed by unknown authority")
+    assert res.returncode == 1, res.stderr
+    assert "missing intermediate" in res.stdout and "fullchain" in res.stdout
+    good = "{}:{}".format(*lab.address("https_chain_ok"))
+    assert cli("tls", good, "--cafile", str(lab.ca_path)).returncode == 0
+    pem = lab.chain_path("https_expired")
+    res = cli("tls", str(pem), "--pem", "--servername", "127.0.0.1", "--cafile", str(lab.ca_path))
+    assert res.returncode == 1 and "expired" in res.stdout

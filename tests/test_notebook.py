@@ -65,3 +65,25 @@ def test_get_dns_lab_zone_feeds_the_detector() -> None:
     assert ev.resolv_conf is None and "lab zone" in ev.source
     f = detect_dns_faults(ev.dns)  # real NA-typed columns, as probes produce them
     assert {"nx.lab.test", "fail.lab.test", "drop.lab.test"} <= {s.split(" ")[0] for s in f["subject"]}
+
+
+def test_get_tls_reports_from_pem_and_lab(lab: FaultLab) -> None:
+    from apiprobe.analyze import detect_tls_faults, go_error_causes
+    from apiprobe.notebook import get_tls_reports
+
+    pem = get_tls_reports(pem_paths=[str(lab.chain_path("https_expired"))], hostname="127.0.0.1",
+                          cafile=str(lab.ca_path))
+    assert len(pem.reports) == 1 and "expired" in pem.reports[0].defects(pem.reports[0].stores[-1])
+    demo = get_tls_reports()
+    targets = {r.target for r in demo.reports}
+    assert {"https_ok", "https_missing_intermediate", "https_self_signed"} <= targets
+    assert all(r.stores == ["ca.pem"] for r in demo.reports)
+    f = detect_tls_faults(demo.reports)
+    assert "https_ok" not in set(f["subject"]) and "https_chain_ok" not in set(f["subject"])
+    causes = go_error_causes("x509: certificate signed by unknown authority", demo.reports)
+    seen = dict(zip(causes["check"], causes["seen_on"], strict=True))
+    assert seen["missing_intermediate"] == "https_missing_intermediate"
+    assert seen["self_signed"] == "https_self_signed"
+    assert go_error_causes("connection refused").empty
+    live = get_tls_reports(targets=["{}:{}".format(*lab.address("https_chain_ok"))], cafile=str(lab.ca_path))
+    assert live.reports[0].trusted("ca.pem") and len(live.certs) == 2 and not live.verdicts.empty

@@ -35,7 +35,7 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
     result = demo_report
     assert result.ok, [r.error for r in result.results]
     names = [r.run.slug() for r in result.results]
-    assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "03_dns_lab_zone"]
+    assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "02_tls_fault_lab", "03_dns_lab_zone"]
     for r in result.results:
         page = r.html_path.read_text()
         assert "Plotly.newPlot" in page or "plotly" in page.lower()
@@ -72,6 +72,13 @@ def test_findings_json(demo_report: object) -> None:
     evidence = " ".join(f["evidence"] for f in dns)
     assert "no such host" in evidence and "server misbehaving" in evidence and "i/o timeout" in evidence
     assert any("split.lab.test" in f["subject"] for f in dns)
+    tls = {(f["fault"], f["subject"]) for f in by_run["02_tls_fault_lab"]}
+    for fault, endpoint in [("tls_chain", "https_missing_intermediate"), ("tls_chain", "https_self_signed"),
+                            ("tls_chain", "https_untrusted_root"), ("tls_expiry", "https_expired"),
+                            ("tls_hostname", "https_wrong_host"), ("tls_expiry", "https_expiring_soon"),
+                            ("tls_weak", "https_weak_key"), ("tls_weak", "https_sha1")]:
+        assert (fault, endpoint) in tls, (fault, endpoint)
+    assert not any(subject in ("https_ok", "https_chain_ok") for _, subject in tls)
 
 
 def test_index_links_every_page(demo_report: object) -> None:

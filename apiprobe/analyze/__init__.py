@@ -19,7 +19,7 @@ from apiprobe.analyze.latency import (
     select_probes,
     summarize_latency,
 )
-from apiprobe.analyze.tls import detect_tls_faults, expiry_table
+from apiprobe.analyze.tls import detect_tls_faults, expiry_table, go_error_causes
 
 __all__ = [
     "ResolvConf",
@@ -29,6 +29,7 @@ __all__ = [
     "detect_tls_faults",
     "expand_name",
     "expiry_table",
+    "go_error_causes",
     "jitter_stats",
     "parse_resolv_conf",
     "read_resolv_conf",

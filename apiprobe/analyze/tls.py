@@ -18,7 +18,7 @@ from apiprobe.analyze._findings import finding, findings_frame
 from apiprobe.probe.tls import TLSReport
 from apiprobe.schema import conform
 
-__all__ = ["detect_tls_faults", "expiry_table"]
+__all__ = ["detect_tls_faults", "expiry_table", "go_error_causes"]
 
 _DETECTOR = "detect_tls_faults"
 _HANDBOOK = "§2.2"
@@ -216,3 +216,74 @@ def expiry_table(
         "status": status, "severity": severity,
     })
     return out.sort_values(["not_after", "target", "position"], kind="stable").reset_index(drop=True)
+
+
+#: Go log fragments → (checks that produce them, how to tell them apart, what to change).
+_GO_LOG_CAUSES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
+    ("certificate signed by unknown authority",
+     ("missing_intermediate", "self_signed", "untrusted_root"),
+     "Look at the chain as served: one certificate whose issuer is someone else → missing intermediate; "
+     "issuer equals subject → self-signed; a complete chain whose root the client does not trust → "
+     "untrusted (private) root.",
+     "Missing intermediate: serve the full chain (fullchain.pem). Self-signed or private root: add the "
+     "root to the client's pool (x509.SystemCertPool + AppendCertsFromPEM, or SSL_CERT_FILE). Never "
+     "InsecureSkipVerify."),
+    ("certificate has expired or is not yet valid",
+     ("expired", "not_yet_valid"),
+     "Compare notBefore/notAfter of every certificate in the chain with the time in the message; a "
+     "'not yet valid' on a fresh certificate can also be the client's clock.",
+     "Renew and deploy the certificate (and the intermediate); check NTP on the client."),
+    ("certificate is valid for",
+     ("hostname_mismatch",),
+     "The message lists the names the certificate covers and the one the client asked for.",
+     "Issue a certificate with the requested name in subjectAltName, or call the service by a name it "
+     "has (check the URL, the Host and the SNI/ServerName the client sends)."),
+    ("doesn't contain any IP SANs",
+     ("hostname_mismatch",),
+     "The client connects by IP address and the certificate has no IP SAN.",
+     "Connect by DNS name, or add the IP to subjectAltName."),
+    ("relies on legacy Common Name field",
+     ("hostname_mismatch",),
+     "Go ignores the CN: the certificate has no subjectAltName.",
+     "Reissue the certificate with subjectAltName entries."),
+    ("TLS handshake timeout",
+     ("handshake",),
+     "The TCP connection opened but the handshake did not finish in Transport.TLSHandshakeTimeout.",
+     "Check the TLS terminator's load and any middlebox; see the latency notebook for the TLS phase."),
+    ("first record does not look like a TLS handshake",
+     ("handshake",),
+     "The client spoke TLS to a plain-HTTP port (or a proxy answered in clear text).",
+     "Use http:// for that port, or point the client at the TLS port."),
+    ("handshake failure",
+     ("handshake", "protocol_version"),
+     "No common protocol version or cipher, or the server wants a client certificate.",
+     "Compare the client's and server's TLS versions and cipher suites; supply the client certificate."),
+)
+
+
+def go_error_causes(line: str, reports_or_verdicts: Any = None) -> pd.DataFrame:
+    """Match a TLS error line from a Go service's log to the defects that cause it.
+
+    Each row is one possible cause: ``check`` (a :data:`~apiprobe.probe.tls.TLS_CHECKS`
+    name), ``how_to_tell`` (how to tell it apart from the other causes of the
+    same message), ``fix``, and — when reports or verdicts are given —
+    ``seen_on``: the targets whose chains fail that check. Go logs the same
+    ``x509: certificate signed by unknown authority`` for a missing
+    intermediate, a self-signed certificate and a private root; this is where
+    they are told apart.
+    """
+    columns = ["fragment", "check", "how_to_tell", "fix", "seen_on"]
+    failing: dict[str, set[str]] = {}
+    if reports_or_verdicts is not None:
+        verdicts, *_ = _split(reports_or_verdicts)
+        bad = verdicts[~verdicts["ok"].fillna(True).astype(bool)]
+        for check, target in zip(bad["check"], bad["target"], strict=True):
+            failing.setdefault(str(check), set()).add(str(target))
+    rows = []
+    text = line.lower()
+    for fragment, checks, how, fix in _GO_LOG_CAUSES:
+        if fragment.lower() in text:
+            for check in checks:
+                rows.append({"fragment": fragment, "check": check, "how_to_tell": how, "fix": fix,
+                             "seen_on": ", ".join(sorted(failing.get(check, set()))) or pd.NA})
+    return pd.DataFrame(rows, columns=columns)

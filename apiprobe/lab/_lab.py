@@ -185,7 +185,7 @@ _TCP_SPECS: dict[str, _TcpSpec] = {
 _TLS_SPECS: tuple[_TlsSpec, ...] = (
     _TlsSpec(
         "https_ok",
-        lambda pki: pki.root.leaf(pki.sans),
+        lambda pki: pki.root.leaf(pki.sans, not_after=_days(90)),
         "none: valid leaf for 127.0.0.1, localhost, lab.apiprobe.test issued by the lab CA",
         "200 over TLS when trusting lab.ca_path; tls_error (unknown issuer) with the default trust store",
     ),

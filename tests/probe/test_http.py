@@ -237,3 +237,16 @@ def test_resolver_that_never_answers_is_a_dns_timeout(lab: FaultLab) -> None:
     row = one(lab.url("ok").replace("127.0.0.1", "svc.test"), resolver=stuck, timeout=0.3)
     assert row["error_kind"] == "dns_timeout"
     assert pd.isna(row["dns_ms"]) and pd.isna(row["ip"])
+
+
+@pytest.mark.parametrize(("endpoint", "kind"), [
+    ("https_expired", "tls_expired"),
+    ("https_wrong_host", "tls_hostname"),
+    ("https_missing_intermediate", "tls_untrusted"),
+    ("https_self_signed", "tls_untrusted"),
+    ("https_untrusted_root", "tls_untrusted"),
+])
+def test_tls_failures_are_named_like_go_names_them(lab: FaultLab, endpoint: str, kind: str) -> None:
+    row = one(lab.url(endpoint), cafile=str(lab.ca_path))
+    assert row["error_kind"] == kind, row["error"]
+    assert pd.isna(row["tls_ms"]) and row["connect_ms"] > 0
