@@ -45,8 +45,8 @@ def main() -> None:
                         "--out", str(out)], check=True, cwd=REPO, capture_output=True)
         wall = time.perf_counter() - t
         sizes = {p.name: p.stat().st_size for p in out.glob("*.html") if p.name != "index.html"}
-    print(f"report step (apiprobe report --demo, {len(sizes)} notebook runs): {wall:.1f} s; bare kernel start + 1 cell: "
-          f"{bare:.1f} s; ratio {wall / bare:.1f}x")
+    print(f"report step (apiprobe report --demo, {len(sizes)} notebook runs): {wall:.1f} s; "
+          f"bare kernel start + 1 cell: {bare:.1f} s; ratio {wall / bare:.1f}x")
     for name, size in sorted(sizes.items()):
         print(f"  {name}: {size / 1e6:.2f} MB")
 

@@ -47,6 +47,7 @@ def fig_resolver_matrix(dns: pd.DataFrame, *, stat: str = "p50") -> go.Figure:
         colorbar={"title": {"text": "ms"}}, hovertemplate="%{y} via %{x}<br>%{z:.1f} ms<br>%{text}<extra></extra>",
     ))
     base_layout(fig, title, f"{len(dns)} queries", height=160 + 45 * len(names))
+    fig.update_yaxes(autorange="reversed")  # names read alphabetically from the top
     return fig
 
 
