@@ -24,7 +24,15 @@ import pandas as pd
 from apiprobe.load.tables import write_table
 from apiprobe.schema import conform
 
-__all__ = ["DEMO_START", "DEMO_TIMEOUT_MS", "demo_pings", "demo_probes", "write_demo"]
+__all__ = [
+    "DEMO_GO_SOURCE",
+    "DEMO_PAYLOADS",
+    "DEMO_START",
+    "DEMO_TIMEOUT_MS",
+    "demo_pings",
+    "demo_probes",
+    "write_demo",
+]
 
 #: Start of the demo data (a fixed instant, so the data is reproducible).
 DEMO_START = pd.Timestamp("2026-03-14T09:00:00Z")
@@ -140,14 +148,75 @@ def demo_pings(*, seed: int = 7, minutes: int = 120, interval_s: float = 5.0,
     }), "pings")
 
 
-def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) -> dict[str, Path]:
-    """Write the demo incident under ``out_dir``: probes.csv, baseline.csv, pings.csv.
+#: Go source of the demo service whose request bodies "arrive empty" (handbook §2.3).
+DEMO_GO_SOURCE = """\
+// Package orders is the demo service whose request bodies "arrive empty".
+// Each field below hides one trap that the serialization notebook explains.
+package orders
 
-    Returns the written paths by name.
+type Address struct {
+	Street string `json:"street"`
+	City   string `json:"city"`
+}
+
+type Audit struct {
+	CreatedBy string `json:"created_by"`
+	Source    string `json:"source"`
+}
+
+type Meta struct {
+	Source string `json:"source"`
+}
+
+type CreateOrder struct {
+	Audit                           // embedded: created_by is promoted...
+	Meta                            // ...but "source" exists in both at the same depth: neither is filled
+	OrderID   string  `json:"order_id"`
+	UserID    int64   `json:"userId"`          // clients send user_id: silently dropped
+	Age       int     `json:""`                // handbook: "hides the field"; Go uses "Age", any case
+	SKU       string  `json:sku`               // malformed tag (no quotes): ignored, key is "SKU" (matches "sku" too)
+	Quantity  int8    `json:"quantity"`        // 300 overflows int8
+	Count     int     `json:"count "`          // trailing space: the key is "count " - "count" never matches
+	Price     float64 `json:"price,string"`    // expects "12.50" as a quoted string
+	Coupon    string  `jsn:"coupon"`           // misspelled tag key: ignored, key is "Coupon"
+	note      string  `json:"note"`            // unexported: never decoded
+	Shipping  *Address `json:"shipping,omitempty"`
+	Tags      []string `json:"tags"`
+	Internal  string  `json:"-"`                // never decoded
+}
+"""
+
+#: Request bodies the demo service received, one JSON document per line.
+DEMO_PAYLOADS = "".join(
+    '{"order_id": "o-1001", "user_id": 42, "age": 31, "sku": "A-7", "quantity": 3, "count": 2, "price": "'
+    '12.50", "coupon": "SPRING", "note": "leave at door", "created_by": "web", "source": "checkout", "shi'
+    'pping": {"street": "1 Main St", "city": "Springfield"}, "tags": ["gift"], "Internal": "x"}'
+    "\n"
+    '{"order_id": "o-1002", "user_id": 43, "Age": 45, "SKU": "B-2", "quantity": 300, "count": 1, "price":'
+    ' 9.99, "coupon": null, "created_by": "ios", "source": "app"}'
+    "\n"
+    '{"order_id": "o-1003", "userId": 44, "age": "52", "sku": "C-9", "quantity": 1, "price": "4.00", "ord'
+    'er_id": "o-1003b", "shipping": null, "tags": []}'
+    "\n"
+    '{"ORDER_ID": "o-1004", "user_id": 45, "quantity": 2, "price": "19.90", "created_by": "android"}' "\n"
+)
+
+
+def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) -> dict[str, Path]:
+    """Write the demo incident under ``out_dir``.
+
+    probes.csv, baseline.csv, pings.csv, and serialization/order.go with
+    serialization/payloads.jsonl. Returns the written paths by name.
     """
     out = Path(out_dir)
+    ser = out / "serialization"
+    ser.mkdir(parents=True, exist_ok=True)
+    (ser / "order.go").write_text(DEMO_GO_SOURCE, encoding="utf-8")
+    (ser / "payloads.jsonl").write_text(DEMO_PAYLOADS, encoding="utf-8")
     return {
         "probes": write_table(demo_probes(seed=seed), out / "probes.csv"),
         "baseline": write_table(demo_probes(seed=seed, incident=False), out / "baseline.csv"),
         "pings": write_table(demo_pings(seed=seed), out / "pings.csv"),
+        "go_source": ser / "order.go",
+        "payloads": ser / "payloads.jsonl",
     }

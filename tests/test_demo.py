@@ -29,7 +29,7 @@ def test_story() -> None:
 
 def test_write_demo(tmp_path: Path) -> None:
     paths = write_demo(tmp_path)
-    assert set(paths) == {"probes", "baseline", "pings"}
+    assert set(paths) == {"probes", "baseline", "pings", "go_source", "payloads"}
     assert len(read_probes(paths["probes"])) == len(demo_probes())
 
 
@@ -37,4 +37,5 @@ def test_committed_demo_data_matches_the_generator(tmp_path: Path) -> None:
     committed = Path(__file__).resolve().parents[1] / "data" / "demo"
     fresh = write_demo(tmp_path)
     for name, path in fresh.items():
-        assert (committed / path.name).read_text() == path.read_text(), f"data/demo/{path.name} drifted ({name})"
+        rel = path.relative_to(tmp_path)
+        assert (committed / rel).read_text() == path.read_text(), f"data/demo/{rel} drifted ({name})"
