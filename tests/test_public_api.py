@@ -11,7 +11,7 @@ import pytest
 import apiprobe
 
 PACKAGES = ["apiprobe", "apiprobe.probe", "apiprobe.analyze", "apiprobe.load", "apiprobe.plot",
-            "apiprobe.widgets", "apiprobe.lab"]
+            "apiprobe.widgets", "apiprobe.lab", "apiprobe.notebook"]
 
 
 @pytest.mark.parametrize("name", PACKAGES)

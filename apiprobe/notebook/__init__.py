@@ -1,0 +1,38 @@
+"""Glue for notebooks: set-up, getting evidence, and displaying it.
+
+Notebooks call these so they hold prose and calls, not logic. One module per
+notebook topic; :mod:`apiprobe.notebook._display` holds what they share.
+"""
+
+from apiprobe.notebook._display import FINDINGS_MIME, HTML_RENDERER, setup_notebook, show_findings, show_table
+from apiprobe.notebook.dns import DnsEvidence, get_dns, show_dns_overview
+from apiprobe.notebook.latency import Evidence, get_probes, show_baseline, show_overview
+from apiprobe.notebook.tls import (
+    TlsEvidence,
+    get_tls_reports,
+    show_chains,
+    show_go_log_match,
+    show_tls_failures,
+    show_tls_overview,
+)
+
+__all__ = [
+    "FINDINGS_MIME",
+    "HTML_RENDERER",
+    "DnsEvidence",
+    "Evidence",
+    "TlsEvidence",
+    "get_dns",
+    "get_probes",
+    "get_tls_reports",
+    "setup_notebook",
+    "show_baseline",
+    "show_chains",
+    "show_dns_overview",
+    "show_findings",
+    "show_go_log_match",
+    "show_overview",
+    "show_table",
+    "show_tls_failures",
+    "show_tls_overview",
+]

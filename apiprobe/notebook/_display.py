@@ -1,0 +1,133 @@
+"""Display for notebooks: plotly set-up for offline reports, escaped tables, findings cards.
+
+Findings are displayed with a machine-readable twin (MIME type
+:data:`FINDINGS_MIME`) that :mod:`apiprobe.report` collects into ``findings.json``.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import pandas as pd
+
+from apiprobe.errors import ApiprobeError
+from apiprobe.schema import validate
+
+__all__ = ["FINDINGS_MIME", "HTML_RENDERER", "setup_notebook", "show_findings", "show_table"]
+
+#: MIME type of the findings records a notebook publishes for the report.
+FINDINGS_MIME = "application/vnd.apiprobe.findings+json"
+
+_SEVERITY_STYLE = {"critical": "#b42318", "warning": "#b54708", "info": "#175cd3"}
+
+
+#: Name of the plotly renderer registered by :func:`setup_notebook`.
+HTML_RENDERER = "apiprobe_offline_html"
+
+
+def _register_renderer() -> None:
+    import plotly.io as pio
+    from plotly.io.base_renderers import MimetypeRenderer
+
+    class OfflineHtmlRenderer(MimetypeRenderer):
+        """``text/html`` figure output that loads nothing: no plotly.js, no MathJax.
+
+        plotly's own ``notebook`` renderer hard-codes MathJax from a CDN. The
+        report template (``templates/apiprobe_offline``) puts plotly.js inline
+        in the page head once, so every figure finds ``window.Plotly``.
+        """
+
+        def to_mimebundle(self, fig_dict: Any) -> dict[str, str]:
+            page = pio.to_html(fig_dict, include_plotlyjs=False, include_mathjax=False, full_html=False,
+                               default_width="100%", default_height=525, config={"displaylogo": False})
+            return {"text/html": page}
+
+    pio.renderers[HTML_RENDERER] = OfflineHtmlRenderer()
+
+
+def setup_notebook() -> None:
+    """Configure plotly so figures show in JupyterLab and in offline HTML reports.
+
+    Each figure is published twice: as plotly's mimetype (JupyterLab renders
+    it interactively) and as a bare ``text/html`` div that the HTML export
+    uses, with plotly.js embedded once by the report template, so reports
+    work with the network off.
+    """
+    import plotly.io as pio
+    from IPython import get_ipython
+
+    if HTML_RENDERER not in pio.renderers:
+        _register_renderer()
+    pio.renderers.default = f"plotly_mimetype+{HTML_RENDERER}"
+    pd.set_option("display.max_colwidth", 200)
+    shell = get_ipython()
+    if shell is not None:
+        shell.set_custom_exc((ApiprobeError,), _short_error)
+
+
+def _short_error(shell: Any, etype: type[BaseException], evalue: BaseException, tb: Any,
+                 tb_offset: int | None = None) -> list[str]:
+    """Show an apiprobe error as its message, not a Python traceback.
+
+    apiprobe errors name the bad parameter or file and what is wrong with it;
+    a stack of library frames would only bury that in a report. The cell
+    still fails, so papermill and the report mark the run failed.
+    """
+    stb = [f"\x1b[31m{etype.__name__}: {evalue}\x1b[0m",
+           "Fix the parameter or input named above, then run the notebook again."]
+    # IPython calls custom handlers without displaying what they return; publish it as the
+    # cell's error output (ename/evalue intact, so papermill reports the real error).
+    shell._showtraceback(etype, evalue, stb)
+    return stb
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    out = df.copy()
+    for col in out.columns:
+        if str(out[col].dtype).startswith("datetime64"):
+            out[col] = out[col].map(lambda t: t.isoformat() if pd.notna(t) else None)
+    out = out.astype(object).where(out.notna(), None)
+    return [{str(k): v for k, v in r.items()} for r in out.to_dict(orient="records")]
+
+
+def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float_format: str = "{:.1f}") -> Any:
+    """Display a table as escaped HTML (text from logs or servers cannot inject markup)."""
+    from IPython.display import HTML, display
+
+    shown = df.head(max_rows)
+    body = shown.to_html(index=False, escape=True, na_rep="—", border=0, classes="apiprobe-table",
+                         float_format=lambda v: float_format.format(v))
+    cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
+    more = f"<p><i>{len(df) - max_rows} more rows not shown.</i></p>" if len(df) > max_rows else ""
+    return display(HTML(cap + body + more))
+
+
+def show_findings(findings: pd.DataFrame) -> Any:
+    """Display findings as cards (most severe first) and publish them for the report."""
+    from IPython.display import display
+
+    validate(findings, "findings")
+    if findings.empty:
+        body = "<p><b>No findings.</b> Nothing crossed the thresholds in this data.</p>"
+    else:
+        cards = []
+        for row in findings.itertuples(index=False):
+            colour = _SEVERITY_STYLE.get(str(row.severity), "#344054")
+            cards.append(
+                f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:6px 0">'
+                f'<b style="color:{colour}">{html.escape(str(row.severity).upper())}</b> · '
+                f"<b>{html.escape(str(row.fault))}</b> · {html.escape(str(row.subject))}<br>"
+                f"{html.escape(str(row.evidence))}<br>"
+                f"<i>Next:</i> {html.escape(str(row.recommendation))} "
+                f'<span style="color:#667085">(handbook {html.escape(str(row.handbook_ref))})</span></div>'
+            )
+        body = "".join(cards)
+    bundle = {
+        "text/html": body,
+        "text/plain": f"{len(findings)} finding(s)",
+        FINDINGS_MIME: {"findings": _records(findings)},
+    }
+    return display(bundle, raw=True)
+
+
