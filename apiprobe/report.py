@@ -336,8 +336,9 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
               lab_urls: Mapping[str, str] | None = None, *, cafile: str = "") -> list[NotebookRun]:
     """The demo suite: the latency notebook on the recorded demo incident and,
     when ``lab_urls`` (fault-lab endpoint name → URL) is given, live against the lab;
-    the TLS notebook against the lab's broken-chain endpoints; the DNS notebook
-    against the lab zone on loopback resolvers.
+    the TLS notebook against the lab's broken-chain endpoints; the serialization
+    notebook on the demo service's struct and payloads; the DNS notebook against
+    the lab zone on loopback resolvers.
     """
     nb_dir, data = Path(notebooks_dir).resolve(), Path(data_dir).resolve()
     runs = [NotebookRun(
@@ -358,6 +359,12 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
     runs.append(NotebookRun(
         nb_dir / "02_tls_certificates.ipynb", {"title": "Fault lab: one certificate defect per endpoint"},
         name="02_tls_fault_lab", title="TLS chains — fault lab, one defect per endpoint",
+    ))
+    runs.append(NotebookRun(
+        nb_dir / "04_serialization.ipynb",
+        {"go_source_path": str(data / "serialization" / "order.go"), "struct_name": "CreateOrder",
+         "payloads_path": str(data / "serialization" / "payloads.jsonl"), "title": "Demo service: CreateOrder"},
+        name="04_serialization_demo", title="Request bodies — demo service, Go's real encoding/json rules",
     ))
     runs.append(NotebookRun(
         nb_dir / "03_dns.ipynb", {"count": 3, "interval": 0.2, "title": "Lab DNS zone on two loopback resolvers"},

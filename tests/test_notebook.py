@@ -87,3 +87,21 @@ def test_get_tls_reports_from_pem_and_lab(lab: FaultLab) -> None:
     assert go_error_causes("connection refused").empty
     live = get_tls_reports(targets=["{}:{}".format(*lab.address("https_chain_ok"))], cafile=str(lab.ca_path))
     assert live.reports[0].trusted("ca.pem") and len(live.certs) == 2 and not live.verdicts.empty
+
+
+def test_get_serialization_demo_and_files(tmp_path: Path) -> None:
+    from apiprobe.notebook import get_serialization, serialization_findings
+
+    demo = get_serialization()
+    assert demo.struct_name == "CreateOrder" and len(demo.payloads) == 4
+    f = serialization_findings(demo)
+    assert not f.duplicated(subset=["fault", "subject", "metric", "evidence"]).any()
+    assert f["evidence"].str.contains("cannot unmarshal number 300").any()
+    src = tmp_path / "u.go"
+    src.write_text('package x\ntype User struct {\n\tName string `json:"name"`\n}\n')
+    (tmp_path / "p.json").write_text('[{"name": "a"}, {"NAME": "b", "extra": 1}]')
+    one = get_serialization(go_source_path=str(src), payloads_path=str(tmp_path / "p.json"))
+    assert one.struct_name == "User" and len(one.payloads) == 2
+    (tmp_path / "bad.go").write_text("package x\ntype User struct {\n\tName string `json:\"name\"\n")
+    with pytest.raises(DataFormatError, match="line"):
+        get_serialization(go_source_path=str(tmp_path / "bad.go"), struct_name="User")

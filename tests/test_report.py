@@ -35,7 +35,8 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
     result = demo_report
     assert result.ok, [r.error for r in result.results]
     names = [r.run.slug() for r in result.results]
-    assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "02_tls_fault_lab", "03_dns_lab_zone"]
+    assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "02_tls_fault_lab",
+                     "04_serialization_demo", "03_dns_lab_zone"]
     for r in result.results:
         page = r.html_path.read_text()
         assert "Plotly.newPlot" in page or "plotly" in page.lower()
@@ -79,6 +80,11 @@ def test_findings_json(demo_report: object) -> None:
                             ("tls_weak", "https_weak_key"), ("tls_weak", "https_sha1")]:
         assert (fault, endpoint) in tls, (fault, endpoint)
     assert not any(subject in ("https_ok", "https_chain_ok") for _, subject in tls)
+    ser = by_run["04_serialization_demo"]
+    assert {f["fault"] for f in ser} == {"serialization"}
+    ser_text = " ".join(f["evidence"] for f in ser)
+    assert "json: cannot unmarshal number 300 into Go struct field CreateOrder.quantity of type int8" in ser_text
+    assert "handbook is wrong" in ser_text and "user_id" in ser_text
 
 
 def test_index_links_every_page(demo_report: object) -> None:

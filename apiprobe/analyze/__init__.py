@@ -12,6 +12,17 @@ from apiprobe.analyze.dns import (
     read_resolv_conf,
     summarize_dns,
 )
+from apiprobe.analyze.gojson import (
+    GoField,
+    GoStruct,
+    GoType,
+    UnmarshalResult,
+    audit_payloads,
+    audit_struct_tags,
+    parse_go_structs,
+    simulate_marshal,
+    simulate_unmarshal,
+)
 from apiprobe.analyze.latency import (
     compare_latency,
     detect_latency_faults,
@@ -22,7 +33,13 @@ from apiprobe.analyze.latency import (
 from apiprobe.analyze.tls import detect_tls_faults, expiry_table, go_error_causes
 
 __all__ = [
+    "GoField",
+    "GoStruct",
+    "GoType",
     "ResolvConf",
+    "UnmarshalResult",
+    "audit_payloads",
+    "audit_struct_tags",
     "compare_latency",
     "detect_dns_faults",
     "detect_latency_faults",
@@ -31,9 +48,12 @@ __all__ = [
     "expiry_table",
     "go_error_causes",
     "jitter_stats",
+    "parse_go_structs",
     "parse_resolv_conf",
     "read_resolv_conf",
     "select_probes",
+    "simulate_marshal",
+    "simulate_unmarshal",
     "summarize_dns",
     "summarize_latency",
 ]

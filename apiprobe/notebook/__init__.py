@@ -7,6 +7,13 @@ notebook topic; :mod:`apiprobe.notebook._display` holds what they share.
 from apiprobe.notebook._display import FINDINGS_MIME, HTML_RENDERER, setup_notebook, show_findings, show_table
 from apiprobe.notebook.dns import DnsEvidence, get_dns, show_dns_overview
 from apiprobe.notebook.latency import Evidence, get_probes, show_baseline, show_overview
+from apiprobe.notebook.serialization import (
+    SerializationEvidence,
+    get_serialization,
+    serialization_findings,
+    show_key_mapping,
+    show_serialization_overview,
+)
 from apiprobe.notebook.tls import (
     TlsEvidence,
     get_tls_reports,
@@ -21,17 +28,22 @@ __all__ = [
     "HTML_RENDERER",
     "DnsEvidence",
     "Evidence",
+    "SerializationEvidence",
     "TlsEvidence",
     "get_dns",
     "get_probes",
+    "get_serialization",
     "get_tls_reports",
+    "serialization_findings",
     "setup_notebook",
     "show_baseline",
     "show_chains",
     "show_dns_overview",
     "show_findings",
     "show_go_log_match",
+    "show_key_mapping",
     "show_overview",
+    "show_serialization_overview",
     "show_table",
     "show_tls_failures",
     "show_tls_overview",

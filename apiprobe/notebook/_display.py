@@ -95,7 +95,8 @@ def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float
     """Display a table as escaped HTML (text from logs or servers cannot inject markup)."""
     from IPython.display import HTML, display
 
-    shown = df.head(max_rows)
+    shown = df.head(max_rows).astype(object)
+    shown = shown.where(shown.notna(), "—")  # pd.NA in string columns would print as <NA>
     body = shown.to_html(index=False, escape=True, na_rep="—", border=0, classes="apiprobe-table",
                          float_format=lambda v: float_format.format(v))
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""

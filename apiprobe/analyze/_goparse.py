@@ -1,0 +1,801 @@
+"""Private: a small parser for Go type declarations and encoding/json's field rules.
+
+Only what :mod:`apiprobe.analyze.gojson` needs: top-level ``type`` declarations
+(struct types, named basic/slice/map/pointer types, aliases), struct fields
+with their tags, and a port of encoding/json's ``typeFields`` (Go 1.19) that
+decides which JSON key reaches which field. Function bodies, imports,
+constants and variables are skipped.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+from typing import Literal
+
+from apiprobe.errors import DataFormatError
+
+Kind = Literal["basic", "named", "ptr", "slice", "array", "map", "struct", "iface", "raw", "number",
+               "unsupported"]
+
+#: Go's predeclared types and what reflect prints for them.
+BASIC: dict[str, str] = {
+    "bool": "bool", "string": "string",
+    "int": "int", "int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64",
+    "uint": "uint", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
+    "uintptr": "uintptr", "byte": "uint8", "rune": "int32",
+    "float32": "float32", "float64": "float64",
+}
+INT_BITS: dict[str, int] = {"int": 64, "int8": 8, "int16": 16, "int32": 32, "int64": 64}
+UINT_BITS: dict[str, int] = {"uint": 64, "uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64, "uintptr": 64}
+FLOAT_BITS: dict[str, int] = {"float32": 32, "float64": 64}
+SCALAR_BASIC = frozenset(BASIC.values())
+
+
+@dataclass(frozen=True)
+class GoType:
+    """A Go type expression.
+
+    Attributes
+    ----------
+    kind : str
+        ``basic``, ``named`` (a type declared in the same source), ``ptr``,
+        ``slice``, ``array``, ``map``, ``struct`` (anonymous struct), ``iface``,
+        ``raw`` (json.RawMessage), ``number`` (json.Number) or ``unsupported``
+        (chan, func, types from other packages).
+    name : str
+        Basic type name (``byte``/``rune`` normalised), declared type name, or
+        the spelling of an unsupported type.
+    elem, key : GoType or None
+        Element type (pointer, slice, array, map value) and map key type.
+    length : int or None
+        Array length.
+    fields : tuple of GoField
+        Fields of an anonymous struct.
+    methods : bool
+        True for a non-empty interface (JSON cannot decode into it).
+    """
+
+    kind: Kind
+    name: str = ""
+    elem: GoType | None = None
+    key: GoType | None = None
+    length: int | None = None
+    fields: tuple[GoField, ...] = ()
+    methods: bool = False
+
+
+@dataclass(frozen=True)
+class GoField:
+    """One field of a Go struct as written in the source.
+
+    Attributes
+    ----------
+    name : str
+        Go field name; for an embedded field, the type name (``Base`` for ``*Base``).
+    type : GoType
+        Field type.
+    tag : str or None
+        Raw tag text between the quotes/backquotes, None when the field has no tag.
+    embedded : bool
+        True for an embedded (anonymous) field.
+    line : int
+        1-based source line.
+    """
+
+    name: str
+    type: GoType
+    tag: str | None
+    embedded: bool
+    line: int
+
+    @property
+    def exported(self) -> bool:
+        """True when the name starts with an upper-case letter (Go's rule)."""
+        return bool(self.name) and self.name[0].isupper()
+
+
+@dataclass(frozen=True)
+class GoStruct:
+    """A struct type declared in Go source.
+
+    Attributes
+    ----------
+    name : str
+        Type name.
+    fields : tuple of GoField
+        Fields in declaration order.
+    line : int
+        Line of the ``type`` declaration.
+    """
+
+    name: str
+    fields: tuple[GoField, ...]
+    line: int
+
+
+@dataclass
+class Package:
+    """Everything parsed from one Go source text."""
+
+    name: str
+    types: dict[str, GoType] = field(default_factory=dict)  # declared name -> underlying type
+    lines: dict[str, int] = field(default_factory=dict)
+    structs: dict[str, GoStruct] = field(default_factory=dict)
+    custom: set[str] = field(default_factory=set)  # types with UnmarshalJSON/MarshalJSON methods
+
+    def under(self, t: GoType) -> GoType:
+        """Underlying type of ``t`` (follows declared names)."""
+        seen = 0
+        while t.kind == "named":
+            if t.name not in self.types:
+                raise DataFormatError(f"Go type {t.name!r} is not declared in the given source")
+            t = self.types[t.name]
+            seen += 1
+            if seen > 100:
+                raise DataFormatError(f"Go type {t.name!r} is defined in terms of itself")
+        return t
+
+    def type_string(self, t: GoType) -> str:
+        """What reflect.Type.String() prints for ``t``."""
+        if t.kind == "basic":
+            return t.name
+        if t.kind == "named":
+            return f"{self.name}.{t.name}"
+        if t.kind == "ptr":
+            assert t.elem is not None
+            return "*" + self.type_string(t.elem)
+        if t.kind == "slice":
+            assert t.elem is not None
+            return "[]" + self.type_string(t.elem)
+        if t.kind == "array":
+            assert t.elem is not None
+            return f"[{t.length}]" + self.type_string(t.elem)
+        if t.kind == "map":
+            assert t.elem is not None and t.key is not None
+            return f"map[{self.type_string(t.key)}]{self.type_string(t.elem)}"
+        if t.kind == "iface":
+            return "interface {}" if not t.methods else "interface { ... }"
+        if t.kind == "raw":
+            return "json.RawMessage"
+        if t.kind == "number":
+            return "json.Number"
+        if t.kind == "struct":
+            if not t.fields:
+                return "struct {}"
+            parts = []
+            for f in t.fields:
+                s = self.type_string(f.type) if f.embedded else f"{f.name} {self.type_string(f.type)}"
+                if f.tag:
+                    s += " " + go_quote(f.tag)
+                parts.append(s)
+            return "struct { " + "; ".join(parts) + " }"
+        return t.name
+
+
+def go_quote(s: str) -> str:
+    """strconv.Quote (Go's %q): printable runes kept, the rest escaped."""
+    named = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
+             "\v": "\\v", '"': '\\"', "\\": "\\\\"}
+    out = ['"']
+    for ch in s:
+        if ch in named:
+            out.append(named[ch])
+        elif ch == "\ufffd" or (ch.isprintable() and not 0xD800 <= ord(ch) <= 0xDFFF):
+            out.append(ch)
+        elif ord(ch) < 0x80:
+            out.append(f"\\x{ord(ch):02x}")
+        elif ord(ch) < 0x10000:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(f"\\U{ord(ch):08x}")
+    out.append('"')
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- tokenizer
+
+_TOKEN = re.compile(r"""
+    (?P<ws>[ \t\r]+)
+  | (?P<nl>\n)
+  | (?P<lcomment>//[^\n]*)
+  | (?P<bcomment>/\*.*?\*/)
+  | (?P<raw>`[^`]*`)
+  | (?P<str>"(?:[^"\\\n]|\\.)*")
+  | (?P<char>'(?:[^'\\\n]|\\.)*')
+  | (?P<num>\.?[0-9][0-9a-zA-Z_.]*(?:[eEpP][+-][0-9_]+)?)
+  | (?P<ident>[^\W\d]\w*)
+  | (?P<op>\.\.\.|<-|:=|==|!=|<=|>=|&&|\|\||\+\+|--|[-+*/%&|^<>=!(){}\[\],;:.~])
+""", re.VERBOSE | re.DOTALL)
+
+_SEMI_AFTER = {"ident", "num", "str", "raw", "char"}
+_SEMI_AFTER_OPS = {")", "]", "}", "++", "--"}
+_SEMI_AFTER_KW = {"break", "continue", "fallthrough", "return"}
+
+
+@dataclass(frozen=True)
+class Tok:
+    kind: str
+    text: str
+    line: int
+
+
+def tokenize(src: str) -> list[Tok]:
+    """Go tokens with automatic semicolons; raises DataFormatError naming the line."""
+    toks: list[Tok] = []
+    pos, line = 0, 1
+
+    def semi() -> None:
+        if toks:
+            last = toks[-1]
+            if last.kind in _SEMI_AFTER or (last.kind == "op" and last.text in _SEMI_AFTER_OPS):
+                toks.append(Tok("op", ";", line))
+
+    while pos < len(src):
+        m = _TOKEN.match(src, pos)
+        if m is None:
+            ch = src[pos]
+            if ch == "`":
+                raise DataFormatError(f"Go source line {line}: raw string literal not terminated")
+            if ch == '"':
+                raise DataFormatError(f"Go source line {line}: string literal not terminated")
+            if src.startswith("/*", pos):
+                raise DataFormatError(f"Go source line {line}: comment not terminated")
+            raise DataFormatError(f"Go source line {line}: invalid character {ch!r}")
+        kind = m.lastgroup or ""
+        text = m.group()
+        if kind == "nl":
+            semi()
+            line += 1
+        elif kind in ("ws", "lcomment"):
+            pass
+        elif kind == "bcomment":
+            if "\n" in text:
+                semi()
+            line += text.count("\n")
+        else:
+            if kind == "ident" and text in _SEMI_AFTER_KW:
+                kind = "kw"
+            toks.append(Tok(kind if kind != "kw" else "ident", text, line))
+            line += text.count("\n")
+        pos = m.end()
+    semi()
+    return toks
+
+
+# ---------------------------------------------------------------- parser
+
+class _Parser:
+    def __init__(self, src: str) -> None:
+        self.toks = tokenize(src)
+        self.eof_line = src.count("\n") + 1
+        self.i = 0
+        self.pkg = Package(name="main")
+
+    def peek(self, k: int = 0) -> Tok:
+        j = self.i + k
+        if j < len(self.toks):
+            return self.toks[j]
+        return Tok("eof", "", self.eof_line)
+
+    def next(self) -> Tok:
+        t = self.peek()
+        self.i += 1
+        return t
+
+    def fail(self, what: str, tok: Tok | None = None) -> DataFormatError:
+        tok = tok or self.peek()
+        found = "end of input" if tok.kind == "eof" else repr(tok.text)
+        return DataFormatError(f"Go source line {tok.line}: expected {what}, found {found}")
+
+    def expect(self, text: str) -> Tok:
+        tok = self.peek()
+        if tok.text != text or tok.kind in ("str", "raw"):
+            raise self.fail(repr(text))
+        return self.next()
+
+    def ident(self) -> Tok:
+        tok = self.peek()
+        if tok.kind != "ident":
+            raise self.fail("a name")
+        return self.next()
+
+    def skip_balanced(self) -> None:
+        """Skip one token or a whole bracketed group."""
+        opening = {"(": ")", "[": "]", "{": "}"}
+        tok = self.next()
+        if tok.text not in opening or tok.kind != "op":
+            return
+        stack = [opening[tok.text]]
+        while stack:
+            t = self.next()
+            if t.kind == "eof":
+                raise DataFormatError(f"Go source line {tok.line}: {tok.text!r} is never closed")
+            if t.kind == "op" and t.text in opening:
+                stack.append(opening[t.text])
+            elif t.kind == "op" and t.text in ")]}":
+                if t.text != stack[-1]:
+                    raise self.fail(repr(stack[-1]), t)
+                stack.pop()
+
+    def parse(self) -> Package:
+        while self.peek().kind != "eof":
+            tok = self.peek()
+            if tok.kind == "ident" and tok.text == "package":
+                self.next()
+                self.pkg.name = self.ident().text
+            elif tok.kind == "ident" and tok.text == "type":
+                self.next()
+                if self.peek().text == "(" and self.peek().kind == "op":
+                    self.next()
+                    while not (self.peek().text == ")" and self.peek().kind == "op"):
+                        if self.peek().text == ";":
+                            self.next()
+                            continue
+                        if self.peek().kind == "eof":
+                            raise self.fail("')'")
+                        self.type_spec()
+                    self.next()
+                else:
+                    self.type_spec()
+            elif tok.kind == "ident" and tok.text == "func":
+                self.func_decl()
+            else:
+                self.skip_balanced()
+        return self.pkg
+
+    def func_decl(self) -> None:
+        self.next()
+        recv = None
+        if self.peek().text == "(":
+            start = self.i
+            self.skip_balanced()
+            names = [t.text for t in self.toks[start:self.i] if t.kind == "ident"]
+            recv = names[-1] if names else None
+        name = self.peek().text if self.peek().kind == "ident" else ""
+        if recv and name in ("UnmarshalJSON", "UnmarshalText", "MarshalJSON", "MarshalText"):
+            self.pkg.custom.add(recv)
+        # skip the rest of the signature and the body, stopping at the end of the declaration
+        while self.peek().kind != "eof" and self.peek().text != ";":
+            if self.peek().text == "{" and self.peek().kind == "op":
+                self.skip_balanced()
+                break
+            self.skip_balanced()
+
+    def type_spec(self) -> None:
+        name_tok = self.ident()
+        if self.peek().text == "[" and self.peek(1).kind == "ident" and self.peek(2).text not in ("]",):
+            # generic type declaration: not simulated, skip it
+            self.skip_balanced()
+            self.skip_type_rest()
+            return
+        if self.peek().text == "=":
+            self.next()
+        t = self.type_expr()
+        self.pkg.types[name_tok.text] = t
+        self.pkg.lines[name_tok.text] = name_tok.line
+        if t.kind == "struct":
+            self.pkg.structs[name_tok.text] = GoStruct(name_tok.text, t.fields, name_tok.line)
+        if self.peek().text not in (";", ")") and self.peek().kind != "eof":
+            raise self.fail("';' or a new line after the type")
+
+    def skip_type_rest(self) -> None:
+        while self.peek().kind != "eof" and self.peek().text not in (";",):
+            self.skip_balanced()
+
+    def type_expr(self) -> GoType:
+        tok = self.peek()
+        if tok.kind == "ident":
+            self.next()
+            if tok.text == "struct":
+                return self.struct_body()
+            if tok.text == "interface":
+                start = self.peek()
+                self.expect("{")
+                self.i -= 1
+                i0 = self.i
+                self.skip_balanced()
+                inner = [t for t in self.toks[i0 + 1:self.i - 1] if t.text != ";"]
+                del start
+                return GoType("iface", "interface {}", methods=bool(inner))
+            if tok.text == "map":
+                self.expect("[")
+                k = self.type_expr()
+                self.expect("]")
+                return GoType("map", key=k, elem=self.type_expr())
+            if tok.text in ("chan", "func"):
+                i0 = self.i - 1
+                if tok.text == "func":
+                    self.skip_balanced()
+                    if self.peek().text == "(":
+                        self.skip_balanced()
+                    elif self.peek().kind == "ident" or self.peek().text in ("*", "["):
+                        self.type_expr()
+                else:
+                    if self.peek().text == "<-":
+                        self.next()
+                    self.type_expr()
+                return GoType("unsupported", " ".join(t.text for t in self.toks[i0:self.i]))
+            if self.peek().text == "." and self.peek().kind == "op":
+                self.next()
+                sel = self.ident().text
+                if tok.text == "json" and sel == "RawMessage":
+                    return GoType("raw", "json.RawMessage")
+                if tok.text == "json" and sel == "Number":
+                    return GoType("number", "json.Number")
+                return GoType("unsupported", f"{tok.text}.{sel}")
+            if tok.text == "any":
+                return GoType("iface", "interface {}")
+            if tok.text in BASIC:
+                return GoType("basic", BASIC[tok.text])
+            return GoType("named", tok.text)
+        if tok.kind == "op" and tok.text == "*":
+            self.next()
+            return GoType("ptr", elem=self.type_expr())
+        if tok.kind == "op" and tok.text == "(":
+            self.next()
+            t = self.type_expr()
+            self.expect(")")
+            return t
+        if tok.kind == "op" and tok.text == "[":
+            self.next()
+            if self.peek().text == "]":
+                self.next()
+                return GoType("slice", elem=self.type_expr())
+            n = self.peek()
+            if n.kind != "num":
+                raise self.fail("an array length")
+            self.next()
+            try:
+                length = int(n.text.replace("_", ""), 0)
+            except ValueError:
+                raise self.fail("an integer array length", n) from None
+            self.expect("]")
+            return GoType("array", elem=self.type_expr(), length=length)
+        raise self.fail("a type")
+
+    def tag(self) -> str | None:
+        tok = self.peek()
+        if tok.kind == "raw":
+            self.next()
+            return tok.text[1:-1]
+        if tok.kind == "str":
+            self.next()
+            value = go_unquote(tok.text)
+            if value is None:
+                raise self.fail("a valid string literal", tok)
+            return value
+        return None
+
+    def struct_body(self) -> GoType:
+        self.expect("{")
+        fields: list[GoField] = []
+        while True:
+            tok = self.peek()
+            if tok.kind == "op" and tok.text == ";":
+                self.next()
+                continue
+            if tok.kind == "op" and tok.text == "}":
+                self.next()
+                break
+            if tok.kind == "eof":
+                raise self.fail("'}' closing the struct")
+            fields.extend(self.field_decl())
+            if self.peek().text not in (";", "}"):
+                raise self.fail("';' or a new line after the field")
+        return GoType("struct", fields=tuple(fields))
+
+    def field_decl(self) -> list[GoField]:
+        tok = self.peek()
+        if tok.kind == "op" and tok.text == "*":
+            self.next()
+            base = self.embedded_name()
+            return [GoField(base.name.split(".")[-1], GoType("ptr", elem=base), self.tag(), True, tok.line)]
+        if tok.kind != "ident":
+            raise self.fail("a field name")
+        nxt = self.peek(1)
+        if nxt.kind in ("str", "raw") or (nxt.kind == "op" and nxt.text in (";", "}", ".")):
+            base = self.embedded_name()
+            return [GoField(base.name.split(".")[-1], base, self.tag(), True, tok.line)]
+        names = [self.ident()]
+        while self.peek().text == "," and self.peek().kind == "op":
+            self.next()
+            names.append(self.ident())
+        t = self.type_expr()
+        tag = self.tag()
+        return [GoField(n.text, t, tag, False, n.line) for n in names]
+
+    def embedded_name(self) -> GoType:
+        first = self.ident()
+        if self.peek().text == "." and self.peek().kind == "op":
+            self.next()
+            sel = self.ident().text
+            if first.text == "json" and sel == "RawMessage":
+                return GoType("raw", "json.RawMessage")
+            if first.text == "json" and sel == "Number":
+                return GoType("number", "json.Number")
+            return GoType("unsupported", f"{first.text}.{sel}")
+        if first.text in BASIC:
+            return GoType("basic", BASIC[first.text])
+        if first.text == "any":
+            return GoType("iface", "interface {}")
+        return GoType("named", first.text)
+
+
+def parse_package(src: str) -> Package:
+    """Parse Go source text; raise DataFormatError naming the line on a syntax error."""
+    return _Parser(src).parse()
+
+
+def go_unquote(lit: str) -> str | None:
+    """strconv.Unquote for a double-quoted Go string literal; None when invalid."""
+    if len(lit) < 2 or lit[0] != '"' or lit[-1] != '"':
+        return None
+    body = lit[1:-1]
+    out: list[str] = []
+    i = 0
+    simple = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
+              "\\": "\\", '"': '"'}
+    while i < len(body):
+        c = body[i]
+        if c == '"' or c == "\n":
+            return None
+        if c != "\\":
+            out.append(c)
+            i += 1
+            continue
+        if i + 1 >= len(body):
+            return None
+        e = body[i + 1]
+        if e in simple:
+            out.append(simple[e])
+            i += 2
+        elif e in "xuU":
+            n = {"x": 2, "u": 4, "U": 8}[e]
+            digits = body[i + 2:i + 2 + n]
+            if len(digits) != n or not re.fullmatch(r"[0-9a-fA-F]+", digits):
+                return None
+            out.append(chr(int(digits, 16)))
+            i += 2 + n
+        elif e in "01234567":
+            digits = body[i + 1:i + 4]
+            if not re.fullmatch(r"[0-7]{3}", digits):
+                return None
+            out.append(chr(int(digits, 8)))
+            i += 4
+        else:
+            return None
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- tags
+
+@dataclass(frozen=True)
+class TagParse:
+    """Result of reading a struct tag the way reflect.StructTag.Lookup does."""
+
+    pairs: tuple[tuple[str, str], ...]  # key, value for every pair read before a syntax error
+    malformed: bool  # a syntax error stopped the scan (the rest of the tag is ignored)
+    rest: str  # the unread text at the syntax error
+
+
+def read_tag(tag: str) -> TagParse:
+    """Scan a struct tag with reflect.StructTag.Lookup's grammar (Go 1.19)."""
+    pairs: list[tuple[str, str]] = []
+    while tag:
+        tag = tag.lstrip(" ")
+        if not tag:
+            break
+        i = 0
+        while i < len(tag) and tag[i] > " " and tag[i] != ":" and tag[i] != '"' and tag[i] != "\x7f":
+            i += 1
+        if i == 0 or i + 1 >= len(tag) or tag[i] != ":" or tag[i + 1] != '"':
+            return TagParse(tuple(pairs), True, tag)
+        name = tag[:i]
+        tag = tag[i + 1:]
+        i = 1
+        while i < len(tag) and tag[i] != '"':
+            if tag[i] == "\\":
+                i += 1
+            i += 1
+        if i >= len(tag):
+            return TagParse(tuple(pairs), True, name + ":" + tag)
+        qvalue = tag[:i + 1]
+        tag = tag[i + 1:]
+        value = go_unquote(qvalue)
+        if value is None:
+            return TagParse(tuple(pairs), True, name + ":" + qvalue + tag)
+        pairs.append((name, value))
+    return TagParse(tuple(pairs), False, "")
+
+
+def tag_get(tag: str | None, key: str) -> str:
+    """reflect.StructTag.Get: the value for ``key``, "" when absent or unreadable."""
+    if not tag:
+        return ""
+    for k, v in read_tag(tag).pairs:
+        if k == key:
+            return v
+    return ""
+
+
+_TAG_PUNCT = set("!#$%&()*+-./:;<=>?@[]^_{|}~ ")
+
+
+def is_valid_tag_name(s: str) -> bool:
+    """encoding/json's isValidTag."""
+    if not s:
+        return False
+    for c in s:
+        if c in _TAG_PUNCT:
+            continue
+        if not (unicodedata.category(c).startswith("L") or unicodedata.category(c) == "Nd"):
+            return False
+    return True
+
+
+# ---------------------------------------------------------------- typeFields
+
+@dataclass(frozen=True)
+class JField:
+    """One JSON-visible field of a struct after encoding/json's embedding rules."""
+
+    name: str  # JSON key
+    tagged: bool
+    index: tuple[int, ...]
+    go_path: tuple[str, ...]  # Go field names along ``index``
+    typ: GoType  # field type (a pointer followed when unnamed, as encoding/json does)
+    field_type: GoType  # declared field type
+    quoted: bool
+    omit_empty: bool
+
+
+@dataclass(frozen=True)
+class StructFields:
+    """Result of typeFields: the dominant fields in index order, plus what was lost."""
+
+    fields: tuple[JField, ...]
+    name_index: dict[str, int]
+    conflicts: dict[str, tuple[JField, ...]]  # JSON name -> fields that cancelled each other
+    hidden: dict[str, tuple[JField, ...]]  # JSON name -> deeper fields hidden by the dominant one
+
+
+def struct_fields_of(pkg: Package, t: GoType) -> tuple[GoField, ...]:
+    u = pkg.under(t)
+    if u.kind != "struct":
+        raise DataFormatError(f"{pkg.type_string(t)} is not a struct type")
+    return u.fields
+
+
+def _type_key(pkg: Package, t: GoType) -> str:
+    return pkg.type_string(t)
+
+
+def type_fields(pkg: Package, t: GoType) -> StructFields:
+    """Port of encoding/json typeFields (Go 1.19)."""
+    cache_key = _type_key(pkg, t)
+    cache: dict[str, StructFields] = pkg.__dict__.setdefault("_fields_cache", {})
+    if cache_key in cache:
+        return cache[cache_key]
+
+    @dataclass
+    class _Q:
+        typ: GoType
+        index: tuple[int, ...]
+        path: tuple[str, ...]
+
+    current: list[_Q] = []
+    nxt: list[_Q] = [_Q(t, (), ())]
+    count: dict[str, int] = {}
+    next_count: dict[str, int] = {}
+    visited: set[str] = set()
+    found: list[JField] = []
+
+    while nxt:
+        current, nxt = nxt, []
+        count, next_count = next_count, {}
+        for f in current:
+            key = _type_key(pkg, f.typ)
+            if key in visited:
+                continue
+            visited.add(key)
+            for i, sf in enumerate(struct_fields_of(pkg, f.typ)):
+                if sf.embedded:
+                    et = sf.type
+                    if et.kind == "ptr":
+                        assert et.elem is not None
+                        et = et.elem
+                    ek = pkg.under(et).kind if et.kind == "named" else et.kind
+                    if not sf.exported and ek != "struct":
+                        continue
+                elif not sf.exported:
+                    continue
+                tag = tag_get(sf.tag, "json")
+                if tag == "-":
+                    continue
+                name, _, opts = tag.partition(",")
+                optset = opts.split(",") if opts else []
+                if not is_valid_tag_name(name):
+                    name = ""
+                index = (*f.index, i)
+                path = (*f.path, sf.name)
+                ft = sf.type
+                if ft.kind == "ptr":
+                    assert ft.elem is not None
+                    ft = ft.elem
+                fu = pkg.under(ft) if ft.kind == "named" else ft
+                quoted = "string" in optset and (
+                    (fu.kind == "basic" and fu.name in SCALAR_BASIC) or fu.kind == "number")
+                if name or not sf.embedded or fu.kind != "struct":
+                    jf = JField(name or sf.name, bool(name), index, path, ft, sf.type, quoted,
+                                "omitempty" in optset)
+                    found.append(jf)
+                    if count.get(key, 0) > 1:
+                        found.append(jf)
+                    continue
+                fkey = _type_key(pkg, ft)
+                next_count[fkey] = next_count.get(fkey, 0) + 1
+                if next_count[fkey] == 1:
+                    nxt.append(_Q(ft, index, path))
+
+    found.sort(key=lambda x: (x.name.encode(), len(x.index), not x.tagged, x.index))
+    out: list[JField] = []
+    conflicts: dict[str, tuple[JField, ...]] = {}
+    hidden: dict[str, tuple[JField, ...]] = {}
+    i = 0
+    while i < len(found):
+        name = found[i].name
+        j = i + 1
+        while j < len(found) and found[j].name == name:
+            j += 1
+        group = found[i:j]
+        if len(group) == 1:
+            out.append(group[0])
+        elif len(group[0].index) == len(group[1].index) and group[0].tagged == group[1].tagged:
+            conflicts[name] = tuple(dict.fromkeys(group))
+        else:
+            out.append(group[0])
+            hidden[name] = tuple(g for g in dict.fromkeys(group[1:]) if g != group[0])
+        i = j
+    out.sort(key=lambda x: x.index)
+    result = StructFields(tuple(out), {f.name: k for k, f in enumerate(out)}, conflicts, hidden)
+    cache[cache_key] = result
+    return result
+
+
+# ---------------------------------------------------------------- name folding
+
+_KELVIN = "\u212a"
+_LONG_S = "\u017f"
+
+
+def _ascii_fold_eq(a: str, b: str) -> bool:
+    return len(a) == len(b) and all(
+        x == y or (x.isascii() and x.isalpha() and y.isascii() and x.lower() == y.lower())
+        for x, y in zip(a, b, strict=True))
+
+
+def fold_equal(name: str, key: str) -> bool:
+    """encoding/json's foldFunc(name)(name, key): Go's case-insensitive key match.
+
+    ASCII letters match either case; a name containing K/k or S/s also matches
+    the Kelvin sign (U+212A) and long s (U+017F) in the key; a non-ASCII name
+    uses Unicode simple case folding (approximated with Python's lower/upper).
+    """
+    if not name.isascii():
+        if len(name) != len(key):
+            return False
+        return all(x == y or x.lower() == y.lower() or x.upper() == y.upper() for x, y in zip(name, key,
+                                                                                            strict=True))
+    if any(c in "KkSs" for c in name):
+        if len(name) != len(key):
+            return False
+        for x, y in zip(name, key, strict=True):
+            if y.isascii():
+                if x != y and not (x.isalpha() and x.lower() == y.lower()):
+                    return False
+            elif not ((x in "sS" and y == _LONG_S) or (x in "kK" and y == _KELVIN)):
+                return False
+        return True
+    return _ascii_fold_eq(name, key)

@@ -1,0 +1,147 @@
+"""Notebook glue for 04_serialization: Go source and payloads, key-by-key outcomes."""
+
+from __future__ import annotations
+
+import html
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from apiprobe.analyze._findings import findings_frame
+from apiprobe.analyze.gojson import audit_struct_tags, parse_go_structs, simulate_unmarshal
+from apiprobe.demo import DEMO_GO_SOURCE, DEMO_PAYLOADS
+from apiprobe.errors import DataFormatError
+from apiprobe.notebook._display import show_table
+
+__all__ = [
+    "SerializationEvidence",
+    "get_serialization",
+    "serialization_findings",
+    "show_key_mapping",
+    "show_serialization_overview",
+]
+
+_DEMO_STRUCT = "CreateOrder"
+
+
+@dataclass(frozen=True)
+class SerializationEvidence:
+    """The Go source, the struct a handler decodes into, and the request bodies it received."""
+
+    go_source: str
+    struct_name: str
+    payloads: list[str]
+    source: str
+
+
+def _read_payloads(path: Path) -> list[str]:
+    """Request bodies from .jsonl (one document per line) or .json (one document, or an array of them)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DataFormatError(f"{path}: cannot read payloads: {exc}") from exc
+    if path.suffix.lower() == ".json":
+        try:
+            doc = json.loads(text)
+        except ValueError:
+            return [text]  # not valid JSON: keep it, Go's syntax error is part of the answer
+        if isinstance(doc, list):
+            return [json.dumps(item) for item in doc]
+        return [text]
+    return [line for line in text.splitlines() if line.strip()]
+
+
+def get_serialization(
+    *,
+    go_source_path: str | os.PathLike[str] = "",
+    struct_name: str = "",
+    payloads_path: str | os.PathLike[str] = "",
+) -> SerializationEvidence:
+    """Read the struct source and the payloads, or fall back to the demo service.
+
+    Parameters
+    ----------
+    go_source_path
+        A ``.go`` file holding the struct (and the structs it embeds or nests).
+    struct_name
+        The struct the handler decodes into; default: the only struct with fields,
+        or ``CreateOrder`` for the demo.
+    payloads_path
+        ``.jsonl`` with one request body per line, or ``.json`` with one body or an
+        array of bodies (an array loses duplicate keys: use .jsonl to keep them).
+
+    Raises
+    ------
+    DataFormatError
+        When a file cannot be read or the Go source cannot be parsed (the line is named).
+    """
+    if go_source_path:
+        path = Path(go_source_path)
+        try:
+            go_source = path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataFormatError(f"{path}: cannot read Go source: {exc}") from exc
+        label = path.name
+    else:
+        go_source, label = DEMO_GO_SOURCE, "the demo service (data/demo/serialization/order.go)"
+    structs = parse_go_structs(go_source)
+    name = struct_name or (_DEMO_STRUCT if not go_source_path else "")
+    if not name:
+        candidates = [n for n, s in structs.items() if s.fields]
+        if len(candidates) != 1:
+            raise DataFormatError(f"{label}: say which struct the handler decodes into (struct_name): "
+                                  f"found {', '.join(sorted(structs)) or 'none'}")
+        name = candidates[0]
+    if name not in structs:
+        raise DataFormatError(f"{label}: no struct {name!r} (found {', '.join(sorted(structs)) or 'none'})")
+    if payloads_path:
+        payloads = _read_payloads(Path(payloads_path))
+        source = f"struct {name} from {label}; {len(payloads)} payload(s) from {Path(payloads_path).name}"
+    else:
+        payloads = [line for line in DEMO_PAYLOADS.splitlines() if line.strip()] if not go_source_path else []
+        source = f"struct {name} from {label}; {len(payloads)} payload(s)"
+    return SerializationEvidence(go_source=go_source, struct_name=name, payloads=payloads, source=source)
+
+
+def serialization_findings(evidence: SerializationEvidence) -> pd.DataFrame:
+    """Tag traps of the source plus what each payload ran into, without repeats."""
+    frames = [audit_struct_tags(evidence.go_source)]
+    frames += [simulate_unmarshal(evidence.go_source, evidence.struct_name, p).findings for p in evidence.payloads]
+    rows = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
+        not f.empty for f in frames) else None
+    if rows is None:
+        return findings_frame([])
+    unique = rows.drop_duplicates(subset=["fault", "subject", "metric", "evidence"])
+    return findings_frame(unique.to_dict(orient="records"))  # type: ignore[arg-type]
+
+
+def show_serialization_overview(evidence: SerializationEvidence, *, title: str = "") -> Any:
+    """Display the struct under review and where the payloads came from."""
+    from IPython.display import HTML, display
+
+    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    return display(HTML(
+        head + f"<p>Data: {html.escape(evidence.source)}.</p>"
+        f"<details><summary>Go source</summary><pre>{html.escape(evidence.go_source)}</pre></details>"))
+
+
+def show_key_mapping(evidence: SerializationEvidence, *, max_payloads: int = 10) -> None:
+    """For each payload: its keys with outcome, Go's error, and the struct Go ends up with."""
+    from IPython.display import HTML, display
+
+    for i, payload in enumerate(evidence.payloads[:max_payloads], 1):
+        result = simulate_unmarshal(evidence.go_source, evidence.struct_name, payload)
+        error = f"<code>{html.escape(result.error)}</code>" if result.error else "none"
+        display(HTML(f"<h4>Payload {i}</h4><pre>{html.escape(payload[:2000])}</pre>"
+                     f"<p>json.Unmarshal returns: {error}</p>"))
+        show_table(result.keys, caption="Where each key went", max_rows=200)
+        values = json.dumps(result.values, indent=1, default=str)
+        display(HTML(f"<details><summary>{html.escape(evidence.struct_name)} after decoding</summary>"
+                     f"<pre>{html.escape(values)}</pre></details>"))
+    if len(evidence.payloads) > max_payloads:
+        display(HTML(f"<p><i>{len(evidence.payloads) - max_payloads} more payload(s) are counted in the "
+                     "table below but not shown one by one.</i></p>"))
