@@ -103,5 +103,7 @@ def test_get_serialization_demo_and_files(tmp_path: Path) -> None:
     one = get_serialization(go_source_path=str(src), payloads_path=str(tmp_path / "p.json"))
     assert one.struct_name == "User" and len(one.payloads) == 2
     (tmp_path / "bad.go").write_text("package x\ntype User struct {\n\tName string `json:\"name\"\n")
-    with pytest.raises(DataFormatError, match="line"):
+    with pytest.raises(DataFormatError, match=r"bad\.go.*line"):
         get_serialization(go_source_path=str(tmp_path / "bad.go"), struct_name="User")
+    pasted = get_serialization(go_source=src.read_text())
+    assert pasted.struct_name == "User" and pasted.payloads == []

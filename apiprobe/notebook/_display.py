@@ -91,14 +91,25 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in r.items()} for r in out.to_dict(orient="records")]
 
 
-def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float_format: str = "{:.1f}") -> Any:
-    """Display a table as escaped HTML (text from logs or servers cannot inject markup)."""
+def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float_format: str = "{:.1f}",
+               highlight: pd.Series | None = None) -> Any:
+    """Display a table as escaped HTML (text from logs or servers cannot inject markup).
+
+    ``highlight`` is a boolean Series aligned with ``df``: those rows get a red tint.
+    """
     from IPython.display import HTML, display
 
-    shown = df.head(max_rows).astype(object)
-    shown = shown.where(shown.notna(), "—")  # pd.NA in string columns would print as <NA>
-    body = shown.to_html(index=False, escape=True, na_rep="—", border=0, classes="apiprobe-table",
-                         float_format=lambda v: float_format.format(v))
+    shown = df.head(max_rows)
+    formatted = shown.astype(object).map(
+        lambda v: "—" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+        else float_format.format(v) if isinstance(v, float) else v)
+    marks = highlight.reindex(shown.index).fillna(False).astype(bool) if highlight is not None else None
+    styler = formatted.style.format(escape="html").hide(axis="index").set_table_attributes(
+        'class="apiprobe-table" border="0"')
+    if marks is not None:
+        styler = styler.apply(lambda row: ["background-color: #fee4e2" if marks[row.name] else ""] * len(row),
+                              axis=1)
+    body = styler.to_html()
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
     more = f"<p><i>{len(df) - max_rows} more rows not shown.</i></p>" if len(df) > max_rows else ""
     return display(HTML(cap + body + more))

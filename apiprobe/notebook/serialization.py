@@ -57,6 +57,7 @@ def _read_payloads(path: Path) -> list[str]:
 
 def get_serialization(
     *,
+    go_source: str = "",
     go_source_path: str | os.PathLike[str] = "",
     struct_name: str = "",
     payloads_path: str | os.PathLike[str] = "",
@@ -65,6 +66,8 @@ def get_serialization(
 
     Parameters
     ----------
+    go_source
+        Go source text (pasted); wins over ``go_source_path``.
     go_source_path
         A ``.go`` file holding the struct (and the structs it embeds or nests).
     struct_name
@@ -79,7 +82,10 @@ def get_serialization(
     DataFormatError
         When a file cannot be read or the Go source cannot be parsed (the line is named).
     """
-    if go_source_path:
+    given = bool(go_source or go_source_path)
+    if go_source:
+        label = "the given source"
+    elif go_source_path:
         path = Path(go_source_path)
         try:
             go_source = path.read_text(encoding="utf-8")
@@ -88,8 +94,11 @@ def get_serialization(
         label = path.name
     else:
         go_source, label = DEMO_GO_SOURCE, "the demo service (data/demo/serialization/order.go)"
-    structs = parse_go_structs(go_source)
-    name = struct_name or (_DEMO_STRUCT if not go_source_path else "")
+    try:
+        structs = parse_go_structs(go_source)
+    except DataFormatError as exc:
+        raise DataFormatError(f"{label}: {exc}") from exc
+    name = struct_name or (_DEMO_STRUCT if not given else "")
     if not name:
         candidates = [n for n, s in structs.items() if s.fields]
         if len(candidates) != 1:
@@ -102,7 +111,7 @@ def get_serialization(
         payloads = _read_payloads(Path(payloads_path))
         source = f"struct {name} from {label}; {len(payloads)} payload(s) from {Path(payloads_path).name}"
     else:
-        payloads = [line for line in DEMO_PAYLOADS.splitlines() if line.strip()] if not go_source_path else []
+        payloads = [line for line in DEMO_PAYLOADS.splitlines() if line.strip()] if not given else []
         source = f"struct {name} from {label}; {len(payloads)} payload(s)"
     return SerializationEvidence(go_source=go_source, struct_name=name, payloads=payloads, source=source)
 
@@ -138,7 +147,8 @@ def show_key_mapping(evidence: SerializationEvidence, *, max_payloads: int = 10)
         error = f"<code>{html.escape(result.error)}</code>" if result.error else "none"
         display(HTML(f"<h4>Payload {i}</h4><pre>{html.escape(payload[:2000])}</pre>"
                      f"<p>json.Unmarshal returns: {error}</p>"))
-        show_table(result.keys, caption="Where each key went", max_rows=200)
+        show_table(result.keys, caption="Where each key went (red: the value did not land)", max_rows=200,
+                   highlight=~result.keys["outcome"].isin(["set", "set_nil"]))
         values = json.dumps(result.values, indent=1, default=str)
         display(HTML(f"<details><summary>{html.escape(evidence.struct_name)} after decoding</summary>"
                      f"<pre>{html.escape(values)}</pre></details>"))
