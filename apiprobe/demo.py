@@ -205,15 +205,21 @@ DEMO_PAYLOADS = "".join(
 def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) -> dict[str, Path]:
     """Write the demo incident under ``out_dir``.
 
-    probes.csv, baseline.csv, pings.csv, and serialization/order.go with
-    serialization/payloads.jsonl. Returns the written paths by name.
+    probes.csv, baseline.csv, pings.csv, serialization/order.go with
+    serialization/payloads.jsonl, and goroutines/goroutines-{before,after}.txt.
+    Returns the written paths by name.
     """
     out = Path(out_dir)
     ser = out / "serialization"
     ser.mkdir(parents=True, exist_ok=True)
     (ser / "order.go").write_text(DEMO_GO_SOURCE, encoding="utf-8")
     (ser / "payloads.jsonl").write_text(DEMO_PAYLOADS, encoding="utf-8")
+    from apiprobe.demo_goroutines import write_demo_dumps
+
+    dumps = write_demo_dumps(out / "goroutines")
     return {
+        "goroutines_before": dumps["before"],
+        "goroutines_after": dumps["after"],
         "probes": write_table(demo_probes(seed=seed), out / "probes.csv"),
         "baseline": write_table(demo_probes(seed=seed, incident=False), out / "baseline.csv"),
         "pings": write_table(demo_pings(seed=seed), out / "pings.csv"),

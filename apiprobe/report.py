@@ -367,6 +367,13 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
         name="04_serialization_demo", title="Request bodies — demo service, Go's real encoding/json rules",
     ))
     runs.append(NotebookRun(
+        nb_dir / "06_pool_exhaustion.ipynb",
+        {"dump_path": str(data / "goroutines" / "goroutines-before.txt"),
+         "later_dump_path": str(data / "goroutines" / "goroutines-after.txt"), "sweep_url": "lab",
+         "title": "Demo service: HTTP client pool of 2"},
+        name="06_pool_demo", title="Pool exhaustion — demo dumps and the lab's pool-limited upstream",
+    ))
+    runs.append(NotebookRun(
         nb_dir / "03_dns.ipynb", {"count": 3, "interval": 0.2, "title": "Lab DNS zone on two loopback resolvers"},
         name="03_dns_lab_zone", title="DNS — lab zone, inside and outside views",
     ))

@@ -209,6 +209,27 @@ DNS: tuple[Column, ...] = (
     Column("transport", STR, "udp, tcp (after a truncated answer) or system (getaddrinfo)"),
 )
 
+GOROUTINES: tuple[Column, ...] = (
+    Column("goroutine_id", INT, "goroutine number; NA for debug=1 (aggregated) dumps"),
+    Column("state", STR, "state from the header: select, chan receive, IO wait, running, ..."),
+    Column("wait_minutes", F64, "minutes blocked, from the header; NA when not printed (< 1 minute)"),
+    Column("top_function", STR, "leaf-most function that is not runtime.*"),
+    Column("wait_site", STR, "what it waits for: http_pool_wait, sql_pool_wait, mutex, net_io, ..."),
+    Column("stack", STR, "function names, leaf first, newline-separated"),
+    Column("created_by", STR, "function that started the goroutine"),
+    Column("group_id", STR, "same function sequence (arguments ignored), as panicparse groups"),
+    Column("count", INT, "goroutines this row stands for: 1 for debug=2, the group size for debug=1"),
+    Column("locked", BOOL, "locked to an OS thread"),
+    Column("frames", STR, "file:line per frame, newline-separated"),
+    Column("created_in", INT, "parent goroutine id (Go 1.21+ 'in goroutine N')"),
+    Column("source", STR, "file the dump came from"),
+    Column("app_function", STR, "first frame outside the standard library"),
+    Column("ancestors", STR, "ancestor goroutine ids (GODEBUG=tracebackancestors)"),
+    Column("labels", STR, "pprof labels (debug=1)"),
+    Column("truncated", BOOL, "the stack was cut by the runtime"),
+    Column("line_no", INT, "line of the goroutine header in the dump"),
+)
+
 SCHEMAS: dict[str, tuple[Column, ...]] = {
     "probes": PROBES,
     "pings": PINGS,
@@ -216,6 +237,7 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "certs": CERTS,
     "tls_verdicts": TLS_VERDICTS,
     "dns": DNS,
+    "goroutines": GOROUTINES,
 }
 
 

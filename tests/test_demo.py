@@ -29,7 +29,8 @@ def test_story() -> None:
 
 def test_write_demo(tmp_path: Path) -> None:
     paths = write_demo(tmp_path)
-    assert set(paths) == {"probes", "baseline", "pings", "go_source", "payloads"}
+    assert set(paths) == {"probes", "baseline", "pings", "go_source", "payloads", "goroutines_before",
+                          "goroutines_after"}
     assert len(read_probes(paths["probes"])) == len(demo_probes())
 
 

@@ -36,7 +36,7 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
     assert result.ok, [r.error for r in result.results]
     names = [r.run.slug() for r in result.results]
     assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "02_tls_fault_lab",
-                     "04_serialization_demo", "03_dns_lab_zone"]
+                     "04_serialization_demo", "06_pool_demo", "03_dns_lab_zone"]
     for r in result.results:
         page = r.html_path.read_text()
         assert "Plotly.newPlot" in page or "plotly" in page.lower()
@@ -85,6 +85,8 @@ def test_findings_json(demo_report: object) -> None:
     ser_text = " ".join(f["evidence"] for f in ser)
     assert "json: cannot unmarshal number 300 into Go struct field CreateOrder.quantity of type int8" in ser_text
     assert "handbook is wrong" in ser_text and "user_id" in ser_text
+    pool = " ".join(f["evidence"] for f in by_run["06_pool_demo"])
+    assert "38 goroutines wait for a connection from an HTTP pool of 2" in pool
 
 
 def test_index_links_every_page(demo_report: object) -> None:

@@ -30,6 +30,16 @@ from apiprobe.analyze.latency import (
     select_probes,
     summarize_latency,
 )
+from apiprobe.analyze.pool import (
+    compare_dumps,
+    detect_pool_exhaustion,
+    find_knee,
+    group_goroutines,
+    growth,
+    littles_law,
+    mmc_wait,
+    pool_sizing,
+)
 from apiprobe.analyze.tls import detect_tls_faults, expiry_table, go_error_causes
 
 __all__ = [
@@ -40,16 +50,24 @@ __all__ = [
     "UnmarshalResult",
     "audit_payloads",
     "audit_struct_tags",
+    "compare_dumps",
     "compare_latency",
     "detect_dns_faults",
     "detect_latency_faults",
+    "detect_pool_exhaustion",
     "detect_tls_faults",
     "expand_name",
     "expiry_table",
+    "find_knee",
     "go_error_causes",
+    "group_goroutines",
+    "growth",
     "jitter_stats",
+    "littles_law",
+    "mmc_wait",
     "parse_go_structs",
     "parse_resolv_conf",
+    "pool_sizing",
     "read_resolv_conf",
     "select_probes",
     "simulate_marshal",

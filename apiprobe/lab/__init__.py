@@ -94,5 +94,12 @@ from __future__ import annotations
 
 from apiprobe.lab._dns import DnsServer, default_lab_zone
 from apiprobe.lab._lab import Endpoint, FaultLab
+from apiprobe.lab._pool import PoolServer
 
-__all__ = ["DnsServer", "Endpoint", "FaultLab", "default_lab_zone"]
+__all__ = [
+    "DnsServer",
+    "Endpoint",
+    "FaultLab",
+    "PoolServer",
+    "default_lab_zone",
+]

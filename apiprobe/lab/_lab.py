@@ -28,11 +28,14 @@ from apiprobe.errors import LabError
 from apiprobe.lab._certs import LAB_SANS, Credentials, LabPki, PrivateKey, resign, self_signed_leaf, write_pem
 from apiprobe.lab._dns import DnsServer, default_lab_zone
 from apiprobe.lab._http import ConnectionRegistry, DiscardProtocol, FaultApp, HttpProtocol
+from apiprobe.lab._pool import PoolServer
 from apiprobe.lab._sockets import bind_socket, close_all, open_syn_drop, port_of
 
 logger = logging.getLogger("apiprobe.lab")
 
 _BACKLOG = 1024
+_POOL_CAPACITY = 2
+_POOL_SERVICE_MS = 50
 _START_TIMEOUT_S = 30.0
 _STOP_TIMEOUT_S = 10.0
 
@@ -401,6 +404,7 @@ class _Running:
     servers: list[asyncio.Server] = field(default_factory=list)
     registry: ConnectionRegistry | None = None
     dns: DnsServer | None = None
+    pool: PoolServer | None = None
 
 
 class FaultLab:
@@ -645,6 +649,10 @@ class FaultLab:
             if over is not None:
                 raise LabError(f"{name!r} is already a TLS endpoint; 'over' names the TLS endpoint to use")
             return self._http_url("https", self._run.ports[name], tls_specs[name].path, {}, query)
+        if name == "pool" and self._run.pool is not None:
+            if over is not None:
+                raise LabError("'pool' is its own server; it cannot be reached 'over' TLS")
+            return self._run.pool.url + (f"?{urlencode(query)}" if query else "")
         spec = http_specs.get(name)
         if spec is None:
             raise LabError(f"unknown fault lab endpoint {name!r}; known: {', '.join(self._endpoints)}")
@@ -760,6 +768,14 @@ class FaultLab:
         self._endpoints = endpoints
         if self._dns:
             run.dns = DnsServer(default_lab_zone(), host=host, seed=self._seed).start()
+        run.pool = PoolServer(capacity=_POOL_CAPACITY, service_ms=_POOL_SERVICE_MS, host=host).start()
+        run.ports["pool"] = run.pool.port
+        endpoints["pool"] = Endpoint(
+            "pool", run.pool.url,
+            f"an upstream that serves only {_POOL_CAPACITY} requests at once ({_POOL_SERVICE_MS} ms each); "
+            "the rest queue",
+            f"200: above concurrency {_POOL_CAPACITY} throughput stays flat and latency grows linearly",
+        )
 
     @property
     def dns(self) -> DnsServer:
@@ -835,6 +851,8 @@ def _teardown(run: _Running) -> None:
     """Release whatever ``run`` holds; safe after a partial start. Called once, by the finalizer."""
     if run.dns is not None:
         run.dns.stop()
+    if run.pool is not None:
+        run.pool.stop()
     loop, thread = run.loop, run.thread
     if loop is not None and thread is not None and thread.is_alive():
         try:

@@ -4,6 +4,15 @@
 :class:`~apiprobe.errors.DataFormatError` naming the file and what is wrong.
 """
 
+from apiprobe.load.goroutines import WAIT_SITES, parse_goroutines, read_goroutines
 from apiprobe.load.tables import read_dns, read_pings, read_probes, write_table
 
-__all__ = ["read_dns", "read_pings", "read_probes", "write_table"]
+__all__ = [
+    "WAIT_SITES",
+    "parse_goroutines",
+    "read_dns",
+    "read_goroutines",
+    "read_pings",
+    "read_probes",
+    "write_table",
+]

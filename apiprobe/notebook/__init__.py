@@ -7,6 +7,14 @@ notebook topic; :mod:`apiprobe.notebook._display` holds what they share.
 from apiprobe.notebook._display import FINDINGS_MIME, HTML_RENDERER, setup_notebook, show_findings, show_table
 from apiprobe.notebook.dns import DnsEvidence, get_dns, show_dns_overview
 from apiprobe.notebook.latency import Evidence, get_probes, show_baseline, show_overview
+from apiprobe.notebook.pool import (
+    PoolEvidence,
+    get_pool_evidence,
+    show_dump_comparison,
+    show_goroutine_groups,
+    show_pool_overview,
+    show_sweep,
+)
 from apiprobe.notebook.serialization import (
     SerializationEvidence,
     get_serialization,
@@ -28,9 +36,11 @@ __all__ = [
     "HTML_RENDERER",
     "DnsEvidence",
     "Evidence",
+    "PoolEvidence",
     "SerializationEvidence",
     "TlsEvidence",
     "get_dns",
+    "get_pool_evidence",
     "get_probes",
     "get_serialization",
     "get_tls_reports",
@@ -39,11 +49,15 @@ __all__ = [
     "show_baseline",
     "show_chains",
     "show_dns_overview",
+    "show_dump_comparison",
     "show_findings",
     "show_go_log_match",
+    "show_goroutine_groups",
     "show_key_mapping",
     "show_overview",
+    "show_pool_overview",
     "show_serialization_overview",
+    "show_sweep",
     "show_table",
     "show_tls_failures",
     "show_tls_overview",

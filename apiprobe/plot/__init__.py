@@ -22,6 +22,7 @@ from apiprobe.plot.latency import (
     fig_smoke,
     fig_waterfall,
 )
+from apiprobe.plot.pool import fig_sizing, fig_sweep, fig_wait_sites
 from apiprobe.plot.tls import fig_chain, fig_expiry_timeline
 
 __all__ = [
@@ -39,6 +40,9 @@ __all__ = [
     "fig_jitter_loss",
     "fig_phase_breakdown",
     "fig_resolver_matrix",
+    "fig_sizing",
     "fig_smoke",
+    "fig_sweep",
+    "fig_wait_sites",
     "fig_waterfall",
 ]

@@ -5,6 +5,7 @@ refused connection, unresolvable name or bad certificate is a row with
 ``error_kind`` set (vocabulary in :data:`apiprobe.schema.ERROR_KINDS`).
 """
 
+from apiprobe.probe.concurrency import probe_concurrency
 from apiprobe.probe.dns import aprobe_dns, probe_dns
 from apiprobe.probe.http import aprobe_http, probe_http
 from apiprobe.probe.runner import run_jobs, run_sync
@@ -18,6 +19,7 @@ __all__ = [
     "aprobe_http",
     "aprobe_tcp",
     "diagnose_chain",
+    "probe_concurrency",
     "probe_dns",
     "probe_http",
     "probe_tcp",

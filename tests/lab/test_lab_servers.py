@@ -60,6 +60,7 @@ NAMES = [
     "https_weak_key",
     "https_sha1",
     "https_leaf_is_ca",
+    "pool",
 ]
 
 

@@ -1,0 +1,613 @@
+"""Connection-pool exhaustion and pool sizing (handbook §2.5).
+
+Three kinds of evidence point at an exhausted pool:
+
+* a goroutine dump (:func:`apiprobe.load.goroutines.read_goroutines`) where
+  many goroutines sit in ``net/http.(*Transport).getConn`` or
+  ``database/sql.(*DB).conn`` while only a few hold a connection;
+* log lines such as ``net/http: request canceled while waiting for
+  connection``, ``redis: connection pool timeout``, ``pg: connection pool
+  timeout``;
+* a concurrency sweep (:func:`apiprobe.probe.concurrency.probe_concurrency`)
+  where throughput stops growing and latency climbs linearly past a knee.
+
+Sizing follows queueing theory rather than the handbook's rule of thumb
+alone: Little's law gives the mean number of requests in flight
+(``rate × latency``); Erlang C (M/M/c) gives how long requests wait for a
+connection at each pool size; the handbook's ``cores × (1 + wait/compute)``
+sizes a *worker* pool for CPU saturation and ignores the arrival rate, so it
+is shown next to the queueing answer, not instead of it.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import pandas as pd
+
+from apiprobe.analyze._findings import finding, findings_frame
+
+__all__ = [
+    "POOL_LOG_PATTERNS",
+    "compare_dumps",
+    "detect_pool_exhaustion",
+    "find_knee",
+    "group_goroutines",
+    "growth",
+    "littles_law",
+    "mmc_wait",
+    "pool_sizing",
+]
+
+_REF = "§2.5"
+_DETECTOR = "detect_pool_exhaustion"
+
+#: Log messages that mean "waited for a pool connection and gave up": regex → (pool, setting).
+POOL_LOG_PATTERNS: dict[str, tuple[str, str]] = {
+    r"request canceled while waiting for connection": (
+        "net/http client pool", "http.Transport.MaxConnsPerHost"),
+    r"redis: connection pool timeout": ("go-redis pool", "redis.Options.PoolSize / PoolTimeout"),
+    r"pg: connection pool timeout": ("go-pg pool", "pg.Options.PoolSize / PoolTimeout"),
+    r"(?i)connection pool exhausted|pool exhausted|all connections (?:are )?(?:busy|in use)": (
+        "client pool", "the pool's maximum size"),
+    r"(?i)timeout waiting for (?:a |an )?(?:idle |free )?connection": ("client pool", "the pool's maximum size"),
+    r"(?i)too many connections|sorry, too many clients already|remaining connection slots are reserved": (
+        "database server connection limit", "max_connections on the server vs SetMaxOpenConns × instances"),
+}
+
+_WAIT_SITES_POOL = {
+    "http_pool_wait": ("HTTP pool", "MaxConnsPerHost", "net/http.(*Transport).getConn"),
+    "sql_pool_wait": ("database/sql pool", "SetMaxOpenConns", "database/sql.(*DB).conn"),
+    "pool_wait": ("client pool", "PoolSize", "the client library's pool"),
+}
+
+
+# -- goroutine groups ------------------------------------------------------------------------
+
+def _minutes_range(lo: float, hi: float) -> str:
+    if pd.isna(lo):
+        return ""
+    return f"{lo:g}" if lo == hi else f"{lo:g}~{hi:g}"
+
+
+def group_goroutines(goroutines: pd.DataFrame) -> pd.DataFrame:
+    """Bucket goroutines with the same function sequence, like panicparse.
+
+    Each row is one group (``group_id``): ``count`` (goroutines), ``states``
+    (``"select×18, IO wait×2"``), ``wait_min`` / ``wait_max`` (minutes,
+    NaN when the runtime reported none) and ``wait_minutes`` (``"3~12"``),
+    ``wait_site``, ``top_function``, ``app_function``, ``created_by``,
+    ``goroutine_ids`` (first ten, comma-separated) and ``stack`` (the
+    representative stack, leaf first). Largest groups first.
+
+    Parameters
+    ----------
+    goroutines
+        A goroutines table from :func:`~apiprobe.load.goroutines.read_goroutines`.
+    """
+    cols = ["group_id", "count", "states", "wait_min", "wait_max", "wait_minutes", "wait_site",
+            "top_function", "app_function", "created_by", "goroutine_ids", "stack"]
+    if goroutines.empty:
+        return pd.DataFrame({c: pd.Series([], dtype="Int64" if c == "count" else
+                                          ("float64" if c.startswith("wait_m") and c != "wait_minutes" else "string"))
+                             for c in cols})
+    rows: list[dict[str, Any]] = []
+    g = goroutines.assign(_n=goroutines["count"].fillna(1).astype("int64") if "count" in goroutines else 1)
+    for gid, part in g.groupby("group_id", sort=False):
+        states = part.groupby(part["state"].fillna("?"), sort=False)["_n"].sum().sort_values(ascending=False)
+        first = part.iloc[0]
+        wm = pd.to_numeric(part["wait_minutes"], errors="coerce")
+        lo, hi = float(wm.min()), float(wm.max())
+        ids = part["goroutine_id"].dropna().astype("int64").tolist()[:10] if "goroutine_id" in part else []
+        sites = part.groupby("wait_site", sort=False)["_n"].sum().sort_values(ascending=False)
+        rows.append({
+            "group_id": gid, "count": int(part["_n"].sum()),
+            "states": ", ".join(f"{s}×{n}" for s, n in states.items()),
+            "wait_min": lo, "wait_max": hi, "wait_minutes": _minutes_range(lo, hi),
+            "wait_site": sites.index[0], "top_function": first["top_function"],
+            "app_function": first.get("app_function"), "created_by": first.get("created_by"),
+            "goroutine_ids": ",".join(str(i) for i in ids), "stack": first["stack"],
+        })
+    out = pd.DataFrame(rows, columns=cols)
+    out = out.sort_values(["count", "group_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
+    return out.astype({"count": "Int64", "wait_min": "float64", "wait_max": "float64",
+                       **{c: "string" for c in cols if c not in ("count", "wait_min", "wait_max")}})
+
+
+def compare_dumps(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Diff two goroutine dumps group by group (goroutine-inspect's left/both/right, with counts).
+
+    Each row is one group: ``group_id``, ``top_function``, ``wait_site``,
+    ``count_before``, ``count_after`` (Int64, 0 when absent), ``delta`` and
+    ``change``: ``new`` (only after), ``gone`` (only before), ``grown``,
+    ``shrunk`` or ``same``. Sorted by the size of the change, growth first.
+    """
+    b = group_goroutines(before).set_index("group_id")
+    a = group_goroutines(after).set_index("group_id")
+    ids = list(dict.fromkeys([*a.index, *b.index]))
+    count_b = {str(k): int(v) for k, v in b["count"].items()}
+    count_a = {str(k): int(v) for k, v in a["count"].items()}
+    rows = []
+    for gid in ids:
+        nb = count_b.get(gid, 0)
+        na = count_a.get(gid, 0)
+        ref = a if gid in a.index else b
+        if gid not in b.index:
+            change = "new"
+        elif gid not in a.index:
+            change = "gone"
+        else:
+            change = "grown" if na > nb else "shrunk" if na < nb else "same"
+        rows.append({"group_id": gid, "top_function": ref.at[gid, "top_function"],
+                     "wait_site": ref.at[gid, "wait_site"], "count_before": nb, "count_after": na,
+                     "delta": na - nb, "change": change})
+    cols = ["group_id", "top_function", "wait_site", "count_before", "count_after", "delta", "change"]
+    out = pd.DataFrame(rows, columns=cols)
+    if out.empty:
+        return out.astype({c: "Int64" if c.startswith(("count", "delta")) else "string" for c in cols})
+    out = out.assign(_abs=out["delta"].abs()).sort_values(["_abs", "delta", "group_id"],
+                                                           ascending=[False, False, True], kind="stable")
+    out = out.drop(columns="_abs").reset_index(drop=True)
+    return out.astype({"count_before": "Int64", "count_after": "Int64", "delta": "Int64",
+                       "group_id": "string", "top_function": "string", "wait_site": "string", "change": "string"})
+
+
+def growth(dumps: Sequence[pd.DataFrame] | Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Goroutines per group across snapshots, flagging groups that only grow (leak suspects).
+
+    Each row is one (group, snapshot): ``group_id``, ``snapshot`` (label:
+    the mapping key, else the ``source`` of the dump or its position),
+    ``snapshot_no`` (0, 1, …), ``count`` (0 when the group is absent),
+    ``top_function``, ``wait_site``, and per group ``growing`` (never
+    shrinks and ends higher) and ``leak_suspect`` (growing over at least
+    three snapshots, with at least two increases).
+
+    Parameters
+    ----------
+    dumps
+        Goroutine tables in time order, or a mapping label → table.
+    """
+    if isinstance(dumps, Mapping):
+        items = list(dumps.items())
+    else:
+        items = []
+        for i, d in enumerate(dumps):
+            src = d["source"].dropna() if "source" in d and not d.empty else pd.Series([], dtype="string")
+            label = str(src.iloc[0]) if len(src) else f"#{i}"
+            items.append((label if label not in [k for k, _ in items] else f"{label}#{i}", d))
+    grouped = [(label, group_goroutines(d)) for label, d in items]
+    meta: dict[str, tuple[Any, Any]] = {}
+    for _, gdf in grouped:
+        for r in gdf.itertuples(index=False):
+            meta.setdefault(str(r.group_id), (r.top_function, r.wait_site))
+    rows: list[dict[str, Any]] = []
+    for gid, (top, site) in meta.items():
+        counts: list[int] = []
+        for no, (label, gdf) in enumerate(grouped):
+            hit = gdf.loc[gdf["group_id"] == gid, "count"]
+            n = int(hit.iloc[0]) if len(hit) else 0
+            counts.append(n)
+            rows.append({"group_id": gid, "snapshot": label, "snapshot_no": no, "count": n,
+                         "top_function": top, "wait_site": site})
+        steps = [b - a for a, b in itertools.pairwise(counts)]
+        grow = bool(steps) and all(s >= 0 for s in steps) and counts[-1] > counts[0]
+        leak = grow and len(counts) >= 3 and sum(s > 0 for s in steps) >= 2
+        for row in rows[-len(counts):]:
+            row["growing"], row["leak_suspect"] = grow, leak
+    cols = ["group_id", "snapshot", "snapshot_no", "count", "top_function", "wait_site", "growing", "leak_suspect"]
+    out = pd.DataFrame(rows, columns=cols)
+    return out.astype({"group_id": "string", "snapshot": "string", "snapshot_no": "Int64", "count": "Int64",
+                       "top_function": "string", "wait_site": "string", "growing": "boolean",
+                       "leak_suspect": "boolean"})
+
+
+# -- sizing ----------------------------------------------------------------------------------
+
+def littles_law(rate_per_s: float, latency_ms: float) -> float:
+    """Mean requests in flight, L = λ·W (Little's law).
+
+    Parameters
+    ----------
+    rate_per_s
+        Arrival (or completion) rate, requests per second.
+    latency_ms
+        Mean time one request holds its connection, ms.
+
+    Examples
+    --------
+    >>> littles_law(200, 50)
+    10.0
+    """
+    if rate_per_s < 0 or latency_ms < 0:
+        raise ValueError("rate and latency must not be negative")
+    return float(rate_per_s) * float(latency_ms) / 1000.0
+
+
+def _erlang_c(servers: int, load: float) -> float:
+    """Probability an arrival waits in an M/M/c queue (Erlang C); 1.0 when saturated."""
+    if load <= 0:
+        return 0.0
+    if load >= servers:
+        return 1.0
+    b = 1.0  # Erlang B by the stable recursion
+    for k in range(1, servers + 1):
+        b = load * b / (k + load * b)
+    return servers * b / (servers - load * (1.0 - b))
+
+
+def mmc_wait(rate_per_s: float, service_ms: float, servers: int) -> dict[str, float]:
+    """Queueing for a pool of ``servers`` connections (M/M/c, Erlang C).
+
+    Parameters
+    ----------
+    rate_per_s
+        Arrival rate λ, requests per second (Poisson).
+    service_ms
+        Mean time one request holds a connection, ms (exponential).
+    servers
+        Pool size c.
+
+    Returns
+    -------
+    dict
+        ``offered_load`` (erlangs, λ·S = Little's law in service),
+        ``utilisation`` (ρ = load / c), ``p_wait`` (probability a request
+        waits for a connection), ``mean_wait_ms`` (mean wait over all
+        requests; ``inf`` when ρ ≥ 1), ``mean_response_ms`` (wait +
+        service), ``queue_length`` (mean waiting, L_q) and ``in_flight``
+        (mean waiting + served, L).
+
+    Examples
+    --------
+    >>> round(mmc_wait(100, 10, 2)["p_wait"], 4)  # load 1 erlang on 2 connections
+    0.3333
+    """
+    if servers < 1:
+        raise ValueError("servers must be at least 1")
+    if rate_per_s < 0 or service_ms <= 0:
+        raise ValueError("rate must not be negative and service_ms must be positive")
+    load = rate_per_s * service_ms / 1000.0
+    rho = load / servers
+    p_wait = _erlang_c(servers, load)
+    if rho >= 1.0:
+        wait_ms = math.inf
+        lq = math.inf
+    else:
+        mu = 1000.0 / service_ms  # per connection, per second
+        wait_s = p_wait / (servers * mu - rate_per_s)
+        wait_ms = wait_s * 1000.0
+        lq = rate_per_s * wait_s
+    return {"servers": float(servers), "offered_load": load, "utilisation": rho, "p_wait": p_wait,
+            "mean_wait_ms": wait_ms, "mean_response_ms": wait_ms + service_ms, "queue_length": lq,
+            "in_flight": lq + load}
+
+
+def pool_sizing(
+    rate_per_s: float,
+    latency_ms: float,
+    *,
+    cores: int | None = None,
+    wait_ms: float | None = None,
+    compute_ms: float | None = None,
+    target_wait_ms: float | None = None,
+    max_utilisation: float = 0.8,
+    max_size: int | None = None,
+) -> pd.DataFrame:
+    """Wait for a connection vs pool size, with a recommended size.
+
+    Each row is one pool size: ``pool_size``, ``utilisation``, ``p_wait``,
+    ``mean_wait_ms``, ``mean_response_ms``, ``queue_length`` (M/M/c, see
+    :func:`mmc_wait`), ``recommended`` (the smallest size whose mean wait is
+    at most ``target_wait_ms`` and whose utilisation is at most
+    ``max_utilisation`` — the handbook's "pool usage < 80 %") and
+    ``handbook`` (the size the handbook's ``cores × (1 + wait/compute)``
+    gives, when ``cores`` is known).
+
+    ``df.attrs`` holds ``in_flight`` (Little's law), ``recommended``,
+    ``handbook_size`` (None without ``cores``), ``target_wait_ms`` and a
+    one-sentence ``summary``.
+
+    Parameters
+    ----------
+    rate_per_s
+        Peak request rate through the pool, per second.
+    latency_ms
+        Mean time a request holds a connection, ms.
+    cores
+        CPU cores, for the handbook rule.
+    wait_ms, compute_ms
+        I/O wait and CPU time of one task, ms, for the handbook rule; when only
+        ``compute_ms`` is given, ``wait_ms = latency_ms − compute_ms``.
+    target_wait_ms
+        Acceptable mean wait for a connection (default: 10 % of ``latency_ms``).
+    max_utilisation
+        Headroom: the highest share of the pool busy on average.
+    max_size
+        Largest size tabulated (default: enough to pass the recommendation).
+    """
+    if latency_ms <= 0:
+        raise ValueError("latency_ms must be positive")
+    if not 0 < max_utilisation <= 1:
+        raise ValueError("max_utilisation must be in (0, 1]")
+    target = 0.1 * latency_ms if target_wait_ms is None else float(target_wait_ms)
+    in_flight = littles_law(rate_per_s, latency_ms)
+    handbook: int | None = None
+    if cores is not None:
+        if compute_ms is not None and wait_ms is None:
+            wait_ms = max(0.0, latency_ms - compute_ms)
+        if compute_ms is not None and compute_ms > 0 and wait_ms is not None:
+            handbook = max(1, math.ceil(cores * (1.0 + wait_ms / compute_ms)))
+    recommended: int | None = None
+    n = 1
+    limit = max_size if max_size is not None else 10_000
+    rows = []
+    while n <= limit:
+        r = mmc_wait(rate_per_s, latency_ms, n)
+        rows.append({"pool_size": n, **{k: r[k] for k in ("utilisation", "p_wait", "mean_wait_ms",
+                                                           "mean_response_ms", "queue_length")}})
+        if recommended is None and r["mean_wait_ms"] <= target and r["utilisation"] <= max_utilisation:
+            recommended = n
+        done = recommended is not None and n >= max(math.ceil(recommended * 1.5), recommended + 3,
+                                                     handbook or 0)
+        if max_size is None and done:
+            break
+        n += 1
+    df = pd.DataFrame(rows)
+    df["recommended"] = df["pool_size"] == (recommended if recommended is not None else -1)
+    df["handbook"] = df["pool_size"] == (handbook if handbook is not None else -1)
+    df = df.astype({"pool_size": "int64", "recommended": "bool", "handbook": "bool"})
+    summary = (f"{rate_per_s:g} req/s × {latency_ms:g} ms keeps {in_flight:.1f} connections busy on average "
+               f"(Little's law); ")
+    if recommended is not None:
+        w = df.loc[df["pool_size"] == recommended, "mean_wait_ms"].iloc[0]
+        summary += (f"a pool of {recommended} keeps utilisation ≤ {max_utilisation:.0%} and the mean wait "
+                    f"for a connection at {w:.2f} ms (target {target:g} ms)")
+    else:
+        summary += f"no pool size up to {limit} meets the target"
+    if handbook is not None:
+        summary += f"; the handbook rule cores × (1 + wait/compute) gives {handbook}"
+    df.attrs.update({"in_flight": in_flight, "recommended": recommended, "handbook_size": handbook,
+                     "target_wait_ms": target, "rate_per_s": float(rate_per_s), "latency_ms": float(latency_ms),
+                     "summary": summary})
+    return df
+
+
+# -- the knee of a concurrency sweep -----------------------------------------------------------
+
+def find_knee(sweep: pd.DataFrame, *, latency_rise: float = 1.5, min_gain: float = 0.5) -> int | None:
+    """Concurrency past which latency rises and throughput stops growing.
+
+    Walks the sweep in order of concurrency; level ``c[i+1]`` is *saturated*
+    when its p50 exceeds ``latency_rise`` × the p50 of the lowest level (and by
+    at least 1 ms), and its throughput gained less than ``min_gain`` of the
+    ideal linear gain over ``c[i]``. The knee is the level before the first
+    saturated one. None when no level is saturated (the upstream scaled over
+    the whole sweep) or the sweep has fewer than two usable levels.
+
+    Parameters
+    ----------
+    sweep
+        A table from :func:`~apiprobe.probe.concurrency.probe_concurrency`
+        (columns ``concurrency``, ``p50_ms``, ``throughput_rps``).
+    latency_rise
+        Factor over the base p50 that counts as queueing.
+    min_gain
+        Share of the linear throughput gain below which throughput "stopped growing".
+    """
+    if sweep is None or sweep.empty:
+        return None
+    s = sweep.dropna(subset=["p50_ms", "throughput_rps"]).sort_values("concurrency")
+    s = s[s["throughput_rps"] > 0]
+    if len(s) < 2:
+        return None
+    c = s["concurrency"].astype(float).tolist()
+    p50 = s["p50_ms"].astype(float).tolist()
+    tp = s["throughput_rps"].astype(float).tolist()
+    base = p50[0]
+    for i in range(len(c) - 1):
+        ideal = c[i + 1] / c[i] - 1.0
+        gain = tp[i + 1] / tp[i] - 1.0
+        slow = p50[i + 1] > max(latency_rise * base, base + 1.0)
+        if slow and gain < min_gain * ideal:
+            return int(c[i])
+    return None
+
+
+# -- detection -------------------------------------------------------------------------------
+
+def _count(df: pd.DataFrame, mask: pd.Series) -> int:
+    n = df.loc[mask, "count"] if "count" in df else pd.Series([1] * int(mask.sum()))
+    return int(n.fillna(1).sum())
+
+
+def _from_goroutines(g: pd.DataFrame, pool_size: int | None, rate: float | None,
+                     latency_ms: float | None) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if g is None or g.empty:
+        return out
+    stacks = g["stack"].fillna("")
+    for site, (pool_name, setting, func) in _WAIT_SITES_POOL.items():
+        mask = g["wait_site"] == site
+        waiting = _count(g, mask)
+        if waiting == 0:
+            continue
+        holders = None
+        holder_note = ""
+        if site == "http_pool_wait":
+            in_flight = _count(g, g["wait_site"] == "http_in_flight")
+            reading = _count(g, stacks.str.contains("net/http.(*persistConn).readLoop", regex=False)
+                             & (g["wait_site"] == "net_io"))
+            holders = in_flight or reading or None
+            if holders:
+                holder_note = (f"; {holders} request{'s' if holders != 1 else ''} hold a connection and wait for "
+                               f"the upstream's response (net I/O)")
+        pool = pool_size if pool_size is not None else holders
+        wm = pd.to_numeric(g.loc[mask, "wait_minutes"], errors="coerce")
+        longest = float(wm.max()) if wm.notna().any() else None
+        apps = g.loc[mask, "app_function"].dropna() if "app_function" in g else pd.Series([], dtype="string")
+        caller = str(apps.mode().iloc[0]) if len(apps) else None
+        subject = f"{pool_name} ({caller})" if caller else pool_name
+        article = "an" if pool_name.startswith(("HTTP", "a", "e", "i", "o", "u")) else "a"
+        pool_txt = f"{article} {pool_name} of {pool} ({setting})" if pool else f"{article} {pool_name} ({setting})"
+        evidence = (f"{waiting} goroutine{'s' if waiting != 1 else ''} wait for a connection from {pool_txt} "
+                    f"in {func}{holder_note}")
+        if pool_size is None and holders:
+            evidence += " (pool size inferred from the connections in use)"
+        if longest is not None:
+            evidence += f"; the longest has waited {longest:g} min"
+        critical = (pool is not None and waiting >= max(pool, 1)) or waiting >= 10 or (longest or 0) >= 1
+        rec = (f"Size the pool from the load: Little's law needs rate × latency connections in flight"
+               f", plus headroom (pool_sizing); raise {setting} or make the upstream faster, and give every "
+               "request a context deadline so waiters fail fast instead of piling up.")
+        if rate is not None and latency_ms is not None:
+            need = littles_law(rate, latency_ms)
+            rec = (f"At {rate:g} req/s × {latency_ms:g} ms, {need:.1f} connections are busy on average "
+                   f"(Little's law): " + rec)
+        if site == "http_pool_wait":
+            rec += (" Go's http.Transport keeps only MaxIdleConnsPerHost = 2 idle connections per host by "
+                    "default: raise it together with MaxConnsPerHost, or connections churn.")
+        out.append(finding(_DETECTOR, "pool_exhaustion", "critical" if critical else "warning", subject,
+                           metric="goroutines_waiting_for_connection", value=waiting,
+                           threshold=None if pool is None else float(pool), evidence=evidence,
+                           recommendation=rec, handbook_ref=_REF))
+    return out
+
+
+def _from_events(events: pd.DataFrame) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    if events is None or events.empty:
+        return out
+    text_cols = [c for c in ("msg", "error", "raw") if c in events.columns]
+    if not text_cols:
+        return out
+    text = events[text_cols[0]].astype("string").fillna("")
+    for c in text_cols[1:]:
+        text = text + " | " + events[c].astype("string").fillna("")
+    total = len(events)
+    for pattern, (pool_name, setting) in POOL_LOG_PATTERNS.items():
+        mask = text.str.contains(pattern, regex=True, na=False)
+        n = int(mask.sum())
+        if n == 0:
+            continue
+        ts_start = ts_end = None
+        if "ts" in events.columns:
+            ts = pd.to_datetime(events.loc[mask, "ts"], utc=True, errors="coerce").dropna()
+            if len(ts):
+                ts_start, ts_end = ts.min(), ts.max()
+        services = events.loc[mask, "service"].dropna().astype(str).unique().tolist() \
+            if "service" in events.columns else []
+        where = f" in {', '.join(sorted(services)[:3])}" if services else ""
+        example = str(text[mask].iloc[0])[:160]
+        share = n / total
+        severity = "critical" if n >= 10 or share >= 0.01 else "warning"
+        out.append(finding(
+            _DETECTOR, "pool_exhaustion", severity, f"{pool_name}{where}",
+            metric="pool_wait_errors", value=n, threshold=0.0, ts_start=ts_start, ts_end=ts_end,
+            evidence=(f"{n} log line{'s' if n != 1 else ''} ({share:.1%} of {total}){where}: requests gave up "
+                      f"waiting for a connection from the {pool_name}, e.g. {example!r}"),
+            recommendation=(f"The pool is smaller than the load needs: check {setting} against Little's law "
+                            "(rate × latency), look for connections held too long (unclosed response bodies, "
+                            "long transactions), and take a goroutine dump (debug=2) while it happens."),
+            handbook_ref=_REF))
+    return out
+
+
+def _sweep_from_probes(probes: pd.DataFrame) -> pd.DataFrame | None:
+    if {"concurrency", "p50_ms", "throughput_rps"} <= set(probes.columns):
+        return probes
+    return None
+
+
+def _from_probes(probes: pd.DataFrame, pool_size: int | None) -> list[dict[str, Any]]:
+    sweep = _sweep_from_probes(probes) if probes is not None and not probes.empty else None
+    if sweep is None:
+        return []
+    knee = find_knee(sweep)
+    if knee is None:
+        return []
+    s = sweep.sort_values("concurrency")
+    at = s[s["concurrency"] == knee].iloc[0]
+    last = s.iloc[-1]
+    target = str(s["target"].dropna().iloc[0]) if "target" in s and s["target"].notna().any() else "upstream"
+    evidence = (f"throughput stops growing at concurrency {knee} ({at['throughput_rps']:.1f} req/s); "
+                f"at {int(last['concurrency'])} in flight p50 is {last['p50_ms']:.0f} ms vs {at['p50_ms']:.0f} ms "
+                f"at the knee: requests queue for one of about {knee} slots")
+    if pool_size is not None:
+        evidence += f" (configured pool: {pool_size})"
+    return [finding(
+        _DETECTOR, "pool_exhaustion", "warning", target, metric="concurrency_knee", value=knee,
+        threshold=None if pool_size is None else float(pool_size), evidence=evidence,
+        recommendation=(f"Past {knee} concurrent requests extra load only adds waiting (Little's law: latency "
+                        "grows linearly with concurrency). Keep the client's pool (MaxConnsPerHost) near the knee "
+                        "and shed or queue load above it, or raise the upstream's capacity."),
+        handbook_ref=_REF)]
+
+
+def _from_rate(pool_size: int | None, rate: float | None, latency_ms: float | None) -> list[dict[str, Any]]:
+    if pool_size is None or rate is None or latency_ms is None:
+        return []
+    need = littles_law(rate, latency_ms)
+    usage = need / pool_size
+    if usage < 0.8:
+        return []
+    sizing = pool_sizing(rate, latency_ms)
+    rec = sizing.attrs["recommended"]
+    return [finding(
+        _DETECTOR, "pool_exhaustion", "critical" if usage >= 1.0 else "warning", f"pool of {pool_size}",
+        metric="pool_usage", value=usage, threshold=0.8,
+        evidence=(f"{rate:g} req/s × {latency_ms:g} ms keeps {need:.1f} connections busy on average "
+                  f"(Little's law): {usage:.0%} of a pool of {pool_size}"
+                  + (" — requests must queue" if usage >= 1.0 else " — above the handbook's 80 % limit")),
+        recommendation=(f"Raise the pool to about {rec} (Erlang C: mean wait ≤ 10 % of latency at ≤ 80 % "
+                        "utilisation) or cut the latency per request." if rec else
+                        "Raise the pool size or cut the latency per request."),
+        handbook_ref=_REF)]
+
+
+def detect_pool_exhaustion(
+    *,
+    goroutines: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    probes: pd.DataFrame | None = None,
+    pool_size: int | None = None,
+    rate: float | None = None,
+    latency_ms: float | None = None,
+) -> pd.DataFrame:
+    """Findings (fault ``pool_exhaustion``, handbook §2.5) from whatever evidence is at hand.
+
+    Parameters
+    ----------
+    goroutines
+        A goroutine dump table (:func:`~apiprobe.load.goroutines.read_goroutines`):
+        goroutines in ``http_pool_wait`` / ``sql_pool_wait`` / ``pool_wait``
+        are compared with ``pool_size`` or, for HTTP, with the goroutines that
+        hold a connection (``net/http.(*persistConn).roundTrip``).
+    events
+        Log events with a ``msg`` and/or ``error`` column; lines matching
+        :data:`POOL_LOG_PATTERNS` are counted.
+    probes
+        A concurrency sweep (:func:`~apiprobe.probe.concurrency.probe_concurrency`);
+        a knee means requests queue for a limited number of slots.
+    pool_size
+        The configured pool size (MaxConnsPerHost, SetMaxOpenConns, PoolSize).
+    rate, latency_ms
+        Peak request rate (per second) and mean latency (ms): with ``pool_size``,
+        checks pool usage by Little's law against the handbook's 80 %.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A findings table, most severe first.
+    """
+    rows: list[dict[str, Any]] = []
+    if goroutines is not None:
+        rows += _from_goroutines(goroutines, pool_size, rate, latency_ms)
+    if events is not None:
+        rows += _from_events(events)
+    if probes is not None:
+        rows += _from_probes(probes, pool_size)
+    rows += _from_rate(pool_size, rate, latency_ms)
+    return findings_frame(rows)

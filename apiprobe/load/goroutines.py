@@ -1,0 +1,528 @@
+"""Go goroutine dumps (``/debug/pprof/goroutine?debug=1|2``, panics, ``SIGQUIT``) as a table.
+
+Two text formats exist (REFERENCE §8):
+
+* ``debug=2`` (also what a panic, ``SIGQUIT`` or ``runtime.Stack(buf, true)``
+  prints): one block per goroutine, ``goroutine 123 [select, 5 minutes]:``
+  then pairs of ``func(args)`` / ``\\tfile:line +0x…`` lines, ending with
+  ``created by … [in goroutine N]`` (the ``in goroutine N`` part since Go
+  1.21). With ``GODEBUG=tracebackancestors=N`` the block continues with
+  ``[originating from goroutine N]:`` sections: the stacks of the ancestors
+  when they started this goroutine (not part of its own stack).
+* ``debug=1``: stacks aggregated by the profiler, ``N @ 0x… 0x…`` then
+  ``#\\t0x…\\tfunc+0x…\\tfile:line`` lines and optional ``# labels: {…}``;
+  no state, no wait time, no goroutine ids.
+
+Every goroutine (or debug=1 group) gets a ``wait_site``: what it is blocked
+on, read from its state and stack (see :data:`WAIT_SITES`), and a
+``group_id`` grouping goroutines with the same function sequence (arguments
+and addresses ignored, like panicparse's buckets).
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import re
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from os import PathLike
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+
+from apiprobe.errors import DataFormatError
+
+__all__ = [
+    "GOROUTINE_COLUMNS",
+    "WAIT_SITES",
+    "classify_wait_site",
+    "parse_goroutines",
+    "read_goroutines",
+    "stack_signature",
+]
+
+#: Columns of a goroutines table and their dtypes.
+GOROUTINE_COLUMNS: dict[str, str] = {
+    "goroutine_id": "Int64",
+    "count": "Int64",
+    "state": "string",
+    "wait_minutes": "float64",
+    "locked": "boolean",
+    "top_function": "string",
+    "wait_site": "string",
+    "stack": "string",
+    "frames": "string",
+    "created_by": "string",
+    "created_in": "Int64",
+    "group_id": "string",
+    "source": "string",
+    "app_function": "string",
+    "ancestors": "string",
+    "labels": "string",
+    "truncated": "boolean",
+    "line_no": "Int64",
+}
+
+#: Vocabulary of ``wait_site``: what a goroutine is blocked on.
+WAIT_SITES: dict[str, str] = {
+    "http_pool_wait": "waiting for a connection from an http.Transport pool "
+                      "(net/http.(*Transport).getConn: MaxConnsPerHost reached or a slow dial)",
+    "http_in_flight": "holds an HTTP client connection and waits for the response "
+                      "(net/http.(*persistConn).roundTrip)",
+    "sql_pool_wait": "waiting for a connection from a database/sql pool (database/sql.(*DB).conn: "
+                     "SetMaxOpenConns reached)",
+    "pool_wait": "waiting for a connection from another client pool (go-redis, go-pg, pgxpool/puddle)",
+    "mutex": "blocked in sync.(*Mutex).Lock",
+    "rwmutex": "blocked in sync.(*RWMutex).Lock or RLock",
+    "waitgroup": "blocked in sync.(*WaitGroup).Wait",
+    "cond": "blocked in sync.(*Cond).Wait",
+    "chan_send": "blocked sending on a channel",
+    "chan_receive": "blocked receiving from a channel",
+    "select": "blocked in a select statement",
+    "net_io": "waiting for the network (IO wait: read, write, accept, dial)",
+    "sleep": "in time.Sleep",
+    "syscall": "in a system call",
+    "running": "running on a CPU",
+    "runnable": "ready to run, waiting for a CPU",
+    "gc_idle": "runtime background work: GC workers, finalizer, idle",
+    "other": "anything else",
+}
+
+_HEADER = re.compile(
+    r"^goroutine (?P<id>\d+)(?: gp=0x[0-9a-f]+ m=\S+(?: mp=0x[0-9a-f]+)?)? \[(?P<inside>[^\]]*)\]:\s*$"
+)
+_FILE_LINE = re.compile(r"^\s+(?P<file>.+?):(?P<line>\d+)(?: \+0x[0-9a-f]+)?(?: fp=\S+ sp=\S+ pc=\S+)?\s*$")
+_CREATED = re.compile(r"^created by (?P<func>\S+?)(?: in goroutine (?P<parent>\d+))?\s*$")
+_ANCESTOR = re.compile(r"^\[originating from goroutine (?P<id>\d+)\]:\s*$")
+_MINUTES = re.compile(r"^(?P<n>\d+) minutes?$")
+_ELIDED = re.compile(r"^\.\.\.(?:additional frames elided|\d+ frames elided)\.\.\.\s*$")
+_D1_TOTAL = re.compile(r"^goroutine profile: total (?P<n>\d+)\s*$")
+_D1_GROUP = re.compile(r"^(?P<n>\d+) @(?P<pcs>(?: 0x[0-9a-f]+)*)\s*$")
+_D1_FRAME = re.compile(r"^#\s+0x[0-9a-f]+\s+(?P<func>\S+?)(?:\+0x[0-9a-f]+)?\s+(?P<file>\S+):(?P<line>\d+)\s*$")
+_D1_LABELS = re.compile(r"^# labels: (?P<labels>\{.*\})\s*$")
+
+_GZIP_MAGIC = b"\x1f\x8b"
+
+
+# -- wait-site classification ----------------------------------------------------------------
+
+_POOL_FUNCS = (
+    "/internal/pool.(*ConnPool).waitTurn",  # go-redis, go-pg
+    "/internal/pool.(*ConnPool).Get",
+    "puddle/v2.(*Pool).Acquire",  # pgxpool
+    "puddle.(*Pool).Acquire",
+)
+
+
+def classify_wait_site(state: str | None, functions: Sequence[str]) -> str:
+    """What a goroutine is blocked on, from its state and stack (leaf first).
+
+    Parameters
+    ----------
+    state
+        The state from the dump header (``select``, ``IO wait``,
+        ``sync.Mutex.Lock`` …); None for debug=1 profiles, which have none.
+    functions
+        Function names, leaf first, arguments removed.
+
+    Returns
+    -------
+    str
+        A key of :data:`WAIT_SITES`.
+    """
+    st = (state or "").strip()
+    funcs = list(functions)
+    joined = "\n".join(funcs)
+    waiting = st == "" or st.startswith(("select", "chan receive", "chan send", "semacquire", "sync."))
+    if st == "running":
+        return "running"
+    if st == "runnable":
+        return "runnable"
+    if waiting and "net/http.(*Transport).getConn" in funcs:
+        return "http_pool_wait"
+    if waiting and "database/sql.(*DB).conn" in funcs:
+        return "sql_pool_wait"
+    if waiting and any(p in joined for p in _POOL_FUNCS):
+        return "pool_wait"
+    if waiting and "net/http.(*persistConn).roundTrip" in funcs:
+        return "http_in_flight"
+    if st.startswith("sync.RWMutex") or "sync.(*RWMutex).Lock" in funcs or "sync.(*RWMutex).RLock" in funcs \
+            or "sync.runtime_SemacquireRWMutex" in funcs or "sync.runtime_SemacquireRWMutexR" in funcs:
+        return "rwmutex"
+    if st.startswith("sync.Mutex") or "sync.(*Mutex).Lock" in funcs or "sync.(*Mutex).lockSlow" in funcs \
+            or "sync.runtime_SemacquireMutex" in funcs:
+        return "mutex"
+    if st.startswith("sync.WaitGroup") or "sync.(*WaitGroup).Wait" in funcs:
+        return "waitgroup"
+    if st.startswith("sync.Cond") or "sync.(*Cond).Wait" in funcs:
+        return "cond"
+    if st.startswith("chan send"):
+        return "chan_send"
+    if st.startswith("chan receive"):
+        return "chan_receive"
+    if st.startswith("select"):
+        return "select"
+    if st == "IO wait" or (not st and ("internal/poll.runtime_pollWait" in funcs or "runtime.netpollblock" in funcs)):
+        return "net_io"
+    if st == "sleep" or "time.Sleep" in funcs:
+        return "sleep"
+    if st == "syscall" or (not st and funcs and funcs[0].startswith(("syscall.", "runtime.cgocall"))):
+        return "syscall"
+    if "GC" in st or "idle" in st or st in ("finalizer wait", "force gc (idle)", "trace reader (blocked)") \
+            or (funcs and funcs[-1] in ("runtime.bgsweep", "runtime.bgscavenge", "runtime.runfinq",
+                                         "runtime.gcBgMarkWorker", "runtime.forcegchelper")):
+        return "gc_idle"
+    if not st and funcs:
+        # debug=1 profiles: no state; the runtime frames at the leaf tell the wait.
+        runtime_leaf = {"runtime.selectgo": "select", "runtime.chanrecv": "chan_receive",
+                        "runtime.chanrecv1": "chan_receive", "runtime.chanrecv2": "chan_receive",
+                        "runtime.chansend": "chan_send", "runtime.chansend1": "chan_send"}
+        for f in funcs[:4]:
+            if f in runtime_leaf:
+                return runtime_leaf[f]
+    return "other"
+
+
+def stack_signature(functions: Sequence[str]) -> str:
+    """Group id of a stack: a short hash of its non-runtime function sequence.
+
+    Runtime frames (``runtime.*``) are left out so the same stack read from a
+    debug=1 profile and from a debug=2 dump gets the same id.
+    """
+    kept = [f for f in functions if not f.startswith("runtime.")] or list(functions)
+    return "g" + hashlib.sha1("\n".join(kept).encode()).hexdigest()[:10]
+
+
+def _top_function(functions: Sequence[str]) -> str | None:
+    for f in functions:
+        if not f.startswith("runtime."):
+            return f
+    return functions[0] if functions else None
+
+
+def _is_stdlib(func: str) -> bool:
+    first = func.split(".", 1)[0].split("/", 1)[0]
+    return "." not in first and first != "main"
+
+
+def _app_function(functions: Sequence[str]) -> str | None:
+    for f in functions:
+        if not _is_stdlib(f):
+            return f
+    return None
+
+
+def _strip_args(line: str) -> str:
+    """``pkg.(*T).m(0x1, {…})`` → ``pkg.(*T).m``; also handles ``(...)``."""
+    text = line.strip()
+    if not text.endswith(")"):
+        return text
+    depth = 0
+    for i in range(len(text) - 1, -1, -1):
+        ch = text[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            depth -= 1
+            if depth == 0:
+                return text[:i]
+    return text
+
+
+# -- parsing ---------------------------------------------------------------------------------
+
+@dataclass
+class _Goroutine:
+    line_no: int
+    goroutine_id: int | None
+    count: int = 1
+    state: str | None = None
+    wait_minutes: float | None = None
+    locked: bool = False
+    functions: list[str] = field(default_factory=list)
+    frames: list[str] = field(default_factory=list)
+    created_by: str | None = None
+    created_in: int | None = None
+    ancestors: list[int] = field(default_factory=list)
+    labels: str | None = None
+    truncated: bool = False
+
+    def row(self, source: str | None) -> dict[str, Any]:
+        return {
+            "goroutine_id": self.goroutine_id, "count": self.count, "state": self.state,
+            "wait_minutes": self.wait_minutes, "locked": self.locked,
+            "top_function": _top_function(self.functions),
+            "wait_site": classify_wait_site(self.state, self.functions),
+            "stack": "\n".join(self.functions), "frames": "\n".join(self.frames),
+            "created_by": self.created_by, "created_in": self.created_in,
+            "group_id": stack_signature(self.functions), "source": source,
+            "app_function": _app_function(self.functions),
+            "ancestors": ",".join(str(a) for a in self.ancestors) or None,
+            "labels": self.labels, "truncated": self.truncated, "line_no": self.line_no,
+        }
+
+
+def _parse_header(g: _Goroutine, inside: str) -> None:
+    parts = [p.strip() for p in inside.split(",")]
+    state: list[str] = []
+    for p in parts:
+        m = _MINUTES.match(p)
+        if m:
+            g.wait_minutes = float(m["n"])
+        elif p == "locked to thread":
+            g.locked = True
+        elif p:
+            state.append(p)
+    g.state = ", ".join(state) or None
+
+
+class _Errors:
+    def __init__(self) -> None:
+        self.count = 0
+        self.lines: list[tuple[int, str]] = []
+
+    def add(self, line_no: int, text: str) -> None:
+        self.count += 1
+        if len(self.lines) < 200:
+            self.lines.append((line_no, text))
+
+
+def _parse_debug2(lines: list[str], errors: _Errors) -> list[_Goroutine]:
+    out: list[_Goroutine] = []
+    g: _Goroutine | None = None
+    # mode: "frames" (own stack), "created" (expects the created-by file line), "ancestor"
+    mode = "none"
+    pending_func = False
+    for i, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip():
+            if g is not None:
+                mode, pending_func = "none", False
+            continue
+        m = _HEADER.match(line)
+        if m:
+            g = _Goroutine(line_no=i, goroutine_id=int(m["id"]))
+            _parse_header(g, m["inside"])
+            out.append(g)
+            mode, pending_func = "frames", False
+            continue
+        if g is None:
+            continue  # preamble: panic message, signal line, log lines before the dump
+        if mode == "none":
+            errors.add(i, line)
+            continue
+        a = _ANCESTOR.match(line)
+        if a:
+            g.ancestors.append(int(a["id"]))
+            if g.created_in is None and len(g.ancestors) == 1:
+                g.created_in = int(a["id"])
+            mode, pending_func = "ancestor", False
+            continue
+        if line.startswith((" ", "\t")):
+            if not pending_func or not _FILE_LINE.match(line):
+                errors.add(i, line)
+            elif mode == "frames":
+                fm = _FILE_LINE.match(line)
+                assert fm is not None
+                g.frames.append(f"{fm['file']}:{fm['line']}")
+            pending_func = False
+            continue
+        c = _CREATED.match(line)
+        if c:
+            if mode == "frames":
+                g.created_by = c["func"]
+                if c["parent"] is not None:
+                    g.created_in = int(c["parent"])
+                mode = "created"
+            pending_func = True
+            continue
+        if _ELIDED.match(line):
+            if mode == "frames":
+                g.truncated = True
+            pending_func = False
+            continue
+        if mode in ("frames", "ancestor", "created") and "(" in line and line.rstrip().endswith(")"):
+            if mode == "frames":
+                g.functions.append(_strip_args(line))
+            pending_func = True
+            continue
+        errors.add(i, line)
+    return out
+
+
+def _parse_debug1(lines: list[str], errors: _Errors) -> list[_Goroutine]:
+    out: list[_Goroutine] = []
+    g: _Goroutine | None = None
+    for i, raw in enumerate(lines, start=1):
+        line = raw.rstrip("\r\n")
+        if not line.strip() or _D1_TOTAL.match(line):
+            continue
+        m = _D1_GROUP.match(line)
+        if m:
+            g = _Goroutine(line_no=i, goroutine_id=None, count=int(m["n"]))
+            out.append(g)
+            continue
+        if g is not None:
+            lm = _D1_LABELS.match(line)
+            if lm:
+                g.labels = lm["labels"]
+                continue
+            fm = _D1_FRAME.match(line)
+            if fm:
+                g.functions.append(fm["func"])
+                g.frames.append(f"{fm['file']}:{fm['line']}")
+                continue
+        errors.add(i, line)
+    return out
+
+
+def _empty() -> pd.DataFrame:
+    return pd.DataFrame({c: pd.Series([], dtype=d) for c, d in GOROUTINE_COLUMNS.items()})
+
+
+def _frame(goroutines: Iterable[_Goroutine], source: str | None) -> pd.DataFrame:
+    rows = [g.row(source) for g in goroutines]
+    if not rows:
+        return _empty()
+    df = pd.DataFrame.from_records(rows, columns=list(GOROUTINE_COLUMNS))
+    return df.astype(GOROUTINE_COLUMNS)
+
+
+def _decode(data: bytes, name: str) -> str:
+    if data[:2] == _GZIP_MAGIC:
+        raise DataFormatError(
+            f"{name}: this is a gzip-compressed protobuf goroutine profile (debug=0), not a text dump; "
+            "fetch /debug/pprof/goroutine?debug=2 for per-goroutine stacks, or load it as a pprof profile")
+    if b"\x00" in data[:4096]:
+        raise DataFormatError(f"{name}: binary data (NUL bytes at the start); not a goroutine dump")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{name}: not UTF-8 text at byte {exc.start}; not a goroutine dump") from exc
+
+
+def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | None = None) -> pd.DataFrame:
+    """Parse the text of a goroutine dump (debug=1 or debug=2); see :func:`read_goroutines`.
+
+    Parameters
+    ----------
+    data
+        The dump as text, bytes or an open file object.
+    source
+        Name written to the ``source`` column and used in error messages.
+
+    Raises
+    ------
+    DataFormatError
+        When the text holds no goroutine dump at all (no ``goroutine N [`` header
+        and no ``N @ 0x…`` group), or is binary / a protobuf profile.
+    """
+    name = source or "<text>"
+    if not isinstance(data, (str, bytes)):
+        data = data.read()
+    text = _decode(data, name) if isinstance(data, bytes) else data
+    lines = text.splitlines()
+    errors = _Errors()
+    fmt = _detect_format(lines)
+    if fmt is None:
+        first = next(((i, ln) for i, ln in enumerate(lines, start=1) if ln.strip()), (1, ""))
+        raise DataFormatError(
+            f"{name}: line {first[0]}: no goroutine dump found (expected 'goroutine N [state]:' blocks "
+            f"from debug=2 or 'N @ 0x…' groups from debug=1); first line: {first[1][:80]!r}")
+    goroutines = _parse_debug2(lines, errors) if fmt == 2 else _parse_debug1(lines, errors)
+    df = _frame(goroutines, source)
+    df.attrs["format"] = f"debug={fmt}"
+    df.attrs["parse_errors"] = errors.count
+    df.attrs["bad_lines"] = list(errors.lines)
+    df.attrs["source"] = source
+    if fmt == 1:
+        total = next((int(m["n"]) for ln in lines[:5] if (m := _D1_TOTAL.match(ln))), None)
+        df.attrs["total"] = total
+    return df
+
+
+def _detect_format(lines: list[str]) -> int | None:
+    for line in lines:
+        if _HEADER.match(line):
+            return 2
+        if _D1_TOTAL.match(line) or _D1_GROUP.match(line):
+            return 1
+    return None
+
+
+def read_goroutines(path_or_text: str | PathLike[str] | bytes | IO[str] | IO[bytes], *,
+                    source: str | None = None) -> pd.DataFrame:
+    """Read a Go goroutine dump: a file path, or the dump text itself.
+
+    Each row is one goroutine (debug=2 dumps, panics, ``SIGQUIT`` output) or
+    one group of identical stacks (debug=1 profiles, with ``count``). Columns:
+
+    * ``goroutine_id`` (Int64): the id; NA for debug=1 groups.
+    * ``count`` (Int64): goroutines the row stands for (1 for debug=2).
+    * ``state`` (string): ``select``, ``IO wait``, ``chan receive``,
+      ``sync.Mutex.Lock`` …; NA for debug=1.
+    * ``wait_minutes`` (float64): minutes blocked, as the runtime reports it
+      (only for waits of a minute or more); NaN when absent.
+    * ``locked`` (boolean): ``locked to thread``.
+    * ``top_function`` (string): leaf-most non-``runtime.`` function.
+    * ``wait_site`` (string): what it waits on, a key of :data:`WAIT_SITES`.
+    * ``stack`` (string): function names, leaf first, one per line, no args.
+    * ``frames`` (string): ``file:line`` of each frame, leaf first, one per line.
+    * ``created_by`` (string), ``created_in`` (Int64): the function that
+      started the goroutine and the parent goroutine id (Go 1.21+ ``in
+      goroutine N``, or the first ``[originating from goroutine N]``).
+    * ``group_id`` (string): same id for the same function sequence
+      (arguments, addresses and ``runtime.`` frames ignored).
+    * ``source`` (string): the file name.
+    * ``app_function`` (string): leaf-most function outside the standard library.
+    * ``ancestors`` (string): tracebackancestors goroutine ids, comma-separated.
+    * ``labels`` (string): debug=1 ``# labels:`` JSON.
+    * ``truncated`` (boolean): the stack was elided by the runtime.
+    * ``line_no`` (Int64): line of the goroutine header in the file.
+
+    Lines that fit neither format inside a dump are counted, not fatal:
+    ``df.attrs["parse_errors"]`` (count) and ``df.attrs["bad_lines"]``
+    (``(line_no, text)`` pairs, first 200). ``df.attrs["format"]`` is
+    ``"debug=1"`` or ``"debug=2"``. Text before the first header (a panic
+    message, log lines) is skipped.
+
+    Parameters
+    ----------
+    path_or_text
+        A path (``str`` or ``Path``), dump text (a ``str`` holding a newline),
+        bytes or an open file.
+    source
+        Name for the ``source`` column (default: the file name).
+
+    Raises
+    ------
+    DataFormatError
+        When the file cannot be read or holds no goroutine dump, naming the
+        file and line.
+
+    Examples
+    --------
+    >>> g = read_goroutines("goroutines.txt")  # doctest: +SKIP
+    >>> g.groupby("wait_site")["count"].sum()  # doctest: +SKIP
+    """
+    if isinstance(path_or_text, (bytes, io.IOBase)) or hasattr(path_or_text, "read"):
+        return parse_goroutines(path_or_text, source=source)  # type: ignore[arg-type]
+    if isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.startswith("goroutine ")):
+        return parse_goroutines(path_or_text, source=source)
+    path = Path(path_or_text)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataFormatError(f"{path}: cannot read goroutine dump: {exc.strerror or exc}") from exc
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            inner = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error):
+            inner = b""
+        if inner[:9] == b"goroutine" or _D1_GROUP.match(inner[:80].decode("latin-1").split("\n", 1)[0]):
+            data = inner  # a gzipped text dump
+    return parse_goroutines(data, source=source or path.name)

@@ -1,0 +1,220 @@
+"""Goroutine dumps: the shared corpus, a dump from a real Go program, debug=1 and broken input."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from apiprobe.analyze.pool import detect_pool_exhaustion, group_goroutines
+from apiprobe.errors import DataFormatError
+from apiprobe.lab._pool import PoolServer
+from apiprobe.load.goroutines import classify_wait_site, read_goroutines
+
+REPO = Path(__file__).resolve().parents[2]
+CORPUS = REPO.parent / "shared" / "corpus" / "goroutines"
+
+GO_PROGRAM = """package main
+
+import (
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"strconv"
+	"time"
+)
+
+func fetch(client *http.Client, url string) {
+	resp, err := client.Get(url)
+	if err != nil {
+		return
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+}
+
+func main() {
+	n, _ := strconv.Atoi(os.Args[2])
+	maxConns, _ := strconv.Atoi(os.Args[3])
+	client := &http.Client{Transport: &http.Transport{MaxConnsPerHost: maxConns}, Timeout: 60 * time.Second}
+	for i := 0; i < n; i++ {
+		go fetch(client, os.Args[1])
+	}
+	time.Sleep(800 * time.Millisecond)
+	pprof.Lookup("goroutine").WriteTo(os.Stdout, 2)
+	fmt.Println("=====")
+	pprof.Lookup("goroutine").WriteTo(os.Stdout, 1)
+	os.Exit(0)
+}
+"""
+
+
+def corpus_files() -> list[Path]:
+    if not CORPUS.is_dir():
+        return []
+    return sorted(CORPUS.glob("*.txt"))
+
+
+@pytest.fixture(params=[str(p) for p in corpus_files()] or [""], ids=lambda p: Path(p).name or "absent")
+def corpus_dump(request: pytest.FixtureRequest) -> Path:
+    if not request.param:
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    return Path(request.param)
+
+
+def test_corpus_dumps_parse(corpus_dump: Path) -> None:
+    text = corpus_dump.read_text()
+    df = read_goroutines(corpus_dump)
+    headers = re.findall(r"^goroutine (\d+) \[", text, flags=re.M)
+    assert len(df) == len(headers)
+    assert df["goroutine_id"].tolist() == [int(h) for h in headers]
+    assert df.attrs["parse_errors"] == 0
+    assert (df["count"] == 1).all()
+    assert df["source"].eq(corpus_dump.name).all()
+    running = df[df["goroutine_id"] == 1].iloc[0]
+    assert running["state"] == "running" and running["wait_site"] == "running"
+    assert running["top_function"] == "main.getStackBuffer"
+    assert running["stack"].split("\n") == ["main.getStackBuffer", "main.main"]
+    assert running["frames"].split("\n")[0].endswith("internal/stack/testdata/http.go:44")
+    created = df.set_index("goroutine_id")["created_by"]
+    assert set(created.dropna()) == {"main.start", "net/http.(*Transport).dialConn", "net/http.(*Server).Serve"}
+    assert set(df.loc[df["state"] == "IO wait", "wait_site"]) == {"net_io"}
+    # every group appears once per dump (no two goroutines share a stack here)
+    assert group_goroutines(df)["count"].sum() == len(df)
+
+
+def test_created_in_and_ancestors() -> None:
+    if not CORPUS.is_dir():
+        pytest.skip(f"shared corpus not found at {CORPUS}")
+    new = read_goroutines(CORPUS / "goleak-http.txt").set_index("goroutine_id")
+    assert new.at[4, "created_in"] == 1 and new.at[20, "created_in"] == 5
+    old = read_goroutines(CORPUS / "goleak-http.go1.20.txt")
+    assert old["created_in"].isna().all() and old["created_by"].notna().sum() == 4
+    anc = read_goroutines(CORPUS / "goleak-http.tracebackancestors.txt").set_index("goroutine_id")
+    # ancestor sections are not part of the goroutine's own stack, and their "created by" is ignored
+    assert anc.at[24, "stack"] == "net/http.(*persistConn).readLoop"
+    assert anc.at[24, "created_by"] == "net/http.(*Transport).dialConn"
+    assert anc.at[24, "created_in"] == 21 and anc.at[24, "ancestors"] == "21,1"
+    assert anc.at[4, "ancestors"] == "20,1"
+    # the same program under the three Go versions yields the same groups
+    assert set(anc["group_id"]) == set(new["group_id"]) == set(old["group_id"])
+
+
+def test_header_flags_and_malformed_lines() -> None:
+    text = (
+        "panic: boom\n\n"
+        "goroutine 7 [chan receive, 12 minutes, locked to thread]:\n"
+        "main.worker(0xc000010000)\n"
+        "\t/src/main.go:10 +0x1d\n"
+        "this line is garbage\n"
+        "created by main.main in goroutine 1\n"
+        "\t/src/main.go:5 +0x2a\n\n"
+        "goroutine 9 [sync.Mutex.Lock]:\n"
+        "sync.runtime_SemacquireMutex(0x0?, 0x0?, 0x0?)\n"
+        "\t/go/src/runtime/sema.go:77 +0x25\n"
+        "sync.(*Mutex).lockSlow(0xc000010010)\n"
+        "\t/go/src/sync/mutex.go:171 +0x165\n"
+        "sync.(*Mutex).Lock(...)\n"
+        "\t/go/src/sync/mutex.go:90\n"
+        "main.(*Cache).Get(0xc000010010)\n"
+        "\t/src/cache.go:9 +0x1d\n"
+        "...additional frames elided...\n"
+    )
+    df = read_goroutines(text).set_index("goroutine_id")
+    assert df.attrs["parse_errors"] == 1 and df.attrs["bad_lines"][0][1] == "this line is garbage"
+    assert df.at[7, "state"] == "chan receive" and df.at[7, "wait_minutes"] == 12.0 and df.at[7, "locked"]
+    assert df.at[7, "wait_site"] == "chan_receive" and df.at[7, "created_in"] == 1
+    assert df.at[9, "wait_site"] == "mutex" and bool(df.at[9, "truncated"])
+    assert df["wait_minutes"].isna().loc[9]
+    assert df.at[9, "top_function"] == "sync.runtime_SemacquireMutex"
+    assert df.at[9, "app_function"] == "main.(*Cache).Get"
+
+
+@pytest.mark.parametrize(("state", "funcs", "site"), [
+    ("select", ["net/http.(*Transport).getConn", "main.f"], "http_pool_wait"),
+    ("select", ["database/sql.(*DB).conn", "database/sql.(*DB).query"], "sql_pool_wait"),
+    ("semacquire", ["sync.runtime_SemacquireRWMutexR", "sync.(*RWMutex).RLock"], "rwmutex"),
+    ("semacquire", ["sync.runtime_Semacquire", "sync.(*WaitGroup).Wait"], "waitgroup"),
+    ("chan send", ["main.produce"], "chan_send"),
+    ("IO wait", ["internal/poll.runtime_pollWait"], "net_io"),
+    ("sleep", ["time.Sleep", "main.loop"], "sleep"),
+    ("syscall", ["syscall.Syscall"], "syscall"),
+    ("runnable", ["main.spin"], "runnable"),
+    ("GC worker (idle)", ["runtime.gcBgMarkWorker"], "gc_idle"),
+    (None, ["runtime.selectgo", "main.loop"], "select"),
+    ("select", ["main.loop"], "select"),
+])
+def test_classify_wait_site(state: str | None, funcs: list[str], site: str) -> None:
+    assert classify_wait_site(state, funcs) == site
+
+
+def test_unreadable_input(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello\nworld\n")
+    with pytest.raises(DataFormatError, match=r"notes\.txt: line 1"):
+        read_goroutines(bad)
+    gz = tmp_path / "goroutine.pb.gz"
+    gz.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 20)
+    with pytest.raises(DataFormatError, match="protobuf"):
+        read_goroutines(gz)
+    with pytest.raises(DataFormatError, match="cannot read"):
+        read_goroutines(tmp_path / "missing.txt")
+
+
+@pytest.fixture(scope="module")
+def go_dump(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    go = shutil.which("go")
+    if go is None:
+        pytest.skip("go not installed (CI installs golang-go)")
+    work = tmp_path_factory.mktemp("poolwait")
+    src = work / "src" / "poolwait"
+    src.mkdir(parents=True)
+    (src / "main.go").write_text(GO_PROGRAM)
+    env = dict(os.environ)
+    env.update(GOPATH=str(work), GO111MODULE="off", GOPROXY="off", GOTOOLCHAIN="local", GOFLAGS="",
+               GOCACHE=str(work / "cache"), HOME=str(work), CGO_ENABLED="0")
+    exe = work / "poolwait"
+    build = subprocess.run([go, "build", "-o", str(exe), "poolwait"], cwd=work, env=env,
+                           capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+    with PoolServer(capacity=2, service_ms=5000) as upstream:
+        run = subprocess.run([str(exe), upstream.url, "20", "2"], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    debug2, debug1 = run.stdout.split("=====\n")
+    return debug2, debug1
+
+
+def test_real_go_dump_shows_pool_exhaustion(go_dump: tuple[str, str]) -> None:
+    debug2, _ = go_dump
+    df = read_goroutines(debug2, source="poolwait")
+    assert len(df) == len(re.findall(r"^goroutine \d+ \[", debug2, flags=re.M))
+    assert df.attrs["parse_errors"] == 0
+    waiting = int((df["wait_site"] == "http_pool_wait").sum())
+    assert 16 <= waiting <= 18
+    assert int((df["wait_site"] == "http_in_flight").sum()) == 20 - waiting
+    findings = detect_pool_exhaustion(goroutines=df)
+    assert len(findings) == 1
+    f = findings.iloc[0]
+    assert f["fault"] == "pool_exhaustion" and f["severity"] == "critical" and f["handbook_ref"] == "§2.5"
+    assert f["value"] == waiting and f["threshold"] == 2.0
+    assert f"{waiting} goroutines wait for a connection from an HTTP pool of 2 (MaxConnsPerHost)" in f["evidence"]
+
+
+def test_real_go_debug1_profile(go_dump: tuple[str, str]) -> None:
+    debug2, debug1 = go_dump
+    d1 = read_goroutines(debug1)
+    d2 = read_goroutines(debug2)
+    assert d1.attrs["format"] == "debug=1" and d1.attrs["parse_errors"] == 0
+    assert d1["goroutine_id"].isna().all() and d1["state"].isna().all()
+    assert int(d1["count"].sum()) == d1.attrs["total"]
+    pool1 = d1[d1["wait_site"] == "http_pool_wait"]
+    assert len(pool1) == 1 and int(pool1["count"].iloc[0]) >= 16
+    # the same stacks get the same group ids in both formats
+    assert pool1["group_id"].iloc[0] in set(d2.loc[d2["wait_site"] == "http_pool_wait", "group_id"])
+    assert detect_pool_exhaustion(goroutines=d1, pool_size=2)["value"].iloc[0] == pool1["count"].iloc[0]
