@@ -34,6 +34,7 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_probe.py
+	$(BIN)/python benchmarks/bench_pprof.py
 	$(BIN)/python benchmarks/bench_report.py
 
 clean:

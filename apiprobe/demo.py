@@ -206,7 +206,8 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     """Write the demo incident under ``out_dir``.
 
     probes.csv, baseline.csv, pings.csv, serialization/order.go with
-    serialization/payloads.jsonl, and goroutines/goroutines-{before,after}.txt.
+    serialization/payloads.jsonl, goroutines/goroutines-{before,after}.txt and
+    profiles/cpu.pb.gz with profiles/cpu_baseline.pb.gz.
     Returns the written paths by name.
     """
     out = Path(out_dir)
@@ -215,9 +216,13 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     (ser / "order.go").write_text(DEMO_GO_SOURCE, encoding="utf-8")
     (ser / "payloads.jsonl").write_text(DEMO_PAYLOADS, encoding="utf-8")
     from apiprobe.demo_goroutines import write_demo_dumps
+    from apiprobe.demo_profiles import write_demo_profiles
 
     dumps = write_demo_dumps(out / "goroutines")
+    profiles = write_demo_profiles(out / "profiles")
     return {
+        "cpu_profile": profiles["cpu"],
+        "cpu_baseline": profiles["cpu_baseline"],
         "goroutines_before": dumps["before"],
         "goroutines_after": dumps["after"],
         "probes": write_table(demo_probes(seed=seed), out / "probes.csv"),

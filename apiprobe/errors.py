@@ -8,6 +8,7 @@ misuse and unreadable input only::
     ├── InvalidTargetError(ValueError)   a URL or host:port that cannot be probed
     ├── SchemaError(ValueError)          a table that does not match its schema
     ├── DataFormatError(ValueError)      a file that cannot be read as the format asked for
+    │   └── ProfileFormatError           a pprof file that is legacy, corrupt or truncated
     ├── LabError(RuntimeError)           the fault lab could not start
     └── ReportError(RuntimeError)        a notebook run or export that failed
 
@@ -34,6 +35,13 @@ class DataFormatError(ApiprobeError, ValueError):
     """A file cannot be read as the format asked for.
 
     The message names the file and, where known, the position.
+    """
+
+
+class ProfileFormatError(DataFormatError):
+    """A file cannot be read as a pprof profile (legacy format, corrupt, truncated).
+
+    The message names the file and what is wrong with it.
     """
 
 

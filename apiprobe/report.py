@@ -374,6 +374,12 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
         name="06_pool_demo", title="Pool exhaustion — demo dumps and the lab's pool-limited upstream",
     ))
     runs.append(NotebookRun(
+        nb_dir / "07_profiles.ipynb",
+        {"profile_path": str(data / "profiles" / "cpu.pb.gz"),
+         "baseline_path": str(data / "profiles" / "cpu_baseline.pb.gz"), "title": "Demo service: CPU profile"},
+        name="07_profiles_demo", title="Profiles — demo CPU profile against its baseline",
+    ))
+    runs.append(NotebookRun(
         nb_dir / "03_dns.ipynb", {"count": 3, "interval": 0.2, "title": "Lab DNS zone on two loopback resolvers"},
         name="03_dns_lab_zone", title="DNS — lab zone, inside and outside views",
     ))

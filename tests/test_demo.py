@@ -30,7 +30,7 @@ def test_story() -> None:
 def test_write_demo(tmp_path: Path) -> None:
     paths = write_demo(tmp_path)
     assert set(paths) == {"probes", "baseline", "pings", "go_source", "payloads", "goroutines_before",
-                          "goroutines_after"}
+                          "goroutines_after", "cpu_profile", "cpu_baseline"}
     assert len(read_probes(paths["probes"])) == len(demo_probes())
 
 
@@ -39,4 +39,4 @@ def test_committed_demo_data_matches_the_generator(tmp_path: Path) -> None:
     fresh = write_demo(tmp_path)
     for name, path in fresh.items():
         rel = path.relative_to(tmp_path)
-        assert (committed / rel).read_text() == path.read_text(), f"data/demo/{rel} drifted ({name})"
+        assert (committed / rel).read_bytes() == path.read_bytes(), f"data/demo/{rel} drifted ({name})"

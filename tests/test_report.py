@@ -36,7 +36,7 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
     assert result.ok, [r.error for r in result.results]
     names = [r.run.slug() for r in result.results]
     assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "02_tls_fault_lab",
-                     "04_serialization_demo", "06_pool_demo", "03_dns_lab_zone"]
+                     "04_serialization_demo", "06_pool_demo", "07_profiles_demo", "03_dns_lab_zone"]
     for r in result.results:
         page = r.html_path.read_text()
         assert "Plotly.newPlot" in page or "plotly" in page.lower()

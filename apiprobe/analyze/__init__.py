@@ -40,6 +40,7 @@ from apiprobe.analyze.pool import (
     mmc_wait,
     pool_sizing,
 )
+from apiprobe.analyze.profiles import flame_table, label_pivot, profile_diff, profile_top, top_diff
 from apiprobe.analyze.tls import detect_tls_faults, expiry_table, go_error_causes
 
 __all__ = [
@@ -59,19 +60,24 @@ __all__ = [
     "expand_name",
     "expiry_table",
     "find_knee",
+    "flame_table",
     "go_error_causes",
     "group_goroutines",
     "growth",
     "jitter_stats",
+    "label_pivot",
     "littles_law",
     "mmc_wait",
     "parse_go_structs",
     "parse_resolv_conf",
     "pool_sizing",
+    "profile_diff",
+    "profile_top",
     "read_resolv_conf",
     "select_probes",
     "simulate_marshal",
     "simulate_unmarshal",
     "summarize_dns",
     "summarize_latency",
+    "top_diff",
 ]

@@ -23,10 +23,12 @@ from apiprobe.plot.latency import (
     fig_waterfall,
 )
 from apiprobe.plot.pool import fig_sizing, fig_sweep, fig_wait_sites
+from apiprobe.plot.profiles import MAX_FLAME_NODES, fig_flame, fig_flame_diff, fig_top
 from apiprobe.plot.tls import fig_chain, fig_expiry_timeline
 
 __all__ = [
     "ERROR_COLORS",
+    "MAX_FLAME_NODES",
     "MAX_POINTS",
     "PHASES",
     "PHASE_COLORS",
@@ -36,6 +38,8 @@ __all__ = [
     "fig_ecdf",
     "fig_error_timeline",
     "fig_expiry_timeline",
+    "fig_flame",
+    "fig_flame_diff",
     "fig_histogram",
     "fig_jitter_loss",
     "fig_phase_breakdown",
@@ -43,6 +47,7 @@ __all__ = [
     "fig_sizing",
     "fig_smoke",
     "fig_sweep",
+    "fig_top",
     "fig_wait_sites",
     "fig_waterfall",
 ]

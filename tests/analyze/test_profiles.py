@@ -1,0 +1,186 @@
+"""profile_top / profile_diff against `go tool pprof -top` on real profiles."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from apiprobe.analyze.profiles import (
+    flame_table,
+    format_percentage,
+    label_pivot,
+    profile_diff,
+    profile_top,
+    top_diff,
+)
+from apiprobe.demo_profiles import write_demo_profiles
+from apiprobe.load.pprof import Profile, read_pprof
+
+REPO = Path(__file__).resolve().parents[2]
+PPROF = REPO.parent / "shared" / "corpus" / "pprof"
+_ROW = re.compile(r"^\s*(\S+)\s+(\S+%)\s+(\S+%)\s+(\S+)\s+(\S+%)  (.*)$")
+Row = tuple[str, int, str, str, int, str, str]
+
+
+def corpus(name: str) -> Path:
+    path = PPROF / name
+    if not path.exists():
+        pytest.skip(f"shared corpus absent: {path}")
+    return path
+
+
+@pytest.fixture(scope="module")
+def go_tmp(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
+    if shutil.which("go") is None:
+        pytest.skip("go not installed (CI installs golang-go)")
+    home = tmp_path_factory.mktemp("gohome")
+    return dict(os.environ, HOME=str(home), GOCACHE=str(home / "cache"), GOFLAGS="", GOTOOLCHAIN="local")
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    return write_demo_profiles(tmp_path_factory.mktemp("demo"))
+
+
+def go_top(env: dict[str, str], *args: str) -> list[Row]:
+    """Parse `go tool pprof -top` text: exact values (with -unit=ns/B), pprof's own % strings."""
+    cmd = ["go", "tool", "pprof", "-top", "-nodefraction=0", "-nodecount=100000", *args]
+    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True, timeout=120).stdout
+    rows: list[Row] = []
+    started = False
+    for line in out.splitlines():
+        if line.strip().startswith("flat  flat%"):
+            started = True
+            continue
+        if not started:
+            continue
+        m = _ROW.match(line)
+        assert m, line
+        name, inl = m.group(6).rstrip(), ""
+        for suffix in ("(partial-inline)", "(inline)"):
+            if name.endswith(" " + suffix):
+                name, inl = name[: -len(suffix) - 1], suffix[1:-1]
+        rows.append((name, _num(m.group(1)), m.group(2).strip(), m.group(3).strip(), _num(m.group(4)),
+                     m.group(5).strip(), inl))
+    assert started, out
+    return rows
+
+
+def _num(text: str) -> int:
+    return int(re.sub(r"[a-zA-Z]+$", "", text))
+
+
+def ours(df: pd.DataFrame) -> list[Row]:
+    return [(str(r["function"]), int(r["flat"]), format_percentage(float(r["flat_pct"])).strip(),
+             format_percentage(float(r["sum_pct"])).strip(), int(r["cum"]),
+             format_percentage(float(r["cum_pct"])).strip(), str(r["inline"]))
+            for r in df.to_dict("records")]
+
+
+@pytest.fixture(scope="module")
+def large() -> Profile:
+    return read_pprof(corpus("large.cpu.pb.gz"))
+
+
+@pytest.mark.parametrize("index", [None, 0])
+def test_large_cpu_top_equals_pprof(go_tmp: dict[str, str], large: Profile, index: int | None) -> None:
+    args = ["-unit=ns"] if index is None else [f"-sample_index={index}"]
+    expected = go_top(go_tmp, *args, str(corpus("large.cpu.pb.gz")))
+    got = ours(profile_top(large, sample_index=index))
+    assert len(got) == len(expected) > 20000
+    assert got == expected
+
+
+CASES = [
+    ([], {}),
+    (["-lines"], {"granularity": "lines"}),
+    (["-files"], {"granularity": "files"}),
+    (["-addresses"], {"granularity": "addresses"}),
+    (["-focus=runtime"], {"focus": "runtime"}),
+    (["-ignore=mapassign"], {"ignore": "mapassign"}),
+    (["-sample_index=samples"], {"sample_index": "samples"}),
+]
+
+
+@pytest.mark.parametrize(("args", "kw"), CASES, ids=lambda v: str(v))
+def test_sample_cpu_top_equals_pprof(go_tmp: dict[str, str], args: list[str], kw: dict[str, object]) -> None:
+    path = corpus("sample.cpu.pb.gz")
+    expected = go_top(go_tmp, "-unit=ns", *args, str(path))
+    assert ours(profile_top(read_pprof(path), **kw)) == expected  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "args", "kw"), [
+    ("cppbench.cpu_no_samples_type.pb.gz", ["-unit=ns"], {}),
+    ("go.nomappings.crash.pb.gz", ["-unit=B", "-sample_index=1"], {"sample_index": 1}),
+])
+def test_unsymbolized_top_equals_pprof(go_tmp: dict[str, str], name: str, args: list[str],
+                                       kw: dict[str, object]) -> None:
+    path = corpus(name)
+    assert ours(profile_top(read_pprof(path), **kw)) == go_top(go_tmp, *args, str(path))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("which", ["cpu", "cpu_baseline"])
+@pytest.mark.parametrize(("args", "kw"), [([], {}), (["-tagfocus=handler=/v1/charge"],
+                                                    {"tagfocus": "handler=/v1/charge"})])
+def test_demo_top_equals_pprof(go_tmp: dict[str, str], demo: dict[str, Path], which: str,
+                               args: list[str], kw: dict[str, object]) -> None:
+    path = demo[which]
+    assert ours(profile_top(read_pprof(path), **kw)) == go_top(go_tmp, "-unit=ns", *args, str(path))  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("normalize", [False, True])
+def test_diff_equals_pprof_diff_base(go_tmp: dict[str, str], demo: dict[str, Path], normalize: bool) -> None:
+    base, new = read_pprof(demo["cpu_baseline"]), read_pprof(demo["cpu"])
+    args = ["-unit=ns", f"-diff_base={demo['cpu_baseline']}"] + (["-normalize"] if normalize else [])
+    expected = go_top(go_tmp, *args, str(demo["cpu"]))
+    assert ours(profile_top(profile_diff(base, new, normalize=normalize))) == expected
+
+
+def test_top_diff_demo(demo: dict[str, Path]) -> None:
+    base, new = read_pprof(demo["cpu_baseline"]), read_pprof(demo["cpu"])
+    d = top_diff(base, new)
+    assert list(d.columns) == ["function", "base", "new", "delta", "delta_pct"]
+    assert d.iloc[0]["function"] == "runtime.futex"
+    assert (d["delta"] == d["new"] - d["base"]).all()
+    flat_new = profile_top(new).set_index("function")["flat"]
+    assert d.set_index("function")["new"].to_dict()["runtime.futex"] == flat_new.to_dict()["runtime.futex"]
+
+
+def test_label_pivot_demo(demo: dict[str, Path]) -> None:
+    prof = read_pprof(demo["cpu"])
+    piv = label_pivot(prof, "handler")
+    assert list(piv.columns) == ["value", "samples", "total", "pct"]
+    assert piv["total"].sum() == prof.total()
+    assert piv.iloc[0]["value"] == "/v1/charge"
+    assert "<none>" in set(piv["value"])  # GC workers carry no handler label
+
+
+def test_flame_table_consistent_with_top(large: Profile) -> None:
+    ft = flame_table(large, max_nodes=500)
+    assert len(ft) <= 500 + 1
+    assert ft.iloc[0]["function"] == "root" and ft.iloc[0]["parent"] == -1
+    assert int(ft.iloc[0]["value"]) == large.total()
+    ids = set(ft["id"])
+    assert set(ft["parent"]) - {-1} <= ids
+    child_sum = ft[ft["parent"] >= 0].groupby("parent")["value"].sum()
+    val = ft.set_index("id")["value"]
+    assert (child_sum <= val.loc[child_sum.index]).all()
+    full = flame_table(large, max_nodes=10**7)
+    top = profile_top(large).set_index("function")
+    flat_by_fn = full.groupby("function")["self_value"].sum().drop("root")
+    flat_by_fn = flat_by_fn[flat_by_fn != 0]
+    pd.testing.assert_series_equal(flat_by_fn.sort_index(), top["flat"][top["flat"] != 0].sort_index()
+                                   .rename("self_value").rename_axis("function"), check_dtype=False)
+
+
+def test_top_pct_sums(large: Profile) -> None:
+    t = profile_top(large)
+    assert np.isclose(t["sum_pct"].iloc[-1], 100.0)
+    assert t.attrs["total"] == large.total()
