@@ -278,7 +278,9 @@ def profile_top(
     noinline_any = np.zeros(nn, dtype=bool)
     if stacks.size:
         e_stack, e_node, e_outer = _expand(profile, g, stacks)
-        lens = np.bincount(np.searchsorted(stacks, e_stack), minlength=stacks.size)
+        stack_pos = np.zeros(n_st, dtype=np.int64)
+        stack_pos[stacks] = np.arange(stacks.size, dtype=np.int64)
+        lens = np.bincount(stack_pos[e_stack], minlength=stacks.size)
         nonempty = lens > 0
         starts = np.cumsum(lens) - lens
         leaf = e_node[starts[nonempty]]

@@ -162,3 +162,105 @@ def decode_locations(buf: bytes, spans: list[tuple[int, int]]) -> LocationTable 
     offsets = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=offsets[1:])
     return LocationTable(cols[0], cols[1], cols[2], offsets, line_cols[0], line_cols[1])
+
+
+class SampleTable(NamedTuple):
+    """Samples without labels: unique raw location-id byte strings, per-sample stack, values."""
+
+    stack_raw: list[bytes]
+    sample_stack: np.ndarray
+    values: np.ndarray  # uint64, n_samples * n_types
+
+
+def decode_samples(buf: bytes, spans: list[tuple[int, int]]) -> SampleTable | None:
+    """Decode label-free ``Sample`` messages, or ``None`` for the general path.
+
+    Handles any mix of packed and unpacked ``location_id`` (field 1) and
+    ``value`` (field 2) fields, in any order; a sample with anything else
+    (labels, other fields or wire types, misaligned varints) gives ``None``.
+    Location-id bytes of a sample are concatenated in order as the stack key,
+    and all value varints are returned in order, like the general loop does.
+    """
+    n = len(spans)
+    if n == 0:
+        return None
+    data = b"".join([buf[a:b] for a, b in spans])
+    lens = np.fromiter((b - a for a, b in spans), dtype=np.int64, count=n)
+    if (lens < 2).any():
+        return None
+    msg_end = np.cumsum(lens)
+    msg_start = msg_end - lens
+    a = np.frombuffer(data, dtype=np.uint8)
+    size = a.size
+    term = a < 0x80
+    if not term[msg_end - 1].all():
+        return None
+    tok_last = np.flatnonzero(term)
+    tok_start = np.empty_like(tok_last)
+    tok_start[0] = 0
+    tok_start[1:] = tok_last[:-1] + 1
+    tok_len = tok_last - tok_start + 1
+    if tok_len.max() > 10:
+        return None
+    shift = (np.arange(size, dtype=np.int64) - np.repeat(tok_start, tok_len)) * 7
+    contrib = (a & 0x7F).astype(np.uint64) << shift.astype(np.uint64)
+    vals = np.add.reduceat(contrib, tok_start)
+    tok_of_byte: np.ndarray = np.cumsum(term, dtype=np.int64) - term  # token index of each byte
+    t_end_all: np.ndarray = tok_of_byte[msg_end - 1] + 1  # one past each message's last token
+    cur: np.ndarray = tok_of_byte[msg_start]
+    m_idx = np.arange(n, dtype=np.int64)
+    loc_rs: list[np.ndarray] = []
+    loc_re: list[np.ndarray] = []
+    val_rs: list[np.ndarray] = []
+    val_re: list[np.ndarray] = []
+    for _ in range(4096):
+        if cur.size == 0:
+            break
+        t_end = t_end_all[m_idx]
+        if (cur + 2 > t_end).any():
+            return None
+        k = vals[cur]
+        packed = (k == np.uint64(0x0A)) | (k == np.uint64(0x12))
+        plain = (k == np.uint64(0x08)) | (k == np.uint64(0x10))
+        if not (packed | plain).all():
+            return None
+        is_loc = (k == np.uint64(0x0A)) | (k == np.uint64(0x08))
+        t1 = cur + 1
+        rs = np.where(packed, tok_last[t1] + 1, tok_start[t1])
+        ln = vals[t1]
+        if (packed & (ln > np.uint64(size))).any():
+            return None
+        re_ = np.where(packed, rs + np.where(packed, ln, 0).astype(np.int64), tok_last[t1] + 1)
+        mend = msg_end[m_idx]
+        if (re_ > mend).any():
+            return None
+        if not ((re_ == rs) | term[np.maximum(re_ - 1, 0)]).all():
+            return None
+        loc_rs.append(rs[is_loc])
+        loc_re.append(re_[is_loc])
+        val_rs.append(rs[~is_loc])
+        val_re.append(re_[~is_loc])
+        nxt = np.where(re_ < mend, tok_of_byte[np.minimum(re_, size - 1)], t_end)
+        more = nxt < t_end
+        cur = nxt[more]
+        m_idx = m_idx[more]
+    else:
+        return None
+
+    def inside(starts: list[np.ndarray], ends: list[np.ndarray]) -> np.ndarray:
+        rs_all = np.concatenate(starts)
+        re_all = np.concatenate(ends)
+        inc = np.bincount(rs_all, minlength=size + 1) - np.bincount(re_all, minlength=size + 1)
+        return np.cumsum(inc[:size]) > 0
+
+    in_loc = inside(loc_rs, loc_re)
+    in_val = inside(val_rs, val_re)
+    values = vals[in_val[tok_start]]
+    loc_bytes = a[in_loc].tobytes()
+    per = np.bincount(np.repeat(np.arange(n, dtype=np.int64), lens)[in_loc], minlength=n)
+    ends = np.cumsum(per)
+    starts = (ends - per).tolist()
+    cache: dict[bytes, int] = {}
+    setdefault = cache.setdefault
+    ss = [setdefault(loc_bytes[x:y], len(cache)) for x, y in zip(starts, ends.tolist(), strict=True)]
+    return SampleTable(list(cache), np.asarray(ss, dtype=np.int64), values)

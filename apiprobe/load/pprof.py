@@ -31,7 +31,7 @@ import numpy as np
 import pandas as pd
 
 from apiprobe.errors import ProfileFormatError
-from apiprobe.load._pprof_fast import decode_functions, decode_locations
+from apiprobe.load._pprof_fast import decode_functions, decode_locations, decode_samples
 from apiprobe.load._protobuf import WireError, fields, np_varints, packed_varints, read_varint, to_int64
 
 __all__ = ["Frame", "Location", "Profile", "ProfileFormatError", "parse_pprof", "read_pprof"]
@@ -489,7 +489,8 @@ def _decode(buf: bytes, source: str) -> Profile:
     num_labels: list[dict[str, list[int]] | None] = []
     num_label_units: dict[str, str] = {}
     any_label = False
-    for a, b in sample_spans:
+    fast_samples = decode_samples(buf, sample_spans)
+    for a, b in (sample_spans if fast_samples is None else ()):
         pos = a
         key_parts: list[bytes] = []
         lab: dict[str, list[str]] | None = None
@@ -568,7 +569,13 @@ def _decode(buf: bytes, source: str) -> Profile:
         num_labels.append(nlab)
 
     nsamp = len(sample_spans)
-    values_u = np_varints(b"".join(value_raw))
+    if fast_samples is not None:
+        stack_raw = fast_samples.stack_raw
+        values_u = fast_samples.values
+        sample_stack_arr = fast_samples.sample_stack
+    else:
+        values_u = np_varints(b"".join(value_raw))
+        sample_stack_arr = np.asarray(sample_stack, dtype="int64")
     if values_u.shape[0] != nsamp * ntypes:
         raise WireError(f"{values_u.shape[0]} sample values for {nsamp} samples × {ntypes} sample types")
     values = values_u.view(np.int64).reshape(nsamp, ntypes)
@@ -581,9 +588,21 @@ def _decode(buf: bytes, source: str) -> Profile:
     stack_offsets = cterm[np.concatenate([[0], bend])]
     # location id -> index
     lid_arr = np.asarray(loc_ids, dtype=np.uint64)
-    order = np.argsort(lid_arr, kind="stable")
-    sorted_ids = lid_arr[order]
-    if ids.shape[0]:
+    nloc = lid_arr.shape[0]
+    if ids.shape[0] and nloc and int(lid_arr.max()) <= 4 * nloc + 1024 and int(ids.max()) <= int(lid_arr.max()):
+        # dense ids (the usual case): a direct lookup table instead of a search
+        table = np.full(int(lid_arr.max()) + 1, -1, dtype=np.int64)
+        table[lid_arr.astype(np.int64)] = np.arange(nloc, dtype=np.int64)
+        looked = table[ids.astype(np.int64)]
+        dense_ok = bool((looked >= 0).all())
+    else:
+        looked = np.zeros(0, dtype=np.int64)
+        dense_ok = False
+    if dense_ok:
+        stack_locs = looked
+    elif ids.shape[0]:
+        order = np.argsort(lid_arr, kind="stable")
+        sorted_ids = lid_arr[order]
         at = np.searchsorted(sorted_ids, ids)
         at_c = np.minimum(at, max(len(sorted_ids) - 1, 0))
         if len(sorted_ids) == 0 or not np.array_equal(sorted_ids[at_c], ids):
@@ -602,7 +621,7 @@ def _decode(buf: bytes, source: str) -> Profile:
         locations=locations,
         stack_offsets=stack_offsets.astype(np.int64),
         stack_locs=stack_locs,
-        sample_stack=np.asarray(sample_stack, dtype="int64"),
+        sample_stack=sample_stack_arr,
         values=values,
         labels=labels,
         num_labels=num_labels,
