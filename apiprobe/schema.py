@@ -62,8 +62,38 @@ ERROR_KINDS: dict[str, str] = {
     "body_timeout": "headers came but the body did not finish within the timeout",
     "connection_reset": "the peer reset or closed the connection mid-exchange",
     "protocol_error": "the peer answered something that is not valid HTTP",
+    "deadline_exceeded": "a context deadline expired; the log line does not say in which phase "
+                         "(Go: context deadline exceeded)",
+    "canceled": "the caller canceled the request (Go: context canceled)",
+    "pool_timeout": "no connection could be taken from a pool in time (Go: redis/pg: connection pool "
+                    "timeout, net/http: request canceled while waiting for connection)",
+    "idle_conn_closed": "the server closed a kept-alive connection the client was about to reuse "
+                        "(Go: http: server closed idle connection)",
+    "goaway": "the HTTP/2 server sent GOAWAY and closed the connection",
+    "eof": "the connection ended before a complete response (Go: EOF, unexpected EOF)",
+    "conn_closed": "a pooled connection was used after it was closed (Go: sql: connection is already closed)",
+    "breaker_open": "a circuit breaker refused the call (gobreaker: circuit breaker is open, too many requests)",
+    "rate_limited": "the callee refused the call for rate (HTTP 429, rate limit exceeded)",
+    "server_error": "the callee answered with a 5xx or logged an internal error",
+    "client_error": "the request was rejected as invalid (4xx other than 401/403/404/429)",
     "error": "an unexpected failure; the error column has the details",
 }
+
+#: Where a failure happened, for ``error_layer`` in classified log events.
+ERROR_LAYERS: dict[str, str] = {
+    "dns": "name resolution",
+    "connect": "TCP connection setup",
+    "tls": "TLS handshake and certificate checks",
+    "request": "sending the request or waiting for response headers",
+    "response": "reading the response body, or the connection ended mid-response",
+    "pool": "waiting for a pooled connection (HTTP, SQL, Redis)",
+    "breaker": "a circuit breaker or rate limiter in the caller",
+    "server": "the callee failed while handling the request",
+    "client": "the caller gave up or sent something invalid",
+}
+
+#: Normalised log levels, in order of severity.
+LEVELS: tuple[str, ...] = ("trace", "debug", "info", "warn", "error", "fatal")
 
 #: Vocabulary of ``fault`` in findings, shared by every detector.
 FAULTS: dict[str, str] = {
@@ -86,6 +116,9 @@ FAULTS: dict[str, str] = {
     "retry_storm": "retries amplifying load",
     "breaker_flapping": "a circuit breaker that opens and closes repeatedly",
     "propagation_gap": "a trace id lost between services",
+    "error_burst": "an error kind or message template grew sharply in the incident window",
+    "new_error": "an error kind or message template that the baseline window never showed",
+    "slow_span": "one span dominates a trace's critical path",
 }
 
 SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
@@ -230,6 +263,48 @@ GOROUTINES: tuple[Column, ...] = (
     Column("line_no", INT, "line of the goroutine header in the dump"),
 )
 
+#: dtype marker for a column of per-row key/value data: an Arrow struct
+#: (``pd.ArrowDtype(pa.struct(...))``) or Python dicts in an object column.
+ATTRS = "attrs"
+
+EVENTS: tuple[Column, ...] = (
+    Column("ts", TS, "UTC time the line was logged; NaT when the line had no readable time"),
+    Column("service", STR, "service that wrote the line (the service argument, a service field, or the file name)"),
+    Column("level", STR, "trace, debug, info, warn, error or fatal (LEVELS); NA when absent"),
+    Column("msg", STR, "message text"),
+    Column("logger", STR, "logger name (zap logger, slog group, ...)"),
+    Column("trace_id", STR, "trace id, whichever key variant carried it, lower-case hex"),
+    Column("span_id", STR, "span id, lower-case hex"),
+    Column("error", STR, "error text (error, err, error.message ...)"),
+    Column("error_kind", STR, "failure class from ERROR_KINDS, filled by classify_errors; NA otherwise"),
+    Column("status", INT, "HTTP status code logged with the line"),
+    Column("latency_ms", F64, "request latency logged with the line, ms (durations in s/ns/strings converted)"),
+    Column("route", STR, "route, path or URL logged with the line"),
+    Column("attempt", INT, "retry attempt number logged with the line"),
+    Column("caller", STR, "source location (caller, source, func/file)"),
+    Column("attrs", ATTRS, "every other field of the line, by key"),
+    Column("raw", STR, "the line as written; kept for lines that did not parse (NA otherwise)"),
+    Column("line_no", INT, "line number in source_file, from 1"),
+    Column("source_file", STR, "file the line came from"),
+    Column("parse_ok", BOOL, "False when the line could not be parsed in its dialect; then raw has it"),
+)
+
+SPANS: tuple[Column, ...] = (
+    Column("trace_id", STR, "trace id, lower-case hex"),
+    Column("span_id", STR, "span id, lower-case hex"),
+    Column("parent_span_id", STR, "parent span id; NA for a root span"),
+    Column("service", STR, "service.name of the process that recorded the span"),
+    Column("name", STR, "operation name"),
+    Column("kind", STR, "server, client, internal, producer, consumer; NA when unspecified"),
+    Column("start", TS, "span start, UTC"),
+    Column("end", TS, "span end, UTC"),
+    Column("duration_ms", F64, "end − start, ms"),
+    Column("status", STR, "ok, error or unset"),
+    Column("attrs", ATTRS, "span attributes / tags, by key"),
+    Column("http_status", INT, "http.status_code / http.response.status_code attribute"),
+    Column("source_file", STR, "file the span came from"),
+)
+
 SCHEMAS: dict[str, tuple[Column, ...]] = {
     "probes": PROBES,
     "pings": PINGS,
@@ -238,6 +313,8 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "tls_verdicts": TLS_VERDICTS,
     "dns": DNS,
     "goroutines": GOROUTINES,
+    "events": EVENTS,
+    "spans": SPANS,
 }
 
 
@@ -253,7 +330,17 @@ def _schema(name: str) -> tuple[Column, ...]:
         raise SchemaError(f"unknown schema {name!r}; known: {', '.join(sorted(SCHEMAS))}") from None
 
 
+def _is_attrs_dtype(dtype: Any) -> bool:
+    if isinstance(dtype, pd.ArrowDtype):
+        import pyarrow as pa
+
+        return bool(pa.types.is_struct(dtype.pyarrow_dtype) or pa.types.is_map(dtype.pyarrow_dtype))
+    return str(dtype) == "object"
+
+
 def _cast(series: pd.Series, dtype: str) -> pd.Series:
+    if dtype == ATTRS:
+        return series if _is_attrs_dtype(series.dtype) else series.astype(object)
     if dtype == TS:
         return pd.to_datetime(series, utc=True, format="ISO8601").astype(pandas_dtype(TS))
     if dtype == F64:
@@ -309,7 +396,8 @@ def conform(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, name: str) 
             except (ValueError, TypeError) as exc:
                 raise SchemaError(f"{name}.{col.name}: cannot cast to {col.dtype}: {exc}") from exc
         else:
-            out[col.name] = pd.Series([None] * n, index=df.index, dtype=object).astype(pandas_dtype(col.dtype))
+            empty = pd.Series([None] * n, index=df.index, dtype=object)
+            out[col.name] = empty if col.dtype == ATTRS else empty.astype(pandas_dtype(col.dtype))
     extra = [c for c in df.columns if c not in out]
     result = pd.DataFrame(out, index=df.index)
     for c in extra:
@@ -332,6 +420,10 @@ def validate(df: pd.DataFrame, name: str) -> pd.DataFrame:
             problems.append(f"missing column {col.name!r}")
             continue
         actual = str(df[col.name].dtype)
+        if col.dtype == ATTRS:
+            if not _is_attrs_dtype(df[col.name].dtype):
+                problems.append(f"column {col.name!r} has dtype {actual}, expected an Arrow struct or object")
+            continue
         if actual != col.dtype and not (col.dtype == STR and isinstance(df[col.name].dtype, pd.StringDtype)):
             problems.append(f"column {col.name!r} has dtype {actual}, expected {col.dtype}")
     vocab: dict[str, set[str]] = {"error_kind": set(ERROR_KINDS), "fault": set(FAULTS),
