@@ -1,0 +1,230 @@
+"""Fast JSON-lines reading: pyarrow's parser on the lines that look like objects.
+
+The file is read in chunks of whole lines. numpy finds the line boundaries and
+picks the candidate lines (first byte ``{``, last byte ``}``); those go to
+``pyarrow.json`` in one piece, the rest is handed back to the caller with its
+line numbers so nothing is lost. When pyarrow refuses a chunk (a line that
+looks like an object but is not valid JSON, or a key that changes type from
+line to line), that chunk falls back to ``json.loads`` line by line.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.json as pa_json
+
+__all__ = ["Chunk", "iter_line_chunks", "read_json_chunk", "read_json_file", "rows_to_table"]
+
+_NL, _CR, _LBRACE, _RBRACE = 10, 13, 123, 125
+CHUNK_BYTES = 32 << 20
+
+
+@dataclass
+class Chunk:
+    """Whole lines of a file: the bytes and where each line starts and ends."""
+
+    data: pa.Buffer
+    starts: np.ndarray
+    ends: np.ndarray  # exclusive, without the line break
+    first_line: int  # 1-based line number of the first line
+
+    @property
+    def line_nos(self) -> np.ndarray:
+        return np.arange(self.first_line, self.first_line + len(self.starts), dtype=np.int64)
+
+    def text(self, i: int) -> str:
+        """Line ``i`` of the chunk as text (undecodable bytes escaped, never dropped)."""
+        return self.line(i).decode("utf-8", "backslashreplace")
+
+    def line(self, i: int) -> bytes:
+        """Line ``i`` of the chunk as bytes, without its line break."""
+        start = int(self.starts[i])
+        return self.data[start:int(self.ends[i])].to_pybytes()
+
+
+def iter_line_chunks(stream: IO[bytes], chunk_bytes: int = CHUNK_BYTES, *, head: bytes = b"") -> Iterator[Chunk]:
+    """Yield :class:`Chunk` objects of whole lines from ``head`` and then a binary stream.
+
+    Each chunk owns a fresh buffer that the stream is read into directly, so
+    a chunk's lines are never copied on the way to the parser.
+    """
+    carry = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
+    check_bom = not head
+    line_no = 1
+    eof = False
+    while not eof:
+        buf = bytearray(len(carry) + chunk_bytes)
+        buf[: len(carry)] = carry
+        view = memoryview(buf)
+        filled = len(carry)
+        while filled < len(buf):
+            n = stream.readinto(view[filled:])  # type: ignore[attr-defined]
+            if not n:
+                eof = True
+                break
+            filled += n
+        view.release()
+        if check_bom:
+            check_bom = False
+            if buf.startswith(b"\xef\xbb\xbf"):
+                del buf[:3]
+                filled -= 3
+        if filled == 0:
+            return
+        if eof and buf[filled - 1] != _NL:
+            if filled < len(buf):
+                buf[filled] = _NL
+            else:
+                buf.append(_NL)
+            filled += 1
+        last_nl = buf.rfind(b"\n", 0, filled)
+        if last_nl < 0:
+            carry = bytes(buf[:filled])
+            continue
+        carry = bytes(buf[last_nl + 1:filled])
+        arr = np.frombuffer(buf, dtype=np.uint8, count=last_nl + 1)
+        ends = np.flatnonzero(arr == _NL)
+        starts = np.empty_like(ends)
+        starts[0] = 0
+        starts[1:] = ends[:-1] + 1
+        has_cr = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == _CR)
+        ends = ends - has_cr
+        yield Chunk(pa.py_buffer(buf)[: last_nl + 1], starts, ends, line_no)
+        line_no += len(starts)
+
+
+@dataclass
+class ChunkResult:
+    """What :func:`read_json_chunk` made of one chunk."""
+
+    table: pa.Table | None
+    line_nos: np.ndarray  # line number of each table row
+    other: list[int] = field(default_factory=list)  # chunk indices of non-blank lines not in table
+    blank: int = 0
+
+
+def read_json_chunk(chunk: Chunk) -> ChunkResult:
+    """Parse the object-looking lines of ``chunk`` with pyarrow (json.loads if refused)."""
+    arr = np.frombuffer(chunk.data, dtype=np.uint8)
+    starts, ends = chunk.starts, chunk.ends
+    nonempty = ends > starts
+    if len(arr) == 0:
+        return ChunkResult(None, np.empty(0, np.int64), [], len(starts))
+    first = arr[np.minimum(starts, len(arr) - 1)]
+    last = arr[np.maximum(ends - 1, 0)]
+    good = nonempty & (first == _LBRACE) & (last == _RBRACE)
+    other = np.flatnonzero(nonempty & ~good)
+    blank = int(len(starts) - np.count_nonzero(nonempty))
+    good_idx = np.flatnonzero(good)
+    if len(good_idx) == 0:
+        return ChunkResult(None, np.empty(0, np.int64), other.tolist(), blank)
+    if len(other) == 0:
+        payload = chunk.data
+    else:
+        # Join runs of consecutive good lines (each with its line break).
+        breaks = np.flatnonzero(np.diff(good_idx) != 1)
+        run_first = np.concatenate(([good_idx[0]], good_idx[breaks + 1]))
+        run_last = np.concatenate((good_idx[breaks], [good_idx[-1]]))
+        view = memoryview(chunk.data)
+        line_ends = np.concatenate((starts[1:], [len(arr)]))
+        payload = b"".join(view[s:e] for s, e in zip(starts[run_first].tolist(),
+                                                     line_ends[run_last].tolist(), strict=True))
+    line_nos = chunk.first_line + good_idx.astype(np.int64)
+    try:
+        table = pa_json.read_json(
+            pa.BufferReader(payload if isinstance(payload, pa.Buffer) else pa.py_buffer(payload)),
+            read_options=pa_json.ReadOptions(use_threads=True, block_size=_block_size(ends - starts)),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        table = None
+    if table is not None and table.num_rows == len(good_idx):
+        return ChunkResult(table, line_nos, other.tolist(), blank)
+    return _fallback(chunk, good_idx, other.tolist(), blank)
+
+
+def _block_size(lengths: np.ndarray) -> int:
+    """pyarrow's parse block: 1 MiB for parallelism, larger when a line is longer."""
+    longest = int(lengths.max()) if len(lengths) else 0
+    return max(1 << 20, 2 * longest + 1024)
+
+
+def read_json_file(path: str) -> tuple[pa.Table, int] | None:
+    """The whole (uncompressed) file with pyarrow in one go, when every line is an object.
+
+    Returns the table and the file's line count, or None when pyarrow refuses
+    the file or skipped lines (blank ones), so that line numbers would not be
+    row positions; the caller then takes the chunked path.
+    """
+    try:
+        table = pa_json.read_json(path, read_options=pa_json.ReadOptions(use_threads=True,
+                                                                        block_size=4 << 20))
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
+        return None
+    lines = 0
+    last = b"\n"
+    with open(path, "rb") as fh:
+        while block := fh.read(64 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    if last != b"\n":
+        lines += 1
+    if table.num_rows != lines:
+        return None
+    return table, lines
+
+
+def _fallback(chunk: Chunk, good_idx: np.ndarray, other: list[int], blank: int) -> ChunkResult:
+    rows: list[dict[str, Any]] = []
+    kept: list[int] = []
+    for i in good_idx.tolist():
+        try:
+            obj = json.loads(chunk.line(i))
+        except ValueError:
+            other.append(i)
+            continue
+        if isinstance(obj, dict):
+            rows.append(obj)
+            kept.append(i)
+        else:
+            other.append(i)
+    other.sort()
+    if not rows:
+        return ChunkResult(None, np.empty(0, np.int64), other, blank)
+    return ChunkResult(rows_to_table(rows), chunk.first_line + np.asarray(kept, np.int64), other, blank)
+
+
+def _stringify(value: Any) -> Any:
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, (dict, list)):
+        return json.dumps(value, sort_keys=True, default=str)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def rows_to_table(rows: list[dict[str, Any]]) -> pa.Table:
+    """Build an Arrow table from dicts with varying keys and, sometimes, types.
+
+    A key whose values do not share one Arrow type becomes a string column
+    (objects as JSON), so a line is never dropped for a type clash.
+    """
+    keys: dict[str, None] = {}
+    for row in rows:
+        keys.update(dict.fromkeys(row))
+    columns: dict[str, pa.Array] = {}
+    for key in keys:
+        values = [row.get(key) for row in rows]
+        try:
+            columns[key] = pa.array(values)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, OverflowError):
+            columns[key] = pa.array([_stringify(v) for v in values], type=pa.string())
+    if not columns:
+        return pa.table({"_empty": pa.nulls(len(rows))}).drop_columns(["_empty"])
+    return pa.table(columns)
