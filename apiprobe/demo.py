@@ -207,7 +207,8 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
 
     probes.csv, baseline.csv, pings.csv, serialization/order.go with
     serialization/payloads.jsonl, goroutines/goroutines-{before,after}.txt and
-    profiles/cpu.pb.gz with profiles/cpu_baseline.pb.gz.
+    profiles/cpu.pb.gz with profiles/cpu_baseline.pb.gz, and the logs/traces/HAR
+    incident of :mod:`apiprobe.demo_incident` under logs/, traces/ and har/.
     Returns the written paths by name.
     """
     out = Path(out_dir)
@@ -216,11 +217,14 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     (ser / "order.go").write_text(DEMO_GO_SOURCE, encoding="utf-8")
     (ser / "payloads.jsonl").write_text(DEMO_PAYLOADS, encoding="utf-8")
     from apiprobe.demo_goroutines import write_demo_dumps
+    from apiprobe.demo_incident import write_demo_incident
     from apiprobe.demo_profiles import write_demo_profiles
 
     dumps = write_demo_dumps(out / "goroutines")
     profiles = write_demo_profiles(out / "profiles")
+    incident = write_demo_incident(out)
     return {
+        **incident,
         "cpu_profile": profiles["cpu"],
         "cpu_baseline": profiles["cpu_baseline"],
         "goroutines_before": dumps["before"],
