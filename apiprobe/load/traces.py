@@ -1,0 +1,760 @@
+"""Distributed traces (OTLP JSON, Jaeger JSON, Zipkin v2 JSON) as a ``spans`` table.
+
+Three JSON dialects are read (REFERENCE §7), detected by their structure:
+
+* **OTLP JSON** — an ``ExportTraceServiceRequest``: ``{"resourceSpans": [{"resource":
+  {"attributes": [...]}, "scopeSpans": [{"spans": [...]}]}]}`` (older exporters write
+  ``instrumentationLibrarySpans``; Grafana Tempo answers ``{"batches": [...]}``).
+  The OpenTelemetry collector's file exporter writes one such request per
+  line (JSON lines); that is read too. Ids are hex by the OTLP/JSON spec but
+  some exporters write the protobuf bytes as base64: both are accepted.
+  ``startTimeUnixNano`` may be a string or a number; ``kind`` an integer (1–5)
+  or a name (``SPAN_KIND_SERVER``); ``status.code`` 0/1/2 or a name.
+* **Jaeger JSON** — what the Jaeger UI downloads and ``/api/traces`` answers:
+  ``{"data": [{"traceID", "spans": [...], "processes": {...}}]}``, or one bare
+  trace object. The parent is the ``CHILD_OF`` reference (``FOLLOWS_FROM``
+  when there is no ``CHILD_OF``); the kind is the ``span.kind`` tag; a span is
+  an error when tagged ``error=true`` or ``otel.status_code=ERROR``.
+* **Zipkin v2 JSON** — an array of spans (``/api/v2/spans`` input) or an
+  array of traces, each an array of spans (``/api/v2/traces`` output). A span
+  is an error when it has an ``error`` tag (whatever its value).
+
+Ids are normalised to lower-case hex so spans from any of the three formats,
+and trace ids found in logs, can be joined. A file may be gzip-compressed.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import glob as _glob
+import gzip
+import json
+import math
+import re
+import zlib
+from collections.abc import Iterator, Mapping
+from os import PathLike
+from pathlib import Path
+from typing import IO, Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from apiprobe.errors import DataFormatError
+from apiprobe.schema import conform
+
+__all__ = [
+    "SPAN_KINDS",
+    "TRACE_FORMATS",
+    "normalize_id",
+    "parse_traces",
+    "read_traces",
+]
+
+TraceFormat = Literal["auto", "otlp", "jaeger", "zipkin"]
+
+#: Formats :func:`read_traces` understands (besides ``"auto"``).
+TRACE_FORMATS: tuple[str, ...] = ("otlp", "jaeger", "zipkin")
+
+#: Normalised values of the ``kind`` column.
+SPAN_KINDS: tuple[str, ...] = ("internal", "server", "client", "producer", "consumer")
+
+_OTLP_KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
+_OTLP_STATUS = {0: "unset", 1: "ok", 2: "error"}
+_HTTP_STATUS_KEYS = ("http.status_code", "http.response.status_code")
+_HEX = re.compile(r"^[0-9a-fA-F]+$")
+_B64 = re.compile(r"^[A-Za-z0-9+/_-]+=*$")
+_GZIP_MAGIC = b"\x1f\x8b"
+_TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
+_MAX_BAD_LINES = 200
+
+
+# --------------------------------------------------------------------------- ids
+
+
+def normalize_id(value: Any, *, what: str = "id") -> str | None:
+    """Return a trace or span id as lower-case hex, or None when it is absent.
+
+    Parameters
+    ----------
+    value
+        The id as found in the file: hex (any case, possibly without leading
+        zeros), base64 of the raw bytes (as some OTLP/JSON exporters write
+        it), an integer, or empty / all zeros for "no id". Hex shorter than
+        16 digits is left-padded to 16, between 17 and 31 digits to 32 (Jaeger
+        may drop leading zeros; 64-bit ids stay 16 digits, as Zipkin writes them).
+    what
+        Name used in the error message.
+
+    Raises
+    ------
+    ValueError
+        When ``value`` is neither hex nor base64 of 8 or 16 bytes.
+    """
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{what} {value!r} is not an id")
+    if isinstance(value, int):
+        if value < 0:
+            value &= (1 << 64) - 1
+        text = format(value, "x")
+    elif isinstance(value, str):
+        text = value.strip()
+    else:
+        raise ValueError(f"{what} {value!r} is not a string")
+    if not text:
+        return None
+    if _HEX.match(text) and len(text) <= 32:
+        width = 16 if len(text) <= 16 else 32
+        out = text.lower().rjust(width, "0")
+    elif _B64.match(text):
+        bare = text.rstrip("=")
+        padded = bare + "=" * (-len(bare) % 4)
+        try:
+            raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(f"{what} {value!r} is neither hex nor base64") from None
+        if len(raw) not in (8, 16):
+            raise ValueError(f"{what} {value!r} decodes to {len(raw)} bytes, expected 8 or 16")
+        out = raw.hex()
+    else:
+        raise ValueError(f"{what} {value!r} is neither hex nor base64")
+    if set(out) == {"0"}:
+        return None
+    return out
+
+
+# --------------------------------------------------------------------------- values
+
+
+def _any_value(value: Any) -> Any:
+    """Python value of an OTLP ``AnyValue`` (``{"stringValue": …}`` …)."""
+    if not isinstance(value, Mapping):
+        return value
+    if "stringValue" in value:
+        return value["stringValue"]
+    if "boolValue" in value:
+        v = value["boolValue"]
+        return v if isinstance(v, bool) else str(v).lower() == "true"
+    if "intValue" in value:
+        try:
+            return int(value["intValue"])
+        except (TypeError, ValueError):
+            return value["intValue"]
+    if "doubleValue" in value:
+        try:
+            return float(value["doubleValue"])
+        except (TypeError, ValueError):
+            return value["doubleValue"]
+    if "arrayValue" in value:
+        items = (value["arrayValue"] or {}).get("values") or []
+        return [_any_value(v) for v in items]
+    if "kvlistValue" in value:
+        return _otlp_attributes((value["kvlistValue"] or {}).get("values") or [])
+    if "bytesValue" in value:
+        return value["bytesValue"]
+    return None
+
+
+def _otlp_attributes(items: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if isinstance(items, Mapping):  # some writers emit a plain object
+        return dict(items)
+    for kv in items or []:
+        if isinstance(kv, Mapping) and "key" in kv:
+            out[str(kv["key"])] = _any_value(kv.get("value"))
+    return out
+
+
+def _jaeger_tag_value(tag: Mapping[str, Any]) -> Any:
+    value = tag.get("value")
+    kind = str(tag.get("type") or tag.get("vType") or "string").lower()
+    try:
+        if kind == "bool":
+            return value if isinstance(value, bool) else str(value).lower() == "true"
+        if kind in ("int64", "int"):
+            return int(value)  # type: ignore[arg-type]
+        if kind in ("float64", "float"):
+            return float(value)  # type: ignore[arg-type]
+    except (TypeError, ValueError):
+        return value
+    return value
+
+
+def _jaeger_tags(tags: Any) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for tag in tags or []:
+        if isinstance(tag, Mapping) and "key" in tag:
+            out[str(tag["key"])] = _jaeger_tag_value(tag)
+    return out
+
+
+def _int_or_none(value: Any) -> int | None:
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        out = int(value)
+    except (TypeError, ValueError):
+        try:
+            f = float(value)
+        except (TypeError, ValueError):
+            return None
+        if not math.isfinite(f):
+            return None
+        out = int(f)
+    return out
+
+
+def _http_status(attrs: Mapping[str, Any]) -> int | None:
+    for key in _HTTP_STATUS_KEYS:
+        if key in attrs:
+            code = _int_or_none(attrs[key])
+            if code is not None and 100 <= code <= 999:
+                return code
+    return None
+
+
+def _kind_name(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, int) and not isinstance(value, bool):
+        return _OTLP_KINDS.get(value)
+    text = str(value).strip().lower()
+    if text.isdigit():
+        return _OTLP_KINDS.get(int(text))
+    text = text.removeprefix("span_kind_")
+    return text if text in SPAN_KINDS else None
+
+
+def _otlp_status(status: Any) -> str:
+    if not isinstance(status, Mapping):
+        return "unset"
+    code = status.get("code")
+    if code is None:
+        return "unset"
+    if isinstance(code, int) and not isinstance(code, bool):
+        return _OTLP_STATUS.get(code, "unset")
+    text = str(code).strip().lower().removeprefix("status_code_")
+    if text.isdigit():
+        return _OTLP_STATUS.get(int(text), "unset")
+    return text if text in ("ok", "error", "unset") else "unset"
+
+
+def _tag_status(attrs: Mapping[str, Any], *, zipkin: bool) -> str:
+    code = str(attrs.get("otel.status_code", "")).strip().upper()
+    if code == "ERROR":
+        return "error"
+    if "error" in attrs:
+        err = attrs["error"]
+        if zipkin or err is True or str(err).strip().lower() == "true":
+            return "error"
+    if code == "OK":
+        return "ok"
+    return "unset"
+
+
+# --------------------------------------------------------------------------- parsers
+
+_Row = dict[str, Any]
+
+
+class _Ctx:
+    """Where we are, for error messages."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def fail(self, where: str, what: str) -> DataFormatError:
+        return DataFormatError(f"{self.name}: {where}: {what}")
+
+
+def _ids(ctx: _Ctx, where: str, trace: Any, span: Any, parent: Any) -> tuple[str, str, str | None]:
+    try:
+        tid = normalize_id(trace, what="trace id")
+        sid = normalize_id(span, what="span id")
+        pid = normalize_id(parent, what="parent span id")
+    except ValueError as exc:
+        raise ctx.fail(where, str(exc)) from None
+    if tid is None:
+        raise ctx.fail(where, "span without a trace id")
+    if sid is None:
+        raise ctx.fail(where, "span without a span id")
+    return tid, sid, pid
+
+
+def _row(tid: str, sid: str, pid: str | None, service: Any, name: Any, kind: str | None,
+         start_ns: int | None, end_ns: int | None, status: str, attrs: dict[str, Any]) -> _Row:
+    return {
+        "trace_id": tid, "span_id": sid, "parent_span_id": pid,
+        "service": None if service in (None, "") else str(service),
+        "name": None if name is None else str(name), "kind": kind,
+        "start_ns": start_ns, "end_ns": end_ns, "status": status, "attrs": attrs,
+        "http_status": _http_status(attrs),
+    }
+
+
+def _positive(value: int | None) -> int | None:
+    return value if value is not None and value > 0 else None
+
+
+def _parse_otlp(doc: Mapping[str, Any], ctx: _Ctx) -> list[_Row]:
+    resources = doc.get("resourceSpans", doc.get("batches"))
+    if resources is None:
+        raise ctx.fail("top level", "not OTLP JSON (no 'resourceSpans')")
+    if not isinstance(resources, list):
+        raise ctx.fail("top level", "'resourceSpans' is not a list")
+    rows: list[_Row] = []
+    for r, rs in enumerate(resources):
+        if not isinstance(rs, Mapping):
+            raise ctx.fail(f"resourceSpans[{r}]", "not an object")
+        resource = _otlp_attributes((rs.get("resource") or {}).get("attributes"))
+        service = resource.get("service.name")
+        scopes = rs.get("scopeSpans")
+        scope_key = "scopeSpans"
+        if scopes is None:
+            scopes, scope_key = rs.get("instrumentationLibrarySpans") or [], "instrumentationLibrarySpans"
+        for s, ss in enumerate(scopes):
+            for i, span in enumerate((ss or {}).get("spans") or []):
+                at = f"resourceSpans[{r}].{scope_key}[{s}].spans[{i}]"
+                if not isinstance(span, Mapping):
+                    raise ctx.fail(at, "span is not an object")
+                tid, sid, pid = _ids(ctx, at, span.get("traceId"), span.get("spanId"), span.get("parentSpanId"))
+                attrs = _otlp_attributes(span.get("attributes"))
+                rows.append(_row(
+                    tid, sid, pid, service, span.get("name"), _kind_name(span.get("kind")),
+                    _positive(_int_or_none(span.get("startTimeUnixNano"))),
+                    _positive(_int_or_none(span.get("endTimeUnixNano"))),
+                    _otlp_status(span.get("status")), attrs,
+                ))
+    return rows
+
+
+def _jaeger_parent(span: Mapping[str, Any]) -> Any:
+    refs = [r for r in span.get("references") or [] if isinstance(r, Mapping)]
+    for wanted in ("CHILD_OF", "FOLLOWS_FROM"):
+        for ref in refs:
+            if str(ref.get("refType", "")).upper() == wanted and ref.get("spanID"):
+                return ref["spanID"]
+    parent = span.get("parentSpanID")
+    return None if parent in (None, "", "0") else parent
+
+
+def _parse_jaeger_trace(trace: Mapping[str, Any], ctx: _Ctx, where: str) -> list[_Row]:
+    processes = trace.get("processes") or {}
+    spans = trace.get("spans")
+    if not isinstance(spans, list):
+        raise ctx.fail(where, "Jaeger trace without a 'spans' list")
+    rows: list[_Row] = []
+    for i, span in enumerate(spans):
+        at = f"{where}.spans[{i}]"
+        if not isinstance(span, Mapping):
+            raise ctx.fail(at, "span is not an object")
+        tid, sid, pid = _ids(ctx, at, span.get("traceID", trace.get("traceID")), span.get("spanID"),
+                             _jaeger_parent(span))
+        process = span.get("process") or processes.get(span.get("processID")) or {}
+        tags = _jaeger_tags(span.get("tags"))
+        start = _positive(_int_or_none(span.get("startTime")))
+        dur = _int_or_none(span.get("duration"))
+        start_ns = None if start is None else start * 1000
+        end_ns = None if start_ns is None or dur is None or dur < 0 else start_ns + dur * 1000
+        rows.append(_row(tid, sid, pid, process.get("serviceName"), span.get("operationName"),
+                         _kind_name(tags.get("span.kind")), start_ns, end_ns,
+                         _tag_status(tags, zipkin=False), tags))
+    return rows
+
+
+def _parse_jaeger(doc: Mapping[str, Any], ctx: _Ctx) -> list[_Row]:
+    if "data" in doc:
+        traces = doc["data"]
+        if traces is None:
+            return []
+        if not isinstance(traces, list):
+            raise ctx.fail("data", "Jaeger 'data' is not a list of traces")
+        rows: list[_Row] = []
+        for t, trace in enumerate(traces):
+            if not isinstance(trace, Mapping):
+                raise ctx.fail(f"data[{t}]", "trace is not an object")
+            rows += _parse_jaeger_trace(trace, ctx, f"data[{t}]")
+        return rows
+    if "spans" in doc:
+        return _parse_jaeger_trace(doc, ctx, "trace")
+    raise ctx.fail("top level", "not Jaeger JSON (no 'data' or 'spans')")
+
+
+def _zipkin_spans(doc: list[Any]) -> Iterator[tuple[str, Any]]:
+    for i, item in enumerate(doc):
+        if isinstance(item, list):  # /api/v2/traces: a list of traces
+            for j, span in enumerate(item):
+                yield f"[{i}][{j}]", span
+        else:
+            yield f"[{i}]", item
+
+
+def _parse_zipkin(doc: Any, ctx: _Ctx) -> list[_Row]:
+    if not isinstance(doc, list):
+        raise ctx.fail("top level", "not Zipkin v2 JSON (expected an array of spans)")
+    rows: list[_Row] = []
+    for at, span in _zipkin_spans(doc):
+        if not isinstance(span, Mapping):
+            raise ctx.fail(at, "span is not an object")
+        tid, sid, pid = _ids(ctx, at, span.get("traceId"), span.get("id"), span.get("parentId"))
+        tags = {str(k): v for k, v in (span.get("tags") or {}).items()}
+        endpoint = span.get("localEndpoint") or {}
+        start = _positive(_int_or_none(span.get("timestamp")))
+        dur = _int_or_none(span.get("duration"))
+        start_ns = None if start is None else start * 1000
+        end_ns = None if start_ns is None or dur is None or dur < 0 else start_ns + dur * 1000
+        row = _row(tid, sid, pid, endpoint.get("serviceName"), span.get("name"),
+                   _kind_name(span.get("kind")), start_ns, end_ns, _tag_status(tags, zipkin=True), tags)
+        row["_shared"] = bool(span.get("shared"))
+        rows.append(row)
+    return _unshare(rows)
+
+
+def _unshare(rows: list[_Row]) -> list[_Row]:
+    """Give the server half of a Zipkin shared span (B3 ``supportsJoin``) its own id.
+
+    Brave and zipkin-go by default let the server report its side of an RPC
+    under the client's span id (``"shared": true``). Like Jaeger's
+    ``SpanIDDeduper``, the server span gets a new id (the next free value
+    after the shared one) and becomes the child of the client span, so every
+    (trace_id, span_id) names one span.
+    """
+    used: dict[str, set[str]] = {}
+    clients: set[tuple[str, str]] = set()
+    for row in rows:
+        used.setdefault(row["trace_id"], set()).add(row["span_id"])
+        if not row["_shared"] and row["kind"] != "server":
+            clients.add((row["trace_id"], row["span_id"]))
+    for row in rows:
+        shared = row.pop("_shared")
+        tid, sid = row["trace_id"], row["span_id"]
+        if (shared or row["kind"] == "server") and (tid, sid) in clients:
+            value = int(sid, 16)
+            new = sid
+            while new in used[tid]:
+                value = (value + 1) % (1 << 64)
+                new = format(value, "016x")
+            used[tid].add(new)
+            row["span_id"], row["parent_span_id"] = new, sid
+    return rows
+
+
+def _detect(doc: Any) -> str | None:
+    """Format of one parsed JSON document, or None when it fits none."""
+    if isinstance(doc, Mapping):
+        if "resourceSpans" in doc or "batches" in doc:
+            return "otlp"
+        if "data" in doc and (doc["data"] is None or isinstance(doc["data"], list)):
+            data = doc["data"] or []
+            if all(isinstance(t, Mapping) and "spans" in t for t in data):
+                return "jaeger"
+        if "spans" in doc and ("traceID" in doc or "processes" in doc):
+            return "jaeger"
+        return None
+    if isinstance(doc, list):
+        spans = [s for _, s in _zipkin_spans(doc)]
+        if all(isinstance(s, Mapping) for s in spans) and (not spans or any("traceId" in s for s in spans)):
+            return "zipkin"
+        if all(isinstance(t, Mapping) and "spans" in t and ("traceID" in t or "processes" in t) for t in doc):
+            return "jaeger"  # a bare list of Jaeger traces
+    return None
+
+
+def _parse_doc(doc: Any, fmt: str, ctx: _Ctx) -> tuple[list[_Row], str]:
+    detected = _detect(doc)
+    if fmt == "auto":
+        if detected is None:
+            raise ctx.fail("top level", _describe_unknown(doc))
+        fmt = detected
+    if fmt == "otlp":
+        if not isinstance(doc, Mapping):
+            raise ctx.fail("top level", "not OTLP JSON (expected an object with 'resourceSpans')")
+        return _parse_otlp(doc, ctx), fmt
+    if fmt == "jaeger":
+        if isinstance(doc, list):
+            rows: list[_Row] = []
+            for t, trace in enumerate(doc):
+                if not isinstance(trace, Mapping):
+                    raise ctx.fail(f"[{t}]", "not a Jaeger trace object")
+                rows += _parse_jaeger_trace(trace, ctx, f"[{t}]")
+            return rows, fmt
+        if not isinstance(doc, Mapping):
+            raise ctx.fail("top level", "not Jaeger JSON (expected an object)")
+        return _parse_jaeger(doc, ctx), fmt
+    return _parse_zipkin(doc, ctx), fmt
+
+
+def _describe_unknown(doc: Any) -> str:
+    if isinstance(doc, Mapping):
+        keys = ", ".join(repr(k) for k in list(doc)[:6]) or "none"
+        return (f"JSON object with keys {keys} is none of OTLP ('resourceSpans'), Jaeger ('data' or "
+                "'traceID' + 'spans') or Zipkin v2 (array of spans)")
+    if isinstance(doc, list):
+        return "JSON array whose items are not Zipkin v2 spans (objects with 'traceId' and 'id')"
+    return f"JSON {type(doc).__name__} is not a trace document"
+
+
+# --------------------------------------------------------------------------- frame
+
+
+def _utc(ns: list[int | None]) -> pd.DatetimeIndex:
+    """Exact UTC timestamps from integer nanoseconds (None → NaT), without a float round trip."""
+    nat = np.iinfo("int64").min
+    values = np.fromiter((nat if v is None else v for v in ns), dtype="int64", count=len(ns))
+    return pd.DatetimeIndex(values.view("datetime64[ns]")).tz_localize("UTC")
+
+
+def _frame(rows: list[_Row], source: str | None) -> pd.DataFrame:
+    if not rows:
+        df = conform(None, "spans")
+        return df
+    raw = pd.DataFrame.from_records(rows)
+    start = _utc([r["start_ns"] for r in rows])  # from the rows: a frame column with None is float
+    end = _utc([r["end_ns"] for r in rows])
+    missing = np.asarray(start.isna()) | np.asarray(end.isna())
+    dur = (np.asarray(end.asi8) - np.asarray(start.asi8)).astype("float64") / 1e6  # int ns first: exact
+    dur[missing] = np.nan
+    raw["start"] = start
+    raw["end"] = end
+    raw["duration_ms"] = dur
+    raw["source_file"] = source
+    attrs = pd.Series(list(raw["attrs"]), dtype=object)
+    raw = raw.drop(columns=["start_ns", "end_ns", "attrs"])
+    raw["attrs"] = attrs
+    raw["http_status"] = pd.array(raw["http_status"].tolist(), dtype="Int64")
+    return conform(raw, "spans")
+
+
+# --------------------------------------------------------------------------- text
+
+
+def _to_text(data: str | bytes, name: str) -> str:
+    if isinstance(data, str):
+        return data
+    if data[:2] == _GZIP_MAGIC:
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataFormatError(f"{name}: corrupt gzip data: {exc}") from exc
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise DataFormatError(f"{name}: not UTF-8 text at byte {exc.start}; not a JSON trace file") from exc
+
+
+def _parse_text(text: str, fmt: str, name: str) -> pd.DataFrame:
+    ctx = _Ctx(name)
+    stripped = text.strip()
+    if not stripped:  # the collector's file exporter creates its file before the first export
+        df = _frame([], None)
+        df.attrs.update({"format": "empty", "parse_errors": 0, "bad_lines": []})
+        return df
+    try:
+        doc = json.loads(stripped)
+    except json.JSONDecodeError as exc:
+        if exc.msg == "Extra data" and stripped[0] in "{[":
+            return _parse_json_lines(stripped, fmt, ctx)
+        raise DataFormatError(
+            f"{name}: line {exc.lineno} column {exc.colno}: not JSON ({exc.msg}); "
+            "expected OTLP, Jaeger or Zipkin JSON") from None
+    rows, detected = _parse_doc(doc, fmt, ctx)
+    df = _frame(rows, None if name == "<text>" else name)
+    df.attrs.update({"format": detected, "parse_errors": 0, "bad_lines": []})
+    return df
+
+
+def _parse_json_lines(text: str, fmt: str, ctx: _Ctx) -> pd.DataFrame:
+    """JSON lines: one export request (or trace document) per line, as the collector's file exporter writes."""
+    rows: list[_Row] = []
+    formats: set[str] = set()
+    bad: list[tuple[int, str]] = []
+    n_docs = 0
+    for line_no, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        try:
+            doc = json.loads(line)
+        except json.JSONDecodeError as exc:
+            bad.append((line_no, f"not JSON ({exc.msg})"))
+            continue
+        # JSON of the wrong structure raises: unlike a line cut short, it is not a truncated write
+        got, detected = _parse_doc(doc, fmt, _Ctx(f"{ctx.name}: line {line_no}"))
+        n_docs += 1
+        formats.add(detected)
+        rows += got
+    if not n_docs:
+        first = bad[0] if bad else (1, "no content")
+        raise DataFormatError(f"{ctx.name}: line {first[0]}: {first[1]}; no line holds a trace document")
+    name = None if ctx.name == "<text>" else ctx.name
+    df = _frame(rows, name)
+    df.attrs.update({
+        "format": "+".join(sorted(formats)) + "-jsonl",
+        "parse_errors": len(bad),
+        "bad_lines": bad[:_MAX_BAD_LINES],
+    })
+    return df
+
+
+# --------------------------------------------------------------------------- public
+
+
+def _check_format(format: str) -> str:
+    fmt = str(format).lower()
+    if fmt not in ("auto", *TRACE_FORMATS):
+        raise ValueError(f"format must be 'auto', 'otlp', 'jaeger' or 'zipkin', got {format!r}")
+    return fmt
+
+
+def parse_traces(
+    obj_or_text: str | bytes | Mapping[str, Any] | list[Any] | IO[str] | IO[bytes],
+    *,
+    format: TraceFormat = "auto",
+    source: str | None = None,
+) -> pd.DataFrame:
+    """Parse one trace document (already decoded JSON, JSON text, bytes or a file object).
+
+    See :func:`read_traces` for the columns and the formats.
+
+    Parameters
+    ----------
+    obj_or_text
+        A decoded JSON document (dict or list), JSON or JSON-lines text,
+        bytes (possibly gzip-compressed) or an open file.
+    format
+        ``"auto"`` (detect from the structure), ``"otlp"``, ``"jaeger"`` or ``"zipkin"``.
+    source
+        Name written to ``source_file`` and used in error messages.
+
+    Raises
+    ------
+    DataFormatError
+        When the input is not JSON, or is JSON of none of the formats, or a
+        span has no trace or span id; the message names ``source`` and where.
+    """
+    fmt = _check_format(format)
+    name = source or "<text>"
+    if hasattr(obj_or_text, "read"):
+        obj_or_text = obj_or_text.read()
+    if isinstance(obj_or_text, (str, bytes)):
+        df = _parse_text(_to_text(obj_or_text, name), fmt, name)
+    else:
+        ctx = _Ctx(name)
+        rows, detected = _parse_doc(obj_or_text, fmt, ctx)
+        df = _frame(rows, source)
+        df.attrs.update({"format": detected, "parse_errors": 0, "bad_lines": []})
+    df.attrs["source"] = source
+    return df
+
+
+def _expand(path: str | PathLike[str]) -> list[Path]:
+    text = str(path)
+    p = Path(text)
+    if p.is_dir():
+        files = sorted(f for f in p.iterdir() if f.is_file() and f.name.lower().endswith(_TRACE_SUFFIXES))
+        if not files:
+            raise DataFormatError(f"{p}: directory holds no trace files (*.json, *.jsonl, *.ndjson, *.gz)")
+        return files
+    if p.exists():
+        return [p]
+    if any(ch in text for ch in "*?["):
+        files = sorted(Path(f) for f in _glob.glob(text, recursive=True) if Path(f).is_file())
+        if not files:
+            raise DataFormatError(f"{text}: no file matches this pattern")
+        return files
+    raise DataFormatError(f"{p}: cannot read trace file: no such file or directory")
+
+
+def _read_one(path: Path, fmt: str, label: str) -> pd.DataFrame:
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise DataFormatError(f"{path}: cannot read trace file: {exc.strerror or exc}") from exc
+    df = _parse_text(_to_text(data, label), fmt, label)
+    df["source_file"] = pd.array([label] * len(df), dtype="string")
+    return df
+
+
+def _labels(files: list[Path]) -> list[str]:
+    names = [f.name for f in files]
+    return names if len(set(names)) == len(names) else [str(f) for f in files]
+
+
+def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> pd.DataFrame:
+    """Read spans from OTLP JSON, Jaeger JSON or Zipkin v2 JSON files.
+
+    Each row is one span. Columns (schema ``spans``):
+
+    * ``trace_id``, ``span_id`` (string): lower-case hex (base64 ids from
+      some OTLP exporters are converted).
+    * ``parent_span_id`` (string): the parent span; NA for a root span.
+    * ``service`` (string): ``service.name`` of the resource (OTLP), the
+      process ``serviceName`` (Jaeger) or ``localEndpoint.serviceName`` (Zipkin).
+    * ``name`` (string): operation name.
+    * ``kind`` (string): ``internal``, ``server``, ``client``, ``producer``
+      or ``consumer``; NA when unspecified (Zipkin writes no kind for local
+      spans, so they are NA there).
+    * ``start``, ``end`` (datetime64[ns, UTC]): span start and end; NaT when
+      the file has none (Zipkin spans without timestamp or duration).
+    * ``duration_ms`` (float64): ``end − start`` in milliseconds.
+    * ``status`` (string): ``ok``, ``error`` or ``unset``.
+    * ``attrs`` (object): a dict per span of its attributes (OTLP, with
+      typed values: ``intValue`` strings become ``int``, arrays lists,
+      kvlists dicts) or tags (Jaeger, typed by their ``type``; Zipkin tags
+      are strings). Resource / process attributes are not included.
+    * ``http_status`` (Int64): ``http.status_code`` or ``http.response.status_code``.
+    * ``source_file`` (string): the file the span came from.
+
+    Spans are kept as written: duplicates (the same span exported twice) are
+    not removed here; the analysis functions drop them.
+
+    ``df.attrs``: ``format`` (``otlp``, ``jaeger``, ``zipkin``, with
+    ``-jsonl`` for JSON lines), ``parse_errors`` and ``bad_lines``
+    (``(file, line_no, reason)``: JSON-lines lines that were not JSON, such
+    as a line truncated when the writer stopped; every other defect raises).
+
+    Parameters
+    ----------
+    path
+        A file, a directory (every ``*.json``, ``*.jsonl``, ``*.ndjson`` and
+        ``*.gz`` file in it) or a glob pattern; several files are
+        concatenated in name order. Gzip-compressed files are recognised by
+        their magic bytes.
+    format
+        ``"auto"`` detects each file's format from its structure; ``"otlp"``,
+        ``"jaeger"`` or ``"zipkin"`` forces one.
+
+    Raises
+    ------
+    DataFormatError
+        When a file cannot be read, is not JSON, is JSON of none of the
+        formats, or holds a span without ids; the message names the file
+        and the place in it.
+
+    Examples
+    --------
+    >>> spans = read_traces("traces/")  # doctest: +SKIP
+    >>> spans.groupby("service")["duration_ms"].describe()  # doctest: +SKIP
+    """
+    fmt = _check_format(format)
+    files = _expand(path)
+    frames: list[pd.DataFrame] = []
+    formats: list[str] = []
+    bad: list[tuple[str, int, str]] = []
+    for file, label in zip(files, _labels(files), strict=True):
+        df = _read_one(file, fmt, label)
+        formats.append(str(df.attrs.get("format")))
+        bad += [(label, n, why) for n, why in df.attrs.get("bad_lines", [])]
+        frames.append(df)
+    nonempty = [f for f in frames if len(f)]
+    out = conform(pd.concat(nonempty, ignore_index=True) if nonempty else None, "spans")
+    out.attrs.update({
+        "format": formats[0] if len(set(formats)) == 1 else "mixed",
+        "formats": dict(zip(_labels(files), formats, strict=True)),
+        "parse_errors": sum(int(f.attrs.get("parse_errors", 0)) for f in frames),
+        "bad_lines": bad[:_MAX_BAD_LINES],
+        "source": str(path),
+    })
+    return out
