@@ -19,3 +19,23 @@ def test_plain_url_unchanged() -> None:
 def test_redact_headers() -> None:
     h = redact_headers({"Authorization": "Bearer x", "Cookie": "a=b", "X-Api-Key": "k", "Accept": "*/*"})
     assert h == {"Authorization": REDACTED, "Cookie": REDACTED, "X-Api-Key": REDACTED, "Accept": "*/*"}
+
+
+def test_redact_text_in_log_lines() -> None:
+    from apiprobe._redact import redact_text
+
+    line = ('time="2024-03-14T10:00:01Z" level=warning msg="login" password=hunter2 '
+            'header="Authorization: Bearer abcdef123456" url=https://bob:pw1@db.test/x api_key: "k-123"')
+    out = redact_text(line)
+    for secret in ("hunter2", "abcdef123456", "pw1", "k-123"):
+        assert secret not in out
+    assert "user" not in out and "level=warning" in out and "bob:[REDACTED]@db.test" in out
+    assert redact_text("status=200 route=/api/cart") == "status=200 route=/api/cart"
+
+
+def test_redact_value_mappings() -> None:
+    from apiprobe._redact import REDACTED, redact_value
+
+    cell = {"client_ip": "10.0.0.1", "auth_token": "s-1", "nested": {"Cookie": "a=b"}, "note": "token=xyz"}
+    assert redact_value(cell) == {"client_ip": "10.0.0.1", "auth_token": REDACTED,
+                                  "nested": {"Cookie": REDACTED}, "note": f"token={REDACTED}"}

@@ -11,6 +11,7 @@ from typing import Any
 
 import pandas as pd
 
+from apiprobe._redact import redact_text, redact_value
 from apiprobe.errors import ApiprobeError
 from apiprobe.schema import validate
 
@@ -95,6 +96,9 @@ def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float
                highlight: pd.Series | None = None) -> Any:
     """Display a table as escaped HTML (text from logs or servers cannot inject markup).
 
+    Credentials in text cells and secret-named keys in mapping cells are
+    replaced by ``[REDACTED]`` (see :func:`apiprobe._redact.redact_value`).
+
     ``highlight`` is a boolean Series aligned with ``df``: those rows get a red tint.
     """
     from IPython.display import HTML, display
@@ -102,7 +106,7 @@ def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float
     shown = df.head(max_rows)
     formatted = shown.astype(object).map(
         lambda v: "—" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-        else float_format.format(v) if isinstance(v, float) else v)
+        else float_format.format(v) if isinstance(v, float) else redact_value(v))
     marks = highlight.reindex(shown.index).fillna(False).astype(bool) if highlight is not None else None
     styler = formatted.style.format(escape="html").hide(axis="index").set_table_attributes(
         'class="apiprobe-table" border="0"')
@@ -130,7 +134,7 @@ def show_findings(findings: pd.DataFrame) -> Any:
                 f'<div style="border-left:4px solid {colour};padding:4px 10px;margin:6px 0">'
                 f'<b style="color:{colour}">{html.escape(str(row.severity).upper())}</b> · '
                 f"<b>{html.escape(str(row.fault))}</b> · {html.escape(str(row.subject))}<br>"
-                f"{html.escape(str(row.evidence))}<br>"
+                f"{html.escape(redact_text(str(row.evidence)))}<br>"
                 f"<i>Next:</i> {html.escape(str(row.recommendation))} "
                 f'<span style="color:#667085">(handbook {html.escape(str(row.handbook_ref))})</span></div>'
             )
