@@ -2,7 +2,7 @@
 
 One :class:`HttpProtocol` per connection parses requests from its buffer and
 dispatches them to :class:`FaultApp`. Routes that answer at once (``/ok``,
-``/status/…``, ``/flaky``) write their response synchronously from
+``/status/…``, ``/flaky``, ``/misuse/…``) write their response synchronously from
 ``data_received``, so a burst of cold connections costs no task per request;
 routes that wait (``/delay``, ``/jitter``, ``/slow-body``, ``/reset``) run as one
 task per request. Requests on one connection are handled strictly in order
@@ -38,6 +38,18 @@ SERVER_NAME = b"apiprobe-lab"
 
 #: What ``/garbage`` answers: a banner a confused client might meet on a wrong port.
 GARBAGE = b"SSH-2.0-OpenSSH_9.6\r\nInvalid SSH identification string.\r\n\r\n"
+
+
+#: Bodies of the ``/misuse/…`` routes: status codes that say the wrong thing (handbook §2.4).
+MISUSE_BODIES: dict[str, dict[str, Any]] = {
+    "ok-error": {"code": 1001, "error": "insufficient balance"},
+    "notfound-rule": {"code": "OUT_OF_STOCK", "error": "out of stock", "sku": "sku-42"},
+    "500-validation": {"error": "invalid email: must contain @"},
+    "403-unauth": {"error": "token expired"},
+    "401-forbidden": {"error": "permission denied: role viewer cannot delete orders"},
+    "right-422": {"error": "insufficient_balance", "message": "the balance does not cover the payment",
+                  "details": {"current": 50, "required": 100}},
+}
 
 
 class BadRequestError(Exception):
@@ -311,6 +323,38 @@ class FaultApp:
         conn.write(GARBAGE)
         conn.close()
 
+    # -- status-code misuse (handbook §2.4) ------------------------------------------------
+
+    def misuse_ok_error(self, conn: Connection) -> None:
+        """``/misuse/ok-error``: 200 carrying a business error (should be 422)."""
+        conn.respond(200, MISUSE_BODIES["ok-error"])
+
+    def misuse_notfound_rule(self, conn: Connection) -> None:
+        """``/misuse/notfound-rule``: 404 for a business rule, out of stock (should be 422)."""
+        conn.respond(404, MISUSE_BODIES["notfound-rule"])
+
+    def misuse_500_validation(self, conn: Connection) -> None:
+        """``/misuse/500-validation``: 500 for a request that fails validation (should be 400)."""
+        conn.respond(500, MISUSE_BODIES["500-validation"])
+
+    def misuse_403_unauth(self, conn: Connection) -> None:
+        """``/misuse/403-unauth``: 403 "token expired" without an Authorization header (should be 401).
+
+        A request that sends an Authorization header gets 200.
+        """
+        if conn.request.headers.get("authorization", "").strip():
+            conn.respond(200, {"endpoint": "misuse/403-unauth", "ok": True})
+            return
+        conn.respond(403, MISUSE_BODIES["403-unauth"])
+
+    def misuse_401_forbidden(self, conn: Connection) -> None:
+        """``/misuse/401-forbidden``: 401 for a caller lacking permission (should be 403)."""
+        conn.respond(401, MISUSE_BODIES["401-forbidden"])
+
+    def misuse_right_422(self, conn: Connection) -> None:
+        """``/misuse/right-422``: the handbook's correct answer to a business-rule rejection."""
+        conn.respond(422, MISUSE_BODIES["right-422"])
+
     # -- waiting routes ---------------------------------------------------------------
 
     async def delay(self, conn: Connection) -> None:
@@ -403,6 +447,12 @@ _ROUTES: dict[str, Callable[[FaultApp, Connection], RouteResult]] = {
     "/close": FaultApp.close,
     "/garbage": FaultApp.garbage,
     "/flaky": FaultApp.flaky,
+    "/misuse/ok-error": FaultApp.misuse_ok_error,
+    "/misuse/notfound-rule": FaultApp.misuse_notfound_rule,
+    "/misuse/500-validation": FaultApp.misuse_500_validation,
+    "/misuse/403-unauth": FaultApp.misuse_403_unauth,
+    "/misuse/401-forbidden": FaultApp.misuse_401_forbidden,
+    "/misuse/right-422": FaultApp.misuse_right_422,
 }
 
 

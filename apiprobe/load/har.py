@@ -1,0 +1,536 @@
+"""HAR 1.2 archives (what browsers and proxies export) as a probes-like table.
+
+A HAR file is JSON: ``log.entries[]``, one entry per request, each with
+``startedDateTime``, ``time``, ``request`` (method, url, headers, postData),
+``response`` (status, httpVersion, headers, content {mimeType, text,
+encoding}), ``timings`` (blocked, dns, connect, ssl, send, wait, receive) and
+optionally ``pageref``, ``serverIPAddress`` and ``connection``.
+
+The timings map onto the probes phases:
+
+=============  ===========  =================================================
+HAR timing     probes       note
+=============  ===========  =================================================
+``dns``        dns_ms
+``connect``    connect_ms   minus ``ssl``: HAR 1.2 counts the TLS handshake
+                            inside ``connect``; an exporter whose ``connect``
+                            is smaller than ``ssl`` did not, and is kept as is
+``ssl``        tls_ms
+``send``       request_ms
+``wait``       ttfb_ms
+``receive``    transfer_ms
+``time``       total_ms     the entry's total, including ``blocked``
+``blocked``    blocked_ms   queueing in the browser (extra column)
+=============  ===========  =================================================
+
+``-1`` means "does not apply" (a reused connection has no DNS or connect
+phase) and becomes NA, never 0. Firefox writes ``0`` instead of ``-1`` for
+the phases of a reused connection: an entry with ``connect`` 0 on a
+``connection`` id seen earlier counts as reused and its zero DNS, connect and
+TLS phases become NA too; other zeros are kept as written.
+
+Requests that got no response (Chrome: status 0 and ``_error:
+"net::ERR_…"``) have NA status and an ``error_kind`` mapped from the Chrome
+error where one fits.
+
+Secrets are redacted before anything reaches the table: URL passwords and
+secret query parameters (``token``, ``api_key``, ``sig``…), the values of
+``Authorization``, ``Cookie``, ``Set-Cookie`` and other secret headers, and
+secret keys of JSON or form bodies (``password``, ``access_token``…) as well
+as ``Bearer`` tokens in free text.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import contextlib
+import gzip
+import io
+import json
+import os
+import re
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import parse_qsl, urlencode, urlsplit
+
+import pandas as pd
+from pandas.api.types import pandas_dtype
+
+from apiprobe._redact import REDACTED, is_secret_name, redact_headers, redact_url
+from apiprobe.errors import DataFormatError
+from apiprobe.schema import columns, conform
+
+__all__ = ["HAR_EXTRA_COLUMNS", "parse_har", "read_har", "redact_body"]
+
+#: Columns a HAR table has after the ``probes`` columns, with their dtypes.
+HAR_EXTRA_COLUMNS: dict[str, str] = {
+    "body": "string",
+    "content_type": "string",
+    "request_body": "string",
+    "request_content_type": "string",
+    "page": "string",
+    "blocked_ms": "float64",
+    "request_headers": "object",
+    "response_headers": "object",
+    "connection": "string",
+    "entry": "Int64",
+    "parse_ok": "boolean",
+    "source_file": "string",
+}
+
+_DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
+
+#: Chrome's ``response._error`` (net::ERR_*) → ``error_kind``.
+_CHROME_ERRORS: dict[str, str] = {
+    "ERR_NAME_NOT_RESOLVED": "dns_failure",
+    "ERR_NAME_RESOLUTION_FAILED": "dns_failure",
+    "ERR_CONNECTION_REFUSED": "connect_refused",
+    "ERR_CONNECTION_TIMED_OUT": "connect_timeout",
+    "ERR_CONNECTION_FAILED": "connect_error",
+    "ERR_ADDRESS_UNREACHABLE": "connect_error",
+    "ERR_CONNECTION_RESET": "connection_reset",
+    "ERR_CONNECTION_CLOSED": "eof",
+    "ERR_EMPTY_RESPONSE": "eof",
+    "ERR_INCOMPLETE_CHUNKED_ENCODING": "connection_reset",
+    "ERR_CONTENT_LENGTH_MISMATCH": "connection_reset",
+    "ERR_TIMED_OUT": "read_timeout",
+    "ERR_CERT_AUTHORITY_INVALID": "tls_untrusted",
+    "ERR_CERT_DATE_INVALID": "tls_expired",
+    "ERR_CERT_COMMON_NAME_INVALID": "tls_hostname",
+    "ERR_SSL_PROTOCOL_ERROR": "tls_error",
+    "ERR_SSL_VERSION_OR_CIPHER_MISMATCH": "tls_error",
+    "ERR_INVALID_HTTP_RESPONSE": "protocol_error",
+    "ERR_INVALID_RESPONSE": "protocol_error",
+    "ERR_ABORTED": "canceled",
+}
+
+_TEXT_TYPES = re.compile(r"^(text/|application/(.*[+/])?(json|xml|javascript|x-www-form-urlencoded|graphql))",
+                         re.IGNORECASE)
+#: ``Bearer``/``Basic`` credentials in free text (the credential must hold a non-letter,
+#: so that prose such as "basic information" stays readable).
+_BEARER = re.compile(r"\b(Bearer|Basic)\s+(?=[A-Za-z.]*[0-9_~+/=-])[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
+_KV_SECRET = re.compile(r"(?<![\w.-])([A-Za-z][\w.-]{0,63})=([^\s&\"',;]+)")
+_JSON_SECRET = re.compile(
+    r'("(?P<key>[^"\\]{1,64})"\s*:\s*)"(?:[^"\\]|\\.)*"',
+)
+
+
+def _redact_json(value: Any) -> tuple[Any, bool]:
+    """(value with secret keys replaced, whether anything was replaced)."""
+    if isinstance(value, dict):
+        changed = False
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if isinstance(k, str) and is_secret_name(k) and v not in (None, "", False):
+                out[k] = REDACTED
+                changed = True
+            else:
+                out[k], sub = _redact_json(v)
+                changed = changed or sub
+        return out, changed
+    if isinstance(value, list):
+        items = [_redact_json(v) for v in value]
+        return [v for v, _ in items], any(c for _, c in items)
+    return value, False
+
+
+def redact_body(text: str | None, content_type: str | None = None) -> str | None:
+    """Return a request or response body with its secrets replaced by ``[REDACTED]``.
+
+    JSON bodies lose the values of secret keys (``password``, ``access_token``,
+    ``api_key``…, the names :func:`apiprobe._redact.is_secret_name` knows) at
+    any depth; form bodies (``a=1&token=x``) the values of secret parameters;
+    other text (a log message, JSON cut short by a body limit) its
+    ``"key": "value"`` and ``key=value`` secrets; any text its ``Bearer`` /
+    ``Basic`` credentials. A body with nothing to redact is returned
+    unchanged (same formatting).
+
+    Parameters
+    ----------
+    text
+        The body; None or NA is returned as None.
+    content_type
+        The body's media type, if known (only used to recognise form bodies).
+
+    Examples
+    --------
+    >>> redact_body('{"user":"bob","password":"hunter2"}')
+    '{"user":"bob","password":"[REDACTED]"}'
+    >>> redact_body("Authorization: Bearer abcdef123456")
+    'Authorization: Bearer [REDACTED]'
+    """
+    if text is None or (not isinstance(text, str) and pd.isna(text)):
+        return None
+    text = str(text)
+    stripped = text.lstrip()
+    structured = False
+    if stripped[:1] in ("{", "["):
+        try:
+            parsed = json.loads(stripped)
+        except ValueError:
+            pass  # truncated or not quite JSON: redacted key by key below
+        else:
+            structured = True
+            redacted, changed = _redact_json(parsed)
+            if changed:
+                compact = '": ' not in text and '", ' not in text
+                text = json.dumps(redacted, ensure_ascii=False, separators=(",", ":") if compact else None)
+    elif (content_type or "").lower().startswith("application/x-www-form-urlencoded") or (
+        "=" in text and " " not in text.strip() and "&" in text
+    ):
+        structured = True
+        pairs = parse_qsl(text.strip(), keep_blank_values=True)
+        if any(is_secret_name(k) for k, _ in pairs):
+            text = urlencode([(k, REDACTED if is_secret_name(k) else v) for k, v in pairs])
+    if not structured:
+        # JSON fragments ("token": "…") and key=value pairs inside any other text
+        text = _JSON_SECRET.sub(
+            lambda m: f'{m.group(1)}"{REDACTED}"' if is_secret_name(m.group("key")) else m.group(0), text)
+        text = _KV_SECRET.sub(
+            lambda m: f"{m.group(1)}={REDACTED}" if is_secret_name(m.group(1)) else m.group(0), text)
+    return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+
+
+def _ms(value: Any) -> float | None:
+    """A HAR timing: a non-negative number, or None for -1 / missing / junk."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if value >= 0 else None
+
+
+def _http_version(value: Any) -> str | None:
+    if not isinstance(value, str) or not value.strip():
+        return None
+    v = value.strip().lower()
+    if v in ("h2", "h2c", "http/2", "http/2.0"):
+        return "HTTP/2"
+    if v in ("h3", "http/3", "http/3.0") or v.startswith("h3-"):
+        return "HTTP/3"
+    if v.startswith("http/"):
+        return "HTTP/" + v[5:]
+    return value.strip()
+
+
+#: Headers whose values are URLs that may carry secret query parameters.
+_URL_HEADERS = frozenset({":path", "referer", "location", "content-location", "origin"})
+
+
+def _safe_headers(headers: Mapping[str, str]) -> dict[str, str]:
+    """Headers with secret values and secret URL query parameters redacted."""
+    out = redact_headers(headers)
+    for name in _URL_HEADERS & out.keys():
+        out[name] = redact_url(out[name])
+    return out
+
+
+def _headers(value: Any) -> dict[str, str]:
+    """HAR ``[{name, value}]`` headers as a dict (lower-case names, repeats joined by ``, ``)."""
+    out: dict[str, str] = {}
+    if not isinstance(value, list):
+        return out
+    for h in value:
+        if not isinstance(h, Mapping):
+            continue
+        name = str(h.get("name", "")).strip().lower()
+        if not name:
+            continue
+        val = str(h.get("value", ""))
+        out[name] = f"{out[name]}, {val}" if name in out else val
+    return out
+
+
+def _charset(mime: str | None) -> str:
+    if mime:
+        m = re.search(r"charset=\"?([\w.:-]+)", mime, re.IGNORECASE)
+        if m:
+            try:
+                return codecs.lookup(m.group(1)).name
+            except LookupError:
+                pass
+    return "utf-8"
+
+
+def _content_text(content: Mapping[str, Any], mime: str | None) -> str | None:
+    """Decoded response text, or None when absent or binary."""
+    text = content.get("text")
+    if not isinstance(text, str):
+        return None
+    encoding = str(content.get("encoding") or "").lower()
+    if encoding == "base64":
+        try:
+            raw = base64.b64decode(text, validate=False)
+        except (binascii.Error, ValueError):
+            return None
+        try:
+            return raw.decode(_charset(mime))
+        except (UnicodeDecodeError, LookupError):
+            if mime and _TEXT_TYPES.match(mime):
+                return raw.decode(_charset(mime), "replace")
+            return None  # binary (an image, a font): no text body
+    return text
+
+
+def _post_text(post: Any) -> tuple[str | None, str | None]:
+    """(request body text, its media type) from ``request.postData``."""
+    if not isinstance(post, Mapping):
+        return None, None
+    mime = post.get("mimeType")
+    mime = str(mime) if isinstance(mime, str) and mime else None
+    text = post.get("text")
+    if isinstance(text, str):
+        if str(post.get("encoding") or "").lower() == "base64":  # not in HAR 1.2, but some tools write it
+            with contextlib.suppress(binascii.Error, ValueError):
+                text = base64.b64decode(text).decode("utf-8", "replace")
+        return text, mime
+    params = post.get("params")
+    if isinstance(params, list):
+        pairs = [(str(p.get("name", "")), str(p.get("value", ""))) for p in params if isinstance(p, Mapping)]
+        return urlencode(pairs), mime or "application/x-www-form-urlencoded"
+    return None, mime
+
+
+def _entry_row(entry: Any, index: int, pages: Mapping[str, str], body_limit: int | None) -> dict[str, Any]:
+    """One table row from one HAR entry (``parse_ok`` False when the entry is malformed)."""
+    row: dict[str, Any] = {"entry": index, "parse_ok": True}
+    if not isinstance(entry, Mapping):
+        return {**row, "parse_ok": False, "error": f"entry {index} is not an object"}
+    request = entry.get("request")
+    response = entry.get("response")
+    problems = []
+    if not isinstance(request, Mapping) or not isinstance(request.get("url"), str):
+        problems.append("request.url")
+        request = request if isinstance(request, Mapping) else {}
+    if not isinstance(response, Mapping):
+        problems.append("response")
+        response = {}
+    started = entry.get("startedDateTime")
+    ts = pd.to_datetime(started, utc=True, errors="coerce", format="ISO8601") if isinstance(started, str) else None
+    if ts is None or pd.isna(ts):
+        problems.append("startedDateTime")
+        ts = None
+    row["ts"] = ts
+
+    url = request.get("url") if isinstance(request.get("url"), str) else None
+    if url:
+        safe = redact_url(url)
+        row["url"] = row["target"] = safe
+        parts = urlsplit(url)
+        row["scheme"] = parts.scheme.lower() or None
+        row["host"] = parts.hostname
+        try:
+            row["port"] = parts.port or _DEFAULT_PORTS.get(parts.scheme.lower())
+        except ValueError:
+            problems.append("request.url port")
+    method = request.get("method")
+    row["method"] = str(method).upper() if isinstance(method, str) and method else None
+    req_headers = _headers(request.get("headers"))
+    row["request_headers"] = _safe_headers(req_headers)
+    req_text, req_mime = _post_text(request.get("postData"))
+    row["request_body"] = redact_body(req_text, req_mime)
+    row["request_content_type"] = req_mime or req_headers.get("content-type")
+
+    status = response.get("status")
+    status = int(status) if isinstance(status, int | float) and not isinstance(status, bool) else None
+    failed = status is None or status <= 0
+    row["status"] = None if failed else status
+    row["http_version"] = _http_version(response.get("httpVersion") or request.get("httpVersion"))
+    resp_headers = _headers(response.get("headers"))
+    row["response_headers"] = _safe_headers(resp_headers)
+    content: Mapping[str, Any] = response["content"] if isinstance(response.get("content"), Mapping) else {}
+    mime = content.get("mimeType") if isinstance(content.get("mimeType"), str) else None
+    mime = mime or resp_headers.get("content-type")
+    row["content_type"] = mime.strip() if mime else None
+    body = _content_text(content, mime)
+    if body is not None and body_limit is not None:
+        body = body[:body_limit]
+    row["body"] = redact_body(body, mime)
+    body_size = response.get("bodySize")
+    content_size = content.get("size")
+    size = _ms(body_size)
+    if size is None or (size == 0 and (_ms(content_size) or 0) > 0 and status != 304):
+        size = _ms(content_size)
+    row["bytes"] = None if failed or size is None else int(size)
+
+    timings: Mapping[str, Any] = entry["timings"] if isinstance(entry.get("timings"), Mapping) else {}
+    dns, connect, ssl_ms = _ms(timings.get("dns")), _ms(timings.get("connect")), _ms(timings.get("ssl"))
+    if connect is not None and ssl_ms is not None and connect >= ssl_ms:
+        connect -= ssl_ms
+    row.update(dns_ms=dns, connect_ms=connect, tls_ms=ssl_ms, request_ms=_ms(timings.get("send")),
+               ttfb_ms=_ms(timings.get("wait")), transfer_ms=_ms(timings.get("receive")),
+               blocked_ms=_ms(timings.get("blocked")))
+    total = _ms(entry.get("time"))
+    if total is None:
+        phases = [_ms(timings.get(k)) for k in ("blocked", "dns", "connect", "send", "wait", "receive")]
+        total = sum(p for p in phases if p is not None) if any(p is not None for p in phases) else None
+    row["total_ms"] = None if failed else total
+    row["reused_conn"] = None if failed else _ms(timings.get("connect")) is None
+    if failed:  # exporters write 0 for the phases that never happened
+        row.update(request_ms=None, ttfb_ms=None, transfer_ms=None)
+    ip = entry.get("serverIPAddress")
+    row["ip"] = ip.strip("[]") if isinstance(ip, str) and ip else None
+    conn = entry.get("connection")
+    row["connection"] = str(conn) if conn not in (None, "") else None
+    pageref = entry.get("pageref")
+    row["page"] = pages.get(pageref, pageref) if isinstance(pageref, str) else None
+
+    if failed:
+        err = response.get("_error") or entry.get("_error")
+        code = str(err).strip().removeprefix("net::") if err else ""
+        row["error_kind"] = _CHROME_ERRORS.get(code, "error")
+        row["error"] = str(err) if err else "no response recorded (status 0)"
+    if problems:
+        row["parse_ok"] = False
+        note = f"malformed HAR entry {index}: missing or invalid {', '.join(problems)}"
+        row["error"] = f"{row['error']}; {note}" if row.get("error") else note
+    return row
+
+
+def _mark_reused(rows: list[dict[str, Any]]) -> None:
+    """Firefox writes 0 (not -1) for the phases of a reused connection: recognise those.
+
+    A row whose ``connect`` is 0 on a ``connection`` id seen earlier in the
+    file reused that connection; its zero DNS, connect and TLS phases did not
+    happen and become NA. Rows already marked reused (``connect`` = -1) lose
+    their zero DNS and TLS phases the same way.
+    """
+    seen: set[str] = set()
+    for row in sorted(rows, key=lambda r: (r.get("ts") is None, r.get("ts") or 0, r["entry"])):
+        conn = row.get("connection")
+        if row.get("reused_conn") is False and conn is not None and conn in seen and row.get("connect_ms") == 0:
+            row["reused_conn"] = True
+        if row.get("reused_conn"):
+            for phase in ("dns_ms", "connect_ms", "tls_ms"):
+                if row.get(phase) == 0:
+                    row[phase] = None
+        if conn is not None:
+            seen.add(conn)
+
+
+def _load_json(data: bytes | str, name: str) -> Any:
+    if isinstance(data, bytes):
+        if data[:2] == b"\x1f\x8b":
+            try:
+                data = gzip.decompress(data)
+            except (OSError, EOFError) as exc:
+                raise DataFormatError(f"{name}: corrupt gzip data: {exc}") from exc
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise DataFormatError(f"{name}: not UTF-8 text at byte {exc.start}; not a HAR file") from exc
+    else:
+        text = data.removeprefix("\ufeff")
+    if not text.strip():
+        raise DataFormatError(f"{name}: empty file; not a HAR file")
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise DataFormatError(
+            f"{name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; not a HAR file"
+        ) from exc
+
+
+def parse_har(
+    data: bytes | str | IO[bytes] | IO[str] | Mapping[str, Any],
+    *,
+    source: str = "<har>",
+    body_limit: int | None = 65536,
+) -> pd.DataFrame:
+    """Parse a HAR 1.2 archive given as bytes, text, a file object or the decoded JSON.
+
+    Each row is one HAR entry (one request), in file order; see
+    :func:`read_har` for the columns.
+
+    Parameters
+    ----------
+    data
+        The archive: JSON bytes (optionally gzip-compressed), text, a binary
+        or text file object, or the already decoded ``{"log": ...}`` mapping.
+    source
+        Name used in error messages and the ``source_file`` column.
+    body_limit
+        Keep at most this many characters of each response body (None: all).
+
+    Raises
+    ------
+    DataFormatError
+        When the input is not JSON, or not a HAR archive (no ``log.entries``).
+    """
+    raw: Any = data.read() if isinstance(data, io.IOBase) or hasattr(data, "read") else data
+    doc = raw if isinstance(raw, Mapping) else _load_json(raw, source)
+    log = doc.get("log") if isinstance(doc, Mapping) else None
+    if not isinstance(log, Mapping):
+        raise DataFormatError(f"{source}: not a HAR file: the JSON has no top-level 'log' object")
+    entries = log.get("entries")
+    if not isinstance(entries, list):
+        raise DataFormatError(f"{source}: not a HAR file: 'log.entries' is missing or not a list")
+    pages: dict[str, str] = {}
+    for page in log.get("pages") or []:
+        if isinstance(page, Mapping) and isinstance(page.get("id"), str):
+            title = page.get("title")
+            pages[page["id"]] = title if isinstance(title, str) and title else page["id"]
+    rows = [_entry_row(e, i, pages, body_limit) for i, e in enumerate(entries)]
+    _mark_reused(rows)
+    run_id = None if source == "<har>" else re.sub(r"(\.gz)?(\.har|\.json)?(\.gz)?$", "", Path(source).name)
+    probe_cols = columns("probes")
+    df = conform([{k: r.get(k) for k in probe_cols} | {"run_id": run_id} for r in rows], "probes")
+    n = len(df)
+    for col, dtype in HAR_EXTRA_COLUMNS.items():
+        values = [r.get(col) for r in rows] if col != "source_file" else [source] * n
+        series = pd.Series(values, index=df.index, dtype=object)
+        df[col] = series if dtype == "object" else series.astype(pandas_dtype(dtype))
+    df.attrs["bad_entries"] = int((~df["parse_ok"].astype(bool)).sum()) if n else 0
+    creator = log.get("creator")
+    if isinstance(creator, Mapping):
+        df.attrs["creator"] = f"{creator.get('name', '')} {creator.get('version', '')}".strip()
+    return df
+
+
+def read_har(path: str | os.PathLike[str], *, body_limit: int | None = 65536) -> pd.DataFrame:
+    """Read a HAR 1.2 file (``.har`` or gzip-compressed) exported by a browser or proxy.
+
+    Each row is one request of the archive, in file order, with the
+    ``probes`` columns (:mod:`apiprobe.schema`) and extra columns:
+
+    * ``ts`` — ``startedDateTime`` in UTC; ``url``/``target`` — the URL with
+      secrets redacted; ``method``, ``host``, ``port``, ``scheme``, ``ip``
+      (``serverIPAddress``);
+    * ``dns_ms``, ``connect_ms`` (TCP only: ``connect`` − ``ssl``), ``tls_ms``
+      (``ssl``), ``request_ms`` (``send``), ``ttfb_ms`` (``wait``),
+      ``transfer_ms`` (``receive``), ``total_ms`` (``time``), ``blocked_ms``
+      (``blocked``): float milliseconds, NA where HAR says ``-1``;
+    * ``status`` (NA when no response came), ``http_version`` (``HTTP/1.1``,
+      ``HTTP/2``, ``HTTP/3``), ``bytes`` (``response.bodySize``, else
+      ``content.size``), ``reused_conn`` (True when ``connect`` is ``-1``, or
+      0 on a connection seen before),
+      ``error_kind``/``error`` for requests without a response;
+    * ``body`` — the response text (base64 decoded; NA for binary content),
+      at most ``body_limit`` characters; ``content_type``; ``request_body``
+      and ``request_content_type`` (``postData``); ``request_headers`` and
+      ``response_headers`` (dicts, lower-case names); all redacted;
+    * ``page`` (the page title of ``pageref``), ``connection``, ``entry``
+      (position in the file, from 0), ``parse_ok`` (False for a malformed
+      entry, kept as a row and counted in ``df.attrs["bad_entries"]``),
+      ``source_file``; ``run_id`` is the file name without suffix.
+
+    Parameters
+    ----------
+    path
+        The HAR file.
+    body_limit
+        Keep at most this many characters of each response body (None: all).
+
+    Raises
+    ------
+    DataFormatError
+        When the file is missing, not JSON (with line and column), or not a
+        HAR archive.
+    """
+    p = Path(path)
+    try:
+        data = p.read_bytes()
+    except OSError as exc:
+        raise DataFormatError(f"{p}: cannot read HAR file: {exc.strerror or exc}") from exc
+    return parse_har(data, source=str(p), body_limit=body_limit)
