@@ -498,6 +498,12 @@ def _peer(attrs: Any, services: set[str]) -> str | None:
     return None
 
 
+#: A service whose server spans start a new trace this often is an entry point (edge).
+_ENTRY_ROOT_SHARE = 0.9
+#: ... judged only from at least this many server spans.
+_ENTRY_MIN_SPANS = 5
+
+
 def broken_traces(spans: pd.DataFrame, *, skew_ms: float = 25.0) -> pd.DataFrame:
     """Calls whose callee's spans are missing from the trace, or were recorded under another trace id.
 
@@ -515,7 +521,9 @@ def broken_traces(spans: pd.DataFrame, *, skew_ms: float = 25.0) -> pd.DataFrame
       new trace. When the client span names its callee (:data:`PEER_KEYS`),
       only that service's spans are candidates; when it does not, the match
       is made only if exactly one candidate exists, so busy periods with
-      many concurrent requests do not produce coincidental matches. Calls
+      many concurrent requests do not produce coincidental matches, and
+      never with an entry service (one with at least 5 server spans that
+      start a new trace at least 90 % of the time, like an edge gateway). Calls
       to databases and brokers (``db.system``, ``messaging.system``) are
       skipped. Each callee span is matched to at most one call (the closest
       in start time). This is timing evidence: confirm with the callee's logs.
@@ -558,6 +566,16 @@ def broken_traces(spans: pd.DataFrame, *, skew_ms: float = 25.0) -> pd.DataFrame
                and not _backend_call(attrs[i])]
     roots = np.asarray([i for i in range(len(df)) if ok[i] and (kinds[i] in _CALLEE_KINDS or kinds[i] is None)
                         and not (isinstance(parents[i], str) and (tids[i], parents[i]) in by_id)], dtype=int)
+    # Entry services (nearly all of their server spans start a trace, like an edge
+    # gateway) start new traces all the time; that alone is no evidence of a lost
+    # context, so they only count when the call names them.
+    root_set = set(roots.tolist())
+    served: dict[str, list[bool]] = {}
+    for i in range(len(df)):
+        if kinds[i] in _CALLEE_KINDS and isinstance(svcs[i], str):
+            served.setdefault(svcs[i], []).append(i in root_set and not isinstance(parents[i], str))
+    entry = {svc for svc, flags in served.items()
+             if len(flags) >= _ENTRY_MIN_SPANS and sum(flags) >= _ENTRY_ROOT_SHARE * len(flags)}
     skew = int(skew_ms * _MS)
     candidates: list[tuple[int, int, int]] = []  # (start gap, caller, callee root)
     callee_of: dict[int, str | None] = {}
@@ -567,7 +585,8 @@ def broken_traces(spans: pd.DataFrame, *, skew_ms: float = 25.0) -> pd.DataFrame
         callee_of[c] = callee
         inside = (r_start >= starts[c] - skew) & (r_end <= ends[c] + skew)
         found = [int(r) for r in roots[inside]
-                 if tids[r] != tids[c] and svcs[r] != svcs[c] and (callee is None or svcs[r] == callee)]
+                 if tids[r] != tids[c] and svcs[r] != svcs[c]
+                 and (svcs[r] == callee if callee is not None else svcs[r] not in entry)]
         if callee is None and len(found) != 1:
             continue  # unnamed callee: only an unambiguous match is evidence
         candidates += [(abs(int(starts[r]) - int(starts[c])), c, r) for r in found]

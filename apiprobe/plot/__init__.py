@@ -24,7 +24,9 @@ from apiprobe.plot.latency import (
 )
 from apiprobe.plot.pool import fig_sizing, fig_sweep, fig_wait_sites
 from apiprobe.plot.profiles import MAX_FLAME_NODES, fig_flame, fig_flame_diff, fig_top
+from apiprobe.plot.status import STATUS_COLORS, fig_status_by_route, fig_status_timeline
 from apiprobe.plot.tls import fig_chain, fig_expiry_timeline
+from apiprobe.plot.traces import fig_service_self_time, fig_trace_coverage, fig_trace_waterfall
 
 __all__ = [
     "ERROR_COLORS",
@@ -33,6 +35,7 @@ __all__ = [
     "PHASES",
     "PHASE_COLORS",
     "PHASE_LABELS",
+    "STATUS_COLORS",
     "fig_chain",
     "fig_dns_latency",
     "fig_ecdf",
@@ -44,10 +47,15 @@ __all__ = [
     "fig_jitter_loss",
     "fig_phase_breakdown",
     "fig_resolver_matrix",
+    "fig_service_self_time",
     "fig_sizing",
     "fig_smoke",
+    "fig_status_by_route",
+    "fig_status_timeline",
     "fig_sweep",
     "fig_top",
+    "fig_trace_coverage",
+    "fig_trace_waterfall",
     "fig_wait_sites",
     "fig_waterfall",
 ]

@@ -345,3 +345,16 @@ def test_detect_without_evidence_and_no_trace_ids() -> None:
     assert f["evidence"].iloc[0] == "None of the 2 log lines carries a trace id."
     with pytest.raises(ValueError, match="slow_quantile"):
         detect_trace_findings(slow_quantile=1.0)
+
+
+def test_new_traces_at_an_entry_service_are_not_evidence() -> None:
+    """An edge gateway starts a trace for every user request; an unnamed call that
+    overlaps one of them (a DB insert without db.* tags) is not a broken trace."""
+    rows = [span(f"{i:032x}", f"{i:016x}", None, "gateway", 100 * i, 100 * i + 50, "server") for i in range(1, 7)]
+    rows.append(span("e" * 32, "5000000000000001", None, "billing", 295, 330, "server"))
+    rows.append(span("e" * 32, "5000000000000002", "5000000000000001", "billing", 298, 320, "client"))
+    spans = conform(rows, "spans")
+    assert broken_traces(spans).empty
+    # the same overlap with a callee that is not an entry service is reported
+    rows[2] = span(f"{3:032x}", f"{3:016x}", None, "ledger", 300, 310, "server")
+    assert broken_traces(conform(rows, "spans"))["callee"].tolist() == ["ledger"]

@@ -1,0 +1,152 @@
+"""Notebook glue for 08_tracing: spans and logs of one incident, and their display."""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from apiprobe.analyze.traces import (
+    critical_path,
+    propagation_report,
+    trace_journeys,
+    trace_summary,
+)
+from apiprobe.load.logs import read_logs
+from apiprobe.load.traces import read_traces
+from apiprobe.notebook._display import show_table
+from apiprobe.schema import conform
+
+__all__ = [
+    "TraceEvidence",
+    "get_trace_evidence",
+    "pick_trace",
+    "show_critical_path",
+    "show_journeys",
+    "show_propagation",
+    "show_trace_overview",
+]
+
+_DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+
+
+@dataclass(frozen=True)
+class TraceEvidence:
+    """Spans (schema ``spans``) and log lines (schema ``events``) under review."""
+
+    spans: pd.DataFrame
+    events: pd.DataFrame
+    source: str
+
+
+def get_trace_evidence(
+    *,
+    traces_path: str | os.PathLike[str] = "",
+    logs_path: str | os.PathLike[str] = "",
+    service: str = "",
+) -> TraceEvidence:
+    """Read traces (OTLP, Jaeger or Zipkin JSON) and logs; the demo incident when both are empty.
+
+    Parameters
+    ----------
+    traces_path, logs_path
+        A file, folder or glob each; either may be empty.
+    service
+        Keep only this service's spans and lines (comma-separated for several).
+    """
+    if not traces_path and not logs_path:
+        traces_path, logs_path = _DEMO / "traces", _DEMO / "logs"
+        source = "the built-in demo incident (checkout through gateway, orders, payments, inventory, billing)"
+    else:
+        parts = [f"traces from {Path(traces_path).name}" if traces_path else "",
+                 f"logs from {Path(logs_path).name}" if logs_path else ""]
+        source = " and ".join(p for p in parts if p)
+    spans = read_traces(traces_path) if traces_path else conform(None, "spans")
+    events = read_logs(logs_path) if logs_path else conform(None, "events")
+    if service:
+        keep = {s.strip() for s in service.split(",") if s.strip()}
+        spans = spans[spans["service"].isin(keep)].reset_index(drop=True)
+        events = events[events["service"].isin(keep)].reset_index(drop=True)
+        source += f", services {', '.join(sorted(keep))}"
+    return TraceEvidence(spans=spans, events=events, source=source)
+
+
+def show_trace_overview(evidence: TraceEvidence, *, title: str = "") -> Any:
+    """Display what the notebook is looking at: spans and log lines per service."""
+    from IPython.display import HTML, display
+
+    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    sp, ev = evidence.spans, evidence.events
+    traces = sp["trace_id"].nunique() if not sp.empty else 0
+    display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {len(sp):,} spans in {traces:,} traces, "
+                        f"{len(ev):,} log lines.</p>"))
+    per_span = sp.groupby("service").agg(spans=("span_id", "size"), traces=("trace_id", "nunique"),
+                                         error_spans=("status", lambda s: int((s == "error").sum())))
+    per_line = ev.assign(has_trace=ev["trace_id"].notna()).groupby("service").agg(
+        log_lines=("ts", "size"), with_trace_id=("has_trace", "sum"))
+    table = per_span.join(per_line, how="outer").reset_index()
+    return show_table(table, caption="Evidence per service", float_format="{:.0f}")
+
+
+def pick_trace(evidence: TraceEvidence, trace_id: str = "") -> str:
+    """The trace to draw: ``trace_id`` if given, else the slowest trace with an error, else the slowest."""
+    if trace_id:
+        return trace_id.strip().lower()
+    if evidence.spans.empty:
+        return ""
+    summary = trace_summary(evidence.spans)
+    failing = summary[summary["error_spans"] > 0]
+    pool = failing if not failing.empty else summary
+    return str(pool.sort_values("duration_ms", ascending=False)["trace_id"].iloc[0])
+
+
+def show_critical_path(evidence: TraceEvidence, trace_id: str) -> Any:
+    """Display the critical path of one trace, merged per span, longest first."""
+    from IPython.display import HTML, display
+
+    if not trace_id:
+        return display(HTML("<p><i>No spans: nothing to draw.</i></p>"))
+    path = critical_path(evidence.spans, trace_id)
+    if path.empty:
+        return display(HTML(f"<p><i>Trace {html.escape(trace_id)} is not in the data.</i></p>"))
+    total = path["duration_ms"].sum()
+    per_span = path.groupby(["service", "name", "span_id"], sort=False)["duration_ms"].sum().reset_index()
+    per_span["share"] = per_span["duration_ms"] / total if total else float("nan")
+    per_span = per_span.sort_values("duration_ms", ascending=False)
+    return show_table(per_span, caption=f"Critical path of trace {trace_id} ({total:,.0f} ms): time each span "
+                                        "was the one everything waited on", float_format="{:.2f}")
+
+
+def show_propagation(evidence: TraceEvidence) -> Any:
+    """Display propagation problems: orphan spans, broken traces, services whose logs lack trace ids."""
+    from IPython.display import HTML, display
+
+    report = propagation_report(evidence.spans if not evidence.spans.empty else None,
+                                evidence.events if not evidence.events.empty else None)
+    if report.empty:
+        return display(HTML("<p><b>No propagation gaps found.</b></p>"))
+    counts = report.groupby(["issue", "service"]).size().rename("count").reset_index()
+    show_table(counts, caption="Propagation problems by kind and service", float_format="{:.0f}")
+    return show_table(report.drop(columns=[c for c in ("value",) if c in report.columns]),
+                      caption="Examples", max_rows=15)
+
+
+def show_journeys(evidence: TraceEvidence, *, top: int = 15) -> Any:
+    """Display per-trace journeys reconstructed from logs alone: failing and slowest first."""
+    from IPython.display import HTML, display
+
+    journeys = trace_journeys(evidence.events) if not evidence.events.empty else pd.DataFrame()
+    if journeys.empty:
+        return display(HTML("<p><i>No log lines with trace ids.</i></p>"))
+    outcome = journeys["outcome"].value_counts().rename_axis("outcome").rename("traces").reset_index()
+    show_table(outcome, caption="Outcome of each trace id seen in the logs", float_format="{:.0f}")
+    bad = journeys.assign(_failed=journeys["outcome"].ne("ok")).sort_values(
+        ["_failed", "elapsed_ms"], ascending=[False, False]).drop(columns="_failed")
+    cols = [c for c in ("trace_id", "services", "attempts", "outcome", "elapsed_ms", "entry_latency_ms",
+                        "max_status", "error_services") if c in bad.columns]
+    return show_table(bad[cols], caption="Failing and slowest journeys", max_rows=top)
+
