@@ -158,6 +158,15 @@ def main() -> int:
             fn(path)
             times[key].append(time.perf_counter() - t)
     med = {k: statistics.median(v) for k, v in times.items()}
+    from apiprobe.analyze.errors import classify_errors
+
+    events = _ours(dirty)
+    classify = []
+    for _ in range(args.runs):
+        t = time.perf_counter()
+        classify_errors(events)  # type: ignore[arg-type]
+        classify.append(time.perf_counter() - t)
+    del events
     mem_ref = _peak("reference", clean)
     mem_ours = _peak("ours", clean)
     mem_dirty = _peak("ours", dirty)
@@ -168,6 +177,8 @@ def main() -> int:
           f"ratio {med['ours'] / med['reference']:4.2f}×  (goal ≤ 1.5×)")
     print(f"  apiprobe read_logs(1 % garbage)            {med['garbage']:6.2f} s   "
           f"ratio {med['garbage'] / med['reference']:4.2f}×  (goal ≤ 2×)")
+    print(f"  classify_errors on those events           {statistics.median(classify):6.2f} s   "
+          "(error_kind, layer, retryable for every line)")
     print("peak resident memory, fresh process each (after importing pandas, pyarrow, apiprobe):")
     for label, m in (("pyarrow reference", mem_ref), ("apiprobe clean", mem_ours),
                      ("apiprobe 1 % garbage", mem_dirty)):
