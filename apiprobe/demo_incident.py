@@ -482,7 +482,7 @@ class _Incident:
                   attrs: dict[str, Any]) -> None:
         rec = {"time": _rfc3339_ms(ns), "level": level,
                "source": {"function": f"main.(*server).{func}", "file": f"/app/{func}.go", "line": line},
-               "msg": msg, "trace.id": req.trace_id, **attrs}
+               "msg": msg, "trace.id": req.trace_id, "path": f"/v1/{func}", **attrs}
         self.log("inventory", ns, _json(rec))
 
     def cart_add(self, req: _Request) -> None:

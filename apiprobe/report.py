@@ -338,7 +338,8 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
     when ``lab_urls`` (fault-lab endpoint name → URL) is given, live against the lab;
     the TLS notebook against the lab's broken-chain endpoints; the serialization
     notebook on the demo service's struct and payloads; the DNS notebook against
-    the lab zone on loopback resolvers.
+    the lab zone on loopback resolvers; the status-code, tracing and logs
+    notebooks on the multi-service demo incident (:mod:`apiprobe.demo_incident`).
     """
     nb_dir, data = Path(notebooks_dir).resolve(), Path(data_dir).resolve()
     runs = [NotebookRun(
@@ -382,5 +383,26 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
     runs.append(NotebookRun(
         nb_dir / "03_dns.ipynb", {"count": 3, "interval": 0.2, "title": "Lab DNS zone on two loopback resolvers"},
         name="03_dns_lab_zone", title="DNS — lab zone, inside and outside views",
+    ))
+    from apiprobe.demo_incident import BASELINE, INCIDENT
+
+    runs.append(NotebookRun(
+        nb_dir / "05_status_codes.ipynb",
+        {"logs_path": str(data / "logs"), "har_path": str(data / "har" / "checkout.har"), "probe_urls": "lab",
+         "title": "Demo incident: request logs, a browser HAR and the lab's status-code endpoints"},
+        name="05_status_demo", title="Status codes — demo logs, HAR and live lab endpoints",
+    ))
+    runs.append(NotebookRun(
+        nb_dir / "08_tracing.ipynb",
+        {"traces_path": str(data / "traces"), "logs_path": str(data / "logs"),
+         "title": "Demo incident: OTLP, Jaeger and Zipkin spans with six services' logs"},
+        name="08_tracing_demo", title="Tracing — demo incident, three trace formats and logs",
+    ))
+    runs.append(NotebookRun(
+        nb_dir / "09_logs_errors.ipynb",
+        {"logs_path": str(data / "logs"), "incident_start": INCIDENT[0], "incident_end": INCIDENT[1],
+         "baseline_start": BASELINE[0], "baseline_end": BASELINE[1],
+         "title": "Demo incident: six services, six logger dialects"},
+        name="09_logs_demo", title="Logs & errors — demo incident across six logger dialects",
     ))
     return runs

@@ -107,3 +107,48 @@ def test_get_serialization_demo_and_files(tmp_path: Path) -> None:
         get_serialization(go_source_path=str(tmp_path / "bad.go"), struct_name="User")
     pasted = get_serialization(go_source=src.read_text())
     assert pasted.struct_name == "User" and pasted.payloads == []
+
+
+def test_log_evidence_demo_windows_and_own_files(tmp_path: Path, published: list[dict[str, Any]]) -> None:
+    from apiprobe.notebook import get_log_evidence, log_findings, show_log_overview, show_unparsed
+
+    demo = get_log_evidence()
+    assert demo.incident is not None and demo.baseline is not None
+    assert {"error_kind", "error_layer", "retryable"} <= set(demo.events.columns)
+    assert set(demo.stats["dialect"]) == {"zap", "zerolog", "logrus_text", "slog_json", "logfmt", "logrus_json"}
+    assert not log_findings(demo).empty
+    show_log_overview(demo)
+    show_unparsed(demo)
+    page = " ".join(str(d.get("text/html", "")) for d in published)
+    assert "goroutine" in page and "payments.log" in page  # the panic lines are shown, not dropped
+    own = tmp_path / "svc.log"
+    own.write_text('{"level":"error","ts":1710410401,"msg":"x","error":"pg: connection pool timeout"}\n')
+    ev = get_log_evidence(logs_path=own)
+    assert ev.incident is None and ev.events["error_kind"].tolist() == ["pool_timeout"]
+    with pytest.raises(ValueError, match="both a start and an end"):
+        get_log_evidence(logs_path=own, incident_start="2024-03-14T10:00:00Z")
+
+
+def test_status_evidence_from_files_without_network(tmp_path: Path) -> None:
+    from apiprobe.notebook import get_status_evidence, status_findings
+
+    log = tmp_path / "inv.log"
+    log.write_text('{"time":"2024-03-14T10:00:01Z","level":"INFO","msg":"reserve rejected","path":"/v1/reserve",'
+                   '"status":200,"code":1001,"error":"out of stock"}\n' * 5)
+    ev = get_status_evidence(logs_path=log)
+    assert ev.probes.empty and ev.har.empty and len(ev.events) == 5
+    findings = status_findings(ev)
+    assert findings["fault"].tolist() == ["status_misuse"] and "422" in findings["recommendation"].iloc[0]
+
+
+def test_trace_evidence_demo_and_pick() -> None:
+    from apiprobe.notebook import get_trace_evidence, pick_trace
+
+    ev = get_trace_evidence()
+    assert {"otlp", "jaeger", "zipkin"} <= {Path(str(p)).stem.split("-")[-1] for p in ev.spans["source_file"]}
+    chosen = pick_trace(ev)
+    slow = ev.spans[ev.spans["trace_id"] == chosen]
+    assert (slow["status"] == "error").any()
+    assert pick_trace(ev, " ABC ") == "abc"
+    only = get_trace_evidence(service="billing")
+    assert set(only.spans["service"]) == {"billing"} and set(only.events["service"]) == {"billing"}

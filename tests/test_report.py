@@ -36,7 +36,8 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
     assert result.ok, [r.error for r in result.results]
     names = [r.run.slug() for r in result.results]
     assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "02_tls_fault_lab",
-                     "04_serialization_demo", "06_pool_demo", "07_profiles_demo", "03_dns_lab_zone"]
+                     "04_serialization_demo", "06_pool_demo", "07_profiles_demo", "03_dns_lab_zone",
+                     "05_status_demo", "08_tracing_demo", "09_logs_demo"]
     for r in result.results:
         page = r.html_path.read_text()
         assert "Plotly.newPlot" in page or "plotly" in page.lower()
@@ -87,6 +88,22 @@ def test_findings_json(demo_report: object) -> None:
     assert "handbook is wrong" in ser_text and "user_id" in ser_text
     pool = " ".join(f["evidence"] for f in by_run["06_pool_demo"])
     assert "38 goroutines wait for a connection from an HTTP pool of 2" in pool
+    status = by_run["05_status_demo"]
+    assert {f["fault"] for f in status} == {"status_misuse"}
+    metrics = {f["metric"] for f in status}
+    for kind in ("2xx answers with an error body", "404 answers for a business rule",
+                 "500 answers for invalid requests", "403 answers to unauthenticated callers",
+                 "5xx answers logged below warn", "4xx answers from one IP"):
+        assert any(kind in m for m in metrics), kind
+    assert any("/misuse/ok-error" in f["subject"] for f in status)  # the live lab endpoint
+    assert not any("/misuse/right-422" in f["subject"] for f in status)  # the correct control is quiet
+    tracing = {(f["fault"], f["subject"]) for f in by_run["08_tracing_demo"]}
+    assert ("propagation_gap", "orders → billing") in tracing and ("slow_span", "payments") in tracing
+    assert not any("gateway" in subject for _, subject in tracing)  # the edge starting traces is normal
+    logs = {f["fault"] for f in by_run["09_logs_demo"]}
+    assert {"pool_exhaustion", "timeout", "retry_storm", "new_error", "error_burst"} <= logs
+    log_text = " ".join(f["evidence"] for f in by_run["09_logs_demo"])
+    assert "pg: connection pool timeout" in log_text and "goaway" in log_text
 
 
 def test_index_links_every_page(demo_report: object) -> None:

@@ -162,6 +162,21 @@ _HTTP_SPECS: tuple[_HttpSpec, ...] = (
         "answers the status code in the path (url keyword code, default 500)",
         "that status with a small JSON body",
     ),
+    _HttpSpec("misuse_ok_error", "/misuse/ok-error", {},
+              "200 carrying a business error body {code: 1001, error: insufficient balance}",
+              "status_misuse: 200 with an error body (should be 422)"),
+    _HttpSpec("misuse_notfound_rule", "/misuse/notfound-rule", {},
+              "404 for a business rule (out of stock)", "status_misuse: 404 for a business rule (should be 422)"),
+    _HttpSpec("misuse_500_validation", "/misuse/500-validation", {},
+              "500 for a request that fails validation", "status_misuse: 500 for invalid input (should be 400)"),
+    _HttpSpec("misuse_403_unauth", "/misuse/403-unauth", {},
+              "403 'token expired' when no Authorization header is sent (200 with one)",
+              "status_misuse: 403 to an unauthenticated caller (should be 401)"),
+    _HttpSpec("misuse_401_forbidden", "/misuse/401-forbidden", {},
+              "401 'permission denied' to a caller that lacks a permission",
+              "status_misuse: 401 for a permission problem (should be 403)"),
+    _HttpSpec("misuse_right_422", "/misuse/right-422", {},
+              "422 for a business-rule rejection: the right answer", "no finding (control)"),
 )
 
 _TCP_SPECS: dict[str, _TcpSpec] = {

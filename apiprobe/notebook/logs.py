@@ -1,0 +1,172 @@
+"""Notebook glue for 09_logs_errors: logs of many services, classified, and their display."""
+
+from __future__ import annotations
+
+import html
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from apiprobe.analyze.errors import classify_errors, detect_error_findings, error_summary, error_taxonomy
+from apiprobe.analyze.templates import compare_templates
+from apiprobe.load.logs import load_stats, read_logs
+from apiprobe.notebook._display import show_table
+
+__all__ = [
+    "LogEvidence",
+    "get_log_evidence",
+    "log_findings",
+    "show_error_summary",
+    "show_log_overview",
+    "show_taxonomy",
+    "show_template_changes",
+    "show_unparsed",
+]
+
+_DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
+Window = tuple[pd.Timestamp, pd.Timestamp]
+
+
+@dataclass(frozen=True)
+class LogEvidence:
+    """Classified log lines (schema ``events`` plus error_layer/retryable) and the windows to compare."""
+
+    events: pd.DataFrame
+    stats: pd.DataFrame
+    incident: Window | None
+    baseline: Window | None
+    source: str
+
+
+def _window(start: str, end: str, name: str) -> Window | None:
+    if not start and not end:
+        return None
+    if not (start and end):
+        raise ValueError(f"{name}: give both a start and an end time (or neither)")
+    a, b = pd.Timestamp(start), pd.Timestamp(end)
+    a = a.tz_localize("UTC") if a.tzinfo is None else a.tz_convert("UTC")
+    b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
+    if b <= a:
+        raise ValueError(f"{name}: the end {b} is not after the start {a}")
+    return a, b
+
+
+def get_log_evidence(
+    *,
+    logs_path: str | os.PathLike[str] = "",
+    service: str = "",
+    incident_start: str = "",
+    incident_end: str = "",
+    baseline_start: str = "",
+    baseline_end: str = "",
+    format: str = "auto",
+    regex: str = "",
+) -> LogEvidence:
+    """Read and classify logs; the demo incident (with its windows) when ``logs_path`` is empty.
+
+    Parameters
+    ----------
+    logs_path
+        A file, folder or glob of logs in any dialect :func:`apiprobe.read_logs` knows.
+    service
+        Keep only these services (comma-separated).
+    incident_start, incident_end, baseline_start, baseline_end
+        The windows to compare (anything ``pd.Timestamp`` reads; naive = UTC).
+        Without an incident window the busiest error minute stands in for it.
+    format, regex
+        Passed to :func:`apiprobe.read_logs` (``regex`` for plain-text logs).
+    """
+    if not logs_path:
+        from apiprobe.demo_incident import BASELINE, INCIDENT
+
+        logs_path = _DEMO / "logs"
+        incident_start, incident_end = incident_start or INCIDENT[0], incident_end or INCIDENT[1]
+        baseline_start, baseline_end = baseline_start or BASELINE[0], baseline_end or BASELINE[1]
+        source = "the built-in demo incident (six services, six logger dialects)"
+    else:
+        source = f"logs from {Path(logs_path).name}"
+    events = read_logs(logs_path, format=format, regex=regex or None)
+    stats = load_stats(events)
+    if service:
+        keep = {s.strip() for s in service.split(",") if s.strip()}
+        events = events[events["service"].isin(keep)].reset_index(drop=True)
+        source += f", services {', '.join(sorted(keep))}"
+    return LogEvidence(events=classify_errors(events), stats=stats,
+                       incident=_window(incident_start, incident_end, "incident window"),
+                       baseline=_window(baseline_start, baseline_end, "baseline window"), source=source)
+
+
+def show_log_overview(evidence: LogEvidence, *, title: str = "") -> Any:
+    """Display files, dialects and parse counts, then lines per service and level."""
+    from IPython.display import HTML, display
+
+    ev = evidence.events
+    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    span = "no timestamps"
+    if ev["ts"].notna().any():
+        span = f"{ev['ts'].min():%Y-%m-%d %H:%M:%S} → {ev['ts'].max():%Y-%m-%d %H:%M:%S} UTC"
+    windows = ""
+    for name, w in (("incident", evidence.incident), ("baseline", evidence.baseline)):
+        if w is not None:
+            windows += f" {name.capitalize()} window {w[0]:%H:%M}–{w[1]:%H:%M} UTC."
+    display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {len(ev):,} lines, {html.escape(span)}."
+                        f"{html.escape(windows)}</p>"))
+    stats = evidence.stats.assign(source_file=evidence.stats["source_file"].map(lambda p: Path(str(p)).name))
+    show_table(stats, caption="Files: detected dialect and lines parsed (unparsed lines are kept, see below)",
+               float_format="{:.0f}", highlight=stats["unparsed"] > 0)
+    levels = ev.pivot_table(index="service", columns="level", values="line_no", aggfunc="size", fill_value=0)
+    levels = levels.reindex(columns=[c for c in ("trace", "debug", "info", "warn", "error", "fatal")
+                                     if c in levels.columns]).reset_index()
+    return show_table(levels, caption="Lines per service and level", float_format="{:.0f}")
+
+
+def show_unparsed(evidence: LogEvidence, *, max_rows: int = 12) -> Any:
+    """Display the lines that did not parse in their file's dialect (kept, never dropped)."""
+    from IPython.display import HTML, display
+
+    bad = evidence.events[~evidence.events["parse_ok"].fillna(False).astype(bool)]
+    if bad.empty:
+        return display(HTML("<p>Every line parsed.</p>"))
+    cols = ["source_file", "line_no", "raw"]
+    shown = bad[cols].assign(source_file=bad["source_file"].map(lambda p: Path(str(p)).name))
+    return show_table(shown.sort_values(["source_file", "line_no"]), max_rows=max_rows,
+                      caption=f"{len(bad):,} lines did not parse (panics, stack traces, truncated writes)")
+
+
+def log_findings(evidence: LogEvidence) -> pd.DataFrame:
+    """Error bursts, new error kinds and templates, pool/timeout/retry signals in the logs."""
+    return detect_error_findings(evidence.events, incident=evidence.incident, baseline=evidence.baseline)
+
+
+def show_error_summary(evidence: LogEvidence) -> Any:
+    """Display the error kinds found: count, layer, whether a retry can help, services, an example."""
+    summary = error_summary(evidence.events)
+    cols = [c for c in ("error_kind", "count", "share", "layer", "retryable", "services", "first_seen",
+                        "last_seen", "example") if c in summary.columns]
+    return show_table(summary[cols], caption="Error kinds (retryable: True helps, False never, — it depends)",
+                      float_format="{:.2f}")
+
+
+def show_template_changes(evidence: LogEvidence, *, top: int = 20) -> Any:
+    """Display message templates that are new or grew in the incident window."""
+    from IPython.display import HTML, display
+
+    if evidence.incident is None or evidence.baseline is None:
+        return display(HTML("<p><i>Give an incident and a baseline window to compare message templates."
+                            "</i></p>"))
+    table = compare_templates(evidence.events, incident=evidence.incident, baseline=evidence.baseline)
+    changed = table[table["is_new"] | table["grew"]]
+    if changed.empty:
+        return display(HTML("<p>No message template is new or grew in the incident window.</p>"))
+    cols = ["template", "level", "baseline_count", "incident_count", "ratio", "is_new", "example"]
+    return show_table(changed[cols], caption="Message templates new or grown in the incident window",
+                      max_rows=top, float_format="{:.1f}", highlight=changed["is_new"])
+
+
+def show_taxonomy() -> Any:
+    """Display the rules that turn Go error strings into error kinds, most specific first."""
+    return show_table(error_taxonomy(), caption="How error strings are classified (first match wins)",
+                      max_rows=80)
