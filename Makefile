@@ -35,6 +35,7 @@ lint: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_probe.py
 	$(BIN)/python benchmarks/bench_pprof.py
+	$(BIN)/python benchmarks/bench_logs.py
 	$(BIN)/python benchmarks/bench_report.py
 
 clean:
