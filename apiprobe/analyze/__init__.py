@@ -12,6 +12,17 @@ from apiprobe.analyze.dns import (
     read_resolv_conf,
     summarize_dns,
 )
+from apiprobe.analyze.errors import (
+    ERROR_PATTERNS,
+    KIND_DEFAULTS,
+    ErrorRule,
+    classify_error_text,
+    classify_errors,
+    detect_error_findings,
+    error_counts,
+    error_summary,
+    error_taxonomy,
+)
 from apiprobe.analyze.gojson import (
     GoField,
     GoStruct,
@@ -49,6 +60,7 @@ from apiprobe.analyze.status import (
     envelope_error,
     status_table,
 )
+from apiprobe.analyze.templates import DEFAULT_MASKS, WILDCARD, compare_templates, grouping_accuracy, mine_templates
 from apiprobe.analyze.tls import detect_tls_faults, expiry_table, go_error_causes
 from apiprobe.analyze.traces import (
     broken_traces,
@@ -66,8 +78,13 @@ from apiprobe.analyze.traces import (
 )
 
 __all__ = [
+    "DEFAULT_MASKS",
+    "ERROR_PATTERNS",
+    "KIND_DEFAULTS",
     "MISUSE_KINDS",
     "RECOMMENDED_STATUS",
+    "WILDCARD",
+    "ErrorRule",
     "GoField",
     "GoStruct",
     "GoType",
@@ -76,28 +93,37 @@ __all__ = [
     "audit_payloads",
     "audit_struct_tags",
     "broken_traces",
+    "classify_error_text",
+    "classify_errors",
     "classify_status_misuse",
     "compare_dumps",
     "compare_latency",
+    "compare_templates",
     "critical_path",
     "detect_dns_faults",
+    "detect_error_findings",
     "detect_latency_faults",
     "detect_pool_exhaustion",
     "detect_status_misuse",
     "detect_tls_faults",
     "detect_trace_findings",
     "envelope_error",
+    "error_counts",
+    "error_summary",
+    "error_taxonomy",
     "expand_name",
     "expiry_table",
     "find_knee",
     "flame_table",
     "go_error_causes",
     "group_goroutines",
+    "grouping_accuracy",
     "growth",
     "jitter_stats",
     "join_logs_to_spans",
     "label_pivot",
     "littles_law",
+    "mine_templates",
     "mmc_wait",
     "orphan_spans",
     "parse_go_structs",

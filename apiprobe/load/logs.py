@@ -343,9 +343,9 @@ def _find_keys(names: Sequence[str], candidates: Sequence[str], used: set[str]) 
         if n not in used:
             lower.setdefault(n.lower(), n)
     for c in candidates:
-        n = lower.get(c.lower())
-        if n is not None and n not in found:
-            found.append(n)
+        match = lower.get(c.lower())
+        if match is not None and match not in found:
+            found.append(match)
     return found
 
 

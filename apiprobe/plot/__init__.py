@@ -8,6 +8,14 @@ Each takes an evidence table with column names as keyword parameters
 from __future__ import annotations
 
 from apiprobe.plot.dns import fig_dns_latency, fig_resolver_matrix
+from apiprobe.plot.errors import (
+    KIND_COLORS,
+    LAYER_COLORS,
+    MAX_WINDOWS,
+    fig_error_counts,
+    fig_error_kinds,
+    fig_template_changes,
+)
 from apiprobe.plot.latency import (
     ERROR_COLORS,
     MAX_POINTS,
@@ -30,8 +38,11 @@ from apiprobe.plot.traces import fig_service_self_time, fig_trace_coverage, fig_
 
 __all__ = [
     "ERROR_COLORS",
+    "KIND_COLORS",
+    "LAYER_COLORS",
     "MAX_FLAME_NODES",
     "MAX_POINTS",
+    "MAX_WINDOWS",
     "PHASES",
     "PHASE_COLORS",
     "PHASE_LABELS",
@@ -39,6 +50,8 @@ __all__ = [
     "fig_chain",
     "fig_dns_latency",
     "fig_ecdf",
+    "fig_error_counts",
+    "fig_error_kinds",
     "fig_error_timeline",
     "fig_expiry_timeline",
     "fig_flame",
@@ -53,6 +66,7 @@ __all__ = [
     "fig_status_by_route",
     "fig_status_timeline",
     "fig_sweep",
+    "fig_template_changes",
     "fig_top",
     "fig_trace_coverage",
     "fig_trace_waterfall",
