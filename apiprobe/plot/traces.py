@@ -19,6 +19,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.colors import qualitative
 
+from apiprobe._redact import REDACTED, is_secret_name, redact_value
 from apiprobe.analyze.traces import critical_path, self_time, service_self_time, span_tree, trace_coverage
 from apiprobe.plot._common import base_layout, nothing_to_draw
 
@@ -66,7 +67,8 @@ def _attrs_text(attrs: Any, max_attrs: int) -> str:
     if not isinstance(attrs, dict) or not attrs:
         return ""
     items = sorted(attrs.items(), key=lambda kv: str(kv[0]))
-    lines = [f"{_clip(k, 40)} = {_clip(v, _MAX_VALUE)}" for k, v in items[:max_attrs]]
+    lines = [f"{_clip(k, 40)} = {_clip(REDACTED if is_secret_name(str(k)) else redact_value(v), _MAX_VALUE)}"
+             for k, v in items[:max_attrs]]
     if len(items) > max_attrs:
         lines.append(f"… {len(items) - max_attrs} more")
     return "<br>" + "<br>".join(lines)

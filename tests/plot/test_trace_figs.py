@@ -129,3 +129,16 @@ def test_trace_coverage_figure() -> None:
     assert list(fig_trace_coverage(conform(rows, "events"), min_coverage=0.95).data[0].marker.color) == [
         ERROR_COLOR, ERROR_COLOR, "#2ca02c"]
     assert "Nothing to draw" in fig_trace_coverage(conform(None, "events")).layout.annotations[0].text
+
+
+def test_waterfall_hover_redacts_secret_attributes() -> None:
+    from apiprobe.plot.traces import fig_trace_waterfall
+    from apiprobe.schema import conform
+
+    t0 = pd.Timestamp("2024-03-14T10:00:00Z")
+    spans = conform([{"trace_id": "a" * 32, "span_id": "1" * 16, "service": "api", "name": "GET /x",
+                      "start": t0, "end": t0 + pd.Timedelta(milliseconds=5), "duration_ms": 5.0,
+                      "attrs": {"http.request.header.authorization": "Bearer abcdef123456",
+                                "db.statement": "SELECT 1 -- password=hunter2"}}], "spans")
+    text = " ".join(str(t) for trace in fig_trace_waterfall(spans).data for t in (trace.hovertext or ()))
+    assert "abcdef123456" not in text and "hunter2" not in text and "[REDACTED]" in text
