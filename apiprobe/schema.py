@@ -267,6 +267,10 @@ GOROUTINES: tuple[Column, ...] = (
 #: (``pd.ArrowDtype(pa.struct(...))``) or Python dicts in an object column.
 ATTRS = "attrs"
 
+#: One log line (:func:`apiprobe.read_logs`). :func:`apiprobe.classify_errors`
+#: fills ``error_kind`` and adds ``error_layer`` (a key of :data:`ERROR_LAYERS`),
+#: ``retryable`` (boolean; NA when it depends, e.g. a deadline with budget
+#: left) and ``error_rule`` (the rule that decided).
 EVENTS: tuple[Column, ...] = (
     Column("ts", TS, "UTC time the line was logged; NaT when the line had no readable time"),
     Column("service", STR, "service that wrote the line (the service argument, a service field, or the file name)"),
