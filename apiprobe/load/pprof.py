@@ -1,9 +1,12 @@
 """Read pprof profiles (``profile.proto``, gzip or raw) without generated code.
 
 The reader decodes the protobuf wire format itself (see
-:mod:`apiprobe.load._protobuf`), keeps stacks deduplicated (one entry per
-unique location-id sequence) and builds the per-frame table lazily, so a
-20k-sample CPU profile loads in a fraction of a second.
+:mod:`apiprobe.load._protobuf` and the vectorised paths in
+:mod:`apiprobe.load._pprof_fast`), keeps stacks deduplicated (one entry per
+unique location-id sequence) and keeps locations, lines and functions as
+arrays (:class:`LocTable`): the :class:`Location`/:class:`Frame` objects
+and the per-frame table are built only when first asked for, so a
+20k-sample CPU profile loads in about a tenth of a second.
 
 It follows ``go tool pprof`` where the format leaves room for choice: the
 default sample type is ``default_sample_type`` or else the last type;
@@ -23,6 +26,7 @@ import zlib
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from itertools import pairwise
 from os import PathLike
 from pathlib import Path
 from typing import Any, NamedTuple
@@ -31,10 +35,25 @@ import numpy as np
 import pandas as pd
 
 from apiprobe.errors import ProfileFormatError
-from apiprobe.load._pprof_fast import decode_functions, decode_locations, decode_samples
-from apiprobe.load._protobuf import WireError, fields, np_varints, packed_varints, read_varint, to_int64
+from apiprobe.load._pprof_fast import (
+    decode_functions,
+    decode_locations,
+    decode_samples,
+    gather,
+    top_level_fields,
+)
+from apiprobe.load._protobuf import (
+    WireError,
+    array_varints,
+    fields,
+    packed_varints,
+    read_varint,
+    segment_varints,
+    split_varints,
+    to_int64,
+)
 
-__all__ = ["Frame", "Location", "Profile", "ProfileFormatError", "parse_pprof", "read_pprof"]
+__all__ = ["Frame", "LocTable", "Location", "Profile", "ProfileFormatError", "parse_pprof", "read_pprof"]
 
 
 class Frame(NamedTuple):
@@ -55,6 +74,35 @@ class Location(NamedTuple):
     lines: tuple[Frame, ...]
 
 
+class LocTable(NamedTuple):
+    """Locations, their lines and their functions as arrays.
+
+    Location ``k`` has address ``address[k]``, mapping file
+    ``map_files[mapping[k]]`` and the lines ``line_offsets[k]`` to
+    ``line_offsets[k + 1]`` (innermost first). A line refers to function
+    ``line_func`` (``-1``: none) and has number ``line_number``; functions
+    refer to ``strings`` by index. This is what the reader decodes;
+    :attr:`Profile.locations` is built from it on first access.
+    """
+
+    strings: list[str]
+    address: np.ndarray  # uint64
+    mapping: np.ndarray  # int64 index into map_files
+    map_files: list[str]
+    line_offsets: np.ndarray  # int64, n_locations + 1
+    line_func: np.ndarray  # int64
+    line_number: np.ndarray  # int64
+    func_name: np.ndarray  # int64 string index
+    func_system_name: np.ndarray  # int64 string index
+    func_file: np.ndarray  # int64 string index
+    func_start_line: np.ndarray  # int64
+
+    @property
+    def n_locations(self) -> int:
+        """Number of locations."""
+        return int(self.address.shape[0])
+
+
 @dataclass
 class Profile:
     """A decoded pprof profile.
@@ -63,7 +111,8 @@ class Profile:
     ``stack_locs[stack_offsets[k]:stack_offsets[k + 1]]``, indices into
     ``locations`` (leaf first); ``sample_stack[i]`` is the stack of sample
     ``i``. ``values[i, j]`` is sample ``i``'s value for ``sample_types[j]``.
-    The ``samples`` and ``frames`` tables are built on first access.
+    The ``locations`` list and the ``samples`` and ``frames`` tables are
+    built on first access.
     """
 
     sample_types: list[tuple[str, str]]
@@ -87,6 +136,15 @@ class Profile:
     source: str = "<bytes>"
     _samples: pd.DataFrame | None = field(default=None, repr=False)
     _frames: pd.DataFrame | None = field(default=None, repr=False)
+    # the decoded arrays behind `locations` (None: `locations` is all there is)
+    _loc_table: LocTable | None = field(default=None, repr=False, compare=False)
+    # (list, copy of it, token) when `locations` was built or last seen changed
+    _loc_snapshot: tuple[list[Location], list[Location], object] | None = field(default=None, repr=False,
+                                                                                compare=False)
+    # the snapshot token under which `_loc_table` still describes `locations`
+    _table_token: object = field(default=None, repr=False, compare=False)
+    # derived arrays of apiprobe.analyze.profiles, validated by `_loc_version()`
+    _cache: dict[Any, Any] = field(default_factory=dict, repr=False, compare=False)
 
     # -- small conveniences ------------------------------------------------
     @property
@@ -139,6 +197,34 @@ class Profile:
     def total(self, sample_index: int | str | None = None) -> int:
         """Sum of the values of one sample type (signed)."""
         return int(self.values[:, self.sample_index(sample_index)].sum())
+
+    # -- locations: decoded arrays, objects on demand ------------------------
+    def _loc_version(self) -> object:
+        """A token that changes whenever ``locations`` is replaced or edited in place."""
+        locs = self.__dict__.get("_locations")
+        if locs is None:
+            return self._loc_table
+        snap = self._loc_snapshot
+        # list comparison checks identity first: cheap while nothing changed
+        if snap is None or snap[0] is not locs or snap[1] != locs:
+            snap = (locs, list(locs), object())
+            self._loc_snapshot = snap
+        return snap[2]
+
+    def _table(self) -> LocTable | None:
+        """The arrays behind ``locations`` while they still describe it, else ``None``."""
+        table = self._loc_table
+        if table is None or self.__dict__.get("_locations") is None:
+            return table
+        return table if self._loc_version() is self._table_token else None
+
+    def _set_table(self, table: LocTable) -> None:
+        """Make ``table`` the (lazy) source of ``locations``."""
+        self._loc_table = table
+        self.__dict__["_locations"] = None
+        self._loc_snapshot = None
+        self._table_token = None
+        self._frames = None
 
     # -- tables --------------------------------------------------------------
     @property
@@ -196,16 +282,47 @@ class Profile:
             data[col] = pd.array(vals, dtype="Int64")
         return pd.DataFrame(data)
 
-    def _build_frames(self) -> pd.DataFrame:
-        # Frames of every location, then of every unique stack, then per sample.
+    def _frame_rows(self) -> tuple[dict[str, np.ndarray], list[list[str]], np.ndarray]:
+        """Frames of every location as arrays: columns, the string list of each
+        string column (``function``, ``file``, ``mapping``: int codes into it),
+        and the number of frames per location."""
+        table = self._table()
+        if table is not None:
+            t = table
+            nlines = np.diff(t.line_offsets)
+            nfr = np.maximum(nlines, 1)
+            nrows = int(nfr.sum())
+            row_loc = np.repeat(np.arange(nfr.shape[0], dtype=np.int64), nfr)
+            row_first = np.repeat(np.cumsum(nfr) - nfr, nfr)
+            pos = np.arange(nrows, dtype=np.int64) - row_first
+            has_line = nlines[row_loc] > 0
+            line = np.where(has_line, t.line_offsets[:-1][row_loc] + pos, -1)
+            any_lines = t.line_func.size > 0
+            line_c = np.maximum(line, 0)
+            lf = np.where(has_line, t.line_func[line_c], -1) if any_lines else np.full(nrows, -1, dtype=np.int64)
+            has_fn = lf >= 0
+            fi = np.maximum(lf, 0)
+            empty = np.zeros(nrows, dtype=np.int64)
+            cols = {
+                "function": np.where(has_fn, t.func_name[fi], 0) if t.func_name.size else empty,
+                "file": np.where(has_fn, t.func_file[fi], 0) if t.func_file.size else empty,
+                "line": np.where(has_line, t.line_number[line_c], 0) if any_lines else empty,
+                "inlined": has_line & (pos != nlines[row_loc] - 1),
+                "address": t.address[row_loc],
+                "mapping": t.mapping[row_loc],
+            }
+            strings = t.strings if t.strings else [""]
+            return cols, [strings, strings, t.map_files], nfr
+        # from the Location objects
         fn: list[str] = []
         fl: list[str] = []
         ln: list[int] = []
         inl: list[bool] = []
         addr: list[int] = []
         mp: list[str] = []
-        nfr = np.zeros(len(self.locations), dtype="int64")
-        for k, loc in enumerate(self.locations):
+        locations = self.locations
+        nfr = np.zeros(len(locations), dtype="int64")
+        for k, loc in enumerate(locations):
             if not loc.lines:
                 fn.append("")
                 fl.append("")
@@ -224,7 +341,18 @@ class Profile:
                 addr.append(loc.address)
                 mp.append(loc.mapping)
             nfr[k] = last + 1
-        loc_start = np.concatenate([[0], np.cumsum(nfr)])[:-1]
+        n = len(fn)
+        return ({"function": np.arange(n, dtype=np.int64), "file": np.arange(n, dtype=np.int64) + n,
+                 "line": np.asarray(ln, dtype=np.int64).reshape(n),
+                 "inlined": np.asarray(inl, dtype=bool).reshape(n),
+                 "address": np.asarray(addr, dtype=np.uint64).reshape(n),
+                 "mapping": np.arange(n, dtype=np.int64) + 2 * n},
+                [fn + fl + mp] * 3, nfr)
+
+    def _build_frames(self) -> pd.DataFrame:
+        # Frames of every location, then of every unique stack, then per sample.
+        cols, strings, nfr = self._frame_rows()
+        loc_start = np.concatenate([[0], np.cumsum(nfr)])[:-1].astype(np.int64)
         # frames of each unique stack (CSR over location frames)
         sl = self.stack_locs
         per_entry = nfr[sl]
@@ -241,17 +369,85 @@ class Profile:
         row_start = np.repeat(np.cumsum(lens) - lens, lens)
         depth = np.arange(total, dtype="int64") - row_start
         src = stack_frame_src[np.repeat(starts[:-1][self.sample_stack], lens) + depth]
-        cat = pd.Categorical
-        return pd.DataFrame({
-            "sample_id": sample_id,
-            "depth": depth,
-            "function": cat(np.asarray(fn, dtype=object)[src]) if fn else cat([]),
-            "file": cat(np.asarray(fl, dtype=object)[src]) if fl else cat([]),
-            "line": np.asarray(ln, dtype="int64")[src] if ln else np.zeros(0, "int64"),
-            "inlined": np.asarray(inl, dtype=bool)[src] if inl else np.zeros(0, bool),
-            "address": np.asarray(addr, dtype="uint64")[src] if addr else np.zeros(0, "uint64"),
-            "mapping": cat(np.asarray(mp, dtype=object)[src]) if mp else cat([]),
-        })
+        out: dict[str, Any] = {"sample_id": sample_id, "depth": depth}
+        for name, col in cols.items():
+            if name in ("function", "file", "mapping"):
+                strs = strings[("function", "file", "mapping").index(name)]
+                out[name] = _categorical(col[src], strs)
+            else:
+                out[name] = col[src]
+        return pd.DataFrame(out)
+
+
+def _categorical(idx: np.ndarray, strings: list[str]) -> pd.Categorical:
+    """``pd.Categorical([strings[i] for i in idx])`` (sorted categories) without the per-row objects."""
+    if idx.size == 0:
+        return pd.Categorical([])
+    used = _used(idx, len(strings))
+    names = [strings[i] for i in used.tolist()]
+    cats = sorted(set(names))
+    pos = {c: i for i, c in enumerate(cats)}
+    code_of_used = np.fromiter((pos[c] for c in names), dtype=np.int64, count=len(names))
+    codes = code_of_used[np.searchsorted(used, idx)]
+    return pd.Categorical.from_codes(codes, categories=pd.Index(cats))
+
+
+def _used(idx: np.ndarray, n: int) -> np.ndarray:
+    """The distinct values of ``idx`` (each in ``0..n - 1``), sorted."""
+    seen = np.zeros(n, dtype=bool)
+    seen[idx] = True
+    return np.flatnonzero(seen)
+
+
+def _get_locations(self: Profile) -> list[Location]:
+    locs: list[Location] | None = self.__dict__.get("_locations")
+    if locs is None:
+        table = self._loc_table
+        if table is not None:
+            with _gc_paused():  # tens of thousands of small tuples, no cycles
+                locs = _table_locations(table)
+        else:
+            locs = []
+        self.__dict__["_locations"] = locs
+        snap = (locs, list(locs), object())
+        self._loc_snapshot = snap
+        self._table_token = snap[2]
+    return locs
+
+
+def _set_locations(self: Profile, value: list[Location]) -> None:
+    self.__dict__["_locations"] = value
+
+
+# `locations` is a dataclass field (constructor argument, repr, eq) whose
+# objects are built from the decoded arrays on first access.
+Profile.locations = property(  # type: ignore[assignment]
+    _get_locations, _set_locations,
+    doc="Locations (:class:`Location`), in file order; stack entries index this list.")
+
+
+def _table_locations(t: LocTable) -> list[Location]:
+    """The :class:`Location` objects of a :class:`LocTable`."""
+    strings = t.strings
+    names = [strings[i] for i in t.func_name.tolist()]
+    sysnames = [strings[i] for i in t.func_system_name.tolist()]
+    files = [strings[i] for i in t.func_file.tolist()]
+    starts = t.func_start_line.tolist()
+    frames = [Frame(names[f], sysnames[f], files[f], starts[f], ln) if f >= 0 else Frame("", "", "", 0, ln)
+              for f, ln in zip(t.line_func.tolist(), t.line_number.tolist(), strict=True)]
+    off = t.line_offsets.tolist()
+    mfile = [t.map_files[m] for m in t.mapping.tolist()]
+    return [Location(addr, mf, tuple(frames[off[k]:off[k + 1]]))
+            for k, (addr, mf) in enumerate(zip(t.address.tolist(), mfile, strict=True))]
+
+
+def share_locations(dst: Profile, src: Profile) -> None:
+    """Give ``dst`` the locations of ``src`` (lazily when ``src`` still has its arrays)."""
+    table = src._table()
+    if table is not None:
+        dst._set_table(table)
+    else:
+        dst.locations = src.locations
 
 
 # ---------------------------------------------------------------------------
@@ -352,60 +548,46 @@ def _gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+_HOT_KEYS = (0x12, 0x22, 0x2A, 0x32)  # sample, location, function, string_table
+
+
 def _decode(buf: bytes, source: str) -> Profile:
-    strings: list[str] = []
+    a = np.frombuffer(buf, dtype=np.uint8)
+    top, generic = top_level_fields(buf, a)
+    key, fstart, fend, fpos = top
+    # a length-delimited field whose key took several bytes (a valid, if odd,
+    # encoding) still counts; other fields are handled one by one below
+    odd = [(p, it) for p, it in generic if it[1] == 2 and (it[0] << 3 | 2) in _HOT_KEYS]
+    if odd:
+        generic = [(p, it) for p, it in generic if not (it[1] == 2 and (it[0] << 3 | 2) in _HOT_KEYS)]
+        key = np.concatenate([key, np.asarray([it[0] << 3 | 2 for _p, it in odd], dtype=np.uint8)])
+        fstart = np.concatenate([fstart, np.asarray([it[2] for _p, it in odd], dtype=np.int64)])
+        fend = np.concatenate([fend, np.asarray([it[3] for _p, it in odd], dtype=np.int64)])
+        fpos = np.concatenate([fpos, np.asarray([p for p, _it in odd], dtype=np.int64)])
+        order = np.argsort(fpos, kind="stable")
+        key, fstart, fend, fpos = key[order], fstart[order], fend[order], fpos[order]
+    is_hot = np.isin(key, _HOT_KEYS)
+    cold = np.flatnonzero(~is_hot).tolist()
+    items = generic + [(p, (k >> 3, 2, s0, e0)) for p, k, s0, e0 in zip(
+        fpos[cold].tolist(), key[cold].tolist(), fstart[cold].tolist(), fend[cold].tolist(), strict=True)]
+    items.sort(key=lambda it: it[0])
+
+    def spans(k: int) -> tuple[np.ndarray, np.ndarray]:
+        sel = key == k
+        return fstart[sel], fend[sel]
+
+    strings = _decode_strings(buf, a, *spans(0x32))
     sample_type_raw: list[tuple[int, int]] = []
-    sample_spans: list[tuple[int, int]] = []
     mapping_spans: list[tuple[int, int]] = []
-    location_spans: list[tuple[int, int]] = []
-    function_spans: list[tuple[int, int]] = []
     comments_raw: list[int] = []
     scalars: dict[int, int] = {}
     period_type_raw = (0, 0)
-    nbuf = len(buf)
-    pos = 0
-    other: list[tuple[int, int, int, int]] = []
-    while pos < nbuf:
-        kstart = pos
-        k = buf[pos]
-        pos += 1
-        if k >= 0x80:
-            k, pos = read_varint(buf, pos - 1)
-        if k & 7 == 2:
-            n = buf[pos]
-            pos += 1
-            if n >= 0x80:
-                n2 = buf[pos]
-                if n2 < 0x80:  # two-byte length: common for samples
-                    n = (n & 0x7F) | (n2 << 7)
-                    pos += 1
-                else:
-                    n, pos = read_varint(buf, pos - 1)
-            e = pos + n
-            if e > nbuf:
-                raise WireError(f"field {k >> 3} length {n} runs past the end of the data at byte {pos}")
-            if k == 0x12:
-                sample_spans.append((pos, e))
-            elif k == 0x32:
-                strings.append(buf[pos:e].decode("utf-8", "replace"))
-            elif k == 0x22:
-                location_spans.append((pos, e))
-            else:
-                other.append((k >> 3, 2, pos, e))
-            pos = e
-        else:
-            for item in fields(buf, kstart, nbuf):
-                other.append(item)
-                pos = item[3]
-                break
-    for fnum, wt, a, b in other:
-        if fnum == 5 and wt == 2:
-            function_spans.append((a, b))
-        elif fnum == 3 and wt == 2:
-            mapping_spans.append((a, b))
+    for _p, (fnum, wt, va, vb) in items:
+        if fnum == 3 and wt == 2:
+            mapping_spans.append((va, vb))
         elif fnum == 1 and wt == 2:
             t = u = 0
-            for f2, w2, v2, _e2 in fields(buf, a, b):
+            for f2, w2, v2, _e2 in fields(buf, va, vb):
                 if w2 == 0 and f2 == 1:
                     t = v2
                 elif w2 == 0 and f2 == 2:
@@ -413,7 +595,7 @@ def _decode(buf: bytes, source: str) -> Profile:
             sample_type_raw.append((t, u))
         elif fnum == 11 and wt == 2:
             t = u = 0
-            for f2, w2, v2, _e2 in fields(buf, a, b):
+            for f2, w2, v2, _e2 in fields(buf, va, vb):
                 if w2 == 0 and f2 == 1:
                     t = v2
                 elif w2 == 0 and f2 == 2:
@@ -421,11 +603,11 @@ def _decode(buf: bytes, source: str) -> Profile:
             period_type_raw = (t, u)
         elif fnum == 13:
             if wt == 0:
-                comments_raw.append(a)
+                comments_raw.append(va)
             elif wt == 2:
-                comments_raw.extend(packed_varints(buf, a, b))
+                comments_raw.extend(packed_varints(buf, va, vb))
         elif wt == 0 and fnum in (7, 8, 9, 10, 12, 14, 15):
-            scalars[fnum] = a
+            scalars[fnum] = va
         elif wt == 2 and fnum not in (1, 2, 3, 4, 5, 6, 11, 13):
             continue  # unknown length-delimited field: ignore like protobuf does
         elif wt == 2:
@@ -447,10 +629,10 @@ def _decode(buf: bytes, source: str) -> Profile:
     # mappings
     mappings: list[dict[str, Any]] = []
     mapping_file: dict[int, str] = {}
-    for a, b in mapping_spans:
+    for va, vb in mapping_spans:
         m: dict[str, Any] = {"id": 0, "memory_start": 0, "memory_limit": 0, "file_offset": 0,
                              "filename": "", "build_id": ""}
-        for f2, w2, v2, _e2 in fields(buf, a, b):
+        for f2, w2, v2, _e2 in fields(buf, va, vb):
             if w2 != 0:
                 continue
             if f2 == 1:
@@ -469,157 +651,71 @@ def _decode(buf: bytes, source: str) -> Profile:
         mapping_file[m["id"]] = m["filename"]
 
     # functions and locations: vectorised when the bytes allow it (see
-    # _pprof_fast), else the general per-message loops below.
-    fast = _fast_locations(buf, function_spans, location_spans, strings, mapping_file)
+    # _pprof_fast), else the general per-message loops.
+    fn_s, fn_e = spans(0x2A)
+    loc_s, loc_e = spans(0x22)
+    fast = _fast_table(a, fn_s, fn_e, loc_s, loc_e, strings, mapping_file)
+    locations: list[Location] = []
+    table: LocTable | None = None
     if fast is not None:
-        locations, loc_ids = fast
+        table, lid_arr = fast
     else:
-        locations, loc_ids = _slow_locations(buf, function_spans, location_spans, s, mapping_file)
-    if len(set(loc_ids)) != len(loc_ids):
+        locations, loc_ids = _slow_locations(buf, list(zip(fn_s.tolist(), fn_e.tolist(), strict=True)),
+                                             list(zip(loc_s.tolist(), loc_e.tolist(), strict=True)), s,
+                                             mapping_file)
+        lid_arr = np.asarray(loc_ids, dtype=np.uint64)
+    sorted_lids = np.sort(lid_arr)
+    if (sorted_lids[1:] == sorted_lids[:-1]).any():
         raise WireError("duplicate location ids")
 
-    # samples: the hot loop. Only raw byte ranges are collected here; the
-    # varints are decoded with numpy afterwards. A run of unpacked varints has
-    # the same bytes as the packed form, so both encodings share one path.
-    stack_cache: dict[bytes, int] = {}
-    stack_raw: list[bytes] = []
-    sample_stack: list[int] = []
-    value_raw: list[bytes] = []
-    labels: list[dict[str, list[str]] | None] = []
-    num_labels: list[dict[str, list[int]] | None] = []
+    # samples: headers parsed for all samples at once; samples with labels or
+    # anything unusual go through the general loop. A run of unpacked varints
+    # has the same bytes as the packed form, so both encodings give one key.
+    smp_s, smp_e = spans(0x12)
+    nsamp = int(smp_s.shape[0])
+    st = decode_samples(a, smp_s, smp_e)
+    keys = [buf[x:y] for x, y in zip(st.loc_start.tolist(), st.loc_end.tolist(), strict=True)]
+    labels: list[dict[str, list[str]] | None] = [None] * nsamp
+    num_labels: list[dict[str, list[int]] | None] = [None] * nsamp
     num_label_units: dict[str, str] = {}
-    any_label = False
-    fast_samples = decode_samples(buf, sample_spans)
-    for a, b in (sample_spans if fast_samples is None else ()):
-        pos = a
-        key_parts: list[bytes] = []
-        lab: dict[str, list[str]] | None = None
-        nlab: dict[str, list[int]] | None = None
-        while pos < b:
-            k = buf[pos]
-            pos += 1
-            if k >= 0x80:
-                k, pos = read_varint(buf, pos - 1)
-            wt = k & 7
-            if wt == 2:
-                n = buf[pos]
-                pos += 1
-                if n >= 0x80:
-                    n2 = buf[pos]
-                    if n2 < 0x80:
-                        n = (n & 0x7F) | (n2 << 7)
-                        pos += 1
-                    else:
-                        n, pos = read_varint(buf, pos - 1)
-                e = pos + n
-                if e > b:
-                    raise WireError(f"sample field overruns its message at byte {pos}")
-                if k == 0x0A:
-                    key_parts.append(buf[pos:e])
-                elif k == 0x12:
-                    value_raw.append(buf[pos:e])
-                elif k == 0x1A:
-                    lk = ls = lnum = lunit = 0
-                    for f3, w3, v3, _e3 in fields(buf, pos, e):
-                        if w3 == 0:
-                            if f3 == 1:
-                                lk = v3
-                            elif f3 == 2:
-                                ls = v3
-                            elif f3 == 3:
-                                lnum = to_int64(v3)
-                            elif f3 == 4:
-                                lunit = v3
-                    key = s(lk)
-                    any_label = True
-                    if ls or not (lnum or lunit):
-                        if lab is None:
-                            lab = {}
-                        lab.setdefault(key, []).append(s(ls))
-                    else:
-                        if nlab is None:
-                            nlab = {}
-                        nlab.setdefault(key, []).append(lnum)
-                        if lunit:
-                            num_label_units.setdefault(key, s(lunit))
-                pos = e
-            elif wt == 0:
-                vstart = pos
-                _v, pos = read_varint(buf, pos)
-                if k == 0x08:
-                    key_parts.append(buf[vstart:pos])
-                elif k == 0x10:
-                    value_raw.append(buf[vstart:pos])
-            elif wt == 1:
-                pos += 8
-            elif wt == 5:
-                pos += 4
-            else:
-                raise WireError(f"unsupported wire type {wt} in sample at byte {pos}")
-        if pos != b:
-            raise WireError(f"sample overruns its length at byte {b}")
-        rawkey = key_parts[0] if len(key_parts) == 1 else b"".join(key_parts)
-        si = stack_cache.get(rawkey)
-        if si is None:
-            si = len(stack_raw)
-            stack_raw.append(rawkey)
-            stack_cache[rawkey] = si
-        sample_stack.append(si)
-        labels.append(lab)
-        num_labels.append(nlab)
-
-    nsamp = len(sample_spans)
-    if fast_samples is not None:
-        stack_raw = fast_samples.stack_raw
-        values_u = fast_samples.values
-        sample_stack_arr = fast_samples.sample_stack
-    else:
-        values_u = np_varints(b"".join(value_raw))
-        sample_stack_arr = np.asarray(sample_stack, dtype="int64")
+    irregular = np.flatnonzero(st.irregular).tolist()
+    val_bytes = st.val_bytes
+    if irregular:
+        vparts: list[bytes] = []
+        for i in irregular:
+            keys[i], vb, labels[i], num_labels[i] = _general_sample(
+                buf, int(smp_s[i]), int(smp_e[i]), s, num_label_units)
+            vparts.append(vb)
+        # splice their value bytes in where they belong (their regular length is 0)
+        at = (np.cumsum(st.val_len) - st.val_len)[irregular]
+        val_bytes = np.insert(val_bytes, np.repeat(at, [len(v) for v in vparts]),
+                              np.frombuffer(b"".join(vparts), dtype=np.uint8))
+    values_u = array_varints(val_bytes)
     if values_u.shape[0] != nsamp * ntypes:
         raise WireError(f"{values_u.shape[0]} sample values for {nsamp} samples × {ntypes} sample types")
     values = values_u.view(np.int64).reshape(nsamp, ntypes)
-    ids = np_varints(b"".join(stack_raw))
-    # number of varints per stack = number of terminator bytes in its bytes
-    blen = np.fromiter((len(r) for r in stack_raw), dtype=np.int64, count=len(stack_raw))
-    term = np.frombuffer(b"".join(stack_raw), dtype=np.uint8) < 0x80
-    cterm = np.concatenate([[0], np.cumsum(term, dtype=np.int64)])
-    bend = np.cumsum(blen)
-    stack_offsets = cterm[np.concatenate([[0], bend])]
-    # location id -> index
-    lid_arr = np.asarray(loc_ids, dtype=np.uint64)
-    nloc = lid_arr.shape[0]
-    if ids.shape[0] and nloc and int(lid_arr.max()) <= 4 * nloc + 1024 and int(ids.max()) <= int(lid_arr.max()):
-        # dense ids (the usual case): a direct lookup table instead of a search
-        table = np.full(int(lid_arr.max()) + 1, -1, dtype=np.int64)
-        table[lid_arr.astype(np.int64)] = np.arange(nloc, dtype=np.int64)
-        looked = table[ids.astype(np.int64)]
-        dense_ok = bool((looked >= 0).all())
+    stack_cache: dict[bytes, int] = {}
+    setdefault = stack_cache.setdefault
+    sample_stack_arr = np.asarray([setdefault(k, len(stack_cache)) for k in keys], dtype=np.int64)
+    unique_keys = keys if len(stack_cache) == nsamp else list(stack_cache)
+    stack_bytes = np.frombuffer(b"".join(unique_keys), dtype=np.uint8)
+    bend = np.cumsum(np.fromiter((len(r) for r in unique_keys), dtype=np.int64, count=len(unique_keys)))
+    # number of varints per stack = number of varints ending before its end
+    stack_offsets = np.zeros(len(unique_keys) + 1, dtype=np.int64)
+    decoded = segment_varints(stack_bytes, bend)
+    if decoded is not None:
+        ids = decoded[0]
+        np.cumsum(decoded[1], out=stack_offsets[1:])
     else:
-        looked = np.zeros(0, dtype=np.int64)
-        dense_ok = False
-    if dense_ok:
-        stack_locs = looked
-    elif ids.shape[0]:
-        order = np.argsort(lid_arr, kind="stable")
-        sorted_ids = lid_arr[order]
-        at = np.searchsorted(sorted_ids, ids)
-        at_c = np.minimum(at, max(len(sorted_ids) - 1, 0))
-        if len(sorted_ids) == 0 or not np.array_equal(sorted_ids[at_c], ids):
-            bad = ids[(at >= len(sorted_ids)) | (sorted_ids[at_c] != ids)][0] if len(sorted_ids) else ids[0]
-            raise WireError(f"sample refers to unknown location id {int(bad)}")
-        stack_locs = order[at_c].astype(np.int64)
-    else:
-        stack_locs = np.zeros(0, dtype=np.int64)
-    if not any_label:
-        labels = [None] * nsamp
-        num_labels = [None] * nsamp
+        ids, id_last = split_varints(stack_bytes)
+        stack_offsets[1:] = np.searchsorted(id_last, bend, side="left")
+    stack_locs = _location_index(lid_arr, ids)
 
-    return Profile(
+    prof = Profile(
         sample_types=sample_types,
         default_sample_type=s(scalars.get(14, 0)),
         locations=locations,
-        stack_offsets=stack_offsets.astype(np.int64),
+        stack_offsets=stack_offsets,
         stack_locs=stack_locs,
         sample_stack=sample_stack_arr,
         values=values,
@@ -636,19 +732,126 @@ def _decode(buf: bytes, source: str) -> Profile:
         mappings=mappings,
         source=source,
     )
+    if table is not None:
+        prof._set_table(table)
+    return prof
 
 
-def _fast_locations(buf: bytes, function_spans: list[tuple[int, int]], location_spans: list[tuple[int, int]],
-                    strings: list[str], mapping_file: dict[int, str]) -> tuple[list[Location], list[int]] | None:
-    """Functions and locations via the vectorised decoder; ``None`` when it does not apply.
+def _decode_strings(buf: bytes, a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> list[str]:
+    """The string table: one ASCII decode and slicing when possible, else string by string."""
+    if starts.shape[0] == 0:
+        return []
+    raw = gather(a, starts, ends).tobytes()
+    if raw.isascii():
+        text = raw.decode("ascii")
+        off = np.zeros(starts.shape[0] + 1, dtype=np.int64)
+        np.cumsum(ends - starts, out=off[1:])
+        o = off.tolist()
+        return [text[x:y] for x, y in pairwise(o)]
+    return [buf[x:y].decode("utf-8", "replace") for x, y in zip(starts.tolist(), ends.tolist(), strict=True)]
+
+
+def _location_index(lid_arr: np.ndarray, ids: np.ndarray) -> np.ndarray:
+    """Location ids (uint64, or non-negative int64) → positions in ``lid_arr``; unknown ids raise."""
+    nloc = lid_arr.shape[0]
+    if not ids.shape[0]:
+        return np.zeros(0, dtype=np.int64)
+    if nloc and int(lid_arr.max()) <= 4 * nloc + 1024 and int(ids.max()) <= int(lid_arr.max()):
+        # dense ids (the usual case): a direct lookup table instead of a search
+        table = np.full(int(lid_arr.max()) + 1, -1, dtype=np.int64)
+        table[lid_arr.astype(np.int64)] = np.arange(nloc, dtype=np.int64)
+        looked = table[ids if ids.dtype == np.int64 else ids.astype(np.int64)]
+        if int(looked.min()) >= 0:
+            return looked
+    if ids.dtype != np.uint64:
+        ids = ids.astype(np.uint64)
+    order = np.argsort(lid_arr, kind="stable")
+    sorted_ids = lid_arr[order]
+    at = np.searchsorted(sorted_ids, ids)
+    at_c = np.minimum(at, max(len(sorted_ids) - 1, 0))
+    if len(sorted_ids) == 0 or not np.array_equal(sorted_ids[at_c], ids):
+        bad = ids[(at >= len(sorted_ids)) | (sorted_ids[at_c] != ids)][0] if len(sorted_ids) else ids[0]
+        raise WireError(f"sample refers to unknown location id {int(bad)}")
+    return order[at_c].astype(np.int64)
+
+
+def _general_sample(buf: bytes, a: int, b: int, s: Callable[[int], str], num_label_units: dict[str, str]
+                    ) -> tuple[bytes, bytes, dict[str, list[str]] | None, dict[str, list[int]] | None]:
+    """One ``Sample`` message, any valid encoding: (location-id bytes, value bytes, labels, numeric labels)."""
+    pos = a
+    key_parts: list[bytes] = []
+    value_raw: list[bytes] = []
+    lab: dict[str, list[str]] | None = None
+    nlab: dict[str, list[int]] | None = None
+    while pos < b:
+        k = buf[pos]
+        pos += 1
+        if k >= 0x80:
+            k, pos = read_varint(buf, pos - 1)
+        wt = k & 7
+        if wt == 2:
+            n, pos = read_varint(buf, pos)
+            e = pos + n
+            if e > b:
+                raise WireError(f"sample field overruns its message at byte {pos}")
+            if k == 0x0A:
+                key_parts.append(buf[pos:e])
+            elif k == 0x12:
+                value_raw.append(buf[pos:e])
+            elif k == 0x1A:
+                lk = ls = lnum = lunit = 0
+                for f3, w3, v3, _e3 in fields(buf, pos, e):
+                    if w3 == 0:
+                        if f3 == 1:
+                            lk = v3
+                        elif f3 == 2:
+                            ls = v3
+                        elif f3 == 3:
+                            lnum = to_int64(v3)
+                        elif f3 == 4:
+                            lunit = v3
+                key = s(lk)
+                if ls or not (lnum or lunit):
+                    if lab is None:
+                        lab = {}
+                    lab.setdefault(key, []).append(s(ls))
+                else:
+                    if nlab is None:
+                        nlab = {}
+                    nlab.setdefault(key, []).append(lnum)
+                    if lunit:
+                        num_label_units.setdefault(key, s(lunit))
+            pos = e
+        elif wt == 0:
+            vstart = pos
+            _v, pos = read_varint(buf, pos)
+            if k == 0x08:
+                key_parts.append(buf[vstart:pos])
+            elif k == 0x10:
+                value_raw.append(buf[vstart:pos])
+        elif wt == 1:
+            pos += 8
+        elif wt == 5:
+            pos += 4
+        else:
+            raise WireError(f"unsupported wire type {wt} in sample at byte {pos}")
+    if pos != b:
+        raise WireError(f"sample overruns its length at byte {b}")
+    rawkey = key_parts[0] if len(key_parts) == 1 else b"".join(key_parts)
+    return rawkey, b"".join(value_raw), lab, nlab
+
+
+def _fast_table(a: np.ndarray, fn_s: np.ndarray, fn_e: np.ndarray, loc_s: np.ndarray, loc_e: np.ndarray,
+                strings: list[str], mapping_file: dict[int, str]) -> tuple[LocTable, np.ndarray] | None:
+    """Functions and locations via the vectorised decoder, with the location ids; ``None`` when it does not apply.
 
     Any irregularity (bad string index, unknown or zero function id, repeated
     ids) also returns ``None`` so the general path reports it precisely.
     """
-    ft = decode_functions(buf, function_spans)
+    ft = decode_functions(a, fn_s, fn_e)
     if ft is None:
         return None
-    lt = decode_locations(buf, location_spans)
+    lt = decode_locations(a, loc_s, loc_e)
     if lt is None:
         return None
     nstr = np.uint64(len(strings))
@@ -667,18 +870,20 @@ def _fast_locations(buf: bytes, function_spans: list[tuple[int, int]], location_
         return None
     if (lt.id == 0).any():
         return None
-    fidx = np.where(has_fn, order[at_c] if sorted_ids.size else 0, -1).tolist()
-    names = [strings[i] for i in ft.name.tolist()]
-    sysnames = [strings[i] for i in ft.system_name.tolist()]
-    files = [strings[i] for i in ft.filename.tolist()]
-    starts = ft.start_line.tolist()
-    frames = [Frame(names[f], sysnames[f], files[f], starts[f], ln) if f >= 0 else Frame("", "", "", 0, ln)
-              for f, ln in zip(fidx, lt.line_number.tolist(), strict=True)]
-    off = lt.line_offsets.tolist()
-    mfile = [mapping_file.get(m, "") for m in lt.mapping_id.tolist()]
-    locations = [Location(addr, mf, tuple(frames[off[k]:off[k + 1]]))
-                 for k, (addr, mf) in enumerate(zip(lt.address.tolist(), mfile, strict=True))]
-    return locations, lt.id.tolist()
+    fidx = np.where(has_fn, order[at_c] if sorted_ids.size else 0, -1).astype(np.int64)
+    # mapping id -> index into the mapping file names (last: "" for no/unknown mapping)
+    map_files = [*mapping_file.values(), ""]
+    mids = np.fromiter(mapping_file.keys(), dtype=np.uint64, count=len(mapping_file))
+    morder = np.argsort(mids, kind="stable")
+    msorted = mids[morder]
+    mat = np.minimum(np.searchsorted(msorted, lt.mapping_id), max(msorted.size - 1, 0))
+    found = (msorted[mat] == lt.mapping_id) if msorted.size else np.zeros(lt.mapping_id.shape[0], dtype=bool)
+    mapping = np.where(found, morder[mat] if msorted.size else 0, len(map_files) - 1).astype(np.int64)
+    table = LocTable(strings=strings, address=lt.address, mapping=mapping, map_files=map_files,
+                     line_offsets=lt.line_offsets, line_func=fidx, line_number=lt.line_number,
+                     func_name=ft.name.astype(np.int64), func_system_name=ft.system_name.astype(np.int64),
+                     func_file=ft.filename.astype(np.int64), func_start_line=ft.start_line)
+    return table, lt.id
 
 
 def _slow_locations(buf: bytes, function_spans: list[tuple[int, int]], location_spans: list[tuple[int, int]],
@@ -815,22 +1020,91 @@ def _simplify_func(f: str) -> str:
     return name
 
 
+def _last_in_segments(flags: np.ndarray, offsets: np.ndarray) -> np.ndarray:
+    """Per CSR segment, the position (within it) of its last ``True`` flag, or -1."""
+    hits = np.flatnonzero(flags)
+    k = np.searchsorted(hits, offsets[1:], side="left") - 1
+    if hits.size == 0:
+        return np.full(offsets.shape[0] - 1, -1, dtype=np.int64)
+    last = hits[np.maximum(k, 0)]
+    return np.where((k >= 0) & (last >= offsets[:-1]), last - offsets[:-1], -1).astype(np.int64)
+
+
 def _apply_drop_frames(prof: Profile) -> None:
     try:
         drop = re.compile("^(" + prof.drop_frames + ")$")
         keep = re.compile("^(" + prof.keep_frames + ")$") if prof.keep_frames else None
     except re.error as exc:
         raise ProfileFormatError(f"{prof.source}: bad drop_frames/keep_frames regexp: {exc}") from exc
+
+    def dropped(name: str) -> bool:
+        fname = _simplify_func(name)
+        return drop.match(fname) is not None and (keep is None or not keep.match(fname))
+
+    table = prof._table()
+    if table is None:
+        _apply_drop_frames_objects(prof, dropped)
+        return
+    t = table
+    # the outermost dropped frame of each location: frames from there inwards go
+    nloc = t.n_locations
+    has_fn = t.line_func >= 0
+    name_idx = np.where(has_fn, t.func_name[np.maximum(t.line_func, 0)] if t.func_name.size else 0, 0)
+    used = _used(name_idx[has_fn], len(t.strings))
+    hit = np.zeros(len(t.strings), dtype=bool)
+    for i in used.tolist():
+        name = t.strings[i]
+        hit[i] = bool(name) and dropped(name)
+    matched = has_fn & hit[name_idx]
+    last = _last_in_segments(matched, t.line_offsets)
+    nlines = np.diff(t.line_offsets)
+    beneath = last >= 0
+    if not beneath.any():
+        return
+    prune = beneath & (last == nlines - 1)
+    trim = beneath & ~prune
+    if trim.any():
+        line_loc = np.repeat(np.arange(nloc, dtype=np.int64), nlines)
+        pos = np.arange(t.line_func.shape[0], dtype=np.int64) - t.line_offsets[:-1][line_loc]
+        keep_line = ~(trim[line_loc] & (pos <= last[line_loc]))
+        offsets = np.zeros(nloc + 1, dtype=np.int64)
+        np.cumsum(np.bincount(line_loc[keep_line], minlength=nloc), out=offsets[1:])
+        prof._set_table(t._replace(line_offsets=offsets, line_func=t.line_func[keep_line],
+                                   line_number=t.line_number[keep_line]))
+    _prune_stacks(prof, prune, beneath)
+
+
+def _prune_stacks(prof: Profile, prune: np.ndarray, beneath: np.ndarray) -> None:
+    """pprof's Prune on the stacks: going root → leaf, cut at the first dropped
+    location that has a kept one above it (a pruned location goes too)."""
+    off = prof.stack_offsets
+    sl = prof.stack_locs
+    n = off.shape[0] - 1
+    marked = beneath[sl] if sl.size else np.zeros(0, dtype=bool)
+    entry_stack = np.repeat(np.arange(n, dtype=np.int64), np.diff(off))
+    j = np.arange(sl.shape[0], dtype=np.int64) - off[:-1][entry_stack]
+    top_user = _last_in_segments(~marked, off)  # outermost kept location per stack
+    qualifies = marked & (j < top_user[entry_stack])
+    cut = _last_in_segments(qualifies, off)
+    at = np.minimum(off[:-1] + np.maximum(cut, 0), max(sl.shape[0] - 1, 0))
+    cut_pruned = prune[sl[at]] if sl.size else np.zeros(n, dtype=bool)
+    first = np.where(cut >= 0, cut + cut_pruned, 0)
+    keep_entry = j >= first[entry_stack]
+    offsets = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(np.bincount(entry_stack[keep_entry], minlength=n), out=offsets[1:])
+    prof.stack_offsets = offsets
+    prof.stack_locs = sl[keep_entry].astype(np.int64)
+
+
+def _apply_drop_frames_objects(prof: Profile, dropped: Callable[[str], bool]) -> None:
     prune: set[int] = set()
     beneath: set[int] = set()
     for idx, loc in enumerate(prof.locations):
         i = len(loc.lines) - 1
         while i >= 0:
             fr = loc.lines[i]
-            if fr.function:
-                fname = _simplify_func(fr.function)
-                if drop.match(fname) and (keep is None or not keep.match(fname)):
-                    break
+            if fr.function and dropped(fr.function):
+                break
             i -= 1
         if i >= 0:
             beneath.add(idx)

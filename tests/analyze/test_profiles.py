@@ -20,8 +20,8 @@ from apiprobe.analyze.profiles import (
     profile_top,
     top_diff,
 )
-from apiprobe.demo_profiles import write_demo_profiles
-from apiprobe.load.pprof import Profile, read_pprof
+from apiprobe.demo_profiles import demo_cpu_profile, write_demo_profiles
+from apiprobe.load.pprof import Profile, parse_pprof, read_pprof
 
 REPO = Path(__file__).resolve().parents[2]
 PPROF = REPO.parent / "shared" / "corpus" / "pprof"
@@ -184,3 +184,36 @@ def test_top_pct_sums(large: Profile) -> None:
     t = profile_top(large)
     assert np.isclose(t["sum_pct"].iloc[-1], 100.0)
     assert t.attrs["total"] == large.total()
+
+
+TOP_OPTIONS: list[dict[str, object]] = [
+    {}, {"sample_index": 0}, {"focus": "runtime"}, {"ignore": "mapassign|Lock"},
+    {"focus": "main", "ignore": "json"}, {"granularity": "lines"}, {"granularity": "files"},
+    {"granularity": "addresses", "focus": "runtime"}, {"edge_fraction": 0.0}, {"tagfocus": "handler=/v1"},
+]
+
+
+@pytest.mark.parametrize("source", ["sample.cpu.pb.gz", "demo"])
+def test_top_reuses_cached_arrays_correctly(source: str) -> None:
+    """Calls on one profile (which caches derived arrays) equal calls on fresh profiles."""
+    data = demo_cpu_profile() if source == "demo" else corpus(source).read_bytes()
+    shared = parse_pprof(data)
+    for kw in TOP_OPTIONS + TOP_OPTIONS[::-1]:
+        got = profile_top(shared, **kw)  # type: ignore[arg-type]
+        want = profile_top(parse_pprof(data), **kw)  # type: ignore[arg-type]
+        pd.testing.assert_frame_equal(got, want)
+
+
+def test_top_same_from_arrays_and_from_location_objects() -> None:
+    """The decoded arrays and the Location objects (rebuilt into a new list) give one table."""
+    data = demo_cpu_profile()
+    for kw in TOP_OPTIONS:
+        a = parse_pprof(data)
+        b = parse_pprof(data)
+        b.locations = list(b.locations)  # a replaced list: only the objects count
+        pd.testing.assert_frame_equal(profile_top(a, **kw), profile_top(b, **kw))  # type: ignore[arg-type]
+    f1 = parse_pprof(data)
+    f2 = parse_pprof(data)
+    f2.locations = list(f2.locations)
+    pd.testing.assert_frame_equal(f1.frames, f2.frames)
+    pd.testing.assert_frame_equal(flame_table(f1), flame_table(f2))
