@@ -40,22 +40,9 @@ LAYER_COLORS: dict[str, str] = {
     "unknown": "#7f7f7f",
 }
 
-#: One colour per ``error_kind``: the probe colours of :data:`apiprobe.plot.latency.ERROR_COLORS`,
-#: plus colours for the kinds only logs have.
-KIND_COLORS: dict[str, str] = {
-    **ERROR_COLORS,
-    "deadline_exceeded": "#ffbb78",
-    "canceled": "#c7c7c7",
-    "pool_timeout": "#a0522d",
-    "idle_conn_closed": "#c49c94",
-    "goaway": "#98df8a",
-    "eof": "#dbdb8d",
-    "conn_closed": "#d8b365",
-    "breaker_open": "#e377c2",
-    "rate_limited": "#f7b6d2",
-    "server_error": "#d62728",
-    "client_error": "#ff9896",
-}
+#: One colour per ``error_kind`` (the same as :data:`apiprobe.plot.latency.ERROR_COLORS`,
+#: so a kind has one colour in every figure).
+KIND_COLORS: dict[str, str] = dict(ERROR_COLORS)
 
 #: Most time windows drawn by :func:`fig_error_counts`; more are merged into wider windows.
 MAX_WINDOWS = 1000

@@ -83,6 +83,18 @@ ERROR_COLORS: dict[str, str] = {
     "body_timeout": "#2ca02c",
     "connection_reset": "#8c564b",
     "protocol_error": "#e377c2",
+    # kinds that mostly come from logs (classify_errors)
+    "deadline_exceeded": "#ffbb78",
+    "canceled": "#c7c7c7",
+    "pool_timeout": "#a0522d",
+    "idle_conn_closed": "#c49c94",
+    "goaway": "#98df8a",
+    "eof": "#dbdb8d",
+    "conn_closed": "#d8b365",
+    "breaker_open": "#f0027f",
+    "rate_limited": "#f7b6d2",
+    "server_error": "#d62728",
+    "client_error": "#ff9896",
     "error": "#7f7f7f",
     "http_5xx": "#d62728",
 }
