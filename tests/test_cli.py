@@ -56,7 +56,7 @@ def test_demo_writes_data(tmp_path: Path) -> None:
     res = cli("demo", "--out", str(tmp_path / "d"))
     assert res.returncode == 0, res.stderr
     assert {p.name for p in (tmp_path / "d").iterdir()} == {"probes.csv", "baseline.csv", "pings.csv", "serialization",
-                                                          "goroutines", "profiles"}
+                                                          "goroutines", "profiles", "logs", "traces", "har"}
 
 
 def test_lab_prints_endpoints_and_stops_on_sigterm() -> None:
