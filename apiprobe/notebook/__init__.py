@@ -62,6 +62,7 @@ from apiprobe.notebook.tracing import (
     show_critical_path,
     show_journeys,
     show_propagation,
+    show_trace_logs,
     show_trace_overview,
 )
 
@@ -118,6 +119,7 @@ __all__ = [
     "show_template_changes",
     "show_tls_failures",
     "show_tls_overview",
+    "show_trace_logs",
     "show_trace_overview",
     "show_unparsed",
     "status_findings",

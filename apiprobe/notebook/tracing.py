@@ -12,6 +12,7 @@ import pandas as pd
 
 from apiprobe.analyze.traces import (
     critical_path,
+    join_logs_to_spans,
     propagation_report,
     trace_journeys,
     trace_summary,
@@ -28,6 +29,7 @@ __all__ = [
     "show_critical_path",
     "show_journeys",
     "show_propagation",
+    "show_trace_logs",
     "show_trace_overview",
 ]
 
@@ -150,3 +152,20 @@ def show_journeys(evidence: TraceEvidence, *, top: int = 15) -> Any:
                         "max_status", "error_services") if c in bad.columns]
     return show_table(bad[cols], caption="Failing and slowest journeys", max_rows=top)
 
+
+
+def show_trace_logs(evidence: TraceEvidence, trace_id: str, *, max_rows: int = 40) -> Any:
+    """Display the log lines of one trace, each with the span it belongs to (by span id or by time)."""
+    from IPython.display import HTML, display
+
+    lines = evidence.events[evidence.events["trace_id"] == trace_id] if trace_id else evidence.events.iloc[:0]
+    if lines.empty:
+        return display(HTML("<p><i>No log line carries this trace id.</i></p>"))
+    spans = evidence.spans[evidence.spans["trace_id"] == trace_id]
+    joined = join_logs_to_spans(lines, spans) if not spans.empty else lines.assign(span_name=None, join_by=None)
+    cols = [c for c in ("ts", "service", "level", "msg", "error", "status", "attempt", "span_name", "join_by")
+            if c in joined.columns]
+    return show_table(joined[cols], max_rows=max_rows, float_format="{:.0f}",
+                      caption=f"Log lines of trace {trace_id}, with the span each belongs to "
+                              "(join_by: span_id when the line carries one, time when only the trace id)",
+                      highlight=joined["level"].isin(["error", "fatal"]).fillna(False))
