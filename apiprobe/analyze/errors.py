@@ -1146,7 +1146,7 @@ def _kind_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float, 
             assert base is not None
             evidence = (f"{head}, none among the {row['base_lines']:,} lines of the baseline {_fmt_window(base)}; "
                         f"first at {_fmt_ts(row['first'])} UTC")
-            severity = "warning" if n >= min_count else "info"
+            severity = "critical" if n >= 10 * min_count else "warning" if n >= min_count else "info"
             metric, threshold = "new_error_lines", 0.0
         else:
             if plan.auto_bins is not None:
@@ -1162,6 +1162,8 @@ def _kind_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float, 
             severity = "critical" if (not np.isfinite(ratio) or ratio >= 3 * factor) and n >= 3 * min_count \
                 else "warning"
             metric, threshold = "incident_error_lines", float(row["threshold"])
+        if kind in _CALLER_SIDE_KINDS and severity == "critical":
+            severity = "warning"  # the callee refused as designed; a caller problem, not an outage
         if example:
             evidence += f"; e.g. {example!r}"
         layer, retry = KIND_DEFAULTS.get(kind, (None, None))
@@ -1339,6 +1341,10 @@ def _breaker_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, freq: str | 
         handbook_ref="§3.3, §4.2")]
 
 
+#: 4xx kinds: the callee answered as designed, so a burst is at most a warning.
+_CALLER_SIDE_KINDS = frozenset({"client_error", "rate_limited"})
+
+
 def detect_error_findings(
     events: pd.DataFrame,
     *,
@@ -1398,6 +1404,11 @@ def detect_error_findings(
         ``breaker_flapping``. ``handbook_ref`` is §3.3 plus the section of the
         kind (§2.1 DNS/connect, §2.2 TLS, §2.4 status codes, §2.5 pools,
         §4.1 retries and rate limits, §4.2 breakers, §4.3 timeouts).
+        Severity: a new kind is critical from ``10 × min_count`` lines, a
+        warning from ``min_count``; a burst is critical from ``3 × factor``
+        times the usual rate and ``3 × min_count`` lines. 4xx kinds
+        (``client_error``, ``rate_limited``) are at most warnings: the callee
+        refused as designed.
     """
     if factor <= 0 or min_count < 1:
         raise ValueError("factor must be positive and min_count at least 1")

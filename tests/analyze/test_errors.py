@@ -353,3 +353,19 @@ def test_detect_nothing() -> None:
     assert detect_error_findings(steady, incident=(T0 + pd.Timedelta(minutes=20), BASELINE[1])).empty
     with pytest.raises(ValueError, match="start before"):
         detect_error_findings(steady, incident=(BASELINE[1], T0))
+
+
+def test_severity_ranks_outages_above_client_storms() -> None:
+    t0 = pd.Timestamp("2026-03-14T10:00:00Z")
+    rows = [{"ts": t0 - pd.Timedelta(minutes=30) + pd.Timedelta(seconds=10 * i), "service": "api", "level": "info",
+             "msg": "ok", "status": 200} for i in range(120)]
+    rows += [{"ts": t0 + pd.Timedelta(seconds=5 * i), "service": "api", "level": "error", "msg": "charge failed",
+              "error": "pg: connection pool timeout"} for i in range(60)]
+    rows += [{"ts": t0 + pd.Timedelta(seconds=5 * i), "service": "api", "level": "warn", "msg": "request",
+              "status": 429} for i in range(60)]
+    found = detect_error_findings(conform(rows, "events"), templates=False,
+                                  incident=(t0, t0 + pd.Timedelta(minutes=10)),
+                                  baseline=(t0 - pd.Timedelta(minutes=30), t0))
+    by = dict(zip(found["fault"], found["severity"], strict=False))
+    assert by["pool_exhaustion"] == "critical"  # 60 new pool timeouts: an outage
+    assert found.loc[found["subject"].str.contains("rate_limited"), "severity"].tolist() == ["warning"]
