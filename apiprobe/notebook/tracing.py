@@ -133,8 +133,9 @@ def show_propagation(evidence: TraceEvidence) -> Any:
         return display(HTML("<p><b>No propagation gaps found.</b></p>"))
     counts = report.groupby(["issue", "service"]).size().rename("count").reset_index()
     show_table(counts, caption="Propagation problems by kind and service", float_format="{:.0f}")
-    return show_table(report.drop(columns=[c for c in ("value",) if c in report.columns]),
-                      caption="Examples", max_rows=15)
+    examples = report.groupby("issue", sort=False).head(5)
+    cols = [c for c in ("issue", "service", "name", "ts", "detail") if c in examples.columns]
+    return show_table(examples[cols], caption="Examples (up to 5 per kind)", max_rows=25)
 
 
 def show_journeys(evidence: TraceEvidence, *, top: int = 15) -> Any:
