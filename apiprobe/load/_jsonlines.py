@@ -19,7 +19,8 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-__all__ = ["Chunk", "iter_line_chunks", "read_json_chunk", "read_json_file", "rows_to_table"]
+__all__ = ["Chunk", "count_lines", "iter_file_chunks", "iter_line_chunks", "read_json_chunk", "read_json_file",
+           "rows_to_table"]
 
 _NL, _CR, _LBRACE, _RBRACE = 10, 13, 123, 125
 CHUNK_BYTES = 32 << 20
@@ -99,6 +100,50 @@ def iter_line_chunks(stream: IO[bytes], chunk_bytes: int = CHUNK_BYTES, *, head:
         line_no += len(starts)
 
 
+def iter_file_chunks(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+    """Yield :class:`Chunk` objects of whole lines of an uncompressed file, memory-mapped.
+
+    The chunks are zero-copy views of the mapping, so a large file is never
+    copied into fresh memory on its way to the parser.
+    """
+    whole = pa.memory_map(path, "r").read_buffer()
+    size = whole.size
+    if size == 0:
+        return
+    data = np.frombuffer(whole, dtype=np.uint8)
+    start = 3 if data[:3].tobytes() == b"\xef\xbb\xbf" else 0
+    line_no = 1
+    window = chunk_bytes
+    scratch = np.empty(min(window, size), dtype=bool)
+    while start < size:
+        stop = min(start + window, size)
+        hits = scratch[: stop - start]
+        np.equal(data[start:stop], _NL, out=hits)
+        ends = np.flatnonzero(hits)
+        if len(ends) == 0:
+            if stop == size:  # the last line, without a line break
+                tail = whole.slice(start).to_pybytes() + b"\n"
+                yield _chunk(pa.py_buffer(tail), np.array([len(tail) - 1]), line_no)
+                return
+            window *= 2  # a line longer than the window
+            scratch = np.empty(min(window, size), dtype=bool)
+            continue
+        last = int(ends[-1])
+        yield _chunk(whole.slice(start, last + 1), ends, line_no)
+        line_no += len(ends)
+        start += last + 1
+
+
+def _chunk(buffer: pa.Buffer, ends: np.ndarray, first_line: int) -> Chunk:
+    """A chunk from its buffer and the positions of its line breaks."""
+    arr = np.frombuffer(buffer, dtype=np.uint8)
+    starts = np.empty_like(ends)
+    starts[0] = 0
+    starts[1:] = ends[:-1] + 1
+    has_cr = (ends > starts) & (arr[np.maximum(ends - 1, 0)] == _CR)
+    return Chunk(buffer, starts, ends - has_cr, first_line)
+
+
 @dataclass
 class ChunkResult:
     """What :func:`read_json_chunk` made of one chunk."""
@@ -166,17 +211,24 @@ def read_json_file(path: str) -> tuple[pa.Table, int] | None:
                                                                         block_size=4 << 20))
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
         return None
-    lines = 0
-    last = b"\n"
-    with open(path, "rb") as fh:
-        while block := fh.read(64 << 20):
-            lines += block.count(b"\n")
-            last = block[-1:]
-    if last != b"\n":
-        lines += 1
+    lines = count_lines(path)
     if table.num_rows != lines:
         return None
     return table, lines
+
+
+def count_lines(path: str) -> int:
+    """Lines in a file (a last line without a break counts), read through one reused buffer."""
+    block = bytearray(8 << 20)
+    view = np.frombuffer(block, dtype=np.uint8)
+    hits = np.empty(len(block), dtype=bool)
+    lines, last = 0, _NL
+    with open(path, "rb", buffering=0) as fh:
+        while n := fh.readinto(block):
+            np.equal(view[:n], _NL, out=hits[:n])
+            lines += int(np.count_nonzero(hits[:n]))
+            last = int(view[n - 1])
+    return lines + (last != _NL)
 
 
 def _fallback(chunk: Chunk, good_idx: np.ndarray, other: list[int], blank: int) -> ChunkResult:

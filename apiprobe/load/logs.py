@@ -50,7 +50,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apiprobe.errors import DataFormatError
-from apiprobe.load._jsonlines import Chunk, iter_line_chunks, read_json_chunk, read_json_file, rows_to_table
+from apiprobe.load._jsonlines import (
+    Chunk,
+    iter_file_chunks,
+    iter_line_chunks,
+    read_json_chunk,
+    read_json_file,
+    rows_to_table,
+)
 from apiprobe.load._logfmt import parse_logfmt
 from apiprobe.schema import columns, conform
 
@@ -612,7 +619,9 @@ def _load_stream(stream: IO[bytes], *, source: str, format: str, service: str | 
             if progress is not None:
                 progress(Path(whole_file).stat().st_size)
             return load
-    for chunk in iter_line_chunks(rest, head=head):
+    chunks = iter_file_chunks(whole_file) if whole_file is not None and encoding == "utf-8" \
+        else iter_line_chunks(rest, head=head)
+    for chunk in chunks:
         load.add_chunk(chunk)
         if progress is not None:
             progress(len(chunk.data))

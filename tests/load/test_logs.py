@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from apiprobe.errors import ApiprobeError, DataFormatError
-from apiprobe.load._jsonlines import iter_line_chunks
+from apiprobe.load._jsonlines import count_lines, iter_file_chunks, iter_line_chunks
 from apiprobe.load._logfmt import parse_logfmt
 from apiprobe.load.logs import (
     _finish,
@@ -370,3 +370,21 @@ def test_loghub_openstack_with_regex() -> None:
     assert set(df["level"]) <= {"info", "warn", "error"}
     auto = read_logs(path)  # plain text dialect: time and level found, the rest is the message
     assert load_stats(auto)["dialect"].tolist() == ["text"] and auto["ts"].notna().all()
+
+
+@pytest.mark.parametrize("ending", [b"", b"\n", b"\r\n"])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_mapped_and_streamed_chunks_agree(tmp_path: Path, ending: bytes, bom: bytes) -> None:
+    body = _big_lines(300, garbage_every=13).replace(b"\n", b"\r\n", 7).rstrip(b"\n")
+    body = body + b"\n" + b"x" * 700 + b"\n\n" + b'{"msg":"last"}' + ending  # a line longer than the window
+    path = tmp_path / "f.log"
+    path.write_bytes(bom + body)
+
+    def lines(chunks: object) -> list[tuple[int, str]]:
+        return [(c.first_line + i, c.text(i)) for c in chunks for i in range(len(c.starts))]  # type: ignore[attr-defined]
+
+    streamed = lines(iter_line_chunks(io.BytesIO(bom + body), chunk_bytes=512))
+    mapped = lines(iter_file_chunks(str(path), chunk_bytes=512))
+    assert mapped == streamed
+    assert [t for _, t in mapped] == body.decode().replace("\r\n", "\n").split("\n")[: len(mapped)]
+    assert count_lines(str(path)) == len(mapped)
