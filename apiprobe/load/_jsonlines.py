@@ -207,8 +207,7 @@ def read_json_file(path: str) -> tuple[pa.Table, int] | None:
     row positions; the caller then takes the chunked path.
     """
     try:
-        table = pa_json.read_json(path, read_options=pa_json.ReadOptions(use_threads=True,
-                                                                        block_size=4 << 20))
+        table = pa_json.read_json(path)  # default blocks; a longer line takes the chunked path
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
         return None
     lines = count_lines(path)

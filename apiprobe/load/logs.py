@@ -506,9 +506,8 @@ class _FileLoad:
             try:
                 obj = json.loads(stripped)
             except ValueError:
-                obj = None
-            if isinstance(obj, dict):
-                return obj
+                return None  # a truncated or broken object is not logfmt either
+            return obj if isinstance(obj, dict) else None
         rec = parse_logfmt(stripped)
         if rec is not None:
             return rec
@@ -672,12 +671,15 @@ def _types_mapper(t: pa.DataType) -> Any:
 
 
 def _finish(loads: list[_FileLoad], since: Any, until: Any) -> pd.DataFrame:
-    tables = [t for load in loads for t in load.tables]
+    # Parsed rows first, then the kept unparsed lines: for a file in time order
+    # that is already the final order, and nothing has to be moved.
+    nonempty = [t for load in loads for t in load.tables if t.num_rows]
+    tables = [t for t in nonempty if t.column("parse_ok")[0].as_py()] + \
+             [t for t in nonempty if not t.column("parse_ok")[0].as_py()]
     if not tables:
         df = conform(None, "events")
     else:
         table = tables[0] if len(tables) == 1 else _unify(tables)
-        table = table.combine_chunks() if table.column("ts").num_chunks > 64 else table
         if since is not None or until is not None:
             ts = table.column("ts")
             keep = pc.is_valid(ts)
@@ -688,7 +690,7 @@ def _finish(loads: list[_FileLoad], since: Any, until: Any) -> pd.DataFrame:
             table = table.filter(keep)
         order = _time_order(table)
         if order is not None:
-            table = table.take(order)
+            table = _take(table, order)
         df = table.to_pandas(types_mapper=_types_mapper, split_blocks=True, self_destruct=True)
     df.attrs[_STATS_KEY] = [load.stats() for load in loads]
     return df
@@ -699,37 +701,40 @@ def _utc(value: Any) -> pd.Timestamp:
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
+def _take(table: pa.Table, order: pa.Array) -> pa.Table:
+    """``table.take(order)``, rebuilding columns that hold one value instead of moving their rows."""
+    constant: dict[str, Any] = {}
+    for name in ("source_file", "service"):
+        col = table.column(name)
+        if col.null_count == 0 and pc.count_distinct(col).as_py() == 1:
+            constant[name] = col[0].as_py()
+    moved = table.drop_columns(list(constant)).take(order)
+    for name, value in constant.items():
+        moved = moved.add_column(table.schema.get_field_index(name), table.schema.field(name),
+                                 pa.chunked_array([pa.repeat(value, len(order))]))
+    return moved
+
+
 def _time_order(table: pa.Table) -> pa.Array | None:
     """Row order by time (stable), or None when the rows already are in it.
 
-    A line without a time (a panic, a stack frame) keeps its place after the
-    line before it in its file; a file with no times at all goes last.
+    Lines without a time (a panic, a stack frame, a clock-only time) go last,
+    in file and line order; ``sort_values(["source_file", "line_no"])`` puts
+    them back among their neighbours.
     """
     never = np.iinfo(np.int64).max
-    ts = pc.fill_null(pc.cast(table.column("ts"), pa.int64()), never).to_numpy()
-    files = pc.dictionary_encode(table.column("source_file")).combine_chunks().indices.to_numpy()
-    line_no = table.column("line_no").to_numpy()
-    by_line = np.lexsort((line_no, files))
-    key = ts[by_line].copy()
-    file_sorted = files[by_line]
-    missing = key == never
-    if missing.any():
-        starts = np.flatnonzero(np.r_[True, file_sorted[1:] != file_sorted[:-1]])
-        ends = np.r_[starts[1:], len(key)]
-        for a, b in zip(starts.tolist(), ends.tolist(), strict=True):
-            part = key[a:b]
-            valid = part != never
-            if not valid.any():
-                continue
-            idx = np.where(valid, np.arange(len(part)), 0)
-            np.maximum.accumulate(idx, out=idx)
-            first = int(np.argmax(valid))
-            idx[:first] = first  # leading lines without time take the first time of the file
-            key[a:b] = part[idx]
-    order = by_line[np.lexsort((line_no[by_line], file_sorted, key))]
-    if np.array_equal(order, np.arange(len(order))):
+    key = np.asarray(pc.fill_null(pc.cast(table.column("ts"), pa.int64()), never).to_numpy(), dtype=np.int64)
+    files = np.asarray(pc.dictionary_encode(table.column("source_file")).combine_chunks().indices.to_numpy(),
+                       dtype=np.int64)
+    line_no = np.asarray(table.column("line_no").to_numpy(), dtype=np.int64)
+    timed = key != never
+    # Within the lines without time, file order then line order; timed lines: stable by time.
+    files = np.where(timed, 0, files)
+    line_no = np.where(timed, 0, line_no)
+    dk, df, dl = np.diff(key), np.diff(files), np.diff(line_no)
+    if bool(np.all((dk > 0) | ((dk == 0) & ((df > 0) | ((df == 0) & (dl >= 0)))))):
         return None
-    return pa.array(order)
+    return pa.array(np.lexsort((line_no, files, key)))
 
 
 def _expand(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
@@ -797,8 +802,9 @@ def read_logs(
     Returns
     -------
     DataFrame
-        Schema ``events``, sorted by ``ts`` (stable; lines without time
-        last). :func:`load_stats` on it gives the counts per file.
+        Schema ``events``, sorted by ``ts`` (stable); lines without a time
+        (unparsed lines among them) last, in file and line order.
+        :func:`load_stats` on it gives the counts per file.
 
     Raises
     ------

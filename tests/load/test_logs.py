@@ -203,7 +203,7 @@ def test_nothing_lost_with_garbage_truncation_and_binary() -> None:
     df = parse_logs(data, source="svc.log")
     stats = load_stats(df).iloc[0]
     assert (stats["lines"], stats["blank"], stats["parsed"], stats["unparsed"]) == (9, 1, 3, 5)
-    assert len(df) == 8 and df["line_no"].tolist() == [1, 2, 3, 4, 6, 7, 8, 9]
+    assert len(df) == 8 and df["line_no"].tolist() == [1, 6, 8, 2, 3, 4, 7, 9]  # untimed lines last
     bad = df[~df["parse_ok"]]
     assert bad["raw"].iloc[0].startswith("panic: runtime error")
     assert bad["raw"].iloc[-1] == "\x00\\xff\\xfe binary"  # undecodable bytes escaped, not dropped
@@ -256,14 +256,18 @@ def test_read_folder_glob_gzip_merge_and_service(tmp_path: Path) -> None:
     assert named["service"].eq("pay").all()
 
 
-def test_sort_is_stable_and_untimed_lines_stay_with_their_context(tmp_path: Path) -> None:
-    a = '{"ts":10,"msg":"a1"}\n{"ts":30,"msg":"a3"}\nstack line\n{"ts":20,"msg":"a2"}\n'
-    b = '{"ts":20,"msg":"b2"}\n{"ts":30,"msg":"b3"}\n'
+def test_sort_is_stable_and_untimed_lines_go_last_in_file_order(tmp_path: Path) -> None:
+    a = '{"ts":10,"msg":"a1"}\n{"ts":30,"msg":"a3"}\nstack line\n{"ts":20,"msg":"a2"}\n{"ts":20,"msg":"a2b"}\n'
+    b = 'other stack\n{"ts":20,"msg":"b2"}\n{"ts":30,"msg":"b3"}\n'
     (tmp_path / "a.log").write_text(a)
     (tmp_path / "b.log").write_text(b)
     df = read_logs(tmp_path)
     order = [m if isinstance(m, str) else r for m, r in zip(df["msg"], df["raw"], strict=True)]
-    assert order == ["a1", "a2", "b2", "a3", "stack line", "b3"]
+    assert order == ["a1", "a2", "a2b", "b2", "a3", "b3", "stack line", "other stack"]
+    in_file = df.sort_values(["source_file", "line_no"])
+    assert in_file["line_no"].tolist() == [1, 2, 3, 4, 5, 1, 2, 3]
+    one = parse_logs(a)  # one file in time order but for the untimed line: no reordering needed
+    assert one["line_no"].tolist() == [1, 4, 5, 2, 3]
 
 
 def test_since_until(tmp_path: Path) -> None:
@@ -388,3 +392,12 @@ def test_mapped_and_streamed_chunks_agree(tmp_path: Path, ending: bytes, bom: by
     assert mapped == streamed
     assert [t for _, t in mapped] == body.decode().replace("\r\n", "\n").split("\n")[: len(mapped)]
     assert count_lines(str(path)) == len(mapped)
+
+
+def test_a_line_longer_than_pyarrows_block_is_parsed(tmp_path: Path) -> None:
+    big = json.dumps({"level": "error", "ts": 1710410401, "msg": "dump", "stacktrace": "x" * (3 << 20)})
+    path = tmp_path / "big.log"
+    path.write_text('{"level":"info","ts":1710410400,"msg":"before"}\n' + big + "\n")
+    df = read_logs(path)
+    assert df["parse_ok"].all() and df["msg"].tolist() == ["before", "dump"]
+    assert len(df["attrs"].iloc[1]["stacktrace"]) == 3 << 20
