@@ -405,4 +405,10 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
          "title": "Demo incident: six services, six logger dialects"},
         name="09_logs_demo", title="Logs & errors — demo incident across six logger dialects",
     ))
+    runs.append(NotebookRun(
+        nb_dir / "06_pool_exhaustion.ipynb",
+        {"logs_path": str(data / "logs"), "pool_size": 20, "rate_per_s": 0.7, "latency_ms": 120.0,
+         "title": "Demo incident: payments' Postgres pool (20 connections), from the logs"},
+        name="06_pool_incident_logs", title="Pool exhaustion — demo incident, from six services' logs",
+    ))
     return runs

@@ -152,3 +152,34 @@ def test_trace_evidence_demo_and_pick() -> None:
     assert pick_trace(ev, " ABC ") == "abc"
     only = get_trace_evidence(service="billing")
     assert set(only.spans["service"]) == {"billing"} and set(only.events["service"]) == {"billing"}
+
+
+@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb")),
+                         ids=lambda p: p.stem)
+def test_every_parameter_is_visible_to_papermill(path: Path) -> None:
+    """papermill silently skips a parameter line it cannot parse (and then warns about 'unknown' ones)."""
+    import re
+
+    import nbformat
+    import papermill as pm
+
+    nb = nbformat.read(path, as_version=4)
+    cell = next(c for c in nb.cells if "parameters" in c.metadata.get("tags", []))
+    declared = re.findall(r"^(\w+)\s*:", cell.source, flags=re.MULTILINE)
+    assert declared and list(pm.inspect_notebook(str(path))) == declared
+
+
+def test_pool_evidence_from_logs_only(published: list[dict[str, Any]]) -> None:
+    from apiprobe.analyze import detect_pool_exhaustion
+    from apiprobe.notebook import get_pool_evidence, show_dump_comparison, show_goroutine_groups, show_pool_logs
+
+    demo_logs = Path(__file__).resolve().parents[1] / "data" / "demo" / "logs"
+    ev = get_pool_evidence(logs_path=demo_logs)
+    assert ev.goroutines.empty and ev.sweep is None and ev.events is not None and len(ev.events) > 4000
+    findings = detect_pool_exhaustion(goroutines=ev.goroutines, events=ev.events)
+    assert findings["subject"].str.contains("go-pg pool").any()
+    show_goroutine_groups(ev)
+    show_dump_comparison(ev)
+    show_pool_logs(ev)
+    page = " ".join(str(d.get("text/html", "")) for d in published)
+    assert "No goroutine dump" in page and "pool_timeout" in page

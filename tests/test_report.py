@@ -37,7 +37,7 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
     names = [r.run.slug() for r in result.results]
     assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "02_tls_fault_lab",
                      "04_serialization_demo", "06_pool_demo", "07_profiles_demo", "03_dns_lab_zone",
-                     "05_status_demo", "08_tracing_demo", "09_logs_demo"]
+                     "05_status_demo", "08_tracing_demo", "09_logs_demo", "06_pool_incident_logs"]
     for r in result.results:
         page = r.html_path.read_text()
         assert "Plotly.newPlot" in page or "plotly" in page.lower()
@@ -102,6 +102,8 @@ def test_findings_json(demo_report: object) -> None:
     assert not any("gateway" in subject for _, subject in tracing)  # the edge starting traces is normal
     logs = {f["fault"] for f in by_run["09_logs_demo"]}
     assert {"pool_exhaustion", "timeout", "retry_storm", "new_error", "error_burst"} <= logs
+    pool_logs = by_run["06_pool_incident_logs"]
+    assert any(f["fault"] == "pool_exhaustion" and "go-pg pool" in f["subject"] for f in pool_logs)
     log_text = " ".join(f["evidence"] for f in by_run["09_logs_demo"])
     assert "pg: connection pool timeout" in log_text and "goaway" in log_text
 

@@ -500,7 +500,7 @@ def _from_events(events: pd.DataFrame) -> list[dict[str, Any]]:
         services = events.loc[mask, "service"].dropna().astype(str).unique().tolist() \
             if "service" in events.columns else []
         where = f" in {', '.join(sorted(services)[:3])}" if services else ""
-        example = str(text[mask].iloc[0])[:160]
+        example = " | ".join(p for p in str(text[mask].iloc[0]).split(" | ") if p.strip())[:160]
         share = n / total
         severity = "critical" if n >= 10 or share >= 0.01 else "warning"
         out.append(finding(

@@ -22,6 +22,7 @@ from apiprobe.notebook.pool import (
     get_pool_evidence,
     show_dump_comparison,
     show_goroutine_groups,
+    show_pool_logs,
     show_pool_overview,
     show_sweep,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "show_label_pivot",
     "show_log_overview",
     "show_overview",
+    "show_pool_logs",
     "show_pool_overview",
     "show_profile_diff",
     "show_profile_overview",

@@ -13,14 +13,17 @@ import pandas as pd
 from apiprobe.analyze.pool import compare_dumps
 from apiprobe.demo_goroutines import demo_dump_pair
 from apiprobe.load.goroutines import read_goroutines
+from apiprobe.load.logs import read_logs
 from apiprobe.notebook._display import show_table
 from apiprobe.probe.concurrency import probe_concurrency
+from apiprobe.schema import conform
 
 __all__ = [
     "PoolEvidence",
     "get_pool_evidence",
     "show_dump_comparison",
     "show_goroutine_groups",
+    "show_pool_logs",
     "show_pool_overview",
     "show_sweep",
 ]
@@ -28,58 +31,93 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PoolEvidence:
-    """Goroutine dumps (and optionally a later one and a concurrency sweep) under review."""
+    """Goroutine dumps, pool-related log lines and a concurrency sweep under review (each may be absent)."""
 
     goroutines: pd.DataFrame
     later: pd.DataFrame | None
     sweep: pd.DataFrame | None
     source: str
+    events: pd.DataFrame | None = None
 
 
 def get_pool_evidence(
     *,
     dump_path: str | os.PathLike[str] = "",
     later_dump_path: str | os.PathLike[str] = "",
+    logs_path: str | os.PathLike[str] = "",
     sweep_url: str = "",
     levels: tuple[int, ...] = (1, 2, 4, 8, 16),
     requests_per_level: int = 24,
 ) -> PoolEvidence:
-    """Read goroutine dumps and optionally sweep concurrency against one URL.
+    """Read goroutine dumps and/or logs, and optionally sweep concurrency against one URL.
 
     Parameters
     ----------
     dump_path, later_dump_path
         debug=2 or debug=1 goroutine dumps; the later one is compared with the first.
+    logs_path
+        Service logs (any Go logger; a file, folder or glob): lines such as
+        ``pg: connection pool timeout`` or ``request canceled while waiting
+        for connection`` are pool waits.
     sweep_url
         A URL to sweep (bounded: ``levels`` × ``requests_per_level`` requests), ``"lab"``
         for the fault lab's pool-limited upstream, or ``""`` for no sweep.
 
-    With no ``dump_path``, the demo dumps are used (38 goroutines waiting for an
-    HTTP pool of 2, then 83 a few minutes later) and the fault lab's pool is swept.
+    With no dump, logs or sweep, the demo dumps are used (38 goroutines waiting
+    for an HTTP pool of 2, then 83 a few minutes later) and the fault lab's
+    pool is swept.
     """
-    later: pd.DataFrame | None
-    if not dump_path:
+    later: pd.DataFrame | None = None
+    parts: list[str] = []
+    if not dump_path and not logs_path and not sweep_url:
         before, after = demo_dump_pair()
         goroutines = read_goroutines(before, source="demo dump (before)")
         later = read_goroutines(after, source="demo dump (after)")
-        source = "the demo service's goroutine dumps, a few minutes apart"
-        sweep_url = sweep_url or "lab"
-    else:
+        parts.append("the demo service's goroutine dumps, a few minutes apart")
+        sweep_url = "lab"
+    elif dump_path:
         goroutines = read_goroutines(Path(dump_path))
         later = read_goroutines(Path(later_dump_path)) if later_dump_path else None
-        source = f"goroutine dump {Path(dump_path).name}" + (
-            f" and a later one, {Path(later_dump_path).name}" if later_dump_path else "")
+        parts.append(f"goroutine dump {Path(dump_path).name}" + (
+            f" and a later one, {Path(later_dump_path).name}" if later_dump_path else ""))
+    else:
+        goroutines = conform(None, "goroutines")
+    events = None
+    if logs_path:
+        events = read_logs(logs_path)
+        parts.append(f"{len(events):,} log lines from {Path(logs_path).name}")
     sweep = None
     if sweep_url == "lab":
         from apiprobe.lab import FaultLab
 
         with FaultLab(tls=False, dns=False) as lab:
             sweep = probe_concurrency(lab.url("pool"), levels=levels, requests_per_level=requests_per_level)
-        source += "; concurrency sweep of the fault lab's pool-limited upstream (2 at a time, 50 ms each)"
+        parts.append("concurrency sweep of the fault lab's pool-limited upstream (2 at a time, 50 ms each)")
     elif sweep_url:
         sweep = probe_concurrency(sweep_url, levels=levels, requests_per_level=requests_per_level)
-        source += f"; concurrency sweep of {sweep_url}"
-    return PoolEvidence(goroutines=goroutines, later=later, sweep=sweep, source=source)
+        parts.append(f"concurrency sweep of {sweep_url}")
+    return PoolEvidence(goroutines=goroutines, later=later, sweep=sweep, source="; ".join(parts), events=events)
+
+
+def show_pool_logs(evidence: PoolEvidence) -> Any:
+    """Display pool waits found in the logs: per minute and service (or say no logs were given)."""
+    from IPython.display import HTML, display
+
+    from apiprobe.analyze.errors import classify_errors, error_counts
+    from apiprobe.plot.errors import fig_error_counts
+
+    if evidence.events is None or evidence.events.empty:
+        return display(HTML("<p><i>No logs (parameter <code>logs_path</code>).</i></p>"))
+    classified = classify_errors(evidence.events)
+    pool = classified[classified["error_kind"].isin(["pool_timeout", "canceled", "deadline_exceeded"])
+                      .fillna(False).astype(bool)]
+    if pool.empty:
+        return display(HTML("<p>No pool waits, cancellations or deadline errors in the logs.</p>"))
+    fig_error_counts(error_counts(pool, by=("error_kind",)),
+                     title="Pool waits and the cancellations around them, per minute").show()
+    table = pool.groupby(["service", "error_kind"]).agg(lines=("ts", "size"), first=("ts", "min"),
+                                                        last=("ts", "max")).reset_index()
+    return show_table(table, caption="Pool-related log lines per service", float_format="{:.0f}")
 
 
 def show_pool_overview(evidence: PoolEvidence, *, title: str = "") -> Any:
@@ -88,7 +126,9 @@ def show_pool_overview(evidence: PoolEvidence, *, title: str = "") -> Any:
 
     g = evidence.goroutines
     head = f"<h2>{html.escape(title)}</h2>" if title else ""
-    total = int(g["count"].sum()) if len(g) else 0
+    if g.empty:
+        return display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; no goroutine dump.</p>"))
+    total = int(g["count"].sum())
     display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {total} goroutines in the first dump.</p>"))
     per_site = g.groupby("wait_site", dropna=False)["count"].sum().sort_values(ascending=False)
     return show_table(per_site.rename("goroutines").reset_index(), caption="Goroutines per wait site")
@@ -96,8 +136,12 @@ def show_pool_overview(evidence: PoolEvidence, *, title: str = "") -> Any:
 
 def show_goroutine_groups(evidence: PoolEvidence, *, max_rows: int = 30) -> Any:
     """Display the goroutines grouped by stack, largest group first, pool waits highlighted."""
+    from IPython.display import HTML, display
+
     from apiprobe.analyze.pool import group_goroutines
 
+    if evidence.goroutines.empty:
+        return display(HTML("<p><i>No goroutine dump (parameter <code>dump_path</code>).</i></p>"))
     groups = group_goroutines(evidence.goroutines)
     cols = ["count", "wait_site", "states", "wait_minutes", "top_function", "app_function", "created_by"]
     shown = groups[[c for c in cols if c in groups.columns]]
@@ -109,6 +153,8 @@ def show_dump_comparison(evidence: PoolEvidence) -> Any:
     """Display which groups are new or grew between the two dumps (or say there is one dump)."""
     from IPython.display import HTML, display
 
+    if evidence.goroutines.empty:
+        return display(HTML("<p><i>No goroutine dump to compare (parameter <code>dump_path</code>).</i></p>"))
     if evidence.later is None:
         return display(HTML("<p><i>One dump only (parameter <code>later_dump_path</code>).</i></p>"))
     diff = compare_dumps(evidence.goroutines, evidence.later)
