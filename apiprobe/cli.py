@@ -1,4 +1,4 @@
-"""The ``apiprobe`` command: probe, ping, lab, demo, report.
+"""The ``apiprobe`` command: probe, ping, tls, dns, logs, lab, demo, report.
 
 Exit codes: 0 success; 1 a report notebook failed; 2 bad usage or input.
 """
@@ -129,6 +129,44 @@ def _cmd_dns(args: argparse.Namespace) -> int:
     return 0
 
 
+def _window(text: str | None, flag: str) -> tuple[str, str] | None:
+    if not text:
+        return None
+    start, sep, end = text.partition("/")
+    if not sep or not start or not end:
+        raise SystemExit(f"apiprobe logs: {flag} needs START/END (ISO 8601 times), got {text!r}")
+    return start, end
+
+
+def _cmd_logs(args: argparse.Namespace) -> int:
+    from apiprobe._redact import redact_text
+    from apiprobe.analyze.errors import classify_errors, detect_error_findings, error_summary
+    from apiprobe.load.logs import load_stats, read_logs
+    from apiprobe.load.tables import write_table
+
+    events = read_logs(args.paths, format=args.format, service=args.service, since=args.since, until=args.until,
+                       regex=args.regex, progress=False if args.quiet else None)
+    stats = load_stats(events)
+    events = classify_errors(events)
+    if args.out:
+        write_table(events, args.out)
+    with pd.option_context("display.width", 200, "display.max_colwidth", 80):
+        stats = stats.assign(source_file=stats["source_file"].map(lambda p: Path(str(p)).name))
+        print(stats.to_string(index=False))
+        summary = error_summary(events)
+        if not summary.empty:
+            print()
+            shown = summary[["error_kind", "count", "layer", "retryable", "services", "example"]]
+            print(shown.assign(example=shown["example"].map(lambda e: redact_text(str(e)))).to_string(index=False))
+        findings = detect_error_findings(events, incident=_window(args.incident, "--incident"),
+                                         baseline=_window(args.baseline, "--baseline"))
+        if not findings.empty:
+            print()
+        for f in findings.itertuples():
+            print(f"{str(f.severity).upper():8} {f.fault} · {f.subject}: {redact_text(str(f.evidence))}")
+    return 0
+
+
 def _wait_for(stop: threading.Event) -> None:
     try:
         while not stop.wait(0.5):
@@ -238,6 +276,19 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--resolv-conf", default="/etc/resolv.conf", help="resolv.conf to check search/ndots")
     p.add_argument("--out", "-o")
     p.set_defaults(func=_cmd_dns)
+
+    p = sub.add_parser("logs", help="read Go service logs (any logger, .gz too): parse counts, error kinds, findings")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="files, folders or globs")
+    p.add_argument("--format", default="auto", help="dialect for every file (default: detect per file)")
+    p.add_argument("--service", help="service name for every line (default: a service field, else the file name)")
+    p.add_argument("--since", help="keep lines at or after this time (ISO 8601; naive = UTC)")
+    p.add_argument("--until", help="keep lines before this time")
+    p.add_argument("--regex", help="plain-text logs: a regex with named groups (ts, level, msg, ...)")
+    p.add_argument("--incident", metavar="START/END", help="incident window (default: the busiest error minute)")
+    p.add_argument("--baseline", metavar="START/END", help="baseline window to compare with")
+    p.add_argument("--out", "-o", help="save the classified lines (.parquet keeps attrs as a struct)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
+    p.set_defaults(func=_cmd_logs)
 
     p = sub.add_parser("lab", help="run the fault lab on loopback until interrupted")
     p.add_argument("--seed", type=int, default=0)

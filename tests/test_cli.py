@@ -113,3 +113,31 @@ def test_tls_names_the_defect_and_exit_code(lab: FaultLab, tmp_path: Path) -> No
     pem = lab.chain_path("https_expired")
     res = cli("tls", str(pem), "--pem", "--servername", "127.0.0.1", "--cafile", str(lab.ca_path))
     assert res.returncode == 1 and "expired" in res.stdout
+
+
+def test_logs_prints_counts_kinds_and_findings(tmp_path: Path) -> None:
+    import pandas as pd
+
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    zap = [f'{{"level":"info","ts":{1710409200 + 60 * i},"msg":"charge ok"}}' for i in range(20)]  # 09:40-10:00
+    zap += [f'{{"level":"error","ts":{1710410400 + 10 * i},"msg":"charge failed","error":"pg: connection pool '
+            f'timeout","token":"s3cret"}}' for i in range(12)]  # 10:00-10:02
+    (logs / "payments.json.log").write_text("\n".join(zap) + "\npanic: boom\n")
+    (logs / "orders.log").write_text('time="2024-03-14T10:00:05Z" level=warning msg="retry" '
+                                     'error="context deadline exceeded (Client.Timeout exceeded while awaiting '
+                                     'headers)" attempt=2\n')
+    out = tmp_path / "events.parquet"
+    res = cli("logs", str(logs), "-q", "-o", str(out), "--incident", "2024-03-14T10:00:00Z/2024-03-14T10:05:00Z",
+              "--baseline", "2024-03-14T09:40:00Z/2024-03-14T10:00:00Z")
+    assert res.returncode == 0, res.stderr
+    assert "payments.json.log" in res.stdout and "zap" in res.stdout and "logrus_text" in res.stdout
+    assert "pool_timeout" in res.stdout and "read_timeout" in res.stdout
+    assert "pool_exhaustion" in res.stdout  # a finding line
+    back = pd.read_parquet(out)
+    assert len(back) == 34 and (~back["parse_ok"]).sum() == 1
+    assert back.loc[back["msg"] == "charge failed", "attrs"].iloc[0]["token"] == "s3cret"
+    bad = cli("logs", str(tmp_path / "missing"))
+    assert bad.returncode == 2 and "no such file" in bad.stderr
+    window = cli("logs", str(logs), "--incident", "yesterday")
+    assert window.returncode != 0 and "START/END" in window.stderr

@@ -87,7 +87,30 @@ def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
                 out[col] = out[col].dt.strftime("%Y-%m-%dT%H:%M:%S.%fZ")
         out.to_csv(p, index=False, float_format="%.3f")
     elif fmt == "parquet":
-        df.to_parquet(p, index=False)
+        _write_parquet(df, p)
     else:
         df.to_json(p, orient="records", lines=True, date_format="iso")
     return p
+
+
+def _write_parquet(df: pd.DataFrame, path: Path) -> None:
+    """Parquet that plain ``pd.read_parquet`` reads back, Arrow struct columns (``attrs``) included.
+
+    pandas records an Arrow struct dtype in the file's metadata under a name it
+    cannot parse again; such columns are recorded as object columns, so they
+    come back as one dict per row.
+    """
+    import json
+
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.Table.from_pandas(df, preserve_index=False)
+    meta = json.loads((table.schema.metadata or {}).get(b"pandas", b"{}"))
+    for col in meta.get("columns", []):
+        if str(col.get("numpy_type", "")).startswith(("struct<", "map<")):
+            col["numpy_type"] = "object"
+            col["pandas_type"] = "object"
+    if meta:
+        table = table.replace_schema_metadata({**(table.schema.metadata or {}), b"pandas": json.dumps(meta).encode()})
+    pq.write_table(table, path)
