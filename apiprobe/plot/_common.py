@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+
 import plotly.graph_objects as go
 
 __all__ = ["base_layout", "nothing_to_draw", "title_dict"]
@@ -42,3 +44,12 @@ def nothing_to_draw(title: str, reason: str) -> go.Figure:
     fig.update_xaxes(visible=False)
     fig.update_yaxes(visible=False)
     return fig
+
+
+def plain(text: object) -> str:
+    """Text from logs or servers made safe for plotly labels and hover text.
+
+    plotly renders a few HTML tags in labels (``<b>``, ``<a href>``, ``<br>``,
+    ``<span style>``); a log message must show as written, never as markup.
+    """
+    return html.escape(str(text), quote=False)

@@ -19,7 +19,7 @@ from plotly.colors import qualitative
 from plotly.subplots import make_subplots
 
 from apiprobe.errors import SchemaError
-from apiprobe.plot._common import base_layout, nothing_to_draw
+from apiprobe.plot._common import base_layout, nothing_to_draw, plain
 from apiprobe.plot.latency import ERROR_COLORS
 from apiprobe.schema import ERROR_KINDS, ERROR_LAYERS
 
@@ -61,7 +61,7 @@ def _require(df: pd.DataFrame, cols: list[str]) -> None:
 
 def _label(value: object, missing: str = "(none)") -> str:
     return missing if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) \
-        else str(value)
+        else plain(value)
 
 
 def _short(text: str, width: int) -> str:

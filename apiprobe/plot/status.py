@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from apiprobe.analyze.status import MISUSE_KINDS, status_table
 from apiprobe.errors import SchemaError
-from apiprobe.plot._common import base_layout, nothing_to_draw
+from apiprobe.plot._common import base_layout, nothing_to_draw, plain
 
 __all__ = ["STATUS_COLORS", "fig_status_by_route", "fig_status_timeline"]
 
@@ -93,6 +93,7 @@ def fig_status_by_route(
     shown = per_route.head(max_routes)
     routes = shown.sort_values(["misused", "total"], ascending=True, kind="stable").index.tolist()
     work = work[work["subject"].isin(routes)]
+    labels = [plain(r) for r in routes]  # routes come from logs: shown as text, never as markup
     notes = {}
     for subject, group in work[work["misuse"] != ""].groupby("subject"):
         parts = []
@@ -111,13 +112,13 @@ def fig_status_by_route(
         hover_notes = [notes.get(r, "") for r in routes]
         if good.any():
             fig.add_trace(go.Bar(
-                y=routes, x=good, orientation="h", name=cls, legendgroup=cls,
+                y=labels, x=good, orientation="h", name=cls, legendgroup=cls,
                 marker={"color": color, "line": {"width": 0}},
                 hovertemplate=f"<b>%{{y}}</b><br>{cls}: %{{x:.0f}}<extra></extra>",
             ))
         if bad.any():
             fig.add_trace(go.Bar(
-                y=routes, x=bad, orientation="h", name=f"{cls} misused", legendgroup=cls,
+                y=labels, x=bad, orientation="h", name=f"{cls} misused", legendgroup=cls,
                 marker={"color": color, "line": {"width": 1.5, "color": _MISUSE_LINE},
                         "pattern": {"shape": "/", "fgcolor": _MISUSE_LINE, "solidity": 0.3}},
                 customdata=np.array(hover_notes, dtype=object).reshape(-1, 1),

@@ -103,7 +103,8 @@ def test_fig_template_changes() -> None:
     fig = fig_template_changes(table)
     base, inc = fig.data
     assert (base.name, inc.name) == ("baseline", "incident")
-    assert list(inc.y) == ["T2: lost lease <*> (new)", "T1: slow query on shard <*> (×6.0)"]
+    # escaped for plotly, which shows the entities as "<*>"
+    assert list(inc.y) == ["T2: lost lease &lt;*&gt; (new)", "T1: slow query on shard &lt;*&gt; (×6.0)"]
     assert list(inc.x) == [pytest.approx(2.0), pytest.approx(6.0)] and list(base.x) == [0.0, pytest.approx(1.0)]
     assert "2 of 2 templates; 1 new, 1 grew" in fig.layout.title.subtitle.text
     _no_na(fig)
@@ -111,3 +112,20 @@ def test_fig_template_changes() -> None:
     assert "Nothing to draw" in fig_template_changes(table.iloc[:0]).layout.annotations[0].text
     with pytest.raises(ValueError):
         fig_template_changes(table, n=0)
+
+
+def test_log_text_is_never_markup_in_figures() -> None:
+    from apiprobe.analyze.status import status_table
+    from apiprobe.plot.status import fig_status_by_route
+
+    evil = '<a href="https://evil.test">click</a><img src=x onerror=alert(1)>'
+    comparison = pd.DataFrame({"template_id": ["T1"], "template": [evil], "baseline_rate": [0.0],
+                               "incident_rate": [1.0], "baseline_count": [0], "incident_count": [5],
+                               "is_new": [True], "grew": [False]})
+    fig = fig_template_changes(comparison)
+    shown = " ".join(str(v) for t in fig.data for v in list(t.y) + list(np.ravel(t.customdata)))
+    assert "<a " not in shown and "<img" not in shown and "&lt;img" in shown
+    events = conform([{"ts": pd.Timestamp("2024-03-14T10:00:00Z"), "service": "api", "status": 200,
+                       "route": "/x<script>", "msg": "ok"}], "events")
+    route_fig = fig_status_by_route(status_table(events))
+    assert all("<script>" not in str(label) for t in route_fig.data for label in t.y)
