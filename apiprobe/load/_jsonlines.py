@@ -168,7 +168,8 @@ def read_json_chunk(chunk: Chunk) -> ChunkResult:
     blank = int(len(starts) - np.count_nonzero(nonempty))
     good_idx = np.flatnonzero(good)
     if len(good_idx) == 0:
-        return ChunkResult(None, np.empty(0, np.int64), other.tolist(), blank)
+        rest = [i for i in other.tolist() if chunk.line(i).strip()]
+        return ChunkResult(None, np.empty(0, np.int64), rest, blank + len(other) - len(rest))
     if len(other) == 0:
         payload = chunk.data
     else:
@@ -188,9 +189,24 @@ def read_json_chunk(chunk: Chunk) -> ChunkResult:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         table = None
+    if table is not None and int(arr.max()) >= 0x80 and not _valid_utf8(table):
+        table = None  # pyarrow does not check UTF-8: find the bad lines one by one
+    rest = other.tolist()
+    if rest:  # whitespace-only lines are blank lines, not unparsed ones
+        kept = [i for i in rest if chunk.line(i).strip()]
+        blank += len(rest) - len(kept)
+        rest = kept
     if table is not None and table.num_rows == len(good_idx):
-        return ChunkResult(table, line_nos, other.tolist(), blank)
-    return _fallback(chunk, good_idx, other.tolist(), blank)
+        return ChunkResult(table, line_nos, rest, blank)
+    return _fallback(chunk, good_idx, rest, blank)
+
+
+def _valid_utf8(table: pa.Table) -> bool:
+    try:
+        table.validate(full=True)
+    except pa.ArrowInvalid:
+        return False
+    return True
 
 
 def _block_size(lengths: np.ndarray) -> int:
@@ -210,24 +226,41 @@ def read_json_file(path: str) -> tuple[pa.Table, int] | None:
         table = pa_json.read_json(path)  # default blocks; a longer line takes the chunked path
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
         return None
-    lines = count_lines(path)
-    if table.num_rows != lines:
+    lines, object_lines, non_ascii = _scan(path)
+    # Row i is line i only when every line is one object: no blank line, no two objects on a line.
+    if not table.num_rows == lines == object_lines:
+        return None
+    if non_ascii and not _valid_utf8(table):
         return None
     return table, lines
 
 
 def count_lines(path: str) -> int:
     """Lines in a file (a last line without a break counts), read through one reused buffer."""
+    return _scan(path)[0]
+
+
+def _scan(path: str) -> tuple[int, int, bool]:
+    """Lines, lines starting with ``{``, and whether any byte is non-ASCII, in one pass."""
     block = bytearray(8 << 20)
     view = np.frombuffer(block, dtype=np.uint8)
     hits = np.empty(len(block), dtype=bool)
-    lines, last = 0, _NL
+    lines = objects = 0
+    last, at_line_start, non_ascii = _NL, True, False
     with open(path, "rb", buffering=0) as fh:
         while n := fh.readinto(block):
-            np.equal(view[:n], _NL, out=hits[:n])
-            lines += int(np.count_nonzero(hits[:n]))
-            last = int(view[n - 1])
-    return lines + (last != _NL)
+            part = view[:n]
+            np.equal(part, _NL, out=hits[:n])
+            breaks = np.flatnonzero(hits[:n])
+            lines += len(breaks)
+            if at_line_start and part[0] == _LBRACE:
+                objects += 1
+            nxt = breaks[breaks + 1 < n] + 1
+            objects += int(np.count_nonzero(part[nxt] == _LBRACE))
+            non_ascii = non_ascii or int(part.max()) >= 0x80
+            last = int(part[-1])
+            at_line_start = last == _NL
+    return lines + (last != _NL), objects, non_ascii
 
 
 def _fallback(chunk: Chunk, good_idx: np.ndarray, other: list[int], blank: int) -> ChunkResult:

@@ -3,9 +3,9 @@
 A line is a sequence of pairs separated by spaces. A value is a bare word or a
 double-quoted string with Go backslash escapes (``strconv.Quote``); a key
 with no ``=`` is a flag meaning true. A line counts as logfmt only when the
-pairs cover it completely and at least one of the usual keys (time, level,
-message) is present, so a Go panic or a stack frame in the same file is not
-mistaken for a record.
+pairs cover it completely, at least one of the usual keys (time, level,
+message) has a value, and most words are pairs, so a Go panic, a stack frame
+or a sentence that happens to contain "time" is not mistaken for a record.
 """
 
 from __future__ import annotations
@@ -78,6 +78,8 @@ def parse_logfmt(line: str) -> dict[str, Any] | None:
         else:
             out[key] = True
         pos = nxt
-    if not out or not (LOGFMT_MARKERS & out.keys()):
+    valued = [k for k, v in out.items() if v is not True]
+    # A marker must carry a value, and most words must be pairs: "... time limit exceeded" is prose.
+    if not any(k in LOGFMT_MARKERS for k in valued) or len(valued) * 2 < len(out):
         return None
     return out

@@ -100,7 +100,9 @@ _LATENCY_KEYS: tuple[tuple[str, float | None], ...] = (
     ("duration_ns", 1e-6), ("latency_s", 1e3), ("duration_s", 1e3), ("latency", None),
     ("duration", None), ("elapsed", None), ("took", None), ("response_time", None), ("resp_time", None),
 )
-_DIALECT_DURATION_MS: dict[str, float] = {"zap": 1e3, "slog_json": 1e-6}
+# zap's default duration encoder writes seconds; slog's JSON handler and logrus's
+# JSONFormatter (encoding/json) write a time.Duration as integer nanoseconds.
+_DIALECT_DURATION_MS: dict[str, float] = {"zap": 1e3, "slog_json": 1e-6, "logrus_json": 1e-6}
 
 _LEVEL_WORDS: dict[str, str] = {
     "trace": "trace", "trc": "trace", "debug": "debug", "dbg": "debug", "d": "debug",
@@ -150,15 +152,16 @@ def detect_dialect(lines: Iterable[str]) -> str:
             if isinstance(obj, dict):
                 objs.append(obj)
                 continue
+        if _TEXT_LINE.match(ln):
+            texts += 1
+            continue
         rec = parse_logfmt(ln)
         if rec is not None:
             pairs.append(rec)
-        elif _TEXT_LINE.match(ln):
-            texts += 1
     # The family most lines belong to; stack traces and panics belong to none.
     if objs and len(objs) >= max(len(pairs), texts):
         return _json_dialect(objs)
-    if pairs and len(pairs) >= texts:
+    if pairs and len(pairs) > texts:
         return _logfmt_dialect(sample, pairs)
     return "text"
 
@@ -276,6 +279,23 @@ def _map_unique(arr: pa.ChunkedArray, fn: Callable[[str], Any], out_type: pa.Dat
     return pc.take(mapped, pc.index_in(strings, value_set=uniq))
 
 
+def _epoch_to_timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Epoch numbers → ns UTC, each in the unit its size says (s, ms, µs, ns); out of range → NaT."""
+    target = pa.timestamp("ns", tz="UTC")
+    mag = np.abs(np.asarray(pc.fill_null(pc.cast(arr, pa.float64(), safe=False), np.nan).to_numpy(),
+                            dtype=np.float64))
+    scale = np.select([mag < 1e11, mag < 1e14, mag < 1e17], [10 ** 9, 10 ** 6, 10 ** 3], 1).astype(np.int64)
+    limit = float(np.iinfo(np.int64).max)
+    ok = np.isfinite(mag) & (mag * scale < limit)
+    if pa.types.is_integer(arr.type):  # exact, even for epoch nanoseconds
+        ints = np.asarray(pc.fill_null(pc.cast(arr, pa.int64()), 0).to_numpy(), dtype=np.int64)
+        ns = np.where(ok, ints, 0) * np.where(ok, scale, 1)
+    else:
+        floats = np.asarray(pc.fill_null(pc.cast(arr, pa.float64()), 0.0).to_numpy(), dtype=np.float64)
+        ns = np.round(np.where(ok, floats, 0.0) * np.where(ok, scale, 1)).astype(np.int64)
+    return pa.chunked_array([pa.array(ns, pa.int64(), mask=~ok).cast(target)])
+
+
 def _timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     """Any time column (epoch s/ms/µs/ns numbers or strings, RFC 3339, Go formats) → ns UTC."""
     target = pa.timestamp("ns", tz="UTC")
@@ -285,14 +305,7 @@ def _timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
             return pc.cast(pc.assume_timezone(arr, "UTC"), target)
         return pc.cast(arr, target)
     if pa.types.is_integer(t) or pa.types.is_floating(t):
-        values = pc.cast(arr, pa.float64(), safe=False)
-        median = pc.approximate_median(pc.abs(values)).as_py() or 0.0
-        scale = 10 ** 9 if median < 1e11 else 10 ** 6 if median < 1e14 else 10 ** 3 if median < 1e17 else 1
-        if pa.types.is_integer(t):  # exact, even for epoch nanoseconds
-            ns = pc.multiply(pc.cast(arr, pa.int64()), scale)
-        else:
-            ns = pc.cast(pc.round(pc.multiply(values, float(scale))), pa.int64())
-        return pc.cast(ns, target)
+        return _epoch_to_timestamps(arr)
     strings = _to_string(arr)
     try:
         return pc.cast(strings, target)
@@ -350,6 +363,8 @@ def _find_keys(names: Sequence[str], candidates: Sequence[str], used: set[str]) 
         if n not in used:
             lower.setdefault(n.lower(), n)
     for c in candidates:
+        if len(c) <= 2:  # "M", "L", "t": only in exactly this spelling ("m" may be anything)
+            continue
         match = lower.get(c.lower())
         if match is not None and match not in found:
             found.append(match)
@@ -375,10 +390,18 @@ def _events_table(table: pa.Table, *, dialect: str, service: str | None, default
 
     def column(col: str, convert: Callable[[pa.ChunkedArray], pa.ChunkedArray]) -> pa.ChunkedArray | None:
         keys = _find_keys(names, _KEYS[col], used)
-        used.update(keys)
         if not keys:
             return None
-        return _coalesce([convert(table.column(k)) for k in keys])
+        merged = convert(table.column(keys[0]))
+        used.add(keys[0])
+        for k in keys[1:]:
+            extra = table.column(k)
+            # Another spelling fills the gaps; where both are set it stays in attrs, so nothing is lost.
+            if pc.any(pc.and_(pc.is_valid(merged), pc.is_valid(extra))).as_py():
+                continue
+            merged = pc.coalesce(merged, convert(extra))
+            used.add(k)
+        return merged
 
     def null(col: str) -> pa.ChunkedArray:
         return pa.chunked_array([pa.nulls(n, _EVENT_TYPES.get(col, pa.string()))])
@@ -508,14 +531,11 @@ class _FileLoad:
             except ValueError:
                 return None  # a truncated or broken object is not logfmt either
             return obj if isinstance(obj, dict) else None
-        rec = parse_logfmt(stripped)
-        if rec is not None:
-            return rec
         if self.dialect == "text":
             m = _TEXT_LINE.match(stripped)
             if m is not None:
                 return {k: v for k, v in m.groupdict().items() if v is not None}
-        return None
+        return parse_logfmt(stripped)
 
     def add_chunk(self, chunk: Chunk) -> None:
         self.lines += len(chunk.starts)
@@ -596,8 +616,8 @@ def _load_stream(stream: IO[bytes], *, source: str, format: str, service: str | 
         head, rest = data[: 64 << 10], io.BytesIO(data[64 << 10:])
     if format == "auto":
         lines = head.decode("utf-8", "replace").splitlines()
-        if len(head) >= (64 << 10):
-            lines = lines[:-1]  # the last one may be cut
+        if len(head) >= (64 << 10) and len(lines) > 1:
+            lines = lines[:-1]  # the last one may be cut (a single long line still tells the dialect)
         dialect = "regex" if regex is not None else detect_dialect(lines)
     else:
         if format not in DIALECTS:
@@ -716,7 +736,7 @@ def _take(table: pa.Table, order: pa.Array) -> pa.Table:
 
 
 def _time_order(table: pa.Table) -> pa.Array | None:
-    """Row order by time (stable), or None when the rows already are in it.
+    """Row order by time, then file and line, or None when the rows already are in it.
 
     Lines without a time (a panic, a stack frame, a clock-only time) go last,
     in file and line order; ``sort_values(["source_file", "line_no"])`` puts
@@ -727,10 +747,8 @@ def _time_order(table: pa.Table) -> pa.Array | None:
     files = np.asarray(pc.dictionary_encode(table.column("source_file")).combine_chunks().indices.to_numpy(),
                        dtype=np.int64)
     line_no = np.asarray(table.column("line_no").to_numpy(), dtype=np.int64)
-    timed = key != never
-    # Within the lines without time, file order then line order; timed lines: stable by time.
-    files = np.where(timed, 0, files)
-    line_no = np.where(timed, 0, line_no)
+    # Equal times keep file order, then line order (recovered lines of a chunk are parsed after
+    # its fast-path rows, so table order is not line order).
     dk, df, dl = np.diff(key), np.diff(files), np.diff(line_no)
     if bool(np.all((dk > 0) | ((dk == 0) & ((df > 0) | ((df == 0) & (dl >= 0)))))):
         return None

@@ -401,3 +401,75 @@ def test_a_line_longer_than_pyarrows_block_is_parsed(tmp_path: Path) -> None:
     df = read_logs(path)
     assert df["parse_ok"].all() and df["msg"].tolist() == ["before", "dump"]
     assert len(df["attrs"].iloc[1]["stacktrace"]) == 3 << 20
+
+
+# Regressions found in review ------------------------------------------------------------
+
+
+def test_invalid_utf8_inside_json_is_kept_raw_on_both_paths(tmp_path: Path) -> None:
+    data = b'{"ts":1700000000,"msg":"a\xff","level":"info"}\n{"ts":1700000001,"msg":"ok"}\n'
+    (tmp_path / "u.log").write_bytes(data)
+    for df in (parse_logs(data), read_logs(tmp_path / "u.log")):
+        assert df["msg"].tolist()[0] == "ok"  # the table is readable
+        assert df["raw"].tolist()[1] == '{"ts":1700000000,"msg":"a\\xff","level":"info"}'
+
+
+def test_epoch_units_are_decided_per_value() -> None:
+    df = parse_logs('{"ts":1700000000,"msg":"a"}\n{"ts":1700000001123,"msg":"b"}\n'
+                    '{"ts":1700000002123456789,"msg":"c"}\n')
+    assert df["ts"].tolist() == [pd.Timestamp("2023-11-14T22:13:20Z"), pd.Timestamp("2023-11-14T22:13:21.123Z"),
+                                 pd.Timestamp("2023-11-14T22:13:22.123456789Z")]
+    huge = parse_logs('{"ts":1700000000,"msg":"a"}\n{"ts":99999999999999999999,"msg":"d"}\n')
+    assert huge["ts"].notna().tolist() == [True, False] and huge["parse_ok"].all()  # out of range: NaT
+
+
+def test_plain_text_with_words_like_time_is_text() -> None:
+    df = parse_logs("2024/01/02 15:04:05 server started\n"
+                    "2024/01/02 15:04:06 request took too long, time limit exceeded\n"
+                    "2024-01-02T15:04:07Z ERROR upstream failed status=502 msg=timeout\n")
+    assert load_stats(df)["dialect"].tolist() == ["text"] and df["parse_ok"].all() and df["ts"].notna().all()
+    assert df["level"].tolist() == [None, None, "error"] or df["level"].iloc[2] == "error"
+
+
+def test_two_objects_on_one_line_and_blank_lines_keep_line_numbers(tmp_path: Path) -> None:
+    a = '{"time":"2024-01-01T00:00:01Z","level":"info","msg":"a"}'
+    b = '{"time":"2024-01-01T00:00:02Z","msg":"b"}{"time":"2024-01-01T00:00:03Z","msg":"c"}'
+    (tmp_path / "s.log").write_text(a + "\n" + b + "\n\n")
+    df = read_logs(tmp_path / "s.log")
+    assert df["line_no"].tolist() == [1, 2] and df["parse_ok"].tolist() == [True, False]
+    stats = load_stats(df).iloc[0]
+    assert (stats["lines"], stats["blank"], stats["parsed"], stats["unparsed"]) == (3, 1, 1, 1)
+
+
+def test_whitespace_only_lines_are_blank_in_every_dialect() -> None:
+    for text in ('{"ts":1700000000,"msg":"a"}\n   \n\t\n{"ts":1700000001,"msg":"b"}\n',
+                 "ts=1 level=info msg=a\n   \n\t\nts=2 level=info msg=b\n"):
+        stats = load_stats(parse_logs(text)).iloc[0]
+        assert (stats["blank"], stats["parsed"], stats["unparsed"]) == (2, 2, 0)
+
+
+def test_short_aliases_need_their_exact_spelling_and_clashing_aliases_stay_in_attrs() -> None:
+    df = parse_logs('{"time":"2024-01-01T00:00:00Z","level":"info","msg":"retry","n":3,"m":"GET","path":"/a",'
+                    '"URL":"/b"}\n')
+    row = df.iloc[0]
+    assert pd.isna(row["logger"]) and row["route"] == "/a"
+    assert row["attrs"]["n"] == 3 and row["attrs"]["m"] == "GET" and row["attrs"]["URL"] == "/b"
+
+
+def test_logrus_json_durations_are_nanoseconds() -> None:
+    df = parse_logs('{"time":"2024-01-01T00:00:00Z","level":"warning","msg":"a","duration":1500000}\n')
+    assert load_stats(df)["dialect"].tolist() == ["logrus_json"] and df["latency_ms"].iloc[0] == 1.5
+
+
+def test_equal_times_keep_line_order() -> None:
+    df = parse_logs('{"time":"2024-01-01T00:00:01Z","level":"info","msg":"a"} \n'
+                    '{"time":"2024-01-01T00:00:01Z","level":"info","msg":"b"}\n')
+    assert df["line_no"].tolist() == [1, 2]
+
+
+def test_a_long_first_line_still_tells_the_dialect(tmp_path: Path) -> None:
+    lines = ["2024-01-01 10:00:00 INFO " + "z" * (70 << 10)] + [f"2024-01-01 10:00:0{i} INFO hello {i}"
+                                                                for i in range(1, 5)]
+    (tmp_path / "l.log").write_text("\n".join(lines) + "\n")
+    stats = load_stats(read_logs(tmp_path / "l.log")).iloc[0]
+    assert (stats["dialect"], stats["parsed"]) == ("text", 5)
