@@ -6,10 +6,10 @@
 ``events`` table. Each line is classified from, in order:
 
 1. an ``error_kind`` value already in the table;
-2. an explicit code in ``attrs``: ``error_kind``, ``error_code`` or ``code``
-   (a vocabulary kind, an alias such as ``ECONNREFUSED``, ``UNAVAILABLE`` or
-   ``rate_limit_exceeded``, or an HTTP status); an Arrow struct/map column and
-   an object column of dicts both work;
+2. an explicit code in ``attrs``: ``error_kind``, ``error_code`` (also
+   ``errorCode``, ``err_code``) or ``code`` (a vocabulary kind, an alias such
+   as ``ECONNREFUSED``, ``UNAVAILABLE`` or ``rate_limit_exceeded``, or an HTTP
+   status); an Arrow struct/map column and an object column of dicts both work;
 3. the Go error string in ``error`` — or in ``msg`` when ``error`` is NA and
    the line is not at trace/debug/info level — matched against
    :data:`ERROR_PATTERNS` (first matching rule wins; the most specific rules
@@ -19,7 +19,14 @@
    4xx → ``client_error`` (401, 403 and 404 are left out, as the vocabulary says:
    they are usually answers, not failures);
 5. otherwise a line with an error text, an unknown error code, or at
-   error/fatal level is ``error`` (an unexpected failure).
+   error/fatal level is ``error`` (an unexpected failure). A success-like code
+   (0, "0", "", "OK", "success", a 2xx/3xx number) is never an error; an
+   unknown ``error_code`` / ``error_kind`` value is, but an unknown ``code``
+   only when it is a non-numeric string on a warn/error/fatal line (``code``
+   is as often a country or product code).
+
+Re-classifying a classified table gives the same result: kinds that came from
+an explicit ``error_kind`` are kept, the others are derived again.
 
 ``retryable`` answers "can a retry of the same (idempotent) request
 succeed?": True for refused and reset connections, GOAWAY, closed idle
@@ -154,6 +161,13 @@ def _slug(text: str) -> str:
 
 _STATUS = r"(?:status(?: ?code)?|code|HTTP)\W{0,3}"
 
+# Go's resolver errors only: net.DNSError prints "lookup <name> on <server>: <err>" (Go resolver) or
+# "lookup <name>: <err>", and a dial wraps it as "dial tcp: lookup <name>…". A bare "lookup " is not
+# enough: Go code wraps its own errors as "lookup user 42: …" and "cache lookup for key … timed out".
+_DNS_HOST = r"[\w.\-]+"
+_DNS_SERVER = r"(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+(?:%[\w.\-]+)?\])(?::\d+)?"
+_DNS_LOOKUP = rf"\blookup {_DNS_HOST} on {_DNS_SERVER}:|\bdial (?:tcp|udp)[46]?: lookup {_DNS_HOST}"
+
 _TLS_CHECK_KINDS = {
     "expired": "tls_expired", "not_yet_valid": "tls_expired", "hostname_mismatch": "tls_hostname",
     "missing_intermediate": "tls_untrusted", "self_signed": "tls_untrusted", "untrusted_root": "tls_untrusted",
@@ -228,13 +242,14 @@ def _rules() -> tuple[ErrorRule, ...]:
         r("dns_no_such_host", r"no such host", "nxdomain", "dns", False,
           "dial tcp: lookup quotes.internal on 10.96.0.10:53: no such host",
           "the resolver answered NXDOMAIN: wrong name, missing record, or a search-domain/ndots surprise"),
-        r("dns_timeout", r"\blookup \S+.*(?:i/o timeout|timed out)", "dns_timeout", "dns", True,
+        r("dns_timeout", rf"(?:{_DNS_LOOKUP}).*(?:i/o timeout|timed out)|\blookup {_DNS_HOST}: i/o timeout",
+          "dns_timeout", "dns", True,
           "dial tcp: lookup quotes.internal on 10.96.0.10:53: read udp 10.1.0.7:41234->10.96.0.10:53: "
           "i/o timeout", "the resolver did not answer in time"),
         r("dns_server_misbehaving", r"server misbehaving", "servfail", "dns", True,
           "dial tcp: lookup quotes.internal on 10.96.0.10:53: server misbehaving",
           "the resolver answered SERVFAIL or REFUSED"),
-        r("dns_other", r"\blookup \S+|temporary failure in name resolution|no address associated with hostname",
+        r("dns_other", rf"{_DNS_LOOKUP}|temporary failure in name resolution|no address associated with hostname",
           "dns_failure", "dns", True,
           "dial tcp: lookup quotes.internal on 10.96.0.10:53: dial udp 10.96.0.10:53: connect: network is "
           "unreachable", "name resolution failed for another reason"),
@@ -394,7 +409,8 @@ _RETRYABLE_5XX = frozenset({502, 503, 504})
 _NOT_FAILURE_4XX = frozenset({401, 403, 404})
 _QUIET_LEVELS = frozenset({"trace", "debug", "info"})
 _ERROR_LEVELS = frozenset({"error", "fatal"})
-_ATTR_KEYS = ("error_kind", "error_code", "code")
+_LOUD_LEVELS = frozenset({"warn", "warning", "error", "fatal"})
+_ATTR_KEYS = ("error_kind", "error_code", "errorCode", "err_code", "code")
 #: Columns that describe the error itself (not the population a rate is computed over).
 _ERROR_COLUMNS = frozenset({"error_kind", "error_layer", "retryable", "error_rule", "error", "template_id"})
 
@@ -440,6 +456,13 @@ def _code_info(value: Any, rule: str) -> Info | None:
         return _kind_info(key, rule)
     kind = _CODE_ALIASES.get(key) or _CODE_ALIASES.get(key.replace("_", ""))
     return _kind_info(kind, rule, key) if kind else None
+
+
+#: Every classification an explicit ``error_kind`` value can give.
+_EXPLICIT_INFOS: frozenset[Info] = frozenset(
+    info for info in (*(_code_info(k, "error_kind") for k in (*ERROR_KINDS, *_CODE_ALIASES)),
+                      *(_code_info(c, "error_kind") for c in range(400, 600)))
+    if info is not None)
 
 
 def _match_rules(texts: Sequence[str]) -> np.ndarray:
@@ -618,6 +641,12 @@ def _lower_in(series: pd.Series, *allowed: frozenset[str]) -> list[np.ndarray]:
     return [np.asarray([u in a for u in lowered] + [False], dtype=bool)[where] for a in allowed]
 
 
+def _on_distinct(series: pd.Series, test: Callable[[Any], bool]) -> np.ndarray:
+    """``test`` of each value (False for NA), computed once per distinct value."""
+    codes, uniques = pd.factorize(series, use_na_sentinel=True)
+    return np.asarray([test(u) for u in uniques] + [False], dtype=bool)[np.where(codes >= 0, codes, len(uniques))]
+
+
 def _present(series: pd.Series) -> np.ndarray:
     """True where a string column has a non-empty value."""
     return np.asarray((series.notna() & (series != "")).fillna(False), dtype=bool)
@@ -645,10 +674,72 @@ def _codes_classifier(rule: str) -> Callable[[list[Any]], list[Info | None]]:
     return classify
 
 
+_SUCCESS_WORDS = frozenset({"", "0", "ok", "success"})
+
+
 def _success_code(value: Any) -> bool:
-    """A bare ``code`` that says success or is numeric (0, "OK", 200) is not an unknown error code."""
-    text = str(value).strip()
-    return isinstance(value, int | float | bool) or text.isdigit() or text.upper() in {"OK", "SUCCESS", ""}
+    """A code that says success: 0, "0", "", "OK"/"ok"/"success", or a 2xx/3xx number."""
+    if value is None or value is pd.NA or isinstance(value, bool):
+        return True  # not a code at all
+    if isinstance(value, int | float | np.integer | np.floating):
+        number: float = float(value)
+    else:
+        text = str(value).strip()
+        if text.lower() in _SUCCESS_WORDS:
+            return True
+        try:
+            number = float(text)
+        except ValueError:
+            return False
+    return bool(np.isfinite(number)) and (number == 0 or (number == int(number) and 200 <= number <= 399))
+
+
+def _is_number(value: Any) -> bool:
+    if isinstance(value, int | float | np.integer | np.floating):
+        return True
+    try:
+        float(str(value).strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _unknown_codes(key: str, vals: list[Any], classified: np.ndarray, loud: np.ndarray) -> np.ndarray:
+    """Which attrs values no rule knows make the line an (unmatched) error.
+
+    ``classified`` tells which values were classified; ``loud`` which lines are at warn/error/fatal level.
+    A success-like value never does; under the generic ``code`` only a string on a loud line does (a
+    ``code`` is as often a country, currency or product code); under ``error_code``, ``errorCode``,
+    ``err_code`` and ``error_kind`` any other value does, as the key says it is an error.
+    """
+    unknown = ~classified & ~np.fromiter(map(_success_code, vals), dtype=bool, count=len(vals))
+    if key == "code":
+        unknown &= loud & ~np.fromiter(map(_is_number, vals), dtype=bool, count=len(vals))
+    return unknown
+
+
+def _explicit_infos(out: pd.DataFrame, keep: np.ndarray) -> tuple[np.ndarray, list[Info | None]]:
+    """Positions and classifications of the lines a previous pass classified from an explicit ``error_kind``.
+
+    The previous classification is kept when an explicit ``error_kind`` value can give it (``503`` gives
+    ``server_error`` with rule ``error_kind:5xx``, ``UNAVAILABLE`` a retryable ``server_error``); otherwise
+    (the columns were edited) the kind is classified again.
+    """
+    pos = np.flatnonzero(keep)
+    cols = [_string(out, "error_kind"), _string(out, "error_layer"),
+            (out["retryable"].astype("boolean") if "retryable" in out.columns
+             else pd.Series(pd.NA, index=out.index, dtype="boolean")).astype("string"),
+            _string(out, "error_rule")]
+    kind, layer, retry, rule = (c.iloc[pos].fillna("\x01") for c in cols)
+    key = kind + "\x00" + layer + "\x00" + retry + "\x00" + rule
+    codes, _ = pd.factorize(key, use_na_sentinel=False)
+    first = np.unique(codes, return_index=True)[1]  # one row per distinct key, in code order
+    infos: list[Info | None] = []
+    for i in first:
+        prev: Info = (kind.iloc[i], None if layer.iloc[i] == "\x01" else layer.iloc[i],
+                      {"true": True, "false": False}.get(retry.iloc[i].lower()), rule.iloc[i])
+        infos.append(prev if prev in _EXPLICIT_INFOS else _code_info(kind.iloc[i], "error_kind"))
+    return pos, [infos[c] for c in codes]
 
 
 def classify_errors(events: pd.DataFrame) -> pd.DataFrame:
@@ -658,8 +749,9 @@ def classify_errors(events: pd.DataFrame) -> pd.DataFrame:
     ----------
     events
         Table with schema ``events``. Only ``error``, ``msg``, ``level``,
-        ``status``, ``attrs`` and ``error_kind`` are read; missing columns are
-        treated as NA.
+        ``status``, ``attrs`` and ``error_kind`` are read (and, on a table
+        classified before, ``error_layer``, ``retryable`` and ``error_rule``);
+        missing columns are treated as NA.
 
     Returns
     -------
@@ -673,8 +765,12 @@ def classify_errors(events: pd.DataFrame) -> pd.DataFrame:
         or ``error_kind`` for an explicit code, with ``:5xx``, ``:4xx`` or
         ``:429`` appended when the code is an HTTP status; ``status:5xx``,
         ``status:4xx`` or ``status:429`` from the status column; ``unmatched``
-        for an error text no rule knows; ``level`` for an error-level line
-        with nothing else). Lines that are not errors have NA in all four.
+        for an error text or explicit code no rule knows; ``level`` for an
+        error-level line with nothing else). Lines that are not errors have
+        NA in all four. ``classify_errors(classify_errors(x))`` equals
+        ``classify_errors(x)``: on a table with ``error_rule``, the lines
+        whose rule starts with ``error_kind`` or is an ``unmatched`` explicit
+        code keep their classification and the others are derived again.
     """
     out = events.copy(deep=False)
     n = len(out)
@@ -682,23 +778,28 @@ def classify_errors(events: pd.DataFrame) -> pd.DataFrame:
     sources: list[np.ndarray] = []
     unknown_code = np.zeros(n, dtype=bool)
 
+    quiet, at_error_level, loud = _lower_in(_string(out, "level"), _QUIET_LEVELS, _ERROR_LEVELS, _LOUD_LEVELS)
     if "error_kind" in out.columns:
         existing = _string(out, "error_kind")
-        if "error_rule" in out.columns:  # classified before: derive those kinds again, keep explicit ones
+        if "error_rule" in out.columns:
+            # classified before: keep the kinds that came from an explicit error_kind, derive the others again
             rule = _string(out, "error_rule")
-            existing = existing.mask(_present(rule) & (rule != "error_kind").fillna(False).to_numpy(dtype=bool))
+            from_kind = (rule.str.startswith("error_kind") & existing.notna()).fillna(False).to_numpy(dtype=bool)
+            pos, kept = _explicit_infos(out, from_kind)
+            sources.append(infos.per_row(pd.Series(np.arange(len(pos)), dtype="int64"), pos,
+                                         lambda uniques: [kept[int(u)] for u in uniques]))
+            # an explicit code no rule knew, with nothing else to go by: still an unmatched error
+            unknown_code |= ((rule == "unmatched") & existing.notna()).fillna(False).to_numpy(dtype=bool)
+            existing = existing.mask(_present(rule))
         idx = infos.per_row(existing, None, _codes_classifier("error_kind"))
         sources.append(idx)
-        unknown_code |= _present(existing) & (idx < 0)
+        unknown_code |= _present(existing) & (idx < 0) & ~_on_distinct(existing, _success_code)
     if "attrs" in out.columns and n:
         for key, (pos, vals) in _attr_values(out["attrs"]).items():
             idx = infos.per_row(pd.Series(vals, dtype=object), pos, _codes_classifier(f"attrs.{key}"))
             sources.append(idx)
-            unknown = np.asarray([not _success_code(v) for v in vals], dtype=bool) if key == "code" else \
-                np.ones(len(pos), dtype=bool)
-            unknown_code[pos[unknown & (idx[pos] < 0)]] = True
+            unknown_code[pos[_unknown_codes(key, vals, idx[pos] >= 0, loud[pos])]] = True
 
-    quiet, at_error_level = _lower_in(_string(out, "level"), _QUIET_LEVELS, _ERROR_LEVELS)
     error = _string(out, "error")
     has_error = _present(error)
     sources.append(infos.per_row(error, None, _rule_infos))  # "" matches no rule
@@ -1195,10 +1296,11 @@ def _template_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: flo
         loud = _string(df, "level").str.lower().isin(["warn", "error", "fatal"]).fillna(False).to_numpy(dtype=bool)
     else:
         loud = df["error_kind"].notna().to_numpy(dtype=bool)
-    if not loud.any():
-        return []
+    column = "msg" if "msg" in df.columns else "raw" if "raw" in df.columns else None
+    if column is None or not loud.any():
+        return []  # no message to mine templates from
     sub = df[loud]
-    ids, templates = mine_templates(sub, sim_threshold=sim_threshold, depth=depth)
+    ids, templates = mine_templates(sub, sim_threshold=sim_threshold, depth=depth, column=column)
     keys = ids.reindex(df.index)
     table = _judge(_changes(keys, ts, plan), factor, min_count)
     text_of = dict(zip(templates["template_id"], templates["template"], strict=True))

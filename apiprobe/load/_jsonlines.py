@@ -189,7 +189,7 @@ def read_json_chunk(chunk: Chunk) -> ChunkResult:
         )
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
         table = None
-    if table is not None and int(arr.max()) >= 0x80 and not _valid_utf8(table):
+    if table is not None and int(np.frombuffer(payload, dtype=np.uint8).max()) >= 0x80 and not _valid_utf8(table):
         table = None  # pyarrow does not check UTF-8: find the bad lines one by one
     rest = other.tolist()
     if rest:  # whitespace-only lines are blank lines, not unparsed ones

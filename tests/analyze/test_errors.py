@@ -369,3 +369,138 @@ def test_severity_ranks_outages_above_client_storms() -> None:
     by = dict(zip(found["fault"], found["severity"], strict=False))
     assert by["pool_exhaustion"] == "critical"  # 60 new pool timeouts: an outage
     assert found.loc[found["subject"].str.contains("rate_limited"), "severity"].tolist() == ["warning"]
+
+
+# --------------------------------------------------------------------------- regressions
+
+
+@pytest.mark.parametrize(("text", "kind"), [
+    # application errors wrapped as "lookup <thing>: …" are not DNS failures
+    ("lookup account abc: dial tcp 10.0.0.5:5432: connect: connection refused", "connect_refused"),
+    ("lookup user 42: context deadline exceeded", "deadline_exceeded"),
+    ("cache lookup for key k1 timed out", "deadline_exceeded"),
+    ("lookup user 42: i/o timeout", "deadline_exceeded"),
+    # Go's real resolver errors still are
+    ("lookup quotes.internal on 10.96.0.10:53: no such host", "nxdomain"),
+    ("lookup quotes: no such host", "nxdomain"),
+    ("lookup quotes.internal: i/o timeout", "dns_timeout"),
+    ("lookup quotes on [fd00::a]:53: read udp [fd00::7]:41234->[fd00::a]:53: i/o timeout", "dns_timeout"),
+    ("lookup quotes on 10.96.0.10:53: dial udp 10.96.0.10:53: connect: connection refused", "dns_failure"),
+    ("dial tcp: lookup quotes: Temporary failure in name resolution", "dns_failure"),
+    ("dial tcp: lookup quotes.internal.: operation was canceled", "dns_failure"),
+    ("lookup quotes.internal on 10.96.0.10:53: server misbehaving", "servfail"),
+    ("user lookup failed: dial tcp: lookup db on 10.0.0.2:53: read udp 10.1.0.7:5->10.0.0.2:53: i/o timeout",
+     "dns_timeout"),
+])
+def test_dns_rules_match_only_go_resolver_errors(text: str, kind: str) -> None:
+    assert classify_error_text(text)[0] == kind
+    python = next(r for r in ERROR_PATTERNS
+                  if re.search(r.pattern, text, 0 if r.case_sensitive else re.IGNORECASE))
+    assert python.kind == kind  # the patterns mean the same in Python's re
+
+
+_CODE_ROWS: list[tuple[str, dict[str, Any], str | None, str | None]] = [
+    # (level, attrs, kind, rule)
+    ("info", {"error_code": 0}, None, None),
+    ("info", {"error_code": ""}, None, None),
+    ("info", {"error_code": "0"}, None, None),
+    ("info", {"error_code": 200}, None, None),
+    ("info", {"error_code": "OK"}, None, None),
+    ("error", {"error_code": "success"}, "error", "level"),  # the level still counts
+    ("info", {"errorCode": "302"}, None, None),
+    ("info", {"code": "US"}, None, None),
+    ("info", {"code": 42}, None, None),
+    ("warn", {"code": 42}, None, None),
+    ("warn", {"code": "ok"}, None, None),
+    ("warn", {"code": "US"}, "error", "unmatched"),
+    ("info", {"code": "503"}, "server_error", "attrs.code:5xx"),
+    ("info", {"code": "UNAVAILABLE"}, "server_error", "attrs.code"),
+    ("info", {"error_code": "E_WEIRD"}, "error", "unmatched"),
+    ("info", {"err_code": "1001"}, "error", "unmatched"),
+    ("info", {"errorCode": "ECONNREFUSED"}, "connect_refused", "attrs.errorCode"),
+]
+
+
+def test_success_and_generic_codes_do_not_make_errors() -> None:
+    rows = [{"level": lvl, "msg": "done", "attrs": attrs} for lvl, attrs, _, _ in _CODE_ROWS]
+    want_kind = [pd.NA if k is None else k for _, _, k, _ in _CODE_ROWS]
+    want_rule = [pd.NA if r is None else r for _, _, _, r in _CODE_ROWS]
+    out = classify_errors(ev(rows))  # attrs as an object column of dicts
+    assert out["error_kind"].tolist() == want_kind
+    assert out["error_rule"].tolist() == want_rule
+    # the same as an Arrow struct, as parse_logs makes it (one type per field: strings here)
+    keys = sorted({k for _, attrs, _, _ in _CODE_ROWS for k in attrs})
+    struct = pd.Series([{k: (None if attrs.get(k) is None else str(attrs[k])) for k in keys}
+                        for _, attrs, _, _ in _CODE_ROWS],
+                       dtype=pd.ArrowDtype(pa.struct([(k, pa.string()) for k in keys])))
+    out = classify_errors(ev(rows).assign(attrs=struct))
+    assert out["error_kind"].tolist() == want_kind
+    assert out["error_rule"].tolist() == want_rule
+
+
+def test_codes_from_parse_logs_struct_attrs() -> None:
+    import json
+
+    from apiprobe.load.logs import parse_logs
+
+    cases: list[tuple[str, dict[str, Any]]] = [
+        ("info", {"error_code": 0}), ("info", {"code": "US"}), ("info", {"error_code": "OK"}),
+        ("warn", {"code": "US"}), ("info", {"error_code": "E_WEIRD"}), ("info", {"code": 503})]
+    lines = [json.dumps({"time": f"2024-05-01T10:00:0{i}Z", "level": lvl, "msg": "done", **attrs})
+             for i, (lvl, attrs) in enumerate(cases)]
+    events = parse_logs(lines)
+    assert isinstance(events["attrs"].dtype, pd.ArrowDtype)
+    out = classify_errors(events)
+    assert out["error_kind"].tolist() == [pd.NA, pd.NA, pd.NA, "error", "error", "server_error"]
+    assert out["error_rule"].tolist() == [pd.NA, pd.NA, pd.NA, "unmatched", "unmatched", "attrs.code:5xx"]
+
+
+_CLASSIFIED = ["error_kind", "error_layer", "retryable", "error_rule"]
+
+
+def test_reclassifying_keeps_explicit_kinds() -> None:
+    df = ev([{"level": "warn", "msg": "x", "error_kind": "503"},
+             {"level": "info", "msg": "x", "error_kind": "E_WEIRD"},
+             {"level": "info", "msg": "x", "error_kind": "UNAVAILABLE"},
+             {"level": "info", "msg": "x", "error_kind": "429"},
+             {"level": "info", "msg": "x", "error_kind": "OK"},
+             {"level": "info", "msg": "x", "error_kind": "E_WEIRD", "status": 502},
+             {"level": "info", "msg": "x", "attrs": {"error_code": "E_WEIRD"}}])
+    once = classify_errors(df)
+    assert once["error_kind"].tolist() == ["server_error", "error", "server_error", "rate_limited", pd.NA,
+                                           "server_error", "error"]
+    assert once["error_rule"].tolist() == ["error_kind:5xx", "unmatched", "error_kind", "error_kind:429", pd.NA,
+                                           "status:5xx", "unmatched"]
+    assert once["retryable"].tolist()[:3] == [True, pd.NA, True]
+    twice = classify_errors(once)
+    pd.testing.assert_frame_equal(twice, once)
+    # an edited kind is classified again rather than keeping a rule that no longer fits
+    edited = once.copy()
+    edited.loc[0, "error_kind"] = "eof"
+    again = classify_errors(edited)
+    assert [again.loc[0, c] for c in _CLASSIFIED] == ["eof", "response", True, "error_kind"]
+
+
+def test_classify_errors_idempotent_on_demo_logs() -> None:
+    from apiprobe.load.logs import read_logs
+
+    events = read_logs("/work/main/data/demo/logs")
+    assert len(events)
+    rng = np.random.default_rng(7)
+    explicit = pd.array(rng.choice(np.asarray(["503", "E_WEIRD", "UNAVAILABLE", "tls_expired", "404", "OK", None],
+                                              dtype=object), len(events)), dtype="string")
+    for table in (events, events.assign(error_kind=explicit)):
+        once = classify_errors(table)
+        assert once["error_kind"].notna().any()
+        twice = classify_errors(once)
+        pd.testing.assert_frame_equal(twice[_CLASSIFIED], once[_CLASSIFIED])
+        pd.testing.assert_frame_equal(classify_errors(twice)[_CLASSIFIED], once[_CLASSIFIED])
+
+
+def test_detect_without_msg_column() -> None:
+    table = pd.DataFrame({"ts": [T0] * 6, "error": ["EOF"] * 6})
+    found = validate(detect_error_findings(table), "findings")
+    assert "template" not in " ".join(found["subject"].tolist())
+    raw_only = pd.DataFrame({"ts": [T0] * 6, "level": ["error"] * 6, "raw": ["worker 3 crashed"] * 6,
+                             "error": ["EOF"] * 6})
+    detect_error_findings(raw_only)  # mines the raw lines instead of raising
