@@ -132,6 +132,17 @@ class _Tree:
                        key=lambda k: (st[k] == _NAT, st[k], -(en[k] - st[k]) if good[k] else 0, k))
         return cls(idx, st, en, good, np.asarray(parent, dtype=int), missing, children, roots)
 
+    def unrooted(self) -> int:
+        """Spans no root leads to: on a parent cycle (a → b → a) or below one."""
+        seen: set[int] = set()
+        stack = list(self.roots)
+        while stack:
+            i = stack.pop()
+            if i not in seen:
+                seen.add(i)
+                stack.extend(self.children[i])
+        return len(self.idx) - len(seen)
+
     def main_root(self) -> int | None:
         """The root the Jaeger UI would draw first: earliest start, then longest."""
         timed = [r for r in self.roots if self.ok[r]]
@@ -339,6 +350,11 @@ def self_time(spans: pd.DataFrame) -> pd.DataFrame:
     children count once), so ``self_ms`` is the time the span spent in its
     own code or waiting on something that has no span.
 
+    A span naming itself as its parent is not its own child (it is a root,
+    as in :func:`span_tree` and :func:`critical_path`). Spans on a longer
+    parent cycle (a → b → a) are taken as written, each a child of the
+    other; :func:`trace_summary` counts them in ``cycle_spans``.
+
     Returns
     -------
     pandas.DataFrame
@@ -352,7 +368,9 @@ def self_time(spans: pd.DataFrame) -> pd.DataFrame:
     timed = df[df["_ok"]]
     par = timed[["trace_id", "span_id", "_s", "_e"]].rename(
         columns={"span_id": "parent_span_id", "_s": "_ps", "_e": "_pe"})
-    kids = timed[["trace_id", "parent_span_id", "_s", "_e"]].merge(par, on=["trace_id", "parent_span_id"])
+    not_self = (timed["parent_span_id"] != timed["span_id"]).fillna(True).to_numpy(dtype=bool)
+    kids = timed.loc[not_self, ["trace_id", "parent_span_id", "_s", "_e"]].merge(
+        par, on=["trace_id", "parent_span_id"])
     kids["_cs"] = np.maximum(kids["_s"].to_numpy(), kids["_ps"].to_numpy())
     kids["_ce"] = np.minimum(kids["_e"].to_numpy(), kids["_pe"].to_numpy())
     kids = kids[kids["_ce"] > kids["_cs"]]
@@ -414,9 +432,12 @@ def trace_summary(spans: pd.DataFrame) -> pd.DataFrame:
         trace's duration), ``spans``, ``services`` (comma-separated, in order
         of first span start), ``n_services``, ``error_spans``,
         ``missing_parents`` (spans whose parent is not in the trace),
-        ``roots`` (spans without a present parent; more than one means the
-        trace is broken or partial) and ``duplicate_spans`` (rows repeating
-        an id), ordered by start.
+        ``roots`` (spans without a present parent, or naming themselves as
+        parent; more than one means the trace is broken or partial),
+        ``duplicate_spans`` (rows repeating an id) and ``cycle_spans``
+        (spans on a parent cycle such as a → b → a, or below one: no root
+        leads to them, so the critical path and the root ignore them; a
+        trace made only of a cycle has ``roots`` 0), ordered by start.
     """
     _require(spans, ["trace_id", "span_id"], "spans")
     dups = spans[spans["trace_id"].notna() & spans["span_id"].notna()] \
@@ -446,15 +467,16 @@ def trace_summary(spans: pd.DataFrame) -> pd.DataFrame:
             "missing_parents": int(tree.missing_parent.sum()),
             "roots": len(tree.roots),
             "duplicate_spans": int(dups.get(tid, 0)),
+            "cycle_spans": tree.unrooted(),
         })
     cols = ["trace_id", "root_service", "root_name", "start", "end", "duration_ms", "spans", "services",
-            "n_services", "error_spans", "missing_parents", "roots", "duplicate_spans"]
+            "n_services", "error_spans", "missing_parents", "roots", "duplicate_spans", "cycle_spans"]
     out = pd.DataFrame(rows, columns=cols)
     for c in ("start", "end"):
         out[c] = pd.to_datetime(out[c], utc=True)
     for c in ("trace_id", "root_service", "root_name", "services"):
         out[c] = out[c].astype("string")
-    for c in ("spans", "n_services", "error_spans", "missing_parents", "roots", "duplicate_spans"):
+    for c in ("spans", "n_services", "error_spans", "missing_parents", "roots", "duplicate_spans", "cycle_spans"):
         out[c] = out[c].astype("int64")
     out["duration_ms"] = out["duration_ms"].astype("float64")
     return out.sort_values("start", kind="stable", na_position="last").reset_index(drop=True)
@@ -734,21 +756,33 @@ def join_logs_to_spans(events: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFram
 def trace_journeys(events: pd.DataFrame) -> pd.DataFrame:
     """From log lines alone: one row per trace id, the path of the request through the services.
 
-    * ``services``: services in order of their first line (``" → "``);
-      ``entry_service`` is the first;
-    * ``lines``; ``first_ts``, ``last_ts``; ``elapsed_ms`` = last − first;
-    * ``entry_latency_ms``: the largest ``latency_ms`` the entry service
-      logged for this trace (its own measure of the whole request);
-      ``latency_ms`` is that, or ``elapsed_ms`` when the entry service
-      logged no latency;
-    * ``attempts``: the largest ``attempt`` logged (plus one when the table
-      numbers attempts from 0, i.e. some line logs ``attempt=0``); without
+    * ``entry_service``: the service that received the request. Lines are
+      ordered by their *start*, not by their timestamp: an access-log line
+      (one with a ``latency_ms``) is written when the request finishes, so
+      it started at ``ts − latency_ms``; a line without latency starts at
+      ``ts``. The entry is the line that started first, where starts within
+      1 ms of each other are a tie and a timestamp's resolution widens it (a
+      whole-second timestamp, as some services log, may be up to 1 s late,
+      a whole-millisecond one 1 ms); among tied lines the one with the
+      largest latency wins (the entry's latency includes its downstream
+      calls), then the earliest start;
+    * ``services``: the entry service, then the others in order of their
+      earliest line start (``" → "``);
+    * ``lines``; ``first_ts``, ``last_ts`` (logged timestamps);
+      ``elapsed_ms`` = last − first;
+    * ``entry_latency_ms``: the ``latency_ms`` of the entry line (its own
+      measure of the whole request), else the largest one the entry service
+      logged for this trace; ``latency_ms`` is that, or ``elapsed_ms`` when
+      the entry service logged no latency;
+    * ``attempts``: the largest ``attempt`` logged, per service plus one
+      when that service numbers attempts from 0 (some line of that service
+      in the table logs ``attempt=0``), the largest over services; without
       an ``attempt`` value, the most times one request line (same service,
       route and message, among lines with a route, a status or a latency)
       repeats; 1 when nothing repeats;
     * ``outcome``: ``"error"`` when any line is at level error/fatal or
       logs a status ≥ 500, else ``"ok"``; ``error_services`` lists the
-      services with such lines; ``max_status`` is the highest status logged.
+      services with such lines, in order of their first such line's ``ts``; ``max_status`` is the highest status logged.
 
     Returns
     -------
@@ -771,29 +805,41 @@ def trace_journeys(events: pd.DataFrame) -> pd.DataFrame:
     status = pd.to_numeric(col("status", "Int64"), errors="coerce")
     latency = pd.to_numeric(col("latency_ms", "float64"), errors="coerce")
     attempt = pd.to_numeric(col("attempt", "Int64"), errors="coerce")
-    zero_based = bool((attempt == 0).any())
+    service = ev["service"].astype("string").fillna("(unknown)")
+    zero_based = set(service[(attempt == 0).fillna(False).to_numpy(dtype=bool)].unique())
+    ts_ns = _ns(ts)
+    lat = latency.to_numpy(dtype="float64", na_value=np.nan)
+    has_lat = np.isfinite(lat) & (lat >= 0)
+    start_ns = np.where(ts_ns != _NAT, ts_ns - np.where(has_lat, lat * _MS, 0.0).astype("int64"), _NAT)
+    res_ns = np.select([ts_ns % 1_000_000_000 == 0, ts_ns % 1_000_000 == 0], [1_000_000_000, 1_000_000], 0)
     work = pd.DataFrame({
-        "trace_id": ev["_tid"].to_numpy(), "service": ev["service"].astype("string").fillna("(unknown)").to_numpy(),
+        "trace_id": ev["_tid"].to_numpy(), "service": service.to_numpy(),
         "ts": ts.to_numpy(), "err": (level.isin(list(_ERROR_LEVELS)).fillna(False) |
                                      (status >= 500).fillna(False)).to_numpy(dtype=bool),
         "status": status.to_numpy(dtype="float64", na_value=np.nan),
-        "latency": latency.to_numpy(dtype="float64", na_value=np.nan),
+        "latency": np.where(has_lat, lat, np.nan),
         "attempt": attempt.to_numpy(dtype="float64", na_value=np.nan),
         "route": col("route", "string").astype("string").to_numpy(),
         "msg": col("msg", "string").astype("string").to_numpy(),
+        "_start": start_ns, "_res": res_ns, "_timed": ts_ns != _NAT,
         "_pos": np.arange(len(ev)),
     })
     rows: list[dict[str, Any]] = []
     for t, g in work.groupby("trace_id", sort=False):
-        g = g.sort_values(["ts", "_pos"], kind="stable", na_position="last")
-        services = list(dict.fromkeys(g["service"]))
-        entry = services[0]
+        g = g.sort_values(["_timed", "_start", "_pos"], ascending=[False, True, True], kind="stable")
+        entry_row = _entry_line(g)
+        entry = str(g.at[entry_row, "service"])
+        services = list(dict.fromkeys([entry, *g["service"]]))
+        by_ts = g.sort_values(["ts", "_pos"], kind="stable", na_position="last")
         first, last = g["ts"].min(), g["ts"].max()
         elapsed = (last - first).total_seconds() * 1000 if pd.notna(first) and pd.notna(last) else np.nan
-        ent = g.loc[g["service"] == entry, "latency"]
-        entry_lat = float(ent.max()) if ent.notna().any() else np.nan
+        entry_lat = float(g["latency"].to_numpy(dtype="float64")[g.index.get_loc(entry_row)])
+        if not np.isfinite(entry_lat):
+            ent = g.loc[g["service"] == entry, "latency"]
+            entry_lat = float(ent.max()) if ent.notna().any() else np.nan
         if g["attempt"].notna().any():
-            attempts = int(g["attempt"].max()) + (1 if zero_based else 0)
+            per_svc = g[g["attempt"].notna()].groupby("service")["attempt"].max()
+            attempts = int(max(a + (1 if svc in zero_based else 0) for svc, a in per_svc.items()))
         else:
             req = g[pd.notna(g["route"]) | g["status"].notna() | g["latency"].notna()]
             reps = req.groupby(["service", req["route"].fillna(""), req["msg"].fillna("")]).size()
@@ -803,11 +849,36 @@ def trace_journeys(events: pd.DataFrame) -> pd.DataFrame:
             "lines": len(g), "first_ts": first, "last_ts": last, "elapsed_ms": elapsed,
             "entry_latency_ms": entry_lat, "latency_ms": entry_lat if np.isfinite(entry_lat) else elapsed,
             "attempts": attempts, "outcome": "error" if g["err"].any() else "ok",
-            "error_services": ", ".join(dict.fromkeys(g.loc[g["err"], "service"])),
+            "error_services": ", ".join(dict.fromkeys(by_ts.loc[by_ts["err"], "service"])),
             "max_status": g["status"].max() if g["status"].notna().any() else None,
         })
     out = pd.DataFrame(rows, columns=cols)
     return _journey_types(out).sort_values("first_ts", kind="stable", na_position="last").reset_index(drop=True)
+
+
+#: Lines whose estimated starts are this close (ns) are a tie in :func:`trace_journeys`.
+_TIE_NS = 1_000_000
+
+
+def _entry_line(g: pd.DataFrame) -> Any:
+    """Index of the line of ``g`` (one trace, sorted by start) that opened the request.
+
+    Every line whose start could be the earliest — its start is within
+    :data:`_TIE_NS` of the earliest possible start, once the timestamp's
+    resolution (``_res``: a whole-second timestamp may be up to 1 s late)
+    is allowed for — is a candidate; the one with the largest latency wins
+    (the entry's latency covers its downstream calls), then the earliest
+    expected start, then the first in the table.
+    """
+    timed = g[g["_timed"].to_numpy(dtype=bool)]
+    if timed.empty:
+        return g.index[0]
+    lo = timed["_start"].to_numpy(dtype="int64")
+    hi = lo + timed["_res"].to_numpy(dtype="int64")
+    cand = timed[lo <= hi.min() + _TIE_NS]
+    mid = cand["_start"].to_numpy(dtype="float64") + cand["_res"].to_numpy(dtype="float64") / 2
+    key = cand.assign(_lat=cand["latency"].fillna(-1.0), _mid=mid)
+    return key.sort_values(["_lat", "_mid", "_pos"], ascending=[False, True, True], kind="stable").index[0]
 
 
 def _journey_types(out: pd.DataFrame) -> pd.DataFrame:

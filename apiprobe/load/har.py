@@ -24,14 +24,21 @@ HAR timing     probes       note
 =============  ===========  =================================================
 
 ``-1`` means "does not apply" (a reused connection has no DNS or connect
-phase) and becomes NA, never 0. Firefox writes ``0`` instead of ``-1`` for
-the phases of a reused connection: an entry with ``connect`` 0 on a
-``connection`` id seen earlier counts as reused and its zero DNS, connect and
-TLS phases become NA too; other zeros are kept as written.
+phase) and becomes NA, never 0. ``reused_conn`` is True when ``connect`` is
+-1 (Chrome) or 0 (Firefox writes ``0`` instead of ``-1`` for the phases of a
+reused connection) and the request phases (send, wait, receive) were
+measured; the zero DNS, connect and TLS phases of a reused connection become
+NA too, other zeros are kept as written. ``connect`` 0 with a positive
+``dns`` or ``ssl`` is a new connection (False), as is any positive
+``connect``. When the entry has no ``timings``, no ``connect``, or nothing
+measured at all, ``reused_conn`` is NA: the file does not say.
 
 Requests that got no response (Chrome: status 0 and ``_error:
 "net::ERR_…"``) have NA status and an ``error_kind`` mapped from the Chrome
-error where one fits.
+error where one fits. A numeric string status (``"200"``) is read as the
+number; any other non-numeric status is NA with an ``error`` note and
+``parse_ok`` False (the entry is malformed, not a request without a
+response), and no ``error_kind``.
 
 Secrets are redacted before anything reaches the table: URL passwords and
 secret query parameters (``token``, ``api_key``, ``sig``…), the values of
@@ -49,6 +56,7 @@ import contextlib
 import gzip
 import io
 import json
+import math
 import os
 import re
 from collections.abc import Mapping
@@ -201,6 +209,58 @@ def _ms(value: Any) -> float | None:
     return float(value) if value >= 0 else None
 
 
+def _status(value: Any) -> tuple[int | None, str | None]:
+    """``(status, problem)`` from ``response.status``.
+
+    Numbers and numeric strings (``"200"``, some exporters write those) give
+    the status; a missing status gives ``(None, None)`` (no response); any
+    other value gives ``(None, why)`` so the entry is flagged, not treated
+    as a request that got no response.
+    """
+    if value is None:
+        return None, None
+    if isinstance(value, bool):
+        return None, f"{value!r} is not a number"
+    if isinstance(value, int):
+        return value, None
+    if isinstance(value, float):
+        return (int(value), None) if math.isfinite(value) else (None, f"{value!r} is not a number")
+    if isinstance(value, str):
+        text = value.strip()
+        with contextlib.suppress(ValueError, OverflowError):
+            number = float(text)
+            if math.isfinite(number) and number == int(number):
+                return int(number), None
+        return None, f"{value!r} is not a number"
+    return None, f"{type(value).__name__} is not a number"
+
+
+#: Timings that exist whether or not the request opened a new connection.
+_REQUEST_PHASES = ("send", "wait", "receive")
+
+
+def _reused(timings: Mapping[str, Any]) -> bool | None:
+    """Whether the entry reused a connection, from its ``timings``; None when the file does not say.
+
+    ``connect`` -1 (Chrome) or 0 (Firefox) with request phases present means
+    reused; a positive ``connect`` means a new connection. ``connect`` 0
+    with a positive ``dns`` or ``ssl`` is a new (fast) connection. Missing
+    ``timings`` or ``connect``, a non-numeric ``connect``, or a -1/0
+    ``connect`` without any request phase (nothing was measured) say
+    nothing: None. :func:`_mark_reused` refines the 0 case with
+    ``connection`` ids.
+    """
+    connect = timings.get("connect")
+    if isinstance(connect, bool) or not isinstance(connect, int | float) or connect != connect:
+        return None
+    if connect > 0:
+        return False
+    if not any(_ms(timings.get(k)) is not None for k in _REQUEST_PHASES):
+        return None
+    # connect 0 after a measured DNS lookup or TLS handshake: a fast new connection
+    return not (connect == 0 and any((_ms(timings.get(k)) or 0) > 0 for k in ("dns", "ssl")))
+
+
 def _http_version(value: Any) -> str | None:
     if not isinstance(value, str) or not value.strip():
         return None
@@ -332,9 +392,10 @@ def _entry_row(entry: Any, index: int, pages: Mapping[str, str], body_limit: int
     row["request_body"] = redact_body(req_text, req_mime)
     row["request_content_type"] = req_mime or req_headers.get("content-type")
 
-    status = response.get("status")
-    status = int(status) if isinstance(status, int | float) and not isinstance(status, bool) else None
-    failed = status is None or status <= 0
+    status, bad_status = _status(response.get("status"))
+    if bad_status:
+        problems.append(f"response.status ({bad_status})")
+    failed = not bad_status and (status is None or status <= 0)
     row["status"] = None if failed else status
     row["http_version"] = _http_version(response.get("httpVersion") or request.get("httpVersion"))
     resp_headers = _headers(response.get("headers"))
@@ -366,7 +427,7 @@ def _entry_row(entry: Any, index: int, pages: Mapping[str, str], body_limit: int
         phases = [_ms(timings.get(k)) for k in ("blocked", "dns", "connect", "send", "wait", "receive")]
         total = sum(p for p in phases if p is not None) if any(p is not None for p in phases) else None
     row["total_ms"] = None if failed else total
-    row["reused_conn"] = None if failed else _ms(timings.get("connect")) is None
+    row["reused_conn"] = None if failed else _reused(timings)
     if failed:  # exporters write 0 for the phases that never happened
         row.update(request_ms=None, ttfb_ms=None, transfer_ms=None)
     ip = entry.get("serverIPAddress")
@@ -376,7 +437,7 @@ def _entry_row(entry: Any, index: int, pages: Mapping[str, str], body_limit: int
     pageref = entry.get("pageref")
     row["page"] = pages.get(pageref, pageref) if isinstance(pageref, str) else None
 
-    if failed:
+    if failed and not bad_status:
         err = response.get("_error") or entry.get("_error")
         code = str(err).strip().removeprefix("net::") if err else ""
         row["error_kind"] = _CHROME_ERRORS.get(code, "error")
@@ -389,24 +450,16 @@ def _entry_row(entry: Any, index: int, pages: Mapping[str, str], body_limit: int
 
 
 def _mark_reused(rows: list[dict[str, Any]]) -> None:
-    """Firefox writes 0 (not -1) for the phases of a reused connection: recognise those.
+    """Firefox writes 0 (not -1) for the phases of a reused connection: drop those zeros.
 
-    A row whose ``connect`` is 0 on a ``connection`` id seen earlier in the
-    file reused that connection; its zero DNS, connect and TLS phases did not
-    happen and become NA. Rows already marked reused (``connect`` = -1) lose
-    their zero DNS and TLS phases the same way.
+    A row marked reused (``connect`` -1 or 0, see :func:`_reused`) did not
+    go through DNS, connect or TLS: its zero phases become NA.
     """
-    seen: set[str] = set()
-    for row in sorted(rows, key=lambda r: (r.get("ts") is None, r.get("ts") or 0, r["entry"])):
-        conn = row.get("connection")
-        if row.get("reused_conn") is False and conn is not None and conn in seen and row.get("connect_ms") == 0:
-            row["reused_conn"] = True
+    for row in rows:
         if row.get("reused_conn"):
             for phase in ("dns_ms", "connect_ms", "tls_ms"):
                 if row.get(phase) == 0:
                     row[phase] = None
-        if conn is not None:
-            seen.add(conn)
 
 
 def _load_json(data: bytes | str, name: str) -> Any:
@@ -503,9 +556,11 @@ def read_har(path: str | os.PathLike[str], *, body_limit: int | None = 65536) ->
       (``blocked``): float milliseconds, NA where HAR says ``-1``;
     * ``status`` (NA when no response came), ``http_version`` (``HTTP/1.1``,
       ``HTTP/2``, ``HTTP/3``), ``bytes`` (``response.bodySize``, else
-      ``content.size``), ``reused_conn`` (True when ``connect`` is ``-1``, or
-      0 on a connection seen before),
-      ``error_kind``/``error`` for requests without a response;
+      ``content.size``), ``reused_conn`` (True when ``connect`` is ``-1``
+      or 0 and the request phases were measured, False when a connection
+      was opened, NA when ``timings``/``connect`` are missing),
+      ``error_kind``/``error`` for requests without a response (``error``
+      also notes a malformed entry, such as a non-numeric status);
     * ``body`` — the response text (base64 decoded; NA for binary content),
       at most ``body_limit`` characters; ``content_type``; ``request_body``
       and ``request_content_type`` (``postData``); ``request_headers`` and

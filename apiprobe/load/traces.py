@@ -421,9 +421,17 @@ def _unshare(rows: list[_Row]) -> list[_Row]:
     ``SpanIDDeduper``, the server span gets a new id (the next free value
     after the shared one) and becomes the child of the client span, so every
     (trace_id, span_id) names one span.
+
+    The same server half exported twice (identical trace id, span id, kind,
+    service, timestamp and duration — a retried export, or a file read
+    twice) is one span: every copy gets the same new id, so the copies stay
+    exact duplicates, which the analysis functions count once (and
+    ``trace_summary`` reports as ``duplicate_spans``), as for any other span
+    exported twice.
     """
     used: dict[str, set[str]] = {}
     clients: set[tuple[str, str]] = set()
+    renamed: dict[tuple[Any, ...], str] = {}
     for row in rows:
         used.setdefault(row["trace_id"], set()).add(row["span_id"])
         if not row["_shared"] and row["kind"] != "server":
@@ -432,12 +440,15 @@ def _unshare(rows: list[_Row]) -> list[_Row]:
         shared = row.pop("_shared")
         tid, sid = row["trace_id"], row["span_id"]
         if (shared or row["kind"] == "server") and (tid, sid) in clients:
-            value = int(sid, 16)
-            new = sid
-            while new in used[tid]:
-                value = (value + 1) % (1 << 64)
-                new = format(value, "016x")
-            used[tid].add(new)
+            key = (tid, sid, row["kind"], row["service"], row["start_ns"], row["end_ns"])
+            new: str = renamed.get(key) or sid
+            if key not in renamed:
+                value = int(sid, 16)
+                while new in used[tid]:
+                    value = (value + 1) % (1 << 64)
+                    new = format(value, "016x")
+                used[tid].add(new)
+                renamed[key] = new
             row["span_id"], row["parent_span_id"] = new, sid
     return rows
 

@@ -200,7 +200,9 @@ def test_broken_traces() -> None:
     assert broken_traces(late, skew_ms=1)["issue"].tolist() == ["missing_server_span", "missing_server_span"]
     # an unnamed callee matches only when exactly one candidate ran inside the call
     unnamed = _broken()
-    unnamed.at[1, "attrs"] = {"http.request.method": "GET"}
+    attrs = unnamed["attrs"].tolist()
+    attrs[1] = {"http.request.method": "GET"}
+    unnamed["attrs"] = pd.Series(attrs, index=unnamed.index, dtype=object)
     assert broken_traces(unnamed)["issue"].tolist() == ["restarted_trace", "missing_server_span"]
     crowd = pd.concat([unnamed, conform([span("9" * 32, "5000000000000001", None, "search", 30, 90, "server")],
                                         "spans")], ignore_index=True)
@@ -311,12 +313,12 @@ def test_detect_trace_findings(tree: pd.DataFrame, shop: pd.DataFrame) -> None:
     by = {(r.fault, r.subject): r for r in findings.itertuples()}
     restarted = by[("propagation_gap", "gateway → inventory")]
     assert restarted.severity == "critical" and restarted.value == 1.0
-    assert restarted.evidence.startswith("1 call from gateway to inventory continued under a new trace id")
-    assert "inject" in restarted.recommendation
+    assert str(restarted.evidence).startswith("1 call from gateway to inventory continued under a new trace id")
+    assert "inject" in str(restarted.recommendation)
     assert by[("propagation_gap", "payments → fraud")].severity == "warning"
     orphans = by[("propagation_gap", "api")]
     assert orphans.metric == "orphan_spans"
-    assert orphans.evidence.startswith("1 of 5 spans of api (1 trace) name a parent")
+    assert str(orphans.evidence).startswith("1 of 5 spans of api (1 trace) name a parent")
     logs = by[("propagation_gap", "fraud")]
     assert logs.metric == "trace_id_share" and logs.value == 0.0
     assert logs.evidence == "0 of 2 log lines of fraud carry a trace id (0%), while 100% of frontend's do."
@@ -358,3 +360,64 @@ def test_new_traces_at_an_entry_service_are_not_evidence() -> None:
     # the same overlap with a callee that is not an entry service is reported
     rows[2] = span(f"{3:032x}", f"{3:016x}", None, "ledger", 300, 310, "server")
     assert broken_traces(conform(rows, "spans"))["callee"].tolist() == ["ledger"]
+
+
+# --------------------------------------------------------------------------- regressions
+
+
+def test_self_time_ignores_a_span_naming_itself_as_parent() -> None:
+    spans = conform([span("1" * 32, "r", "r", "a", 0, 100), span("1" * 32, "c", "r", "a", 10, 50)], "spans")
+    st = self_time(spans).set_index("span_id")
+    assert st.loc["r", "children_ms"] == 40.0 and st.loc["r", "self_ms"] == 60.0
+    assert st.loc["c", "self_ms"] == 40.0
+    s = trace_summary(spans).iloc[0]
+    assert s["roots"] == 1 and s["cycle_spans"] == 0 and s["root_name"] == "R"
+
+
+def test_trace_summary_counts_parent_cycles() -> None:
+    spans = conform([span("2" * 32, "r", None, "a", 0, 100), span("2" * 32, "a", "b", "a", 10, 50),
+                     span("2" * 32, "b", "a", "b", 20, 40), span("2" * 32, "k", "b", "b", 25, 30)], "spans")
+    s = trace_summary(spans).iloc[0]
+    assert s["spans"] == 4 and s["roots"] == 1 and s["missing_parents"] == 0
+    assert s["cycle_spans"] == 3  # a ↔ b and k below them: no root leads there
+    assert trace_summary(spans[spans["span_id"] == "r"]).iloc[0]["cycle_spans"] == 0
+
+
+def test_trace_journeys_entry_is_the_line_that_started_first() -> None:
+    sec = pd.Timestamp("2026-03-14 09:40:00", tz="UTC")
+    ms = pd.Timedelta(milliseconds=1)
+    rows = [
+        # downstream services log whole seconds, when they finish; the gateway when it finishes, precisely
+        {"ts": sec, "service": "orders", "msg": "order created", "trace_id": "a" * 32, "latency_ms": 53.736},
+        {"ts": sec, "service": "payments", "msg": "charge ok", "trace_id": "a" * 32, "latency_ms": 36.448},
+        {"ts": sec + 177 * ms, "service": "inventory", "msg": "reserved", "trace_id": "a" * 32,
+         "latency_ms": 3.034719},
+        {"ts": sec + pd.Timedelta(nanoseconds=228_764_672), "service": "gateway", "msg": "request",
+         "trace_id": "a" * 32, "latency_ms": 54.954457},
+        # precise timestamps: a line at ts - latency starts before another line's ts
+        {"ts": sec + 5000 * ms, "service": "api", "msg": "request", "trace_id": "b" * 32, "latency_ms": 50.0},
+        {"ts": sec + 4960 * ms, "service": "db", "msg": "query", "trace_id": "b" * 32, "latency_ms": 5.0},
+        # near tie (within 1 ms): the larger latency wins
+        {"ts": sec + 7010.5 * ms, "service": "inner", "msg": "done", "trace_id": "c" * 32, "latency_ms": 10.0},
+        {"ts": sec + 7020 * ms, "service": "outer", "msg": "done", "trace_id": "c" * 32, "latency_ms": 20.0},
+    ]
+    j = trace_journeys(conform(rows, "events")).set_index("trace_id")
+    demo = j.loc["a" * 32]
+    assert demo["entry_service"] == "gateway"
+    assert demo["services"] == "gateway → orders → payments → inventory"
+    assert demo["entry_latency_ms"] == 54.954457 and demo["latency_ms"] == 54.954457
+    assert j.loc["b" * 32, "entry_service"] == "api" and j.loc["b" * 32, "services"] == "api → db"
+    assert j.loc["b" * 32, "entry_latency_ms"] == 50.0
+    assert j.loc["c" * 32, "entry_service"] == "outer" and j.loc["c" * 32, "latency_ms"] == 20.0
+
+
+def test_trace_journeys_attempt_base_is_per_service() -> None:
+    rows = [
+        {"ts": at(0), "service": "gateway", "msg": "call", "trace_id": "a" * 32, "attempt": 1},
+        {"ts": at(10), "service": "worker", "msg": "try", "trace_id": "b" * 32, "attempt": 0},
+        {"ts": at(20), "service": "worker", "msg": "try", "trace_id": "b" * 32, "attempt": 1},
+        {"ts": at(30), "service": "worker", "msg": "try", "trace_id": "c" * 32, "attempt": 0},
+    ]
+    j = trace_journeys(conform(rows, "events")).set_index("trace_id")
+    assert j.loc["a" * 32, "attempts"] == 1  # gateway counts from 1, whatever worker does
+    assert j.loc["b" * 32, "attempts"] == 2 and j.loc["c" * 32, "attempts"] == 1

@@ -178,3 +178,39 @@ def test_redact_body() -> None:
         'request failed: {"password": "[REDACTED]", "user": "bob"}'
     assert redact_body("login user=bob password=hunter2 ok") == "login user=bob password=[REDACTED] ok"
     assert redact_body(None) is None
+
+
+def _one_entry(timings: dict[str, Any] | None = None, status: Any = 200, **extra: Any) -> pd.Series:
+    entry: dict[str, Any] = {
+        "startedDateTime": "2024-05-14T09:30:00.000Z", "time": 50,
+        "request": {"method": "GET", "url": "https://api.example.com/x", "headers": []},
+        "response": {"status": status, "httpVersion": "h2", "headers": [], "content": {"size": 2}},
+        **extra,
+    }
+    if timings is not None:
+        entry["timings"] = timings
+    return parse_har({"log": {"entries": [entry]}}).iloc[0]
+
+
+def test_reused_conn_is_na_when_the_har_does_not_say() -> None:
+    assert pd.isna(_one_entry(None)["reused_conn"])  # no timings at all
+    assert pd.isna(_one_entry({"send": 1, "wait": 40, "receive": 2})["reused_conn"])  # no connect
+    assert pd.isna(_one_entry({"connect": -1, "send": -1, "wait": -1, "receive": -1})["reused_conn"])
+    assert _one_entry({"connect": -1, "send": 1, "wait": 40, "receive": 2})["reused_conn"]  # Chrome
+    row = _one_entry({"dns": 0, "connect": 0, "ssl": 0, "send": 0, "wait": 40, "receive": 2})  # Firefox
+    assert row["reused_conn"] and pd.isna(row["connect_ms"]) and pd.isna(row["dns_ms"])
+    assert not _one_entry({"dns": 3, "connect": 0, "send": 0, "wait": 40, "receive": 2})["reused_conn"]
+    assert not _one_entry({"connect": 12, "send": 1, "wait": 40, "receive": 2})["reused_conn"]
+
+
+def test_string_status_is_parsed_and_junk_status_is_flagged() -> None:
+    ok = _one_entry({"connect": -1, "send": 1, "wait": 40, "receive": 2}, status="200")
+    assert ok["status"] == 200 and pd.isna(ok["error_kind"]) and pd.isna(ok["error"]) and ok["parse_ok"]
+    assert ok["total_ms"] == 50.0 and ok["reused_conn"]
+    assert _one_entry(status=" 404 ")["status"] == 404
+    junk = _one_entry(status="OK")
+    assert pd.isna(junk["status"]) and pd.isna(junk["error_kind"]) and not junk["parse_ok"]
+    assert "response.status" in junk["error"] and "'OK' is not a number" in junk["error"]
+    assert junk["bytes"] == 2  # a response was recorded: its size is kept
+    none = _one_entry(status=0)  # no response: as before
+    assert pd.isna(none["status"]) and none["error_kind"] == "error"

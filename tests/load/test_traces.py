@@ -121,19 +121,23 @@ def test_zipkin_shared_span_local_span_and_open_span() -> None:
     assert df.attrs["format"] == "zipkin"
     assert set(df["trace_id"]) == {"86154a4ba6e91385"}  # 64-bit trace id kept as 16 hex digits
     by_name = df.set_index(["service", "name"])
-    client = by_name.loc[("frontend", "get")]
-    server = by_name.loc[("backend", "get /api")]
+
+    def named(service: str, name: str) -> pd.Series:
+        return by_name.loc[[(service, name)]].iloc[0]
+
+    client = named("frontend", "get")
+    server = named("backend", "get /api")
     # the server half of the shared span gets its own id and hangs under the client half
     assert client["span_id"] == "4d1e00c0db9010db"
     assert server["span_id"] == "4d1e00c0db9010dc" and server["parent_span_id"] == "4d1e00c0db9010db"
     assert df["span_id"].is_unique
     assert server["status"] == "error"  # an "error" tag means error whatever its value, even ""
     assert client["status"] == "error" and client["http_status"] == 503
-    render = by_name.loc[("backend", "render")]
+    render = named("backend", "render")
     assert pd.isna(render["kind"])  # local span: Zipkin writes no kind
-    audit = by_name.loc[("frontend", "send audit")]
+    audit = named("frontend", "send audit")
     assert audit["kind"] == "producer" and pd.isna(audit["end"]) and pd.isna(audit["duration_ms"])
-    root = by_name.loc[("frontend", "get /api")]
+    root = named("frontend", "get /api")
     assert pd.isna(root["parent_span_id"]) and root["duration_ms"] == 207.0 and root["status"] == "unset"
 
 
@@ -322,3 +326,24 @@ def test_normalize_id() -> None:
         assert normalize_id(absent) is None
     with pytest.raises(ValueError, match="decodes to 3 bytes"):
         normalize_id("zzzz")
+
+
+def test_zipkin_shared_server_span_exported_twice_is_one_span() -> None:
+    from apiprobe.analyze.traces import self_time, trace_summary
+
+    client = {"traceId": "a" * 16, "id": "1" * 16, "kind": "CLIENT", "timestamp": 1_000_000, "duration": 100,
+              "localEndpoint": {"serviceName": "front"}}
+    server = {"traceId": "a" * 16, "id": "1" * 16, "kind": "SERVER", "shared": True, "timestamp": 1_000_010,
+              "duration": 80, "localEndpoint": {"serviceName": "back"}}
+    df = parse_traces(json.dumps([client, server, server]))
+    # both copies get the same new id: still written twice, but one span to the analysis
+    assert df["span_id"].tolist() == ["1" * 16, "1" * 15 + "2", "1" * 15 + "2"]
+    assert df["parent_span_id"].tolist()[1:] == ["1" * 16, "1" * 16]
+    summary = trace_summary(df).iloc[0]
+    assert summary["spans"] == 2 and summary["duplicate_spans"] == 1
+    st = self_time(df).set_index("span_id")
+    assert len(st) == 2 and st.loc["1" * 15 + "2", "self_ms"] == 0.08
+    # a second, different server half (another timestamp) still gets an id of its own
+    other = {**server, "timestamp": 1_000_020, "duration": 50}
+    ids = parse_traces(json.dumps([client, server, other]))["span_id"].tolist()
+    assert len(set(ids)) == 3
