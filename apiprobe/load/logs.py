@@ -39,6 +39,7 @@ import io
 import json
 import os
 import re
+import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -856,7 +857,7 @@ def read_logs(
                     loads.append(_load_stream(stream, source=str(f), format=fmt, service=service,
                                               default_service=_service_from_path(f), regex=pattern,
                                               progress=tick, whole_file=str(f) if plain else None))
-                except (OSError, EOFError, gzip.BadGzipFile) as exc:
+                except (OSError, EOFError, zlib.error) as exc:
                     raise DataFormatError(f"{f}: cannot read: {exc}") from exc
             if bar is not None:
                 bar.update(max(size - counted[0], 0))
@@ -892,7 +893,10 @@ def parse_logs(
     else:
         data = "\n".join(ln.rstrip("\r\n") for ln in lines_or_file).encode("utf-8")
     if data[:2] == b"\x1f\x8b":
-        data = gzip.decompress(data)
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataFormatError(f"{source}: truncated or corrupt gzip data: {exc}") from exc
     pattern = _compile(regex)
     fmt = "regex" if pattern is not None and format == "auto" else format
     load = _load_stream(io.BytesIO(data), source=source, format=fmt, service=service,

@@ -473,3 +473,9 @@ def test_a_long_first_line_still_tells_the_dialect(tmp_path: Path) -> None:
     (tmp_path / "l.log").write_text("\n".join(lines) + "\n")
     stats = load_stats(read_logs(tmp_path / "l.log")).iloc[0]
     assert (stats["dialect"], stats["parsed"]) == ("text", 5)
+
+
+def test_truncated_gzip_bytes_raise_a_clear_error() -> None:
+    cut = gzip.compress(ZAP.encode())[:-12]
+    with pytest.raises(DataFormatError, match=r"<lines>: truncated or corrupt gzip"):
+        parse_logs(cut)
