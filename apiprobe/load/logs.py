@@ -39,6 +39,7 @@ import io
 import json
 import os
 import re
+import warnings
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -495,6 +496,7 @@ class _FileLoad:
         self.lines = 0
         self.blank = 0
         self.unparsed = 0
+        self.note: str | None = None
 
     def _emit(self, table: pa.Table, line_nos: np.ndarray) -> None:
         self.tables.append(_events_table(
@@ -561,7 +563,47 @@ class _FileLoad:
     def stats(self) -> dict[str, Any]:
         parsed = self.lines - self.blank - self.unparsed
         return {"source_file": self.source, "dialect": self.dialect, "lines": self.lines,
-                "blank": self.blank, "parsed": parsed, "unparsed": self.unparsed}
+                "blank": self.blank, "parsed": parsed, "unparsed": self.unparsed, "note": self.note}
+
+
+_TOLERANT_STEP = 64 << 10
+
+
+class _TolerantStream:
+    """A compressed stream that ends where its data is cut or corrupt, instead of raising.
+
+    A log rotated while the service crashed often leaves a truncated ``.gz``;
+    the lines before the cut are evidence too. :attr:`error` says what
+    stopped the stream.
+    """
+
+    def __init__(self, raw: IO[bytes]) -> None:
+        self.raw = raw
+        self.error: str | None = None
+
+    def _guard(self, call: Callable[[], Any], empty: Any) -> Any:
+        if self.error is not None:
+            return empty
+        try:
+            return call()
+        except (EOFError, zlib.error, gzip.BadGzipFile) as exc:
+            self.error = str(exc) or type(exc).__name__
+            return empty
+
+    def read(self, size: int = -1) -> bytes:
+        return bytes(self._guard(lambda: self.raw.read(size), b""))
+
+    def readinto(self, buffer: Any) -> int:
+        # Small steps: a read that hits the cut loses what it decompressed, so keep that little.
+        view = memoryview(buffer).cast("B")
+        total = 0
+        while total < len(view) and self.error is None:
+            piece = view[total:total + _TOLERANT_STEP]
+            n = int(self._guard(lambda: self.raw.readinto(piece), 0))  # type: ignore[attr-defined]  # noqa: B023
+            if not n:
+                break
+            total += n
+        return total
 
 
 @contextmanager
@@ -645,6 +687,12 @@ def _load_stream(stream: IO[bytes], *, source: str, format: str, service: str | 
         load.add_chunk(chunk)
         if progress is not None:
             progress(len(chunk.data))
+    error = stream.error if isinstance(stream, _TolerantStream) else None
+    if error is not None:
+        if load.lines == 0:
+            raise DataFormatError(f"{source}: truncated or corrupt gzip data: {error}")
+        load.note = f"gzip data cut or corrupt after line {load.lines} ({error}); the lines before it are kept"
+        warnings.warn(f"{source}: {load.note}", stacklevel=3)
     return load
 
 
@@ -843,7 +891,8 @@ def read_logs(
     loads: list[_FileLoad] = []
     try:
         for f in files:
-            with _open_binary(f) as (stream, plain):
+            with _open_binary(f) as (raw, plain):
+                stream = raw if plain else _TolerantStream(raw)
                 size = f.stat().st_size
                 counted = [0]
 
@@ -854,7 +903,7 @@ def read_logs(
                         bar.update(step)
 
                 try:
-                    loads.append(_load_stream(stream, source=str(f), format=fmt, service=service,
+                    loads.append(_load_stream(stream, source=str(f), format=fmt, service=service,  # type: ignore[arg-type]
                                               default_service=_service_from_path(f), regex=pattern,
                                               progress=tick, whole_file=str(f) if plain else None))
                 except (OSError, EOFError, zlib.error) as exc:
@@ -892,14 +941,12 @@ def parse_logs(
         data = content.encode("utf-8") if isinstance(content, str) else content
     else:
         data = "\n".join(ln.rstrip("\r\n") for ln in lines_or_file).encode("utf-8")
+    stream: Any = io.BytesIO(data)
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataFormatError(f"{source}: truncated or corrupt gzip data: {exc}") from exc
+        stream = _TolerantStream(gzip.GzipFile(fileobj=stream, mode="rb"))  # type: ignore[arg-type]
     pattern = _compile(regex)
     fmt = "regex" if pattern is not None and format == "auto" else format
-    load = _load_stream(io.BytesIO(data), source=source, format=fmt, service=service,
+    load = _load_stream(stream, source=source, format=fmt, service=service,
                         default_service=_service_from_path(Path(source)) if source != "<lines>" else "unknown",
                         regex=pattern)
     return _finish([load], since, until)
@@ -908,7 +955,8 @@ def parse_logs(
 def load_stats(events: pd.DataFrame) -> pd.DataFrame:
     """Counts per file of the last :func:`read_logs`/:func:`parse_logs` that built ``events``.
 
-    Columns: ``source_file, dialect, lines, blank, parsed, unparsed``.
+    Columns: ``source_file, dialect, lines, blank, parsed, unparsed, note`` (``note``
+    says when a compressed file was cut short and only its first lines could be read).
     Computed from the table itself when the load record is gone (e.g. after
     a filter that dropped ``DataFrame.attrs``).
     """
@@ -916,11 +964,12 @@ def load_stats(events: pd.DataFrame) -> pd.DataFrame:
     if stats:
         return pd.DataFrame(stats)
     if events.empty:
-        return pd.DataFrame(columns=["source_file", "dialect", "lines", "blank", "parsed", "unparsed"])
+        return pd.DataFrame(columns=["source_file", "dialect", "lines", "blank", "parsed", "unparsed", "note"])
     ok = events["parse_ok"].fillna(False).astype(bool)
     g = ok.groupby(events["source_file"], sort=True)
     out = pd.DataFrame({"lines": g.size(), "parsed": g.sum()}).astype("int64").reset_index()
     out.insert(1, "dialect", None)
     out.insert(3, "blank", None)
     out["unparsed"] = out["lines"] - out["parsed"]
+    out["note"] = None
     return out

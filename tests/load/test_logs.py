@@ -479,3 +479,19 @@ def test_truncated_gzip_bytes_raise_a_clear_error() -> None:
     cut = gzip.compress(ZAP.encode())[:-12]
     with pytest.raises(DataFormatError, match=r"<lines>: truncated or corrupt gzip"):
         parse_logs(cut)
+
+
+def test_truncated_gzip_file_keeps_the_lines_before_the_cut(tmp_path: Path) -> None:
+    text = "".join(json.dumps({"level": "info", "ts": 1710410400 + i, "msg": f"line {i}", "pad": "x" * 200}) + "\n"
+                   for i in range(3000))
+    whole = gzip.compress(text.encode(), mtime=0)
+    (tmp_path / "cut.log.gz").write_bytes(whole[: len(whole) // 2])
+    with pytest.warns(UserWarning, match="cut or corrupt"):
+        df = read_logs(tmp_path / "cut.log.gz")
+    stats = load_stats(df).iloc[0]
+    assert 1000 < len(df) < 3000 and "lines before it are kept" in stats["note"]
+    parsed = df[df["parse_ok"]]
+    assert parsed["msg"].tolist() == [f"line {i}" for i in range(len(parsed))]  # a prefix, in order
+    with pytest.warns(UserWarning, match="cut or corrupt"):
+        again = read_logs(tmp_path / "cut.log.gz", format="zap")
+    assert load_stats(again).iloc[0]["lines"] == stats["lines"]
