@@ -62,9 +62,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apiprobe._redact import redact_url
+from apiprobe._time import utc_window
 from apiprobe.analyze._findings import finding, findings_frame
 from apiprobe.analyze.pool import POOL_LOG_PATTERNS
-from apiprobe.analyze.templates import _window, mine_templates
+from apiprobe.analyze.templates import mine_templates
 from apiprobe.analyze.tls import _GO_LOG_CAUSES
 from apiprobe.schema import ERROR_KINDS
 
@@ -1126,8 +1127,8 @@ def _plan(ts: pd.Series, is_err: np.ndarray, incident: Sequence[Any] | None, bas
     if valid.empty:
         return None
     lo, hi = valid.min(), valid.max() + pd.Timedelta(1, "ns")
-    inc = _window(incident, "incident")
-    base = _window(baseline, "baseline")
+    inc = utc_window(incident, "incident")
+    base = utc_window(baseline, "baseline")
     if inc is None and base is None:
         width = pd.Timedelta(freq)
         bins = ts.dt.floor(width)

@@ -38,6 +38,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from apiprobe._time import utc_window
+
 __all__ = [
     "DEFAULT_MASKS",
     "WILDCARD",
@@ -288,25 +290,6 @@ def grouping_accuracy(predicted: Sequence[Any] | pd.Series, truth: Sequence[Any]
 # --------------------------------------------------------------------------- windows
 
 
-def _timestamp(value: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    if ts is pd.NaT:
-        raise ValueError(f"not a time: {value!r}")
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
-
-
-def _window(window: Sequence[Any] | None, name: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
-    """``(start, end)`` as UTC timestamps (naive input is UTC); ``start < end`` is required."""
-    if window is None:
-        return None
-    if isinstance(window, str) or len(window) != 2:
-        raise ValueError(f"{name} must be a (start, end) pair, got {window!r}")
-    start, end = _timestamp(window[0]), _timestamp(window[1])
-    if not start < end:
-        raise ValueError(f"{name} must start before it ends, got {start} .. {end}")
-    return start, end
-
-
 def _in_window(ts: pd.Series, window: tuple[pd.Timestamp, pd.Timestamp]) -> np.ndarray:
     times = pd.to_datetime(ts, utc=True, errors="coerce")
     return np.asarray(((times >= window[0]) & (times < window[1])).fillna(False), dtype=bool)
@@ -372,8 +355,8 @@ def compare_templates(
         incident) and ``example``. New templates come first, then grown ones,
         then the rest, each by incident count.
     """
-    inc = _window(incident, "incident")
-    base = _window(baseline, "baseline")
+    inc = utc_window(incident, "incident")
+    base = utc_window(baseline, "baseline")
     assert inc is not None and base is not None
     if "ts" not in events.columns:
         raise KeyError("events has no 'ts' column")

@@ -51,6 +51,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from apiprobe._time import to_utc
 from apiprobe.errors import DataFormatError
 from apiprobe.load._jsonlines import (
     Chunk,
@@ -753,9 +754,9 @@ def _finish(loads: list[_FileLoad], since: Any, until: Any) -> pd.DataFrame:
             ts = table.column("ts")
             keep = pc.is_valid(ts)
             if since is not None:
-                keep = pc.and_(keep, pc.greater_equal(ts, pa.scalar(_utc(since), ts.type)))
+                keep = pc.and_(keep, pc.greater_equal(ts, pa.scalar(to_utc(since), ts.type)))
             if until is not None:
-                keep = pc.and_(keep, pc.less(ts, pa.scalar(_utc(until), ts.type)))
+                keep = pc.and_(keep, pc.less(ts, pa.scalar(to_utc(until), ts.type)))
             table = table.filter(keep)
         order = _time_order(table)
         if order is not None:
@@ -763,11 +764,6 @@ def _finish(loads: list[_FileLoad], since: Any, until: Any) -> pd.DataFrame:
         df = table.to_pandas(types_mapper=_types_mapper, split_blocks=True, self_destruct=True)
     df.attrs[_STATS_KEY] = [load.stats() for load in loads]
     return df
-
-
-def _utc(value: Any) -> pd.Timestamp:
-    ts = pd.Timestamp(value)
-    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
 def _take(table: pa.Table, order: pa.Array) -> pa.Table:

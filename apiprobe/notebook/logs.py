@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from apiprobe._time import utc_window
 from apiprobe.analyze.errors import classify_errors, detect_error_findings, error_summary, error_taxonomy
 from apiprobe.analyze.templates import compare_templates
 from apiprobe.load.logs import load_stats, read_logs
@@ -46,12 +47,7 @@ def _window(start: str, end: str, name: str) -> Window | None:
         return None
     if not (start and end):
         raise ValueError(f"{name}: give both a start and an end time (or neither)")
-    a, b = pd.Timestamp(start), pd.Timestamp(end)
-    a = a.tz_localize("UTC") if a.tzinfo is None else a.tz_convert("UTC")
-    b = b.tz_localize("UTC") if b.tzinfo is None else b.tz_convert("UTC")
-    if b <= a:
-        raise ValueError(f"{name}: the end {b} is not after the start {a}")
-    return a, b
+    return utc_window((start, end), name)
 
 
 def get_log_evidence(

@@ -1,0 +1,42 @@
+"""Times given by users (parameters, CLI flags, windows) as UTC timestamps."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import pandas as pd
+
+__all__ = ["to_utc", "utc_window"]
+
+
+def to_utc(value: Any) -> pd.Timestamp:
+    """``value`` as a tz-aware UTC timestamp; a naive time is taken as UTC.
+
+    Raises
+    ------
+    ValueError
+        When ``value`` is not a time.
+    """
+    ts = pd.Timestamp(value)
+    if ts is pd.NaT:
+        raise ValueError(f"not a time: {value!r}")
+    return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def utc_window(window: Sequence[Any] | None, name: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
+    """``(start, end)`` as UTC timestamps, or None; ``start < end`` is required.
+
+    Raises
+    ------
+    ValueError
+        When it is not a pair of times, or does not start before it ends.
+    """
+    if window is None:
+        return None
+    if isinstance(window, str) or len(window) != 2:
+        raise ValueError(f"{name} must be a (start, end) pair, got {window!r}")
+    start, end = to_utc(window[0]), to_utc(window[1])
+    if not start < end:
+        raise ValueError(f"{name} must start before it ends, got {start} .. {end}")
+    return start, end
