@@ -33,7 +33,6 @@ string such as ``"1.5s"`` or ``"350µs"`` is parsed wherever it appears.
 
 from __future__ import annotations
 
-import glob
 import gzip
 import io
 import json
@@ -62,6 +61,7 @@ from apiprobe.load._jsonlines import (
     rows_to_table,
 )
 from apiprobe.load._logfmt import parse_logfmt
+from apiprobe.load._paths import expand_paths
 from apiprobe.schema import columns, conform
 
 __all__ = [
@@ -800,26 +800,6 @@ def _time_order(table: pa.Table) -> pa.Array | None:
     return pa.array(np.lexsort((line_no, files, key)))
 
 
-def _expand(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]]) -> list[Path]:
-    items = [paths] if isinstance(paths, (str, os.PathLike)) else list(paths)
-    out: list[Path] = []
-    for item in items:
-        p = Path(item)
-        if p.is_dir():
-            out.extend(sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")))
-        elif p.exists():
-            out.append(p)
-        else:
-            matches = sorted(glob.glob(str(item), recursive=True))
-            if not matches:
-                raise DataFormatError(f"{item}: no such file, directory or glob match")
-            out.extend(Path(m) for m in matches if Path(m).is_file())
-    seen: dict[Path, None] = {}
-    for p in out:
-        seen.setdefault(p, None)
-    return list(seen)
-
-
 def _compile(regex: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
     if regex is None:
         return None
@@ -874,7 +854,7 @@ def read_logs(
     DataFormatError
         A path that does not exist or cannot be opened, an unknown format.
     """
-    files = _expand(paths)
+    files = expand_paths(paths, what="log")
     pattern = _compile(regex)
     fmt = "regex" if pattern is not None and format == "auto" else format
     total = sum(f.stat().st_size for f in files)

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import glob as _glob
 import gzip
 import json
 import math
@@ -42,6 +41,7 @@ import numpy as np
 import pandas as pd
 
 from apiprobe.errors import DataFormatError
+from apiprobe.load._paths import expand_paths
 from apiprobe.schema import conform
 
 __all__ = [
@@ -660,24 +660,6 @@ def parse_traces(
     return df
 
 
-def _expand(path: str | PathLike[str]) -> list[Path]:
-    text = str(path)
-    p = Path(text)
-    if p.is_dir():
-        files = sorted(f for f in p.iterdir() if f.is_file() and f.name.lower().endswith(_TRACE_SUFFIXES))
-        if not files:
-            raise DataFormatError(f"{p}: directory holds no trace files (*.json, *.jsonl, *.ndjson, *.gz)")
-        return files
-    if p.exists():
-        return [p]
-    if any(ch in text for ch in "*?["):
-        files = sorted(Path(f) for f in _glob.glob(text, recursive=True) if Path(f).is_file())
-        if not files:
-            raise DataFormatError(f"{text}: no file matches this pattern")
-        return files
-    raise DataFormatError(f"{p}: cannot read trace file: no such file or directory")
-
-
 def _read_one(path: Path, fmt: str, label: str) -> pd.DataFrame:
     try:
         data = path.read_bytes()
@@ -730,7 +712,7 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
     ----------
     path
         A file, a directory (every ``*.json``, ``*.jsonl``, ``*.ndjson`` and
-        ``*.gz`` file in it) or a glob pattern; several files are
+        ``*.gz`` file in it and below) or a glob pattern; several files are
         concatenated in name order. Gzip-compressed files are recognised by
         their magic bytes.
     format
@@ -750,7 +732,7 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
     >>> spans.groupby("service")["duration_ms"].describe()  # doctest: +SKIP
     """
     fmt = _check_format(format)
-    files = _expand(path)
+    files = expand_paths(path, what="trace", suffixes=_TRACE_SUFFIXES)
     frames: list[pd.DataFrame] = []
     formats: list[str] = []
     bad: list[tuple[str, int, str]] = []
