@@ -16,6 +16,7 @@ from apiprobe.load.har import read_har
 from apiprobe.load.logs import read_logs
 from apiprobe.notebook._display import show_table
 from apiprobe.probe.http import probe_http
+from apiprobe.schema import SEVERITIES
 
 __all__ = [
     "LAB_MISUSE_ENDPOINTS",
@@ -102,11 +103,18 @@ def get_status_evidence(
 
 
 def status_findings(evidence: StatusEvidence) -> pd.DataFrame:
-    """Status-code misuse findings over every table of the evidence, most severe first."""
+    """Status-code misuse findings over every table of the evidence.
+
+    Most severe first, then grouped by the kind of misuse (the ``metric``), so
+    the routes with the same problem and the same fix are read together.
+    """
     rows: list[dict[str, Any]] = []
     for _name, df in evidence.tables():
         rows.extend({str(k): v for k, v in r.items()} for r in detect_status_misuse(df).to_dict(orient="records"))
-    return findings_frame(rows)
+    found = findings_frame(rows)
+    rank = found["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
+    return found.assign(_rank=rank).sort_values(["_rank", "metric", "subject"], kind="stable") \
+        .drop(columns="_rank").reset_index(drop=True)
 
 
 def show_status_overview(evidence: StatusEvidence, *, title: str = "") -> Any:
