@@ -56,8 +56,7 @@ _SECRET_PAIR = re.compile(
     r"""(?P<sep>\s*[:=]\s*)(?P<value>\[REDACTED\]|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}\]]+)""",
     re.IGNORECASE,
 )
-_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<user>[^/\s:@]+):(?P<pw>[^/\s@]+)@",
-                           re.IGNORECASE)
+_URL_USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<user>[^/\s:@]+):(?P<pw>[^/\s@]+)@", re.IGNORECASE)
 
 
 def redact_text(text: str) -> str:
@@ -86,8 +85,10 @@ def redact_value(value: object) -> object:
     if isinstance(value, str):
         return redact_text(value)
     if isinstance(value, Mapping):
-        return {k: (REDACTED if isinstance(k, str) and is_secret_name(k) and v is not None else redact_value(v))
-                for k, v in value.items()}
+        return {
+            k: (REDACTED if isinstance(k, str) and is_secret_name(k) and v is not None else redact_value(v))
+            for k, v in value.items()
+        }
     if isinstance(value, list):
         return [redact_value(v) for v in value]
     return value

@@ -36,7 +36,8 @@ def _summary(probes: pd.DataFrame) -> pd.DataFrame:
 
     s = summarize_latency(probes, phases=("total_ms",))
     kinds = probes.groupby("target")["error_kind"].agg(
-        lambda k: ", ".join(f"{n}×{kind}" for kind, n in k.value_counts().items()) or "-")
+        lambda k: ", ".join(f"{n}×{kind}" for kind, n in k.value_counts().items()) or "-"
+    )
     out = s.set_index("target")[["attempts", "failures", "http_5xx", "p50_ms", "p90_ms", "p99_ms", "max_ms"]]
     return out.join(kinds.rename("errors")).round(1)
 
@@ -59,10 +60,20 @@ def _cmd_probe(args: argparse.Namespace) -> int:
             if not sep:
                 raise SystemExit(f"apiprobe probe: --resolve needs HOST:ADDRESS, got {item!r}")
             resolver[host] = ip
-    probes = probe_http(args.urls, count=args.count, interval=args.interval, timeout=args.timeout,
-                        concurrency=args.concurrency, method=args.method, headers=headers,
-                        verify=not args.insecure, cafile=args.cafile, resolver=resolver,
-                        keepalive=args.keepalive, progress=not args.quiet if sys.stderr.isatty() else False)
+    probes = probe_http(
+        args.urls,
+        count=args.count,
+        interval=args.interval,
+        timeout=args.timeout,
+        concurrency=args.concurrency,
+        method=args.method,
+        headers=headers,
+        verify=not args.insecure,
+        cafile=args.cafile,
+        resolver=resolver,
+        keepalive=args.keepalive,
+        progress=not args.quiet if sys.stderr.isatty() else False,
+    )
     if args.out:
         path = write_table(probes, args.out)
         print(f"wrote {len(probes)} rows to {path}", file=sys.stderr)
@@ -76,8 +87,7 @@ def _cmd_ping(args: argparse.Namespace) -> int:
     from apiprobe.load.tables import write_table
     from apiprobe.probe.tcp import probe_tcp
 
-    pings = probe_tcp(args.targets, count=args.count, interval=args.interval, timeout=args.timeout,
-                      progress=False)
+    pings = probe_tcp(args.targets, count=args.count, interval=args.interval, timeout=args.timeout, progress=False)
     if args.out:
         write_table(pings, args.out)
     s = summarize_latency(pings).set_index("target")
@@ -95,12 +105,20 @@ def _cmd_tls(args: argparse.Namespace) -> int:
     reports = []
     for target in args.targets:
         if args.pem:
-            reports.append(diagnose_chain(Path(target), args.servername, cafile=args.cafile, stores=stores,
-                                          at=args.at))
+            reports.append(diagnose_chain(Path(target), args.servername, cafile=args.cafile, stores=stores, at=args.at))
         else:
             host, port = parse_hostport(target, default_port=443)
-            reports.append(probe_tls(host, port, servername=args.servername, cafile=args.cafile, stores=stores,
-                                     timeout=args.timeout, at=args.at))
+            reports.append(
+                probe_tls(
+                    host,
+                    port,
+                    servername=args.servername,
+                    cafile=args.cafile,
+                    stores=stores,
+                    timeout=args.timeout,
+                    at=args.at,
+                )
+            )
     for report in reports:
         print(report, end="\n\n")
     if args.go_log:
@@ -114,9 +132,15 @@ def _cmd_dns(args: argparse.Namespace) -> int:
     from apiprobe.load.tables import write_table
     from apiprobe.probe.dns import probe_dns
 
-    dns = probe_dns(args.names, rtypes=tuple(args.type or ["A", "AAAA"]),
-                    resolvers=tuple(args.resolver or ["system"]), count=args.count, interval=args.interval,
-                    timeout=args.timeout, progress=False)
+    dns = probe_dns(
+        args.names,
+        rtypes=tuple(args.type or ["A", "AAAA"]),
+        resolvers=tuple(args.resolver or ["system"]),
+        count=args.count,
+        interval=args.interval,
+        timeout=args.timeout,
+        progress=False,
+    )
     if args.out:
         write_table(dns, args.out)
     cols = ["name", "rtype", "resolver", "queries", "failures", "p50_ms", "p90_ms", "answers", "min_ttl"]
@@ -144,8 +168,15 @@ def _cmd_logs(args: argparse.Namespace) -> int:
     from apiprobe.load.logs import load_stats, read_logs
     from apiprobe.load.tables import write_table
 
-    events = read_logs(args.paths, format=args.format, service=args.service, since=args.since, until=args.until,
-                       regex=args.regex, progress=False if args.quiet else None)
+    events = read_logs(
+        args.paths,
+        format=args.format,
+        service=args.service,
+        since=args.since,
+        until=args.until,
+        regex=args.regex,
+        progress=False if args.quiet else None,
+    )
     stats = load_stats(events)
     events = classify_errors(events)
     if args.out:
@@ -158,8 +189,9 @@ def _cmd_logs(args: argparse.Namespace) -> int:
             print()
             shown = summary[["error_kind", "count", "layer", "retryable", "services", "example"]]
             print(shown.assign(example=shown["example"].map(lambda e: redact_text(str(e)))).to_string(index=False))
-        findings = detect_error_findings(events, incident=_window(args.incident, "--incident"),
-                                         baseline=_window(args.baseline, "--baseline"))
+        findings = detect_error_findings(
+            events, incident=_window(args.incident, "--incident"), baseline=_window(args.baseline, "--baseline")
+        )
         if not findings.empty:
             print()
         for f in findings.itertuples():
@@ -302,8 +334,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("report", help="run notebooks headless and write an offline HTML report")
     p.add_argument("notebooks_to_run", nargs="*", metavar="NOTEBOOK")
-    p.add_argument("-p", "--param", nargs=2, action="append", metavar=("NAME", "VALUE"),
-                   help="notebook parameter; VALUE is JSON if it parses, else a string")
+    p.add_argument(
+        "-p",
+        "--param",
+        nargs=2,
+        action="append",
+        metavar=("NAME", "VALUE"),
+        help="notebook parameter; VALUE is JSON if it parses, else a string",
+    )
     p.add_argument("--out", "-o", default="reports/latest")
     p.add_argument("--demo", action="store_true", help="run the demo suite (demo data + live fault lab)")
     p.add_argument("--notebooks", default=str(_REPO_ROOT / "notebooks"), help="notebook folder for --demo")

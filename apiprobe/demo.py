@@ -57,8 +57,14 @@ def _unless(mask: np.ndarray, value: str) -> np.ndarray:
     return out
 
 
-def demo_probes(*, seed: int = 7, incident: bool = True, minutes: int = 120, interval_s: float = 15.0,
-                start: pd.Timestamp = DEMO_START) -> pd.DataFrame:
+def demo_probes(
+    *,
+    seed: int = 7,
+    incident: bool = True,
+    minutes: int = 120,
+    interval_s: float = 15.0,
+    start: pd.Timestamp = DEMO_START,
+) -> pd.DataFrame:
     """Synthetic probes of the demo incident (or of a quiet baseline day).
 
     Each row is one HTTP attempt (schema ``probes``). The same arguments
@@ -102,31 +108,44 @@ def demo_probes(*, seed: int = 7, incident: bool = True, minutes: int = 120, int
         error_kind[slow_answer], error[slow_answer] = "read_timeout", "ReadTimeout: timed out"
         failed = ~pd.isna(error_kind.astype(object))
         connect_failed = error_kind == "connect_timeout"
-        df = pd.DataFrame({
-            "ts": ts, "run_id": "demo" if incident else "demo-baseline", "target": target, "url": target,
-            "method": "GET", "host": target.split("/")[2], "ip": ip, "port": port, "scheme": scheme,
-            "resolver": "system", "dns_ms": dns,
-            "connect_ms": np.where(connect_failed, np.nan, connect),
-            "tls_ms": np.where(connect_failed, np.nan, tls),
-            "request_ms": np.where(connect_failed, np.nan, request),
-            "ttfb_ms": np.where(failed, np.nan, ttfb),
-            "transfer_ms": np.where(failed, np.nan, transfer),
-            "total_ms": np.where(failed, np.nan, total),
-            "status": np.where(failed, np.nan, status),
-            "http_version": _unless(failed, "HTTP/1.1"),
-            "tls_version": _unless(failed | (scheme != "https"), "TLSv1.3"),
-            "reused_conn": False,
-            "bytes": np.where(failed, np.nan, np.round(_lognormal(rng, 900, 0.2, n))),
-            "error_kind": error_kind, "error": error,
-        })
+        df = pd.DataFrame(
+            {
+                "ts": ts,
+                "run_id": "demo" if incident else "demo-baseline",
+                "target": target,
+                "url": target,
+                "method": "GET",
+                "host": target.split("/")[2],
+                "ip": ip,
+                "port": port,
+                "scheme": scheme,
+                "resolver": "system",
+                "dns_ms": dns,
+                "connect_ms": np.where(connect_failed, np.nan, connect),
+                "tls_ms": np.where(connect_failed, np.nan, tls),
+                "request_ms": np.where(connect_failed, np.nan, request),
+                "ttfb_ms": np.where(failed, np.nan, ttfb),
+                "transfer_ms": np.where(failed, np.nan, transfer),
+                "total_ms": np.where(failed, np.nan, total),
+                "status": np.where(failed, np.nan, status),
+                "http_version": _unless(failed, "HTTP/1.1"),
+                "tls_version": _unless(failed | (scheme != "https"), "TLSv1.3"),
+                "reused_conn": False,
+                "bytes": np.where(failed, np.nan, np.round(_lognormal(rng, 900, 0.2, n))),
+                "error_kind": error_kind,
+                "error": error,
+            }
+        )
         frames.append(df)
     out = pd.concat(frames, ignore_index=True).sort_values("ts", kind="stable")
-    return conform(out.astype({"status": "Float64", "bytes": "Float64"}).astype(
-        {"status": "Int64", "bytes": "Int64"}), "probes")
+    return conform(
+        out.astype({"status": "Float64", "bytes": "Float64"}).astype({"status": "Int64", "bytes": "Int64"}), "probes"
+    )
 
 
-def demo_pings(*, seed: int = 7, minutes: int = 120, interval_s: float = 5.0,
-               start: pd.Timestamp = DEMO_START) -> pd.DataFrame:
+def demo_pings(
+    *, seed: int = 7, minutes: int = 120, interval_s: float = 5.0, start: pd.Timestamp = DEMO_START
+) -> pd.DataFrame:
     """Synthetic TCP-connect samples to the inventory host, lossy from 70 to 85 min.
 
     Each row is one sample (schema ``pings``).
@@ -139,13 +158,23 @@ def demo_pings(*, seed: int = 7, minutes: int = 120, interval_s: float = 5.0,
     window = (minute >= 70) & (minute < 85)
     lost = window & (rng.uniform(size=n) < 0.08)
     rtt = np.where(window, rtt + rng.gamma(2.0, 15.0, n), rtt)
-    return conform(pd.DataFrame({
-        "ts": start + pd.to_timedelta(offsets, unit="s"), "run_id": "demo",
-        "target": "inventory.demo.internal:80", "ip": "10.20.0.13", "port": 80, "seq": np.arange(n),
-        "rtt_ms": np.where(lost, np.nan, rtt), "ok": ~lost,
-        "error_kind": _unless(~lost, "connect_timeout"),
-        "error": _unless(~lost, "no SYN-ACK within 3 s"),
-    }), "pings")
+    return conform(
+        pd.DataFrame(
+            {
+                "ts": start + pd.to_timedelta(offsets, unit="s"),
+                "run_id": "demo",
+                "target": "inventory.demo.internal:80",
+                "ip": "10.20.0.13",
+                "port": 80,
+                "seq": np.arange(n),
+                "rtt_ms": np.where(lost, np.nan, rtt),
+                "ok": ~lost,
+                "error_kind": _unless(~lost, "connect_timeout"),
+                "error": _unless(~lost, "no SYN-ACK within 3 s"),
+            }
+        ),
+        "pings",
+    )
 
 
 #: Go source of the demo service whose request bodies "arrive empty" (handbook §2.3).
@@ -198,7 +227,8 @@ DEMO_PAYLOADS = "".join(
     '{"order_id": "o-1003", "userId": 44, "age": "52", "sku": "C-9", "quantity": 1, "price": "4.00", "ord'
     'er_id": "o-1003b", "shipping": null, "tags": []}'
     "\n"
-    '{"ORDER_ID": "o-1004", "user_id": 45, "quantity": 2, "price": "19.90", "created_by": "android"}' "\n"
+    '{"ORDER_ID": "o-1004", "user_id": 45, "quantity": 2, "price": "19.90", "created_by": "android"}'
+    "\n"
 )
 
 

@@ -300,8 +300,9 @@ class _Incident:
         self.attempts: list[tuple[int, str]] = []  # payments: (time, outcome) for the pool stats
         self.order_no = 58210
         self.panicked = False
-        self.clients = [f"{net}.{self.ids.randrange(2, 250)}" for net in ("203.0.113", "198.51.100", "192.0.2")
-                        for _ in range(20)]
+        self.clients = [
+            f"{net}.{self.ids.randrange(2, 250)}" for net in ("203.0.113", "198.51.100", "192.0.2") for _ in range(20)
+        ]
 
     # ids and small helpers -----------------------------------------------------------------
     def trace_id(self) -> str:
@@ -320,8 +321,19 @@ class _Incident:
         self.seq += 1
         self.logs[service].append((ns, self.seq, line))
 
-    def span(self, req: _Request, service: str, parent: str, name: str, kind: int, start: int, end: int,
-             attrs: dict[str, Any], error: str | None = None, span_id: str | None = None) -> str:
+    def span(
+        self,
+        req: _Request,
+        service: str,
+        parent: str,
+        name: str,
+        kind: int,
+        start: int,
+        end: int,
+        attrs: dict[str, Any],
+        error: str | None = None,
+        span_id: str | None = None,
+    ) -> str:
         sid = span_id or self.span_id()
         if req.sampled:
             self.spans.append(_Span(service, req.trace_id, sid, parent, name, kind, start, end, attrs, error))
@@ -368,8 +380,9 @@ class _Incident:
                 req.sampled = req.sampled or rng.random() < (0.15 if req.t0 >= _T_INC else 0.04)
                 if _GOAWAY[0] <= req.t0 < _GOAWAY[1] or (goaway < 3 and req.t0 >= _GOAWAY[0]):
                     goaway += 1
-                    self.finish(req, req.t0 + rng.randrange(900_000, 3_000_000), 502, _ERR_GOAWAY,
-                                {"error": "bad gateway"})
+                    self.finish(
+                        req, req.t0 + rng.randrange(900_000, 3_000_000), 502, _ERR_GOAWAY, {"error": "bad gateway"}
+                    )
                 else:
                     self.checkout(req)
             elif req.kind == "products":
@@ -377,8 +390,7 @@ class _Incident:
                     resets.pop(0)
                     self.finish(req, req.t0 + self.lognormal(4, 0.3), 502, _ERR_RESET, {"error": "bad gateway"})
                 elif req.forced.get("limited") or (not req.forced and rng.random() < 0.012):  # over the limit
-                    self.finish(req, req.t0 + rng.randrange(60_000, 250_000), 429, None,
-                                {"error": "too many requests"})
+                    self.finish(req, req.t0 + rng.randrange(60_000, 250_000), 429, None, {"error": "too many requests"})
                 else:
                     self.finish(req, req.t0 + self.lognormal(6, 0.4), 200, None, None)
             elif req.kind == "cart":
@@ -388,30 +400,39 @@ class _Incident:
                     tokens = min(20.0, tokens + (req.t0 - last_storm) / _S * 0.2)
                     last_storm = req.t0
                     if tokens < 1:
-                        self.finish(req, req.t0 + rng.randrange(60_000, 250_000), 429, None,
-                                    {"error": "too many requests"})
+                        self.finish(
+                            req, req.t0 + rng.randrange(60_000, 250_000), 429, None, {"error": "too many requests"}
+                        )
                     else:
                         tokens -= 1
-                        self.finish(req, req.t0 + self.lognormal(2, 0.3), 400, None,
-                                    {"error": "invalid quantity: -1"})
+                        self.finish(req, req.t0 + self.lognormal(2, 0.3), 400, None, {"error": "invalid quantity: -1"})
                 else:
                     self.cart_add(req)
             else:
                 self.auth(req)
-        for ns, msg, extra in ((_GOAWAY[0] + 3_117_000, "shutting down: received terminated, draining", {}),
-                               (_GOAWAY[1] - 412_000, "listening", {"addr": ":8080", "version": "2.3.0"})):
-            self.log("orders", ns, _json({"level": "info", "service": "orders", **extra, "time": _rfc3339(ns),
-                                          "message": msg}))
+        for ns, msg, extra in (
+            (_GOAWAY[0] + 3_117_000, "shutting down: received terminated, draining", {}),
+            (_GOAWAY[1] - 412_000, "listening", {"addr": ":8080", "version": "2.3.0"}),
+        ):
+            self.log(
+                "orders",
+                ns,
+                _json({"level": "info", "service": "orders", **extra, "time": _rfc3339(ns), "message": msg}),
+            )
         self.pool_stats()
         self.reorder_notices()
 
-    def request(self, t0: int, kind: str, client_ip: str, *, storm: bool = False,
-                forced: dict[str, Any] | None = None) -> _Request:
+    def request(
+        self, t0: int, kind: str, client_ip: str, *, storm: bool = False, forced: dict[str, Any] | None = None
+    ) -> _Request:
         rng = self.rng
         body: str | None = None
         if kind == "products":
-            method, path, route = "GET", "/api/products?category=" + rng.choice(["running", "trail", "socks"]), \
-                "/api/products"
+            method, path, route = (
+                "GET",
+                "/api/products?category=" + rng.choice(["running", "trail", "socks"]),
+                "/api/products",
+            )
         elif kind == "cart":
             method, path, route = "GET", "/api/cart", "/api/cart"
         elif kind == "cart_add":
@@ -426,8 +447,7 @@ class _Incident:
         else:
             method, path, route = "POST", "/api/login", "/api/login"
             body = _json({"email": f"user{rng.randrange(100, 999)}@example.com", "password": "correct-horse-42"})
-        req = _Request(t0, kind, method, path, route, client_ip, self.trace_id(), self.span_id(), body,
-                       forced or {})
+        req = _Request(t0, kind, method, path, route, client_ip, self.trace_id(), self.span_id(), body, forced or {})
         self.requests.append(req)
         return req
 
@@ -436,16 +456,28 @@ class _Incident:
         req.end, req.status, req.error = end, status, error
         req.response = _json(body) if body is not None else ""
         level = "error" if status in (500, 504) else "info"  # 502/503 at info: the misuse of §3.3
-        rec: dict[str, Any] = {"level": level, "ts": end / _S, "logger": "http",
-                               "caller": "server/handler.go:88", "msg": "request", "method": req.method,
-                               "route": req.route, "status": status, "latency": (end - req.t0) / _S,
-                               "trace_id": req.trace_id, "span_id": req.span_id, "client_ip": req.client_ip}
+        rec: dict[str, Any] = {
+            "level": level,
+            "ts": end / _S,
+            "logger": "http",
+            "caller": "server/handler.go:88",
+            "msg": "request",
+            "method": req.method,
+            "route": req.route,
+            "status": status,
+            "latency": (end - req.t0) / _S,
+            "trace_id": req.trace_id,
+            "span_id": req.span_id,
+            "client_ip": req.client_ip,
+        }
         if error:
             rec["error"] = error
         if level == "error":
-            rec["stacktrace"] = ("main.(*accessLog).ServeHTTP\n\t/app/server/handler.go:88\n"
-                                 "net/http.serverHandler.ServeHTTP\n\t/usr/local/go/src/net/http/server.go:2938\n"
-                                 "net/http.(*conn).serve\n\t/usr/local/go/src/net/http/server.go:2009")
+            rec["stacktrace"] = (
+                "main.(*accessLog).ServeHTTP\n\t/app/server/handler.go:88\n"
+                "net/http.serverHandler.ServeHTTP\n\t/usr/local/go/src/net/http/server.go:2938\n"
+                "net/http.(*conn).serve\n\t/usr/local/go/src/net/http/server.go:2009"
+            )
         # json writes floats with repr(); zap with strconv 'f' (never an exponent)
         line = _json(rec).replace(f'"latency":{rec["latency"]!r}', f'"latency":{_gofloat(rec["latency"])}')
         self.log("gateway", end, line)
@@ -467,22 +499,39 @@ class _Incident:
             status, msg, level = (403, "token expired", "warning") if expired else (200, "session ok", "info")
             err = "token has invalid claims: token is expired" if expired else None
             path, method = "/v1/session", "GET"
-            body = {"error": "token expired"} if expired else {"user_id": f"u-{rng.randrange(1000, 9999)}",
-                                                               "plan": "basic"}
-        rec: dict[str, Any] = {"X-Trace-ID": req.trace_id, "latency_ms": _round3(end - start), "level": level,
-                               "method": method, "msg": msg, "path": path, "status": status,
-                               "time": _rfc3339(end)}
+            body = (
+                {"error": "token expired"}
+                if expired
+                else {"user_id": f"u-{rng.randrange(1000, 9999)}", "plan": "basic"}
+            )
+        rec: dict[str, Any] = {
+            "X-Trace-ID": req.trace_id,
+            "latency_ms": _round3(end - start),
+            "level": level,
+            "method": method,
+            "msg": msg,
+            "path": path,
+            "status": status,
+            "time": _rfc3339(end),
+        }
         if err:
             rec["error"] = err
         self.log("auth", end, json.dumps(rec, sort_keys=True, separators=(",", ":")))
         self.finish(req, end + self.net() + rng.randrange(100_000, 400_000), status, None, body)
 
     # inventory (slog JSON) ----------------------------------------------------------------
-    def inventory(self, req: _Request, ns: int, level: str, func: str, line: int, msg: str,
-                  attrs: dict[str, Any]) -> None:
-        rec = {"time": _rfc3339_ms(ns), "level": level,
-               "source": {"function": f"main.(*server).{func}", "file": f"/app/{func}.go", "line": line},
-               "msg": msg, "trace.id": req.trace_id, "path": f"/v1/{func}", **attrs}
+    def inventory(
+        self, req: _Request, ns: int, level: str, func: str, line: int, msg: str, attrs: dict[str, Any]
+    ) -> None:
+        rec = {
+            "time": _rfc3339_ms(ns),
+            "level": level,
+            "source": {"function": f"main.(*server).{func}", "file": f"/app/{func}.go", "line": line},
+            "msg": msg,
+            "trace.id": req.trace_id,
+            "path": f"/v1/{func}",
+            **attrs,
+        }
         self.log("inventory", ns, _json(rec))
 
     def cart_add(self, req: _Request) -> None:
@@ -499,13 +548,15 @@ class _Incident:
             attrs["error"] = "out of stock"
         attrs["latency"] = end - start
         self.inventory(req, end, "INFO", "stock", 31, "stock checked", attrs)
-        body = {"code": 1001, "error": "out of stock", "sku": item["sku"]} if oos else \
-            {"code": 0, "items": rng.randrange(1, 5)}
+        body = (
+            {"code": 1001, "error": "out of stock", "sku": item["sku"]}
+            if oos
+            else {"code": 0, "items": rng.randrange(1, 5)}
+        )
         self.finish(req, end + self.net() + rng.randrange(200_000, 900_000), 200, None, body)
 
     # the checkout path --------------------------------------------------------------------
-    def zerolog(self, ns: int, level: str, req: _Request, order_id: str, message: str,
-                **fields: Any) -> None:
+    def zerolog(self, ns: int, level: str, req: _Request, order_id: str, message: str, **fields: Any) -> None:
         rec: dict[str, Any] = {"level": level, "service": "orders", "trace_id": req.trace_id, "order_id": order_id}
         rec.update({k: v for k, v in fields.items() if v is not None})
         rec["time"] = _rfc3339(ns)
@@ -524,18 +575,35 @@ class _Incident:
         qty = rng.choice([1, 1, 1, 2, 3])
 
         # reserve stock
-        inv = req.forced.get("inventory") or ("ok" if req.forced else
-                                              rng.choices(["ok", "oos", "short"], [0.95, 0.03, 0.02])[0])
+        inv = req.forced.get("inventory") or (
+            "ok" if req.forced else rng.choices(["ok", "oos", "short"], [0.95, 0.03, 0.02])[0]
+        )
         t = self.reserve(req, o_span, t, sku, qty, inv)
         outcome: tuple[int, str | None, Any] | None = None
         if inv == "oos":
-            self.zerolog(t, "info", req, order_id, "order rejected", sku=sku, code=1001, status=200,
-                         duration_ms=_round3(t - o_start))
+            self.zerolog(
+                t,
+                "info",
+                req,
+                order_id,
+                "order rejected",
+                sku=sku,
+                code=1001,
+                status=200,
+                duration_ms=_round3(t - o_start),
+            )
             outcome = (200, None, {"code": 1001, "error": "out of stock", "sku": sku})
         elif inv == "short":
-            self.zerolog(t, "warn", req, order_id, "stock reservation failed",
-                         error=f"inventory: 404 Not Found: insufficient stock for sku {sku}", status=404,
-                         duration_ms=_round3(t - o_start))
+            self.zerolog(
+                t,
+                "warn",
+                req,
+                order_id,
+                "stock reservation failed",
+                error=f"inventory: 404 Not Found: insufficient stock for sku {sku}",
+                status=404,
+                duration_ms=_round3(t - o_start),
+            )
             outcome = (404, None, {"error": f"insufficient stock for sku {sku}"})
         if outcome is None:
             outcome, t = self.charge(req, o_span, order_id, t, o_start, cancel, sku, qty)
@@ -548,13 +616,34 @@ class _Incident:
             status, err, body = 504, "context deadline exceeded", {"error": "upstream request timeout"}
         else:
             end = arrive + rng.randrange(50_000, 200_000)
-        self.span(req, "orders", req.span_id, "POST /v1/orders", 2, o_start, o_end,
-                  {"http.method": "POST", "http.route": "/v1/orders", "http.status_code": outcome[0]},
-                  error=f"HTTP {outcome[0]}" if outcome[0] >= 500 else None, span_id=o_span)
-        self.span(req, "gateway", "", "POST /api/checkout", 2, req.t0, end,
-                  {"http.method": "POST", "http.route": "/api/checkout", "http.status_code": status,
-                   },
-                  error=err or (f"HTTP {status}" if status >= 500 else None), span_id=req.span_id)
+        self.span(
+            req,
+            "orders",
+            req.span_id,
+            "POST /v1/orders",
+            2,
+            o_start,
+            o_end,
+            {"http.method": "POST", "http.route": "/v1/orders", "http.status_code": outcome[0]},
+            error=f"HTTP {outcome[0]}" if outcome[0] >= 500 else None,
+            span_id=o_span,
+        )
+        self.span(
+            req,
+            "gateway",
+            "",
+            "POST /api/checkout",
+            2,
+            req.t0,
+            end,
+            {
+                "http.method": "POST",
+                "http.route": "/api/checkout",
+                "http.status_code": status,
+            },
+            error=err or (f"HTTP {status}" if status >= 500 else None),
+            span_id=req.span_id,
+        )
         self.finish(req, end, status, err, body)
 
     def reserve(self, req: _Request, o_span: str, t: int, sku: str, qty: int, inv: str) -> int:
@@ -564,24 +653,60 @@ class _Incident:
         db_end = end - self.rng.randrange(50_000, 200_000)
         status = 404 if inv == "short" else 200
         if inv == "short":
-            self.inventory(req, end, "WARN", "reserve", 64, f"insufficient stock for sku {sku}",
-                           {"sku": sku, "requested": qty + 3, "available": self.rng.randrange(0, 3),
-                            "status": 404, "latency": end - start})
+            self.inventory(
+                req,
+                end,
+                "WARN",
+                "reserve",
+                64,
+                f"insufficient stock for sku {sku}",
+                {
+                    "sku": sku,
+                    "requested": qty + 3,
+                    "available": self.rng.randrange(0, 3),
+                    "status": 404,
+                    "latency": end - start,
+                },
+            )
         else:
             attrs: dict[str, Any] = {"sku": sku, "qty": qty, "status": 200, "code": 1001 if inv == "oos" else 0}
             if inv == "oos":
                 attrs["error"] = "out of stock"
             attrs["latency"] = end - start
-            self.inventory(req, end, "INFO", "reserve", 57, "stock reserved" if inv == "ok" else "reserve rejected",
-                           attrs)
+            self.inventory(
+                req, end, "INFO", "reserve", 57, "stock reserved" if inv == "ok" else "reserve rejected", attrs
+            )
         back = end + self.net()
-        client = self.span(req, "orders", o_span, "POST /v1/reserve", 3, t, back,
-                           {"http.method": "POST", "http.url": "http://inventory:8080/v1/reserve",
-                            "http.status_code": status})
-        srv = self.span(req, "inventory", client, "POST /v1/reserve", 2, start, end,
-                        {"http.method": "POST", "http.route": "/v1/reserve", "http.status_code": status})
-        self.span(req, "inventory", srv, "SELECT stock FOR UPDATE", 3, db_start, db_end,
-                  {"db.system": "postgresql", "db.sql.table": "stock"})
+        client = self.span(
+            req,
+            "orders",
+            o_span,
+            "POST /v1/reserve",
+            3,
+            t,
+            back,
+            {"http.method": "POST", "http.url": "http://inventory:8080/v1/reserve", "http.status_code": status},
+        )
+        srv = self.span(
+            req,
+            "inventory",
+            client,
+            "POST /v1/reserve",
+            2,
+            start,
+            end,
+            {"http.method": "POST", "http.route": "/v1/reserve", "http.status_code": status},
+        )
+        self.span(
+            req,
+            "inventory",
+            srv,
+            "SELECT stock FOR UPDATE",
+            3,
+            db_start,
+            db_end,
+            {"db.system": "postgresql", "db.sql.table": "stock"},
+        )
         return back
 
     def attempt_kind(self, t: int, attempt: int) -> str:
@@ -597,8 +722,9 @@ class _Incident:
         u = self.rng.random()
         return "pool" if u < 0.36 * sev else "slow" if u < 0.72 * sev else "ok"
 
-    def charge(self, req: _Request, o_span: str, order_id: str, t: int, o_start: int, cancel: int,
-               sku: str, qty: int) -> tuple[tuple[int, str | None, Any], int]:
+    def charge(
+        self, req: _Request, o_span: str, order_id: str, t: int, o_start: int, cancel: int, sku: str, qty: int
+    ) -> tuple[tuple[int, str | None, Any], int]:
         rng = self.rng
         card_invalid = req.forced.get("card_invalid", not req.forced and rng.random() < 0.02)
         forced = list(req.forced.get("attempts", []))
@@ -630,8 +756,11 @@ class _Incident:
                     wait = rng.randrange(440_000, 499_000) * 1000
                     query = rng.randrange(170_000, 380_000) * 1000
                 else:
-                    wait = min(int(rng.expovariate(1.0) * 150 * sev * _MS), 400 * _MS) if sev else \
-                        rng.randrange(30_000, 900_000)
+                    wait = (
+                        min(int(rng.expovariate(1.0) * 150 * sev * _MS), 400 * _MS)
+                        if sev
+                        else rng.randrange(30_000, 900_000)
+                    )
                     query = self.lognormal(22 * (1 + 2 * sev), 0.3 + 0.15 * sev)
                 s_end = s_start + rng.randrange(50_000, 150_000) + wait + query + rng.randrange(100_000, 300_000)
             resp = s_end + self.net()
@@ -648,13 +777,21 @@ class _Incident:
                 query = max(0, s_end - s_start - wait - 200_000)
             else:
                 a_end = resp
-                cerr = {"card": f"payments: 500 Internal Server Error: {_ERR_CARD}",
-                        "refused": f"payments: 503 Service Unavailable: {_ERR_REFUSED}",
-                        "pool": f"payments: 503 Service Unavailable: {_ERR_POOL}", "panic": _ERR_EOF}.get(kind)
+                cerr = {
+                    "card": f"payments: 500 Internal Server Error: {_ERR_CARD}",
+                    "refused": f"payments: 503 Service Unavailable: {_ERR_REFUSED}",
+                    "pool": f"payments: 503 Service Unavailable: {_ERR_POOL}",
+                    "panic": _ERR_EOF,
+                }.get(kind)
             self.attempts.append((s_end, kind))
             lat = _round3(s_end - s_start)
-            fields: dict[str, Any] = {"latency_ms": lat, "order_id": order_id, "route": "/v1/charge",
-                                      "status": status, "traceID": req.trace_id}
+            fields: dict[str, Any] = {
+                "latency_ms": lat,
+                "order_id": order_id,
+                "route": "/v1/charge",
+                "status": status,
+                "traceID": req.trace_id,
+            }
             if kind == "panic":
                 self.panic(s_end)
                 status = 0
@@ -666,32 +803,82 @@ class _Incident:
                 level = "error" if kind == "card" else "warning"
                 self.log("payments", s_end, _logrus_text(s_end, level, "charge failed", fields))
             # spans: orders' client call, payments' server span, its pool wait and its query
-            client = self.span(req, "orders", o_span, "POST /v1/charge", 3, a_start, a_end,
-                               {"http.method": "POST", "http.url": _CHARGE_URL,
-                                **({"http.resend_count": attempt - 1} if attempt > 1 else {}),
-                                **({"http.status_code": status} if cerr is None or "payments:" in cerr else {})},
-                               error=cerr)
-            srv = self.span(req, "payments", client, "POST /v1/charge", 2, s_start, s_end,
-                            {"http.method": "POST", "http.route": "/v1/charge",
-                             **({"http.status_code": status} if status else {})},
-                            error=("runtime error: invalid memory address or nil pointer dereference"
-                                   if kind == "panic" else perr if status >= 500 else None),
-                            span_id=s_span)
+            client = self.span(
+                req,
+                "orders",
+                o_span,
+                "POST /v1/charge",
+                3,
+                a_start,
+                a_end,
+                {
+                    "http.method": "POST",
+                    "http.url": _CHARGE_URL,
+                    **({"http.resend_count": attempt - 1} if attempt > 1 else {}),
+                    **({"http.status_code": status} if cerr is None or "payments:" in cerr else {}),
+                },
+                error=cerr,
+            )
+            srv = self.span(
+                req,
+                "payments",
+                client,
+                "POST /v1/charge",
+                2,
+                s_start,
+                s_end,
+                {"http.method": "POST", "http.route": "/v1/charge", **({"http.status_code": status} if status else {})},
+                error=(
+                    "runtime error: invalid memory address or nil pointer dereference"
+                    if kind == "panic"
+                    else perr
+                    if status >= 500
+                    else None
+                ),
+                span_id=s_span,
+            )
             if kind not in ("card", "refused"):
                 acq_end = s_start + 80_000 + wait
-                self.span(req, "payments", srv, "pgpool.acquire", 1, s_start + 80_000, acq_end,
-                          {"db.system": "postgresql", "pool.size": 20},
-                          error=_ERR_POOL if kind in ("pool", "panic") else
-                          "context canceled" if query == 0 and perr else None)
+                self.span(
+                    req,
+                    "payments",
+                    srv,
+                    "pgpool.acquire",
+                    1,
+                    s_start + 80_000,
+                    acq_end,
+                    {"db.system": "postgresql", "pool.size": 20},
+                    error=_ERR_POOL
+                    if kind in ("pool", "panic")
+                    else "context canceled"
+                    if query == 0 and perr
+                    else None,
+                )
                 if query:
-                    self.span(req, "payments", srv, "INSERT charges", 3, acq_end, acq_end + query,
-                              {"db.system": "postgresql", "db.sql.table": "charges"},
-                              error="context canceled" if perr else None)
+                    self.span(
+                        req,
+                        "payments",
+                        srv,
+                        "INSERT charges",
+                        3,
+                        acq_end,
+                        acq_end + query,
+                        {"db.system": "postgresql", "db.sql.table": "charges"},
+                        error="context canceled" if perr else None,
+                    )
             t = a_end
             if cerr is None:
                 t = self.billing(req, o_span, order_id, t + 60_000, amount)
-                self.zerolog(t, "info", req, order_id, "order created", attempt=attempt if attempt > 1 else None,
-                             status=200, duration_ms=_round3(t - o_start))
+                self.zerolog(
+                    t,
+                    "info",
+                    req,
+                    order_id,
+                    "order created",
+                    attempt=attempt if attempt > 1 else None,
+                    status=200,
+                    duration_ms=_round3(t - o_start),
+                )
                 return (200, None, {"order_id": order_id, "status": "paid"}), t
             last_err, last_kind = cerr or "", kind
             if kind == "canceled":
@@ -702,29 +889,65 @@ class _Incident:
                     t = o_cancel
                     last_err, last_kind = "context canceled", "canceled"
                     break
-                self.zerolog(t, "warn", req, order_id, "payment attempt failed, retrying", attempt=attempt,
-                             error=cerr)
+                self.zerolog(t, "warn", req, order_id, "payment attempt failed, retrying", attempt=attempt, error=cerr)
                 t += backoff
         status = {"timeout": 504, "canceled": 504, "card": 500, "panic": 502}.get(last_kind, 503)
-        body = {"error": _ERR_CARD} if last_kind == "card" else \
-            {"error": "payment timeout"} if status == 504 else \
-            {"error": "payment service error"} if status == 502 else {"error": "payment service unavailable"}
-        self.zerolog(t, "error", req, order_id, "checkout failed", attempt=attempt, error=last_err, status=status,
-                     duration_ms=_round3(t - o_start))
+        body = (
+            {"error": _ERR_CARD}
+            if last_kind == "card"
+            else {"error": "payment timeout"}
+            if status == 504
+            else {"error": "payment service error"}
+            if status == 502
+            else {"error": "payment service unavailable"}
+        )
+        self.zerolog(
+            t,
+            "error",
+            req,
+            order_id,
+            "checkout failed",
+            attempt=attempt,
+            error=last_err,
+            status=status,
+            duration_ms=_round3(t - o_start),
+        )
         t = self.release(req, o_span, t + 50_000, sku, qty)
         return (status, last_err, body), t
 
     def release(self, req: _Request, o_span: str, t: int, sku: str, qty: int) -> int:
         start = t + self.net()
         end = start + self.lognormal(3, 0.3)
-        self.inventory(req, end, "INFO", "release", 88, "stock released",
-                       {"sku": sku, "qty": qty, "reason": "payment_failed", "status": 200, "latency": end - start})
+        self.inventory(
+            req,
+            end,
+            "INFO",
+            "release",
+            88,
+            "stock released",
+            {"sku": sku, "qty": qty, "reason": "payment_failed", "status": 200, "latency": end - start},
+        )
         back = end + self.net()
-        client = self.span(req, "orders", o_span, "POST /v1/release", 3, t, back,
-                           {"http.method": "POST", "http.url": "http://inventory:8080/v1/release",
-                            "http.status_code": 200})
-        self.span(req, "inventory", client, "POST /v1/release", 2, start, end,
-                  {"http.method": "POST", "http.route": "/v1/release", "http.status_code": 200})
+        client = self.span(
+            req,
+            "orders",
+            o_span,
+            "POST /v1/release",
+            3,
+            t,
+            back,
+            {"http.method": "POST", "http.url": "http://inventory:8080/v1/release", "http.status_code": 200},
+        )
+        self.span(
+            req,
+            "inventory",
+            client,
+            "POST /v1/release",
+            2,
+            start,
+            end,
+            {"http.method": "POST", "http.route": "/v1/release", "http.status_code": 200},
+        )
         return back
 
     def billing(self, req: _Request, o_span: str, order_id: str, t: int, amount: int) -> int:
@@ -733,24 +956,64 @@ class _Incident:
         took = self.lognormal(9, 0.3)
         end = start + took
         invoice = f"inv-{int(order_id[2:]) * 7 % 1_000_003:07d}"
-        fields = {"ts": _rfc3339_nano(end), "caller": "invoice.go:42", "level": "info", "msg": "invoice created",
-                  "invoice_id": invoice, "order_id": order_id, "amount_cents": amount, "took": _godur(took)}
+        fields = {
+            "ts": _rfc3339_nano(end),
+            "caller": "invoice.go:42",
+            "level": "info",
+            "msg": "invoice created",
+            "invoice_id": invoice,
+            "order_id": order_id,
+            "amount_cents": amount,
+            "took": _godur(took),
+        }
         self.log("billing", end, " ".join(f"{k}={_logfmt_value(v)}" for k, v in fields.items()))
         back = end + self.net()
         # billing never sees this span's id: it reads B3 headers, orders sends W3C traceparent
-        self.span(req, "orders", o_span, "POST /v1/invoices", 3, t, back,
-                  {"http.method": "POST", "http.url": "http://billing:8080/v1/invoices", "http.status_code": 201})
+        self.span(
+            req,
+            "orders",
+            o_span,
+            "POST /v1/invoices",
+            3,
+            t,
+            back,
+            {"http.method": "POST", "http.url": "http://billing:8080/v1/invoices", "http.status_code": 201},
+        )
         if req.sampled:
             via_sidecar = rng.random() < 0.3
             zid = self.span_id()
-            self.spans.append(_Span("billing", req.trace_id if via_sidecar else self.span_id(), zid,
-                                    self.span_id() if via_sidecar else "", "post /v1/invoices", 2, start, end,
-                                    {"http.method": "POST", "http.path": "/v1/invoices", "http.status_code": "201",
-                                     "order.id": order_id}))
+            self.spans.append(
+                _Span(
+                    "billing",
+                    req.trace_id if via_sidecar else self.span_id(),
+                    zid,
+                    self.span_id() if via_sidecar else "",
+                    "post /v1/invoices",
+                    2,
+                    start,
+                    end,
+                    {
+                        "http.method": "POST",
+                        "http.path": "/v1/invoices",
+                        "http.status_code": "201",
+                        "order.id": order_id,
+                    },
+                )
+            )
             db_start = start + rng.randrange(300_000, 900_000)
-            self.spans.append(_Span("billing", self.spans[-1].trace_id, self.span_id(), zid, "insert invoices", 3,
-                                    db_start, db_start + took // 2,
-                                    {"sql.query": "INSERT INTO invoices"}))
+            self.spans.append(
+                _Span(
+                    "billing",
+                    self.spans[-1].trace_id,
+                    self.span_id(),
+                    zid,
+                    "insert invoices",
+                    3,
+                    db_start,
+                    db_start + took // 2,
+                    {"sql.query": "INSERT INTO invoices"},
+                )
+            )
         return back
 
     def panic(self, ns: int) -> None:
@@ -759,15 +1022,17 @@ class _Incident:
         stamp = datetime.fromtimestamp(ns // _S, UTC).strftime("%Y/%m/%d %H:%M:%S")
 
         def a() -> str:
-            return f"0xc000{rng.randrange(0x10000, 0xfffff) << 4:06x}"
+            return f"0xc000{rng.randrange(0x10000, 0xFFFFF) << 4:06x}"
 
         go = "/usr/local/go/src"
         lines = [
             f"{stamp} http: panic serving 10.0.2.14:{rng.randrange(40000, 60000)}: runtime error: "
             "invalid memory address or nil pointer dereference",
             f"goroutine {rng.randrange(40000, 90000)} [running]:",
-            "net/http.(*conn).serve.func1()", f"\t{go}/net/http/server.go:1868 +0xb9",
-            "panic({0x9b2f40?, 0xf1e6a0?})", f"\t{go}/runtime/panic.go:920 +0x270",
+            "net/http.(*conn).serve.func1()",
+            f"\t{go}/net/http/server.go:1868 +0xb9",
+            "panic({0x9b2f40?, 0xf1e6a0?})",
+            f"\t{go}/runtime/panic.go:920 +0x270",
             f"github.com/go-pg/pg/v10.(*Tx).ExecContext(0x0, {{0xb1c8e8, {a()}}}, {{0x9a11a0, {a()}}}, "
             f"{{{a()}, 0x3, 0x3}})",
             "\t/go/pkg/mod/github.com/go-pg/pg/v10@v10.11.1/tx.go:182 +0x4e",
@@ -781,8 +1046,10 @@ class _Incident:
             "+0x10a2",
             f"net/http.serverHandler.ServeHTTP({{{a()}?}}, {{0xb21a28?, {a()}?}}, 0x6?)",
             f"\t{go}/net/http/server.go:2938 +0x8e",
-            f"net/http.(*conn).serve({a()}, {{0xb22d48, {a()}}})", f"\t{go}/net/http/server.go:2009 +0x5f4",
-            "created by net/http.(*Server).Serve in goroutine 1", f"\t{go}/net/http/server.go:3086 +0x5cb",
+            f"net/http.(*conn).serve({a()}, {{0xb22d48, {a()}}})",
+            f"\t{go}/net/http/server.go:2009 +0x5f4",
+            "created by net/http.(*Server).Serve in goroutine 1",
+            f"\t{go}/net/http/server.go:3086 +0x5cb",
         ]
         self.log("payments", ns, "\n".join(lines))
 
@@ -792,10 +1059,15 @@ class _Incident:
         t = _T0 + rng.randrange(60, 200) * _S
         while t < _T_END:
             ns = t + rng.randrange(0, _S)
-            rec = {"time": _rfc3339_ms(ns), "level": "INFO+2",
-                   "source": {"function": "main.(*restocker).run", "file": "/app/restock.go", "line": 112},
-                   "msg": "stock below reorder threshold", "sku": rng.choice(_SKUS), "remaining": rng.randrange(0, 9),
-                   "threshold": 10}
+            rec = {
+                "time": _rfc3339_ms(ns),
+                "level": "INFO+2",
+                "source": {"function": "main.(*restocker).run", "file": "/app/restock.go", "line": 112},
+                "msg": "stock below reorder threshold",
+                "sku": rng.choice(_SKUS),
+                "remaining": rng.randrange(0, 9),
+                "threshold": 10,
+            }
             self.log("inventory", ns, _json(rec))
             t += rng.randrange(150, 330) * _S
 
@@ -820,32 +1092,67 @@ class _Incident:
             total = rng.randrange(0, 3) if down else 20
             idle = 0 if down or sev > 0.25 else rng.randrange(3, 9) if sev else rng.randrange(12, 19)
             ns = t + rng.randrange(300_000, 2_000_000)
-            self.log("payments", ns, _logrus_text(ns, "info", "pg pool stats", {
-                "hits": hits, "misses": misses, "timeouts": timeouts, "total_conns": total, "idle_conns": idle,
-                "stale_conns": 0}))
+            self.log(
+                "payments",
+                ns,
+                _logrus_text(
+                    ns,
+                    "info",
+                    "pg pool stats",
+                    {
+                        "hits": hits,
+                        "misses": misses,
+                        "timeouts": timeouts,
+                        "total_conns": total,
+                        "idle_conns": idle,
+                        "stale_conns": 0,
+                    },
+                ),
+            )
             t += 30 * _S
         ns = _T_INC + 1_204_117
-        self.log("payments", ns, _logrus_text(ns, "info", "reconciliation job started",
-                                              {"job": "ledger-reconcile", "workers": 16, "window": "24h"}))
+        self.log(
+            "payments",
+            ns,
+            _logrus_text(
+                ns, "info", "reconciliation job started", {"job": "ledger-reconcile", "workers": 16, "window": "24h"}
+            ),
+        )
         ns = _T_JOB_END + 388_412
-        self.log("payments", ns, _logrus_text(ns, "warning", "reconciliation job cancelled",
-                                              {"error": "context canceled", "job": "ledger-reconcile",
-                                               "rows": 1_284_311}))
+        self.log(
+            "payments",
+            ns,
+            _logrus_text(
+                ns,
+                "warning",
+                "reconciliation job cancelled",
+                {"error": "context canceled", "job": "ledger-reconcile", "rows": 1_284_311},
+            ),
+        )
 
     # the browser session in the HAR ---------------------------------------------------------
     def har_session(self) -> list[_Request]:
         start = _at("2026-03-14T10:05:12Z") + 318 * _MS
         script: list[tuple[float, str, dict[str, Any]]] = [
-            (0.0, "products", {}), (0.41, "cart", {}), (2.2, "cart_add", {"sku": "SKU-1042", "oos": False}),
-            (3.6, "account", {"expired": True}), (5.9, "login", {"ok": True}), (6.7, "account", {"expired": False}),
-            (8.1, "checkout", {"inventory": "oos"}), (12.4, "cart_add", {"sku": "SKU-2210", "oos": True}),
-            (14.9, "cart_add", {"sku": "SKU-2404", "oos": False}), (16.2, "checkout", {"inventory": "short"}),
+            (0.0, "products", {}),
+            (0.41, "cart", {}),
+            (2.2, "cart_add", {"sku": "SKU-1042", "oos": False}),
+            (3.6, "account", {"expired": True}),
+            (5.9, "login", {"ok": True}),
+            (6.7, "account", {"expired": False}),
+            (8.1, "checkout", {"inventory": "oos"}),
+            (12.4, "cart_add", {"sku": "SKU-2210", "oos": True}),
+            (14.9, "cart_add", {"sku": "SKU-2404", "oos": False}),
+            (16.2, "checkout", {"inventory": "short"}),
             (21.0, "cart_add", {"sku": "SKU-0311", "oos": False}),
             (22.5, "checkout", {"attempts": ["slow", "slow", "slow"]}),
             (29.3, "checkout", {"attempts": ["pool", "pool", "pool"]}),
-            (36.8, "cart", {}), (38.0, "checkout", {"attempts": ["pool", "slow", "ok"]}),
-            (44.6, "products", {}), (47.2, "checkout", {"card_invalid": True}),
-            (52.9, "checkout", {"attempts": ["slow", "ok"]}), (55.1, "cart", {}),
+            (36.8, "cart", {}),
+            (38.0, "checkout", {"attempts": ["pool", "slow", "ok"]}),
+            (44.6, "products", {}),
+            (47.2, "checkout", {"card_invalid": True}),
+            (52.9, "checkout", {"attempts": ["slow", "ok"]}),
+            (55.1, "cart", {}),
             (58.4, "products", {}),
         ]
         out = []
@@ -869,8 +1176,10 @@ def _otlp_value(v: Any) -> dict[str, Any]:
     return {"stringValue": str(v)}
 
 
-_SCOPES = {"otelhttp": ("go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp", "0.49.0"),
-           "pgotel": ("github.com/go-pg/pg/extra/pgotel/v10", "10.11.1")}
+_SCOPES = {
+    "otelhttp": ("go.opentelemetry.io/contrib/instrumentation/net/http/otelhttp", "0.49.0"),
+    "pgotel": ("github.com/go-pg/pg/extra/pgotel/v10", "10.11.1"),
+}
 
 
 def _otlp(spans: list[_Span]) -> str:
@@ -883,21 +1192,34 @@ def _otlp(spans: list[_Span]) -> str:
             rec: dict[str, Any] = {"traceId": s.trace_id, "spanId": s.span_id}
             if s.parent:
                 rec["parentSpanId"] = s.parent
-            rec.update({"name": s.name, "kind": s.kind, "startTimeUnixNano": str(s.start),
-                        "endTimeUnixNano": str(s.end),
-                        "attributes": [{"key": k, "value": _otlp_value(v)} for k, v in s.attrs.items()],
-                        "status": {"code": 2, "message": s.error} if s.error else {}})
+            rec.update(
+                {
+                    "name": s.name,
+                    "kind": s.kind,
+                    "startTimeUnixNano": str(s.start),
+                    "endTimeUnixNano": str(s.end),
+                    "attributes": [{"key": k, "value": _otlp_value(v)} for k, v in s.attrs.items()],
+                    "status": {"code": 2, "message": s.error} if s.error else {},
+                }
+            )
             scope = "pgotel" if s.attrs.get("db.system") else "otelhttp"
             scopes.setdefault(scope, []).append(rec)
-        resources.append({
-            "resource": {"attributes": [
-                {"key": "service.name", "value": {"stringValue": service}},
-                {"key": "service.version", "value": {"stringValue": version}},
-                {"key": "deployment.environment", "value": {"stringValue": "prod"}},
-                {"key": "telemetry.sdk.language", "value": {"stringValue": "go"}}]},
-            "scopeSpans": [{"scope": {"name": _SCOPES[k][0], "version": _SCOPES[k][1]}, "spans": v}
-                           for k, v in scopes.items()],
-            "schemaUrl": "https://opentelemetry.io/schemas/1.24.0"})
+        resources.append(
+            {
+                "resource": {
+                    "attributes": [
+                        {"key": "service.name", "value": {"stringValue": service}},
+                        {"key": "service.version", "value": {"stringValue": version}},
+                        {"key": "deployment.environment", "value": {"stringValue": "prod"}},
+                        {"key": "telemetry.sdk.language", "value": {"stringValue": "go"}},
+                    ]
+                },
+                "scopeSpans": [
+                    {"scope": {"name": _SCOPES[k][0], "version": _SCOPES[k][1]}, "spans": v} for k, v in scopes.items()
+                ],
+                "schemaUrl": "https://opentelemetry.io/schemas/1.24.0",
+            }
+        )
     return _json({"resourceSpans": resources}) + "\n"
 
 
@@ -915,15 +1237,25 @@ def _jaeger(spans: list[_Span]) -> str:
         tags = [_jaeger_tag("span.kind", kind), *(_jaeger_tag(k, v) for k, v in s.attrs.items())]
         if s.error:
             tags.append(_jaeger_tag("error", True))
-        traces.setdefault(s.trace_id, []).append({
-            "traceID": s.trace_id, "spanID": s.span_id, "operationName": s.name,
-            "references": [{"refType": "CHILD_OF", "traceID": s.trace_id, "spanID": s.parent}],
-            "startTime": s.start // 1000, "duration": max(1, (s.end - s.start) // 1000), "tags": tags,
-            "logs": [], "processID": "p1", "warnings": None})
-    process = {"serviceName": "inventory", "tags": [_jaeger_tag("hostname", "inventory-6b8f9c7d54-q7xkz"),
-                                                   _jaeger_tag("ip", "10.0.3.21")]}
-    data = [{"traceID": tid, "spans": sp, "processes": {"p1": process}, "warnings": None}
-            for tid, sp in traces.items()]
+        traces.setdefault(s.trace_id, []).append(
+            {
+                "traceID": s.trace_id,
+                "spanID": s.span_id,
+                "operationName": s.name,
+                "references": [{"refType": "CHILD_OF", "traceID": s.trace_id, "spanID": s.parent}],
+                "startTime": s.start // 1000,
+                "duration": max(1, (s.end - s.start) // 1000),
+                "tags": tags,
+                "logs": [],
+                "processID": "p1",
+                "warnings": None,
+            }
+        )
+    process = {
+        "serviceName": "inventory",
+        "tags": [_jaeger_tag("hostname", "inventory-6b8f9c7d54-q7xkz"), _jaeger_tag("ip", "10.0.3.21")],
+    }
+    data = [{"traceID": tid, "spans": sp, "processes": {"p1": process}, "warnings": None} for tid, sp in traces.items()]
     return _json({"data": data, "total": 0, "limit": 0, "offset": 0, "errors": None}) + "\n"
 
 
@@ -935,9 +1267,15 @@ def _zipkin(spans: list[_Span]) -> str:
         rec: dict[str, Any] = {"traceId": s.trace_id, "id": s.span_id}
         if s.parent:
             rec["parentId"] = s.parent
-        rec.update({"kind": "SERVER" if s.kind == 2 else "CLIENT", "name": s.name, "timestamp": s.start // 1000,
-                    "duration": max(1, (s.end - s.start) // 1000),
-                    "localEndpoint": {"serviceName": "billing", "ipv4": "10.0.4.12", "port": 8080}})
+        rec.update(
+            {
+                "kind": "SERVER" if s.kind == 2 else "CLIENT",
+                "name": s.name,
+                "timestamp": s.start // 1000,
+                "duration": max(1, (s.end - s.start) // 1000),
+                "localEndpoint": {"serviceName": "billing", "ipv4": "10.0.4.12", "port": 8080},
+            }
+        )
         if s.kind == 2:
             rec["remoteEndpoint"] = {"ipv4": "10.0.2.14"}
         else:
@@ -978,52 +1316,122 @@ def _har(requests: list[_Request], rng: random.Random) -> str:
         started = req.t0 - int((blocked + max(dns, 0) + max(connect, 0) + send + rtt / 2) * _MS)
         base, frac = _utc(started)
         url = f"https://{host}{req.path}"
-        query = [{"name": k, "value": v} for k, v in (p.split("=", 1) for p in url.split("?", 1)[1].split("&"))] \
-            if "?" in url else []
-        headers = [{"name": ":authority", "value": host}, {"name": ":method", "value": req.method},
-                   {"name": ":path", "value": req.path}, {"name": ":scheme", "value": "https"},
-                   {"name": "accept", "value": "application/json"},
-                   {"name": "authorization", "value": f"Bearer {bearer}"}]
+        query = (
+            [{"name": k, "value": v} for k, v in (p.split("=", 1) for p in url.split("?", 1)[1].split("&"))]
+            if "?" in url
+            else []
+        )
+        headers = [
+            {"name": ":authority", "value": host},
+            {"name": ":method", "value": req.method},
+            {"name": ":path", "value": req.path},
+            {"name": ":scheme", "value": "https"},
+            {"name": "accept", "value": "application/json"},
+            {"name": "authorization", "value": f"Bearer {bearer}"},
+        ]
         if req.body is not None:
             headers.append({"name": "content-type", "value": "application/json"})
-        headers += [{"name": "cookie", "value": f"session={session}"},
-                    {"name": "origin", "value": f"https://{host}"},
-                    {"name": "referer", "value": f"https://{host}/checkout"},
-                    {"name": "user-agent", "value": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, "
-                                                    "like Gecko) Chrome/122.0.0.0 Safari/537.36"}]
+        headers += [
+            {"name": "cookie", "value": f"session={session}"},
+            {"name": "origin", "value": f"https://{host}"},
+            {"name": "referer", "value": f"https://{host}/checkout"},
+            {
+                "name": "user-agent",
+                "value": "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, "
+                "like Gecko) Chrome/122.0.0.0 Safari/537.36",
+            },
+        ]
         request: dict[str, Any] = {
-            "method": req.method, "url": url, "httpVersion": "http/2.0", "headers": headers, "queryString": query,
-            "cookies": [{"name": "session", "value": session, "path": "/", "domain": host,
-                         "expires": "2026-03-21T08:58:02.000Z", "httpOnly": True, "secure": True,
-                         "sameSite": "Lax"}],
-            "headersSize": -1, "bodySize": len(req.body or "")}
+            "method": req.method,
+            "url": url,
+            "httpVersion": "http/2.0",
+            "headers": headers,
+            "queryString": query,
+            "cookies": [
+                {
+                    "name": "session",
+                    "value": session,
+                    "path": "/",
+                    "domain": host,
+                    "expires": "2026-03-21T08:58:02.000Z",
+                    "httpOnly": True,
+                    "secure": True,
+                    "sameSite": "Lax",
+                }
+            ],
+            "headersSize": -1,
+            "bodySize": len(req.body or ""),
+        }
         if req.body is not None:
             request["postData"] = {"mimeType": "application/json", "text": req.body}
         date = datetime.fromtimestamp(req.end // _S, UTC).strftime("%a, %d %b %Y %H:%M:%S GMT")
-        rheaders = [{"name": "content-length", "value": str(len(body))},
-                    {"name": "content-type", "value": "application/json; charset=utf-8"},
-                    {"name": "date", "value": date}, {"name": "server", "value": "gateway"},
-                    {"name": "x-trace-id", "value": req.trace_id}]
+        rheaders = [
+            {"name": "content-length", "value": str(len(body))},
+            {"name": "content-type", "value": "application/json; charset=utf-8"},
+            {"name": "date", "value": date},
+            {"name": "server", "value": "gateway"},
+            {"name": "x-trace-id", "value": req.trace_id},
+        ]
         if req.kind == "login" and req.status == 200:
             bearer = token(req.end // _S)
-            rheaders.append({"name": "set-cookie",
-                             "value": f"session={session}; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Lax"})
-        entries.append({
-            "_initiator": {"type": "script"}, "_priority": "High", "_resourceType": "fetch", "cache": {},
-            "connection": "372941", "pageref": "page_1", "request": request,
-            "response": {"status": req.status, "statusText": "", "httpVersion": "http/2.0", "headers": rheaders,
-                         "cookies": [], "content": {"size": len(body), "mimeType": "application/json",
-                                                    "text": body},
-                         "redirectURL": "", "headersSize": -1, "bodySize": len(body) + rng.randrange(20, 40),
-                         "_transferSize": len(body) + rng.randrange(120, 180), "_error": None},
-            "serverIPAddress": "203.0.113.10", "startedDateTime": f"{base}.{frac // _MS:03d}Z", "time": total,
-            "timings": {"blocked": blocked, "dns": dns, "ssl": ssl, "connect": connect, "send": send,
-                        "wait": wait, "receive": receive, "_blocked_queueing": round(blocked * 0.6, 3)}})
+            rheaders.append(
+                {
+                    "name": "set-cookie",
+                    "value": f"session={session}; Path=/; Max-Age=604800; HttpOnly; Secure; SameSite=Lax",
+                }
+            )
+        entries.append(
+            {
+                "_initiator": {"type": "script"},
+                "_priority": "High",
+                "_resourceType": "fetch",
+                "cache": {},
+                "connection": "372941",
+                "pageref": "page_1",
+                "request": request,
+                "response": {
+                    "status": req.status,
+                    "statusText": "",
+                    "httpVersion": "http/2.0",
+                    "headers": rheaders,
+                    "cookies": [],
+                    "content": {"size": len(body), "mimeType": "application/json", "text": body},
+                    "redirectURL": "",
+                    "headersSize": -1,
+                    "bodySize": len(body) + rng.randrange(20, 40),
+                    "_transferSize": len(body) + rng.randrange(120, 180),
+                    "_error": None,
+                },
+                "serverIPAddress": "203.0.113.10",
+                "startedDateTime": f"{base}.{frac // _MS:03d}Z",
+                "time": total,
+                "timings": {
+                    "blocked": blocked,
+                    "dns": dns,
+                    "ssl": ssl,
+                    "connect": connect,
+                    "send": send,
+                    "wait": wait,
+                    "receive": receive,
+                    "_blocked_queueing": round(blocked * 0.6, 3),
+                },
+            }
+        )
     base, frac = _utc(first - 900 * _MS)
-    page = {"startedDateTime": f"{base}.{frac // _MS:03d}Z", "id": "page_1", "title": f"https://{host}/checkout",
-            "pageTimings": {"onContentLoad": 612.845, "onLoad": 1047.392}}
-    doc = {"log": {"version": "1.2", "creator": {"name": "WebInspector", "version": "537.36"}, "pages": [page],
-                   "entries": entries}}
+    page = {
+        "startedDateTime": f"{base}.{frac // _MS:03d}Z",
+        "id": "page_1",
+        "title": f"https://{host}/checkout",
+        "pageTimings": {"onContentLoad": 612.845, "onLoad": 1047.392},
+    }
+    doc = {
+        "log": {
+            "version": "1.2",
+            "creator": {"name": "WebInspector", "version": "537.36"},
+            "pages": [page],
+            "entries": entries,
+        }
+    }
     return json.dumps(doc, indent=2, ensure_ascii=False) + "\n"
 
 
@@ -1031,11 +1439,10 @@ def _gateway_text(lines: list[tuple[int, int, str]]) -> str:
     """The gateway log with its two defects: two truncated lines and one out-of-order stretch."""
     text = [line for _, _, line in lines]
     for when in (_at("2026-03-14T09:51:00Z"), _at("2026-03-14T10:09:30Z")):
-        i = next(k for k, (ns, _, line) in enumerate(lines)
-                 if ns >= when and '"route":"/api/products"' in line)
+        i = next(k for k, (ns, _, line) in enumerate(lines) if ns >= when and '"route":"/api/products"' in line)
         text[i] = text[i][: len(text[i]) * 3 // 5]
     i = next(k for k, (ns, _, _) in enumerate(lines) if ns >= _at("2026-03-14T10:06:40Z"))
-    text[i:i + 4] = [text[i + 2], text[i + 3], text[i], text[i + 1]]
+    text[i : i + 4] = [text[i + 2], text[i + 3], text[i], text[i + 1]]
     return "\n".join(text) + "\n"
 
 
@@ -1064,8 +1471,7 @@ def demo_incident_files(*, seed: int = 14) -> dict[str, bytes]:
     out[f"traces/{DEMO_TRACE_FILES['otlp']}"] = _otlp(spans).encode()
     out[f"traces/{DEMO_TRACE_FILES['jaeger']}"] = _jaeger(spans).encode()
     out[f"traces/{DEMO_TRACE_FILES['zipkin']}"] = _zipkin(spans).encode()
-    har = sorted((r for r in sim.requests if r.client_ip == HAR_CLIENT_IP and r.forced.get("har")),
-                 key=lambda r: r.t0)
+    har = sorted((r for r in sim.requests if r.client_ip == HAR_CLIENT_IP and r.forced.get("har")), key=lambda r: r.t0)
     out[f"har/{DEMO_HAR_FILE}"] = _har(har, random.Random(seed + 2)).encode("utf-8")
     return out
 

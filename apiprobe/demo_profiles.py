@@ -77,8 +77,7 @@ class _Writer:
             self.locations[frames] = len(self.locations) + 1
         return self.locations[frames]
 
-    def add(self, stack_root_first: list[tuple[tuple[str, int], ...]], count: int,
-            labels: dict[str, str]) -> None:
+    def add(self, stack_root_first: list[tuple[tuple[str, int], ...]], count: int, labels: dict[str, str]) -> None:
         ids = [self.loc(fr) for fr in reversed(stack_root_first)]
         self.samples.append((ids, [count, count * _PERIOD_NS], labels))
 
@@ -91,17 +90,34 @@ class _Writer:
             for k, v in labels.items():
                 body += _bfield(3, _vfield(1, self.s(k)) + _vfield(2, self.s(v)))
             out.write(_bfield(2, body))
-        out.write(_bfield(3, _vfield(1, 1) + _vfield(2, 0x400000) + _vfield(3, 0x1000000)
-                          + _vfield(5, self.s("/srv/payments-api")) + _vfield(7, 1) + _vfield(8, 1)
-                          + _vfield(9, 1) + _vfield(10, 1)))
+        out.write(
+            _bfield(
+                3,
+                _vfield(1, 1)
+                + _vfield(2, 0x400000)
+                + _vfield(3, 0x1000000)
+                + _vfield(5, self.s("/srv/payments-api"))
+                + _vfield(7, 1)
+                + _vfield(8, 1)
+                + _vfield(9, 1)
+                + _vfield(10, 1),
+            )
+        )
         for frames, lid in self.locations.items():
             body = _vfield(1, lid) + _vfield(2, 1) + _vfield(3, 0x401000 + 0x40 * lid)
             for name, line in frames:  # innermost first, caller last
                 body += _bfield(4, _vfield(1, self.functions[name]) + _vfield(2, line))
             out.write(_bfield(4, body))
         for name, fid in self.functions.items():
-            out.write(_bfield(5, _vfield(1, fid) + _vfield(2, self.s(name)) + _vfield(3, self.s(name))
-                              + _vfield(4, self.s(self.func_files[name]))))
+            out.write(
+                _bfield(
+                    5,
+                    _vfield(1, fid)
+                    + _vfield(2, self.s(name))
+                    + _vfield(3, self.s(name))
+                    + _vfield(4, self.s(self.func_files[name])),
+                )
+            )
         self.s("cpu")
         self.s("nanoseconds")
         strings = sorted(self.strings.items(), key=lambda kv: kv[1])
@@ -124,19 +140,30 @@ def _f(name: str, line: int) -> tuple[tuple[str, int], ...]:
     return ((name, line),)
 
 
-_SERVE = [_f("runtime.goexit", 1594), _f("net/http.(*conn).serve", 1995),
-          _f("net/http.serverHandler.ServeHTTP", 2947), _f("net/http.(*ServeMux).ServeHTTP", 2485),
-          _f("net/http.HandlerFunc.ServeHTTP", 2122)]
-_JSON = [_f("encoding/json.Marshal", 161), _f("encoding/json.(*encodeState).marshal", 294),
-         _f("encoding/json.(*encodeState).reflectValue", 321),
-         _f("encoding/json.structEncoder.encode", 760)]
+_SERVE = [
+    _f("runtime.goexit", 1594),
+    _f("net/http.(*conn).serve", 1995),
+    _f("net/http.serverHandler.ServeHTTP", 2947),
+    _f("net/http.(*ServeMux).ServeHTTP", 2485),
+    _f("net/http.HandlerFunc.ServeHTTP", 2122),
+]
+_JSON = [
+    _f("encoding/json.Marshal", 161),
+    _f("encoding/json.(*encodeState).marshal", 294),
+    _f("encoding/json.(*encodeState).reflectValue", 321),
+    _f("encoding/json.structEncoder.encode", 760),
+]
 # inlined: isValidNumber inlined into (*encodeState).string
 _JSON_STRING = (("encoding/json.isValidNumber", 640), ("encoding/json.(*encodeState).string", 1047))
 # inlined: sync.(*Mutex).Lock fast path inlined into main.(*ledger).Record
 _LOCK = (("sync.(*Mutex).Lock", 83), ("main.(*ledger).Record", 57))
 _DB = [_f("main.(*store).Get", 88), _f("database/sql.(*DB).QueryContext", 1717), _f("syscall.Syscall", 22)]
-_GC = [_f("runtime.gcBgMarkWorker", 1295), _f("runtime.systemstack", 492),
-       _f("runtime.gcBgMarkWorker.func2", 1353), _f("runtime.gcDrain", 1116)]
+_GC = [
+    _f("runtime.gcBgMarkWorker", 1295),
+    _f("runtime.systemstack", 492),
+    _f("runtime.gcBgMarkWorker.func2", 1353),
+    _f("runtime.gcDrain", 1116),
+]
 
 
 def _build(incident: bool, seed: int) -> bytes:
@@ -151,8 +178,17 @@ def _build(incident: bool, seed: int) -> bytes:
         (h_charge + _JSON + [_f("runtime.mallocgc", 1171)], 25 * scale, "/v1/charge"),
         ([*h_charge, *_DB], 30, "/v1/charge"),
         ([*h_charge, _LOCK], 6, "/v1/charge"),
-        ([*h_charge, _LOCK, _f("sync.(*Mutex).lockSlow", 171), _f("runtime.semacquire1", 150),
-          _f("runtime.futex", 589)], 2 + 60 * (scale - 1), "/v1/charge"),
+        (
+            [
+                *h_charge,
+                _LOCK,
+                _f("sync.(*Mutex).lockSlow", 171),
+                _f("runtime.semacquire1", 150),
+                _f("runtime.futex", 589),
+            ],
+            2 + 60 * (scale - 1),
+            "/v1/charge",
+        ),
         (h_refund + _JSON + [_JSON_STRING], 15, "/v1/refunds"),
         ([*h_refund, *_DB], 12, "/v1/refunds"),
         ([*h_health, _f("runtime.mallocgc", 1171)], 3, "/healthz"),

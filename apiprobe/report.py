@@ -75,8 +75,7 @@ class ReportResult:
 
 def external_scripts(page: str) -> list[str]:
     """Return the ``src`` of every ``<script>`` in ``page`` that loads from the network."""
-    return [m["src"] for m in _SCRIPT_SRC.finditer(page)
-            if re.match(r"^(https?:)?//", m["src"], re.IGNORECASE)]
+    return [m["src"] for m in _SCRIPT_SRC.finditer(page) if re.match(r"^(https?:)?//", m["src"], re.IGNORECASE)]
 
 
 def export_html(ipynb: Path, out: Path) -> Path:
@@ -95,9 +94,14 @@ def export_html(ipynb: Path, out: Path) -> Path:
     config = Config()
     config.TagRemovePreprocessor.remove_cell_tags = {INTERACTIVE_TAG, "injected-parameters", "parameters"}
     config.TagRemovePreprocessor.enabled = True
-    exporter = HTMLExporter(config=config, template_name="apiprobe_offline",
-                            extra_template_basedirs=[str(TEMPLATES)], exclude_input=True,
-                            exclude_input_prompt=True, exclude_output_prompt=True)
+    exporter = HTMLExporter(
+        config=config,
+        template_name="apiprobe_offline",
+        extra_template_basedirs=[str(TEMPLATES)],
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+    )
     exporter.register_preprocessor(TagRemovePreprocessor(config=config), enabled=True)
     try:
         from plotly.offline import get_plotlyjs
@@ -148,8 +152,9 @@ def _error_text(exc: BaseException) -> str:
     return re.sub(r"\x1b\[[0-9;]*m", "", head)[:500]
 
 
-def _run_one(run: NotebookRun, out_dir: Path, *, kernel_name: str | None, timeout: float,
-             cwd: Path | None) -> RunResult:
+def _run_one(
+    run: NotebookRun, out_dir: Path, *, kernel_name: str | None, timeout: float, cwd: Path | None
+) -> RunResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
 
@@ -162,9 +167,13 @@ def _run_one(run: NotebookRun, out_dir: Path, *, kernel_name: str | None, timeou
         return RunResult(run, False, None, None, [], f"notebook not found: {run.notebook}", 0.0)
     try:
         papermill.execute_notebook(
-            _without_interactive_cells(run.notebook), str(ipynb), parameters=dict(run.parameters),
+            _without_interactive_cells(run.notebook),
+            str(ipynb),
+            parameters=dict(run.parameters),
             kernel_name=kernel_name,
-            progress_bar=False, execution_timeout=timeout, cwd=str(cwd or run.notebook.parent),
+            progress_bar=False,
+            execution_timeout=timeout,
+            cwd=str(cwd or run.notebook.parent),
         )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}"
@@ -178,8 +187,9 @@ def _run_one(run: NotebookRun, out_dir: Path, *, kernel_name: str | None, timeou
             out_html = export_html(ipynb, html_path)
         except ReportError as exc:
             error = error or str(exc)
-    return RunResult(run, error is None, out_html, ipynb if ipynb.is_file() else None, findings, error,
-                     time.perf_counter() - started)
+    return RunResult(
+        run, error is None, out_html, ipynb if ipynb.is_file() else None, findings, error, time.perf_counter() - started
+    )
 
 
 def _show_value(name: str, value: Any) -> str:
@@ -198,18 +208,33 @@ def _index_page(results: Sequence[RunResult], generated: str) -> str:
         counts: dict[str, int] = {}
         for f in r.findings:
             counts[str(f.get("severity"))] = counts.get(str(f.get("severity")), 0) + 1
-        badge = "".join(f'<span class="sev {html.escape(k)}">{v} {html.escape(k)}</span> '
-                        for k, v in sorted(counts.items(), key=lambda kv: ("critical", "warning", "info")
-                                           .index(kv[0]) if kv[0] in ("critical", "warning", "info") else 9))
-        link = (f'<a href="{html.escape(r.html_path.name)}">{html.escape(r.run.title or r.run.slug())}</a>'
-                if r.html_path else html.escape(r.run.title or r.run.slug()))
-        params = "<br>".join(f"<code>{html.escape(k)}</code> = {html.escape(_show_value(k, v))}"
-                             for k, v in r.run.parameters.items())
-        status = '<span class="ok">ok</span>' if r.ok else \
-            f'<span class="failed">failed</span><br><small>{html.escape(r.error or "")}</small>'
-        rows.append(f"<tr><td>{link}<br><small>{html.escape(r.run.notebook.name)}</small></td>"
-                    f"<td>{status}</td><td>{len(r.findings)} {badge}</td>"
-                    f"<td>{r.seconds:.1f} s</td><td><small>{params}</small></td></tr>")
+        badge = "".join(
+            f'<span class="sev {html.escape(k)}">{v} {html.escape(k)}</span> '
+            for k, v in sorted(
+                counts.items(),
+                key=lambda kv: (
+                    ("critical", "warning", "info").index(kv[0]) if kv[0] in ("critical", "warning", "info") else 9
+                ),
+            )
+        )
+        link = (
+            f'<a href="{html.escape(r.html_path.name)}">{html.escape(r.run.title or r.run.slug())}</a>'
+            if r.html_path
+            else html.escape(r.run.title or r.run.slug())
+        )
+        params = "<br>".join(
+            f"<code>{html.escape(k)}</code> = {html.escape(_show_value(k, v))}" for k, v in r.run.parameters.items()
+        )
+        status = (
+            '<span class="ok">ok</span>'
+            if r.ok
+            else f'<span class="failed">failed</span><br><small>{html.escape(r.error or "")}</small>'
+        )
+        rows.append(
+            f"<tr><td>{link}<br><small>{html.escape(r.run.notebook.name)}</small></td>"
+            f"<td>{status}</td><td>{len(r.findings)} {badge}</td>"
+            f"<td>{r.seconds:.1f} s</td><td><small>{params}</small></td></tr>"
+        )
     top = []
     for r in results:
         for f in r.findings:
@@ -221,8 +246,7 @@ def _index_page(results: Sequence[RunResult], generated: str) -> str:
                     f"<td>{html.escape(str(f.get('subject')))}</td><td>{html.escape(str(f.get('evidence')))}</td></tr>"
                 )
     n_failed = sum(not r.ok for r in results)
-    summary = (f"{len(results)} notebook(s), {n_failed} failed, "
-               f"{sum(len(r.findings) for r in results)} finding(s)")
+    summary = f"{len(results)} notebook(s), {n_failed} failed, {sum(len(r.findings) for r in results)} finding(s)"
     return f"""<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8"><title>apiprobe report</title>
 <style>
@@ -241,24 +265,34 @@ machine-readable: <a href="findings.json">findings.json</a></p>
 <table><tr><th>Notebook</th><th>Status</th><th>Findings</th><th>Run time</th><th>Parameters</th></tr>
 {"".join(rows)}</table>
 <h2>Critical and warning findings</h2>
-{"<table><tr><th>Severity</th><th>Notebook</th><th>Fault</th><th>Subject</th><th>Evidence</th></tr>"
- + "".join(top) + "</table>" if top else "<p>None.</p>"}
+{
+        "<table><tr><th>Severity</th><th>Notebook</th><th>Fault</th><th>Subject</th><th>Evidence</th></tr>"
+        + "".join(top)
+        + "</table>"
+        if top
+        else "<p>None.</p>"
+    }
 </body></html>
 """
 
 
-def _run_all(items: Sequence[NotebookRun], out: Path, *, kernel_name: str | None, timeout: float,
-             cwd: str | os.PathLike[str] | None, log: Any) -> list[RunResult]:
+def _run_all(
+    items: Sequence[NotebookRun],
+    out: Path,
+    *,
+    kernel_name: str | None,
+    timeout: float,
+    cwd: str | os.PathLike[str] | None,
+    log: Any,
+) -> list[RunResult]:
     results = []
     for i, run in enumerate(items, 1):
         if log:
             log(f"[{i}/{len(items)}] running {run.notebook.name} as {run.slug()} ...")
-        result = _run_one(run, out, kernel_name=kernel_name, timeout=timeout,
-                          cwd=Path(cwd) if cwd else None)
+        result = _run_one(run, out, kernel_name=kernel_name, timeout=timeout, cwd=Path(cwd) if cwd else None)
         if log:
             state = "ok" if result.ok else f"FAILED: {result.error}"
-            log(f"[{i}/{len(items)}] {run.slug()}: {state} ({len(result.findings)} findings, "
-                f"{result.seconds:.1f} s)")
+            log(f"[{i}/{len(items)}] {run.slug()}: {state} ({len(result.findings)} findings, {result.seconds:.1f} s)")
         results.append(result)
     return results
 
@@ -320,20 +354,33 @@ def run_report(
     payload = {
         "generated": generated,
         "ok": all(r.ok for r in results),
-        "runs": [{
-            "name": r.run.slug(), "title": r.run.title, "notebook": r.run.notebook.name,
-            "ok": r.ok, "error": r.error, "html": r.html_path.name if r.html_path else None,
-            "parameters": {k: _show_value(k, v) for k, v in r.run.parameters.items()},
-            "seconds": round(r.seconds, 3), "findings": len(r.findings),
-        } for r in results],
+        "runs": [
+            {
+                "name": r.run.slug(),
+                "title": r.run.title,
+                "notebook": r.run.notebook.name,
+                "ok": r.ok,
+                "error": r.error,
+                "html": r.html_path.name if r.html_path else None,
+                "parameters": {k: _show_value(k, v) for k, v in r.run.parameters.items()},
+                "seconds": round(r.seconds, 3),
+                "findings": len(r.findings),
+            }
+            for r in results
+        ],
         "findings": [{"run": r.run.slug(), **f} for r in results for f in r.findings],
     }
     findings_path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
     return ReportResult(out, results, index, findings_path)
 
 
-def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike[str],
-              lab_urls: Mapping[str, str] | None = None, *, cafile: str = "") -> list[NotebookRun]:
+def demo_runs(
+    notebooks_dir: str | os.PathLike[str],
+    data_dir: str | os.PathLike[str],
+    lab_urls: Mapping[str, str] | None = None,
+    *,
+    cafile: str = "",
+) -> list[NotebookRun]:
     """The demo suite: the latency notebook on the recorded demo incident and,
     when ``lab_urls`` (fault-lab endpoint name → URL) is given, live against the lab;
     the TLS notebook against the lab's broken-chain endpoints; the serialization
@@ -342,73 +389,145 @@ def demo_runs(notebooks_dir: str | os.PathLike[str], data_dir: str | os.PathLike
     notebooks on the multi-service demo incident (:mod:`apiprobe.demo_incident`).
     """
     nb_dir, data = Path(notebooks_dir).resolve(), Path(data_dir).resolve()
-    runs = [NotebookRun(
-        nb_dir / "01_latency_timeouts.ipynb",
-        {"probes_path": str(data / "probes.csv"), "baseline_path": str(data / "baseline.csv"),
-         "timeout_ms": 2000.0, "title": "Demo incident: payments slow, inventory lossy (recorded)"},
-        name="01_latency_demo_incident", title="Latency & timeouts — recorded demo incident",
-    )]
+    runs = [
+        NotebookRun(
+            nb_dir / "01_latency_timeouts.ipynb",
+            {
+                "probes_path": str(data / "probes.csv"),
+                "baseline_path": str(data / "baseline.csv"),
+                "timeout_ms": 2000.0,
+                "title": "Demo incident: payments slow, inventory lossy (recorded)",
+            },
+            name="01_latency_demo_incident",
+            title="Latency & timeouts — recorded demo incident",
+        )
+    ]
     if lab_urls:
         wanted = ["ok", "delay", "jitter", "flaky", "slow_body", "blackhole", "refused", "https_ok"]
         targets = [lab_urls[k] for k in wanted if k in lab_urls]
-        runs.append(NotebookRun(
-            nb_dir / "01_latency_timeouts.ipynb",
-            {"targets": targets, "count": 30, "interval": 0.2, "timeout_ms": 1000.0, "cafile": cafile,
-             "title": "Fault lab, probed live"},
-            name="01_latency_fault_lab", title="Latency & timeouts — live fault lab",
-        ))
-    runs.append(NotebookRun(
-        nb_dir / "02_tls_certificates.ipynb", {"title": "Fault lab: one certificate defect per endpoint"},
-        name="02_tls_fault_lab", title="TLS chains — fault lab, one defect per endpoint",
-    ))
-    runs.append(NotebookRun(
-        nb_dir / "04_serialization.ipynb",
-        {"go_source_path": str(data / "serialization" / "order.go"), "struct_name": "CreateOrder",
-         "payloads_path": str(data / "serialization" / "payloads.jsonl"), "title": "Demo service: CreateOrder"},
-        name="04_serialization_demo", title="Request bodies — demo service, Go's real encoding/json rules",
-    ))
-    runs.append(NotebookRun(
-        nb_dir / "06_pool_exhaustion.ipynb",
-        {"dump_path": str(data / "goroutines" / "goroutines-before.txt"),
-         "later_dump_path": str(data / "goroutines" / "goroutines-after.txt"), "sweep_url": "lab",
-         "title": "Demo service: HTTP client pool of 2"},
-        name="06_pool_demo", title="Pool exhaustion — demo dumps and the lab's pool-limited upstream",
-    ))
-    runs.append(NotebookRun(
-        nb_dir / "07_profiles.ipynb",
-        {"profile_path": str(data / "profiles" / "cpu.pb.gz"),
-         "baseline_path": str(data / "profiles" / "cpu_baseline.pb.gz"), "title": "Demo service: CPU profile"},
-        name="07_profiles_demo", title="Profiles — demo CPU profile against its baseline",
-    ))
-    runs.append(NotebookRun(
-        nb_dir / "03_dns.ipynb", {"count": 3, "interval": 0.2, "title": "Lab DNS zone on two loopback resolvers"},
-        name="03_dns_lab_zone", title="DNS — lab zone, inside and outside views",
-    ))
+        runs.append(
+            NotebookRun(
+                nb_dir / "01_latency_timeouts.ipynb",
+                {
+                    "targets": targets,
+                    "count": 30,
+                    "interval": 0.2,
+                    "timeout_ms": 1000.0,
+                    "cafile": cafile,
+                    "title": "Fault lab, probed live",
+                },
+                name="01_latency_fault_lab",
+                title="Latency & timeouts — live fault lab",
+            )
+        )
+    runs.append(
+        NotebookRun(
+            nb_dir / "02_tls_certificates.ipynb",
+            {"title": "Fault lab: one certificate defect per endpoint"},
+            name="02_tls_fault_lab",
+            title="TLS chains — fault lab, one defect per endpoint",
+        )
+    )
+    runs.append(
+        NotebookRun(
+            nb_dir / "04_serialization.ipynb",
+            {
+                "go_source_path": str(data / "serialization" / "order.go"),
+                "struct_name": "CreateOrder",
+                "payloads_path": str(data / "serialization" / "payloads.jsonl"),
+                "title": "Demo service: CreateOrder",
+            },
+            name="04_serialization_demo",
+            title="Request bodies — demo service, Go's real encoding/json rules",
+        )
+    )
+    runs.append(
+        NotebookRun(
+            nb_dir / "06_pool_exhaustion.ipynb",
+            {
+                "dump_path": str(data / "goroutines" / "goroutines-before.txt"),
+                "later_dump_path": str(data / "goroutines" / "goroutines-after.txt"),
+                "sweep_url": "lab",
+                "title": "Demo service: HTTP client pool of 2",
+            },
+            name="06_pool_demo",
+            title="Pool exhaustion — demo dumps and the lab's pool-limited upstream",
+        )
+    )
+    runs.append(
+        NotebookRun(
+            nb_dir / "07_profiles.ipynb",
+            {
+                "profile_path": str(data / "profiles" / "cpu.pb.gz"),
+                "baseline_path": str(data / "profiles" / "cpu_baseline.pb.gz"),
+                "title": "Demo service: CPU profile",
+            },
+            name="07_profiles_demo",
+            title="Profiles — demo CPU profile against its baseline",
+        )
+    )
+    runs.append(
+        NotebookRun(
+            nb_dir / "03_dns.ipynb",
+            {"count": 3, "interval": 0.2, "title": "Lab DNS zone on two loopback resolvers"},
+            name="03_dns_lab_zone",
+            title="DNS — lab zone, inside and outside views",
+        )
+    )
     from apiprobe.demo_incident import BASELINE, INCIDENT
 
-    runs.append(NotebookRun(
-        nb_dir / "05_status_codes.ipynb",
-        {"logs_path": str(data / "logs"), "har_path": str(data / "har" / "checkout.har"), "probe_urls": "lab",
-         "title": "Demo incident: request logs, a browser HAR and the lab's status-code endpoints"},
-        name="05_status_demo", title="Status codes — demo logs, HAR and live lab endpoints",
-    ))
-    runs.append(NotebookRun(
-        nb_dir / "08_tracing.ipynb",
-        {"traces_path": str(data / "traces"), "logs_path": str(data / "logs"),
-         "title": "Demo incident: OTLP, Jaeger and Zipkin spans with six services' logs"},
-        name="08_tracing_demo", title="Tracing — demo incident, three trace formats and logs",
-    ))
-    runs.append(NotebookRun(
-        nb_dir / "09_logs_errors.ipynb",
-        {"logs_path": str(data / "logs"), "incident_start": INCIDENT[0], "incident_end": INCIDENT[1],
-         "baseline_start": BASELINE[0], "baseline_end": BASELINE[1],
-         "title": "Demo incident: six services, six logger dialects"},
-        name="09_logs_demo", title="Logs & errors — demo incident across six logger dialects",
-    ))
-    runs.append(NotebookRun(
-        nb_dir / "06_pool_exhaustion.ipynb",
-        {"logs_path": str(data / "logs"), "pool_size": 20, "rate_per_s": 0.7, "latency_ms": 120.0,
-         "title": "Demo incident: payments' Postgres pool (20 connections), from the logs"},
-        name="06_pool_incident_logs", title="Pool exhaustion — demo incident, from six services' logs",
-    ))
+    runs.append(
+        NotebookRun(
+            nb_dir / "05_status_codes.ipynb",
+            {
+                "logs_path": str(data / "logs"),
+                "har_path": str(data / "har" / "checkout.har"),
+                "probe_urls": "lab",
+                "title": "Demo incident: request logs, a browser HAR and the lab's status-code endpoints",
+            },
+            name="05_status_demo",
+            title="Status codes — demo logs, HAR and live lab endpoints",
+        )
+    )
+    runs.append(
+        NotebookRun(
+            nb_dir / "08_tracing.ipynb",
+            {
+                "traces_path": str(data / "traces"),
+                "logs_path": str(data / "logs"),
+                "title": "Demo incident: OTLP, Jaeger and Zipkin spans with six services' logs",
+            },
+            name="08_tracing_demo",
+            title="Tracing — demo incident, three trace formats and logs",
+        )
+    )
+    runs.append(
+        NotebookRun(
+            nb_dir / "09_logs_errors.ipynb",
+            {
+                "logs_path": str(data / "logs"),
+                "incident_start": INCIDENT[0],
+                "incident_end": INCIDENT[1],
+                "baseline_start": BASELINE[0],
+                "baseline_end": BASELINE[1],
+                "title": "Demo incident: six services, six logger dialects",
+            },
+            name="09_logs_demo",
+            title="Logs & errors — demo incident across six logger dialects",
+        )
+    )
+    runs.append(
+        NotebookRun(
+            nb_dir / "06_pool_exhaustion.ipynb",
+            {
+                "logs_path": str(data / "logs"),
+                "pool_size": 20,
+                "rate_per_s": 0.7,
+                "latency_ms": 120.0,
+                "title": "Demo incident: payments' Postgres pool (20 connections), from the logs",
+            },
+            name="06_pool_incident_logs",
+            title="Pool exhaustion — demo incident, from six services' logs",
+        )
+    )
     return runs

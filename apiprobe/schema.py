@@ -51,11 +51,9 @@ ERROR_KINDS: dict[str, str] = {
     "connect_error": "any other failure while opening the TCP connection",
     "tls_error": "the TLS handshake failed for a reason other than the certificate checks below",
     "tls_untrusted": "certificate chain not trusted: missing intermediate, self-signed or unknown root "
-                     "(Go: x509: certificate signed by unknown authority)",
-    "tls_expired": "a certificate is expired or not yet valid (Go: x509: certificate has expired or is "
-                   "not yet valid)",
-    "tls_hostname": "the certificate is not valid for the requested name (Go: x509: certificate is valid "
-                    "for A, not B)",
+    "(Go: x509: certificate signed by unknown authority)",
+    "tls_expired": "a certificate is expired or not yet valid (Go: x509: certificate has expired or is not yet valid)",
+    "tls_hostname": "the certificate is not valid for the requested name (Go: x509: certificate is valid for A, not B)",
     "tls_timeout": "the TLS handshake did not finish within the timeout",
     "write_error": "the request could not be sent",
     "read_timeout": "the request was sent but no response headers came within the timeout",
@@ -63,12 +61,12 @@ ERROR_KINDS: dict[str, str] = {
     "connection_reset": "the peer reset or closed the connection mid-exchange",
     "protocol_error": "the peer answered something that is not valid HTTP",
     "deadline_exceeded": "a context deadline expired; the log line does not say in which phase "
-                         "(Go: context deadline exceeded)",
+    "(Go: context deadline exceeded)",
     "canceled": "the caller canceled the request (Go: context canceled)",
     "pool_timeout": "no connection could be taken from a pool in time (Go: redis/pg: connection pool "
-                    "timeout, net/http: request canceled while waiting for connection)",
+    "timeout, net/http: request canceled while waiting for connection)",
     "idle_conn_closed": "the server closed a kept-alive connection the client was about to reuse "
-                        "(Go: http: server closed idle connection)",
+    "(Go: http: server closed idle connection)",
     "goaway": "the HTTP/2 server sent GOAWAY and closed the connection",
     "eof": "the connection ended before a complete response (Go: EOF, unexpected EOF)",
     "conn_closed": "a pooled connection was used after it was closed (Go: sql: connection is already closed)",
@@ -156,8 +154,11 @@ PROBES: tuple[Column, ...] = (
     Column("connect_ms", F64, "TCP connect (SYN → SYN-ACK → ACK) time, ms"),
     Column("tls_ms", F64, "TLS handshake time, ms; NA for plain HTTP"),
     Column("request_ms", F64, "time to write the request headers and body, ms"),
-    Column("ttfb_ms", F64, "server wait: request written → response headers received, ms "
-           "(curl: time_starttransfer − time_pretransfer)"),
+    Column(
+        "ttfb_ms",
+        F64,
+        "server wait: request written → response headers received, ms (curl: time_starttransfer − time_pretransfer)",
+    ),
     Column("transfer_ms", F64, "response body download time, ms"),
     Column("total_ms", F64, "start of the attempt (before DNS) → body complete, ms; NA if it failed"),
     Column("status", INT, "HTTP status code; NA if no response"),
@@ -430,8 +431,7 @@ def validate(df: pd.DataFrame, name: str) -> pd.DataFrame:
             continue
         if actual != col.dtype and not (col.dtype == STR and isinstance(df[col.name].dtype, pd.StringDtype)):
             problems.append(f"column {col.name!r} has dtype {actual}, expected {col.dtype}")
-    vocab: dict[str, set[str]] = {"error_kind": set(ERROR_KINDS), "fault": set(FAULTS),
-                                  "severity": set(SEVERITIES)}
+    vocab: dict[str, set[str]] = {"error_kind": set(ERROR_KINDS), "fault": set(FAULTS), "severity": set(SEVERITIES)}
     for col_name, allowed in vocab.items():
         if col_name in df.columns:
             bad = sorted(set(df[col_name].dropna().astype(str)) - allowed)

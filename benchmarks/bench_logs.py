@@ -31,8 +31,7 @@ from pathlib import Path
 
 ROUTES = ["/api/checkout", "/api/cart", "/api/orders/{id}", "/api/users/{id}", "/healthz", "/api/search"]
 ERRORS = [
-    'Post "http://payments:8080/v1/charge": context deadline exceeded '
-    "(Client.Timeout exceeded while awaiting headers)",
+    'Post "http://payments:8080/v1/charge": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
     "pg: connection pool timeout",
     "dial tcp 10.0.3.7:5432: connect: connection refused",
     "http2: server sent GOAWAY and closed the connection",
@@ -113,13 +112,13 @@ def _measure_child(kind: str, path: str) -> None:
     df = (_reference if kind == "reference" else _ours)(Path(path))
     elapsed = time.perf_counter() - t
     peak = _hwm_mb()
-    print(json.dumps({"seconds": elapsed, "peak_mb": peak, "base_mb": base,
-                      "rows": len(df)}))  # type: ignore[arg-type]
+    print(json.dumps({"seconds": elapsed, "peak_mb": peak, "base_mb": base, "rows": len(df)}))  # type: ignore[arg-type]
 
 
 def _peak(kind: str, path: Path) -> dict[str, float]:
-    out = subprocess.run([sys.executable, __file__, "--child", kind, str(path)], check=True,
-                         capture_output=True, text=True)
+    out = subprocess.run(
+        [sys.executable, __file__, "--child", kind, str(path)], check=True, capture_output=True, text=True
+    )
     return dict(json.loads(out.stdout.strip().splitlines()[-1]))
 
 
@@ -147,13 +146,14 @@ def main() -> int:
         if not path.exists():
             print(f"generating {path.name} …", flush=True)
             generate(path, args.lines, garbage=share)
-    print(f"{args.lines:,} lines: clean {clean.stat().st_size / 1e6:.0f} MB, "
-          f"with 1 % garbage {dirty.stat().st_size / 1e6:.0f} MB")
+    print(
+        f"{args.lines:,} lines: clean {clean.stat().st_size / 1e6:.0f} MB, "
+        f"with 1 % garbage {dirty.stat().st_size / 1e6:.0f} MB"
+    )
 
     times: dict[str, list[float]] = {"reference": [], "ours": [], "garbage": []}
     for _ in range(args.runs):
-        for key, fn, path in (("reference", _reference, clean), ("ours", _ours, clean),
-                              ("garbage", _ours, dirty)):
+        for key, fn, path in (("reference", _reference, clean), ("ours", _ours, clean), ("garbage", _ours, dirty)):
             t = time.perf_counter()
             fn(path)
             times[key].append(time.perf_counter() - t)
@@ -173,17 +173,21 @@ def main() -> int:
 
     print(f"time, median of {args.runs} (same process, alternating):")
     print(f"  pyarrow.json.read_json(clean).to_pandas()  {med['reference']:6.2f} s")
-    print(f"  apiprobe read_logs(clean)                  {med['ours']:6.2f} s   "
-          f"ratio {med['ours'] / med['reference']:4.2f}×  (goal ≤ 1.5×)")
-    print(f"  apiprobe read_logs(1 % garbage)            {med['garbage']:6.2f} s   "
-          f"ratio {med['garbage'] / med['reference']:4.2f}×  (goal ≤ 2×)")
-    print(f"  classify_errors on those events           {statistics.median(classify):6.2f} s   "
-          "(error_kind, layer, retryable for every line)")
+    print(
+        f"  apiprobe read_logs(clean)                  {med['ours']:6.2f} s   "
+        f"ratio {med['ours'] / med['reference']:4.2f}×  (goal ≤ 1.5×)"
+    )
+    print(
+        f"  apiprobe read_logs(1 % garbage)            {med['garbage']:6.2f} s   "
+        f"ratio {med['garbage'] / med['reference']:4.2f}×  (goal ≤ 2×)"
+    )
+    print(
+        f"  classify_errors on those events           {statistics.median(classify):6.2f} s   "
+        "(error_kind, layer, retryable for every line)"
+    )
     print("peak resident memory, fresh process each (after importing pandas, pyarrow, apiprobe):")
-    for label, m in (("pyarrow reference", mem_ref), ("apiprobe clean", mem_ours),
-                     ("apiprobe 1 % garbage", mem_dirty)):
-        print(f"  {label:22s} peak {m['peak_mb']:6.0f} MB  (imports {m['base_mb']:4.0f} MB, "
-              f"rows {int(m['rows']):,})")
+    for label, m in (("pyarrow reference", mem_ref), ("apiprobe clean", mem_ours), ("apiprobe 1 % garbage", mem_dirty)):
+        print(f"  {label:22s} peak {m['peak_mb']:6.0f} MB  (imports {m['base_mb']:4.0f} MB, rows {int(m['rows']):,})")
     print(f"  ratio clean   {mem_ours['peak_mb'] / mem_ref['peak_mb']:4.2f}×  (goal ≤ 1.5×)")
     print(f"  ratio garbage {mem_dirty['peak_mb'] / mem_ref['peak_mb']:4.2f}×")
     if tmp is not None:

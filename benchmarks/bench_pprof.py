@@ -58,8 +58,10 @@ def main() -> int:
     full = statistics.median(_time(ours))
     print(f"large.cpu ({LARGE.stat().st_size / 1e6:.1f} MB gzip)")
     print(f"  apiprobe decode only          median of 5: {decode:6.3f} s")
-    print(f"  apiprobe top table only       median of 5: {statistics.median(top_fresh):6.3f} s   "
-          f"(again on the same profile: {top_again:6.3f} s)")
+    print(
+        f"  apiprobe top table only       median of 5: {statistics.median(top_fresh):6.3f} s   "
+        f"(again on the same profile: {top_again:6.3f} s)"
+    )
     print(f"  apiprobe decode + top table   median of 5: {full:6.3f} s   (goal ≤ {GOAL_S} s)")
     print(f"  reference: upb decode+stacks  {REF_UPB_S:6.3f} s   ratio {full / REF_UPB_S:5.2f}×")
     print(f"  reference: pure-Python        {REF_PURE_S:6.3f} s   ratio {full / REF_PURE_S:5.2f}×")

@@ -33,8 +33,7 @@ from apiprobe.probe import probe_http
 
 
 def start_lab() -> tuple[subprocess.Popen[str], dict[str, str]]:
-    proc = subprocess.Popen([sys.executable, "-m", "apiprobe", "lab", "--json"], stdout=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen([sys.executable, "-m", "apiprobe", "lab", "--json"], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
     return proc, {e["name"]: e["url"] for e in info["endpoints"]}
@@ -56,8 +55,9 @@ def naive_rate(url: str, n: int, concurrency: int) -> float:
 
 
 def curl_ttfb(curl: str, url: str) -> float:
-    out = subprocess.run([curl, "-s", "-o", "/dev/null", "-w", "%{json}", url], capture_output=True,
-                         text=True, check=True).stdout
+    out = subprocess.run(
+        [curl, "-s", "-o", "/dev/null", "-w", "%{json}", url], capture_output=True, text=True, check=True
+    ).stdout
     w = json.loads(out)
     return 1000 * (w["time_starttransfer"] - w["time_pretransfer"])
 
@@ -77,10 +77,14 @@ def main() -> None:
         rate = len(df) / elapsed
         failed = int(df["error_kind"].notna().sum())
         naive = naive_rate(url, min(args.probes, 600), 32)
-        print(f"cold HTTP probes, concurrency 32: {rate:,.0f} probes/s ({len(df)} probes, {failed} failed, "
-              f"{elapsed:.2f} s); naive new-client-per-probe: {naive:,.0f} probes/s; ratio {rate / naive:.1f}x")
-        print(f"  median connect {df['connect_ms'].median():.2f} ms, ttfb {df['ttfb_ms'].median():.2f} ms, "
-              f"total {df['total_ms'].median():.2f} ms")
+        print(
+            f"cold HTTP probes, concurrency 32: {rate:,.0f} probes/s ({len(df)} probes, {failed} failed, "
+            f"{elapsed:.2f} s); naive new-client-per-probe: {naive:,.0f} probes/s; ratio {rate / naive:.1f}x"
+        )
+        print(
+            f"  median connect {df['connect_ms'].median():.2f} ms, ttfb {df['ttfb_ms'].median():.2f} ms, "
+            f"total {df['total_ms'].median():.2f} ms"
+        )
 
         curl = shutil.which("curl")
         if curl is None:
@@ -94,10 +98,12 @@ def main() -> None:
             ours_all.append(ours)
             theirs_all.append(theirs)
         diffs = [abs(a - b) for a, b in zip(ours_all, theirs_all, strict=True)]
-        print(f"TTFB on a 50 ms fixed-delay endpoint ({args.samples} interleaved pairs): apiprobe median "
-              f"{statistics.median(ours_all):.2f} ms, curl median {statistics.median(theirs_all):.2f} ms, "
-              f"median |difference| {statistics.median(diffs):.2f} ms, |median difference| "
-              f"{abs(statistics.median(ours_all) - statistics.median(theirs_all)):.2f} ms")
+        print(
+            f"TTFB on a 50 ms fixed-delay endpoint ({args.samples} interleaved pairs): apiprobe median "
+            f"{statistics.median(ours_all):.2f} ms, curl median {statistics.median(theirs_all):.2f} ms, "
+            f"median |difference| {statistics.median(diffs):.2f} ms, |median difference| "
+            f"{abs(statistics.median(ours_all) - statistics.median(theirs_all)):.2f} ms"
+        )
     finally:
         proc.terminate()
         proc.wait(timeout=30)

@@ -41,12 +41,18 @@ def main() -> None:
         out = Path(args.out) if args.out else tmp / "report"
         bare = bare_kernel_seconds(tmp)
         t = time.perf_counter()
-        subprocess.run([sys.executable, "-m", "apiprobe", "report", "--demo", "--data", str(tmp / "data"),
-                        "--out", str(out)], check=True, cwd=REPO, capture_output=True)
+        subprocess.run(
+            [sys.executable, "-m", "apiprobe", "report", "--demo", "--data", str(tmp / "data"), "--out", str(out)],
+            check=True,
+            cwd=REPO,
+            capture_output=True,
+        )
         wall = time.perf_counter() - t
         sizes = {p.name: p.stat().st_size for p in out.glob("*.html") if p.name != "index.html"}
-    print(f"report step (apiprobe report --demo, {len(sizes)} notebook runs): {wall:.1f} s; "
-          f"bare kernel start + 1 cell: {bare:.1f} s; ratio {wall / bare:.1f}x")
+    print(
+        f"report step (apiprobe report --demo, {len(sizes)} notebook runs): {wall:.1f} s; "
+        f"bare kernel start + 1 cell: {bare:.1f} s; ratio {wall / bare:.1f}x"
+    )
     for name, size in sorted(sizes.items()):
         print(f"  {name}: {size / 1e6:.2f} MB")
 

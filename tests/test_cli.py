@@ -17,8 +17,9 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def cli(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "apiprobe", *args], capture_output=True, text=True,
-                          timeout=timeout, cwd=REPO)
+    return subprocess.run(
+        [sys.executable, "-m", "apiprobe", *args], capture_output=True, text=True, timeout=timeout, cwd=REPO
+    )
 
 
 def test_probe_prints_summary_and_saves(lab: FaultLab, tmp_path: Path) -> None:
@@ -55,13 +56,27 @@ def test_ping(lab: FaultLab, tmp_path: Path) -> None:
 def test_demo_writes_data(tmp_path: Path) -> None:
     res = cli("demo", "--out", str(tmp_path / "d"))
     assert res.returncode == 0, res.stderr
-    assert {p.name for p in (tmp_path / "d").iterdir()} == {"probes.csv", "baseline.csv", "pings.csv", "serialization",
-                                                          "goroutines", "profiles", "logs", "traces", "har"}
+    assert {p.name for p in (tmp_path / "d").iterdir()} == {
+        "probes.csv",
+        "baseline.csv",
+        "pings.csv",
+        "serialization",
+        "goroutines",
+        "profiles",
+        "logs",
+        "traces",
+        "har",
+    }
 
 
 def test_lab_prints_endpoints_and_stops_on_sigterm() -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "apiprobe", "lab", "--json"], stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True, cwd=REPO)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "apiprobe", "lab", "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=REPO,
+    )
     try:
         line = proc.stdout.readline() if proc.stdout else ""
         info = json.loads(line)
@@ -77,8 +92,9 @@ def test_lab_prints_endpoints_and_stops_on_sigterm() -> None:
 @pytest.mark.slow
 def test_report_exit_code_reflects_failure(tmp_path: Path) -> None:
     nb = REPO / "notebooks" / "01_latency_timeouts.ipynb"
-    res = cli("report", str(nb), "-p", "probes_path", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r"),
-              timeout=300)
+    res = cli(
+        "report", str(nb), "-p", "probes_path", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r"), timeout=300
+    )
     assert res.returncode == 1
     assert (tmp_path / "r" / "index.html").is_file()
     assert "FAILED" in res.stdout
@@ -93,8 +109,23 @@ def test_dns_against_a_loopback_server(tmp_path: Path) -> None:
     from apiprobe.lab._dns import DnsServer, default_lab_zone
 
     with DnsServer(default_lab_zone()) as server:
-        res = cli("dns", "ok.lab.test", "nx.lab.test", "-r", server.spec, "-t", "A", "-n", "2", "-i", "0.01",
-                  "-o", str(tmp_path / "dns.csv"), "--resolv-conf", str(tmp_path / "absent.conf"))
+        res = cli(
+            "dns",
+            "ok.lab.test",
+            "nx.lab.test",
+            "-r",
+            server.spec,
+            "-t",
+            "A",
+            "-n",
+            "2",
+            "-i",
+            "0.01",
+            "-o",
+            str(tmp_path / "dns.csv"),
+            "--resolv-conf",
+            str(tmp_path / "absent.conf"),
+        )
     assert res.returncode == 0, res.stderr
     assert "127.0.0.1" in res.stdout and "no such host" in res.stdout
     from apiprobe.load import read_dns
@@ -104,8 +135,14 @@ def test_dns_against_a_loopback_server(tmp_path: Path) -> None:
 
 def test_tls_names_the_defect_and_exit_code(lab: FaultLab, tmp_path: Path) -> None:
     bad = "{}:{}".format(*lab.address("https_missing_intermediate"))
-    res = cli("tls", bad, "--cafile", str(lab.ca_path), "--go-log",
-              "tls: failed to verify certificate: x509: certificate signed by unknown authority")
+    res = cli(
+        "tls",
+        bad,
+        "--cafile",
+        str(lab.ca_path),
+        "--go-log",
+        "tls: failed to verify certificate: x509: certificate signed by unknown authority",
+    )
     assert res.returncode == 1, res.stderr
     assert "missing intermediate" in res.stdout and "fullchain" in res.stdout
     good = "{}:{}".format(*lab.address("https_chain_ok"))
@@ -121,15 +158,29 @@ def test_logs_prints_counts_kinds_and_findings(tmp_path: Path) -> None:
     logs = tmp_path / "logs"
     logs.mkdir()
     zap = [f'{{"level":"info","ts":{1710409200 + 60 * i},"msg":"charge ok"}}' for i in range(20)]  # 09:40-10:00
-    zap += [f'{{"level":"error","ts":{1710410400 + 10 * i},"msg":"charge failed","error":"pg: connection pool '
-            f'timeout","token":"s3cret"}}' for i in range(12)]  # 10:00-10:02
+    zap += [
+        f'{{"level":"error","ts":{1710410400 + 10 * i},"msg":"charge failed","error":"pg: connection pool '
+        f'timeout","token":"s3cret"}}'
+        for i in range(12)
+    ]  # 10:00-10:02
     (logs / "payments.json.log").write_text("\n".join(zap) + "\npanic: boom\n")
-    (logs / "orders.log").write_text('time="2024-03-14T10:00:05Z" level=warning msg="retry" '
-                                     'error="context deadline exceeded (Client.Timeout exceeded while awaiting '
-                                     'headers)" attempt=2\n')
+    (logs / "orders.log").write_text(
+        'time="2024-03-14T10:00:05Z" level=warning msg="retry" '
+        'error="context deadline exceeded (Client.Timeout exceeded while awaiting '
+        'headers)" attempt=2\n'
+    )
     out = tmp_path / "events.parquet"
-    res = cli("logs", str(logs), "-q", "-o", str(out), "--incident", "2024-03-14T10:00:00Z/2024-03-14T10:05:00Z",
-              "--baseline", "2024-03-14T09:40:00Z/2024-03-14T10:00:00Z")
+    res = cli(
+        "logs",
+        str(logs),
+        "-q",
+        "-o",
+        str(out),
+        "--incident",
+        "2024-03-14T10:00:00Z/2024-03-14T10:05:00Z",
+        "--baseline",
+        "2024-03-14T09:40:00Z/2024-03-14T10:00:00Z",
+    )
     assert res.returncode == 0, res.stderr
     assert "payments.json.log" in res.stdout and "zap" in res.stdout and "logrus_text" in res.stdout
     assert "pool_timeout" in res.stdout and "read_timeout" in res.stdout

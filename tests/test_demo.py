@@ -29,10 +29,27 @@ def test_story() -> None:
 
 def test_write_demo(tmp_path: Path) -> None:
     paths = write_demo(tmp_path)
-    assert set(paths) >= {"probes", "baseline", "pings", "go_source", "payloads", "goroutines_before",
-                          "goroutines_after", "cpu_profile", "cpu_baseline", "log_gateway", "log_orders",
-                          "log_payments", "log_inventory", "log_billing", "log_auth", "trace_otlp",
-                          "trace_jaeger", "trace_zipkin", "har"}
+    assert set(paths) >= {
+        "probes",
+        "baseline",
+        "pings",
+        "go_source",
+        "payloads",
+        "goroutines_before",
+        "goroutines_after",
+        "cpu_profile",
+        "cpu_baseline",
+        "log_gateway",
+        "log_orders",
+        "log_payments",
+        "log_inventory",
+        "log_billing",
+        "log_auth",
+        "trace_otlp",
+        "trace_jaeger",
+        "trace_zipkin",
+        "har",
+    }
     assert len(read_probes(paths["probes"])) == len(demo_probes())
 
 

@@ -73,8 +73,9 @@ def _otlp_spans(files: dict[str, bytes]) -> list[dict[str, Any]]:
 
 def test_constants() -> None:
     assert BASELINE[1] == INCIDENT[0] and BASELINE[0] < BASELINE[1] < INCIDENT[1]
-    assert set(DEMO_SERVICES) == set(DEMO_LOG_FILES) == {"gateway", "orders", "payments", "inventory", "billing",
-                                                         "auth"}
+    assert (
+        set(DEMO_SERVICES) == set(DEMO_LOG_FILES) == {"gateway", "orders", "payments", "inventory", "billing", "auth"}
+    )
     assert all(INCIDENT[0] <= t < INCIDENT[1] for t in DEMO_TIMELINE.values())
 
 
@@ -129,8 +130,11 @@ def test_orders_is_gzipped_zerolog(files: dict[str, bytes]) -> None:
         assert r["level"] in {"debug", "info", "warn", "error"} and RFC3339.match(r["time"])
     retries = Counter(r["attempt"] for r in recs if r["message"].startswith("payment attempt failed"))
     assert set(retries) == {1, 2}
-    deadline = [r for r in recs if "context deadline exceeded (Client.Timeout exceeded while awaiting headers)"
-                in r.get("error", "")]
+    deadline = [
+        r
+        for r in recs
+        if "context deadline exceeded (Client.Timeout exceeded while awaiting headers)" in r.get("error", "")
+    ]
     assert deadline and {r["attempt"] for r in deadline} == {1, 2, 3}
     assert all(r["time"] >= INCIDENT[0] for r in deadline)
     assert all(isinstance(r["duration_ms"], float) for r in recs if "duration_ms" in r)
@@ -162,8 +166,9 @@ def test_inventory_is_slog_json(files: dict[str, bytes]) -> None:
         assert set(r["source"]) == {"function", "file", "line"}
     assert {r["level"] for r in recs} == {"INFO", "WARN", "INFO+2"}
     assert all("trace.id" in r for r in recs if "status" in r)
-    assert any(r["status"] == 200 and r.get("code") == 1001 and r["error"] == "out of stock"
-               for r in recs if "status" in r)
+    assert any(
+        r["status"] == 200 and r.get("code") == 1001 and r["error"] == "out of stock" for r in recs if "status" in r
+    )
     short = [r for r in recs if r.get("status") == 404]
     assert short and all(r["msg"].startswith("insufficient stock for sku ") for r in short)
 
@@ -250,8 +255,9 @@ def test_slow_incident_traces_wait_on_the_pool(files: dict[str, bytes]) -> None:
             continue
         slow += 1
         assert int(root["startTimeUnixNano"]) >= INCIDENT_EPOCH * 1e9, tid
-        wait = sum(int(s["endTimeUnixNano"]) - int(s["startTimeUnixNano"]) for s in spans
-                   if s["name"] == "pgpool.acquire")
+        wait = sum(
+            int(s["endTimeUnixNano"]) - int(s["startTimeUnixNano"]) for s in spans if s["name"] == "pgpool.acquire"
+        )
         assert wait > 0.5 * dur, tid
     assert slow >= 5
 
@@ -271,8 +277,9 @@ def test_har(files: dict[str, bytes]) -> None:
         assert {"size", "mimeType", "text"} <= set(resp["content"])
         assert set(t) >= {"blocked", "dns", "connect", "ssl", "send", "wait", "receive"}
         assert t["connect"] == -1 or t["connect"] >= t["ssl"]  # ssl is inside connect
-        assert e["time"] == pytest.approx(sum(t[k] for k in ("blocked", "dns", "connect", "send", "wait", "receive")
-                                              if t[k] >= 0), abs=0.01)
+        assert e["time"] == pytest.approx(
+            sum(t[k] for k in ("blocked", "dns", "connect", "send", "wait", "receive") if t[k] >= 0), abs=0.01
+        )
         headers = {h["name"].lower(): h["value"] for h in req["headers"]}
         assert headers["authorization"].startswith("Bearer ") and "session=" in headers["cookie"]
         trace = next(h["value"] for h in resp["headers"] if h["name"] == "x-trace-id")

@@ -28,9 +28,21 @@ def published(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
 
 
 def test_findings_bundle_is_escaped_and_machine_readable(published: list[dict[str, Any]]) -> None:
-    f = conform([{"detector": "t", "fault": "timeout", "severity": "critical", "subject": "<b>x</b>",
-                  "evidence": "<script>alert(1)</script>", "recommendation": "r", "handbook_ref": "§2.1",
-                  "value": 1.0}], "findings")
+    f = conform(
+        [
+            {
+                "detector": "t",
+                "fault": "timeout",
+                "severity": "critical",
+                "subject": "<b>x</b>",
+                "evidence": "<script>alert(1)</script>",
+                "recommendation": "r",
+                "handbook_ref": "§2.1",
+                "value": 1.0,
+            }
+        ],
+        "findings",
+    )
     show_findings(f)
     bundle = published[-1]
     assert "<script>" not in bundle["text/html"] and "&lt;script&gt;" in bundle["text/html"]
@@ -71,8 +83,9 @@ def test_get_tls_reports_from_pem_and_lab(lab: FaultLab) -> None:
     from apiprobe.analyze import detect_tls_faults, go_error_causes
     from apiprobe.notebook import get_tls_reports
 
-    pem = get_tls_reports(pem_paths=[str(lab.chain_path("https_expired"))], hostname="127.0.0.1",
-                          cafile=str(lab.ca_path))
+    pem = get_tls_reports(
+        pem_paths=[str(lab.chain_path("https_expired"))], hostname="127.0.0.1", cafile=str(lab.ca_path)
+    )
     assert len(pem.reports) == 1 and "expired" in pem.reports[0].defects(pem.reports[0].stores[-1])
     demo = get_tls_reports()
     targets = {r.target for r in demo.reports}
@@ -102,7 +115,7 @@ def test_get_serialization_demo_and_files(tmp_path: Path) -> None:
     (tmp_path / "p.json").write_text('[{"name": "a"}, {"NAME": "b", "extra": 1}]')
     one = get_serialization(go_source_path=str(src), payloads_path=str(tmp_path / "p.json"))
     assert one.struct_name == "User" and len(one.payloads) == 2
-    (tmp_path / "bad.go").write_text("package x\ntype User struct {\n\tName string `json:\"name\"\n")
+    (tmp_path / "bad.go").write_text('package x\ntype User struct {\n\tName string `json:"name"\n')
     with pytest.raises(DataFormatError, match=r"bad\.go.*line"):
         get_serialization(go_source_path=str(tmp_path / "bad.go"), struct_name="User")
     pasted = get_serialization(go_source=src.read_text())
@@ -133,8 +146,10 @@ def test_status_evidence_from_files_without_network(tmp_path: Path) -> None:
     from apiprobe.notebook import get_status_evidence, status_findings
 
     log = tmp_path / "inv.log"
-    log.write_text('{"time":"2024-03-14T10:00:01Z","level":"INFO","msg":"reserve rejected","path":"/v1/reserve",'
-                   '"status":200,"code":1001,"error":"out of stock"}\n' * 5)
+    log.write_text(
+        '{"time":"2024-03-14T10:00:01Z","level":"INFO","msg":"reserve rejected","path":"/v1/reserve",'
+        '"status":200,"code":1001,"error":"out of stock"}\n' * 5
+    )
     ev = get_status_evidence(logs_path=log)
     assert ev.probes.empty and ev.har.empty and len(ev.events) == 5
     findings = status_findings(ev)
@@ -154,8 +169,9 @@ def test_trace_evidence_demo_and_pick() -> None:
     assert set(only.spans["service"]) == {"billing"} and set(only.events["service"]) == {"billing"}
 
 
-@pytest.mark.parametrize("path", sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb")),
-                         ids=lambda p: p.stem)
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem
+)
 def test_every_parameter_is_visible_to_papermill(path: Path) -> None:
     """papermill silently skips a parameter line it cannot parse (and then warns about 'unknown' ones)."""
     import re

@@ -36,8 +36,11 @@ def test_environment_yml_matches_pyproject() -> None:
 
 
 def test_constraints_pin_every_runtime_dependency() -> None:
-    pinned = {line.split("==")[0].lower().replace("_", "-") for line in
-              (REPO / "constraints.txt").read_text().splitlines() if "==" in line}
+    pinned = {
+        line.split("==")[0].lower().replace("_", "-")
+        for line in (REPO / "constraints.txt").read_text().splitlines()
+        if "==" in line
+    }
     assert set(_pyproject_deps()) <= pinned
 
 

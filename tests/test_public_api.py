@@ -10,8 +10,16 @@ import pytest
 
 import apiprobe
 
-PACKAGES = ["apiprobe", "apiprobe.probe", "apiprobe.analyze", "apiprobe.load", "apiprobe.plot",
-            "apiprobe.widgets", "apiprobe.lab", "apiprobe.notebook"]
+PACKAGES = [
+    "apiprobe",
+    "apiprobe.probe",
+    "apiprobe.analyze",
+    "apiprobe.load",
+    "apiprobe.plot",
+    "apiprobe.widgets",
+    "apiprobe.lab",
+    "apiprobe.notebook",
+]
 
 
 @pytest.mark.parametrize("name", PACKAGES)
@@ -27,15 +35,24 @@ def test_all_sorted_and_resolvable(name: str) -> None:
 
 
 def test_top_level_all_is_complete() -> None:
-    public = {n for n, v in vars(apiprobe).items()
-              if not n.startswith("_") and not inspect.ismodule(v)}
+    public = {n for n, v in vars(apiprobe).items() if not n.startswith("_") and not inspect.ismodule(v)}
     assert public - {"__version__"} <= set(apiprobe.__all__) | {"annotations"}
 
 
 def test_promised_functions_exist_with_keyword_options() -> None:
     sig = inspect.signature(apiprobe.probe_http)
-    for option in ("count", "interval", "timeout", "concurrency", "method", "headers", "verify", "cafile",
-                   "resolver", "keepalive"):
+    for option in (
+        "count",
+        "interval",
+        "timeout",
+        "concurrency",
+        "method",
+        "headers",
+        "verify",
+        "cafile",
+        "resolver",
+        "keepalive",
+    ):
         assert sig.parameters[option].kind is inspect.Parameter.KEYWORD_ONLY, option
     assert set(inspect.signature(apiprobe.probe_tcp).parameters) >= {"targets", "count", "interval", "timeout"}
     assert "timeout_ms" in inspect.signature(apiprobe.detect_latency_faults).parameters

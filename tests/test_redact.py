@@ -24,8 +24,10 @@ def test_redact_headers() -> None:
 def test_redact_text_in_log_lines() -> None:
     from apiprobe._redact import redact_text
 
-    line = ('time="2024-03-14T10:00:01Z" level=warning msg="login" password=hunter2 '
-            'header="Authorization: Bearer abcdef123456" url=https://bob:pw1@db.test/x api_key: "k-123"')
+    line = (
+        'time="2024-03-14T10:00:01Z" level=warning msg="login" password=hunter2 '
+        'header="Authorization: Bearer abcdef123456" url=https://bob:pw1@db.test/x api_key: "k-123"'
+    )
     out = redact_text(line)
     for secret in ("hunter2", "abcdef123456", "pw1", "k-123"):
         assert secret not in out
@@ -37,5 +39,9 @@ def test_redact_value_mappings() -> None:
     from apiprobe._redact import REDACTED, redact_value
 
     cell = {"client_ip": "10.0.0.1", "auth_token": "s-1", "nested": {"Cookie": "a=b"}, "note": "token=xyz"}
-    assert redact_value(cell) == {"client_ip": "10.0.0.1", "auth_token": REDACTED,
-                                  "nested": {"Cookie": REDACTED}, "note": f"token={REDACTED}"}
+    assert redact_value(cell) == {
+        "client_ip": "10.0.0.1",
+        "auth_token": REDACTED,
+        "nested": {"Cookie": REDACTED},
+        "note": f"token={REDACTED}",
+    }

@@ -26,8 +26,12 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory, lab: FaultLab) -> obje
     runs = demo_runs(REPO / "notebooks", data, urls, cafile=str(lab.ca_path))
     # fewer attempts to keep the suite quick; a flakier flaky endpoint so 8 attempts surely see 503s
     targets = [lab.url("flaky", p=0.9) if u == urls["flaky"] else u for u in runs[1].parameters["targets"]]
-    runs[1] = NotebookRun(runs[1].notebook, {**runs[1].parameters, "targets": targets, "count": 8, "interval": 0.1},
-                          name=runs[1].name, title=runs[1].title)
+    runs[1] = NotebookRun(
+        runs[1].notebook,
+        {**runs[1].parameters, "targets": targets, "count": 8, "interval": 0.1},
+        name=runs[1].name,
+        title=runs[1].title,
+    )
     return run_report(runs, tmp / "out")
 
 
@@ -35,9 +39,19 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
     result = demo_report
     assert result.ok, [r.error for r in result.results]
     names = [r.run.slug() for r in result.results]
-    assert names == ["01_latency_demo_incident", "01_latency_fault_lab", "02_tls_fault_lab",
-                     "04_serialization_demo", "06_pool_demo", "07_profiles_demo", "03_dns_lab_zone",
-                     "05_status_demo", "08_tracing_demo", "09_logs_demo", "06_pool_incident_logs"]
+    assert names == [
+        "01_latency_demo_incident",
+        "01_latency_fault_lab",
+        "02_tls_fault_lab",
+        "04_serialization_demo",
+        "06_pool_demo",
+        "07_profiles_demo",
+        "03_dns_lab_zone",
+        "05_status_demo",
+        "08_tracing_demo",
+        "09_logs_demo",
+        "06_pool_incident_logs",
+    ]
     for r in result.results:
         page = r.html_path.read_text()
         assert "Plotly.newPlot" in page or "plotly" in page.lower()
@@ -75,10 +89,16 @@ def test_findings_json(demo_report: object) -> None:
     assert "no such host" in evidence and "server misbehaving" in evidence and "i/o timeout" in evidence
     assert any("split.lab.test" in f["subject"] for f in dns)
     tls = {(f["fault"], f["subject"]) for f in by_run["02_tls_fault_lab"]}
-    for fault, endpoint in [("tls_chain", "https_missing_intermediate"), ("tls_chain", "https_self_signed"),
-                            ("tls_chain", "https_untrusted_root"), ("tls_expiry", "https_expired"),
-                            ("tls_hostname", "https_wrong_host"), ("tls_expiry", "https_expiring_soon"),
-                            ("tls_weak", "https_weak_key"), ("tls_weak", "https_sha1")]:
+    for fault, endpoint in [
+        ("tls_chain", "https_missing_intermediate"),
+        ("tls_chain", "https_self_signed"),
+        ("tls_chain", "https_untrusted_root"),
+        ("tls_expiry", "https_expired"),
+        ("tls_hostname", "https_wrong_host"),
+        ("tls_expiry", "https_expiring_soon"),
+        ("tls_weak", "https_weak_key"),
+        ("tls_weak", "https_sha1"),
+    ]:
         assert (fault, endpoint) in tls, (fault, endpoint)
     assert not any(subject in ("https_ok", "https_chain_ok") for _, subject in tls)
     ser = by_run["04_serialization_demo"]
@@ -91,9 +111,14 @@ def test_findings_json(demo_report: object) -> None:
     status = by_run["05_status_demo"]
     assert {f["fault"] for f in status} == {"status_misuse"}
     metrics = {f["metric"] for f in status}
-    for kind in ("2xx answers with an error body", "404 answers for a business rule",
-                 "500 answers for invalid requests", "403 answers to unauthenticated callers",
-                 "5xx answers logged below warn", "4xx answers from one IP"):
+    for kind in (
+        "2xx answers with an error body",
+        "404 answers for a business rule",
+        "500 answers for invalid requests",
+        "403 answers to unauthenticated callers",
+        "5xx answers logged below warn",
+        "4xx answers from one IP",
+    ):
         assert any(kind in m for m in metrics), kind
     assert any("/misuse/ok-error" in f["subject"] for f in status)  # the live lab endpoint
     assert not any("/misuse/right-422" in f["subject"] for f in status)  # the correct control is quiet
@@ -143,11 +168,24 @@ def test_pages_render_figures_in_a_headless_browser(demo_report: object, tmp_pat
         pytest.skip("no Chromium here (CI installs Debian's chromium: .ci/run)")
     page = demo_report.results[0].html_path
     dom = subprocess.run(
-        [browser, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-component-update", "--disable-sync",
-         f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=20000", "--dump-dom",
-         page.as_uri()],
-        capture_output=True, text=True, timeout=180,
+        [
+            browser,
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            f"--user-data-dir={tmp_path / 'profile'}",
+            "--virtual-time-budget=20000",
+            "--dump-dom",
+            page.as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
     ).stdout
     figures = page.read_text().count('class="plotly-graph-div"')
     assert figures >= 7

@@ -17,8 +17,10 @@ def test_empty_conformed_table_validates(name: str) -> None:
 
 
 def test_conform_casts_strings_and_keeps_extras() -> None:
-    df = conform([{"ts": "2026-01-01T00:00:00Z", "status": "200", "reused_conn": "false",
-                   "total_ms": "1.5", "note": "x"}], "probes")
+    df = conform(
+        [{"ts": "2026-01-01T00:00:00Z", "status": "200", "reused_conn": "false", "total_ms": "1.5", "note": "x"}],
+        "probes",
+    )
     validate(df, "probes")
     assert df["status"].iloc[0] == 200 and not df["reused_conn"].iloc[0]
     assert df["total_ms"].iloc[0] == 1.5 and df.columns[-1] == "note"

@@ -18,7 +18,9 @@ def test_naive_is_utc_and_aware_is_converted() -> None:
 def test_windows() -> None:
     assert utc_window(None, "incident") is None
     assert utc_window(("2026-03-14T10:00Z", "2026-03-14 10:20"), "incident") == (
-        pd.Timestamp("2026-03-14T10:00Z"), pd.Timestamp("2026-03-14T10:20Z"))
+        pd.Timestamp("2026-03-14T10:00Z"),
+        pd.Timestamp("2026-03-14T10:20Z"),
+    )
     with pytest.raises(ValueError, match="incident must start before it ends"):
         utc_window(("2026-03-14T10:20Z", "2026-03-14T10:00Z"), "incident")
     with pytest.raises(ValueError, match="pair"):

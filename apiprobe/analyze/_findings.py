@@ -28,11 +28,18 @@ def finding(
 ) -> dict[str, Any]:
     """One findings row as a dict (validated when the table is built)."""
     return {
-        "detector": detector, "fault": fault, "severity": severity, "subject": subject,
-        "ts_start": ts_start, "ts_end": ts_end, "metric": metric,
+        "detector": detector,
+        "fault": fault,
+        "severity": severity,
+        "subject": subject,
+        "ts_start": ts_start,
+        "ts_end": ts_end,
+        "metric": metric,
         "value": None if value is None else float(value),
         "threshold": None if threshold is None else float(threshold),
-        "evidence": evidence, "recommendation": recommendation, "handbook_ref": handbook_ref,
+        "evidence": evidence,
+        "recommendation": recommendation,
+        "handbook_ref": handbook_ref,
     }
 
 
@@ -42,5 +49,9 @@ def findings_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
     if df.empty:
         return df
     rank = df["severity"].map(_SEVERITY_RANK).astype("int64")
-    return df.assign(_rank=rank).sort_values(["_rank", "subject", "fault"], kind="stable") \
-        .drop(columns="_rank").reset_index(drop=True)
+    return (
+        df.assign(_rank=rank)
+        .sort_values(["_rank", "subject", "fault"], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )

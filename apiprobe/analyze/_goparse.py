@@ -16,16 +16,27 @@ from typing import Literal
 
 from apiprobe.errors import DataFormatError
 
-Kind = Literal["basic", "named", "ptr", "slice", "array", "map", "struct", "iface", "raw", "number",
-               "unsupported"]
+Kind = Literal["basic", "named", "ptr", "slice", "array", "map", "struct", "iface", "raw", "number", "unsupported"]
 
 #: Go's predeclared types and what reflect prints for them.
 BASIC: dict[str, str] = {
-    "bool": "bool", "string": "string",
-    "int": "int", "int8": "int8", "int16": "int16", "int32": "int32", "int64": "int64",
-    "uint": "uint", "uint8": "uint8", "uint16": "uint16", "uint32": "uint32", "uint64": "uint64",
-    "uintptr": "uintptr", "byte": "uint8", "rune": "int32",
-    "float32": "float32", "float64": "float64",
+    "bool": "bool",
+    "string": "string",
+    "int": "int",
+    "int8": "int8",
+    "int16": "int16",
+    "int32": "int32",
+    "int64": "int64",
+    "uint": "uint",
+    "uint8": "uint8",
+    "uint16": "uint16",
+    "uint32": "uint32",
+    "uint64": "uint64",
+    "uintptr": "uintptr",
+    "byte": "uint8",
+    "rune": "int32",
+    "float32": "float32",
+    "float64": "float64",
 }
 INT_BITS: dict[str, int] = {"int": 64, "int8": 8, "int16": 16, "int32": 32, "int64": 64}
 UINT_BITS: dict[str, int] = {"uint": 64, "uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64, "uintptr": 64}
@@ -176,8 +187,17 @@ class Package:
 
 def go_quote(s: str) -> str:
     """strconv.Quote (Go's %q): printable runes kept, the rest escaped."""
-    named = {"\a": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t",
-             "\v": "\\v", '"': '\\"', "\\": "\\\\"}
+    named = {
+        "\a": "\\a",
+        "\b": "\\b",
+        "\f": "\\f",
+        "\n": "\\n",
+        "\r": "\\r",
+        "\t": "\\t",
+        "\v": "\\v",
+        '"': '\\"',
+        "\\": "\\\\",
+    }
     out = ['"']
     for ch in s:
         if ch in named:
@@ -196,7 +216,8 @@ def go_quote(s: str) -> str:
 
 # ---------------------------------------------------------------- tokenizer
 
-_TOKEN = re.compile(r"""
+_TOKEN = re.compile(
+    r"""
     (?P<ws>[ \t\r]+)
   | (?P<nl>\n)
   | (?P<lcomment>//[^\n]*)
@@ -207,7 +228,9 @@ _TOKEN = re.compile(r"""
   | (?P<num>\.?[0-9][0-9a-zA-Z_.]*(?:[eEpP][+-][0-9_]+)?)
   | (?P<ident>[^\W\d]\w*)
   | (?P<op>\.\.\.|<-|:=|==|!=|<=|>=|&&|\|\||\+\+|--|[-+*/%&|^<>=!(){}\[\],;:.~])
-""", re.VERBOSE | re.DOTALL)
+""",
+    re.VERBOSE | re.DOTALL,
+)
 
 _SEMI_AFTER = {"ident", "num", "str", "raw", "char"}
 _SEMI_AFTER_OPS = {")", "]", "}", "++", "--"}
@@ -265,6 +288,7 @@ def tokenize(src: str) -> list[Tok]:
 
 
 # ---------------------------------------------------------------- parser
+
 
 class _Parser:
     def __init__(self, src: str) -> None:
@@ -351,7 +375,7 @@ class _Parser:
         if self.peek().text == "(":
             start = self.i
             self.skip_balanced()
-            names = [t.text for t in self.toks[start:self.i] if t.kind == "ident"]
+            names = [t.text for t in self.toks[start : self.i] if t.kind == "ident"]
             recv = names[-1] if names else None
         name = self.peek().text if self.peek().kind == "ident" else ""
         if recv and name in ("UnmarshalJSON", "UnmarshalText", "MarshalJSON", "MarshalText"):
@@ -396,7 +420,7 @@ class _Parser:
                 self.i -= 1
                 i0 = self.i
                 self.skip_balanced()
-                inner = [t for t in self.toks[i0 + 1:self.i - 1] if t.text != ";"]
+                inner = [t for t in self.toks[i0 + 1 : self.i - 1] if t.text != ";"]
                 del start
                 return GoType("iface", "interface {}", methods=bool(inner))
             if tok.text == "map":
@@ -416,7 +440,7 @@ class _Parser:
                     if self.peek().text == "<-":
                         self.next()
                     self.type_expr()
-                return GoType("unsupported", " ".join(t.text for t in self.toks[i0:self.i]))
+                return GoType("unsupported", " ".join(t.text for t in self.toks[i0 : self.i]))
             if self.peek().text == "." and self.peek().kind == "op":
                 self.next()
                 sel = self.ident().text
@@ -535,8 +559,7 @@ def go_unquote(lit: str) -> str | None:
     body = lit[1:-1]
     out: list[str] = []
     i = 0
-    simple = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v",
-              "\\": "\\", '"': '"'}
+    simple = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", '"': '"'}
     while i < len(body):
         c = body[i]
         if c == '"' or c == "\n":
@@ -553,13 +576,13 @@ def go_unquote(lit: str) -> str | None:
             i += 2
         elif e in "xuU":
             n = {"x": 2, "u": 4, "U": 8}[e]
-            digits = body[i + 2:i + 2 + n]
+            digits = body[i + 2 : i + 2 + n]
             if len(digits) != n or not re.fullmatch(r"[0-9a-fA-F]+", digits):
                 return None
             out.append(chr(int(digits, 16)))
             i += 2 + n
         elif e in "01234567":
-            digits = body[i + 1:i + 4]
+            digits = body[i + 1 : i + 4]
             if not re.fullmatch(r"[0-7]{3}", digits):
                 return None
             out.append(chr(int(digits, 8)))
@@ -570,6 +593,7 @@ def go_unquote(lit: str) -> str | None:
 
 
 # ---------------------------------------------------------------- tags
+
 
 @dataclass(frozen=True)
 class TagParse:
@@ -593,7 +617,7 @@ def read_tag(tag: str) -> TagParse:
         if i == 0 or i + 1 >= len(tag) or tag[i] != ":" or tag[i + 1] != '"':
             return TagParse(tuple(pairs), True, tag)
         name = tag[:i]
-        tag = tag[i + 1:]
+        tag = tag[i + 1 :]
         i = 1
         while i < len(tag) and tag[i] != '"':
             if tag[i] == "\\":
@@ -601,8 +625,8 @@ def read_tag(tag: str) -> TagParse:
             i += 1
         if i >= len(tag):
             return TagParse(tuple(pairs), True, name + ":" + tag)
-        qvalue = tag[:i + 1]
-        tag = tag[i + 1:]
+        qvalue = tag[: i + 1]
+        tag = tag[i + 1 :]
         value = go_unquote(qvalue)
         if value is None:
             return TagParse(tuple(pairs), True, name + ":" + qvalue + tag)
@@ -636,6 +660,7 @@ def is_valid_tag_name(s: str) -> bool:
 
 
 # ---------------------------------------------------------------- typeFields
+
 
 @dataclass(frozen=True)
 class JField:
@@ -726,10 +751,10 @@ def type_fields(pkg: Package, t: GoType) -> StructFields:
                     ft = ft.elem
                 fu = pkg.under(ft) if ft.kind == "named" else ft
                 quoted = "string" in optset and (
-                    (fu.kind == "basic" and fu.name in SCALAR_BASIC) or fu.kind == "number")
+                    (fu.kind == "basic" and fu.name in SCALAR_BASIC) or fu.kind == "number"
+                )
                 if name or not sf.embedded or fu.kind != "struct":
-                    jf = JField(name or sf.name, bool(name), index, path, ft, sf.type, quoted,
-                                "omitempty" in optset)
+                    jf = JField(name or sf.name, bool(name), index, path, ft, sf.type, quoted, "omitempty" in optset)
                     found.append(jf)
                     if count.get(key, 0) > 1:
                         found.append(jf)
@@ -773,7 +798,8 @@ _LONG_S = "\u017f"
 def _ascii_fold_eq(a: str, b: str) -> bool:
     return len(a) == len(b) and all(
         x == y or (x.isascii() and x.isalpha() and y.isascii() and x.lower() == y.lower())
-        for x, y in zip(a, b, strict=True))
+        for x, y in zip(a, b, strict=True)
+    )
 
 
 def fold_equal(name: str, key: str) -> bool:
@@ -786,8 +812,7 @@ def fold_equal(name: str, key: str) -> bool:
     if not name.isascii():
         if len(name) != len(key):
             return False
-        return all(x == y or x.lower() == y.lower() or x.upper() == y.upper() for x, y in zip(name, key,
-                                                                                            strict=True))
+        return all(x == y or x.lower() == y.lower() or x.upper() == y.upper() for x, y in zip(name, key, strict=True))
     if any(c in "KkSs" for c in name):
         if len(name) != len(key):
             return False

@@ -31,8 +31,7 @@ from apiprobe.analyze._findings import finding, findings_frame
 from apiprobe.errors import DataFormatError, InvalidTargetError
 from apiprobe.schema import conform
 
-__all__ = ["ResolvConf", "detect_dns_faults", "expand_name", "parse_resolv_conf", "read_resolv_conf",
-           "summarize_dns"]
+__all__ = ["ResolvConf", "detect_dns_faults", "expand_name", "parse_resolv_conf", "read_resolv_conf", "summarize_dns"]
 
 _DETECTOR = "detect_dns_faults"
 _REF = "§2.1"
@@ -154,8 +153,13 @@ def parse_resolv_conf(text: str, *, source: str | None = None) -> ResolvConf:
     return ResolvConf(
         nameservers=tuple(nameservers) or ResolvConf.nameservers,
         search=tuple(search or ()),
-        ndots=ndots, timeout=timeout, attempts=attempts, rotate=rotate,
-        options=tuple(options), unparsed=tuple(unparsed), source=source,
+        ndots=ndots,
+        timeout=timeout,
+        attempts=attempts,
+        rotate=rotate,
+        options=tuple(options),
+        unparsed=tuple(unparsed),
+        source=source,
     )
 
 
@@ -234,8 +238,21 @@ def expand_name(name: str, conf: ResolvConf | None = None) -> list[str]:
 
 # -- summaries ----------------------------------------------------------------------------------
 
-_SUMMARY_COLUMNS = ["name", "rtype", "resolver", "queries", "answered", "failures", *_FAIL_KINDS,
-                    "p50_ms", "p90_ms", "max_ms", "answer_sets", "answers", "min_ttl"]
+_SUMMARY_COLUMNS = [
+    "name",
+    "rtype",
+    "resolver",
+    "queries",
+    "answered",
+    "failures",
+    *_FAIL_KINDS,
+    "p50_ms",
+    "p90_ms",
+    "max_ms",
+    "answer_sets",
+    "answers",
+    "min_ttl",
+]
 
 
 def _table(dns: pd.DataFrame) -> pd.DataFrame:
@@ -270,16 +287,23 @@ def summarize_dns(dns: pd.DataFrame) -> pd.DataFrame:
         elapsed = group["elapsed_ms"].dropna().astype(float)
         sets = list(dict.fromkeys(group["answers"].dropna().astype(str)))
         ttl = group["ttl"].dropna()
-        rows.append({
-            "name": name, "rtype": rtype, "resolver": resolver, "queries": len(group),
-            "answered": int(group["rcode"].notna().sum()), "failures": len(kinds),
-            **{k: int((kinds == k).sum()) for k in _FAIL_KINDS},
-            "p50_ms": float(elapsed.quantile(0.5)) if len(elapsed) else np.nan,
-            "p90_ms": float(elapsed.quantile(0.9)) if len(elapsed) else np.nan,
-            "max_ms": float(elapsed.max()) if len(elapsed) else np.nan,
-            "answer_sets": len(sets), "answers": " | ".join(sets) if sets else pd.NA,
-            "min_ttl": int(ttl.min()) if len(ttl) else pd.NA,
-        })
+        rows.append(
+            {
+                "name": name,
+                "rtype": rtype,
+                "resolver": resolver,
+                "queries": len(group),
+                "answered": int(group["rcode"].notna().sum()),
+                "failures": len(kinds),
+                **{k: int((kinds == k).sum()) for k in _FAIL_KINDS},
+                "p50_ms": float(elapsed.quantile(0.5)) if len(elapsed) else np.nan,
+                "p90_ms": float(elapsed.quantile(0.9)) if len(elapsed) else np.nan,
+                "max_ms": float(elapsed.max()) if len(elapsed) else np.nan,
+                "answer_sets": len(sets),
+                "answers": " | ".join(sets) if sets else pd.NA,
+                "min_ttl": int(ttl.min()) if len(ttl) else pd.NA,
+            }
+        )
     out = pd.DataFrame(rows, columns=_SUMMARY_COLUMNS)
     for col in ("name", "rtype", "resolver", "answers"):
         out[col] = out[col].astype("string")
@@ -287,6 +311,7 @@ def summarize_dns(dns: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- findings -----------------------------------------------------------------------------------
+
 
 def _window(rows: pd.DataFrame) -> dict[str, Any]:
     if rows.empty:
@@ -323,42 +348,71 @@ def _slow(df: pd.DataFrame, slow_ms: float, conf: ResolvConf | None) -> list[dic
         p90 = float(elapsed.quantile(0.9))
         if p90 <= slow_ms:
             continue
-        per_type = ", ".join(f"{rtype} p50 {g['elapsed_ms'].dropna().median():.0f} ms"
-                             for rtype, g in group.groupby("rtype", sort=True) if g["elapsed_ms"].notna().any())
-        evidence = (f"Resolving {name} via {resolver} takes p90 {p90:.0f} ms over {len(elapsed)} answered "
-                    f"queries (max {elapsed.max():.0f} ms; {per_type}).")
-        advice = ("Above the handbook's 200 ms: every new connection of a Go client pays this, since Go's "
-                  "net package keeps no DNS cache. Check the resolver's own latency and its upstreams "
-                  "(is it forwarding over a slow link?), run a local cache (node-local DNS, "
-                  "systemd-resolved, nscd) and keep connections alive so lookups are rare.")
+        per_type = ", ".join(
+            f"{rtype} p50 {g['elapsed_ms'].dropna().median():.0f} ms"
+            for rtype, g in group.groupby("rtype", sort=True)
+            if g["elapsed_ms"].notna().any()
+        )
+        evidence = (
+            f"Resolving {name} via {resolver} takes p90 {p90:.0f} ms over {len(elapsed)} answered "
+            f"queries (max {elapsed.max():.0f} ms; {per_type})."
+        )
+        advice = (
+            "Above the handbook's 200 ms: every new connection of a Go client pays this, since Go's "
+            "net package keeps no DNS cache. Check the resolver's own latency and its upstreams "
+            "(is it forwarding over a slow link?), run a local cache (node-local DNS, "
+            "systemd-resolved, nscd) and keep connections alive so lookups are rare."
+        )
         if conf is not None and resolver == "system" and p90 >= 0.9 * conf.timeout * 1000.0:
-            evidence += (f" That is about resolv.conf's timeout:{conf.timeout}: a nameserver that never "
-                         "answers makes every lookup wait for the next one.")
-            advice = (f"Remove or fix the unresponsive nameserver (first of {', '.join(conf.nameservers)}); "
-                      "glibc and Go wait timeout seconds on it before trying the next. " + advice)
-        rows.append(finding(
-            _DETECTOR, "dns", "critical" if p90 > 5 * slow_ms else "warning", f"{name} via {resolver}",
-            metric="dns_p90_ms", value=p90, threshold=slow_ms, evidence=evidence, recommendation=advice,
-            handbook_ref=_REF, **_window(group),
-        ))
+            evidence += (
+                f" That is about resolv.conf's timeout:{conf.timeout}: a nameserver that never "
+                "answers makes every lookup wait for the next one."
+            )
+            advice = (
+                f"Remove or fix the unresponsive nameserver (first of {', '.join(conf.nameservers)}); "
+                "glibc and Go wait timeout seconds on it before trying the next. " + advice
+            )
+        rows.append(
+            finding(
+                _DETECTOR,
+                "dns",
+                "critical" if p90 > 5 * slow_ms else "warning",
+                f"{name} via {resolver}",
+                metric="dns_p90_ms",
+                value=p90,
+                threshold=slow_ms,
+                evidence=evidence,
+                recommendation=advice,
+                handbook_ref=_REF,
+                **_window(group),
+            )
+        )
     return rows
 
 
 _FAIL_ADVICE = {
-    "nxdomain": ("Check the spelling and that the record exists in the zone this resolver serves (dig @SERVER "
-                 "NAME). A record created moments ago stays invisible until the negative TTL runs out at "
-                 "every cache. If it fails only via some resolvers, see the answers-differ finding "
-                 "(split horizon)."),
-    "servfail": ("The resolver could not get an answer: its upstream or the zone's authoritative servers are "
-                 "failing, or DNSSEC validation fails (SERVFAIL); or it refuses to serve this client or "
-                 "zone (REFUSED: recursion ACL, not authoritative). Check the resolver's logs and its "
-                 "forwarders; query the authoritative servers directly."),
-    "dns_timeout": ("The resolver did not answer at all: check that it runs and is reachable on UDP and TCP "
-                    "port 53 (firewalls, security groups, conntrack table full), and its load. glibc and Go "
-                    "wait resolv.conf's timeout (5 s by default) per try, attempts (2) times per server, so a "
-                    "dead first nameserver adds seconds to every lookup."),
-    "dns_failure": ("The lookup failed without a clear answer (an unusual rcode, a refused UDP port or a "
-                    "malformed response): see the error column, and try the resolver with dig."),
+    "nxdomain": (
+        "Check the spelling and that the record exists in the zone this resolver serves (dig @SERVER "
+        "NAME). A record created moments ago stays invisible until the negative TTL runs out at "
+        "every cache. If it fails only via some resolvers, see the answers-differ finding "
+        "(split horizon)."
+    ),
+    "servfail": (
+        "The resolver could not get an answer: its upstream or the zone's authoritative servers are "
+        "failing, or DNSSEC validation fails (SERVFAIL); or it refuses to serve this client or "
+        "zone (REFUSED: recursion ACL, not authoritative). Check the resolver's logs and its "
+        "forwarders; query the authoritative servers directly."
+    ),
+    "dns_timeout": (
+        "The resolver did not answer at all: check that it runs and is reachable on UDP and TCP "
+        "port 53 (firewalls, security groups, conntrack table full), and its load. glibc and Go "
+        "wait resolv.conf's timeout (5 s by default) per try, attempts (2) times per server, so a "
+        "dead first nameserver adds seconds to every lookup."
+    ),
+    "dns_failure": (
+        "The lookup failed without a clear answer (an unusual rcode, a refused UDP port or a "
+        "malformed response): see the error column, and try the resolver with dig."
+    ),
 }
 
 
@@ -372,25 +426,40 @@ def _failures(df: pd.DataFrame, conf: ResolvConf | None) -> list[dict[str, Any]]
         rcode_text = f" ({', '.join(f'{c} ×{v}' for c, v in rcodes.items())})" if len(rcodes) else ""
         types = ", ".join(sorted(group["rtype"].astype(str).unique()))
         go = _go_lookup_error(str(kind), str(name).rstrip("."), _server_for(str(resolver), conf))
-        evidence = (f"{k} of {n} queries for {name} ({types}) via {resolver} failed with {kind}{rcode_text}; "
-                    f"a Go client logs '{go}'.")
+        evidence = (
+            f"{k} of {n} queries for {name} ({types}) via {resolver} failed with {kind}{rcode_text}; "
+            f"a Go client logs '{go}'."
+        )
         if kind == "nxdomain":
             neg = group["ttl"].dropna()
             if len(neg):
                 evidence += f" Negative TTL {int(neg.max())} s: caches keep this NXDOMAIN that long."
         advice = _FAIL_ADVICE.get(str(kind), _FAIL_ADVICE["dns_failure"])
         if kind == "dns_timeout" and conf is not None:
-            advice += (f" This host: timeout:{conf.timeout} attempts:{conf.attempts} over "
-                       f"{len(conf.nameservers)} nameserver(s), worst case {conf.worst_case_ms() / 1000:.0f} s "
-                       "per name candidate.")
+            advice += (
+                f" This host: timeout:{conf.timeout} attempts:{conf.attempts} over "
+                f"{len(conf.nameservers)} nameserver(s), worst case {conf.worst_case_ms() / 1000:.0f} s "
+                "per name candidate."
+            )
         intermittent = k < n
         if intermittent:
             evidence += " Other queries for the same name succeeded: the failure is intermittent."
         severity = "warning" if kind == "dns_failure" or (intermittent and kind == "nxdomain") else "critical"
-        rows.append(finding(
-            _DETECTOR, "dns", severity, f"{name} via {resolver}", metric=f"{kind}_share", value=k / n,
-            threshold=0.0, evidence=evidence, recommendation=advice, handbook_ref=_REF, **_window(group),
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                "dns",
+                severity,
+                f"{name} via {resolver}",
+                metric=f"{kind}_share",
+                value=k / n,
+                threshold=0.0,
+                evidence=evidence,
+                recommendation=advice,
+                handbook_ref=_REF,
+                **_window(group),
+            )
+        )
     return rows
 
 
@@ -422,21 +491,33 @@ def _differ(df: pd.DataFrame) -> list[dict[str, Any]]:
         if len(set(sets.values())) < 2:
             continue
         values = list(sets.values())
-        disjoint = any(not (a & b) for i, a in enumerate(values) for b in values[i + 1:])
+        disjoint = any(not (a & b) for i, a in enumerate(values) for b in values[i + 1 :])
         said = "; ".join(f"{r} answered {_counted(g['_outcome'])}" for r, g in per.items())
         evidence = f"{name} {rtype}: {said}."
-        advice = ("Resolvers disagree. Usual causes: split-horizon DNS (an internal view and a public view of "
-                  "the zone), a stale cache still serving the old record until its TTL runs out (compare "
-                  "the TTLs), an /etc/hosts entry when only 'system' differs, or geo/CDN names that "
-                  "answer by client location (benign). Make the client use the resolver the service is "
-                  "meant to use, flush the stale cache, and check the record at the authoritative server.")
+        advice = (
+            "Resolvers disagree. Usual causes: split-horizon DNS (an internal view and a public view of "
+            "the zone), a stale cache still serving the old record until its TTL runs out (compare "
+            "the TTLs), an /etc/hosts entry when only 'system' differs, or geo/CDN names that "
+            "answer by client location (benign). Make the client use the resolver the service is "
+            "meant to use, flush the stale cache, and check the record at the authoritative server."
+        )
         if "system" in per and sets["system"] != frozenset().union(*(s for r, s in sets.items() if r != "system")):
             advice += " The system resolver also applies /etc/hosts and the search list: check both."
-        rows.append(finding(
-            _DETECTOR, "dns", "warning" if disjoint else "info", f"{name} {rtype}", metric="resolvers_disagreeing",
-            value=float(len(set(values))), threshold=1.0, evidence=evidence, recommendation=advice,
-            handbook_ref=_REF, **_window(group),
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                "dns",
+                "warning" if disjoint else "info",
+                f"{name} {rtype}",
+                metric="resolvers_disagreeing",
+                value=float(len(set(values))),
+                threshold=1.0,
+                evidence=evidence,
+                recommendation=advice,
+                handbook_ref=_REF,
+                **_window(group),
+            )
+        )
     return rows
 
 
@@ -451,25 +532,40 @@ def _flapping(df: pd.DataFrame) -> list[dict[str, Any]]:
         ttls = group["ttl"].tolist()
         changes = [i for i in range(1, len(answers)) if answers[i] != answers[i - 1]]
         within_ttl = sum(
-            1 for i in changes
-            if pd.notna(ttls[i - 1]) and (ts[i] - ts[i - 1]).total_seconds() < float(ttls[i - 1])
+            1 for i in changes if pd.notna(ttls[i - 1]) and (ts[i] - ts[i - 1]).total_seconds() < float(ttls[i - 1])
         )
         seq = " → ".join(answers[:6]) + (" → …" if len(answers) > 6 else "")
-        evidence = (f"{name} {rtype} via {resolver} changed answer {len(changes)} times over {len(answers)} "
-                    f"answered queries ({len(set(answers))} distinct sets): {seq}.")
+        evidence = (
+            f"{name} {rtype} via {resolver} changed answer {len(changes)} times over {len(answers)} "
+            f"answered queries ({len(set(answers))} distinct sets): {seq}."
+        )
         if within_ttl:
-            evidence += (f" {within_ttl} change(s) came before the previous answer's TTL had run out: the "
-                         "resolver is not serving one consistent record.")
-        advice = ("If the name is a load-balanced pool (round-robin, CDN), changing answers are expected: make "
-                  "sure every address is healthy. Otherwise the resolver sits on backends with different "
-                  "data (load-balanced resolvers with separate caches, authoritative servers out of sync "
-                  "after a zone change, a failover record toggling): query each backend directly. Go's "
-                  "resolver keeps no cache, so its connections follow every flap.")
-        rows.append(finding(
-            _DETECTOR, "dns", "warning" if len(changes) >= 2 else "info", f"{name} {rtype} via {resolver}",
-            metric="answer_changes", value=float(len(changes)), threshold=1.0, evidence=evidence,
-            recommendation=advice, handbook_ref=_REF, **_window(group),
-        ))
+            evidence += (
+                f" {within_ttl} change(s) came before the previous answer's TTL had run out: the "
+                "resolver is not serving one consistent record."
+            )
+        advice = (
+            "If the name is a load-balanced pool (round-robin, CDN), changing answers are expected: make "
+            "sure every address is healthy. Otherwise the resolver sits on backends with different "
+            "data (load-balanced resolvers with separate caches, authoritative servers out of sync "
+            "after a zone change, a failover record toggling): query each backend directly. Go's "
+            "resolver keeps no cache, so its connections follow every flap."
+        )
+        rows.append(
+            finding(
+                _DETECTOR,
+                "dns",
+                "warning" if len(changes) >= 2 else "info",
+                f"{name} {rtype} via {resolver}",
+                metric="answer_changes",
+                value=float(len(changes)),
+                threshold=1.0,
+                evidence=evidence,
+                recommendation=advice,
+                handbook_ref=_REF,
+                **_window(group),
+            )
+        )
     return rows
 
 
@@ -482,17 +578,25 @@ def _low_ttl(df: pd.DataFrame, low_ttl_s: float) -> list[dict[str, Any]]:
         if best >= low_ttl_s:
             continue
         per_type = ", ".join(f"{rtype} {int(g['ttl'].max())} s" for rtype, g in group.groupby("rtype", sort=True))
-        rows.append(finding(
-            _DETECTOR, "dns", "info", f"{name} via {resolver}", metric="ttl_s", value=float(best),
-            threshold=float(low_ttl_s),
-            evidence=f"{name} is served with a TTL of at most {best} s via {resolver} ({per_type}): every "
-                     "cache must ask again that often.",
-            recommendation="Low TTLs multiply resolver load and make a resolver outage visible within "
-                           "seconds. Raise the TTL unless it is deliberately low for fast failover. Go's net "
-                           "package resolves on every new connection whatever the TTL: keep connections "
-                           "alive (Transport.MaxIdleConnsPerHost) and run a local DNS cache.",
-            handbook_ref=_REF, **_window(group),
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                "dns",
+                "info",
+                f"{name} via {resolver}",
+                metric="ttl_s",
+                value=float(best),
+                threshold=float(low_ttl_s),
+                evidence=f"{name} is served with a TTL of at most {best} s via {resolver} ({per_type}): every "
+                "cache must ask again that often.",
+                recommendation="Low TTLs multiply resolver load and make a resolver outage visible within "
+                "seconds. Raise the TTL unless it is deliberately low for fast failover. Go's net "
+                "package resolves on every new connection whatever the TTL: keep connections "
+                "alive (Transport.MaxIdleConnsPerHost) and run a local DNS cache.",
+                handbook_ref=_REF,
+                **_window(group),
+            )
+        )
     return rows
 
 
@@ -517,24 +621,37 @@ def _expansion(df: pd.DataFrame, conf: ResolvConf) -> list[dict[str, Any]]:
     rtt = answered["elapsed_ms"].dropna().median()
     cost = f", about {most * rtt:.0f} ms at this table's median query time," if not math.isnan(rtt) else ""
     search = " ".join(conf.search)
-    evidence = (f"With ndots:{conf.ndots} and search '{search}', names with fewer than {conf.ndots} dots are "
-                f"tried with every search domain first: {name} is asked as {', '.join(candidates[:wasted])} "
-                f"before {name}. — {wasted} failing lookup(s) per address family, {2 * wasted} queries "
-                f"(A and AAAA){cost} before the real one. Names affected: {listed}.")
+    evidence = (
+        f"With ndots:{conf.ndots} and search '{search}', names with fewer than {conf.ndots} dots are "
+        f"tried with every search domain first: {name} is asked as {', '.join(candidates[:wasted])} "
+        f"before {name}. — {wasted} failing lookup(s) per address family, {2 * wasted} queries "
+        f"(A and AAAA){cost} before the real one. Names affected: {listed}."
+    )
     exists = [n for n in names if n in direct_ok]
     if not exists:
-        evidence += (" (No DNS server in this table answered them as is; names that rely on the search list "
-                     "are meant to be expanded.)")
+        evidence += (
+            " (No DNS server in this table answered them as is; names that rely on the search list "
+            "are meant to be expanded.)"
+        )
     window = _window(df[df["name"].isin(names)])
-    return [finding(
-        _DETECTOR, "dns", "warning" if exists else "info", f"search list (ndots:{conf.ndots})",
-        metric="search_expansions", value=float(most), threshold=0.0, evidence=evidence,
-        recommendation="Write external names fully qualified with a trailing dot (api.example.com.) in the "
-                       "client's configuration, so glibc and Go query them as is; or lower ndots for the "
-                       "workload (Kubernetes: spec.dnsConfig.options ndots: \"2\"), so names with dots are "
-                       "tried as is first. CoreDNS's autopath plugin can shortcut the search walk server-side.",
-        handbook_ref=_REF, **window,
-    )]
+    return [
+        finding(
+            _DETECTOR,
+            "dns",
+            "warning" if exists else "info",
+            f"search list (ndots:{conf.ndots})",
+            metric="search_expansions",
+            value=float(most),
+            threshold=0.0,
+            evidence=evidence,
+            recommendation="Write external names fully qualified with a trailing dot (api.example.com.) in the "
+            "client's configuration, so glibc and Go query them as is; or lower ndots for the "
+            'workload (Kubernetes: spec.dnsConfig.options ndots: "2"), so names with dots are '
+            "tried as is first. CoreDNS's autopath plugin can shortcut the search walk server-side.",
+            handbook_ref=_REF,
+            **window,
+        )
+    ]
 
 
 def detect_dns_faults(

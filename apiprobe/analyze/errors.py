@@ -170,21 +170,21 @@ _DNS_SERVER = r"(?:\d{1,3}(?:\.\d{1,3}){3}|\[[0-9a-f:.]+(?:%[\w.\-]+)?\])(?::\d+
 _DNS_LOOKUP = rf"\blookup {_DNS_HOST} on {_DNS_SERVER}:|\bdial (?:tcp|udp)[46]?: lookup {_DNS_HOST}"
 
 _TLS_CHECK_KINDS = {
-    "expired": "tls_expired", "not_yet_valid": "tls_expired", "hostname_mismatch": "tls_hostname",
-    "missing_intermediate": "tls_untrusted", "self_signed": "tls_untrusted", "untrusted_root": "tls_untrusted",
+    "expired": "tls_expired",
+    "not_yet_valid": "tls_expired",
+    "hostname_mismatch": "tls_hostname",
+    "missing_intermediate": "tls_untrusted",
+    "self_signed": "tls_untrusted",
+    "untrusted_root": "tls_untrusted",
 }
 _TLS_EXAMPLES = {
-    "certificate signed by unknown authority":
-        'Get "https://quotes:8443/q": tls: failed to verify certificate: x509: certificate signed by '
-        'unknown authority',
-    "certificate has expired or is not yet valid":
-        'Get "https://quotes:8443/q": x509: certificate has expired or is not yet valid: current time '
-        '2024-05-01T10:00:00Z is after 2024-04-30T23:59:59Z',
-    "certificate is valid for":
-        'Get "https://10.0.0.5:8443/q": x509: certificate is valid for quotes.internal, not quotes',
-    "doesn't contain any IP SANs":
-        'Get "https://10.0.0.5:8443/q": x509: cannot validate certificate for 10.0.0.5 because it '
-        "doesn't contain any IP SANs",
+    "certificate signed by unknown authority": 'Get "https://quotes:8443/q": tls: failed to verify certificate: x509: certificate signed by '
+    "unknown authority",
+    "certificate has expired or is not yet valid": 'Get "https://quotes:8443/q": x509: certificate has expired or is not yet valid: current time '
+    "2024-05-01T10:00:00Z is after 2024-04-30T23:59:59Z",
+    "certificate is valid for": 'Get "https://10.0.0.5:8443/q": x509: certificate is valid for quotes.internal, not quotes',
+    "doesn't contain any IP SANs": 'Get "https://10.0.0.5:8443/q": x509: cannot validate certificate for 10.0.0.5 because it '
+    "doesn't contain any IP SANs",
     "TLS handshake timeout": 'Get "https://quotes:8443/q": net/http: TLS handshake timeout',
 }
 _POOL_EXAMPLES = (
@@ -213,13 +213,29 @@ def _pool_rules() -> list[ErrorRule]:
 
     for pattern, (pool_name, setting) in POOL_LOG_PATTERNS.items():
         if "server connection limit" in pool_name:
-            rules.append(ErrorRule(unique("db_connection_limit"), pattern, "connect_error", "connect", True,
-                                   example=next((e for e in _POOL_EXAMPLES if re.search(pattern, e)), ""),
-                                   note=f"the {pool_name} refused a new connection (check {setting})"))
+            rules.append(
+                ErrorRule(
+                    unique("db_connection_limit"),
+                    pattern,
+                    "connect_error",
+                    "connect",
+                    True,
+                    example=next((e for e in _POOL_EXAMPLES if re.search(pattern, e)), ""),
+                    note=f"the {pool_name} refused a new connection (check {setting})",
+                )
+            )
         else:
-            rules.append(ErrorRule(unique(f"pool_wait_{_slug(pool_name)}"), pattern, "pool_timeout", "pool", True,
-                                   example=next((e for e in _POOL_EXAMPLES if re.search(pattern, e)), ""),
-                                   note=f"gave up waiting for a connection from the {pool_name} ({setting})"))
+            rules.append(
+                ErrorRule(
+                    unique(f"pool_wait_{_slug(pool_name)}"),
+                    pattern,
+                    "pool_timeout",
+                    "pool",
+                    True,
+                    example=next((e for e in _POOL_EXAMPLES if re.search(pattern, e)), ""),
+                    note=f"gave up waiting for a connection from the {pool_name} ({setting})",
+                )
+            )
     return rules
 
 
@@ -232,155 +248,424 @@ def _tls_rules() -> list[ErrorRule]:
         else:
             kinds = {_TLS_CHECK_KINDS.get(c, "tls_error") for c in checks}
             kind = kinds.pop() if len(kinds) == 1 else "tls_error"
-        rules.append(ErrorRule(f"tls_{_slug(fragment)}", _escape(fragment), kind, "tls", kind == "tls_timeout",
-                               example=_TLS_EXAMPLES.get(fragment, fragment), note=how))
+        rules.append(
+            ErrorRule(
+                f"tls_{_slug(fragment)}",
+                _escape(fragment),
+                kind,
+                "tls",
+                kind == "tls_timeout",
+                example=_TLS_EXAMPLES.get(fragment, fragment),
+                note=how,
+            )
+        )
     return rules
 
 
 def _rules() -> tuple[ErrorRule, ...]:
     r = ErrorRule
     dns = [
-        r("dns_no_such_host", r"no such host", "nxdomain", "dns", False,
-          "dial tcp: lookup quotes.internal on 10.96.0.10:53: no such host",
-          "the resolver answered NXDOMAIN: wrong name, missing record, or a search-domain/ndots surprise"),
-        r("dns_timeout", rf"(?:{_DNS_LOOKUP}).*(?:i/o timeout|timed out)|\blookup {_DNS_HOST}: i/o timeout",
-          "dns_timeout", "dns", True,
-          "dial tcp: lookup quotes.internal on 10.96.0.10:53: read udp 10.1.0.7:41234->10.96.0.10:53: "
-          "i/o timeout", "the resolver did not answer in time"),
-        r("dns_server_misbehaving", r"server misbehaving", "servfail", "dns", True,
-          "dial tcp: lookup quotes.internal on 10.96.0.10:53: server misbehaving",
-          "the resolver answered SERVFAIL or REFUSED"),
-        r("dns_other", rf"{_DNS_LOOKUP}|temporary failure in name resolution|no address associated with hostname",
-          "dns_failure", "dns", True,
-          "dial tcp: lookup quotes.internal on 10.96.0.10:53: dial udp 10.96.0.10:53: connect: network is "
-          "unreachable", "name resolution failed for another reason"),
+        r(
+            "dns_no_such_host",
+            r"no such host",
+            "nxdomain",
+            "dns",
+            False,
+            "dial tcp: lookup quotes.internal on 10.96.0.10:53: no such host",
+            "the resolver answered NXDOMAIN: wrong name, missing record, or a search-domain/ndots surprise",
+        ),
+        r(
+            "dns_timeout",
+            rf"(?:{_DNS_LOOKUP}).*(?:i/o timeout|timed out)|\blookup {_DNS_HOST}: i/o timeout",
+            "dns_timeout",
+            "dns",
+            True,
+            "dial tcp: lookup quotes.internal on 10.96.0.10:53: read udp 10.1.0.7:41234->10.96.0.10:53: i/o timeout",
+            "the resolver did not answer in time",
+        ),
+        r(
+            "dns_server_misbehaving",
+            r"server misbehaving",
+            "servfail",
+            "dns",
+            True,
+            "dial tcp: lookup quotes.internal on 10.96.0.10:53: server misbehaving",
+            "the resolver answered SERVFAIL or REFUSED",
+        ),
+        r(
+            "dns_other",
+            rf"{_DNS_LOOKUP}|temporary failure in name resolution|no address associated with hostname",
+            "dns_failure",
+            "dns",
+            True,
+            "dial tcp: lookup quotes.internal on 10.96.0.10:53: dial udp 10.96.0.10:53: connect: network is "
+            "unreachable",
+            "name resolution failed for another reason",
+        ),
     ]
     connect = [
-        r("dial_refused", r"connection refused|connectex: No connection could be made|ECONNREFUSED",
-          "connect_refused", "connect", True,
-          'Get "http://quotes:8080/q": dial tcp 10.0.0.5:8080: connect: connection refused',
-          "TCP RST to the SYN: nothing listens there (down, restarting, wrong port)"),
-        r("dial_timeout",
-          r"\bdial tcp[46]?\b.*(?:i/o timeout|connection timed out|operation timed out)|"
-          r"connect: connection timed out", "connect_timeout", "connect", True,
-          'Get "http://quotes:8080/q": dial tcp 10.0.0.5:8080: i/o timeout',
-          "no SYN-ACK in time: host down, packets dropped, or the accept queue is full"),
-        r("dial_other", r"\bdial (?:tcp|udp|unix)[46]?\b|no route to host|network is unreachable|"
-          r"too many open files", "connect_error", "connect", None,
-          "dial tcp 10.0.0.5:8080: connect: no route to host", "the connection could not be opened"),
+        r(
+            "dial_refused",
+            r"connection refused|connectex: No connection could be made|ECONNREFUSED",
+            "connect_refused",
+            "connect",
+            True,
+            'Get "http://quotes:8080/q": dial tcp 10.0.0.5:8080: connect: connection refused',
+            "TCP RST to the SYN: nothing listens there (down, restarting, wrong port)",
+        ),
+        r(
+            "dial_timeout",
+            r"\bdial tcp[46]?\b.*(?:i/o timeout|connection timed out|operation timed out)|"
+            r"connect: connection timed out",
+            "connect_timeout",
+            "connect",
+            True,
+            'Get "http://quotes:8080/q": dial tcp 10.0.0.5:8080: i/o timeout',
+            "no SYN-ACK in time: host down, packets dropped, or the accept queue is full",
+        ),
+        r(
+            "dial_other",
+            r"\bdial (?:tcp|udp|unix)[46]?\b|no route to host|network is unreachable|"
+            r"too many open files",
+            "connect_error",
+            "connect",
+            None,
+            "dial tcp 10.0.0.5:8080: connect: no route to host",
+            "the connection could not be opened",
+        ),
     ]
     transport = [
-        r("idle_conn_closed", r"server closed idle connection", "idle_conn_closed", "response", True,
-          'Post "http://quotes:8080/q": http: server closed idle connection',
-          "the server closed a kept-alive connection as the client reused it (server idle timeout shorter "
-          "than the client's IdleConnTimeout)"),
-        r("http2_goaway", r"GOAWAY", "goaway", "response", True,
-          'Get "https://quotes:8443/q": http2: server sent GOAWAY and closed the connection; '
-          'LastStreamID=1999, ErrCode=NO_ERROR, debug=""',
-          "the HTTP/2 server is shutting the connection down (restart, max-age, load balancer)"),
-        r("sql_conn_closed", r"sql: connection is already closed|driver: bad connection|"
-          r"use of closed network connection", "conn_closed", "pool", True,
-          "sql: connection is already closed", "a pooled connection was used after it was closed"),
-        r("protocol_error", r"malformed HTTP|PROTOCOL_ERROR|http2: (?:invalid|unexpected)|"
-          r"unexpected content-type", "protocol_error", "response", False,
-          'Get "http://quotes:8080/q": net/http: HTTP/1.x transport connection broken: malformed HTTP '
-          "response", "the peer did not speak valid HTTP (wrong port, proxy, TLS to a plain port)"),
-        r("body_length_mismatch", r"ContentLength=\d+ with Body length \d+", "write_error", "request", False,
-          'Post "http://quotes:8080/q": net/http: HTTP/1.x transport connection broken: http: '
-          "ContentLength=120 with Body length 0",
-          "the request body was shorter than its Content-Length (a body reader reused after a retry)"),
+        r(
+            "idle_conn_closed",
+            r"server closed idle connection",
+            "idle_conn_closed",
+            "response",
+            True,
+            'Post "http://quotes:8080/q": http: server closed idle connection',
+            "the server closed a kept-alive connection as the client reused it (server idle timeout shorter "
+            "than the client's IdleConnTimeout)",
+        ),
+        r(
+            "http2_goaway",
+            r"GOAWAY",
+            "goaway",
+            "response",
+            True,
+            'Get "https://quotes:8443/q": http2: server sent GOAWAY and closed the connection; '
+            'LastStreamID=1999, ErrCode=NO_ERROR, debug=""',
+            "the HTTP/2 server is shutting the connection down (restart, max-age, load balancer)",
+        ),
+        r(
+            "sql_conn_closed",
+            r"sql: connection is already closed|driver: bad connection|"
+            r"use of closed network connection",
+            "conn_closed",
+            "pool",
+            True,
+            "sql: connection is already closed",
+            "a pooled connection was used after it was closed",
+        ),
+        r(
+            "protocol_error",
+            r"malformed HTTP|PROTOCOL_ERROR|http2: (?:invalid|unexpected)|"
+            r"unexpected content-type",
+            "protocol_error",
+            "response",
+            False,
+            'Get "http://quotes:8080/q": net/http: HTTP/1.x transport connection broken: malformed HTTP response',
+            "the peer did not speak valid HTTP (wrong port, proxy, TLS to a plain port)",
+        ),
+        r(
+            "body_length_mismatch",
+            r"ContentLength=\d+ with Body length \d+",
+            "write_error",
+            "request",
+            False,
+            'Post "http://quotes:8080/q": net/http: HTTP/1.x transport connection broken: http: '
+            "ContentLength=120 with Body length 0",
+            "the request body was shorter than its Content-Length (a body reader reused after a retry)",
+        ),
     ]
     timeouts = [
-        r("client_timeout_body", r"Client\.Timeout or context cancellation while reading body",
-          "body_timeout", "response", None,
-          'Get "http://quotes:8080/q": net/http: request canceled (Client.Timeout or context cancellation '
-          "while reading body)", "headers came, the body did not finish within http.Client.Timeout"),
-        r("client_timeout_headers", r"Client\.Timeout exceeded while awaiting headers|"
-          r"timeout awaiting response headers", "read_timeout", "request", None,
-          'Get "http://quotes:8080/q": context deadline exceeded (Client.Timeout exceeded while awaiting '
-          "headers)", "no response headers within http.Client.Timeout or Transport.ResponseHeaderTimeout"),
-        r("read_io_timeout", r"\bread (?:tcp|udp|unix)[46]? \S+: i/o timeout", "read_timeout", "request", None,
-          "read tcp 10.0.0.4:51234->10.0.0.5:8080: i/o timeout",
-          "a read deadline on the connection expired while waiting for the peer"),
-        r("write_io_timeout", r"\bwrite (?:tcp|unix)[46]? \S+: i/o timeout", "write_error", "request", True,
-          "write tcp 10.0.0.4:51234->10.0.0.5:8080: i/o timeout",
-          "a write deadline expired: the peer stopped reading"),
+        r(
+            "client_timeout_body",
+            r"Client\.Timeout or context cancellation while reading body",
+            "body_timeout",
+            "response",
+            None,
+            'Get "http://quotes:8080/q": net/http: request canceled (Client.Timeout or context cancellation '
+            "while reading body)",
+            "headers came, the body did not finish within http.Client.Timeout",
+        ),
+        r(
+            "client_timeout_headers",
+            r"Client\.Timeout exceeded while awaiting headers|"
+            r"timeout awaiting response headers",
+            "read_timeout",
+            "request",
+            None,
+            'Get "http://quotes:8080/q": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
+            "no response headers within http.Client.Timeout or Transport.ResponseHeaderTimeout",
+        ),
+        r(
+            "read_io_timeout",
+            r"\bread (?:tcp|udp|unix)[46]? \S+: i/o timeout",
+            "read_timeout",
+            "request",
+            None,
+            "read tcp 10.0.0.4:51234->10.0.0.5:8080: i/o timeout",
+            "a read deadline on the connection expired while waiting for the peer",
+        ),
+        r(
+            "write_io_timeout",
+            r"\bwrite (?:tcp|unix)[46]? \S+: i/o timeout",
+            "write_error",
+            "request",
+            True,
+            "write tcp 10.0.0.4:51234->10.0.0.5:8080: i/o timeout",
+            "a write deadline expired: the peer stopped reading",
+        ),
     ]
     resets = [
-        r("connection_reset", r"connection reset by peer|ECONNRESET|forcibly closed by the remote host",
-          "connection_reset", "response", True,
-          "read tcp 10.0.0.4:51234->10.0.0.5:8080: read: connection reset by peer",
-          "the peer sent RST mid-exchange (crash, restart, proxy idle timeout)"),
-        r("broken_pipe", r"broken pipe|EPIPE", "connection_reset", "request", True,
-          "write tcp 10.0.0.4:51234->10.0.0.5:8080: write: broken pipe",
-          "the client wrote to a connection the peer had already closed"),
-        r("eof", r"\bEOF\b", "eof", "response", True, 'Post "http://quotes:8080/q": EOF',
-          "the connection ended before a complete response (often a closed keep-alive connection)",
-          case_sensitive=True),
+        r(
+            "connection_reset",
+            r"connection reset by peer|ECONNRESET|forcibly closed by the remote host",
+            "connection_reset",
+            "response",
+            True,
+            "read tcp 10.0.0.4:51234->10.0.0.5:8080: read: connection reset by peer",
+            "the peer sent RST mid-exchange (crash, restart, proxy idle timeout)",
+        ),
+        r(
+            "broken_pipe",
+            r"broken pipe|EPIPE",
+            "connection_reset",
+            "request",
+            True,
+            "write tcp 10.0.0.4:51234->10.0.0.5:8080: write: broken pipe",
+            "the client wrote to a connection the peer had already closed",
+        ),
+        r(
+            "eof",
+            r"\bEOF\b",
+            "eof",
+            "response",
+            True,
+            'Post "http://quotes:8080/q": EOF',
+            "the connection ended before a complete response (often a closed keep-alive connection)",
+            case_sensitive=True,
+        ),
     ]
     breaker = [
-        r("breaker_open", r"circuit breaker is open|breaker is open|circuit (?:is )?open|hystrix: ",
-          "breaker_open", "breaker", False, "circuit breaker is open",
-          "the caller's breaker refused the call (gobreaker ErrOpenState)"),
-        r("http_429", _STATUS + r"429\b|\b429 too many requests", "rate_limited", "server", True,
-          "unexpected status 429 Too Many Requests", "the callee refused the call for rate"),
-        r("http_429_text", r"Too Many Requests", "rate_limited", "server", True,
-          "quotes API: Too Many Requests", "the callee refused the call for rate", case_sensitive=True),
-        r("breaker_half_open_limit", r"too many requests", "breaker_open", "breaker", False, "too many requests",
-          "gobreaker ErrTooManyRequests: the half-open breaker already let MaxRequests through",
-          case_sensitive=True),
-        r("rate_limiter_wait", r"\brate: Wait|would exceed context deadline", "rate_limited", "breaker", False,
-          "rate: Wait(n=1) would exceed context deadline",
-          "the caller's own limiter (golang.org/x/time/rate) would wait past the deadline"),
-        r("rate_limit_text", r"rate[ _-]?limit|throttl|quota exceeded", "rate_limited", "server", True,
-          "rate limit exceeded", "rate limited"),
+        r(
+            "breaker_open",
+            r"circuit breaker is open|breaker is open|circuit (?:is )?open|hystrix: ",
+            "breaker_open",
+            "breaker",
+            False,
+            "circuit breaker is open",
+            "the caller's breaker refused the call (gobreaker ErrOpenState)",
+        ),
+        r(
+            "http_429",
+            _STATUS + r"429\b|\b429 too many requests",
+            "rate_limited",
+            "server",
+            True,
+            "unexpected status 429 Too Many Requests",
+            "the callee refused the call for rate",
+        ),
+        r(
+            "http_429_text",
+            r"Too Many Requests",
+            "rate_limited",
+            "server",
+            True,
+            "quotes API: Too Many Requests",
+            "the callee refused the call for rate",
+            case_sensitive=True,
+        ),
+        r(
+            "breaker_half_open_limit",
+            r"too many requests",
+            "breaker_open",
+            "breaker",
+            False,
+            "too many requests",
+            "gobreaker ErrTooManyRequests: the half-open breaker already let MaxRequests through",
+            case_sensitive=True,
+        ),
+        r(
+            "rate_limiter_wait",
+            r"\brate: Wait|would exceed context deadline",
+            "rate_limited",
+            "breaker",
+            False,
+            "rate: Wait(n=1) would exceed context deadline",
+            "the caller's own limiter (golang.org/x/time/rate) would wait past the deadline",
+        ),
+        r(
+            "rate_limit_text",
+            r"rate[ _-]?limit|throttl|quota exceeded",
+            "rate_limited",
+            "server",
+            True,
+            "rate limit exceeded",
+            "rate limited",
+        ),
     ]
     grpc = [
-        r("grpc_unavailable", r"code = Unavailable", "server_error", "server", True,
-          "rpc error: code = Unavailable desc = the connection is draining", "gRPC UNAVAILABLE (transient)"),
-        r("grpc_resource_exhausted", r"code = ResourceExhausted", "rate_limited", "server", True,
-          "rpc error: code = ResourceExhausted desc = per-client limit reached", "gRPC RESOURCE_EXHAUSTED"),
-        r("grpc_internal", r"code = (?:Internal|Unknown|DataLoss)\b", "server_error", "server", None,
-          "rpc error: code = Internal desc = stream terminated by RST_STREAM with error code: INTERNAL_ERROR",
-          "gRPC INTERNAL / UNKNOWN / DATA_LOSS"),
-        r("grpc_invalid", r"code = (?:InvalidArgument|FailedPrecondition|OutOfRange)\b", "client_error",
-          "client", False, "rpc error: code = InvalidArgument desc = symbol must not be empty",
-          "gRPC INVALID_ARGUMENT / FAILED_PRECONDITION / OUT_OF_RANGE"),
-        r("grpc_deadline", r"code = DeadlineExceeded", "deadline_exceeded", "client", None,
-          "rpc error: code = DeadlineExceeded desc = context deadline exceeded", "gRPC DEADLINE_EXCEEDED"),
-        r("grpc_canceled", r"code = Canceled", "canceled", "client", False,
-          "rpc error: code = Canceled desc = context canceled", "gRPC CANCELLED"),
+        r(
+            "grpc_unavailable",
+            r"code = Unavailable",
+            "server_error",
+            "server",
+            True,
+            "rpc error: code = Unavailable desc = the connection is draining",
+            "gRPC UNAVAILABLE (transient)",
+        ),
+        r(
+            "grpc_resource_exhausted",
+            r"code = ResourceExhausted",
+            "rate_limited",
+            "server",
+            True,
+            "rpc error: code = ResourceExhausted desc = per-client limit reached",
+            "gRPC RESOURCE_EXHAUSTED",
+        ),
+        r(
+            "grpc_internal",
+            r"code = (?:Internal|Unknown|DataLoss)\b",
+            "server_error",
+            "server",
+            None,
+            "rpc error: code = Internal desc = stream terminated by RST_STREAM with error code: INTERNAL_ERROR",
+            "gRPC INTERNAL / UNKNOWN / DATA_LOSS",
+        ),
+        r(
+            "grpc_invalid",
+            r"code = (?:InvalidArgument|FailedPrecondition|OutOfRange)\b",
+            "client_error",
+            "client",
+            False,
+            "rpc error: code = InvalidArgument desc = symbol must not be empty",
+            "gRPC INVALID_ARGUMENT / FAILED_PRECONDITION / OUT_OF_RANGE",
+        ),
+        r(
+            "grpc_deadline",
+            r"code = DeadlineExceeded",
+            "deadline_exceeded",
+            "client",
+            None,
+            "rpc error: code = DeadlineExceeded desc = context deadline exceeded",
+            "gRPC DEADLINE_EXCEEDED",
+        ),
+        r(
+            "grpc_canceled",
+            r"code = Canceled",
+            "canceled",
+            "client",
+            False,
+            "rpc error: code = Canceled desc = context canceled",
+            "gRPC CANCELLED",
+        ),
     ]
     context = [
-        r("context_deadline", r"deadline exceeded", "deadline_exceeded", "client", None,
-          'Get "http://quotes:8080/q": context deadline exceeded',
-          "the caller's context deadline expired; the message does not say in which phase"),
-        r("context_canceled", r"context canceled|operation was canceled|request canceled", "canceled", "client",
-          False, 'Get "http://quotes:8080/q": context canceled',
-          "the caller canceled (its own caller went away, or a sibling call failed first)"),
-        r("io_timeout", r"i/o timeout|timed out", "deadline_exceeded", "client", None, "i/o timeout",
-          "a connection deadline (os.ErrDeadlineExceeded) expired in an unknown phase"),
+        r(
+            "context_deadline",
+            r"deadline exceeded",
+            "deadline_exceeded",
+            "client",
+            None,
+            'Get "http://quotes:8080/q": context deadline exceeded',
+            "the caller's context deadline expired; the message does not say in which phase",
+        ),
+        r(
+            "context_canceled",
+            r"context canceled|operation was canceled|request canceled",
+            "canceled",
+            "client",
+            False,
+            'Get "http://quotes:8080/q": context canceled',
+            "the caller canceled (its own caller went away, or a sibling call failed first)",
+        ),
+        r(
+            "io_timeout",
+            r"i/o timeout|timed out",
+            "deadline_exceeded",
+            "client",
+            None,
+            "i/o timeout",
+            "a connection deadline (os.ErrDeadlineExceeded) expired in an unknown phase",
+        ),
     ]
     status = [
-        r("http_502_503_504", _STATUS + r"50[234]\b|Bad Gateway|Service Unavailable|Gateway Time-?out|"
-          r"no healthy upstream|upstream connect error", "server_error", "server", True,
-          "unexpected status 503 Service Unavailable", "the callee or its proxy is overloaded or down"),
-        r("http_5xx", _STATUS + r"5\d\d\b|Internal Server Error|\bpanic: ", "server_error", "server", None,
-          "unexpected status 500 Internal Server Error", "the callee failed while handling the request"),
-        r("http_4xx_invalid", _STATUS + r"(?:400|405|409|410|411|413|414|415|422)\b|Bad Request|"
-          r"Unprocessable Entity|validation (?:failed|error)|invalid (?:argument|request|input|parameter)",
-          "client_error", "client", False, "unexpected status 422 Unprocessable Entity",
-          "the callee rejected the request as invalid: retrying the same request cannot help"),
+        r(
+            "http_502_503_504",
+            _STATUS + r"50[234]\b|Bad Gateway|Service Unavailable|Gateway Time-?out|"
+            r"no healthy upstream|upstream connect error",
+            "server_error",
+            "server",
+            True,
+            "unexpected status 503 Service Unavailable",
+            "the callee or its proxy is overloaded or down",
+        ),
+        r(
+            "http_5xx",
+            _STATUS + r"5\d\d\b|Internal Server Error|\bpanic: ",
+            "server_error",
+            "server",
+            None,
+            "unexpected status 500 Internal Server Error",
+            "the callee failed while handling the request",
+        ),
+        r(
+            "http_4xx_invalid",
+            _STATUS + r"(?:400|405|409|410|411|413|414|415|422)\b|Bad Request|"
+            r"Unprocessable Entity|validation (?:failed|error)|invalid (?:argument|request|input|parameter)",
+            "client_error",
+            "client",
+            False,
+            "unexpected status 422 Unprocessable Entity",
+            "the callee rejected the request as invalid: retrying the same request cannot help",
+        ),
     ]
     tls_extra = [
-        r("tls_http_to_https", r"server gave HTTP response to HTTPS client", "tls_error", "tls", False,
-          'Get "https://quotes:8080/q": http: server gave HTTP response to HTTPS client',
-          "https:// to a plain-HTTP port"),
-        r("tls_other", r"\bx509: |\btls: |remote error: ", "tls_error", "tls", False,
-          "remote error: tls: bad certificate", "another TLS or certificate failure"),
+        r(
+            "tls_http_to_https",
+            r"server gave HTTP response to HTTPS client",
+            "tls_error",
+            "tls",
+            False,
+            'Get "https://quotes:8080/q": http: server gave HTTP response to HTTPS client',
+            "https:// to a plain-HTTP port",
+        ),
+        r(
+            "tls_other",
+            r"\bx509: |\btls: |remote error: ",
+            "tls_error",
+            "tls",
+            False,
+            "remote error: tls: bad certificate",
+            "another TLS or certificate failure",
+        ),
     ]
-    return tuple([*_pool_rules(), *_tls_rules(), *tls_extra, *dns, *connect, *transport, *timeouts, *resets,
-                  *breaker, *grpc, *context, *status])
+    return tuple(
+        [
+            *_pool_rules(),
+            *_tls_rules(),
+            *tls_extra,
+            *dns,
+            *connect,
+            *transport,
+            *timeouts,
+            *resets,
+            *breaker,
+            *grpc,
+            *context,
+            *status,
+        ]
+    )
 
 
 #: The taxonomy, in priority order: the first rule whose pattern matches an error string decides.
@@ -388,23 +673,56 @@ ERROR_PATTERNS: tuple[ErrorRule, ...] = _rules()
 
 # explicit codes (attrs error_code / code / error_kind, or a non-vocabulary error_kind) → kind
 _CODE_ALIASES: dict[str, str] = {
-    "econnrefused": "connect_refused", "connection_refused": "connect_refused", "refused": "connect_refused",
-    "econnreset": "connection_reset", "connection_reset": "connection_reset", "reset": "connection_reset",
-    "epipe": "connection_reset", "broken_pipe": "connection_reset",
-    "etimedout": "connect_timeout", "connect_timeout": "connect_timeout",
-    "enotfound": "nxdomain", "no_such_host": "nxdomain", "eai_again": "dns_failure",
-    "deadlineexceeded": "deadline_exceeded", "deadline": "deadline_exceeded", "timeout": "deadline_exceeded",
-    "timed_out": "deadline_exceeded", "cancelled": "canceled", "context_canceled": "canceled",
-    "unavailable": "server_error", "service_unavailable": "server_error", "internal": "server_error",
-    "internal_error": "server_error", "internal_server_error": "server_error", "unknown": "server_error",
-    "resource_exhausted": "rate_limited", "resourceexhausted": "rate_limited", "too_many_requests": "rate_limited",
-    "ratelimited": "rate_limited", "rate_limit": "rate_limited", "rate_limit_exceeded": "rate_limited",
-    "throttled": "rate_limited", "invalid_argument": "client_error", "invalidargument": "client_error",
-    "failed_precondition": "client_error", "out_of_range": "client_error", "bad_request": "client_error",
-    "validation_error": "client_error", "validation_failed": "client_error", "invalid_request": "client_error",
-    "circuit_open": "breaker_open", "circuit_breaker_open": "breaker_open", "open_state": "breaker_open",
-    "pool_exhausted": "pool_timeout", "pool_timeout": "pool_timeout", "eof": "eof", "unexpected_eof": "eof",
-    "goaway": "goaway", "x509": "tls_untrusted", "certificate_expired": "tls_expired",
+    "econnrefused": "connect_refused",
+    "connection_refused": "connect_refused",
+    "refused": "connect_refused",
+    "econnreset": "connection_reset",
+    "connection_reset": "connection_reset",
+    "reset": "connection_reset",
+    "epipe": "connection_reset",
+    "broken_pipe": "connection_reset",
+    "etimedout": "connect_timeout",
+    "connect_timeout": "connect_timeout",
+    "enotfound": "nxdomain",
+    "no_such_host": "nxdomain",
+    "eai_again": "dns_failure",
+    "deadlineexceeded": "deadline_exceeded",
+    "deadline": "deadline_exceeded",
+    "timeout": "deadline_exceeded",
+    "timed_out": "deadline_exceeded",
+    "cancelled": "canceled",
+    "context_canceled": "canceled",
+    "unavailable": "server_error",
+    "service_unavailable": "server_error",
+    "internal": "server_error",
+    "internal_error": "server_error",
+    "internal_server_error": "server_error",
+    "unknown": "server_error",
+    "resource_exhausted": "rate_limited",
+    "resourceexhausted": "rate_limited",
+    "too_many_requests": "rate_limited",
+    "ratelimited": "rate_limited",
+    "rate_limit": "rate_limited",
+    "rate_limit_exceeded": "rate_limited",
+    "throttled": "rate_limited",
+    "invalid_argument": "client_error",
+    "invalidargument": "client_error",
+    "failed_precondition": "client_error",
+    "out_of_range": "client_error",
+    "bad_request": "client_error",
+    "validation_error": "client_error",
+    "validation_failed": "client_error",
+    "invalid_request": "client_error",
+    "circuit_open": "breaker_open",
+    "circuit_breaker_open": "breaker_open",
+    "open_state": "breaker_open",
+    "pool_exhausted": "pool_timeout",
+    "pool_timeout": "pool_timeout",
+    "eof": "eof",
+    "unexpected_eof": "eof",
+    "goaway": "goaway",
+    "x509": "tls_untrusted",
+    "certificate_expired": "tls_expired",
 }
 _RETRYABLE_5XX = frozenset({502, 503, 504})
 _NOT_FAILURE_4XX = frozenset({401, 403, 404})
@@ -461,9 +779,13 @@ def _code_info(value: Any, rule: str) -> Info | None:
 
 #: Every classification an explicit ``error_kind`` value can give.
 _EXPLICIT_INFOS: frozenset[Info] = frozenset(
-    info for info in (*(_code_info(k, "error_kind") for k in (*ERROR_KINDS, *_CODE_ALIASES)),
-                      *(_code_info(c, "error_kind") for c in range(400, 600)))
-    if info is not None)
+    info
+    for info in (
+        *(_code_info(k, "error_kind") for k in (*ERROR_KINDS, *_CODE_ALIASES)),
+        *(_code_info(c, "error_kind") for c in range(400, 600)),
+    )
+    if info is not None
+)
 
 
 def _match_rules(texts: Sequence[str]) -> np.ndarray:
@@ -502,8 +824,9 @@ def error_taxonomy() -> pd.DataFrame:
     df["kind_doc"] = df["kind"].map(ERROR_KINDS)
     for col in ("name", "kind", "layer", "pattern", "example", "note", "kind_doc"):
         df[col] = df[col].astype("string")
-    return df[["priority", "name", "kind", "layer", "retryable", "pattern", "case_sensitive", "example", "note",
-               "kind_doc"]]
+    return df[
+        ["priority", "name", "kind", "layer", "retryable", "pattern", "case_sensitive", "example", "note", "kind_doc"]
+    ]
 
 
 def classify_error_text(text: str | None) -> tuple[str | None, str | None, bool | None]:
@@ -559,8 +882,9 @@ class _Infos:
             self.rows.append(info)
         return idx
 
-    def per_row(self, values: Any, positions: np.ndarray | None,
-                classify: Callable[[list[Any]], list[Info | None]]) -> np.ndarray:
+    def per_row(
+        self, values: Any, positions: np.ndarray | None, classify: Callable[[list[Any]], list[Info | None]]
+    ) -> np.ndarray:
         """Classify the distinct non-NA ``values`` once; the index of each row's classification, -1 for none.
 
         ``values`` holds the rows at ``positions`` (every row when None).
@@ -727,18 +1051,28 @@ def _explicit_infos(out: pd.DataFrame, keep: np.ndarray) -> tuple[np.ndarray, li
     (the columns were edited) the kind is classified again.
     """
     pos = np.flatnonzero(keep)
-    cols = [_string(out, "error_kind"), _string(out, "error_layer"),
-            (out["retryable"].astype("boolean") if "retryable" in out.columns
-             else pd.Series(pd.NA, index=out.index, dtype="boolean")).astype("string"),
-            _string(out, "error_rule")]
+    cols = [
+        _string(out, "error_kind"),
+        _string(out, "error_layer"),
+        (
+            out["retryable"].astype("boolean")
+            if "retryable" in out.columns
+            else pd.Series(pd.NA, index=out.index, dtype="boolean")
+        ).astype("string"),
+        _string(out, "error_rule"),
+    ]
     kind, layer, retry, rule = (c.iloc[pos].fillna("\x01") for c in cols)
     key = kind + "\x00" + layer + "\x00" + retry + "\x00" + rule
     codes, _ = pd.factorize(key, use_na_sentinel=False)
     first = np.unique(codes, return_index=True)[1]  # one row per distinct key, in code order
     infos: list[Info | None] = []
     for i in first:
-        prev: Info = (kind.iloc[i], None if layer.iloc[i] == "\x01" else layer.iloc[i],
-                      {"true": True, "false": False}.get(retry.iloc[i].lower()), rule.iloc[i])
+        prev: Info = (
+            kind.iloc[i],
+            None if layer.iloc[i] == "\x01" else layer.iloc[i],
+            {"true": True, "false": False}.get(retry.iloc[i].lower()),
+            rule.iloc[i],
+        )
         infos.append(prev if prev in _EXPLICIT_INFOS else _code_info(kind.iloc[i], "error_kind"))
     return pos, [infos[c] for c in codes]
 
@@ -787,8 +1121,11 @@ def classify_errors(events: pd.DataFrame) -> pd.DataFrame:
             rule = _string(out, "error_rule")
             from_kind = (rule.str.startswith("error_kind") & existing.notna()).fillna(False).to_numpy(dtype=bool)
             pos, kept = _explicit_infos(out, from_kind)
-            sources.append(infos.per_row(pd.Series(np.arange(len(pos)), dtype="int64"), pos,
-                                         lambda uniques: [kept[int(u)] for u in uniques]))
+            sources.append(
+                infos.per_row(
+                    pd.Series(np.arange(len(pos)), dtype="int64"), pos, lambda uniques: [kept[int(u)] for u in uniques]
+                )
+            )
             # an explicit code no rule knew, with nothing else to go by: still an unmatched error
             unknown_code |= ((rule == "unmatched") & existing.notna()).fillna(False).to_numpy(dtype=bool)
             existing = existing.mask(_present(rule))
@@ -818,8 +1155,9 @@ def classify_errors(events: pd.DataFrame) -> pd.DataFrame:
         chosen = np.where(chosen >= 0, chosen, idx)
     unmatched = infos.add(("error", None, None, "unmatched"))
     by_level = infos.add(("error", None, None, "level"))
-    chosen = np.where(chosen >= 0, chosen,
-                      np.where(has_error | unknown_code, unmatched, np.where(at_error_level, by_level, -1)))
+    chosen = np.where(
+        chosen >= 0, chosen, np.where(has_error | unknown_code, unmatched, np.where(at_error_level, by_level, -1))
+    )
 
     rows = infos.rows
     kinds = pd.array([r[0] for r in rows], dtype="string")
@@ -967,8 +1305,19 @@ def error_summary(events: pd.DataFrame, *, example_width: int = 160) -> pd.DataF
         truncated) and ``description`` (from :data:`~apiprobe.schema.ERROR_KINDS`).
     """
     df = _classified(events)
-    columns = ["error_kind", "count", "share", "layer", "retryable", "services", "rules", "first_seen",
-               "last_seen", "example", "description"]
+    columns = [
+        "error_kind",
+        "count",
+        "share",
+        "layer",
+        "retryable",
+        "services",
+        "rules",
+        "first_seen",
+        "last_seen",
+        "example",
+        "description",
+    ]
     kind_codes, kinds = pd.factorize(df["error_kind"], use_na_sentinel=True)
     if not len(kinds):
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
@@ -993,20 +1342,23 @@ def error_summary(events: pd.DataFrame, *, example_width: int = 160) -> pd.DataF
     else:
         first = last = pd.Series(pd.NaT, index=range(len(kinds)), dtype="datetime64[ns, UTC]")
     examples = top(_texts(df))
-    table = pd.DataFrame({
-        "error_kind": pd.array([str(k) for k in kinds], dtype="string"),
-        "count": counts.astype("int64"),
-        "share": counts / counts.sum(),
-        "layer": pd.array(top(df["error_layer"]), dtype="string"),
-        "retryable": pd.array([None if v is None or pd.isna(v) else bool(v) for v in top(df["retryable"])],
-                              dtype="boolean"),
-        "services": pd.array(joined(_string(df, "service"), sort=True), dtype="string"),
-        "rules": pd.array(joined(_string(df, "error_rule"), sort=False), dtype="string"),
-        "first_seen": first,
-        "last_seen": last,
-        "example": pd.array([None if e is None else _example(e, example_width) for e in examples], dtype="string"),
-        "description": pd.array([ERROR_KINDS.get(str(k)) for k in kinds], dtype="string"),
-    })
+    table = pd.DataFrame(
+        {
+            "error_kind": pd.array([str(k) for k in kinds], dtype="string"),
+            "count": counts.astype("int64"),
+            "share": counts / counts.sum(),
+            "layer": pd.array(top(df["error_layer"]), dtype="string"),
+            "retryable": pd.array(
+                [None if v is None or pd.isna(v) else bool(v) for v in top(df["retryable"])], dtype="boolean"
+            ),
+            "services": pd.array(joined(_string(df, "service"), sort=True), dtype="string"),
+            "rules": pd.array(joined(_string(df, "error_rule"), sort=False), dtype="string"),
+            "first_seen": first,
+            "last_seen": last,
+            "example": pd.array([None if e is None else _example(e, example_width) for e in examples], dtype="string"),
+            "description": pd.array([ERROR_KINDS.get(str(k)) for k in kinds], dtype="string"),
+        }
+    )
     table = table.sort_values(["count", "error_kind"], ascending=[False, True], kind="stable")
     return table.reset_index(drop=True)[columns]
 
@@ -1016,8 +1368,10 @@ def error_summary(events: pd.DataFrame, *, example_width: int = 160) -> pd.DataF
 _DETECTOR = "detect_error_findings"
 
 _KIND_SECTIONS: dict[str, str] = {
-    **dict.fromkeys(("dns_failure", "dns_timeout", "nxdomain", "servfail", "connect_refused", "connect_timeout",
-                     "connect_error"), "§2.1"),
+    **dict.fromkeys(
+        ("dns_failure", "dns_timeout", "nxdomain", "servfail", "connect_refused", "connect_timeout", "connect_error"),
+        "§2.1",
+    ),
     **dict.fromkeys(("tls_error", "tls_untrusted", "tls_expired", "tls_hostname", "tls_timeout"), "§2.2"),
     **dict.fromkeys(("server_error", "client_error"), "§2.4"),
     **dict.fromkeys(("pool_timeout", "conn_closed", "idle_conn_closed"), "§2.5"),
@@ -1026,8 +1380,7 @@ _KIND_SECTIONS: dict[str, str] = {
     **dict.fromkeys(("read_timeout", "body_timeout", "deadline_exceeded", "canceled"), "§4.3"),
 }
 
-_KIND_FAULTS: dict[str, str] = {"pool_timeout": "pool_exhaustion", "read_timeout": "timeout",
-                                "body_timeout": "timeout"}
+_KIND_FAULTS: dict[str, str] = {"pool_timeout": "pool_exhaustion", "read_timeout": "timeout", "body_timeout": "timeout"}
 
 
 def _tls_fix(fragment: str) -> str:
@@ -1036,59 +1389,59 @@ def _tls_fix(fragment: str) -> str:
 
 _ADVICE: dict[str, str] = {
     "dns_failure": "Check the resolver (resolv.conf, CoreDNS/kube-dns health) and the name; run the DNS notebook "
-                   "against the same resolver.",
+    "against the same resolver.",
     "dns_timeout": "The resolver did not answer: check its health and load, and ndots/search domains (Kubernetes "
-                   "ndots:5 multiplies queries); add a trailing dot to fully qualified names.",
+    "ndots:5 multiplies queries); add a trailing dot to fully qualified names.",
     "nxdomain": "The name does not exist for this resolver: check the spelling, the namespace/search domain and "
-                "whether the record was removed.",
+    "whether the record was removed.",
     "servfail": "The resolver failed upstream: check the authoritative servers and the resolver's logs.",
     "connect_refused": "Nothing listened on the port: the upstream was down, restarting or scaled to zero, or the "
-                       "port is wrong. Check deploys and health checks in that window.",
+    "port is wrong. Check deploys and health checks in that window.",
     "connect_timeout": "SYNs went unanswered: host down, a firewall dropping packets, or a full accept queue. Give "
-                       "net.Dialer its own Timeout, well below the request timeout.",
+    "net.Dialer its own Timeout, well below the request timeout.",
     "connect_error": "The connection could not be opened (no route, unreachable network, file descriptors "
-                     "exhausted): check the network path and the client's ulimit.",
+    "exhausted): check the network path and the client's ulimit.",
     "tls_error": "Compare the TLS versions, cipher suites and ports of client and server; run the TLS notebook on "
-                 "the target.",
+    "the target.",
     "tls_untrusted": _tls_fix("certificate signed by unknown authority"),
     "tls_expired": _tls_fix("certificate has expired or is not yet valid"),
     "tls_hostname": _tls_fix("certificate is valid for"),
     "tls_timeout": "The TLS handshake stalled: check the TLS terminator's load; Transport.TLSHandshakeTimeout "
-                   "bounds it.",
+    "bounds it.",
     "write_error": "The request could not be written: the peer closed or stopped reading; check request body "
-                   "reuse across retries (GetBody) and the server's read timeout.",
+    "reuse across retries (GetBody) and the server's read timeout.",
     "read_timeout": "The server did not send headers in time: take a goroutine dump and CPU profile of the "
-                    "upstream, check its own downstream calls and pools, and bound the wait with "
-                    "Transport.ResponseHeaderTimeout below the caller's deadline.",
+    "upstream, check its own downstream calls and pools, and bound the wait with "
+    "Transport.ResponseHeaderTimeout below the caller's deadline.",
     "body_timeout": "Headers came but the body trickled: stream large bodies or give them a longer budget; "
-                    "http.Client.Timeout includes reading the body.",
+    "http.Client.Timeout includes reading the body.",
     "connection_reset": "The peer reset connections mid-exchange: look for upstream restarts or crashes, and for "
-                        "proxies or load balancers whose idle timeout is shorter than the client's IdleConnTimeout.",
+    "proxies or load balancers whose idle timeout is shorter than the client's IdleConnTimeout.",
     "protocol_error": "The peer did not speak the expected HTTP: check the port, the scheme and any proxy between.",
     "deadline_exceeded": "A context deadline expired without saying where: check the timeout budget along the call "
-                         "chain (each hop's timeout must exceed its downstream's total) and find the slow hop with "
-                         "traces.",
+    "chain (each hop's timeout must exceed its downstream's total) and find the slow hop with "
+    "traces.",
     "canceled": "Callers canceled: usually their own caller gave up first. Look upstream for the timeout that "
-                "fired, and do not count these as the callee's failures.",
+    "fired, and do not count these as the callee's failures.",
     "pool_timeout": "Requests waited for a pooled connection and gave up: size the pool with Little's law "
-                    "(rate × latency), look for connections held too long (unclosed bodies, long transactions) and "
-                    "take a goroutine dump while it happens.",
+    "(rate × latency), look for connections held too long (unclosed bodies, long transactions) and "
+    "take a goroutine dump while it happens.",
     "idle_conn_closed": "Kept-alive connections were closed by the server as the client reused them: make the "
-                        "client's IdleConnTimeout shorter than the server's (and any load balancer's) idle timeout.",
+    "client's IdleConnTimeout shorter than the server's (and any load balancer's) idle timeout.",
     "goaway": "HTTP/2 servers sent GOAWAY: usually rolling restarts or connection max-age; make sure the client "
-              "retries idempotent requests on a new connection.",
+    "retries idempotent requests on a new connection.",
     "eof": "Connections ended before a complete response: upstream restarts, or an idle keep-alive connection "
-           "closed by the server or a proxy; align idle timeouts and retry idempotent requests once.",
+    "closed by the server or a proxy; align idle timeouts and retry idempotent requests once.",
     "conn_closed": "Pooled connections were used after closing: check SetConnMaxLifetime/SetConnMaxIdleTime against "
-                   "the database's and proxies' idle timeouts.",
+    "the database's and proxies' idle timeouts.",
     "breaker_open": "A circuit breaker refused calls: the upstream failed enough to trip it. Fix the upstream "
-                    "failure first; check the breaker's thresholds and open duration.",
+    "failure first; check the breaker's thresholds and open duration.",
     "rate_limited": "The callee (or a limiter) refused for rate: back off exponentially with jitter and honour "
-                    "Retry-After; check which caller's traffic grew.",
+    "Retry-After; check which caller's traffic grew.",
     "server_error": "The callee failed with 5xx: read its logs for the same window; retry only 502/503/504, with "
-                    "backoff.",
+    "backoff.",
     "client_error": "Requests were rejected as invalid: compare the payloads with the callee's schema (see the "
-                    "serialization notebook); retrying cannot help.",
+    "serialization notebook); retrying cannot help.",
     "error": "Unclassified errors: read the examples, and add the message to the taxonomy if it recurs.",
 }
 
@@ -1121,8 +1474,13 @@ class _Plan:
     bin_width: pd.Timedelta | None = None
 
 
-def _plan(ts: pd.Series, is_err: np.ndarray, incident: Sequence[Any] | None, baseline: Sequence[Any] | None,
-          freq: str | pd.Timedelta) -> _Plan | None:
+def _plan(
+    ts: pd.Series,
+    is_err: np.ndarray,
+    incident: Sequence[Any] | None,
+    baseline: Sequence[Any] | None,
+    freq: str | pd.Timedelta,
+) -> _Plan | None:
     valid = ts.dropna()
     if valid.empty:
         return None
@@ -1167,8 +1525,7 @@ def _changes(keys: pd.Series, ts: pd.Series, plan: _Plan) -> pd.DataFrame:
     if hits.empty:
         return pd.DataFrame(columns=columns)
     grouped = hits.groupby("key")["ts"]
-    table = pd.DataFrame({"inc_count": grouped.size().astype("int64"), "first": grouped.min(),
-                          "last": grouped.max()})
+    table = pd.DataFrame({"inc_count": grouped.size().astype("int64"), "first": grouped.min(), "last": grouped.max()})
     if plan.baseline is not None:
         in_base = _in(ts, plan.baseline)
         base_count = frame[present & in_base].groupby("key").size()
@@ -1184,8 +1541,7 @@ def _changes(keys: pd.Series, ts: pd.Series, plan: _Plan) -> pd.DataFrame:
         per_key = others.groupby(["key", "bin"]).size()
         expected = {}
         for key in table.index:
-            counts = per_key.loc[key].to_numpy(dtype=float) if key in per_key.index.get_level_values(0) else \
-                np.zeros(0)
+            counts = per_key.loc[key].to_numpy(dtype=float) if key in per_key.index.get_level_values(0) else np.zeros(0)
             values = np.concatenate([counts, np.zeros(max(n_other - len(counts), 0))])
             expected[key] = float(np.median(values)) if len(values) else np.nan
         table["expected"] = pd.Series(expected, dtype=float)
@@ -1221,8 +1577,9 @@ def _services(df: pd.DataFrame, mask: np.ndarray) -> str:
     return f" in {shown}"
 
 
-def _kind_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float, min_count: int,
-                   texts: pd.Series) -> tuple[list[dict[str, Any]], set[str]]:
+def _kind_findings(
+    df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float, min_count: int, texts: pd.Series
+) -> tuple[list[dict[str, Any]], set[str]]:
     table = _judge(_changes(df["error_kind"], ts, plan), factor, min_count)
     rows: list[dict[str, Any]] = []
     reported: set[str] = set()
@@ -1241,13 +1598,17 @@ def _kind_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float, 
         fault = _KIND_FAULTS.get(kind, str(row["fault"]))
         section = _KIND_SECTIONS.get(kind)
         ref = "§3.3" + (f", {section}" if section else "")
-        head = f"{kind}: {_plural(n, 'line')}{where} in the incident window {_fmt_window(plan.incident)} " \
-               f"({_fmt_rate(n / inc_minutes)})"
+        head = (
+            f"{kind}: {_plural(n, 'line')}{where} in the incident window {_fmt_window(plan.incident)} "
+            f"({_fmt_rate(n / inc_minutes)})"
+        )
         if row["fault"] == "new_error":
             base = plan.baseline
             assert base is not None
-            evidence = (f"{head}, none among the {row['base_lines']:,} lines of the baseline {_fmt_window(base)}; "
-                        f"first at {_fmt_ts(row['first'])} UTC")
+            evidence = (
+                f"{head}, none among the {row['base_lines']:,} lines of the baseline {_fmt_window(base)}; "
+                f"first at {_fmt_ts(row['first'])} UTC"
+            )
             severity = "critical" if n >= 10 * min_count else "warning" if n >= min_count else "info"
             metric, threshold = "new_error_lines", 0.0
         else:
@@ -1256,26 +1617,43 @@ def _kind_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float, 
             else:
                 base = plan.baseline
                 assert base is not None
-                against = f"{int(row['base_count']):,} in the baseline {_fmt_window(base)} " \
-                          f"(expected {row['expected']:.3g} in a window this long)"
+                against = (
+                    f"{int(row['base_count']):,} in the baseline {_fmt_window(base)} "
+                    f"(expected {row['expected']:.3g} in a window this long)"
+                )
             ratio = row["ratio"]
             times = "most windows have none" if not np.isfinite(ratio) else f"{ratio:.1f}× the usual rate"
             evidence = f"{head} against {against}: {times}"
-            severity = "critical" if (not np.isfinite(ratio) or ratio >= 3 * factor) and n >= 3 * min_count \
-                else "warning"
+            severity = (
+                "critical" if (not np.isfinite(ratio) or ratio >= 3 * factor) and n >= 3 * min_count else "warning"
+            )
             metric, threshold = "incident_error_lines", float(row["threshold"])
         if kind in _CALLER_SIDE_KINDS and severity == "critical":
             severity = "warning"  # the callee refused as designed; a caller problem, not an outage
         if example:
             evidence += f"; e.g. {example!r}"
         layer, retry = KIND_DEFAULTS.get(kind, (None, None))
-        retry_note = {True: " A retry with backoff can help.", False: " Retrying will not help.",
-                      None: " Retry only idempotent requests, and only if the deadline leaves time."}[retry]
-        rows.append(finding(
-            _DETECTOR, fault, severity, f"error_kind {kind}" + (f" ({layer} layer)" if layer else ""),
-            metric=metric, value=n, threshold=threshold, ts_start=row["first"], ts_end=row["last"],
-            evidence=evidence + ".", recommendation=_ADVICE.get(kind, _ADVICE["error"]) + retry_note,
-            handbook_ref=ref))
+        retry_note = {
+            True: " A retry with backoff can help.",
+            False: " Retrying will not help.",
+            None: " Retry only idempotent requests, and only if the deadline leaves time.",
+        }[retry]
+        rows.append(
+            finding(
+                _DETECTOR,
+                fault,
+                severity,
+                f"error_kind {kind}" + (f" ({layer} layer)" if layer else ""),
+                metric=metric,
+                value=n,
+                threshold=threshold,
+                ts_start=row["first"],
+                ts_end=row["last"],
+                evidence=evidence + ".",
+                recommendation=_ADVICE.get(kind, _ADVICE["error"]) + retry_note,
+                handbook_ref=ref,
+            )
+        )
         reported.add(kind)
     return rows, reported
 
@@ -1291,8 +1669,16 @@ def _fmt_td(td: pd.Timedelta | None) -> str:
     return f"{secs:g} s"
 
 
-def _template_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float, min_count: int,
-                       reported: set[str], sim_threshold: float, depth: int) -> list[dict[str, Any]]:
+def _template_findings(
+    df: pd.DataFrame,
+    ts: pd.Series,
+    plan: _Plan,
+    factor: float,
+    min_count: int,
+    reported: set[str],
+    sim_threshold: float,
+    depth: int,
+) -> list[dict[str, Any]]:
     if "level" in df.columns:
         loud = _string(df, "level").str.lower().isin(["warn", "error", "fatal"]).fillna(False).to_numpy(dtype=bool)
     else:
@@ -1322,8 +1708,10 @@ def _template_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: flo
             continue
         template = str(text_of.get(str(tid), ""))
         where = _services(df, mask)
-        head = (f"template {template[:100]!r}: {_plural(n, 'warn/error line')}{where} in the incident window "
-                f"{_fmt_window(plan.incident)} ({_fmt_rate(n / inc_minutes)})")
+        head = (
+            f"template {template[:100]!r}: {_plural(n, 'warn/error line')}{where} in the incident window "
+            f"{_fmt_window(plan.incident)} ({_fmt_rate(n / inc_minutes)})"
+        )
         if row["fault"] == "new_error":
             base = plan.baseline
             assert base is not None
@@ -1337,19 +1725,32 @@ def _template_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: flo
         example = texts[mask].dropna()
         if len(example):
             evidence += f"; e.g. {_example(example.iloc[0])!r}"
-        rows.append(finding(
-            _DETECTOR, str(row["fault"]), severity, f"template {tid}",
-            metric=metric, value=n, threshold=threshold, ts_start=row["first"], ts_end=row["last"],
-            evidence=evidence + ".",
-            recommendation=("Read these lines first: a message that is new or suddenly frequent at warn/error level "
-                            "usually names the failing dependency. Follow their trace ids to the callee."
-                            + (f" Its lines classify as {dominant}: " + _ADVICE.get(dominant, "") if dominant else "")),
-            handbook_ref="§3.3"))
+        rows.append(
+            finding(
+                _DETECTOR,
+                str(row["fault"]),
+                severity,
+                f"template {tid}",
+                metric=metric,
+                value=n,
+                threshold=threshold,
+                ts_start=row["first"],
+                ts_end=row["last"],
+                evidence=evidence + ".",
+                recommendation=(
+                    "Read these lines first: a message that is new or suddenly frequent at warn/error level "
+                    "usually names the failing dependency. Follow their trace ids to the callee."
+                    + (f" Its lines classify as {dominant}: " + _ADVICE.get(dominant, "") if dominant else "")
+                ),
+                handbook_ref="§3.3",
+            )
+        )
     return rows
 
 
-def _retry_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float,
-                    min_count: int) -> list[dict[str, Any]]:
+def _retry_findings(
+    df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float, min_count: int
+) -> list[dict[str, Any]]:
     if "attempt" not in df.columns:
         return []
     attempt = pd.to_numeric(df["attempt"], errors="coerce")
@@ -1376,22 +1777,37 @@ def _retry_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, factor: float,
         b = plan.baseline
         in_base = ((ts >= b[0]) & (ts < b[1])).fillna(False).to_numpy(dtype=bool)
         max_base = attempt[in_base].max()
-        base_txt = (f" vs {int(row['base_count']):,} in the baseline {_fmt_window(b)}"
-                    + (f" (highest attempt {int(max_base)})" if pd.notna(max_base) else ""))
+        base_txt = f" vs {int(row['base_count']):,} in the baseline {_fmt_window(b)}" + (
+            f" (highest attempt {int(max_base)})" if pd.notna(max_base) else ""
+        )
     amp = f"{amplification:.1f}" if np.isfinite(amplification) else "unbounded"
-    evidence = (f"Attempt numbers climb: {_plural(n, 'retry line')} (attempt > {int(first_attempt)}, highest "
-                f"attempt {int(max_inc)}){_services(df, in_inc & is_retry.to_numpy(dtype=bool))} in the incident "
-                f"window {_fmt_window(plan.incident)}{base_txt}; {amp} lines per first attempt.")
+    evidence = (
+        f"Attempt numbers climb: {_plural(n, 'retry line')} (attempt > {int(first_attempt)}, highest "
+        f"attempt {int(max_inc)}){_services(df, in_inc & is_retry.to_numpy(dtype=bool))} in the incident "
+        f"window {_fmt_window(plan.incident)}{base_txt}; {amp} lines per first attempt."
+    )
     severity = "critical" if not np.isfinite(amplification) or amplification >= 2 else "warning"
-    return [finding(
-        _DETECTOR, "retry_storm", severity, "retries (attempt column)", metric="retry_lines", value=n,
-        threshold=float(row["threshold"]) if row["fault"] == "error_burst" else float(min_count),
-        ts_start=row["first"], ts_end=row["last"], evidence=evidence,
-        recommendation=("Retries amplify the load on a struggling upstream: use exponential backoff with full "
-                        "jitter (delay = random(0, min(cap, base·2^n))), cap attempts at 2-3, keep a retry budget "
-                        "(e.g. at most 10 % extra requests), retry only retryable errors, and put a circuit "
-                        "breaker in front so retries stop while it is open."),
-        handbook_ref="§3.3, §4.1")]
+    return [
+        finding(
+            _DETECTOR,
+            "retry_storm",
+            severity,
+            "retries (attempt column)",
+            metric="retry_lines",
+            value=n,
+            threshold=float(row["threshold"]) if row["fault"] == "error_burst" else float(min_count),
+            ts_start=row["first"],
+            ts_end=row["last"],
+            evidence=evidence,
+            recommendation=(
+                "Retries amplify the load on a struggling upstream: use exponential backoff with full "
+                "jitter (delay = random(0, min(cap, base·2^n))), cap attempts at 2-3, keep a retry budget "
+                "(e.g. at most 10 % extra requests), retry only retryable errors, and put a circuit "
+                "breaker in front so retries stop while it is open."
+            ),
+            handbook_ref="§3.3, §4.1",
+        )
+    ]
 
 
 _TO_OPEN = re.compile(r"(?:\bto[=: ]+\"?open\b|->\s*\"?open\b|→\s*open\b)", re.IGNORECASE)
@@ -1405,8 +1821,9 @@ def _search_distinct(texts: pd.Series, *patterns: re.Pattern[str]) -> np.ndarray
     return hit[np.where(codes >= 0, codes, len(uniques))]
 
 
-def _breaker_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, freq: str | pd.Timedelta,
-                      min_episodes: int) -> list[dict[str, Any]]:
+def _breaker_findings(
+    df: pd.DataFrame, ts: pd.Series, plan: _Plan, freq: str | pd.Timedelta, min_episodes: int
+) -> list[dict[str, Any]]:
     scope = ((ts >= plan.incident[0]) & (ts < plan.incident[1])).fillna(False).to_numpy(dtype=bool)
     if plan.auto_bins is not None:
         scope = ts.notna().to_numpy(dtype=bool)  # no explicit window: look at the whole table
@@ -1429,19 +1846,34 @@ def _breaker_findings(df: pd.DataFrame, ts: pd.Series, plan: _Plan, freq: str | 
     if opens < min_episodes:
         return []
     mask = open_err | transitions
-    how = f"{n_trans} state changes to open" if n_trans >= episodes else \
-        f"{episodes} separate runs of breaker_open errors ({int(open_err.sum()):,} lines)"
-    return [finding(
-        _DETECTOR, "breaker_flapping", "warning", "circuit breaker", metric="breaker_opens", value=opens,
-        threshold=float(min_episodes), ts_start=ts[mask].min(), ts_end=ts[mask].max(),
-        evidence=f"The breaker opened {opens} times{_services(df, mask)} between {_fmt_ts(ts[mask].min())} and "
-                 f"{_fmt_ts(ts[mask].max(), ts[mask].min())} UTC: {how}.",
-        recommendation=("A flapping breaker lets bursts of traffic through to a sick upstream and fails the rest: "
-                        "trip on a failure ratio over a minimum number of requests (gobreaker ReadyToTrip with "
-                        "Counts.Requests ≥ N) rather than on a few consecutive failures, keep it open longer "
-                        "(Settings.Timeout), let few probes through in half-open (MaxRequests), and fix the "
-                        "upstream's failures."),
-        handbook_ref="§3.3, §4.2")]
+    how = (
+        f"{n_trans} state changes to open"
+        if n_trans >= episodes
+        else f"{episodes} separate runs of breaker_open errors ({int(open_err.sum()):,} lines)"
+    )
+    return [
+        finding(
+            _DETECTOR,
+            "breaker_flapping",
+            "warning",
+            "circuit breaker",
+            metric="breaker_opens",
+            value=opens,
+            threshold=float(min_episodes),
+            ts_start=ts[mask].min(),
+            ts_end=ts[mask].max(),
+            evidence=f"The breaker opened {opens} times{_services(df, mask)} between {_fmt_ts(ts[mask].min())} and "
+            f"{_fmt_ts(ts[mask].max(), ts[mask].min())} UTC: {how}.",
+            recommendation=(
+                "A flapping breaker lets bursts of traffic through to a sick upstream and fails the rest: "
+                "trip on a failure ratio over a minimum number of requests (gobreaker ReadyToTrip with "
+                "Counts.Requests ≥ N) rather than on a few consecutive failures, keep it open longer "
+                "(Settings.Timeout), let few probes through in half-open (MaxRequests), and fix the "
+                "upstream's failures."
+            ),
+            handbook_ref="§3.3, §4.2",
+        )
+    ]
 
 
 #: 4xx kinds: the callee answered as designed, so a burst is at most a warning.
@@ -1530,5 +1962,3 @@ def detect_error_findings(
     rows += _retry_findings(df, ts, plan, factor, min_count)
     rows += _breaker_findings(df, ts, plan, freq, min_breaker_opens)
     return findings_frame(rows)
-
-

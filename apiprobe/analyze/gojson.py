@@ -69,8 +69,17 @@ from apiprobe.analyze._goparse import (
 )
 from apiprobe.errors import DataFormatError
 
-__all__ = ["GoField", "GoStruct", "GoType", "UnmarshalResult", "audit_payloads", "audit_struct_tags",
-           "parse_go_structs", "simulate_marshal", "simulate_unmarshal"]
+__all__ = [
+    "GoField",
+    "GoStruct",
+    "GoType",
+    "UnmarshalResult",
+    "audit_payloads",
+    "audit_struct_tags",
+    "parse_go_structs",
+    "simulate_marshal",
+    "simulate_unmarshal",
+]
 
 _REF = "§2.3"
 _FAULT = "serialization"
@@ -82,11 +91,11 @@ KEY_OUTCOMES: dict[str, str] = {
     "null_ignored": "null into a non-nullable field: Go leaves the field unchanged",
     "dropped_unknown": "no field has this key, even case-insensitively: silently dropped",
     "dropped_unexported": "the key names an unexported field: Go never fills it",
-    "dropped_dash_tag": "the field that looks like a match is tagged json:\"-\"",
+    "dropped_dash_tag": 'the field that looks like a match is tagged json:"-"',
     "ambiguous_embedded": "two embedded fields at the same depth claim this key: neither is filled",
     "type_error": "the JSON value does not fit the Go type: zero/previous value kept, error returned",
     "overwritten_by_later_key": "a later duplicate key (any casing) targets the same field: last wins; "
-                                "objects decode into the existing struct/map/pointer, so they merge",
+    "objects decode into the existing struct/map/pointer, so they merge",
     "not_reached": "Unmarshal stopped at an earlier fatal error before this key",
     "not_simulated": "the field's type has custom JSON methods or comes from another package",
 }
@@ -199,8 +208,14 @@ class _Scanner:
         if ch == "[":
             self.step = self.begin_value_or_empty
             return self.push(c, _PARSE_ARRAY)
-        nxt = {'"': self.in_string, "-": self.neg, "0": self.zero, "t": self.lit("rue", "true"),
-               "f": self.lit("alse", "false"), "n": self.lit("ull", "null")}.get(ch)
+        nxt = {
+            '"': self.in_string,
+            "-": self.neg,
+            "0": self.zero,
+            "t": self.lit("rue", "true"),
+            "f": self.lit("alse", "false"),
+            "n": self.lit("ull", "null"),
+        }.get(ch)
         if nxt is not None:
             self.step = nxt
             return _SCAN_CONTINUE
@@ -215,6 +230,7 @@ class _Scanner:
                 self.step = self.end_value if k + 1 == len(rest) else self.lit(rest, word, k + 1)
                 return _SCAN_CONTINUE
             return self.error(c, f"in literal {word} (expecting {_quote_char(ord(rest[k]))})")
+
         return step
 
     def begin_string_or_empty(self, c: int) -> int:
@@ -296,6 +312,7 @@ class _Scanner:
                 self.step = self.in_string if k == 3 else self.esc_u(k + 1)
                 return _SCAN_CONTINUE
             return self.error(c, "in \\u hexadecimal character escape")
+
         return step
 
     def neg(self, c: int) -> int:
@@ -377,6 +394,7 @@ def _check_valid(data: bytes) -> str | None:
 
 # ====================================================================== JSON tree (valid input only)
 
+
 @dataclass
 class _Node:
     kind: str  # obj arr str num true false null
@@ -393,7 +411,7 @@ def _decode_rune(b: bytes, i: int) -> tuple[str, int]:
     n = 2 if 0xC2 <= c <= 0xDF else 3 if 0xE0 <= c <= 0xEF else 4 if 0xF0 <= c <= 0xF4 else 0
     if n and i + n <= len(b):
         try:
-            return b[i:i + n].decode("utf-8"), n
+            return b[i : i + n].decode("utf-8"), n
         except UnicodeDecodeError:
             pass
     return "\ufffd", 1
@@ -406,14 +424,13 @@ def _unquote(item: bytes) -> tuple[str, bool]:
     s = item[1:-1]
     out: list[str] = []
     r = 0
-    esc = {0x22: '"', 0x5C: "\\", 0x2F: "/", 0x27: "'", 0x62: "\b", 0x66: "\f", 0x6E: "\n", 0x72: "\r",
-           0x74: "\t"}
+    esc = {0x22: '"', 0x5C: "\\", 0x2F: "/", 0x27: "'", 0x62: "\b", 0x66: "\f", 0x6E: "\n", 0x72: "\r", 0x74: "\t"}
 
     def getu4(j: int) -> int:
         if j + 6 > len(s) or s[j] != 0x5C or s[j + 1] != 0x75:
             return -1
         try:
-            h = s[j + 2:j + 6].decode("ascii")
+            h = s[j + 2 : j + 6].decode("ascii")
             return int(h, 16) if re.fullmatch(r"[0-9a-fA-F]{4}", h) else -1
         except UnicodeDecodeError:
             return -1
@@ -493,7 +510,7 @@ class _TreeParser:
                         continue
                     self.i += 1  # '}'
                     break
-            return _Node("obj", b[start:self.i], pairs)
+            return _Node("obj", b[start : self.i], pairs)
         if c == 0x5B:
             self.i += 1
             items: list[_Node] = []
@@ -509,7 +526,7 @@ class _TreeParser:
                         continue
                     self.i += 1
                     break
-            return _Node("arr", b[start:self.i], items)
+            return _Node("arr", b[start : self.i], items)
         if c == 0x22:
             raw = self.string()
             return _Node("str", raw, _unquote(raw)[0])
@@ -532,7 +549,7 @@ class _TreeParser:
                 break
             j += 1
         self.i = j + 1
-        return b[start:self.i]
+        return b[start : self.i]
 
 
 def _as_bytes(payload: str | bytes | bytearray) -> bytes:
@@ -542,6 +559,7 @@ def _as_bytes(payload: str | bytes | bytearray) -> bytes:
 
 
 # ====================================================================== Go value model
+
 
 class _Ptr(list[Any]):
     """A non-nil Go pointer: a one-element cell holding the pointee."""
@@ -603,7 +621,7 @@ def _export(pkg: Package, t: GoType, v: Any) -> Any:
         assert u.elem is not None
         if v is None or isinstance(v, bytes):
             return v
-        items = v.backing[:v.length]
+        items = v.backing[: v.length]
         if _is_bytes_slice(pkg, u):
             return bytes(items)
         return [_export(pkg, u.elem, x) for x in items]
@@ -702,8 +720,7 @@ class _Decoder:
         ts = self.ts(t)
         if self.struct_t is not None or self.stack:
             sname = self.struct_t.name if self.struct_t is not None and self.struct_t.kind == "named" else ""
-            msg = (f"json: cannot unmarshal {value} into Go struct field {sname}."
-                   f"{'.'.join(self.stack)} of type {ts}")
+            msg = f"json: cannot unmarshal {value} into Go struct field {sname}.{'.'.join(self.stack)} of type {ts}"
         else:
             msg = f"json: cannot unmarshal {value} into Go value of type {ts}"
         self.save(msg)
@@ -716,8 +733,9 @@ class _Decoder:
         if t.kind == "unsupported" or (t.kind == "named" and t.name in self.pkg.custom):
             raise _NotSimulatedError(self.ts(t))
 
-    def indirect(self, t: GoType, cell: list[Any] | dict[Any, Any], key: Any,
-                 decoding_null: bool) -> tuple[GoType, Any, Any]:
+    def indirect(
+        self, t: GoType, cell: list[Any] | dict[Any, Any], key: Any, decoding_null: bool
+    ) -> tuple[GoType, Any, Any]:
         while True:
             self.check_simulated(t)
             u = self.pkg.under(t)
@@ -792,7 +810,7 @@ class _Decoder:
                 cell[key] = sl
             if i >= len(sl.backing):
                 newcap = max(len(sl.backing) + len(sl.backing) // 2, 4)
-                backing = sl.backing[:sl.length] + [_zero(self.pkg, u.elem) for _ in range(newcap - sl.length)]
+                backing = sl.backing[: sl.length] + [_zero(self.pkg, u.elem) for _ in range(newcap - sl.length)]
                 sl.backing = backing
             if i >= sl.length:
                 sl.length = i + 1
@@ -850,8 +868,9 @@ class _Decoder:
                 del self.stack[orig_stack:]
                 self.struct_t = orig_struct
 
-    def map_entry(self, u: GoType, t: GoType, target: dict[Any, Any], name: str, sub: _Node, row: _Row,
-                  base_f: str) -> None:
+    def map_entry(
+        self, u: GoType, t: GoType, target: dict[Any, Any], name: str, sub: _Node, row: _Row, base_f: str
+    ) -> None:
         assert u.key is not None and u.elem is not None
         row.field = f"{base_f or 'map'}[{name}]"
         self.fprefix = row.field
@@ -877,8 +896,9 @@ class _Decoder:
         target[k] = tmp[0]
         self.finish_row(row, sub, u.elem, "map entry")
 
-    def struct_entry(self, fields: Any, t: GoType, target: dict[str, Any], name: str, sub: _Node, row: _Row,
-                     base_f: str) -> None:
+    def struct_entry(
+        self, fields: Any, t: GoType, target: dict[str, Any], name: str, sub: _Node, row: _Row, base_f: str
+    ) -> None:
         f: JField | None = None
         match = "exact"
         if name in fields.name_index:
@@ -911,11 +931,12 @@ class _Decoder:
                 assert ft.kind == "ptr" and ft.elem is not None
                 if cur[sf.name] is None:
                     if not sf.exported:
-                        self.save("json: cannot set embedded pointer to unexported struct: "
-                                  f"{self.ts(ft.elem)}")
+                        self.save(f"json: cannot set embedded pointer to unexported struct: {self.ts(ft.elem)}")
                         row.outcome = "type_error"
-                        row.explanation = (f"the key reaches a field promoted through the nil embedded pointer "
-                                           f"*{sf.name}, which Go cannot allocate because it is unexported")
+                        row.explanation = (
+                            f"the key reaches a field promoted through the nil embedded pointer "
+                            f"*{sf.name}, which Go cannot allocate because it is unexported"
+                        )
                         return
                     cur[sf.name] = _Ptr([_zero(self.pkg, ft.elem)])
                 cur = cur[sf.name][0]
@@ -933,8 +954,10 @@ class _Decoder:
                 self.value(sub, f.field_type, cell, ckey)
         except _NotSimulatedError as exc:
             row.outcome = "not_simulated"
-            row.explanation = (f"type {exc} has custom JSON methods or comes from another package; "
-                               "its decoding is not simulated (value left unchanged)")
+            row.explanation = (
+                f"type {exc} has custom JSON methods or comes from another package; "
+                "its decoding is not simulated (value left unchanged)"
+            )
             return
         except _AbortError as exc:
             row.outcome = "type_error"
@@ -973,30 +996,31 @@ class _Decoder:
             if cname == name or fold_equal(cname, name):
                 row.outcome = "ambiguous_embedded"
                 paths = ", ".join(".".join(g.go_path) for g in group)
-                row.explanation = (f"key {name!r} is claimed by {paths} at the same embedding depth: Go cancels "
-                                   "them and drops the key silently")
+                row.explanation = (
+                    f"key {name!r} is claimed by {paths} at the same embedding depth: Go cancels "
+                    "them and drops the key silently"
+                )
                 return
         for f in u.fields:
             tag = tag_get(f.tag, "json")
             tname = tag.partition(",")[0]
             if f.exported and tag == "-" and fold_equal(f.name, name):
                 row.outcome = "dropped_dash_tag"
-                row.explanation = f"field {f.name} is tagged json:\"-\": Go never decodes into it"
+                row.explanation = f'field {f.name} is tagged json:"-": Go never decodes into it'
                 return
-            if not f.exported and not f.embedded and (fold_equal(f.name, name) or
-                                                      (tname and fold_equal(tname, name))):
+            if not f.exported and not f.embedded and (fold_equal(f.name, name) or (tname and fold_equal(tname, name))):
                 row.outcome = "dropped_unexported"
                 row.explanation = f"field {f.name} is unexported: encoding/json ignores it, tag or not"
                 return
         row.outcome = "dropped_unknown"
         hint = _drift_hint(name, [ff.name for ff in fields.fields])
         row.explanation = f"no field takes key {name!r} (not even case-insensitively): silently dropped" + (
-            f"; did you mean {hint!r}? (camelCase/snake_case drift)" if hint else "")
+            f"; did you mean {hint!r}? (camelCase/snake_case drift)" if hint else ""
+        )
 
     def destring(self, sub: _Node, t: GoType, cell: Any, key: Any) -> None:
         if sub.kind in ("arr", "obj"):
-            self.save(f"json: invalid use of ,string struct tag, trying to unmarshal unquoted value into "
-                      f"{self.ts(t)}")
+            self.save(f"json: invalid use of ,string struct tag, trying to unmarshal unquoted value into {self.ts(t)}")
             return
         if sub.kind == "null":
             self.literal(sub, t, cell, key, False)
@@ -1005,8 +1029,7 @@ class _Decoder:
         else:
             if sub.kind == "num" and _parse_float(sub.value, 64) is None:
                 self.type_error("number " + sub.value, GoType("basic", "float64"))
-            self.save(f"json: invalid use of ,string struct tag, trying to unmarshal unquoted value into "
-                      f"{self.ts(t)}")
+            self.save(f"json: invalid use of ,string struct tag, trying to unmarshal unquoted value into {self.ts(t)}")
 
     def literal(self, node: _Node, t: GoType, cell: Any, key: Any, from_quoted: bool) -> None:
         if node.kind == "str":
@@ -1014,8 +1037,9 @@ class _Decoder:
         else:
             self.literal_store(node.value, None, t, cell, key, from_quoted, raw=node.raw)
 
-    def literal_store(self, item: str, sval: str | None, t: GoType, cell: Any, key: Any, from_quoted: bool,
-                      raw: bytes | None = None) -> None:
+    def literal_store(
+        self, item: str, sval: str | None, t: GoType, cell: Any, key: Any, from_quoted: bool, raw: bytes | None = None
+    ) -> None:
         if not item:
             self.save(self.invalid_use(item, t))
             return
@@ -1061,8 +1085,9 @@ class _Decoder:
             elif u.kind == "number":
                 if not _NUMBER_RE.match(sval):
                     quoted_item = raw.decode("utf-8", "replace") if raw is not None else item
-                    raise _AbortError(f"json: invalid number literal, trying to unmarshal {go_quote(quoted_item)} "
-                                 "into Number")
+                    raise _AbortError(
+                        f"json: invalid number literal, trying to unmarshal {go_quote(quoted_item)} into Number"
+                    )
                 cell[key] = sval
             elif u.kind == "iface" and not u.methods:
                 cell[key] = sval
@@ -1146,6 +1171,7 @@ def _drift_hint(key: str, names: Sequence[str]) -> str | None:
 
 # ====================================================================== results
 
+
 @dataclass(frozen=True)
 class UnmarshalResult:
     """What ``json.Unmarshal(payload, &v)`` leaves behind, predicted.
@@ -1220,11 +1246,20 @@ def _unmarshal(pkg: Package, t: GoType, data: bytes) -> UnmarshalResult:
     if syntax is not None:
         keys = pd.DataFrame({c: pd.Series([], dtype="string") for c in _KEY_COLUMNS})
         values = _export(pkg, t, root[0])
-        rows = [finding("simulate_unmarshal", _FAULT, "critical", t.name, metric="syntax_error", value=1,
-                        threshold=None, evidence=f"payload is not valid JSON: Go returns {syntax!r} and fills "
-                                                 "nothing", recommendation="fix the client's JSON encoder; "
-                                                 "Go checks the whole body before decoding any field",
-                        handbook_ref=_REF)]
+        rows = [
+            finding(
+                "simulate_unmarshal",
+                _FAULT,
+                "critical",
+                t.name,
+                metric="syntax_error",
+                value=1,
+                threshold=None,
+                evidence=f"payload is not valid JSON: Go returns {syntax!r} and fills nothing",
+                recommendation="fix the client's JSON encoder; Go checks the whole body before decoding any field",
+                handbook_ref=_REF,
+            )
+        ]
         return UnmarshalResult(values, syntax, keys, findings_frame(rows))
     tree = _TreeParser(data).value()
     dec = _Decoder(pkg)
@@ -1253,9 +1288,16 @@ def _mark_not_reached(dec: _Decoder, tree: _Node) -> None:
             for k, v in node.value:
                 path = f"{prefix}.{k}" if prefix else k
                 if id(node) in dec.entered and v.pid not in seen:
-                    dec.rows.append(_Row(path, None, None, "not_reached",
-                                         "Unmarshal returned at an earlier fatal error before reaching this key",
-                                         pid=v.pid))
+                    dec.rows.append(
+                        _Row(
+                            path,
+                            None,
+                            None,
+                            "not_reached",
+                            "Unmarshal returned at an earlier fatal error before reaching this key",
+                            pid=v.pid,
+                        )
+                    )
                 walk(v, path)
         elif node.kind == "arr":
             for i, v in enumerate(node.value):
@@ -1273,8 +1315,10 @@ def _mark_duplicates(rows: list[_Row]) -> None:
         prev = last.get(k)
         if prev is not None and prev.outcome in ("set", "set_nil", "null_ignored", "type_error"):
             prev.outcome = "overwritten_by_later_key"
-            prev.explanation = (f"a later key {r.key!r} targets the same field; the last one wins (an object "
-                                "decodes into the existing struct/map/pointer, so their fields merge)")
+            prev.explanation = (
+                f"a later key {r.key!r} targets the same field; the last one wins (an object "
+                "decodes into the existing struct/map/pointer, so their fields merge)"
+            )
         last[k] = r
 
 
@@ -1282,39 +1326,91 @@ def _unmarshal_findings(pkg: Package, t: GoType, rows: list[_Row], error: str | 
     out: list[dict[str, Any]] = []
     det = "simulate_unmarshal"
     if error is not None:
-        out.append(finding(det, _FAULT, "critical", t.name, metric="unmarshal_error", value=1, threshold=None,
-                           evidence=f"json.Unmarshal returns: {error}",
-                           recommendation="fix the payload type or the Go field type; the handler should "
-                                          "reject the request with 400 rather than use half-filled values",
-                           handbook_ref=_REF))
+        out.append(
+            finding(
+                det,
+                _FAULT,
+                "critical",
+                t.name,
+                metric="unmarshal_error",
+                value=1,
+                threshold=None,
+                evidence=f"json.Unmarshal returns: {error}",
+                recommendation="fix the payload type or the Go field type; the handler should "
+                "reject the request with 400 rather than use half-filled values",
+                handbook_ref=_REF,
+            )
+        )
     for r in rows:
         subject = f"{t.name}.{r.field}" if r.field else f"{t.name} key {r.key}"
         if r.outcome == "dropped_unknown":
-            out.append(finding(det, _FAULT, "warning", subject, metric="dropped_key", value=1, threshold=None,
-                               evidence=r.explanation,
-                               recommendation="rename the key or add a field/tag for it; use "
-                                              "Decoder.DisallowUnknownFields to make drops visible",
-                               handbook_ref=_REF))
+            out.append(
+                finding(
+                    det,
+                    _FAULT,
+                    "warning",
+                    subject,
+                    metric="dropped_key",
+                    value=1,
+                    threshold=None,
+                    evidence=r.explanation,
+                    recommendation="rename the key or add a field/tag for it; use "
+                    "Decoder.DisallowUnknownFields to make drops visible",
+                    handbook_ref=_REF,
+                )
+            )
         elif r.outcome in ("dropped_unexported", "dropped_dash_tag", "ambiguous_embedded", "not_simulated"):
-            out.append(finding(det, _FAULT, "warning", subject, metric=r.outcome, value=1, threshold=None,
-                               evidence=r.explanation,
-                               recommendation="export the field / fix the tag / resolve the embedding conflict "
-                                              "with an explicit tagged field", handbook_ref=_REF))
+            out.append(
+                finding(
+                    det,
+                    _FAULT,
+                    "warning",
+                    subject,
+                    metric=r.outcome,
+                    value=1,
+                    threshold=None,
+                    evidence=r.explanation,
+                    recommendation="export the field / fix the tag / resolve the embedding conflict "
+                    "with an explicit tagged field",
+                    handbook_ref=_REF,
+                )
+            )
         elif r.outcome == "overwritten_by_later_key":
-            out.append(finding(det, _FAULT, "info", subject, metric="duplicate_key", value=1, threshold=None,
-                               evidence=f"key {r.key!r}: {r.explanation}",
-                               recommendation="send each key once; keys differing only in case count as "
-                                              "duplicates for Go", handbook_ref=_REF))
+            out.append(
+                finding(
+                    det,
+                    _FAULT,
+                    "info",
+                    subject,
+                    metric="duplicate_key",
+                    value=1,
+                    threshold=None,
+                    evidence=f"key {r.key!r}: {r.explanation}",
+                    recommendation="send each key once; keys differing only in case count as duplicates for Go",
+                    handbook_ref=_REF,
+                )
+            )
         elif r.match == "case_insensitive" and r.outcome == "set":
-            out.append(finding(det, _FAULT, "info", subject, metric="case_insensitive_match", value=1,
-                               threshold=None, evidence=f"key {r.key!r} filled {r.field} only through Go's "
-                                                        "case-insensitive fallback",
-                               recommendation="send the exact tag name; other decoders (and Go's "
-                                              "encoding/json/v2) match case-sensitively", handbook_ref=_REF))
+            out.append(
+                finding(
+                    det,
+                    _FAULT,
+                    "info",
+                    subject,
+                    metric="case_insensitive_match",
+                    value=1,
+                    threshold=None,
+                    evidence=f"key {r.key!r} filled {r.field} only through Go's case-insensitive fallback",
+                    recommendation="send the exact tag name; other decoders (and Go's "
+                    "encoding/json/v2) match case-sensitively",
+                    handbook_ref=_REF,
+                )
+            )
     return findings_frame(out)
 
 
 # ====================================================================== marshal
+
 
 def _go_float(f: float, bits: int) -> str:
     """floatEncoder: ES6-style number text, the way Go writes float32/float64."""
@@ -1403,8 +1499,9 @@ class _Encoder:
 
     def enc(self, v: Any, t: GoType, quoted: bool = False) -> str:
         if t.kind == "unsupported" or (t.kind == "named" and t.name in self.pkg.custom):
-            raise DataFormatError(f"type {self.pkg.type_string(t)} has custom JSON methods or comes from "
-                                  "another package: not simulated")
+            raise DataFormatError(
+                f"type {self.pkg.type_string(t)} has custom JSON methods or comes from another package: not simulated"
+            )
         u = self.pkg.under(t)
         k = u.kind
         if k == "basic":
@@ -1451,7 +1548,7 @@ class _Encoder:
             assert u.elem is not None and u.length is not None
             items = list(v) if v is not None else []
             items += [_zero(self.pkg, u.elem)] * (u.length - len(items))
-            return "[" + ",".join(self.enc(x, u.elem) for x in items[:u.length]) + "]"
+            return "[" + ",".join(self.enc(x, u.elem) for x in items[: u.length]) + "]"
         raise DataFormatError(f"json: unsupported type: {self.pkg.type_string(t)}")
 
     def generic(self, v: Any) -> str:
@@ -1610,9 +1707,20 @@ def audit_struct_tags(go_source: str) -> pd.DataFrame:
     det = "audit_struct_tags"
 
     def add(sev: str, subject: str, metric: str, evidence: str, fix: str, line: int | None = None) -> None:
-        rows.append(finding(det, _FAULT, sev, subject, metric=metric, value=line, threshold=None,
-                            evidence=evidence + (f" (line {line})" if line else ""), recommendation=fix,
-                            handbook_ref=_REF))
+        rows.append(
+            finding(
+                det,
+                _FAULT,
+                sev,
+                subject,
+                metric=metric,
+                value=line,
+                threshold=None,
+                evidence=evidence + (f" (line {line})" if line else ""),
+                recommendation=fix,
+                handbook_ref=_REF,
+            )
+        )
 
     for sname, st, fields in _walk_structs(pkg):
         names: dict[str, list[str]] = {}
@@ -1625,15 +1733,25 @@ def audit_struct_tags(go_source: str) -> pd.DataFrame:
             parsed = read_tag(f.tag)
             keys = [k for k, _ in parsed.pairs]
             if parsed.malformed:
-                add("warning", subj, "malformed_tag",
-                    f"tag `{f.tag}` is not key:\"value\" syntax from {parsed.rest!r} on: reflect ignores the rest, "
+                add(
+                    "warning",
+                    subj,
+                    "malformed_tag",
+                    f'tag `{f.tag}` is not key:"value" syntax from {parsed.rest!r} on: reflect ignores the rest, '
                     f"so encoding/json uses the field name {f.name!r}",
-                    'write it as json:"name" (quoted value, no space after the colon)', f.line)
+                    'write it as json:"name" (quoted value, no space after the colon)',
+                    f.line,
+                )
             for k in keys:
                 if k != "json" and _near(k.lower(), "json"):
-                    add("warning", subj, "misspelled_tag_key",
+                    add(
+                        "warning",
+                        subj,
+                        "misspelled_tag_key",
                         f"tag key {k!r} is not 'json': encoding/json ignores it and uses {f.name!r}",
-                        'rename the key to json:"..."', f.line)
+                        'rename the key to json:"..."',
+                        f.line,
+                    )
             if "json" not in keys:
                 if f.exported:
                     names.setdefault(f.name, []).append(f.name)
@@ -1642,68 +1760,122 @@ def audit_struct_tags(go_source: str) -> pd.DataFrame:
             name, _, opts = tag.partition(",")
             optlist = [o for o in opts.split(",") if o] if opts else []
             if not f.exported and not f.embedded:
-                add("warning", subj, "tag_on_unexported",
-                    f"field {f.name} is unexported: its json tag {tag!r} has no effect, Go never encodes or "
-                    "decodes it", f"export it ({f.name[:1].upper() + f.name[1:]}) to use it in JSON", f.line)
+                add(
+                    "warning",
+                    subj,
+                    "tag_on_unexported",
+                    f"field {f.name} is unexported: its json tag {tag!r} has no effect, Go never encodes or decodes it",
+                    f"export it ({f.name[:1].upper() + f.name[1:]}) to use it in JSON",
+                    f.line,
+                )
                 continue
             if tag == "-":
                 continue
             if tag == "-,":
-                add("info", subj, "dash_comma",
+                add(
+                    "info",
+                    subj,
+                    "dash_comma",
                     'json:"-," does not hide the field: it uses the key "-"',
-                    'use json:"-" to hide the field', f.line)
+                    'use json:"-" to hide the field',
+                    f.line,
+                )
             if tag == "":
-                add("warning", subj, "empty_tag_name",
+                add(
+                    "warning",
+                    subj,
+                    "empty_tag_name",
                     f'json:"" does not hide {f.name} (the handbook is wrong here): Go uses the field name '
-                    f'{f.name!r}, matched case-insensitively when decoding',
-                    f'use json:"-" to hide it, or give the intended key json:"{_snake(f.name)}"', f.line)
+                    f"{f.name!r}, matched case-insensitively when decoding",
+                    f'use json:"-" to hide it, or give the intended key json:"{_snake(f.name)}"',
+                    f.line,
+                )
             if name and not is_valid_tag_name(name):
-                add("warning", subj, "invalid_tag_name",
+                add(
+                    "warning",
+                    subj,
+                    "invalid_tag_name",
                     f"tag name {name!r} has characters Go does not accept: it is ignored and the key is {f.name!r}",
-                    "use letters, digits and ordinary punctuation only", f.line)
+                    "use letters, digits and ordinary punctuation only",
+                    f.line,
+                )
             elif name != name.strip():
-                add("warning", subj, "space_in_tag_name",
+                add(
+                    "warning",
+                    subj,
+                    "space_in_tag_name",
                     f"tag name {name!r} has leading/trailing spaces: Go uses it literally, so the key "
-                    f"{name.strip()!r} does not match", f'write json:"{name.strip()}"', f.line)
+                    f"{name.strip()!r} does not match",
+                    f'write json:"{name.strip()}"',
+                    f.line,
+                )
             for o in optlist:
                 if o not in _OPTIONS:
-                    add("warning", subj, "unknown_tag_option",
+                    add(
+                        "warning",
+                        subj,
+                        "unknown_tag_option",
                         f"option {o!r} is not an encoding/json option: ignored",
-                        "valid options are omitempty and string" + (" (spelled omitempty)" if
-                                                                     _near(o.lower(), "omitempty") else ""),
-                        f.line)
+                        "valid options are omitempty and string"
+                        + (" (spelled omitempty)" if _near(o.lower(), "omitempty") else ""),
+                        f.line,
+                    )
             ft = f.type
             fu: GoType
             try:
                 fu = pkg.under(ft.elem if ft.kind == "ptr" and ft.elem is not None else ft)
             except DataFormatError:
                 fu = GoType("unsupported", "?")
-            if "omitempty" in optlist and ft.kind != "ptr" and (fu.kind == "struct" or (
-                    fu.kind == "array" and (fu.length or 0) > 0)):
-                add("warning", subj, "omitempty_struct",
+            if (
+                "omitempty" in optlist
+                and ft.kind != "ptr"
+                and (fu.kind == "struct" or (fu.kind == "array" and (fu.length or 0) > 0))
+            ):
+                add(
+                    "warning",
+                    subj,
+                    "omitempty_struct",
                     f"omitempty never omits {f.name}: a struct (or non-empty array) value is never 'empty' to "
-                    "encoding/json", f"make it a pointer (*{pkg.type_string(ft)}) or drop omitempty", f.line)
+                    "encoding/json",
+                    f"make it a pointer (*{pkg.type_string(ft)}) or drop omitempty",
+                    f.line,
+                )
             if "string" in optlist and not ((fu.kind == "basic" and fu.name in SCALAR_BASIC) or fu.kind == "number"):
-                add("warning", subj, "string_option_ignored",
-                    f",string only applies to strings, numbers and bools: ignored on {f.name} "
-                    f"({pkg.type_string(ft)})", "drop ,string", f.line)
+                add(
+                    "warning",
+                    subj,
+                    "string_option_ignored",
+                    f",string only applies to strings, numbers and bools: ignored on {f.name} ({pkg.type_string(ft)})",
+                    "drop ,string",
+                    f.line,
+                )
             key = name if is_valid_tag_name(name) else f.name
             if not (f.embedded and not name and _is_struct(pkg, f.type)):
                 names.setdefault(key, []).append(f.name)
         # duplicates and case-only differences at the top level of this struct
         for key, owners in names.items():
             if len(owners) > 1:
-                add("critical", f"{sname}.{owners[0]}", "duplicate_json_name",
+                add(
+                    "critical",
+                    f"{sname}.{owners[0]}",
+                    "duplicate_json_name",
                     f"fields {', '.join(owners)} all use the JSON key {key!r}: Go cancels them, neither is "
-                    "decoded nor encoded", "give each field its own key (go vet's structtag check flags this)")
+                    "decoded nor encoded",
+                    "give each field its own key (go vet's structtag check flags this)",
+                )
         folded: dict[str, list[str]] = {}
         for key in names:
             folded.setdefault(key.lower(), []).append(key)
         for group in folded.values():
             if len(group) > 1:
-                add("warning", f"{sname}.{names[group[0]][0]}", "case_only_difference",
+                add(
+                    "warning",
+                    f"{sname}.{names[group[0]][0]}",
+                    "case_only_difference",
                     f"JSON keys {', '.join(repr(g) for g in group)} differ only in case: a key in any other "
-                    "casing fills whichever comes first in the struct", "rename one of them")
+                    "casing fills whichever comes first in the struct",
+                    "rename one of them",
+                )
         if st.kind == "named":
             try:
                 tf = type_fields(pkg, st)
@@ -1713,16 +1885,24 @@ def audit_struct_tags(go_source: str) -> pd.DataFrame:
                 paths = ", ".join(".".join(g.go_path) for g in conflicting)
                 if all(len(g.index) == 1 for g in conflicting):
                     continue  # already reported as duplicate_json_name
-                add("warning", f"{sname}.{key}", "embedding_conflict",
+                add(
+                    "warning",
+                    f"{sname}.{key}",
+                    "embedding_conflict",
                     f"key {key!r} is promoted from {paths} at the same depth: Go cancels them, the key is "
                     "silently dropped when decoding and missing when encoding",
-                    "add an explicit field (or tag) for it in the outer struct")
+                    "add an explicit field (or tag) for it in the outer struct",
+                )
             for key, hidden_fields in tf.hidden.items():
                 winner = tf.fields[tf.name_index[key]]
-                add("info", f"{sname}.{key}", "embedding_shadowed",
+                add(
+                    "info",
+                    f"{sname}.{key}",
+                    "embedding_shadowed",
                     f"key {key!r} goes to {'.'.join(winner.go_path)}; "
                     f"{', '.join('.'.join(h.go_path) for h in hidden_fields)} is hidden (shallower or tagged wins)",
-                    "rename or tag the hidden field if it should receive data")
+                    "rename or tag the hidden field if it should receive data",
+                )
     return findings_frame(rows)
 
 
@@ -1743,8 +1923,9 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", name).lower()
 
 
-def audit_payloads(go_source: str, struct_name: str,
-                   payloads: Iterable[str | bytes | Mapping[str, Any]] | pd.Series) -> pd.DataFrame:
+def audit_payloads(
+    go_source: str, struct_name: str, payloads: Iterable[str | bytes | Mapping[str, Any]] | pd.Series
+) -> pd.DataFrame:
     """How often each payload key lands, is dropped or mistyped, over many payloads.
 
     Parameters
@@ -1771,7 +1952,7 @@ def audit_payloads(go_source: str, struct_name: str,
 
     pkg, t = _load(go_source, struct_name)
     data: list[bytes] = []
-    for p in (payloads.tolist() if isinstance(payloads, pd.Series) else payloads):
+    for p in payloads.tolist() if isinstance(payloads, pd.Series) else payloads:
         if isinstance(p, Mapping):
             data.append(json.dumps(p).encode())
         else:
@@ -1802,32 +1983,76 @@ def audit_payloads(go_source: str, struct_name: str,
             hint = _drift_hint(leaf, names)
             if hint:
                 suggestion = f"payload key {leaf!r} vs JSON name {hint!r}: naming drift (camelCase/snake_case)"
-        out.append({
-            "key": key, "field": fields_of.get(key), "payloads": len(data), "seen": seen,
-            "set": c["set"] + c["overwritten_by_later_key"],
-            "dropped": sum(v for k, v in c.items() if k.startswith("dropped") or k == "ambiguous_embedded"),
-            "mistyped": c["type_error"], "null": c["null_ignored"] + c["set_nil"],
-            "other": c["not_reached"] + c["not_simulated"], "never_filled": False,
-            "outcomes": ", ".join(f"{k}={v}" for k, v in sorted(c.items())), "suggestion": suggestion,
-        })
+        out.append(
+            {
+                "key": key,
+                "field": fields_of.get(key),
+                "payloads": len(data),
+                "seen": seen,
+                "set": c["set"] + c["overwritten_by_later_key"],
+                "dropped": sum(v for k, v in c.items() if k.startswith("dropped") or k == "ambiguous_embedded"),
+                "mistyped": c["type_error"],
+                "null": c["null_ignored"] + c["set_nil"],
+                "other": c["not_reached"] + c["not_simulated"],
+                "never_filled": False,
+                "outcomes": ", ".join(f"{k}={v}" for k, v in sorted(c.items())),
+                "suggestion": suggestion,
+            }
+        )
     for jf in tf.fields:
         path = ".".join(jf.go_path)
         if path not in filled:
-            payload_keys = [k for k, c in per_key.items() if c["dropped_unknown"] and
-                            _norm_name(k.rsplit(".", 1)[-1]) == _norm_name(jf.name)]
-            out.append({
-                "key": jf.name, "field": path, "payloads": len(data), "seen": 0, "set": 0, "dropped": 0,
-                "mistyped": 0, "null": 0, "other": 0, "never_filled": True, "outcomes": "",
-                "suggestion": (f"never filled; payloads send {', '.join(map(repr, payload_keys))} instead "
-                               f"(naming drift)" if payload_keys else "never filled by any payload"),
-            })
-    df = pd.DataFrame(out, columns=["key", "field", "payloads", "seen", "set", "dropped", "mistyped", "null",
-                                    "other", "never_filled", "outcomes", "suggestion"])
-    df = df.astype({"key": "string", "field": "string", "outcomes": "string", "suggestion": "string",
-                    "never_filled": "boolean"})
+            payload_keys = [
+                k
+                for k, c in per_key.items()
+                if c["dropped_unknown"] and _norm_name(k.rsplit(".", 1)[-1]) == _norm_name(jf.name)
+            ]
+            out.append(
+                {
+                    "key": jf.name,
+                    "field": path,
+                    "payloads": len(data),
+                    "seen": 0,
+                    "set": 0,
+                    "dropped": 0,
+                    "mistyped": 0,
+                    "null": 0,
+                    "other": 0,
+                    "never_filled": True,
+                    "outcomes": "",
+                    "suggestion": (
+                        f"never filled; payloads send {', '.join(map(repr, payload_keys))} instead (naming drift)"
+                        if payload_keys
+                        else "never filled by any payload"
+                    ),
+                }
+            )
+    df = pd.DataFrame(
+        out,
+        columns=[
+            "key",
+            "field",
+            "payloads",
+            "seen",
+            "set",
+            "dropped",
+            "mistyped",
+            "null",
+            "other",
+            "never_filled",
+            "outcomes",
+            "suggestion",
+        ],
+    )
+    df = df.astype(
+        {"key": "string", "field": "string", "outcomes": "string", "suggestion": "string", "never_filled": "boolean"}
+    )
     for col in ("payloads", "seen", "set", "dropped", "mistyped", "null", "other"):
         df[col] = df[col].astype("int64")
-    df.insert(list(df.columns).index("never_filled"), "share_set",
-              (df["set"] / df["seen"].where(df["seen"] > 0)).astype("float64"))
+    df.insert(
+        list(df.columns).index("never_filled"),
+        "share_set",
+        (df["set"] / df["seen"].where(df["seen"] > 0)).astype("float64"),
+    )
     df.attrs["payloads_with_error"] = errors
     return df.sort_values(["never_filled", "key"], kind="stable").reset_index(drop=True)

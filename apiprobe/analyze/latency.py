@@ -118,8 +118,22 @@ def summarize_latency(
         (``rtt_ms`` for pings).
     """
     cols = _value_columns(probes, phases)
-    out_cols = ["attempts", "count", "failures", "loss", "http_5xx", "error_rate", "mean_ms", "p50_ms",
-                "p90_ms", "p99_ms", "max_ms", "jitter_mean_ms", "jitter_max_ms", "jitter_rfc3550_ms"]
+    out_cols = [
+        "attempts",
+        "count",
+        "failures",
+        "loss",
+        "http_5xx",
+        "error_rate",
+        "mean_ms",
+        "p50_ms",
+        "p90_ms",
+        "p99_ms",
+        "max_ms",
+        "jitter_mean_ms",
+        "jitter_max_ms",
+        "jitter_rfc3550_ms",
+    ]
     if probes.empty:
         return pd.DataFrame(columns=[by, "phase", *out_cols])
     df = probes.sort_values("ts", kind="stable") if "ts" in probes.columns else probes
@@ -133,13 +147,24 @@ def summarize_latency(
         for col in cols:
             v = pd.to_numeric(group[col], errors="coerce").dropna()
             q = v.quantile([0.5, 0.9, 0.99]) if len(v) else pd.Series([np.nan] * 3, index=[0.5, 0.9, 0.99])
-            rows.append({
-                by: key, "phase": col, "attempts": n, "count": len(v), "failures": n_fail,
-                "loss": n_fail / n, "http_5xx": n_5xx, "error_rate": (n_fail + n_5xx) / n,
-                "mean_ms": v.mean() if len(v) else np.nan, "p50_ms": q[0.5], "p90_ms": q[0.9],
-                "p99_ms": q[0.99], "max_ms": v.max() if len(v) else np.nan,
-                **jitter_stats(group[col]),
-            })
+            rows.append(
+                {
+                    by: key,
+                    "phase": col,
+                    "attempts": n,
+                    "count": len(v),
+                    "failures": n_fail,
+                    "loss": n_fail / n,
+                    "http_5xx": n_5xx,
+                    "error_rate": (n_fail + n_5xx) / n,
+                    "mean_ms": v.mean() if len(v) else np.nan,
+                    "p50_ms": q[0.5],
+                    "p90_ms": q[0.9],
+                    "p99_ms": q[0.99],
+                    "max_ms": v.max() if len(v) else np.nan,
+                    **jitter_stats(group[col]),
+                }
+            )
     return pd.DataFrame(rows, columns=[by, "phase", *out_cols])
 
 
@@ -261,32 +286,48 @@ def detect_latency_faults(
         rows += _timeouts(subject, group, kinds, n, loss_threshold)
         refused = int((kinds == "connect_refused").sum())
         if refused:
-            rows.append(finding(
-                _DETECTOR, "connect_refused", "critical", subject, metric="refused_share",
-                value=refused / n, threshold=0.0,
-                evidence=f"{refused} of {n} attempts were refused (TCP RST): nothing listens on "
-                         f"{group['ip'].dropna().iloc[0] if group['ip'].notna().any() else 'the address'}"
-                         f":{group['port'].dropna().iloc[0] if group['port'].notna().any() else '?'}.",
-                recommendation="Check the port and that the service is running and listening on "
-                               "that interface (ss -ltnp); during a deploy, check readiness gates "
-                               "and that the load balancer drains before stopping instances.",
-                handbook_ref="§2.1", **_window(group, group["error_kind"].eq("connect_refused").fillna(False)),
-            ))
+            rows.append(
+                finding(
+                    _DETECTOR,
+                    "connect_refused",
+                    "critical",
+                    subject,
+                    metric="refused_share",
+                    value=refused / n,
+                    threshold=0.0,
+                    evidence=f"{refused} of {n} attempts were refused (TCP RST): nothing listens on "
+                    f"{group['ip'].dropna().iloc[0] if group['ip'].notna().any() else 'the address'}"
+                    f":{group['port'].dropna().iloc[0] if group['port'].notna().any() else '?'}.",
+                    recommendation="Check the port and that the service is running and listening on "
+                    "that interface (ss -ltnp); during a deploy, check readiness gates "
+                    "and that the load balancer drains before stopping instances.",
+                    handbook_ref="§2.1",
+                    **_window(group, group["error_kind"].eq("connect_refused").fillna(False)),
+                )
+            )
         loss = float(failed.loc[group.index].mean())
         # Failures that a more specific finding (timeout, refused, DNS) already explains are
         # not reported a second time as "loss".
         explained = kinds.isin(TIMEOUT_KINDS | {"connect_refused", "dns_failure"})
         if loss > loss_threshold and not explained.all():
-            rows.append(finding(
-                _DETECTOR, "loss", "critical" if loss > 5 * loss_threshold else "warning", subject,
-                metric="loss", value=loss, threshold=loss_threshold,
-                evidence=f"{_pct(loss)} of {n} attempts failed at the transport level "
-                         f"({', '.join(f'{k}: {v}' for k, v in kinds.value_counts().items())}).",
-                recommendation="Above the handbook's 1 %: look at the loss timeline for a window, "
-                               "then at the link (mtr, interface errors) or at the server's "
-                               "accept queue; make callers retry idempotent requests with backoff.",
-                handbook_ref="§2.1", **_window(group, failed.loc[group.index]),
-            ))
+            rows.append(
+                finding(
+                    _DETECTOR,
+                    "loss",
+                    "critical" if loss > 5 * loss_threshold else "warning",
+                    subject,
+                    metric="loss",
+                    value=loss,
+                    threshold=loss_threshold,
+                    evidence=f"{_pct(loss)} of {n} attempts failed at the transport level "
+                    f"({', '.join(f'{k}: {v}' for k, v in kinds.value_counts().items())}).",
+                    recommendation="Above the handbook's 1 %: look at the loss timeline for a window, "
+                    "then at the link (mtr, interface errors) or at the server's "
+                    "accept queue; make callers retry idempotent requests with backoff.",
+                    handbook_ref="§2.1",
+                    **_window(group, failed.loc[group.index]),
+                )
+            )
         rows += _latency(subject, group, rtt_threshold_ms, jitter_threshold_ms)
         rows += _dns(subject, group, kinds, dns_threshold_ms)
         rows += _slow_phase(subject, group, slow_quantile)
@@ -296,8 +337,9 @@ def detect_latency_faults(
     return findings_frame(rows)
 
 
-def _timeouts(subject: str, group: pd.DataFrame, kinds: pd.Series, n: int,
-              loss_threshold: float) -> list[dict[str, Any]]:
+def _timeouts(
+    subject: str, group: pd.DataFrame, kinds: pd.Series, n: int, loss_threshold: float
+) -> list[dict[str, Any]]:
     timed_out = kinds[kinds.isin(TIMEOUT_KINDS)]
     if timed_out.empty:
         return []
@@ -307,32 +349,48 @@ def _timeouts(subject: str, group: pd.DataFrame, kinds: pd.Series, n: int,
     detail = ", ".join(f"{v} {k}" for k, v in counts.items())
     if share > loss_threshold:
         detail += f" — above the handbook's {_pct(loss_threshold)} loss threshold"
-    return [finding(
-        _DETECTOR, "timeout", "critical" if share > loss_threshold else "warning", subject,
-        metric="timeout_share", value=share, threshold=loss_threshold,
-        evidence=f"{len(timed_out)} of {n} attempts ({_pct(share)}) timed out: {detail}.",
-        recommendation=_TIMEOUT_ADVICE.get(main, "See the error column for details."),
-        handbook_ref="§2.1, §4.3",
-        **_window(group, group["error_kind"].isin(TIMEOUT_KINDS).fillna(False)),
-    )]
+    return [
+        finding(
+            _DETECTOR,
+            "timeout",
+            "critical" if share > loss_threshold else "warning",
+            subject,
+            metric="timeout_share",
+            value=share,
+            threshold=loss_threshold,
+            evidence=f"{len(timed_out)} of {n} attempts ({_pct(share)}) timed out: {detail}.",
+            recommendation=_TIMEOUT_ADVICE.get(main, "See the error column for details."),
+            handbook_ref="§2.1, §4.3",
+            **_window(group, group["error_kind"].isin(TIMEOUT_KINDS).fillna(False)),
+        )
+    ]
 
 
-def _latency(subject: str, group: pd.DataFrame, rtt_threshold_ms: float,
-             jitter_threshold_ms: float) -> list[dict[str, Any]]:
+def _latency(
+    subject: str, group: pd.DataFrame, rtt_threshold_ms: float, jitter_threshold_ms: float
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     rtt_col = "rtt_ms" if "rtt_ms" in group.columns else "connect_ms"
     rtt = _num(group, rtt_col).dropna()
     if len(rtt) >= 3 and rtt.quantile(0.9) > rtt_threshold_ms:
         p90 = float(rtt.quantile(0.9))
-        rows.append(finding(
-            _DETECTOR, "high_latency", "warning", f"{subject} · {PHASE_LABELS[rtt_col]}",
-            metric="rtt_p90_ms", value=p90, threshold=rtt_threshold_ms,
-            evidence=f"TCP connect (one round trip) p90 is {p90:.0f} ms, p50 {rtt.median():.0f} ms.",
-            recommendation="Above the handbook's 500 ms: the path is long or congested. Trace the "
-                           "route (mtr -T -P PORT), compare with another vantage point and keep "
-                           "connections alive so each request does not pay the round trips again.",
-            handbook_ref="§2.1", **_window(group),
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                "high_latency",
+                "warning",
+                f"{subject} · {PHASE_LABELS[rtt_col]}",
+                metric="rtt_p90_ms",
+                value=p90,
+                threshold=rtt_threshold_ms,
+                evidence=f"TCP connect (one round trip) p90 is {p90:.0f} ms, p50 {rtt.median():.0f} ms.",
+                recommendation="Above the handbook's 500 ms: the path is long or congested. Trace the "
+                "route (mtr -T -P PORT), compare with another vantage point and keep "
+                "connections alive so each request does not pay the round trips again.",
+                handbook_ref="§2.1",
+                **_window(group),
+            )
+        )
     value_col = "total_ms" if "total_ms" in group.columns else rtt_col
     series = _num(group, value_col)
     stats = jitter_stats(series)
@@ -341,17 +399,25 @@ def _latency(subject: str, group: pd.DataFrame, rtt_threshold_ms: float,
         p50, p99 = float(ok.quantile(0.5)), float(ok.quantile(0.99))
         spiky = p99 >= 5 * p50 and p99 - p50 >= 100
         if stats["jitter_mean_ms"] > jitter_threshold_ms or spiky:
-            rows.append(finding(
-                _DETECTOR, "jitter", "warning", f"{subject} · {PHASE_LABELS.get(value_col, value_col)}",
-                metric="jitter_mean_ms", value=stats["jitter_mean_ms"], threshold=jitter_threshold_ms,
-                evidence=f"Consecutive requests differ by {stats['jitter_mean_ms']:.0f} ms on average "
-                         f"(max {stats['jitter_max_ms']:.0f} ms); p50 {p50:.0f} ms, p99 {p99:.0f} ms.",
-                recommendation="Volatile latency: find which phase varies (phase breakdown below). "
-                               "Server-side variance points at GC pauses, lock contention or a "
-                               "noisy neighbour (take a CPU profile during a spike); network-side "
-                               "variance at congestion. Set timeouts from p99, not from the average.",
-                handbook_ref="§2.1", **_window(group),
-            ))
+            rows.append(
+                finding(
+                    _DETECTOR,
+                    "jitter",
+                    "warning",
+                    f"{subject} · {PHASE_LABELS.get(value_col, value_col)}",
+                    metric="jitter_mean_ms",
+                    value=stats["jitter_mean_ms"],
+                    threshold=jitter_threshold_ms,
+                    evidence=f"Consecutive requests differ by {stats['jitter_mean_ms']:.0f} ms on average "
+                    f"(max {stats['jitter_max_ms']:.0f} ms); p50 {p50:.0f} ms, p99 {p99:.0f} ms.",
+                    recommendation="Volatile latency: find which phase varies (phase breakdown below). "
+                    "Server-side variance points at GC pauses, lock contention or a "
+                    "noisy neighbour (take a CPU profile during a spike); network-side "
+                    "variance at congestion. Set timeouts from p99, not from the average.",
+                    handbook_ref="§2.1",
+                    **_window(group),
+                )
+            )
     return rows
 
 
@@ -361,26 +427,42 @@ def _dns(subject: str, group: pd.DataFrame, kinds: pd.Series, dns_threshold_ms: 
         dns = pd.to_numeric(group["dns_ms"], errors="coerce").dropna()
         if len(dns) >= 3 and dns.quantile(0.9) > dns_threshold_ms:
             p90 = float(dns.quantile(0.9))
-            rows.append(finding(
-                _DETECTOR, "dns", "warning", f"{subject} · DNS", metric="dns_p90_ms", value=p90,
-                threshold=dns_threshold_ms,
-                evidence=f"Name resolution p90 is {p90:.0f} ms (p50 {dns.median():.0f} ms).",
-                recommendation="Above the handbook's 200 ms: check the resolver's latency, search "
-                               "domains and ndots in /etc/resolv.conf (use a trailing dot or "
-                               "ndots:1 for external names) and consider a local cache.",
-                handbook_ref="§2.1", **_window(group),
-            ))
+            rows.append(
+                finding(
+                    _DETECTOR,
+                    "dns",
+                    "warning",
+                    f"{subject} · DNS",
+                    metric="dns_p90_ms",
+                    value=p90,
+                    threshold=dns_threshold_ms,
+                    evidence=f"Name resolution p90 is {p90:.0f} ms (p50 {dns.median():.0f} ms).",
+                    recommendation="Above the handbook's 200 ms: check the resolver's latency, search "
+                    "domains and ndots in /etc/resolv.conf (use a trailing dot or "
+                    "ndots:1 for external names) and consider a local cache.",
+                    handbook_ref="§2.1",
+                    **_window(group),
+                )
+            )
     failures = int(kinds.isin(["dns_failure"]).sum())
     if failures:
-        rows.append(finding(
-            _DETECTOR, "dns", "critical", f"{subject} · DNS", metric="dns_failures",
-            value=failures, threshold=0.0,
-            evidence=f"{failures} of {len(group)} attempts could not resolve the name.",
-            recommendation="Check the name, the resolver in /etc/resolv.conf and whether the "
-                           "record exists from this network (Go logs 'lookup HOST on RESOLVER: "
-                           "no such host').",
-            handbook_ref="§2.1", **_window(group, group["error_kind"].eq("dns_failure").fillna(False)),
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                "dns",
+                "critical",
+                f"{subject} · DNS",
+                metric="dns_failures",
+                value=failures,
+                threshold=0.0,
+                evidence=f"{failures} of {len(group)} attempts could not resolve the name.",
+                recommendation="Check the name, the resolver in /etc/resolv.conf and whether the "
+                "record exists from this network (Go logs 'lookup HOST on RESOLVER: "
+                "no such host').",
+                handbook_ref="§2.1",
+                **_window(group, group["error_kind"].eq("dns_failure").fillna(False)),
+            )
+        )
     return rows
 
 
@@ -394,18 +476,27 @@ def _slow_phase(subject: str, group: pd.DataFrame, slow_quantile: float) -> list
     if len(ok) >= 10:
         cut = total.dropna().quantile(slow_quantile)
         slow = ok[pd.to_numeric(ok["total_ms"]) >= cut]
-        share = slow[phases].apply(pd.to_numeric, errors="coerce").fillna(0.0).sum() / \
-            pd.to_numeric(slow["total_ms"]).sum()
+        share = (
+            slow[phases].apply(pd.to_numeric, errors="coerce").fillna(0.0).sum() / pd.to_numeric(slow["total_ms"]).sum()
+        )
         top = str(share.idxmax())
         if share[top] >= 0.5 and pd.to_numeric(slow["total_ms"]).median() >= 2 * total.median():
-            rows.append(finding(
-                _DETECTOR, "slow_phase", "warning", f"{subject} · {PHASE_LABELS[top]}",
-                metric="phase_share", value=float(share[top]), threshold=0.5,
-                evidence=f"In the slowest {100 * (1 - slow_quantile):.0f} % of requests (n={len(slow)}, "
-                         f"≥ {cut:.0f} ms), {PHASE_LABELS[top]} takes {_pct(float(share[top]))} of the time.",
-                recommendation=_PHASE_ADVICE[top], handbook_ref="§2.1",
-                **_window(slow),
-            ))
+            rows.append(
+                finding(
+                    _DETECTOR,
+                    "slow_phase",
+                    "warning",
+                    f"{subject} · {PHASE_LABELS[top]}",
+                    metric="phase_share",
+                    value=float(share[top]),
+                    threshold=0.5,
+                    evidence=f"In the slowest {100 * (1 - slow_quantile):.0f} % of requests (n={len(slow)}, "
+                    f"≥ {cut:.0f} ms), {PHASE_LABELS[top]} takes {_pct(float(share[top]))} of the time.",
+                    recommendation=_PHASE_ADVICE[top],
+                    handbook_ref="§2.1",
+                    **_window(slow),
+                )
+            )
     if "connect_ms" in group.columns:
         connect = pd.to_numeric(group["connect_ms"], errors="coerce")
         seconds = (connect / 1000.0).round()
@@ -413,31 +504,39 @@ def _slow_phase(subject: str, group: pd.DataFrame, slow_quantile: float) -> list
         timeouts = group["error_kind"].eq("connect_timeout").fillna(False)
         if int(near.sum()) >= 1:
             steps = sorted({int(s) for s in seconds[near]})
-            rows.append(finding(
-                _DETECTOR, "slow_phase", "warning", f"{subject} · Connect", metric="syn_retransmits",
-                value=int(near.sum()), threshold=0.0,
-                evidence=f"{int(near.sum())} connects took ≈{', '.join(f'{s} s' for s in steps)}: the "
-                         f"kernel's SYN retransmission steps, so the first SYN or SYN-ACK was lost"
-                         f"{f' ({int(timeouts.sum())} more never connected)' if timeouts.any() else ''}.",
-                recommendation="Packet loss on the path or a full listen queue on the server "
-                               "(check ListenOverflows in nstat, raise the backlog / somaxconn, add "
-                               "capacity). A dial timeout under 1 s turns these into failures.",
-                handbook_ref="§2.1", **_window(group, near),
-            ))
+            rows.append(
+                finding(
+                    _DETECTOR,
+                    "slow_phase",
+                    "warning",
+                    f"{subject} · Connect",
+                    metric="syn_retransmits",
+                    value=int(near.sum()),
+                    threshold=0.0,
+                    evidence=f"{int(near.sum())} connects took ≈{', '.join(f'{s} s' for s in steps)}: the "
+                    f"kernel's SYN retransmission steps, so the first SYN or SYN-ACK was lost"
+                    f"{f' ({int(timeouts.sum())} more never connected)' if timeouts.any() else ''}.",
+                    recommendation="Packet loss on the path or a full listen queue on the server "
+                    "(check ListenOverflows in nstat, raise the backlog / somaxconn, add "
+                    "capacity). A dial timeout under 1 s turns these into failures.",
+                    handbook_ref="§2.1",
+                    **_window(group, near),
+                )
+            )
     return rows
 
 
 _PHASE_ADVICE = {
     "dns_ms": "Resolution dominates: cache DNS, fix ndots/search domains, or reuse connections.",
     "connect_ms": "TCP connect dominates: network path or a saturated listener; keep connections "
-                  "alive (Go: Transport.MaxIdleConnsPerHost) so requests skip the handshake.",
+    "alive (Go: Transport.MaxIdleConnsPerHost) so requests skip the handshake.",
     "tls_ms": "The TLS handshake dominates: enable keep-alive and session resumption, check the "
-              "terminator's CPU and the certificate chain size.",
+    "terminator's CPU and the certificate chain size.",
     "request_ms": "Writing the request dominates: a large body or a slow uplink; compress or stream it.",
     "ttfb_ms": "The server's wait dominates: the upstream is slow to answer. Profile it (pprof), "
-               "look at its own downstream calls and pools, and check for queueing.",
+    "look at its own downstream calls and pools, and check for queueing.",
     "transfer_ms": "The body transfer dominates: responses are large or the link is slow; paginate, "
-                   "compress, or raise the timeout for bulk endpoints only.",
+    "compress, or raise the timeout for bulk endpoints only.",
 }
 
 
@@ -453,15 +552,23 @@ def _server_errors(subject: str, group: pd.DataFrame, threshold: float) -> list[
     if share <= threshold:
         return []
     codes = ", ".join(f"{int(float(str(k)))}: {v}" for k, v in status[bad].value_counts().items())
-    return [finding(
-        _DETECTOR, "server_errors", "critical" if share > 0.05 else "warning", subject,
-        metric="http_5xx_share", value=share, threshold=threshold,
-        evidence=f"{_pct(share)} of answered requests were 5xx ({codes}).",
-        recommendation="Above the handbook's 0.5 % error budget: read the upstream's logs for "
-                       "these windows; 503 usually means overload or a dependency down — retry "
-                       "with backoff and jitter, and let a circuit breaker shed load.",
-        handbook_ref="§2.4, §5", **_window(group, bad.fillna(False)),
-    )]
+    return [
+        finding(
+            _DETECTOR,
+            "server_errors",
+            "critical" if share > 0.05 else "warning",
+            subject,
+            metric="http_5xx_share",
+            value=share,
+            threshold=threshold,
+            evidence=f"{_pct(share)} of answered requests were 5xx ({codes}).",
+            recommendation="Above the handbook's 0.5 % error budget: read the upstream's logs for "
+            "these windows; 503 usually means overload or a dependency down — retry "
+            "with backoff and jitter, and let a circuit breaker shed load.",
+            handbook_ref="§2.4, §5",
+            **_window(group, bad.fillna(False)),
+        )
+    ]
 
 
 def _budget(subject: str, group: pd.DataFrame, kinds: pd.Series, timeout_ms: float) -> list[dict[str, Any]]:
@@ -480,15 +587,23 @@ def _budget(subject: str, group: pd.DataFrame, kinds: pd.Series, timeout_ms: flo
     phase_p99 = {p: pd.to_numeric(group[p], errors="coerce").quantile(0.99) for p in PHASES if p in group.columns}
     parts = ", ".join(f"{PHASE_LABELS[p]} {v:.0f} ms" for p, v in phase_p99.items() if pd.notna(v))
     shown = f"≥ {timeout_ms:.0f} ms (the timeout itself)" if np.isinf(p99) else f"{p99:.0f} ms"
-    return [finding(
-        _DETECTOR, "timeout_budget", "critical" if p99 > timeout_ms else "warning", subject,
-        metric="total_p99_ms", value=min(p99, timeout_ms) if np.isinf(p99) else p99, threshold=timeout_ms,
-        evidence=f"p99 of the whole request is {shown} against a {timeout_ms:.0f} ms client timeout; "
-                 f"{over} of {n} attempts took longer than the client would wait. "
-                 f"Phase p99s of completed requests: {parts}.",
-        recommendation="Leave slack: the timeout should sit well above the p99 of what it covers, and every "
-                       "caller's timeout must exceed its callee's total (including retries) — otherwise the "
-                       "caller gives up while the callee still works. Propagate one deadline with "
-                       "context.WithTimeout, and fix the slow phase rather than only raising the timeout.",
-        handbook_ref="§4.3", **_window(group),
-    )]
+    return [
+        finding(
+            _DETECTOR,
+            "timeout_budget",
+            "critical" if p99 > timeout_ms else "warning",
+            subject,
+            metric="total_p99_ms",
+            value=min(p99, timeout_ms) if np.isinf(p99) else p99,
+            threshold=timeout_ms,
+            evidence=f"p99 of the whole request is {shown} against a {timeout_ms:.0f} ms client timeout; "
+            f"{over} of {n} attempts took longer than the client would wait. "
+            f"Phase p99s of completed requests: {parts}.",
+            recommendation="Leave slack: the timeout should sit well above the p99 of what it covers, and every "
+            "caller's timeout must exceed its callee's total (including retries) — otherwise the "
+            "caller gives up while the callee still works. Propagate one deadline with "
+            "context.WithTimeout, and fix the slow phase rather than only raising the timeout.",
+            handbook_ref="§4.3",
+            **_window(group),
+        )
+    ]

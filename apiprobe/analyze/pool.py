@@ -47,15 +47,18 @@ _DETECTOR = "detect_pool_exhaustion"
 
 #: Log messages that mean "waited for a pool connection and gave up": regex → (pool, setting).
 POOL_LOG_PATTERNS: dict[str, tuple[str, str]] = {
-    r"request canceled while waiting for connection": (
-        "net/http client pool", "http.Transport.MaxConnsPerHost"),
+    r"request canceled while waiting for connection": ("net/http client pool", "http.Transport.MaxConnsPerHost"),
     r"redis: connection pool timeout": ("go-redis pool", "redis.Options.PoolSize / PoolTimeout"),
     r"pg: connection pool timeout": ("go-pg pool", "pg.Options.PoolSize / PoolTimeout"),
     r"(?i)connection pool exhausted|pool exhausted|all connections (?:are )?(?:busy|in use)": (
-        "client pool", "the pool's maximum size"),
+        "client pool",
+        "the pool's maximum size",
+    ),
     r"(?i)timeout waiting for (?:a |an )?(?:idle |free )?connection": ("client pool", "the pool's maximum size"),
     r"(?i)too many connections|sorry, too many clients already|remaining connection slots are reserved": (
-        "database server connection limit", "max_connections on the server vs SetMaxOpenConns × instances"),
+        "database server connection limit",
+        "max_connections on the server vs SetMaxOpenConns × instances",
+    ),
 }
 
 _WAIT_SITES_POOL = {
@@ -66,6 +69,7 @@ _WAIT_SITES_POOL = {
 
 
 # -- goroutine groups ------------------------------------------------------------------------
+
 
 def _minutes_range(lo: float, hi: float) -> str:
     if pd.isna(lo):
@@ -88,12 +92,32 @@ def group_goroutines(goroutines: pd.DataFrame) -> pd.DataFrame:
     goroutines
         A goroutines table from :func:`~apiprobe.load.goroutines.read_goroutines`.
     """
-    cols = ["group_id", "count", "states", "wait_min", "wait_max", "wait_minutes", "wait_site",
-            "top_function", "app_function", "created_by", "goroutine_ids", "stack"]
+    cols = [
+        "group_id",
+        "count",
+        "states",
+        "wait_min",
+        "wait_max",
+        "wait_minutes",
+        "wait_site",
+        "top_function",
+        "app_function",
+        "created_by",
+        "goroutine_ids",
+        "stack",
+    ]
     if goroutines.empty:
-        return pd.DataFrame({c: pd.Series([], dtype="Int64" if c == "count" else
-                                          ("float64" if c.startswith("wait_m") and c != "wait_minutes" else "string"))
-                             for c in cols})
+        return pd.DataFrame(
+            {
+                c: pd.Series(
+                    [],
+                    dtype="Int64"
+                    if c == "count"
+                    else ("float64" if c.startswith("wait_m") and c != "wait_minutes" else "string"),
+                )
+                for c in cols
+            }
+        )
     rows: list[dict[str, Any]] = []
     g = goroutines.assign(_n=goroutines["count"].fillna(1).astype("int64") if "count" in goroutines else 1)
     for gid, part in g.groupby("group_id", sort=False):
@@ -103,18 +127,32 @@ def group_goroutines(goroutines: pd.DataFrame) -> pd.DataFrame:
         lo, hi = float(wm.min()), float(wm.max())
         ids = part["goroutine_id"].dropna().astype("int64").tolist()[:10] if "goroutine_id" in part else []
         sites = part.groupby("wait_site", sort=False)["_n"].sum().sort_values(ascending=False)
-        rows.append({
-            "group_id": gid, "count": int(part["_n"].sum()),
-            "states": ", ".join(f"{s}×{n}" for s, n in states.items()),
-            "wait_min": lo, "wait_max": hi, "wait_minutes": _minutes_range(lo, hi),
-            "wait_site": sites.index[0], "top_function": first["top_function"],
-            "app_function": first.get("app_function"), "created_by": first.get("created_by"),
-            "goroutine_ids": ",".join(str(i) for i in ids), "stack": first["stack"],
-        })
+        rows.append(
+            {
+                "group_id": gid,
+                "count": int(part["_n"].sum()),
+                "states": ", ".join(f"{s}×{n}" for s, n in states.items()),
+                "wait_min": lo,
+                "wait_max": hi,
+                "wait_minutes": _minutes_range(lo, hi),
+                "wait_site": sites.index[0],
+                "top_function": first["top_function"],
+                "app_function": first.get("app_function"),
+                "created_by": first.get("created_by"),
+                "goroutine_ids": ",".join(str(i) for i in ids),
+                "stack": first["stack"],
+            }
+        )
     out = pd.DataFrame(rows, columns=cols)
     out = out.sort_values(["count", "group_id"], ascending=[False, True], kind="stable").reset_index(drop=True)
-    return out.astype({"count": "Int64", "wait_min": "float64", "wait_max": "float64",
-                       **{c: "string" for c in cols if c not in ("count", "wait_min", "wait_max")}})
+    return out.astype(
+        {
+            "count": "Int64",
+            "wait_min": "float64",
+            "wait_max": "float64",
+            **{c: "string" for c in cols if c not in ("count", "wait_min", "wait_max")},
+        }
+    )
 
 
 def compare_dumps(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
@@ -141,18 +179,36 @@ def compare_dumps(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
             change = "gone"
         else:
             change = "grown" if na > nb else "shrunk" if na < nb else "same"
-        rows.append({"group_id": gid, "top_function": ref.at[gid, "top_function"],
-                     "wait_site": ref.at[gid, "wait_site"], "count_before": nb, "count_after": na,
-                     "delta": na - nb, "change": change})
+        rows.append(
+            {
+                "group_id": gid,
+                "top_function": ref.at[gid, "top_function"],
+                "wait_site": ref.at[gid, "wait_site"],
+                "count_before": nb,
+                "count_after": na,
+                "delta": na - nb,
+                "change": change,
+            }
+        )
     cols = ["group_id", "top_function", "wait_site", "count_before", "count_after", "delta", "change"]
     out = pd.DataFrame(rows, columns=cols)
     if out.empty:
         return out.astype({c: "Int64" if c.startswith(("count", "delta")) else "string" for c in cols})
-    out = out.assign(_abs=out["delta"].abs()).sort_values(["_abs", "delta", "group_id"],
-                                                           ascending=[False, False, True], kind="stable")
+    out = out.assign(_abs=out["delta"].abs()).sort_values(
+        ["_abs", "delta", "group_id"], ascending=[False, False, True], kind="stable"
+    )
     out = out.drop(columns="_abs").reset_index(drop=True)
-    return out.astype({"count_before": "Int64", "count_after": "Int64", "delta": "Int64",
-                       "group_id": "string", "top_function": "string", "wait_site": "string", "change": "string"})
+    return out.astype(
+        {
+            "count_before": "Int64",
+            "count_after": "Int64",
+            "delta": "Int64",
+            "group_id": "string",
+            "top_function": "string",
+            "wait_site": "string",
+            "change": "string",
+        }
+    )
 
 
 def growth(dumps: Sequence[pd.DataFrame] | Mapping[str, pd.DataFrame]) -> pd.DataFrame:
@@ -190,21 +246,39 @@ def growth(dumps: Sequence[pd.DataFrame] | Mapping[str, pd.DataFrame]) -> pd.Dat
             hit = gdf.loc[gdf["group_id"] == gid, "count"]
             n = int(hit.iloc[0]) if len(hit) else 0
             counts.append(n)
-            rows.append({"group_id": gid, "snapshot": label, "snapshot_no": no, "count": n,
-                         "top_function": top, "wait_site": site})
+            rows.append(
+                {
+                    "group_id": gid,
+                    "snapshot": label,
+                    "snapshot_no": no,
+                    "count": n,
+                    "top_function": top,
+                    "wait_site": site,
+                }
+            )
         steps = [b - a for a, b in itertools.pairwise(counts)]
         grow = bool(steps) and all(s >= 0 for s in steps) and counts[-1] > counts[0]
         leak = grow and len(counts) >= 3 and sum(s > 0 for s in steps) >= 2
-        for row in rows[-len(counts):]:
+        for row in rows[-len(counts) :]:
             row["growing"], row["leak_suspect"] = grow, leak
     cols = ["group_id", "snapshot", "snapshot_no", "count", "top_function", "wait_site", "growing", "leak_suspect"]
     out = pd.DataFrame(rows, columns=cols)
-    return out.astype({"group_id": "string", "snapshot": "string", "snapshot_no": "Int64", "count": "Int64",
-                       "top_function": "string", "wait_site": "string", "growing": "boolean",
-                       "leak_suspect": "boolean"})
+    return out.astype(
+        {
+            "group_id": "string",
+            "snapshot": "string",
+            "snapshot_no": "Int64",
+            "count": "Int64",
+            "top_function": "string",
+            "wait_site": "string",
+            "growing": "boolean",
+            "leak_suspect": "boolean",
+        }
+    )
 
 
 # -- sizing ----------------------------------------------------------------------------------
+
 
 def littles_law(rate_per_s: float, latency_ms: float) -> float:
     """Mean requests in flight, L = λ·W (Little's law).
@@ -280,9 +354,16 @@ def mmc_wait(rate_per_s: float, service_ms: float, servers: int) -> dict[str, fl
         wait_s = p_wait / (servers * mu - rate_per_s)
         wait_ms = wait_s * 1000.0
         lq = rate_per_s * wait_s
-    return {"servers": float(servers), "offered_load": load, "utilisation": rho, "p_wait": p_wait,
-            "mean_wait_ms": wait_ms, "mean_response_ms": wait_ms + service_ms, "queue_length": lq,
-            "in_flight": lq + load}
+    return {
+        "servers": float(servers),
+        "offered_load": load,
+        "utilisation": rho,
+        "p_wait": p_wait,
+        "mean_wait_ms": wait_ms,
+        "mean_response_ms": wait_ms + service_ms,
+        "queue_length": lq,
+        "in_flight": lq + load,
+    }
 
 
 def pool_sizing(
@@ -346,12 +427,15 @@ def pool_sizing(
     rows = []
     while n <= limit:
         r = mmc_wait(rate_per_s, latency_ms, n)
-        rows.append({"pool_size": n, **{k: r[k] for k in ("utilisation", "p_wait", "mean_wait_ms",
-                                                           "mean_response_ms", "queue_length")}})
+        rows.append(
+            {
+                "pool_size": n,
+                **{k: r[k] for k in ("utilisation", "p_wait", "mean_wait_ms", "mean_response_ms", "queue_length")},
+            }
+        )
         if recommended is None and r["mean_wait_ms"] <= target and r["utilisation"] <= max_utilisation:
             recommended = n
-        done = recommended is not None and n >= max(math.ceil(recommended * 1.5), recommended + 3,
-                                                     handbook or 0)
+        done = recommended is not None and n >= max(math.ceil(recommended * 1.5), recommended + 3, handbook or 0)
         if max_size is None and done:
             break
         n += 1
@@ -359,23 +443,35 @@ def pool_sizing(
     df["recommended"] = df["pool_size"] == (recommended if recommended is not None else -1)
     df["handbook"] = df["pool_size"] == (handbook if handbook is not None else -1)
     df = df.astype({"pool_size": "int64", "recommended": "bool", "handbook": "bool"})
-    summary = (f"{rate_per_s:g} req/s × {latency_ms:g} ms keeps {in_flight:.1f} connections busy on average "
-               f"(Little's law); ")
+    summary = (
+        f"{rate_per_s:g} req/s × {latency_ms:g} ms keeps {in_flight:.1f} connections busy on average (Little's law); "
+    )
     if recommended is not None:
         w = df.loc[df["pool_size"] == recommended, "mean_wait_ms"].iloc[0]
-        summary += (f"a pool of {recommended} keeps utilisation ≤ {max_utilisation:.0%} and the mean wait "
-                    f"for a connection at {w:.2f} ms (target {target:g} ms)")
+        summary += (
+            f"a pool of {recommended} keeps utilisation ≤ {max_utilisation:.0%} and the mean wait "
+            f"for a connection at {w:.2f} ms (target {target:g} ms)"
+        )
     else:
         summary += f"no pool size up to {limit} meets the target"
     if handbook is not None:
         summary += f"; the handbook rule cores × (1 + wait/compute) gives {handbook}"
-    df.attrs.update({"in_flight": in_flight, "recommended": recommended, "handbook_size": handbook,
-                     "target_wait_ms": target, "rate_per_s": float(rate_per_s), "latency_ms": float(latency_ms),
-                     "summary": summary})
+    df.attrs.update(
+        {
+            "in_flight": in_flight,
+            "recommended": recommended,
+            "handbook_size": handbook,
+            "target_wait_ms": target,
+            "rate_per_s": float(rate_per_s),
+            "latency_ms": float(latency_ms),
+            "summary": summary,
+        }
+    )
     return df
 
 
 # -- the knee of a concurrency sweep -----------------------------------------------------------
+
 
 def find_knee(sweep: pd.DataFrame, *, latency_rise: float = 1.5, min_gain: float = 0.5) -> int | None:
     """Concurrency past which latency rises and throughput stops growing.
@@ -418,13 +514,15 @@ def find_knee(sweep: pd.DataFrame, *, latency_rise: float = 1.5, min_gain: float
 
 # -- detection -------------------------------------------------------------------------------
 
+
 def _count(df: pd.DataFrame, mask: pd.Series) -> int:
     n = df.loc[mask, "count"] if "count" in df else pd.Series([1] * int(mask.sum()))
     return int(n.fillna(1).sum())
 
 
-def _from_goroutines(g: pd.DataFrame, pool_size: int | None, rate: float | None,
-                     latency_ms: float | None) -> list[dict[str, Any]]:
+def _from_goroutines(
+    g: pd.DataFrame, pool_size: int | None, rate: float | None, latency_ms: float | None
+) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     if g is None or g.empty:
         return out
@@ -438,12 +536,15 @@ def _from_goroutines(g: pd.DataFrame, pool_size: int | None, rate: float | None,
         holder_note = ""
         if site == "http_pool_wait":
             in_flight = _count(g, g["wait_site"] == "http_in_flight")
-            reading = _count(g, stacks.str.contains("net/http.(*persistConn).readLoop", regex=False)
-                             & (g["wait_site"] == "net_io"))
+            reading = _count(
+                g, stacks.str.contains("net/http.(*persistConn).readLoop", regex=False) & (g["wait_site"] == "net_io")
+            )
             holders = in_flight or reading or None
             if holders:
-                holder_note = (f"; {holders} request{'s' if holders != 1 else ''} hold a connection and wait for "
-                               f"the upstream's response (net I/O)")
+                holder_note = (
+                    f"; {holders} request{'s' if holders != 1 else ''} hold a connection and wait for "
+                    f"the upstream's response (net I/O)"
+                )
         pool = pool_size if pool_size is not None else holders
         wm = pd.to_numeric(g.loc[mask, "wait_minutes"], errors="coerce")
         longest = float(wm.max()) if wm.notna().any() else None
@@ -452,27 +553,45 @@ def _from_goroutines(g: pd.DataFrame, pool_size: int | None, rate: float | None,
         subject = f"{pool_name} ({caller})" if caller else pool_name
         article = "an" if pool_name.startswith(("HTTP", "a", "e", "i", "o", "u")) else "a"
         pool_txt = f"{article} {pool_name} of {pool} ({setting})" if pool else f"{article} {pool_name} ({setting})"
-        evidence = (f"{waiting} goroutine{'s' if waiting != 1 else ''} wait for a connection from {pool_txt} "
-                    f"in {func}{holder_note}")
+        evidence = (
+            f"{waiting} goroutine{'s' if waiting != 1 else ''} wait for a connection from {pool_txt} "
+            f"in {func}{holder_note}"
+        )
         if pool_size is None and holders:
             evidence += " (pool size inferred from the connections in use)"
         if longest is not None:
             evidence += f"; the longest has waited {longest:g} min"
         critical = (pool is not None and waiting >= max(pool, 1)) or waiting >= 10 or (longest or 0) >= 1
-        rec = (f"Size the pool from the load: Little's law needs rate × latency connections in flight"
-               f", plus headroom (pool_sizing); raise {setting} or make the upstream faster, and give every "
-               "request a context deadline so waiters fail fast instead of piling up.")
+        rec = (
+            f"Size the pool from the load: Little's law needs rate × latency connections in flight"
+            f", plus headroom (pool_sizing); raise {setting} or make the upstream faster, and give every "
+            "request a context deadline so waiters fail fast instead of piling up."
+        )
         if rate is not None and latency_ms is not None:
             need = littles_law(rate, latency_ms)
-            rec = (f"At {rate:g} req/s × {latency_ms:g} ms, {need:.1f} connections are busy on average "
-                   f"(Little's law): " + rec)
+            rec = (
+                f"At {rate:g} req/s × {latency_ms:g} ms, {need:.1f} connections are busy on average "
+                f"(Little's law): " + rec
+            )
         if site == "http_pool_wait":
-            rec += (" Go's http.Transport keeps only MaxIdleConnsPerHost = 2 idle connections per host by "
-                    "default: raise it together with MaxConnsPerHost, or connections churn.")
-        out.append(finding(_DETECTOR, "pool_exhaustion", "critical" if critical else "warning", subject,
-                           metric="goroutines_waiting_for_connection", value=waiting,
-                           threshold=None if pool is None else float(pool), evidence=evidence,
-                           recommendation=rec, handbook_ref=_REF))
+            rec += (
+                " Go's http.Transport keeps only MaxIdleConnsPerHost = 2 idle connections per host by "
+                "default: raise it together with MaxConnsPerHost, or connections churn."
+            )
+        out.append(
+            finding(
+                _DETECTOR,
+                "pool_exhaustion",
+                "critical" if critical else "warning",
+                subject,
+                metric="goroutines_waiting_for_connection",
+                value=waiting,
+                threshold=None if pool is None else float(pool),
+                evidence=evidence,
+                recommendation=rec,
+                handbook_ref=_REF,
+            )
+        )
     return out
 
 
@@ -497,21 +616,36 @@ def _from_events(events: pd.DataFrame) -> list[dict[str, Any]]:
             ts = pd.to_datetime(events.loc[mask, "ts"], utc=True, errors="coerce").dropna()
             if len(ts):
                 ts_start, ts_end = ts.min(), ts.max()
-        services = events.loc[mask, "service"].dropna().astype(str).unique().tolist() \
-            if "service" in events.columns else []
+        services = (
+            events.loc[mask, "service"].dropna().astype(str).unique().tolist() if "service" in events.columns else []
+        )
         where = f" in {', '.join(sorted(services)[:3])}" if services else ""
         example = " | ".join(p for p in str(text[mask].iloc[0]).split(" | ") if p.strip())[:160]
         share = n / total
         severity = "critical" if n >= 10 or share >= 0.01 else "warning"
-        out.append(finding(
-            _DETECTOR, "pool_exhaustion", severity, f"{pool_name}{where}",
-            metric="pool_wait_errors", value=n, threshold=0.0, ts_start=ts_start, ts_end=ts_end,
-            evidence=(f"{n} log line{'s' if n != 1 else ''} ({share:.1%} of {total}){where}: requests gave up "
-                      f"waiting for a connection from the {pool_name}, e.g. {example!r}"),
-            recommendation=(f"The pool is smaller than the load needs: check {setting} against Little's law "
-                            "(rate × latency), look for connections held too long (unclosed response bodies, "
-                            "long transactions), and take a goroutine dump (debug=2) while it happens."),
-            handbook_ref=_REF))
+        out.append(
+            finding(
+                _DETECTOR,
+                "pool_exhaustion",
+                severity,
+                f"{pool_name}{where}",
+                metric="pool_wait_errors",
+                value=n,
+                threshold=0.0,
+                ts_start=ts_start,
+                ts_end=ts_end,
+                evidence=(
+                    f"{n} log line{'s' if n != 1 else ''} ({share:.1%} of {total}){where}: requests gave up "
+                    f"waiting for a connection from the {pool_name}, e.g. {example!r}"
+                ),
+                recommendation=(
+                    f"The pool is smaller than the load needs: check {setting} against Little's law "
+                    "(rate × latency), look for connections held too long (unclosed response bodies, "
+                    "long transactions), and take a goroutine dump (debug=2) while it happens."
+                ),
+                handbook_ref=_REF,
+            )
+        )
     return out
 
 
@@ -532,18 +666,31 @@ def _from_probes(probes: pd.DataFrame, pool_size: int | None) -> list[dict[str, 
     at = s[s["concurrency"] == knee].iloc[0]
     last = s.iloc[-1]
     target = str(s["target"].dropna().iloc[0]) if "target" in s and s["target"].notna().any() else "upstream"
-    evidence = (f"throughput stops growing at concurrency {knee} ({at['throughput_rps']:.1f} req/s); "
-                f"at {int(last['concurrency'])} in flight p50 is {last['p50_ms']:.0f} ms vs {at['p50_ms']:.0f} ms "
-                f"at the knee: requests queue for one of about {knee} slots")
+    evidence = (
+        f"throughput stops growing at concurrency {knee} ({at['throughput_rps']:.1f} req/s); "
+        f"at {int(last['concurrency'])} in flight p50 is {last['p50_ms']:.0f} ms vs {at['p50_ms']:.0f} ms "
+        f"at the knee: requests queue for one of about {knee} slots"
+    )
     if pool_size is not None:
         evidence += f" (configured pool: {pool_size})"
-    return [finding(
-        _DETECTOR, "pool_exhaustion", "warning", target, metric="concurrency_knee", value=knee,
-        threshold=None if pool_size is None else float(pool_size), evidence=evidence,
-        recommendation=(f"Past {knee} concurrent requests extra load only adds waiting (Little's law: latency "
-                        "grows linearly with concurrency). Keep the client's pool (MaxConnsPerHost) near the knee "
-                        "and shed or queue load above it, or raise the upstream's capacity."),
-        handbook_ref=_REF)]
+    return [
+        finding(
+            _DETECTOR,
+            "pool_exhaustion",
+            "warning",
+            target,
+            metric="concurrency_knee",
+            value=knee,
+            threshold=None if pool_size is None else float(pool_size),
+            evidence=evidence,
+            recommendation=(
+                f"Past {knee} concurrent requests extra load only adds waiting (Little's law: latency "
+                "grows linearly with concurrency). Keep the client's pool (MaxConnsPerHost) near the knee "
+                "and shed or queue load above it, or raise the upstream's capacity."
+            ),
+            handbook_ref=_REF,
+        )
+    ]
 
 
 def _from_rate(pool_size: int | None, rate: float | None, latency_ms: float | None) -> list[dict[str, Any]]:
@@ -555,16 +702,29 @@ def _from_rate(pool_size: int | None, rate: float | None, latency_ms: float | No
         return []
     sizing = pool_sizing(rate, latency_ms)
     rec = sizing.attrs["recommended"]
-    return [finding(
-        _DETECTOR, "pool_exhaustion", "critical" if usage >= 1.0 else "warning", f"pool of {pool_size}",
-        metric="pool_usage", value=usage, threshold=0.8,
-        evidence=(f"{rate:g} req/s × {latency_ms:g} ms keeps {need:.1f} connections busy on average "
-                  f"(Little's law): {usage:.0%} of a pool of {pool_size}"
-                  + (" — requests must queue" if usage >= 1.0 else " — above the handbook's 80 % limit")),
-        recommendation=(f"Raise the pool to about {rec} (Erlang C: mean wait ≤ 10 % of latency at ≤ 80 % "
-                        "utilisation) or cut the latency per request." if rec else
-                        "Raise the pool size or cut the latency per request."),
-        handbook_ref=_REF)]
+    return [
+        finding(
+            _DETECTOR,
+            "pool_exhaustion",
+            "critical" if usage >= 1.0 else "warning",
+            f"pool of {pool_size}",
+            metric="pool_usage",
+            value=usage,
+            threshold=0.8,
+            evidence=(
+                f"{rate:g} req/s × {latency_ms:g} ms keeps {need:.1f} connections busy on average "
+                f"(Little's law): {usage:.0%} of a pool of {pool_size}"
+                + (" — requests must queue" if usage >= 1.0 else " — above the handbook's 80 % limit")
+            ),
+            recommendation=(
+                f"Raise the pool to about {rec} (Erlang C: mean wait ≤ 10 % of latency at ≤ 80 % "
+                "utilisation) or cut the latency per request."
+                if rec
+                else "Raise the pool size or cut the latency per request."
+            ),
+            handbook_ref=_REF,
+        )
+    ]
 
 
 def detect_pool_exhaustion(

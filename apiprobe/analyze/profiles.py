@@ -216,8 +216,11 @@ def _function_nodes_table(t: LocTable) -> tuple[np.ndarray, np.ndarray, list[str
     names_of_raw: dict[int, str] = {}  # names of the unnamed nodes (negative raw ids)
     if unnamed.size:
         # (mapping file, start line) of the unnamed frames -> negative raw ids
-        loc_of = row_loc[unnamed] if row_loc is not None else np.repeat(
-            np.arange(counts.shape[0], dtype=np.int64), counts)[unnamed]
+        loc_of = (
+            row_loc[unnamed]
+            if row_loc is not None
+            else np.repeat(np.arange(counts.shape[0], dtype=np.int64), counts)[unnamed]
+        )
         mp = t.mapping[loc_of]
         fl = lf[unnamed]
         sl = np.where(fl >= 0, t.func_start_line[np.maximum(fl, 0)] if t.func_start_line.size else 0, 0)
@@ -315,8 +318,9 @@ def _structure(profile: Profile, g: _Graph) -> _Structure:
     x_entry = np.repeat(multi, extra)
     x_k = np.arange(int(extra.sum()), dtype=np.int64) - np.repeat(np.cumsum(extra) - extra, extra) + 1
     x_node = g.nodes[g.loc_start[sl[x_entry]] + x_k]
-    pair_stack, pair_node = _unique_pairs(np.concatenate([entry_stack, entry_stack[x_entry]]),
-                                          np.concatenate([e_first, x_node.astype(it)]), nn)
+    pair_stack, pair_node = _unique_pairs(
+        np.concatenate([entry_stack, entry_stack[x_entry]]), np.concatenate([e_first, x_node.astype(it)]), nn
+    )
     # call edges into nodes that are somewhere an inlined frame (the others never get a marker)
     inl_node = np.zeros(nn, dtype=bool)
     inl_node[g.nodes[~g.outer]] = True
@@ -338,8 +342,9 @@ def _structure(profile: Profile, g: _Graph) -> _Structure:
     inline = np.concatenate([np.zeros(j.shape[0], dtype=bool), np.ones(x_entry.shape[0], dtype=bool)])
     keep = np.flatnonzero(inl_node[child] & (child != parent))
     sel = keep[np.lexsort((sub[keep], entry[keep]))]  # leaf-first frame order
-    return _Structure(leaf, pair_stack, pair_node, entry_stack[entry[sel]].astype(np.int64), parent[sel],
-                      child[sel], inline[sel])
+    return _Structure(
+        leaf, pair_stack, pair_node, entry_stack[entry[sel]].astype(np.int64), parent[sel], child[sel], inline[sel]
+    )
 
 
 def _unique_pairs(a: np.ndarray, b: np.ndarray, nb: int) -> tuple[np.ndarray, np.ndarray]:
@@ -375,8 +380,9 @@ def _location_match(profile: Profile, rx: re.Pattern[str]) -> np.ndarray:
     """Per location: does ``rx`` find a frame's function or file name, or the mapping file?"""
     table = profile._table()
     if table is None:
-        return np.fromiter((_location_matches(loc, rx) for loc in profile.locations), dtype=bool,
-                           count=len(profile.locations))
+        return np.fromiter(
+            (_location_matches(loc, rx) for loc in profile.locations), dtype=bool, count=len(profile.locations)
+        )
     t = table
     strings = t.strings
     has = t.line_func >= 0
@@ -408,8 +414,7 @@ def _location_matches(loc: Location, rx: re.Pattern[str]) -> bool:
     return bool(loc.mapping) and rx.search(loc.mapping) is not None
 
 
-def _sample_mask(profile: Profile, focus: str | None, ignore: str | None,
-                 tagfocus: str | None) -> np.ndarray:
+def _sample_mask(profile: Profile, focus: str | None, ignore: str | None, tagfocus: str | None) -> np.ndarray:
     keep = np.ones(profile.n_samples, dtype=bool)
     if tagfocus:
         key, _, val = tagfocus.partition("=") if "=" in tagfocus else ("", "", tagfocus)
@@ -454,8 +459,11 @@ def _total(profile: Profile, si: int) -> int:
 def _base_mask(profile: Profile) -> np.ndarray | None:
     if not any(profile.labels) or not any(lab and _BASE_LABEL in lab for lab in profile.labels):
         return None
-    return np.fromiter((lab is not None and lab.get(_BASE_LABEL) == ["true"] for lab in profile.labels),
-                       dtype=bool, count=profile.n_samples)
+    return np.fromiter(
+        (lab is not None and lab.get(_BASE_LABEL) == ["true"] for lab in profile.labels),
+        dtype=bool,
+        count=profile.n_samples,
+    )
 
 
 def _pct(v: np.ndarray, total: int) -> np.ndarray:
@@ -539,16 +547,18 @@ def profile_top(
     sel = sel[np.lexsort((-np.abs(cum_s), g.name_rank[sel], -np.abs(flat_s)))]
     flat_s, cum_s = flat[sel], cum[sel]
     marker = np.where(inline_any[sel], np.where(noinline_any[sel], 2, 1), 0)
-    out = pd.DataFrame({
-        # (an empty table gets the column types pandas infers for no rows, as before)
-        "function": g.names_array[sel] if sel.size else [],
-        "flat": flat_s,
-        "flat_pct": _pct(flat_s, total),
-        "sum_pct": _pct(np.cumsum(flat_s), total),
-        "cum": cum_s,
-        "cum_pct": _pct(cum_s, total),
-        "inline": _INLINE_MARKERS[marker] if sel.size else np.zeros(0, dtype="<U14"),
-    })
+    out = pd.DataFrame(
+        {
+            # (an empty table gets the column types pandas infers for no rows, as before)
+            "function": g.names_array[sel] if sel.size else [],
+            "flat": flat_s,
+            "flat_pct": _pct(flat_s, total),
+            "sum_pct": _pct(np.cumsum(flat_s), total),
+            "cum": cum_s,
+            "cum_pct": _pct(cum_s, total),
+            "inline": _INLINE_MARKERS[marker] if sel.size else np.zeros(0, dtype="<U14"),
+        }
+    )
     out.attrs["total"] = total
     out.attrs["sample_type"] = profile.sample_types[si]
     return out
@@ -580,8 +590,15 @@ def _name_rank(names: list[str]) -> np.ndarray:
     return rank
 
 
-def _mark_inline(s: _Structure, present: np.ndarray, sw: np.ndarray, total_value: int, edge_fraction: float,
-                 inline_any: np.ndarray, noinline_any: np.ndarray) -> None:
+def _mark_inline(
+    s: _Structure,
+    present: np.ndarray,
+    sw: np.ndarray,
+    total_value: int,
+    edge_fraction: float,
+    inline_any: np.ndarray,
+    noinline_any: np.ndarray,
+) -> None:
     """Set ``inline_any``/``noinline_any`` of nodes that are the child of a kept, (not) all-inlined edge."""
     use = present[s.edge_stack]
     est, parent, child, inl = s.edge_stack[use], s.edge_parent[use], s.edge_child[use], s.edge_inline[use]
@@ -608,6 +625,7 @@ def _mark_inline(s: _Structure, present: np.ndarray, sw: np.ndarray, total_value
     dest = ec[starts][kept]
     inline_any[dest[all_inl[kept]]] = True
     noinline_any[dest[~all_inl[kept]]] = True
+
 
 def _go_round(x: np.ndarray) -> np.ndarray:
     return (np.sign(x) * np.floor(np.abs(x) + 0.5)).astype(np.int64)
@@ -650,8 +668,11 @@ def _merge_identical(p: Profile) -> Profile:
     first: list[int] = []
     inv = np.empty(p.n_samples, dtype=np.int64)
     for i, (st, lab, nlab) in enumerate(zip(p.sample_stack.tolist(), p.labels, p.num_labels, strict=True)):
-        key = (st, tuple(sorted((k, tuple(v)) for k, v in (lab or {}).items())),
-               tuple(sorted((k, tuple(v)) for k, v in (nlab or {}).items())))
+        key = (
+            st,
+            tuple(sorted((k, tuple(v)) for k, v in (lab or {}).items())),
+            tuple(sorted((k, tuple(v)) for k, v in (nlab or {}).items())),
+        )
         g = groups.get(key)
         if g is None:
             g = groups[key] = len(first)
@@ -668,14 +689,26 @@ def _merge_identical(p: Profile) -> Profile:
 
 def _subset(p: Profile, keep: np.ndarray, values: np.ndarray) -> Profile:
     out = Profile(
-        sample_types=list(p.sample_types), default_sample_type=p.default_sample_type,
-        locations=[], stack_offsets=p.stack_offsets, stack_locs=p.stack_locs,
-        sample_stack=p.sample_stack[keep], values=values[keep],
+        sample_types=list(p.sample_types),
+        default_sample_type=p.default_sample_type,
+        locations=[],
+        stack_offsets=p.stack_offsets,
+        stack_locs=p.stack_locs,
+        sample_stack=p.sample_stack[keep],
+        values=values[keep],
         labels=[lab for lab, k in zip(p.labels, keep, strict=True) if k],
         num_labels=[lab for lab, k in zip(p.num_labels, keep, strict=True) if k],
-        num_label_units=dict(p.num_label_units), period_type=p.period_type, period=p.period,
-        time_ns=p.time_ns, duration_ns=p.duration_ns, comments=list(p.comments),
-        drop_frames=p.drop_frames, keep_frames=p.keep_frames, mappings=p.mappings, source=p.source)
+        num_label_units=dict(p.num_label_units),
+        period_type=p.period_type,
+        period=p.period,
+        time_ns=p.time_ns,
+        duration_ns=p.duration_ns,
+        comments=list(p.comments),
+        drop_frames=p.drop_frames,
+        keep_frames=p.keep_frames,
+        mappings=p.mappings,
+        source=p.source,
+    )
     share_locations(out, p)
     return out
 
@@ -709,8 +742,7 @@ def top_diff(
         assert is_base is not None
         new = _subset(d, ~is_base, d.values)
     tb = profile_top(base, sample_index=si, granularity=granularity).set_index("function")[value]
-    tn = profile_top(new, sample_index=new.sample_index(name), granularity=granularity) \
-        .set_index("function")[value]
+    tn = profile_top(new, sample_index=new.sample_index(name), granularity=granularity).set_index("function")[value]
     df = pd.concat({"base": tb, "new": tn}, axis=1).fillna(0).astype("int64")
     df["delta"] = df["new"] - df["base"]
     btotal = int(np.abs(base.values[:, si]).sum())
@@ -798,7 +830,7 @@ def flame_table(
         v = int(sw[k])
         cur = 0
         val[0] += v
-        for li in reversed(locs[off[k]:off[k + 1]]):
+        for li in reversed(locs[off[k] : off[k + 1]]):
             s0 = ls[li]
             for j in range(s0 + lc[li] - 1, s0 - 1, -1):
                 fid = nodes[j]
@@ -815,11 +847,18 @@ def flame_table(
                 cur = nxt
         selfv[cur] += v
     names = ["root"] + [g.names[f] for f in func[1:]]
-    df = pd.DataFrame({"id": np.arange(len(parent)), "parent": parent, "function": names,
-                       "depth": depth, "value": val, "self_value": selfv})
+    df = pd.DataFrame(
+        {
+            "id": np.arange(len(parent)),
+            "parent": parent,
+            "function": names,
+            "depth": depth,
+            "value": val,
+            "self_value": selfv,
+        }
+    )
     total = abs(val[0]) or 1
-    order = df.assign(_a=df["value"].abs()).sort_values(["_a", "depth"], ascending=[False, True],
-                                                        kind="stable")
+    order = df.assign(_a=df["value"].abs()).sort_values(["_a", "depth"], ascending=[False, True], kind="stable")
     order = order[(order["_a"] >= min_fraction * total) | (order["id"] == 0)]
     keep_ids = set(order["id"].head(max(int(max_nodes), 1)).tolist())
     keep_ids.add(0)

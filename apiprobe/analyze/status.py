@@ -169,25 +169,77 @@ _INTERNAL = re.compile(r"internal|exception|panic|nil pointer|database|timeout|�
 _ENVELOPE_KEYS = ("code", "errcode", "err_code", "error_code", "errno", "errorcode", "retcode", "success", "ok")
 _SUCCESS_CODES = frozenset({"0", "ok", "success", "succeeded", "successful", "00000", "000000", "done"})
 _CODE_KEYS = ("code", "errcode", "err_code", "error_code", "errno", "errorcode", "ret", "retcode")
-_MESSAGE_KEYS = ("message", "msg", "errmsg", "error_msg", "error_message", "error_description", "detail",
-                 "details", "reason", "description", "title")
+_MESSAGE_KEYS = (
+    "message",
+    "msg",
+    "errmsg",
+    "error_msg",
+    "error_message",
+    "error_description",
+    "detail",
+    "details",
+    "reason",
+    "description",
+    "title",
+)
 _FAIL_STATUS = frozenset({"error", "fail", "failed", "failure", "err"})
 _ENVELOPE_HINT = re.compile(
     r'"(?:error|errors|success|ok|status|code|errcode|err_code|error_code|errno|errorcode|ret|retcode)"\s*:'
 )
 
 # attrs keys looked up (case-insensitive; "a.b" also reads {"a": {"b": ...}}), first found wins
-_ROUTE_KEYS = ("route", "http.route", "path", "url.path", "uri", "request_uri", "http.target", "url",
-               "http.url", "endpoint")
+_ROUTE_KEYS = (
+    "route",
+    "http.route",
+    "path",
+    "url.path",
+    "uri",
+    "request_uri",
+    "http.target",
+    "url",
+    "http.url",
+    "endpoint",
+)
 _METHOD_KEYS = ("method", "http.method", "http.request.method", "request_method", "verb")
-_STATUS_KEYS = ("status", "status_code", "statuscode", "http.status_code", "http.response.status_code",
-                "http_status", "resp_status")
+_STATUS_KEYS = (
+    "status",
+    "status_code",
+    "statuscode",
+    "http.status_code",
+    "http.response.status_code",
+    "http_status",
+    "resp_status",
+)
 _BODY_KEYS = ("body", "response", "response_body", "resp_body", "resp", "reply")
 _CLIENT_KEYS: dict[str, tuple[str, ...]] = {
-    "client id": ("client_id", "clientid", "client", "app_id", "appid", "consumer", "api_key_id",
-                  "tenant_id", "user_id", "userid", "uid"),
-    "IP": ("client_ip", "clientip", "remote_ip", "remote_addr", "remoteaddr", "x_forwarded_for",
-           "x-forwarded-for", "client.address", "source.address", "peer.address", "peer", "src_ip", "ip"),
+    "client id": (
+        "client_id",
+        "clientid",
+        "client",
+        "app_id",
+        "appid",
+        "consumer",
+        "api_key_id",
+        "tenant_id",
+        "user_id",
+        "userid",
+        "uid",
+    ),
+    "IP": (
+        "client_ip",
+        "clientip",
+        "remote_ip",
+        "remote_addr",
+        "remoteaddr",
+        "x_forwarded_for",
+        "x-forwarded-for",
+        "client.address",
+        "source.address",
+        "peer.address",
+        "peer",
+        "src_ip",
+        "ip",
+    ),
     "user agent": ("user_agent", "useragent", "http.user_agent", "user_agent.original", "ua", "agent"),
 }
 _AUTH_HEADERS = ("authorization", "cookie", "x-api-key", "api-key", "x-auth-token", "proxy-authorization")
@@ -293,8 +345,9 @@ def _struct_groups(attrs: pd.Series, groups: Mapping[str, Sequence[str]]) -> dic
                 if child in inner:
                     values = parent.struct.field(inner[child])
         arr = None
-        if values is not None and not (isinstance(values.dtype, pd.ArrowDtype)
-                                       and pa.types.is_struct(values.dtype.pyarrow_dtype)):
+        if values is not None and not (
+            isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_struct(values.dtype.pyarrow_dtype)
+        ):
             obj = values.astype(object)
             arr = np.asarray(obj.where(obj.notna() & (obj != ""), None).to_numpy(dtype=object))
         cache[lower] = arr
@@ -336,8 +389,9 @@ def _str(v: Any) -> str:
 
 def _texts(values: pd.Series | Sequence[Any]) -> np.ndarray:
     """Object array of ``str`` ('' for missing)."""
-    if isinstance(values, pd.Series) and (isinstance(values.dtype, pd.StringDtype)
-                                          or str(values.dtype) in ("str", "string")):
+    if isinstance(values, pd.Series) and (
+        isinstance(values.dtype, pd.StringDtype) or str(values.dtype) in ("str", "string")
+    ):
         return np.asarray(values.to_numpy(dtype=object, na_value=""))
     items = values.tolist() if isinstance(values, pd.Series) else list(values)
     out = np.empty(len(items), dtype=object)
@@ -366,7 +420,10 @@ def _split_route(route: str, normalize: bool) -> tuple[str, str]:
 
 def _events_groups() -> dict[str, tuple[str, ...]]:
     return {
-        "route": _ROUTE_KEYS, "method": _METHOD_KEYS, "status": _STATUS_KEYS, "body": _BODY_KEYS,
+        "route": _ROUTE_KEYS,
+        "method": _METHOD_KEYS,
+        "status": _STATUS_KEYS,
+        "body": _BODY_KEYS,
         **{f"client:{dim}": keys for dim, keys in _CLIENT_KEYS.items()},
         **{f"env:{key}": (key,) for key in _ENVELOPE_KEYS},
     }
@@ -385,20 +442,21 @@ def _view(data: pd.DataFrame, normalize_routes: bool) -> pd.DataFrame:
     cols = set(data.columns)
     is_probes = "url" in cols and "msg" not in cols
     if not is_probes and not ({"status", "attrs"} & cols):
-        raise SchemaError("detect_status_misuse needs an events table (status, route, msg, attrs), a probes "
-                          "table with a body column, or a HAR table; the table has: "
-                          + ", ".join(map(str, data.columns)))
+        raise SchemaError(
+            "detect_status_misuse needs an events table (status, route, msg, attrs), a probes "
+            "table with a body column, or a HAR table; the table has: " + ", ".join(map(str, data.columns))
+        )
     data = data.reset_index(drop=True)
     n = len(data)
 
-    status = pd.to_numeric(data["status"], errors="coerce") if "status" in cols \
-        else pd.Series(np.nan, index=data.index)
+    status = pd.to_numeric(data["status"], errors="coerce") if "status" in cols else pd.Series(np.nan, index=data.index)
     groups: dict[str, list[Any]] = {}
     if not is_probes and "attrs" in cols:
         groups = _attr_groups(data["attrs"], _events_groups())
         if status.isna().any():
-            from_attrs = pd.to_numeric(pd.Series([_as_number(v) for v in groups["status"]], dtype=object),
-                                       errors="coerce")
+            from_attrs = pd.to_numeric(
+                pd.Series([_as_number(v) for v in groups["status"]], dtype=object), errors="coerce"
+            )
             from_attrs = from_attrs.where((from_attrs >= 100) & (from_attrs <= 599))
             status = status.where(status.notna(), from_attrs)
     keep = np.flatnonzero(status.notna().to_numpy())
@@ -427,14 +485,18 @@ def _view(data: pd.DataFrame, normalize_routes: bool) -> pd.DataFrame:
     has_auth: list[bool | None] = [None] * m
     if is_probes:
         urls, hosts, schemes = texts("url"), texts("host"), texts("scheme")
-        ports = pd.to_numeric(data["port"].iloc[keep], errors="coerce").to_numpy(dtype=float, na_value=np.nan) \
-            if "port" in cols else np.full(m, np.nan)
+        ports = (
+            pd.to_numeric(data["port"].iloc[keep], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+            if "port" in cols
+            else np.full(m, np.nan)
+        )
         services, paths = [], []
         for url, host, port, scheme in zip(urls, hosts, ports, schemes, strict=True):
             parts = urlsplit(url)
             default = 443 if scheme == "https" else 80
-            services.append((host or parts.hostname or "")
-                            + (f":{int(port)}" if np.isfinite(port) and int(port) != default else ""))
+            services.append(
+                (host or parts.hostname or "") + (f":{int(port)}" if np.isfinite(port) and int(port) != default else "")
+            )
             paths.append(parts.path or "/")
         cache = {p: _template(p, normalize_routes) for p in set(paths)}
         routes = [cache[p] for p in paths]
@@ -478,15 +540,24 @@ def _view(data: pd.DataFrame, normalize_routes: bool) -> pd.DataFrame:
     def obj(values: Any) -> pd.Series:
         return pd.Series(values, index=index, dtype=object)
 
-    view = pd.DataFrame({
-        "status": pd.Series(out["status"], index=index),
-        "ts": pd.Series(out["ts"], index=index),
-        "service": obj(service_or_none), "method": obj(method_or_none), "route": obj(routes),
-        "subject": obj([names[t] for t in triples]), "level": obj(levels), "body": obj(body),
-        "error": obj(error), "msg": obj(msg), "envelope": obj(envelopes),
-        **{dim: obj(values) for dim, values in clients.items()},
-        "has_auth": obj(has_auth),
-    }, index=index)
+    view = pd.DataFrame(
+        {
+            "status": pd.Series(out["status"], index=index),
+            "ts": pd.Series(out["ts"], index=index),
+            "service": obj(service_or_none),
+            "method": obj(method_or_none),
+            "route": obj(routes),
+            "subject": obj([names[t] for t in triples]),
+            "level": obj(levels),
+            "body": obj(body),
+            "error": obj(error),
+            "msg": obj(msg),
+            "envelope": obj(envelopes),
+            **{dim: obj(values) for dim, values in clients.items()},
+            "has_auth": obj(has_auth),
+        },
+        index=index,
+    )
     return view
 
 
@@ -646,8 +717,9 @@ def _status_for_error(text: str) -> int:
 # --------------------------------------------------------------------------- classification
 
 
-def _masks(view: pd.DataFrame, *, storm_min_4xx: int, storm_share: float
-           ) -> tuple[dict[str, pd.Series], pd.Series, pd.Series, dict[str, tuple[str, str, int, int]]]:
+def _masks(
+    view: pd.DataFrame, *, storm_min_4xx: int, storm_share: float
+) -> tuple[dict[str, pd.Series], pd.Series, pd.Series, dict[str, tuple[str, str, int, int]]]:
     """Per-kind boolean masks, recommended status per row, error message per row, storms per subject.
 
     Storms map subject → (client dimension, client value, its 4xx count, the route's 4xx count).
@@ -827,12 +899,42 @@ def status_table(
         As for :func:`classify_status_misuse`.
     """
     view = _view(data, normalize_routes)
-    columns = ["service", "method", "route", "subject", "status", "status_class", "count", "share",
-               "misuse", "misuse_count", "recommended_status"]
+    columns = [
+        "service",
+        "method",
+        "route",
+        "subject",
+        "status",
+        "status_class",
+        "count",
+        "share",
+        "misuse",
+        "misuse_count",
+        "recommended_status",
+    ]
     if view.empty:
-        return pd.DataFrame({c: pd.Series(dtype=d) for c, d in zip(columns, [
-            "string", "string", "string", "string", "Int64", "string", "int64", "float64", "string",
-            "int64", "Int64"], strict=True)})
+        return pd.DataFrame(
+            {
+                c: pd.Series(dtype=d)
+                for c, d in zip(
+                    columns,
+                    [
+                        "string",
+                        "string",
+                        "string",
+                        "string",
+                        "Int64",
+                        "string",
+                        "int64",
+                        "float64",
+                        "string",
+                        "int64",
+                        "Int64",
+                    ],
+                    strict=True,
+                )
+            }
+        )
     masks, recommended, _, _ = _masks(view, storm_min_4xx=storm_min_4xx, storm_share=storm_share)
     view = view.assign(misuse=_labels(masks, view.index), rec=recommended)
     view.loc[view["misuse"].isin(["server_error_low_level", "client_4xx_storm"]), "rec"] = None
@@ -845,17 +947,35 @@ def status_table(
         kinds = group["misuse"].dropna()
         kind = kinds.value_counts().index[0] if len(kinds) else None
         recs = group.loc[group["misuse"] == kind, "rec"].dropna() if kind else pd.Series(dtype=object)
-        rows.append({
-            "service": first["service"], "method": first["method"], "route": first["route"],
-            "subject": subject, "status": status, "status_class": f"{status // 100}xx",
-            "count": len(group), "share": len(group) / int(totals[subject]),
-            "misuse": kind, "misuse_count": int((group["misuse"] == kind).sum()) if kind else 0,
-            "recommended_status": int(recs.value_counts().index[0]) if len(recs) else None,
-        })
+        rows.append(
+            {
+                "service": first["service"],
+                "method": first["method"],
+                "route": first["route"],
+                "subject": subject,
+                "status": status,
+                "status_class": f"{status // 100}xx",
+                "count": len(group),
+                "share": len(group) / int(totals[subject]),
+                "misuse": kind,
+                "misuse_count": int((group["misuse"] == kind).sum()) if kind else 0,
+                "recommended_status": int(recs.value_counts().index[0]) if len(recs) else None,
+            }
+        )
     out = pd.DataFrame(rows, columns=columns)
-    dtypes = {"service": "string", "method": "string", "route": "string", "subject": "string",
-              "status": "Int64", "status_class": "string", "count": "int64", "share": "float64",
-              "misuse": "string", "misuse_count": "int64", "recommended_status": "Int64"}
+    dtypes = {
+        "service": "string",
+        "method": "string",
+        "route": "string",
+        "subject": "string",
+        "status": "Int64",
+        "status_class": "string",
+        "count": "int64",
+        "share": "float64",
+        "misuse": "string",
+        "misuse_count": "int64",
+        "recommended_status": "Int64",
+    }
     return out.astype(dtypes).reset_index(drop=True)
 
 
@@ -879,14 +999,14 @@ def _status_name(code: int) -> str:
 def _why(code: int) -> str:
     return {
         400: "the request itself is wrong (syntax, types, a failed field rule): the client must fix it "
-             "and must not retry it as is",
+        "and must not retry it as is",
         401: "only a 401 tells the client to log in or refresh its token; a 403 says that logging in "
-             "again will not help, so clients give up instead of re-authenticating",
+        "again will not help, so clients give up instead of re-authenticating",
         403: "the caller is authenticated but not allowed: logging in again will not help",
         404: "the resource does not exist",
         409: "the request conflicts with the resource's current state (already done, duplicate)",
         422: "the request is well-formed but a business rule rejects it; keep the business code in the "
-             "body, e.g. {\"error\": \"insufficient_balance\", \"message\": …, \"details\": …}",
+        'body, e.g. {"error": "insufficient_balance", "message": …, "details": …}',
         429: "the caller is rate-limited; add Retry-After",
         500: "the server failed",
         503: "the service is temporarily unable to serve; add Retry-After",
@@ -979,31 +1099,65 @@ def detect_status_misuse(
             sample = message.get(first.name) if kind == "ok_error_body" else None
             example = first["body"] or first["error"] or first["msg"] or sample or ""
             statuses = ", ".join(str(s) for s in sorted(hit["status"].unique()))
-            rows.append(_finding(kind, str(subject), hit, count, denom, share, noun, metrics[kind],
-                                 min_share, _example(example), statuses, recommended))
+            rows.append(
+                _finding(
+                    kind,
+                    str(subject),
+                    hit,
+                    count,
+                    denom,
+                    share,
+                    noun,
+                    metrics[kind],
+                    min_share,
+                    _example(example),
+                    statuses,
+                    recommended,
+                )
+            )
     for subject, (dim, client, top_n, n4) in storms.items():
         hit = view[masks["client_4xx_storm"] & (view["subject"] == subject)]
         if hit.empty:
             continue
         codes = hit["status"].value_counts()
         code_text = ", ".join(f"{c} ×{k}" for c, k in codes.head(3).items())
-        rows.append(finding(
-            _DETECTOR, _FAULT, _SEVERITY["client_4xx_storm"], str(subject),
-            metric=f"share of the route's 4xx answers from one {dim}",
-            value=top_n / n4, threshold=storm_share,
-            evidence=f"{top_n} of {n4} 4xx answers on {subject} went to one {dim}, "
-                     f"{_example(client)!r} ({code_text}).",
-            recommendation="Fix that client: its requests are rejected as they are, and resending them "
-                           "will not help (4xx other than 408 and 429 are not retryable). Rate-limit per "
-                           "client with 429 and Retry-After so one caller cannot flood the route, and alert "
-                           "on per-client 4xx rates rather than only on 5xx.",
-            handbook_ref=_HANDBOOK, ts_start=hit["ts"].min(), ts_end=hit["ts"].max(),
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                _FAULT,
+                _SEVERITY["client_4xx_storm"],
+                str(subject),
+                metric=f"share of the route's 4xx answers from one {dim}",
+                value=top_n / n4,
+                threshold=storm_share,
+                evidence=f"{top_n} of {n4} 4xx answers on {subject} went to one {dim}, "
+                f"{_example(client)!r} ({code_text}).",
+                recommendation="Fix that client: its requests are rejected as they are, and resending them "
+                "will not help (4xx other than 408 and 429 are not retryable). Rate-limit per "
+                "client with 429 and Retry-After so one caller cannot flood the route, and alert "
+                "on per-client 4xx rates rather than only on 5xx.",
+                handbook_ref=_HANDBOOK,
+                ts_start=hit["ts"].min(),
+                ts_end=hit["ts"].max(),
+            )
+        )
     return findings_frame(rows)
 
 
-def _finding(kind: str, subject: str, hit: pd.DataFrame, count: int, denom: int, share: float, noun: str,
-             metric: str, threshold: float, example: str, statuses: str, rec: pd.Series) -> dict[str, Any]:
+def _finding(
+    kind: str,
+    subject: str,
+    hit: pd.DataFrame,
+    count: int,
+    denom: int,
+    share: float,
+    noun: str,
+    metric: str,
+    threshold: float,
+    example: str,
+    statuses: str,
+    rec: pd.Series,
+) -> dict[str, Any]:
     code, mixed = _recommended(hit, rec)
     target = _status_name(code) if code is not None else ""
     seen = f"{count} of {denom} {noun} on {subject}"
@@ -1045,7 +1199,16 @@ def _finding(kind: str, subject: str, hit: pd.DataFrame, count: int, denom: int,
             "miss them, and the answer's status says the server failed."
         )
     return finding(
-        _DETECTOR, _FAULT, _SEVERITY[kind], subject, metric=metric, value=share, threshold=threshold,
-        evidence=evidence, recommendation=recommendation, handbook_ref=_HANDBOOK,
-        ts_start=hit["ts"].min(), ts_end=hit["ts"].max(),
+        _DETECTOR,
+        _FAULT,
+        _SEVERITY[kind],
+        subject,
+        metric=metric,
+        value=share,
+        threshold=threshold,
+        evidence=evidence,
+        recommendation=recommendation,
+        handbook_ref=_HANDBOOK,
+        ts_start=hit["ts"].min(),
+        ts_end=hit["ts"].max(),
     )

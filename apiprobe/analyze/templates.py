@@ -253,12 +253,14 @@ def mine_templates(
     ids = np.empty(len(text_uniques), dtype=object)
     for pos, k in enumerate(rank):
         ids[k] = f"T{pos + 1}"
-    templates = pd.DataFrame({
-        "template_id": pd.array([ids[k] for k in rank], dtype="string"),
-        "template": pd.array([str(text_uniques[k]) for k in rank], dtype="string"),
-        "count": pd.array([int(counts[k]) for k in rank], dtype="int64"),
-        "example": pd.array([text.iloc[first_row[k]] for k in rank], dtype="string"),
-    })
+    templates = pd.DataFrame(
+        {
+            "template_id": pd.array([ids[k] for k in rank], dtype="string"),
+            "template": pd.array([str(text_uniques[k]) for k in rank], dtype="string"),
+            "count": pd.array([int(counts[k]) for k in rank], dtype="int64"),
+            "example": pd.array([text.iloc[first_row[k]] for k in rank], dtype="string"),
+        }
+    )
     assigned = np.full(len(text), None, dtype=object)
     if len(ids):
         assigned[valid] = ids[row_template[valid]]
@@ -281,8 +283,7 @@ def grouping_accuracy(predicted: Sequence[Any] | pd.Series, truth: Sequence[Any]
         return float("nan")
     df = pd.DataFrame({"p": pred.astype(str), "t": true.astype(str)})
     true_size = df.groupby("t")["t"].transform("size")
-    per_pred = df.assign(ts=true_size).groupby("p").agg(n=("t", "size"), labels=("t", "nunique"),
-                                                          tsize=("ts", "first"))
+    per_pred = df.assign(ts=true_size).groupby("p").agg(n=("t", "size"), labels=("t", "nunique"), tsize=("ts", "first"))
     ok = per_pred[(per_pred["labels"] == 1) & (per_pred["n"] == per_pred["tsize"])]
     return float(ok["n"].sum() / len(df))
 
@@ -363,32 +364,54 @@ def compare_templates(
     in_inc = _in_window(events["ts"], inc)
     in_base = _in_window(events["ts"], base)
     keep = in_inc | in_base
-    columns = ["template_id", "template", "level", "baseline_count", "baseline_rate", "incident_count",
-               "incident_rate", "ratio", "is_new", "grew", "gone", "example"]
+    columns = [
+        "template_id",
+        "template",
+        "level",
+        "baseline_count",
+        "baseline_rate",
+        "incident_count",
+        "incident_rate",
+        "ratio",
+        "is_new",
+        "grew",
+        "gone",
+        "example",
+    ]
     sub = events.loc[keep]
     if assignments is not None:
         if len(assignments) != len(events):
             raise ValueError("assignments must be aligned to events (same length)")
         ids = pd.Series(np.asarray(assignments.astype("string"), dtype=object)[keep], index=sub.index)
         text = _messages(sub, "msg")
-        templates = (pd.DataFrame({"template_id": ids, "example": text}).dropna(subset=["template_id"])
-                     .groupby("template_id", sort=False).agg(example=("example", "first")).reset_index())
+        templates = (
+            pd.DataFrame({"template_id": ids, "example": text})
+            .dropna(subset=["template_id"])
+            .groupby("template_id", sort=False)
+            .agg(example=("example", "first"))
+            .reset_index()
+        )
         templates["template"] = templates["example"]
     else:
         ids, templates = mine_templates(sub, sim_threshold=sim_threshold, depth=depth, masks=masks)
-    work = pd.DataFrame({
-        "template_id": ids.astype(object).to_numpy(),
-        "inc": in_inc[keep], "base": in_base[keep],
-        "level": sub["level"].to_numpy(dtype=object) if "level" in sub.columns else None,
-    }).dropna(subset=["template_id"])
+    work = pd.DataFrame(
+        {
+            "template_id": ids.astype(object).to_numpy(),
+            "inc": in_inc[keep],
+            "base": in_base[keep],
+            "level": sub["level"].to_numpy(dtype=object) if "level" in sub.columns else None,
+        }
+    ).dropna(subset=["template_id"])
     if work.empty:
         return pd.DataFrame({c: pd.Series(dtype=object) for c in columns})
     grouped = work.groupby("template_id", sort=False)
-    table = pd.DataFrame({
-        "baseline_count": grouped["base"].sum().astype("int64"),
-        "incident_count": grouped["inc"].sum().astype("int64"),
-        "level": grouped["level"].agg(_worst_level) if "level" in sub.columns else pd.NA,
-    })
+    table = pd.DataFrame(
+        {
+            "baseline_count": grouped["base"].sum().astype("int64"),
+            "incident_count": grouped["inc"].sum().astype("int64"),
+            "level": grouped["level"].agg(_worst_level) if "level" in sub.columns else pd.NA,
+        }
+    )
     table = table.join(templates.set_index("template_id")[["template", "example"]], how="left").reset_index()
     table["baseline_rate"] = table["baseline_count"] / _minutes(base)
     table["incident_rate"] = table["incident_count"] / _minutes(inc)
@@ -402,7 +425,9 @@ def compare_templates(
     changed = (table["is_new"] | table["grew"]).astype(int)
     table = table.assign(_c=changed, _n=table["is_new"].astype(int)).sort_values(
         ["_c", "_n", "incident_count", "baseline_count", "template_id"],
-        ascending=[False, False, False, False, True], kind="stable")
+        ascending=[False, False, False, False, True],
+        kind="stable",
+    )
     table = table.drop(columns=["_c", "_n"]).reset_index(drop=True)
     for col in ("template_id", "template", "level", "example"):
         table[col] = table[col].astype("string")

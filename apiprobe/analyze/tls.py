@@ -48,16 +48,14 @@ _EXPIRY_WARN_DAYS = 30.0
 _EXPIRY_INFO_DAYS = 60.0
 
 
-def _split(reports_or_verdicts: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any],
-                                               dict[str, str | None]]:
+def _split(reports_or_verdicts: Any) -> tuple[pd.DataFrame, pd.DataFrame | None, dict[str, Any], dict[str, str | None]]:
     """(verdicts, certs or None, evaluation time per target, error_kind per target)."""
     if isinstance(reports_or_verdicts, pd.DataFrame):
         return conform(reports_or_verdicts, "tls_verdicts"), None, {}, {}
     reports = [reports_or_verdicts] if isinstance(reports_or_verdicts, TLSReport) else list(reports_or_verdicts)
     if not all(isinstance(r, TLSReport) for r in reports):
         raise TypeError("expected a TLSReport, an iterable of TLSReport, or a tls_verdicts DataFrame")
-    verdicts = conform(pd.concat([r.verdicts for r in reports], ignore_index=True) if reports else None,
-                       "tls_verdicts")
+    verdicts = conform(pd.concat([r.verdicts for r in reports], ignore_index=True) if reports else None, "tls_verdicts")
     certs = conform(pd.concat([r.certs for r in reports], ignore_index=True) if reports else None, "certs")
     at = {r.target: r.at for r in reports}
     kinds = {r.target: r.error_kind for r in reports}
@@ -113,8 +111,10 @@ def detect_tls_faults(
     failed = failed[failed["check"] != "trust_store"]
     named = failed[failed["check"] != "path_validation"]
     explained = set(zip(named["target"], named["store"], strict=True))
-    keep = [(c != "path_validation") or ((t, s) not in explained)
-            for t, s, c in zip(failed["target"], failed["store"], failed["check"], strict=True)]
+    keep = [
+        (c != "path_validation") or ((t, s) not in explained)
+        for t, s, c in zip(failed["target"], failed["store"], failed["check"], strict=True)
+    ]
     failed = failed[pd.Series(keep, index=failed.index, dtype=bool)]
     rows: list[dict[str, Any]] = []
     for (target, check), group in failed.groupby(["target", "check"], sort=False, dropna=False):
@@ -133,12 +133,22 @@ def detect_tls_faults(
         evidence += f". A Go client logs: {go}" if go else ". A Go client still connects."
         metric, value, threshold = _measure(check_s, target_s, certs)
         ts = at.get(target_s)
-        rows.append(finding(
-            _DETECTOR, fault, str(top["severity"]) if not pd.isna(top["severity"]) else "warning", target_s,
-            metric=metric, value=value, threshold=threshold, evidence=evidence,
-            recommendation=str(top["recommendation"]) if not pd.isna(top["recommendation"]) else "",
-            handbook_ref=_HANDBOOK, ts_start=ts, ts_end=ts,
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                fault,
+                str(top["severity"]) if not pd.isna(top["severity"]) else "warning",
+                target_s,
+                metric=metric,
+                value=value,
+                threshold=threshold,
+                evidence=evidence,
+                recommendation=str(top["recommendation"]) if not pd.isna(top["recommendation"]) else "",
+                handbook_ref=_HANDBOOK,
+                ts_start=ts,
+                ts_end=ts,
+            )
+        )
     return findings_frame(rows)
 
 
@@ -189,9 +199,19 @@ def expiry_table(
     columns = ["target", "position", "role", "subject", "not_before", "not_after", "days_left", "status", "severity"]
     if table.empty:
         out = pd.DataFrame({c: pd.Series(dtype="object") for c in columns})
-        return out.astype({"target": "string", "position": "Int64", "role": "string", "subject": "string",
-                           "not_before": "datetime64[ns, UTC]", "not_after": "datetime64[ns, UTC]",
-                           "days_left": "float64", "status": "string", "severity": "string"})
+        return out.astype(
+            {
+                "target": "string",
+                "position": "Int64",
+                "role": "string",
+                "subject": "string",
+                "not_before": "datetime64[ns, UTC]",
+                "not_after": "datetime64[ns, UTC]",
+                "days_left": "float64",
+                "status": "string",
+                "severity": "string",
+            }
+        )
     table = table.drop_duplicates(subset=["target", "sha256"], keep="first")
     # the evaluation time is implied by not_after and days_left
     at = table["not_after"] - pd.to_timedelta(table["days_left"], unit="D")
@@ -210,54 +230,78 @@ def expiry_table(
         mask = mask.fillna(False).astype(bool)
         status[mask] = label
         severity[mask] = sev
-    out = pd.DataFrame({
-        "target": table["target"], "position": table["position"], "role": role, "subject": table["subject"],
-        "not_before": table["not_before"], "not_after": table["not_after"], "days_left": days,
-        "status": status, "severity": severity,
-    })
+    out = pd.DataFrame(
+        {
+            "target": table["target"],
+            "position": table["position"],
+            "role": role,
+            "subject": table["subject"],
+            "not_before": table["not_before"],
+            "not_after": table["not_after"],
+            "days_left": days,
+            "status": status,
+            "severity": severity,
+        }
+    )
     return out.sort_values(["not_after", "target", "position"], kind="stable").reset_index(drop=True)
 
 
 #: Go log fragments → (checks that produce them, how to tell them apart, what to change).
 _GO_LOG_CAUSES: tuple[tuple[str, tuple[str, ...], str, str], ...] = (
-    ("certificate signed by unknown authority",
-     ("missing_intermediate", "self_signed", "untrusted_root"),
-     "Look at the chain as served: one certificate whose issuer is someone else → missing intermediate; "
-     "issuer equals subject → self-signed; a complete chain whose root the client does not trust → "
-     "untrusted (private) root.",
-     "Missing intermediate: serve the full chain (fullchain.pem). Self-signed or private root: add the "
-     "root to the client's pool (x509.SystemCertPool + AppendCertsFromPEM, or SSL_CERT_FILE). Never "
-     "InsecureSkipVerify."),
-    ("certificate has expired or is not yet valid",
-     ("expired", "not_yet_valid"),
-     "Compare notBefore/notAfter of every certificate in the chain with the time in the message; a "
-     "'not yet valid' on a fresh certificate can also be the client's clock.",
-     "Renew and deploy the certificate (and the intermediate); check NTP on the client."),
-    ("certificate is valid for",
-     ("hostname_mismatch",),
-     "The message lists the names the certificate covers and the one the client asked for.",
-     "Issue a certificate with the requested name in subjectAltName, or call the service by a name it "
-     "has (check the URL, the Host and the SNI/ServerName the client sends)."),
-    ("doesn't contain any IP SANs",
-     ("hostname_mismatch",),
-     "The client connects by IP address and the certificate has no IP SAN.",
-     "Connect by DNS name, or add the IP to subjectAltName."),
-    ("relies on legacy Common Name field",
-     ("hostname_mismatch",),
-     "Go ignores the CN: the certificate has no subjectAltName.",
-     "Reissue the certificate with subjectAltName entries."),
-    ("TLS handshake timeout",
-     ("handshake",),
-     "The TCP connection opened but the handshake did not finish in Transport.TLSHandshakeTimeout.",
-     "Check the TLS terminator's load and any middlebox; see the latency notebook for the TLS phase."),
-    ("first record does not look like a TLS handshake",
-     ("handshake",),
-     "The client spoke TLS to a plain-HTTP port (or a proxy answered in clear text).",
-     "Use http:// for that port, or point the client at the TLS port."),
-    ("handshake failure",
-     ("handshake", "protocol_version"),
-     "No common protocol version or cipher, or the server wants a client certificate.",
-     "Compare the client's and server's TLS versions and cipher suites; supply the client certificate."),
+    (
+        "certificate signed by unknown authority",
+        ("missing_intermediate", "self_signed", "untrusted_root"),
+        "Look at the chain as served: one certificate whose issuer is someone else → missing intermediate; "
+        "issuer equals subject → self-signed; a complete chain whose root the client does not trust → "
+        "untrusted (private) root.",
+        "Missing intermediate: serve the full chain (fullchain.pem). Self-signed or private root: add the "
+        "root to the client's pool (x509.SystemCertPool + AppendCertsFromPEM, or SSL_CERT_FILE). Never "
+        "InsecureSkipVerify.",
+    ),
+    (
+        "certificate has expired or is not yet valid",
+        ("expired", "not_yet_valid"),
+        "Compare notBefore/notAfter of every certificate in the chain with the time in the message; a "
+        "'not yet valid' on a fresh certificate can also be the client's clock.",
+        "Renew and deploy the certificate (and the intermediate); check NTP on the client.",
+    ),
+    (
+        "certificate is valid for",
+        ("hostname_mismatch",),
+        "The message lists the names the certificate covers and the one the client asked for.",
+        "Issue a certificate with the requested name in subjectAltName, or call the service by a name it "
+        "has (check the URL, the Host and the SNI/ServerName the client sends).",
+    ),
+    (
+        "doesn't contain any IP SANs",
+        ("hostname_mismatch",),
+        "The client connects by IP address and the certificate has no IP SAN.",
+        "Connect by DNS name, or add the IP to subjectAltName.",
+    ),
+    (
+        "relies on legacy Common Name field",
+        ("hostname_mismatch",),
+        "Go ignores the CN: the certificate has no subjectAltName.",
+        "Reissue the certificate with subjectAltName entries.",
+    ),
+    (
+        "TLS handshake timeout",
+        ("handshake",),
+        "The TCP connection opened but the handshake did not finish in Transport.TLSHandshakeTimeout.",
+        "Check the TLS terminator's load and any middlebox; see the latency notebook for the TLS phase.",
+    ),
+    (
+        "first record does not look like a TLS handshake",
+        ("handshake",),
+        "The client spoke TLS to a plain-HTTP port (or a proxy answered in clear text).",
+        "Use http:// for that port, or point the client at the TLS port.",
+    ),
+    (
+        "handshake failure",
+        ("handshake", "protocol_version"),
+        "No common protocol version or cipher, or the server wants a client certificate.",
+        "Compare the client's and server's TLS versions and cipher suites; supply the client certificate.",
+    ),
 )
 
 
@@ -284,6 +328,13 @@ def go_error_causes(line: str, reports_or_verdicts: Any = None) -> pd.DataFrame:
     for fragment, checks, how, fix in _GO_LOG_CAUSES:
         if fragment.lower() in text:
             for check in checks:
-                rows.append({"fragment": fragment, "check": check, "how_to_tell": how, "fix": fix,
-                             "seen_on": ", ".join(sorted(failing.get(check, set()))) or pd.NA})
+                rows.append(
+                    {
+                        "fragment": fragment,
+                        "check": check,
+                        "how_to_tell": how,
+                        "fix": fix,
+                        "seen_on": ", ".join(sorted(failing.get(check, set()))) or pd.NA,
+                    }
+                )
     return pd.DataFrame(rows, columns=columns)

@@ -65,8 +65,9 @@ _ERROR_LEVELS = frozenset({"error", "fatal"})
 def _require(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise SchemaError(f"{what} table lacks column(s) {', '.join(map(repr, missing))}; "
-                          f"it has: {', '.join(map(str, df.columns))}")
+        raise SchemaError(
+            f"{what} table lacks column(s) {', '.join(map(repr, missing))}; it has: {', '.join(map(str, df.columns))}"
+        )
 
 
 def _ns(series: pd.Series) -> np.ndarray:
@@ -115,8 +116,15 @@ class _Tree:
     roots: list[int] = field(default_factory=list)
 
     @classmethod
-    def build(cls, idx: np.ndarray, span_ids: list[Any], parents: list[Any], start: np.ndarray, end: np.ndarray,
-              ok: np.ndarray) -> _Tree:
+    def build(
+        cls,
+        idx: np.ndarray,
+        span_ids: list[Any],
+        parents: list[Any],
+        start: np.ndarray,
+        end: np.ndarray,
+        ok: np.ndarray,
+    ) -> _Tree:
         n = len(idx)
         pos = {span_ids[j]: k for k, j in enumerate(idx)}
         par = [parents[j] for j in idx]
@@ -128,8 +136,10 @@ class _Tree:
             if p >= 0:
                 children[p].append(k)
         st, en, good = start[idx], end[idx], ok[idx]
-        roots = sorted((k for k in range(n) if parent[k] < 0),
-                       key=lambda k: (st[k] == _NAT, st[k], -(en[k] - st[k]) if good[k] else 0, k))
+        roots = sorted(
+            (k for k in range(n) if parent[k] < 0),
+            key=lambda k: (st[k] == _NAT, st[k], -(en[k] - st[k]) if good[k] else 0, k),
+        )
         return cls(idx, st, en, good, np.asarray(parent, dtype=int), missing, children, roots)
 
     def unrooted(self) -> int:
@@ -217,7 +227,7 @@ def _critical_segments(tree: _Tree) -> list[tuple[int, int, int]]:
     while True:
         s, e = span[cur]
         upto = e if ret is None else ret
-        later = kids[cur][after + 1:]
+        later = kids[cur][after + 1 :]
         lfc = next((c for c in later if ret is None or span[c][1] <= ret), None)
         if lfc is not None:
             if span[lfc][1] != upto:
@@ -242,8 +252,10 @@ def _traces(spans: pd.DataFrame, trace_id: str | None) -> tuple[pd.DataFrame, li
     bounds = np.searchsorted(codes[order], np.arange(len(uniques) + 1))
     span_ids, parents = df["span_id"].tolist(), df["parent_span_id"].tolist()
     start, end, ok = df["_s"].to_numpy(dtype="int64"), df["_e"].to_numpy(dtype="int64"), df["_ok"].to_numpy(bool)
-    trees = [(str(t), _Tree.build(order[bounds[g]:bounds[g + 1]], span_ids, parents, start, end, ok))
-             for g, t in enumerate(uniques)]
+    trees = [
+        (str(t), _Tree.build(order[bounds[g] : bounds[g + 1]], span_ids, parents, start, end, ok))
+        for g, t in enumerate(uniques)
+    ]
     return df, trees
 
 
@@ -329,15 +341,17 @@ def critical_path(spans: pd.DataFrame, trace_id: str | None = None) -> pd.DataFr
             seg_e.append(b)
     picked = df.iloc[pos]
     s_ns, e_ns = np.asarray(seg_s, dtype="int64"), np.asarray(seg_e, dtype="int64")
-    out = pd.DataFrame({
-        "trace_id": picked["trace_id"].astype("string").to_numpy(),
-        "span_id": picked["span_id"].astype("string").to_numpy(),
-        "service": picked["service"].astype("string").to_numpy(),
-        "name": picked["name"].astype("string").to_numpy(),
-        "start": pd.DatetimeIndex(s_ns.view("datetime64[ns]")).tz_localize("UTC"),
-        "end": pd.DatetimeIndex(e_ns.view("datetime64[ns]")).tz_localize("UTC"),
-        "duration_ms": (e_ns - s_ns).astype("float64") / _MS,
-    })
+    out = pd.DataFrame(
+        {
+            "trace_id": picked["trace_id"].astype("string").to_numpy(),
+            "span_id": picked["span_id"].astype("string").to_numpy(),
+            "service": picked["service"].astype("string").to_numpy(),
+            "name": picked["name"].astype("string").to_numpy(),
+            "start": pd.DatetimeIndex(s_ns.view("datetime64[ns]")).tz_localize("UTC"),
+            "end": pd.DatetimeIndex(e_ns.view("datetime64[ns]")).tz_localize("UTC"),
+            "duration_ms": (e_ns - s_ns).astype("float64") / _MS,
+        }
+    )
     for col in ("trace_id", "span_id", "service", "name"):
         out[col] = out[col].astype("string")
     return out
@@ -367,10 +381,10 @@ def self_time(spans: pd.DataFrame) -> pd.DataFrame:
     df["_key"] = key.to_numpy()
     timed = df[df["_ok"]]
     par = timed[["trace_id", "span_id", "_s", "_e"]].rename(
-        columns={"span_id": "parent_span_id", "_s": "_ps", "_e": "_pe"})
+        columns={"span_id": "parent_span_id", "_s": "_ps", "_e": "_pe"}
+    )
     not_self = (timed["parent_span_id"] != timed["span_id"]).fillna(True).to_numpy(dtype=bool)
-    kids = timed.loc[not_self, ["trace_id", "parent_span_id", "_s", "_e"]].merge(
-        par, on=["trace_id", "parent_span_id"])
+    kids = timed.loc[not_self, ["trace_id", "parent_span_id", "_s", "_e"]].merge(par, on=["trace_id", "parent_span_id"])
     kids["_cs"] = np.maximum(kids["_s"].to_numpy(), kids["_ps"].to_numpy())
     kids["_ce"] = np.minimum(kids["_e"].to_numpy(), kids["_pe"].to_numpy())
     kids = kids[kids["_ce"] > kids["_cs"]]
@@ -408,12 +422,14 @@ def service_self_time(spans: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype="string" if c == "service" else "float64") for c in cols})
     svc = st["service"].astype("string").fillna("(unknown)")
     g = st.groupby(svc.rename("service"), sort=False)
-    out = pd.DataFrame({
-        "spans": g.size(),
-        "traces": g["trace_id"].nunique(),
-        "self_ms": g["self_ms"].sum(),
-        "mean_self_ms": g["self_ms"].mean(),
-    })
+    out = pd.DataFrame(
+        {
+            "spans": g.size(),
+            "traces": g["trace_id"].nunique(),
+            "self_ms": g["self_ms"].sum(),
+            "mean_self_ms": g["self_ms"].mean(),
+        }
+    )
     total = float(out["self_ms"].sum())
     out["share"] = out["self_ms"] / total if total > 0 else np.nan
     out = out.sort_values(["self_ms", "spans"], ascending=False, kind="stable").reset_index()
@@ -440,8 +456,12 @@ def trace_summary(spans: pd.DataFrame) -> pd.DataFrame:
         trace made only of a cycle has ``roots`` 0), ordered by start.
     """
     _require(spans, ["trace_id", "span_id"], "spans")
-    dups = spans[spans["trace_id"].notna() & spans["span_id"].notna()] \
-        .duplicated(["trace_id", "span_id"]).groupby(spans["trace_id"]).sum()
+    dups = (
+        spans[spans["trace_id"].notna() & spans["span_id"].notna()]
+        .duplicated(["trace_id", "span_id"])
+        .groupby(spans["trace_id"])
+        .sum()
+    )
     df, trees = _traces(spans, None)
     svc_list = [v if isinstance(v, str) else None for v in df["service"].astype("string").tolist()]
     name_list = df["name"].astype("string").tolist()
@@ -456,21 +476,40 @@ def trace_summary(spans: pd.DataFrame) -> pd.DataFrame:
         root = tree.main_root()
         order = tree.idx[np.argsort(np.where(tree.start == _NAT, big, tree.start), kind="stable")]
         services = list(dict.fromkeys(v for v in (svc_list[j] for j in order) if v is not None))
-        rows.append({
-            "trace_id": tid,
-            "root_service": None if root is None else svc_list[tree.idx[root]],
-            "root_name": None if root is None else name_list[tree.idx[root]],
-            "start": _ts(first), "end": _ts(last),
-            "duration_ms": (last - first) / _MS if first != _NAT and last != _NAT else np.nan,
-            "spans": len(tree.idx), "services": ", ".join(services), "n_services": len(services),
-            "error_spans": int(is_err[tree.idx].sum()),
-            "missing_parents": int(tree.missing_parent.sum()),
-            "roots": len(tree.roots),
-            "duplicate_spans": int(dups.get(tid, 0)),
-            "cycle_spans": tree.unrooted(),
-        })
-    cols = ["trace_id", "root_service", "root_name", "start", "end", "duration_ms", "spans", "services",
-            "n_services", "error_spans", "missing_parents", "roots", "duplicate_spans", "cycle_spans"]
+        rows.append(
+            {
+                "trace_id": tid,
+                "root_service": None if root is None else svc_list[tree.idx[root]],
+                "root_name": None if root is None else name_list[tree.idx[root]],
+                "start": _ts(first),
+                "end": _ts(last),
+                "duration_ms": (last - first) / _MS if first != _NAT and last != _NAT else np.nan,
+                "spans": len(tree.idx),
+                "services": ", ".join(services),
+                "n_services": len(services),
+                "error_spans": int(is_err[tree.idx].sum()),
+                "missing_parents": int(tree.missing_parent.sum()),
+                "roots": len(tree.roots),
+                "duplicate_spans": int(dups.get(tid, 0)),
+                "cycle_spans": tree.unrooted(),
+            }
+        )
+    cols = [
+        "trace_id",
+        "root_service",
+        "root_name",
+        "start",
+        "end",
+        "duration_ms",
+        "spans",
+        "services",
+        "n_services",
+        "error_spans",
+        "missing_parents",
+        "roots",
+        "duplicate_spans",
+        "cycle_spans",
+    ]
     out = pd.DataFrame(rows, columns=cols)
     for c in ("start", "end"):
         out[c] = pd.to_datetime(out[c], utc=True)
@@ -501,8 +540,9 @@ def orphan_spans(spans: pd.DataFrame) -> pd.DataFrame:
     """
     df = _prep(spans)
     present = set(zip(df["trace_id"], df["span_id"], strict=True))
-    mask = [isinstance(p, str) and (t, p) not in present
-            for t, p in zip(df["trace_id"], df["parent_span_id"], strict=True)]
+    mask = [
+        isinstance(p, str) and (t, p) not in present for t, p in zip(df["trace_id"], df["parent_span_id"], strict=True)
+    ]
     cols = [c for c in spans.columns]
     return df.loc[np.asarray(mask, dtype=bool), cols].reset_index(drop=True)
 
@@ -567,8 +607,19 @@ def broken_traces(spans: pd.DataFrame, *, skew_ms: float = 25.0) -> pd.DataFrame
         ``issue, trace_id, span_id, service, name, start, end, callee,
         other_trace_id, other_span_id, detail``, one row per call, by start.
     """
-    cols = ["issue", "trace_id", "span_id", "service", "name", "start", "end", "callee",
-            "other_trace_id", "other_span_id", "detail"]
+    cols = [
+        "issue",
+        "trace_id",
+        "span_id",
+        "service",
+        "name",
+        "start",
+        "end",
+        "callee",
+        "other_trace_id",
+        "other_span_id",
+        "detail",
+    ]
     df = _prep(spans)
     attrs = df["attrs"].tolist() if "attrs" in df.columns else [None] * len(df)
     tids, sids, svcs = df["trace_id"].tolist(), df["span_id"].tolist(), df["service"].tolist()
@@ -581,13 +632,25 @@ def broken_traces(spans: pd.DataFrame, *, skew_ms: float = 25.0) -> pd.DataFrame
     answered: set[int] = set()
     for i, (t, p) in enumerate(zip(tids, parents, strict=True)):
         j = by_id.get((t, p)) if isinstance(p, str) else None
-        if j is not None and (kinds[i] in _CALLEE_KINDS or
-                              (isinstance(svcs[i], str) and isinstance(svcs[j], str) and svcs[i] != svcs[j])):
+        if j is not None and (
+            kinds[i] in _CALLEE_KINDS or (isinstance(svcs[i], str) and isinstance(svcs[j], str) and svcs[i] != svcs[j])
+        ):
             answered.add(j)
-    callers = [i for i in range(len(df)) if kinds[i] in _CALLER_KINDS and ok[i] and i not in answered
-               and not _backend_call(attrs[i])]
-    roots = np.asarray([i for i in range(len(df)) if ok[i] and (kinds[i] in _CALLEE_KINDS or kinds[i] is None)
-                        and not (isinstance(parents[i], str) and (tids[i], parents[i]) in by_id)], dtype=int)
+    callers = [
+        i
+        for i in range(len(df))
+        if kinds[i] in _CALLER_KINDS and ok[i] and i not in answered and not _backend_call(attrs[i])
+    ]
+    roots = np.asarray(
+        [
+            i
+            for i in range(len(df))
+            if ok[i]
+            and (kinds[i] in _CALLEE_KINDS or kinds[i] is None)
+            and not (isinstance(parents[i], str) and (tids[i], parents[i]) in by_id)
+        ],
+        dtype=int,
+    )
     # Entry services (nearly all of their server spans start a trace, like an edge
     # gateway) start new traces all the time; that alone is no evidence of a lost
     # context, so they only count when the call names them.
@@ -596,8 +659,11 @@ def broken_traces(spans: pd.DataFrame, *, skew_ms: float = 25.0) -> pd.DataFrame
     for i in range(len(df)):
         if kinds[i] in _CALLEE_KINDS and isinstance(svcs[i], str):
             served.setdefault(svcs[i], []).append(i in root_set and not isinstance(parents[i], str))
-    entry = {svc for svc, flags in served.items()
-             if len(flags) >= _ENTRY_MIN_SPANS and sum(flags) >= _ENTRY_ROOT_SHARE * len(flags)}
+    entry = {
+        svc
+        for svc, flags in served.items()
+        if len(flags) >= _ENTRY_MIN_SPANS and sum(flags) >= _ENTRY_ROOT_SHARE * len(flags)
+    }
     skew = int(skew_ms * _MS)
     candidates: list[tuple[int, int, int]] = []  # (start gap, caller, callee root)
     callee_of: dict[int, str | None] = {}
@@ -606,9 +672,13 @@ def broken_traces(spans: pd.DataFrame, *, skew_ms: float = 25.0) -> pd.DataFrame
         callee = _peer(attrs[c], services - {_str(svcs[c])})
         callee_of[c] = callee
         inside = (r_start >= starts[c] - skew) & (r_end <= ends[c] + skew)
-        found = [int(r) for r in roots[inside]
-                 if tids[r] != tids[c] and svcs[r] != svcs[c]
-                 and (svcs[r] == callee if callee is not None else svcs[r] not in entry)]
+        found = [
+            int(r)
+            for r in roots[inside]
+            if tids[r] != tids[c]
+            and svcs[r] != svcs[c]
+            and (svcs[r] == callee if callee is not None else svcs[r] not in entry)
+        ]
         if callee is None and len(found) != 1:
             continue  # unnamed callee: only an unambiguous match is evidence
         candidates += [(abs(int(starts[r]) - int(starts[c])), c, r) for r in found]
@@ -620,22 +690,45 @@ def broken_traces(spans: pd.DataFrame, *, skew_ms: float = 25.0) -> pd.DataFrame
             used.add(r)
     rows: list[dict[str, Any]] = []
     for c in callers:
-        base = {"trace_id": tids[c], "span_id": sids[c], "service": svcs[c], "name": names[c],
-                "start": _ts(int(starts[c])), "end": _ts(int(ends[c]))}
+        base = {
+            "trace_id": tids[c],
+            "span_id": sids[c],
+            "service": svcs[c],
+            "name": names[c],
+            "start": _ts(int(starts[c])),
+            "end": _ts(int(ends[c])),
+        }
         caller = f"{_str(svcs[c], '(unknown)')} ({_str(names[c])})"
         if c in matched:
             r = matched[c]
             gap = (int(starts[r]) - int(starts[c])) / _MS
-            rows.append({**base, "issue": "restarted_trace", "callee": svcs[r], "other_trace_id": tids[r],
-                         "other_span_id": sids[r],
-                         "detail": (f"{_str(svcs[r])} started trace {tids[r][:12]}… ({_str(names[r])}) "
-                                    f"{gap:+.1f} ms after {caller} called it in trace {tids[c][:12]}…: "
-                                    "the trace context did not cross")})
+            rows.append(
+                {
+                    **base,
+                    "issue": "restarted_trace",
+                    "callee": svcs[r],
+                    "other_trace_id": tids[r],
+                    "other_span_id": sids[r],
+                    "detail": (
+                        f"{_str(svcs[r])} started trace {tids[r][:12]}… ({_str(names[r])}) "
+                        f"{gap:+.1f} ms after {caller} called it in trace {tids[c][:12]}…: "
+                        "the trace context did not cross"
+                    ),
+                }
+            )
         elif callee_of[c] is not None:
             callee = callee_of[c]
-            rows.append({**base, "issue": "missing_server_span", "callee": callee,
-                         "detail": (f"{caller} called {callee} but no span of {callee} is under the call, "
-                                    f"although {callee} records spans")})
+            rows.append(
+                {
+                    **base,
+                    "issue": "missing_server_span",
+                    "callee": callee,
+                    "detail": (
+                        f"{caller} called {callee} but no span of {callee} is under the call, "
+                        f"although {callee} records spans"
+                    ),
+                }
+            )
     out = pd.DataFrame(rows, columns=cols)
     for col in ("start", "end"):
         out[col] = pd.to_datetime(out[col], utc=True)
@@ -676,8 +769,11 @@ def trace_coverage(events: pd.DataFrame) -> pd.DataFrame:
         return pd.DataFrame({c: pd.Series(dtype="string" if c == "service" else "float64") for c in cols})
     svc = ev["service"].astype("string").fillna("(unknown)").rename("service")
     has_t = ev["trace_id"].astype("string").str.strip().fillna("").ne("")
-    has_s = (ev["span_id"].astype("string").str.strip().fillna("").ne("") if "span_id" in ev.columns
-             else pd.Series(False, index=ev.index))
+    has_s = (
+        ev["span_id"].astype("string").str.strip().fillna("").ne("")
+        if "span_id" in ev.columns
+        else pd.Series(False, index=ev.index)
+    )
     g = pd.DataFrame({"service": svc, "t": has_t.to_numpy(), "s": has_s.to_numpy()}).groupby("service")
     out = pd.DataFrame({"lines": g.size(), "with_trace_id": g["t"].sum(), "with_span_id": g["s"].sum()})
     out["share"] = out["with_trace_id"] / out["lines"]
@@ -714,28 +810,38 @@ def join_logs_to_spans(events: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFram
     out_span = np.full(n, None, dtype=object)
     how = np.full(n, None, dtype=object)
     tid = ev["trace_id"].astype("string").str.strip().str.lower()
-    sid = (ev["span_id"].astype("string").str.strip().str.lower() if "span_id" in ev.columns
-           else pd.Series(pd.NA, index=ev.index, dtype="string"))
+    sid = (
+        ev["span_id"].astype("string").str.strip().str.lower()
+        if "span_id" in ev.columns
+        else pd.Series(pd.NA, index=ev.index, dtype="string")
+    )
     known = dict.fromkeys(zip(sp["trace_id"], sp["span_id"], strict=True), True)
     for i, (t, s) in enumerate(zip(tid, sid, strict=True)):
         if isinstance(t, str) and isinstance(s, str) and (t, s) in known:
             out_span[i], how[i] = s, "span_id"
     todo = [i for i in range(n) if how[i] is None and isinstance(tid.iloc[i], str)]
     if todo:
-        left = pd.DataFrame({
-            "_row": todo, "trace_id": tid.iloc[todo].to_numpy(),
-            "_svc": (ev["service"].astype("string").iloc[todo].to_numpy() if "service" in ev.columns
-                     else pd.array([pd.NA] * len(todo), dtype="string")),
-            "_t": _ns(ev["ts"].iloc[todo]),
-        })
+        left = pd.DataFrame(
+            {
+                "_row": todo,
+                "trace_id": tid.iloc[todo].to_numpy(),
+                "_svc": (
+                    ev["service"].astype("string").iloc[todo].to_numpy()
+                    if "service" in ev.columns
+                    else pd.array([pd.NA] * len(todo), dtype="string")
+                ),
+                "_t": _ns(ev["ts"].iloc[todo]),
+            }
+        )
         left = left[left["_t"] != _NAT]
         right = sp[sp["_ok"]][["trace_id", "span_id", "service", "_s", "_e"]]
         m = left.merge(right, on="trace_id")
         same = (m["_svc"].isna() | (m["_svc"] == m["service"])).fillna(False).to_numpy(dtype=bool)
         m = m[same & (m["_s"] <= m["_t"]).to_numpy() & (m["_t"] <= m["_e"]).to_numpy()]
         if len(m):
-            m = m.assign(_d=m["_e"] - m["_s"]).sort_values(["_row", "_s", "_d"], ascending=[True, False, True],
-                                                           kind="stable")
+            m = m.assign(_d=m["_e"] - m["_s"]).sort_values(
+                ["_row", "_s", "_d"], ascending=[True, False, True], kind="stable"
+            )
             best = m.drop_duplicates("_row")
             for r, s in zip(best["_row"], best["span_id"], strict=True):
                 out_span[int(r)], how[int(r)] = s, "time"
@@ -792,8 +898,22 @@ def trace_journeys(events: pd.DataFrame) -> pd.DataFrame:
     ev = _usable_events(events)
     tid = ev["trace_id"].astype("string").str.strip().str.lower()
     ev = ev.assign(_tid=tid)[tid.notna().to_numpy(dtype=bool) & tid.ne("").fillna(False).to_numpy(dtype=bool)]
-    cols = ["trace_id", "entry_service", "services", "n_services", "lines", "first_ts", "last_ts", "elapsed_ms",
-            "entry_latency_ms", "latency_ms", "attempts", "outcome", "error_services", "max_status"]
+    cols = [
+        "trace_id",
+        "entry_service",
+        "services",
+        "n_services",
+        "lines",
+        "first_ts",
+        "last_ts",
+        "elapsed_ms",
+        "entry_latency_ms",
+        "latency_ms",
+        "attempts",
+        "outcome",
+        "error_services",
+        "max_status",
+    ]
     if ev.empty:
         return _empty_journeys(cols)
 
@@ -812,18 +932,23 @@ def trace_journeys(events: pd.DataFrame) -> pd.DataFrame:
     has_lat = np.isfinite(lat) & (lat >= 0)
     start_ns = np.where(ts_ns != _NAT, ts_ns - np.where(has_lat, lat * _MS, 0.0).astype("int64"), _NAT)
     res_ns = np.select([ts_ns % 1_000_000_000 == 0, ts_ns % 1_000_000 == 0], [1_000_000_000, 1_000_000], 0)
-    work = pd.DataFrame({
-        "trace_id": ev["_tid"].to_numpy(), "service": service.to_numpy(),
-        "ts": ts.to_numpy(), "err": (level.isin(list(_ERROR_LEVELS)).fillna(False) |
-                                     (status >= 500).fillna(False)).to_numpy(dtype=bool),
-        "status": status.to_numpy(dtype="float64", na_value=np.nan),
-        "latency": np.where(has_lat, lat, np.nan),
-        "attempt": attempt.to_numpy(dtype="float64", na_value=np.nan),
-        "route": col("route", "string").astype("string").to_numpy(),
-        "msg": col("msg", "string").astype("string").to_numpy(),
-        "_start": start_ns, "_res": res_ns, "_timed": ts_ns != _NAT,
-        "_pos": np.arange(len(ev)),
-    })
+    work = pd.DataFrame(
+        {
+            "trace_id": ev["_tid"].to_numpy(),
+            "service": service.to_numpy(),
+            "ts": ts.to_numpy(),
+            "err": (level.isin(list(_ERROR_LEVELS)).fillna(False) | (status >= 500).fillna(False)).to_numpy(dtype=bool),
+            "status": status.to_numpy(dtype="float64", na_value=np.nan),
+            "latency": np.where(has_lat, lat, np.nan),
+            "attempt": attempt.to_numpy(dtype="float64", na_value=np.nan),
+            "route": col("route", "string").astype("string").to_numpy(),
+            "msg": col("msg", "string").astype("string").to_numpy(),
+            "_start": start_ns,
+            "_res": res_ns,
+            "_timed": ts_ns != _NAT,
+            "_pos": np.arange(len(ev)),
+        }
+    )
     rows: list[dict[str, Any]] = []
     for t, g in work.groupby("trace_id", sort=False):
         g = g.sort_values(["_timed", "_start", "_pos"], ascending=[False, True, True], kind="stable")
@@ -844,14 +969,24 @@ def trace_journeys(events: pd.DataFrame) -> pd.DataFrame:
             req = g[pd.notna(g["route"]) | g["status"].notna() | g["latency"].notna()]
             reps = req.groupby(["service", req["route"].fillna(""), req["msg"].fillna("")]).size()
             attempts = int(reps.max()) if len(reps) else 1
-        rows.append({
-            "trace_id": t, "entry_service": entry, "services": " → ".join(services), "n_services": len(services),
-            "lines": len(g), "first_ts": first, "last_ts": last, "elapsed_ms": elapsed,
-            "entry_latency_ms": entry_lat, "latency_ms": entry_lat if np.isfinite(entry_lat) else elapsed,
-            "attempts": attempts, "outcome": "error" if g["err"].any() else "ok",
-            "error_services": ", ".join(dict.fromkeys(by_ts.loc[by_ts["err"], "service"])),
-            "max_status": g["status"].max() if g["status"].notna().any() else None,
-        })
+        rows.append(
+            {
+                "trace_id": t,
+                "entry_service": entry,
+                "services": " → ".join(services),
+                "n_services": len(services),
+                "lines": len(g),
+                "first_ts": first,
+                "last_ts": last,
+                "elapsed_ms": elapsed,
+                "entry_latency_ms": entry_lat,
+                "latency_ms": entry_lat if np.isfinite(entry_lat) else elapsed,
+                "attempts": attempts,
+                "outcome": "error" if g["err"].any() else "ok",
+                "error_services": ", ".join(dict.fromkeys(by_ts.loc[by_ts["err"], "service"])),
+                "max_status": g["status"].max() if g["status"].notna().any() else None,
+            }
+        )
     out = pd.DataFrame(rows, columns=cols)
     return _journey_types(out).sort_values("first_ts", kind="stable", na_position="last").reset_index(drop=True)
 
@@ -898,8 +1033,13 @@ def _empty_journeys(cols: list[str]) -> pd.DataFrame:
     return _journey_types(pd.DataFrame({c: pd.Series(dtype=object) for c in cols}))
 
 
-def propagation_report(spans: pd.DataFrame | None = None, events: pd.DataFrame | None = None, *,
-                       skew_ms: float = 25.0, min_coverage: float = 0.1) -> pd.DataFrame:
+def propagation_report(
+    spans: pd.DataFrame | None = None,
+    events: pd.DataFrame | None = None,
+    *,
+    skew_ms: float = 25.0,
+    min_coverage: float = 0.1,
+) -> pd.DataFrame:
     """Every place where the trace id was seen to be lost, one row each.
 
     Issues:
@@ -918,35 +1058,75 @@ def propagation_report(spans: pd.DataFrame | None = None, events: pd.DataFrame |
         other_trace_id, value, detail``: ``value`` is the trace-id share
         for log rows, NaN otherwise.
     """
-    cols = ["issue", "service", "trace_id", "span_id", "name", "ts", "other_service", "other_trace_id",
-            "value", "detail"]
+    cols = [
+        "issue",
+        "service",
+        "trace_id",
+        "span_id",
+        "name",
+        "ts",
+        "other_service",
+        "other_trace_id",
+        "value",
+        "detail",
+    ]
     rows: list[dict[str, Any]] = []
     if spans is not None and len(spans):
         orphans = orphan_spans(spans)
         for _, r in orphans.iterrows():
-            rows.append({"issue": "orphan_span", "service": r.get("service"), "trace_id": r["trace_id"],
-                         "span_id": r["span_id"], "name": r.get("name"), "ts": r.get("start"),
-                         "detail": f"parent span {_str(r['parent_span_id'])} is not in trace "
-                                   f"{_str(r['trace_id'])[:12]}…"})
+            rows.append(
+                {
+                    "issue": "orphan_span",
+                    "service": r.get("service"),
+                    "trace_id": r["trace_id"],
+                    "span_id": r["span_id"],
+                    "name": r.get("name"),
+                    "ts": r.get("start"),
+                    "detail": f"parent span {_str(r['parent_span_id'])} is not in trace {_str(r['trace_id'])[:12]}…",
+                }
+            )
         for _, r in broken_traces(spans, skew_ms=skew_ms).iterrows():
-            rows.append({"issue": r["issue"], "service": r["service"], "trace_id": r["trace_id"],
-                         "span_id": r["span_id"], "name": r["name"], "ts": r["start"],
-                         "other_service": r["callee"], "other_trace_id": r["other_trace_id"],
-                         "detail": r["detail"]})
+            rows.append(
+                {
+                    "issue": r["issue"],
+                    "service": r["service"],
+                    "trace_id": r["trace_id"],
+                    "span_id": r["span_id"],
+                    "name": r["name"],
+                    "ts": r["start"],
+                    "other_service": r["callee"],
+                    "other_trace_id": r["other_trace_id"],
+                    "detail": r["detail"],
+                }
+            )
     if events is not None and len(events):
         cov = trace_coverage(events)
         best = float(cov["share"].max()) if len(cov) else 0.0
         if len(cov) and best == 0.0:
-            rows.append({"issue": "logs_without_trace_id", "service": "(all services)", "value": 0.0,
-                         "detail": f"none of the {int(cov['lines'].sum()):,} log lines carries a trace id"})
+            rows.append(
+                {
+                    "issue": "logs_without_trace_id",
+                    "service": "(all services)",
+                    "value": 0.0,
+                    "detail": f"none of the {int(cov['lines'].sum()):,} log lines carries a trace id",
+                }
+            )
         elif best >= 0.5:
             top = cov.iloc[cov["share"].to_numpy().argmax()]
             for _, r in cov[cov["share"] < min_coverage].iterrows():
-                rows.append({"issue": "logs_without_trace_id", "service": r["service"], "value": r["share"],
-                             "other_service": top["service"],
-                             "detail": (f"{int(r['with_trace_id']):,} of {int(r['lines']):,} log lines of "
-                                        f"{r['service']} carry a trace id ({r['share']:.0%}), while "
-                                        f"{top['share']:.0%} of {top['service']}'s do")})
+                rows.append(
+                    {
+                        "issue": "logs_without_trace_id",
+                        "service": r["service"],
+                        "value": r["share"],
+                        "other_service": top["service"],
+                        "detail": (
+                            f"{int(r['with_trace_id']):,} of {int(r['lines']):,} log lines of "
+                            f"{r['service']} carry a trace id ({r['share']:.0%}), while "
+                            f"{top['share']:.0%} of {top['service']}'s do"
+                        ),
+                    }
+                )
     out = pd.DataFrame(rows, columns=cols)
     out["ts"] = pd.to_datetime(out["ts"], utc=True)
     out["value"] = out["value"].astype("float64")
@@ -973,8 +1153,9 @@ def _slow_traces(spans: pd.DataFrame, slow_ms: float | None, quantile: float) ->
     return slow["trace_id"].astype(str).tolist(), threshold
 
 
-def _slow_span_findings(spans: pd.DataFrame, slow_ms: float | None, quantile: float,
-                        dominant_share: float) -> list[dict[str, Any]]:
+def _slow_span_findings(
+    spans: pd.DataFrame, slow_ms: float | None, quantile: float, dominant_share: float
+) -> list[dict[str, Any]]:
     slow, threshold = _slow_traces(spans, slow_ms, quantile)
     if not slow:
         return []
@@ -995,68 +1176,122 @@ def _slow_span_findings(spans: pd.DataFrame, slow_ms: float | None, quantile: fl
         top_op = ops.groupby("name")["duration_ms"].sum().sort_values(ascending=False).index[0]
         op_share = float(ops.loc[ops["name"] == top_op, "duration_ms"].sum() / ops["duration_ms"].sum())
         med = float(dominant["share"].median())
-        which = (f"≥ {slow_ms:g} ms" if slow_ms is not None
-                 else f"≥ {threshold:,.0f} ms, the p{quantile * 100:g} of trace durations")
+        which = (
+            f"≥ {slow_ms:g} ms"
+            if slow_ms is not None
+            else f"≥ {threshold:,.0f} ms, the p{quantile * 100:g} of trace durations"
+        )
         sel = spans[spans["trace_id"].isin(dominant["trace_id"])]
-        rows.append(finding(
-            _DETECTOR, "slow_span", "warning", str(svc), metric="critical_path_share", value=med,
-            threshold=dominant_share, ts_start=sel["start"].min(), ts_end=sel["end"].max(),
-            evidence=(f"In {len(dominant)} of {n_slow} slow traces ({which}), {svc} takes a median "
-                      f"{med:.0%} of the critical path, {op_share:.0%} of it in '{top_op}'."),
-            recommendation=(f"Start with {svc}: open one of these traces in the waterfall and compare "
-                            f"'{top_op}' self time with its children; if its own time dominates, profile it "
-                            "(§3.1), if a downstream call does, look at that call's timeout and retries."),
-            handbook_ref=_REF,
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                "slow_span",
+                "warning",
+                str(svc),
+                metric="critical_path_share",
+                value=med,
+                threshold=dominant_share,
+                ts_start=sel["start"].min(),
+                ts_end=sel["end"].max(),
+                evidence=(
+                    f"In {len(dominant)} of {n_slow} slow traces ({which}), {svc} takes a median "
+                    f"{med:.0%} of the critical path, {op_share:.0%} of it in '{top_op}'."
+                ),
+                recommendation=(
+                    f"Start with {svc}: open one of these traces in the waterfall and compare "
+                    f"'{top_op}' self time with its children; if its own time dominates, profile it "
+                    "(§3.1), if a downstream call does, look at that call's timeout and retries."
+                ),
+                handbook_ref=_REF,
+            )
+        )
     return rows
 
 
-def _propagation_findings(report: pd.DataFrame, spans: pd.DataFrame | None,
-                          min_coverage: float) -> list[dict[str, Any]]:
+def _propagation_findings(
+    report: pd.DataFrame, spans: pd.DataFrame | None, min_coverage: float
+) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     n_spans = _prep(spans).groupby("service").size() if spans is not None and len(spans) else pd.Series(dtype=int)
     orph = report[report["issue"] == "orphan_span"]
     for svc, g in orph.groupby(orph["service"].fillna("(unknown)")):
         total = int(n_spans.get(svc, len(g)))
-        rows.append(finding(
-            _DETECTOR, "propagation_gap", "warning", str(svc), metric="orphan_spans", value=len(g), threshold=0,
-            ts_start=g["ts"].min(), ts_end=g["ts"].max(),
-            evidence=(f"{len(g)} of {total} spans of {svc} ({_plural(g['trace_id'].nunique(), 'trace')}) name a "
-                      "parent span that is not in their trace."),
-            recommendation=(f"The trace id reached {svc} but its parent span was never exported: check that the "
-                            "caller exports its spans (sampler, exporter errors, an uninstrumented proxy that "
-                            "forwards traceparent) and that every file of the trace was loaded."),
-            handbook_ref=_REF,
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                "propagation_gap",
+                "warning",
+                str(svc),
+                metric="orphan_spans",
+                value=len(g),
+                threshold=0,
+                ts_start=g["ts"].min(),
+                ts_end=g["ts"].max(),
+                evidence=(
+                    f"{len(g)} of {total} spans of {svc} ({_plural(g['trace_id'].nunique(), 'trace')}) name a "
+                    "parent span that is not in their trace."
+                ),
+                recommendation=(
+                    f"The trace id reached {svc} but its parent span was never exported: check that the "
+                    "caller exports its spans (sampler, exporter errors, an uninstrumented proxy that "
+                    "forwards traceparent) and that every file of the trace was loaded."
+                ),
+                handbook_ref=_REF,
+            )
+        )
     broken = report[report["issue"].isin(["restarted_trace", "missing_server_span"])]
     for (svc, callee, issue), g in broken.groupby(
-            [broken["service"].fillna("(unknown)"), broken["other_service"].fillna("(unknown)"), broken["issue"]]):
+        [broken["service"].fillna("(unknown)"), broken["other_service"].fillna("(unknown)"), broken["issue"]]
+    ):
         restarted = issue == "restarted_trace"
-        rows.append(finding(
-            _DETECTOR, "propagation_gap", "critical" if restarted else "warning", f"{svc} → {callee}",
-            metric="broken_calls", value=len(g), threshold=0, ts_start=g["ts"].min(), ts_end=g["ts"].max(),
-            evidence=(f"{_plural(len(g), 'call')} from {svc} to {callee} continued under a new trace id in "
-                      f"{callee} (its spans start a trace during the call)." if restarted else
-                      f"{_plural(len(g), 'call')} from {svc} to {callee} left no {callee} span under them, "
-                      f"although {callee} records spans."),
-            recommendation=(f"Propagate the context on this hop: {svc} must inject it into the outgoing request "
-                            "(otelhttp.NewTransport, or propagator.Inject with the request's ctx, not "
-                            f"context.Background()) and {callee} must extract it (otelhttp.NewHandler; the same "
-                            "propagator — W3C traceparent vs B3 — on both sides)."),
-            handbook_ref=_REF,
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                "propagation_gap",
+                "critical" if restarted else "warning",
+                f"{svc} → {callee}",
+                metric="broken_calls",
+                value=len(g),
+                threshold=0,
+                ts_start=g["ts"].min(),
+                ts_end=g["ts"].max(),
+                evidence=(
+                    f"{_plural(len(g), 'call')} from {svc} to {callee} continued under a new trace id in "
+                    f"{callee} (its spans start a trace during the call)."
+                    if restarted
+                    else f"{_plural(len(g), 'call')} from {svc} to {callee} left no {callee} span under them, "
+                    f"although {callee} records spans."
+                ),
+                recommendation=(
+                    f"Propagate the context on this hop: {svc} must inject it into the outgoing request "
+                    "(otelhttp.NewTransport, or propagator.Inject with the request's ctx, not "
+                    f"context.Background()) and {callee} must extract it (otelhttp.NewHandler; the same "
+                    "propagator — W3C traceparent vs B3 — on both sides)."
+                ),
+                handbook_ref=_REF,
+            )
+        )
     logs = report[report["issue"] == "logs_without_trace_id"]
     for _, r in logs.iterrows():
         everyone = r["service"] == "(all services)"
-        rows.append(finding(
-            _DETECTOR, "propagation_gap", "info" if everyone else "warning", str(r["service"]),
-            metric="trace_id_share", value=float(r["value"]), threshold=None if everyone else min_coverage,
-            evidence=str(r["detail"]).capitalize() + ".",
-            recommendation=("Log the trace id with every line: take it from the request context "
-                            "(trace.SpanContextFromContext(ctx).TraceID()) in a logger middleware, so logs "
-                            "can be joined to traces and to each other."),
-            handbook_ref=_REF,
-        ))
+        rows.append(
+            finding(
+                _DETECTOR,
+                "propagation_gap",
+                "info" if everyone else "warning",
+                str(r["service"]),
+                metric="trace_id_share",
+                value=float(r["value"]),
+                threshold=None if everyone else min_coverage,
+                evidence=str(r["detail"]).capitalize() + ".",
+                recommendation=(
+                    "Log the trace id with every line: take it from the request context "
+                    "(trace.SpanContextFromContext(ctx).TraceID()) in a logger middleware, so logs "
+                    "can be joined to traces and to each other."
+                ),
+                handbook_ref=_REF,
+            )
+        )
     return rows
 
 

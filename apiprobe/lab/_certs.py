@@ -130,8 +130,9 @@ def _build(
     if sans:
         builder = builder.add_extension(x509.SubjectAlternativeName([_general_name(s) for s in sans]), False)
     if aia_ca_issuers:
-        access = x509.AccessDescription(AuthorityInformationAccessOID.CA_ISSUERS,
-                                        x509.UniformResourceIdentifier(aia_ca_issuers))
+        access = x509.AccessDescription(
+            AuthorityInformationAccessOID.CA_ISSUERS, x509.UniformResourceIdentifier(aia_ca_issuers)
+        )
         builder = builder.add_extension(x509.AuthorityInformationAccess([access]), False)
     return builder.sign(signing_key, hashes.SHA256())
 
@@ -610,9 +611,7 @@ class LabPki:
         now = _utcnow()
         root = Authority(*make_ca(f"apiprobe fault lab CA ({label})", not_after=now + dt.timedelta(days=3650)))
         intermediate = root.intermediate(f"apiprobe fault lab intermediate CA ({label})")
-        foreign = Authority(
-            *make_ca(f"apiprobe untrusted root CA ({label})", not_after=now + dt.timedelta(days=3650))
-        )
+        foreign = Authority(*make_ca(f"apiprobe untrusted root CA ({label})", not_after=now + dt.timedelta(days=3650)))
         return cls(
             root=root,
             intermediate=intermediate,

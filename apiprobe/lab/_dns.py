@@ -119,45 +119,86 @@ def default_lab_zone(*, view: str = "inside") -> dict[str, dict[str, Any]]:
     if view not in ("inside", "outside"):
         raise ValueError(f"view must be 'inside' or 'outside', not {view!r}")
     return {
-        "ok.lab.test": {"A": ["127.0.0.1"], "AAAA": ["::1"], "ttl": 300,
-                        "fault": "none (baseline)", "expect": "NOERROR: A 127.0.0.1, AAAA ::1, TTL 300 s"},
-        "v4only.lab.test": {"A": ["127.0.0.1"], "ttl": 300,
-                            "fault": "no AAAA record",
-                            "expect": "NOERROR: A 127.0.0.1; AAAA is NODATA (empty answer, negative TTL 60 s)"},
-        "alias.lab.test": {"CNAME": ["ok.lab.test."], "ttl": 300,
-                           "fault": "CNAME to ok.lab.test",
-                           "expect": "NOERROR: the CNAME plus ok.lab.test's records"},
-        "slow.lab.test": {"A": ["127.0.0.1"], "ttl": 300, "delay_ms": 300,
-                          "fault": "every answer delayed by 300 ms",
-                          "expect": "NOERROR after >= 300 ms: a dns finding (p90 above 200 ms)"},
-        "jitter.lab.test": {"A": ["127.0.0.1"], "ttl": 300, "delay_ms": (5, 400),
-                            "fault": "answers delayed by a seeded uniform 5-400 ms",
-                            "expect": "NOERROR with widely varying elapsed_ms"},
-        "nx.lab.test": {"nxdomain": True, "negative_ttl": 60,
-                        "fault": "the name does not exist",
-                        "expect": "nxdomain: rcode NXDOMAIN, ttl 60 (negative TTL from the SOA)"},
-        "fail.lab.test": {"servfail": True,
-                          "fault": "the server fails to answer",
-                          "expect": "servfail: rcode SERVFAIL"},
-        "refused.lab.test": {"refused": True,
-                             "fault": "the server refuses the query",
-                             "expect": "servfail: rcode REFUSED"},
-        "drop.lab.test": {"drop": True,
-                          "fault": "queries are never answered",
-                          "expect": "dns_timeout: no rcode, elapsed_ms NA"},
-        "flap.lab.test": {"A": ["127.0.0.1"], "ttl": 5,
-                          "flap": [{"A": ["127.0.0.1"]}, {"A": ["127.0.0.2"]}],
-                          "fault": "the answer alternates between 127.0.0.1 and 127.0.0.2",
-                          "expect": "NOERROR with two answer sets over time: a flapping finding"},
-        "short-ttl.lab.test": {"A": ["127.0.0.1"], "ttl": 1,
-                               "fault": "TTL of 1 s",
-                               "expect": "NOERROR, ttl 1: a low-TTL finding"},
-        "big.lab.test": {"A": [f"127.0.1.{i}" for i in range(1, 41)], "ttl": 300, "truncate": True,
-                         "fault": "40 A records; truncated (TC) over UDP",
-                         "expect": "NOERROR with 40 answers, transport tcp (the client retried over TCP)"},
-        "split.lab.test": {"A": ["127.0.0.1" if view == "inside" else "127.0.0.2"], "ttl": 300,
-                           "fault": f"split horizon: this server is the {view!r} view",
-                           "expect": "127.0.0.1 inside, 127.0.0.2 outside: an answers-differ finding"},
+        "ok.lab.test": {
+            "A": ["127.0.0.1"],
+            "AAAA": ["::1"],
+            "ttl": 300,
+            "fault": "none (baseline)",
+            "expect": "NOERROR: A 127.0.0.1, AAAA ::1, TTL 300 s",
+        },
+        "v4only.lab.test": {
+            "A": ["127.0.0.1"],
+            "ttl": 300,
+            "fault": "no AAAA record",
+            "expect": "NOERROR: A 127.0.0.1; AAAA is NODATA (empty answer, negative TTL 60 s)",
+        },
+        "alias.lab.test": {
+            "CNAME": ["ok.lab.test."],
+            "ttl": 300,
+            "fault": "CNAME to ok.lab.test",
+            "expect": "NOERROR: the CNAME plus ok.lab.test's records",
+        },
+        "slow.lab.test": {
+            "A": ["127.0.0.1"],
+            "ttl": 300,
+            "delay_ms": 300,
+            "fault": "every answer delayed by 300 ms",
+            "expect": "NOERROR after >= 300 ms: a dns finding (p90 above 200 ms)",
+        },
+        "jitter.lab.test": {
+            "A": ["127.0.0.1"],
+            "ttl": 300,
+            "delay_ms": (5, 400),
+            "fault": "answers delayed by a seeded uniform 5-400 ms",
+            "expect": "NOERROR with widely varying elapsed_ms",
+        },
+        "nx.lab.test": {
+            "nxdomain": True,
+            "negative_ttl": 60,
+            "fault": "the name does not exist",
+            "expect": "nxdomain: rcode NXDOMAIN, ttl 60 (negative TTL from the SOA)",
+        },
+        "fail.lab.test": {
+            "servfail": True,
+            "fault": "the server fails to answer",
+            "expect": "servfail: rcode SERVFAIL",
+        },
+        "refused.lab.test": {
+            "refused": True,
+            "fault": "the server refuses the query",
+            "expect": "servfail: rcode REFUSED",
+        },
+        "drop.lab.test": {
+            "drop": True,
+            "fault": "queries are never answered",
+            "expect": "dns_timeout: no rcode, elapsed_ms NA",
+        },
+        "flap.lab.test": {
+            "A": ["127.0.0.1"],
+            "ttl": 5,
+            "flap": [{"A": ["127.0.0.1"]}, {"A": ["127.0.0.2"]}],
+            "fault": "the answer alternates between 127.0.0.1 and 127.0.0.2",
+            "expect": "NOERROR with two answer sets over time: a flapping finding",
+        },
+        "short-ttl.lab.test": {
+            "A": ["127.0.0.1"],
+            "ttl": 1,
+            "fault": "TTL of 1 s",
+            "expect": "NOERROR, ttl 1: a low-TTL finding",
+        },
+        "big.lab.test": {
+            "A": [f"127.0.1.{i}" for i in range(1, 41)],
+            "ttl": 300,
+            "truncate": True,
+            "fault": "40 A records; truncated (TC) over UDP",
+            "expect": "NOERROR with 40 answers, transport tcp (the client retried over TCP)",
+        },
+        "split.lab.test": {
+            "A": ["127.0.0.1" if view == "inside" else "127.0.0.2"],
+            "ttl": 300,
+            "fault": f"split horizon: this server is the {view!r} view",
+            "expect": "127.0.0.1 inside, 127.0.0.2 outside: an answers-differ finding",
+        },
     }
 
 
@@ -232,8 +273,12 @@ def _compile_zone(zone: Zone, default_ttl: int) -> dict[dns.name.Name, _Entry]:
         sets = [_record_set(owner, records, ttl)]
         flap = spec.get("flap")
         if flap is not None:
-            if isinstance(flap, str | Mapping) or not isinstance(flap, Sequence) or len(flap) < 2 \
-                    or not all(isinstance(f, Mapping) for f in flap):
+            if (
+                isinstance(flap, str | Mapping)
+                or not isinstance(flap, Sequence)
+                or len(flap) < 2
+                or not all(isinstance(f, Mapping) for f in flap)
+            ):
                 raise LabError(f"DNS zone: {raw_name}: flap must be a list of at least two record mappings")
             sets = [_record_set(owner, f, ttl) for f in flap]
         negative = spec.get("negative_ttl")
@@ -314,10 +359,12 @@ class DnsServer:
         self._seed = int(seed)
         self._origin = _to_name(origin)
         self._negative_ttl = _int_option("server", "negative_ttl", negative_ttl)
-        self._entries = _compile_zone(default_lab_zone() if zone is None else zone,
-                                      _int_option("server", "default_ttl", default_ttl))
+        self._entries = _compile_zone(
+            default_lab_zone() if zone is None else zone, _int_option("server", "default_ttl", default_ttl)
+        )
         self._soa = dns.rdata.from_text(
-            dns.rdataclass.IN, dns.rdatatype.SOA,
+            dns.rdataclass.IN,
+            dns.rdatatype.SOA,
             f"ns.{self._origin} hostmaster.{self._origin} 1 3600 600 86400 {self._negative_ttl}",
         )
         self._rngs: dict[dns.name.Name, random.Random] = {
@@ -452,8 +499,10 @@ class DnsServer:
 
     def describe(self) -> list[dict[str, str]]:
         """One dict per zone name (``name``, ``fault``, ``expect``), for printing as a table."""
-        return [{"name": e.name.to_text(omit_final_dot=True), "fault": e.fault, "expect": e.expect}
-                for e in self._entries.values()]
+        return [
+            {"name": e.name.to_text(omit_final_dot=True), "fault": e.fault, "expect": e.expect}
+            for e in self._entries.values()
+        ]
 
     # -- internals ---------------------------------------------------------------------
 
@@ -536,8 +585,16 @@ class DnsServer:
 
     def _record(self, name: str, rtype: str, transport: str, outcome: str, delay_ms: float) -> None:
         with self._log_lock:
-            self._log.append({"ts": dt.datetime.now(dt.UTC), "name": name, "rtype": rtype,
-                              "transport": transport, "outcome": outcome, "delay_ms": delay_ms})
+            self._log.append(
+                {
+                    "ts": dt.datetime.now(dt.UTC),
+                    "name": name,
+                    "rtype": rtype,
+                    "transport": transport,
+                    "outcome": outcome,
+                    "delay_ms": delay_ms,
+                }
+            )
 
     async def _answer(self, wire: bytes, transport: str) -> bytes | None:
         """The reply to one query (None: stay silent), after the name's delay."""

@@ -47,8 +47,11 @@ MISUSE_BODIES: dict[str, dict[str, Any]] = {
     "500-validation": {"error": "invalid email: must contain @"},
     "403-unauth": {"error": "token expired"},
     "401-forbidden": {"error": "permission denied: role viewer cannot delete orders"},
-    "right-422": {"error": "insufficient_balance", "message": "the balance does not cover the payment",
-                  "details": {"current": 50, "required": 100}},
+    "right-422": {
+        "error": "insufficient_balance",
+        "message": "the balance does not cover the payment",
+        "details": {"current": 50, "required": 100},
+    },
 }
 
 
@@ -564,9 +567,7 @@ class HttpProtocol(asyncio.Protocol):
         handshaking visible to the registry, so stopping closes them too.
     """
 
-    def __init__(
-        self, app: FaultApp, registry: ConnectionRegistry, ssl_context: ssl.SSLContext | None = None
-    ) -> None:
+    def __init__(self, app: FaultApp, registry: ConnectionRegistry, ssl_context: ssl.SSLContext | None = None) -> None:
         self._app = app
         self._registry = registry
         self._ssl_context = ssl_context

@@ -115,8 +115,7 @@ _HTTP_SPECS: tuple[_HttpSpec, ...] = (
         "jitter",
         "/jitter",
         {},
-        "seeded lognormal latency (median_ms=20, sigma=0.6) plus spikes of 300-800 ms "
-        "with probability spike_p=0.05",
+        "seeded lognormal latency (median_ms=20, sigma=0.6) plus spikes of 300-800 ms with probability spike_p=0.05",
         "200; ttfb median ~20 ms with a long tail and rare 300-800 ms spikes",
     ),
     _HttpSpec(
@@ -124,8 +123,7 @@ _HTTP_SPECS: tuple[_HttpSpec, ...] = (
         "/slow-body",
         {"chunks": 10, "interval_ms": 200},
         "head at once, then the body trickled in chunks every interval_ms (chunk_bytes=64)",
-        "200 with a fast ttfb; transfer ~ chunks x interval_ms (2 s); "
-        "body_timeout with a shorter read timeout",
+        "200 with a fast ttfb; transfer ~ chunks x interval_ms (2 s); body_timeout with a shorter read timeout",
     ),
     _HttpSpec(
         "reset",
@@ -162,21 +160,48 @@ _HTTP_SPECS: tuple[_HttpSpec, ...] = (
         "answers the status code in the path (url keyword code, default 500)",
         "that status with a small JSON body",
     ),
-    _HttpSpec("misuse_ok_error", "/misuse/ok-error", {},
-              "200 carrying a business error body {code: 1001, error: insufficient balance}",
-              "status_misuse: 200 with an error body (should be 422)"),
-    _HttpSpec("misuse_notfound_rule", "/misuse/notfound-rule", {},
-              "404 for a business rule (out of stock)", "status_misuse: 404 for a business rule (should be 422)"),
-    _HttpSpec("misuse_500_validation", "/misuse/500-validation", {},
-              "500 for a request that fails validation", "status_misuse: 500 for invalid input (should be 400)"),
-    _HttpSpec("misuse_403_unauth", "/misuse/403-unauth", {},
-              "403 'token expired' when no Authorization header is sent (200 with one)",
-              "status_misuse: 403 to an unauthenticated caller (should be 401)"),
-    _HttpSpec("misuse_401_forbidden", "/misuse/401-forbidden", {},
-              "401 'permission denied' to a caller that lacks a permission",
-              "status_misuse: 401 for a permission problem (should be 403)"),
-    _HttpSpec("misuse_right_422", "/misuse/right-422", {},
-              "422 for a business-rule rejection: the right answer", "no finding (control)"),
+    _HttpSpec(
+        "misuse_ok_error",
+        "/misuse/ok-error",
+        {},
+        "200 carrying a business error body {code: 1001, error: insufficient balance}",
+        "status_misuse: 200 with an error body (should be 422)",
+    ),
+    _HttpSpec(
+        "misuse_notfound_rule",
+        "/misuse/notfound-rule",
+        {},
+        "404 for a business rule (out of stock)",
+        "status_misuse: 404 for a business rule (should be 422)",
+    ),
+    _HttpSpec(
+        "misuse_500_validation",
+        "/misuse/500-validation",
+        {},
+        "500 for a request that fails validation",
+        "status_misuse: 500 for invalid input (should be 400)",
+    ),
+    _HttpSpec(
+        "misuse_403_unauth",
+        "/misuse/403-unauth",
+        {},
+        "403 'token expired' when no Authorization header is sent (200 with one)",
+        "status_misuse: 403 to an unauthenticated caller (should be 401)",
+    ),
+    _HttpSpec(
+        "misuse_401_forbidden",
+        "/misuse/401-forbidden",
+        {},
+        "401 'permission denied' to a caller that lacks a permission",
+        "status_misuse: 401 for a permission problem (should be 403)",
+    ),
+    _HttpSpec(
+        "misuse_right_422",
+        "/misuse/right-422",
+        {},
+        "422 for a business-rule rejection: the right answer",
+        "no finding (control)",
+    ),
 )
 
 _TCP_SPECS: dict[str, _TcpSpec] = {
@@ -239,31 +264,35 @@ _TLS_FAULT_SPECS: tuple[_TlsSpec, ...] = (
     ),
     _TlsSpec(
         "https_expired",
-        lambda pki: _served(pki.intermediate.issue(pki.sans, not_before=_days(-92), not_after=_days(-2)),
-                            pki.intermediate.cert),
+        lambda pki: _served(
+            pki.intermediate.issue(pki.sans, not_before=_days(-92), not_after=_days(-2)), pki.intermediate.cert
+        ),
         "leaf expired two days ago (intermediate sent)",
         "tls_expired: probe_tls names expired; Go: x509: certificate has expired or is not yet valid: "
         "current time … is after …",
     ),
     _TlsSpec(
         "https_not_yet_valid",
-        lambda pki: _served(pki.intermediate.issue(pki.sans, not_before=_days(2), not_after=_days(92)),
-                            pki.intermediate.cert),
+        lambda pki: _served(
+            pki.intermediate.issue(pki.sans, not_before=_days(2), not_after=_days(92)), pki.intermediate.cert
+        ),
         "leaf valid only from two days from now (intermediate sent)",
         "tls_expired: probe_tls names not_yet_valid; Go: x509: certificate has expired or is not yet valid: "
         "current time … is before …",
     ),
     _TlsSpec(
         "https_expiring_soon",
-        lambda pki: _served(pki.intermediate.issue(pki.sans, not_before=_days(-70), not_after=_days(20)),
-                            pki.intermediate.cert),
+        lambda pki: _served(
+            pki.intermediate.issue(pki.sans, not_before=_days(-70), not_after=_days(20)), pki.intermediate.cert
+        ),
         "leaf valid but expiring in 20 days (intermediate sent)",
         "200 when trusting lab.ca_path; probe_tls warns expiring_soon (days_left ~20); Go connects",
     ),
     _TlsSpec(
         "https_wrong_host",
-        lambda pki: _served(pki.intermediate.issue(("wrong.apiprobe.test", "www.wrong.apiprobe.test")),
-                            pki.intermediate.cert),
+        lambda pki: _served(
+            pki.intermediate.issue(("wrong.apiprobe.test", "www.wrong.apiprobe.test")), pki.intermediate.cert
+        ),
         "leaf valid for wrong.apiprobe.test and www.wrong.apiprobe.test only (intermediate sent)",
         "tls_hostname: probe_tls names hostname_mismatch; Go: x509: certificate is valid for "
         "wrong.apiprobe.test, www.wrong.apiprobe.test, not localhost (for 127.0.0.1: cannot validate "
@@ -290,8 +319,7 @@ _TLS_FAULT_SPECS: tuple[_TlsSpec, ...] = (
     ),
     _TlsSpec(
         "https_wrong_order",
-        lambda pki: _served(pki.sub_intermediate.issue(pki.sans), pki.intermediate.cert,
-                            pki.sub_intermediate.cert),
+        lambda pki: _served(pki.sub_intermediate.issue(pki.sans), pki.intermediate.cert, pki.sub_intermediate.cert),
         "leaf, then the upper intermediate, then the issuing intermediate (order swapped)",
         "200 when trusting lab.ca_path (Go and OpenSSL reorder); probe_tls warns chain_order",
     ),
@@ -303,8 +331,9 @@ _TLS_FAULT_SPECS: tuple[_TlsSpec, ...] = (
     ),
     _TlsSpec(
         "https_weak_key",
-        lambda pki: _served(pki.intermediate.issue(pki.sans, key=rsa.generate_private_key(65537, 1024)),
-                            pki.intermediate.cert),
+        lambda pki: _served(
+            pki.intermediate.issue(pki.sans, key=rsa.generate_private_key(65537, 1024)), pki.intermediate.cert
+        ),
         "leaf with an RSA 1024-bit key (served at OpenSSL security level 0)",
         "200 when trusting lab.ca_path with a permissive client (Go connects); probe_tls warns weak_key; "
         "clients at OpenSSL security level 2 (Debian's default) refuse it",
@@ -316,7 +345,7 @@ _TLS_FAULT_SPECS: tuple[_TlsSpec, ...] = (
         "leaf signed ecdsa-with-SHA1 by the lab intermediate (re-signed by hand: cryptography refuses to "
         "sign with SHA-1; served at OpenSSL security level 0)",
         "tls_untrusted: probe_tls names weak_signature; Go: x509: certificate signed by unknown authority "
-        "(possibly because of \"x509: cannot verify signature: insecure algorithm ECDSA-SHA1\" ...)",
+        '(possibly because of "x509: cannot verify signature: insecure algorithm ECDSA-SHA1" ...)',
         legacy=True,
     ),
     _TlsSpec(
@@ -368,8 +397,7 @@ class _AiaProtocol(asyncio.Protocol):
         else:
             status, ctype, body = "404 Not Found", "text/plain", f"only {self._path} lives here\n".encode()
         head = (
-            f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\n"
-            "Connection: close\r\n\r\n"
+            f"HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {len(body)}\r\nConnection: close\r\n\r\n"
         ).encode()
         self._transport.write(head + (b"" if method == b"HEAD" else body))
         self._transport.close()
@@ -458,15 +486,18 @@ class FaultLab:
     """
 
     def __init__(
-        self, *, seed: int = 0, host: str = "127.0.0.1", tls: bool = True, tls_faults: bool = True,
+        self,
+        *,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        tls: bool = True,
+        tls_faults: bool = True,
         dns: bool = True,
     ) -> None:
         try:
             ipaddress.ip_address(host)
         except ValueError:
-            raise LabError(
-                f"FaultLab host must be an IP literal such as 127.0.0.1 or ::1, not {host!r}"
-            ) from None
+            raise LabError(f"FaultLab host must be an IP literal such as 127.0.0.1 or ::1, not {host!r}") from None
         tls_faults = tls_faults and tls  # the broken-chain endpoints are HTTPS
         self._seed = int(seed)
         self._host = host
@@ -707,9 +738,7 @@ class FaultLab:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"{host}:{port}"
 
-    def _http_url(
-        self, scheme: str, port: int, path: str, defaults: dict[str, Any], query: dict[str, Any]
-    ) -> str:
+    def _http_url(self, scheme: str, port: int, path: str, defaults: dict[str, Any], query: dict[str, Any]) -> str:
         params = {**defaults, **query}
         if "{" in path:
             fields = {k: params.pop(k) for k in list(params) if "{" + k + "}" in path}
@@ -786,7 +815,8 @@ class FaultLab:
         run.pool = PoolServer(capacity=_POOL_CAPACITY, service_ms=_POOL_SERVICE_MS, host=host).start()
         run.ports["pool"] = run.pool.port
         endpoints["pool"] = Endpoint(
-            "pool", run.pool.url,
+            "pool",
+            run.pool.url,
             f"an upstream that serves only {_POOL_CAPACITY} requests at once ({_POOL_SERVICE_MS} ms each); "
             "the rest queue",
             f"200: above concurrency {_POOL_CAPACITY} throughput stays flat and latency grows linearly",
@@ -840,9 +870,7 @@ async def _shutdown(run: _Running) -> None:
             loop.remove_reader(sock.fileno())
     for _ in range(3):
         await asyncio.sleep(0)
-    accepting = [
-        t for t in asyncio.all_tasks() if "_accept_connection" in getattr(t.get_coro(), "__qualname__", "")
-    ]
+    accepting = [t for t in asyncio.all_tasks() if "_accept_connection" in getattr(t.get_coro(), "__qualname__", "")]
     if accepting:
         await asyncio.wait(accepting, timeout=1.0)
     for server in run.servers:

@@ -68,8 +68,7 @@ class PoolServer:
     ...     sweep = probe_concurrency(upstream.url, levels=(1, 2, 4, 8))
     """
 
-    def __init__(self, capacity: int = 2, service_ms: float = 50.0, host: str = "127.0.0.1",
-                 *, port: int = 0) -> None:
+    def __init__(self, capacity: int = 2, service_ms: float = 50.0, host: str = "127.0.0.1", *, port: int = 0) -> None:
         if capacity < 1:
             raise ValueError("capacity must be at least 1")
         if service_ms < 0:
@@ -147,8 +146,9 @@ class PoolServer:
     def __enter__(self) -> PoolServer:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:
@@ -239,17 +239,34 @@ class PoolServer:
         except asyncio.CancelledError:
             raise
         self.served += 1
-        body = json.dumps({"capacity": self.capacity, "in_flight": in_flight,
-                           "queued_at_arrival": queued_at_arrival, "service_ms": service_ms}).encode() + b"\n"
+        body = (
+            json.dumps(
+                {
+                    "capacity": self.capacity,
+                    "in_flight": in_flight,
+                    "queued_at_arrival": queued_at_arrival,
+                    "service_ms": service_ms,
+                }
+            ).encode()
+            + b"\n"
+        )
         await _respond(writer, 200, body, keep=keep, content_type="application/json")
         return keep
 
 
-async def _respond(writer: asyncio.StreamWriter, status: int, body: bytes, *, keep: bool,
-                   content_type: str = "text/plain; charset=utf-8") -> None:
+async def _respond(
+    writer: asyncio.StreamWriter,
+    status: int,
+    body: bytes,
+    *,
+    keep: bool,
+    content_type: str = "text/plain; charset=utf-8",
+) -> None:
     reason = {200: "OK", 400: "Bad Request", 431: "Request Header Fields Too Large"}.get(status, "")
-    head = (f"HTTP/1.1 {status} {reason}\r\nServer: apiprobe-lab-pool\r\nContent-Type: {content_type}\r\n"
-            f"Content-Length: {len(body)}\r\nConnection: {'keep-alive' if keep else 'close'}\r\n\r\n")
+    head = (
+        f"HTTP/1.1 {status} {reason}\r\nServer: apiprobe-lab-pool\r\nContent-Type: {content_type}\r\n"
+        f"Content-Length: {len(body)}\r\nConnection: {'keep-alive' if keep else 'close'}\r\n\r\n"
+    )
     writer.write(head.encode("latin-1") + body)
     await writer.drain()
 

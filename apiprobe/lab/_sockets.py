@@ -47,9 +47,7 @@ def port_of(sock: socket.socket) -> int:
     return int(sock.getsockname()[1])
 
 
-def _connect_within(
-    address: tuple[str, int], family: socket.AddressFamily, wait: float
-) -> socket.socket | None:
+def _connect_within(address: tuple[str, int], family: socket.AddressFamily, wait: float) -> socket.socket | None:
     """Start a non-blocking connect; return the socket if it completes within ``wait`` seconds."""
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
@@ -100,9 +98,7 @@ def open_syn_drop(host: str) -> tuple[socket.socket, list[socket.socket]]:
                     raise OSError(f"syn_drop: cannot connect to own listener {address}")
                 return listener, fillers  # this SYN went unanswered: the queue is full
             fillers.append(conn)
-        raise OSError(
-            f"syn_drop: accept queue of {address} still admits SYNs after {_MAX_FILLERS} connections"
-        )
+        raise OSError(f"syn_drop: accept queue of {address} still admits SYNs after {_MAX_FILLERS} connections")
     except BaseException:
         for sock in fillers:
             sock.close()

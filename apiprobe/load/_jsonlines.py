@@ -19,8 +19,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-__all__ = ["Chunk", "count_lines", "iter_file_chunks", "iter_line_chunks", "read_json_chunk", "read_json_file",
-           "rows_to_table"]
+__all__ = [
+    "Chunk",
+    "count_lines",
+    "iter_file_chunks",
+    "iter_line_chunks",
+    "read_json_chunk",
+    "read_json_file",
+    "rows_to_table",
+]
 
 _NL, _CR, _LBRACE, _RBRACE = 10, 13, 123, 125
 CHUNK_BYTES = 32 << 20
@@ -46,7 +53,7 @@ class Chunk:
     def line(self, i: int) -> bytes:
         """Line ``i`` of the chunk as bytes, without its line break."""
         start = int(self.starts[i])
-        return self.data[start:int(self.ends[i])].to_pybytes()
+        return self.data[start : int(self.ends[i])].to_pybytes()
 
 
 def iter_line_chunks(stream: IO[bytes], chunk_bytes: int = CHUNK_BYTES, *, head: bytes = b"") -> Iterator[Chunk]:
@@ -88,7 +95,7 @@ def iter_line_chunks(stream: IO[bytes], chunk_bytes: int = CHUNK_BYTES, *, head:
         if last_nl < 0:
             carry = bytes(buf[:filled])
             continue
-        carry = bytes(buf[last_nl + 1:filled])
+        carry = bytes(buf[last_nl + 1 : filled])
         arr = np.frombuffer(buf, dtype=np.uint8, count=last_nl + 1)
         ends = np.flatnonzero(arr == _NL)
         starts = np.empty_like(ends)
@@ -179,8 +186,9 @@ def read_json_chunk(chunk: Chunk) -> ChunkResult:
         run_last = np.concatenate((good_idx[breaks], [good_idx[-1]]))
         view = memoryview(chunk.data)
         line_ends = np.concatenate((starts[1:], [len(arr)]))
-        payload = b"".join(view[s:e] for s, e in zip(starts[run_first].tolist(),
-                                                     line_ends[run_last].tolist(), strict=True))
+        payload = b"".join(
+            view[s:e] for s, e in zip(starts[run_first].tolist(), line_ends[run_last].tolist(), strict=True)
+        )
     line_nos = chunk.first_line + good_idx.astype(np.int64)
     try:
         table = pa_json.read_json(

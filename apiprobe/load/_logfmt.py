@@ -17,16 +17,22 @@ from typing import Any
 __all__ = ["LOGFMT_MARKERS", "parse_logfmt"]
 
 #: Keys of which at least one must be present for a line to count as logfmt.
-LOGFMT_MARKERS: frozenset[str] = frozenset(
-    {"ts", "time", "t", "timestamp", "level", "lvl", "msg", "message"}
-)
+LOGFMT_MARKERS: frozenset[str] = frozenset({"ts", "time", "t", "timestamp", "level", "lvl", "msg", "message"})
 
-_PAIR = re.compile(
-    r"""\s*(?P<key>[^\s="]+)(?:=(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s"]*)))?"""
-)
+_PAIR = re.compile(r"""\s*(?P<key>[^\s="]+)(?:=(?:"(?P<quoted>(?:[^"\\]|\\.)*)"|(?P<bare>[^\s"]*)))?""")
 _GO_ESCAPE = re.compile(r"\\(x[0-9a-fA-F]{2}|u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)")
-_SIMPLE_ESCAPES = {"n": "\n", "t": "\t", "r": "\r", '"': '"', "\\": "\\", "a": "\a", "b": "\b",
-                   "f": "\f", "v": "\v", "'": "'"}
+_SIMPLE_ESCAPES = {
+    "n": "\n",
+    "t": "\t",
+    "r": "\r",
+    '"': '"',
+    "\\": "\\",
+    "a": "\a",
+    "b": "\b",
+    "f": "\f",
+    "v": "\v",
+    "'": "'",
+}
 
 
 def _unescape(text: str) -> str:

@@ -12,8 +12,12 @@ from apiprobe.errors import DataFormatError
 __all__ = ["expand_paths"]
 
 
-def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, what: str,
-                 suffixes: tuple[str, ...] | None = None) -> list[Path]:
+def expand_paths(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]],
+    *,
+    what: str,
+    suffixes: tuple[str, ...] | None = None,
+) -> list[Path]:
     """The files named by ``paths``: files as given, folders read recursively, globs expanded.
 
     Hidden files are skipped in folders; ``suffixes`` (lower-case, e.g.
@@ -30,8 +34,13 @@ def expand_paths(paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]
     for item in items:
         p = Path(item)
         if p.is_dir():
-            found = sorted(f for f in p.rglob("*") if f.is_file() and not f.name.startswith(".")
-                           and (suffixes is None or f.name.lower().endswith(suffixes)))
+            found = sorted(
+                f
+                for f in p.rglob("*")
+                if f.is_file()
+                and not f.name.startswith(".")
+                and (suffixes is None or f.name.lower().endswith(suffixes))
+            )
             if not found:
                 kinds = f" ({', '.join('*' + s for s in suffixes)})" if suffixes else ""
                 raise DataFormatError(f"{p}: directory holds no {what} files{kinds}")

@@ -28,8 +28,17 @@ import numpy as np
 
 from apiprobe.load._protobuf import WireError, fields, read_varint, varints_at
 
-__all__ = ["FunctionTable", "LocationTable", "SampleTable", "TopLevel", "decode_functions",
-           "decode_locations", "decode_samples", "gather", "top_level_fields"]
+__all__ = [
+    "FunctionTable",
+    "LocationTable",
+    "SampleTable",
+    "TopLevel",
+    "decode_functions",
+    "decode_locations",
+    "decode_samples",
+    "gather",
+    "top_level_fields",
+]
 
 
 _MAX_FIELDS = 4096  # fields per message handled by the vectorised walkers
@@ -77,7 +86,7 @@ def top_level_fields(buf: bytes, a: np.ndarray) -> tuple[TopLevel, list[tuple[in
             continue
         j = int(np.argmin(ok))
         pos = int(st[j])
-        del starts[base + j:]
+        del starts[base + j :]
         chunk = _FIRST_RUN
         if pos >= nbuf:
             break
@@ -183,7 +192,7 @@ class _Scatter:
         return True
 
     def column(self, fnum: int) -> np.ndarray:
-        return self.val[fnum * self.n:(fnum + 1) * self.n]
+        return self.val[fnum * self.n : (fnum + 1) * self.n]
 
 
 # Function and Location messages are walked field by field for all messages
@@ -212,8 +221,7 @@ def decode_functions(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Fun
         idx = idx[more]
     else:
         return None
-    return FunctionTable(out.column(1), out.column(2), out.column(3), out.column(4),
-                         out.column(5).view(np.int64))
+    return FunctionTable(out.column(1), out.column(2), out.column(3), out.column(4), out.column(5).view(np.int64))
 
 
 def decode_locations(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> LocationTable | None:
@@ -280,8 +288,9 @@ def decode_locations(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Loc
     lines = _Scatter(nlines, 2)
     if in_line and not lines.put(pos_of[np.concatenate(in_line)], np.concatenate(in_fnum), np.concatenate(in_val)):
         return None
-    return LocationTable(out.column(1), out.column(2), out.column(3), offsets, lines.column(1),
-                         lines.column(2).view(np.int64))
+    return LocationTable(
+        out.column(1), out.column(2), out.column(3), offsets, lines.column(1), lines.column(2).view(np.int64)
+    )
 
 
 class SampleTable(NamedTuple):
@@ -301,7 +310,6 @@ class SampleTable(NamedTuple):
     loc_end: np.ndarray  # int64 per sample
     val_bytes: np.ndarray  # uint8
     val_len: np.ndarray  # int64 per sample
-
 
 
 def decode_samples(a: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> SampleTable:

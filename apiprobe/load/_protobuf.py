@@ -12,8 +12,19 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["WireError", "array_varints", "fields", "np_varints", "packed_varints", "read_varint",
-           "segment_varints", "split_varints", "to_int64", "varint_values", "varints_at"]
+__all__ = [
+    "WireError",
+    "array_varints",
+    "fields",
+    "np_varints",
+    "packed_varints",
+    "read_varint",
+    "segment_varints",
+    "split_varints",
+    "to_int64",
+    "varint_values",
+    "varints_at",
+]
 
 _TWO63 = 1 << 63
 _TWO64 = 1 << 64
@@ -177,7 +188,7 @@ def segment_varints(a: np.ndarray, seg_end: np.ndarray) -> tuple[np.ndarray, np.
     while lo < n:
         hi = min(lo + _CHUNK, n)
         if hi < n:  # end the round on a varint boundary
-            tail = np.flatnonzero(a[max(hi - 10, lo):hi] < 0x80)
+            tail = np.flatnonzero(a[max(hi - 10, lo) : hi] < 0x80)
             if tail.size == 0:
                 return None
             hi = max(hi - 10, lo) + int(tail[-1]) + 1
@@ -210,10 +221,9 @@ def varint_values(a: np.ndarray, starts: np.ndarray, lens: np.ndarray) -> np.nda
         width = 4 if maxlen <= 4 else 8
         wt: type[np.unsignedinteger[Any]] = np.uint32 if width == 4 else np.uint64
         padded = np.zeros(a.shape[0] + width, dtype=np.uint8)
-        padded[:a.shape[0]] = a
+        padded[: a.shape[0]] = a
         # a word at every byte offset (overlapping, unaligned view), then one gather
-        words = np.ndarray(shape=(a.shape[0],), dtype=np.dtype(wt).newbyteorder("<"), buffer=padded,
-                           strides=(1,))
+        words = np.ndarray(shape=(a.shape[0],), dtype=np.dtype(wt).newbyteorder("<"), buffer=padded, strides=(1,))
         word = words[starts].astype(wt)
         val = word & wt(0x7F)
         for k in range(1, maxlen):
@@ -254,8 +264,7 @@ def varints_at(a: np.ndarray, pos: np.ndarray, limit: np.ndarray) -> tuple[np.nd
         # continuation bit and squeeze out the 7-bit groups below it
         fi = np.flatnonzero(live & (pos <= size - 8))
         if fi.size:
-            words = np.ndarray(shape=(size - 7,), dtype=np.dtype(np.uint64).newbyteorder("<"), buffer=a,
-                               strides=(1,))
+            words = np.ndarray(shape=(size - 7,), dtype=np.dtype(np.uint64).newbyteorder("<"), buffer=a, strides=(1,))
             w = words[pos[fi]].astype(np.uint64)
             stop = ~w & _STOP_BITS
             found = stop != 0

@@ -70,11 +70,10 @@ GOROUTINE_COLUMNS: dict[str, str] = {
 #: Vocabulary of ``wait_site``: what a goroutine is blocked on.
 WAIT_SITES: dict[str, str] = {
     "http_pool_wait": "waiting for a connection from an http.Transport pool "
-                      "(net/http.(*Transport).getConn: MaxConnsPerHost reached or a slow dial)",
-    "http_in_flight": "holds an HTTP client connection and waits for the response "
-                      "(net/http.(*persistConn).roundTrip)",
+    "(net/http.(*Transport).getConn: MaxConnsPerHost reached or a slow dial)",
+    "http_in_flight": "holds an HTTP client connection and waits for the response (net/http.(*persistConn).roundTrip)",
     "sql_pool_wait": "waiting for a connection from a database/sql pool (database/sql.(*DB).conn: "
-                     "SetMaxOpenConns reached)",
+    "SetMaxOpenConns reached)",
     "pool_wait": "waiting for a connection from another client pool (go-redis, go-pg, pgxpool/puddle)",
     "mutex": "blocked in sync.(*Mutex).Lock",
     "rwmutex": "blocked in sync.(*RWMutex).Lock or RLock",
@@ -150,11 +149,20 @@ def classify_wait_site(state: str | None, functions: Sequence[str]) -> str:
         return "pool_wait"
     if waiting and "net/http.(*persistConn).roundTrip" in funcs:
         return "http_in_flight"
-    if st.startswith("sync.RWMutex") or "sync.(*RWMutex).Lock" in funcs or "sync.(*RWMutex).RLock" in funcs \
-            or "sync.runtime_SemacquireRWMutex" in funcs or "sync.runtime_SemacquireRWMutexR" in funcs:
+    if (
+        st.startswith("sync.RWMutex")
+        or "sync.(*RWMutex).Lock" in funcs
+        or "sync.(*RWMutex).RLock" in funcs
+        or "sync.runtime_SemacquireRWMutex" in funcs
+        or "sync.runtime_SemacquireRWMutexR" in funcs
+    ):
         return "rwmutex"
-    if st.startswith("sync.Mutex") or "sync.(*Mutex).Lock" in funcs or "sync.(*Mutex).lockSlow" in funcs \
-            or "sync.runtime_SemacquireMutex" in funcs:
+    if (
+        st.startswith("sync.Mutex")
+        or "sync.(*Mutex).Lock" in funcs
+        or "sync.(*Mutex).lockSlow" in funcs
+        or "sync.runtime_SemacquireMutex" in funcs
+    ):
         return "mutex"
     if st.startswith("sync.WaitGroup") or "sync.(*WaitGroup).Wait" in funcs:
         return "waitgroup"
@@ -172,15 +180,33 @@ def classify_wait_site(state: str | None, functions: Sequence[str]) -> str:
         return "sleep"
     if st == "syscall" or (not st and funcs and funcs[0].startswith(("syscall.", "runtime.cgocall"))):
         return "syscall"
-    if "GC" in st or "idle" in st or st in ("finalizer wait", "force gc (idle)", "trace reader (blocked)") \
-            or (funcs and funcs[-1] in ("runtime.bgsweep", "runtime.bgscavenge", "runtime.runfinq",
-                                         "runtime.gcBgMarkWorker", "runtime.forcegchelper")):
+    if (
+        "GC" in st
+        or "idle" in st
+        or st in ("finalizer wait", "force gc (idle)", "trace reader (blocked)")
+        or (
+            funcs
+            and funcs[-1]
+            in (
+                "runtime.bgsweep",
+                "runtime.bgscavenge",
+                "runtime.runfinq",
+                "runtime.gcBgMarkWorker",
+                "runtime.forcegchelper",
+            )
+        )
+    ):
         return "gc_idle"
     if not st and funcs:
         # debug=1 profiles: no state; the runtime frames at the leaf tell the wait.
-        runtime_leaf = {"runtime.selectgo": "select", "runtime.chanrecv": "chan_receive",
-                        "runtime.chanrecv1": "chan_receive", "runtime.chanrecv2": "chan_receive",
-                        "runtime.chansend": "chan_send", "runtime.chansend1": "chan_send"}
+        runtime_leaf = {
+            "runtime.selectgo": "select",
+            "runtime.chanrecv": "chan_receive",
+            "runtime.chanrecv1": "chan_receive",
+            "runtime.chanrecv2": "chan_receive",
+            "runtime.chansend": "chan_send",
+            "runtime.chansend1": "chan_send",
+        }
         for f in funcs[:4]:
             if f in runtime_leaf:
                 return runtime_leaf[f]
@@ -235,6 +261,7 @@ def _strip_args(line: str) -> str:
 
 # -- parsing ---------------------------------------------------------------------------------
 
+
 @dataclass
 class _Goroutine:
     line_no: int
@@ -253,16 +280,24 @@ class _Goroutine:
 
     def row(self, source: str | None) -> dict[str, Any]:
         return {
-            "goroutine_id": self.goroutine_id, "count": self.count, "state": self.state,
-            "wait_minutes": self.wait_minutes, "locked": self.locked,
+            "goroutine_id": self.goroutine_id,
+            "count": self.count,
+            "state": self.state,
+            "wait_minutes": self.wait_minutes,
+            "locked": self.locked,
             "top_function": _top_function(self.functions),
             "wait_site": classify_wait_site(self.state, self.functions),
-            "stack": "\n".join(self.functions), "frames": "\n".join(self.frames),
-            "created_by": self.created_by, "created_in": self.created_in,
-            "group_id": stack_signature(self.functions), "source": source,
+            "stack": "\n".join(self.functions),
+            "frames": "\n".join(self.frames),
+            "created_by": self.created_by,
+            "created_in": self.created_in,
+            "group_id": stack_signature(self.functions),
+            "source": source,
             "app_function": _app_function(self.functions),
             "ancestors": ",".join(str(a) for a in self.ancestors) or None,
-            "labels": self.labels, "truncated": self.truncated, "line_no": self.line_no,
+            "labels": self.labels,
+            "truncated": self.truncated,
+            "line_no": self.line_no,
         }
 
 
@@ -396,7 +431,8 @@ def _decode(data: bytes, name: str) -> str:
     if data[:2] == _GZIP_MAGIC:
         raise DataFormatError(
             f"{name}: this is a gzip-compressed protobuf goroutine profile (debug=0), not a text dump; "
-            "fetch /debug/pprof/goroutine?debug=2 for per-goroutine stacks, or load it as a pprof profile")
+            "fetch /debug/pprof/goroutine?debug=2 for per-goroutine stacks, or load it as a pprof profile"
+        )
     if b"\x00" in data[:4096]:
         raise DataFormatError(f"{name}: binary data (NUL bytes at the start); not a goroutine dump")
     try:
@@ -432,7 +468,8 @@ def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | N
         first = next(((i, ln) for i, ln in enumerate(lines, start=1) if ln.strip()), (1, ""))
         raise DataFormatError(
             f"{name}: line {first[0]}: no goroutine dump found (expected 'goroutine N [state]:' blocks "
-            f"from debug=2 or 'N @ 0x…' groups from debug=1); first line: {first[1][:80]!r}")
+            f"from debug=2 or 'N @ 0x…' groups from debug=1); first line: {first[1][:80]!r}"
+        )
     goroutines = _parse_debug2(lines, errors) if fmt == 2 else _parse_debug1(lines, errors)
     df = _frame(goroutines, source)
     df.attrs["format"] = f"debug={fmt}"
@@ -454,8 +491,9 @@ def _detect_format(lines: list[str]) -> int | None:
     return None
 
 
-def read_goroutines(path_or_text: str | PathLike[str] | bytes | IO[str] | IO[bytes], *,
-                    source: str | None = None) -> pd.DataFrame:
+def read_goroutines(
+    path_or_text: str | PathLike[str] | bytes | IO[str] | IO[bytes], *, source: str | None = None
+) -> pd.DataFrame:
     """Read a Go goroutine dump: a file path, or the dump text itself.
 
     Each row is one goroutine (debug=2 dumps, panics, ``SIGQUIT`` output) or

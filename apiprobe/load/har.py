@@ -115,8 +115,9 @@ _CHROME_ERRORS: dict[str, str] = {
     "ERR_ABORTED": "canceled",
 }
 
-_TEXT_TYPES = re.compile(r"^(text/|application/(.*[+/])?(json|xml|javascript|x-www-form-urlencoded|graphql))",
-                         re.IGNORECASE)
+_TEXT_TYPES = re.compile(
+    r"^(text/|application/(.*[+/])?(json|xml|javascript|x-www-form-urlencoded|graphql))", re.IGNORECASE
+)
 #: ``Bearer``/``Basic`` credentials in free text (the credential must hold a non-letter,
 #: so that prose such as "basic information" stays readable).
 _BEARER = re.compile(r"\b(Bearer|Basic)\s+(?=[A-Za-z.]*[0-9_~+/=-])[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
@@ -196,9 +197,9 @@ def redact_body(text: str | None, content_type: str | None = None) -> str | None
     if not structured:
         # JSON fragments ("token": "…") and key=value pairs inside any other text
         text = _JSON_SECRET.sub(
-            lambda m: f'{m.group(1)}"{REDACTED}"' if is_secret_name(m.group("key")) else m.group(0), text)
-        text = _KV_SECRET.sub(
-            lambda m: f"{m.group(1)}={REDACTED}" if is_secret_name(m.group(1)) else m.group(0), text)
+            lambda m: f'{m.group(1)}"{REDACTED}"' if is_secret_name(m.group("key")) else m.group(0), text
+        )
+        text = _KV_SECRET.sub(lambda m: f"{m.group(1)}={REDACTED}" if is_secret_name(m.group(1)) else m.group(0), text)
     return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 
 
@@ -419,9 +420,15 @@ def _entry_row(entry: Any, index: int, pages: Mapping[str, str], body_limit: int
     dns, connect, ssl_ms = _ms(timings.get("dns")), _ms(timings.get("connect")), _ms(timings.get("ssl"))
     if connect is not None and ssl_ms is not None and connect >= ssl_ms:
         connect -= ssl_ms
-    row.update(dns_ms=dns, connect_ms=connect, tls_ms=ssl_ms, request_ms=_ms(timings.get("send")),
-               ttfb_ms=_ms(timings.get("wait")), transfer_ms=_ms(timings.get("receive")),
-               blocked_ms=_ms(timings.get("blocked")))
+    row.update(
+        dns_ms=dns,
+        connect_ms=connect,
+        tls_ms=ssl_ms,
+        request_ms=_ms(timings.get("send")),
+        ttfb_ms=_ms(timings.get("wait")),
+        transfer_ms=_ms(timings.get("receive")),
+        blocked_ms=_ms(timings.get("blocked")),
+    )
     total = _ms(entry.get("time"))
     if total is None:
         phases = [_ms(timings.get(k)) for k in ("blocked", "dns", "connect", "send", "wait", "receive")]

@@ -73,8 +73,18 @@ __all__ = [
     "read_logs",
 ]
 
-DIALECTS: tuple[str, ...] = ("zap", "zerolog", "logrus_json", "slog_json", "json",
-                             "logrus_text", "slog_text", "logfmt", "text", "regex")
+DIALECTS: tuple[str, ...] = (
+    "zap",
+    "zerolog",
+    "logrus_json",
+    "slog_json",
+    "json",
+    "logrus_text",
+    "slog_text",
+    "logfmt",
+    "text",
+    "regex",
+)
 _JSON_DIALECTS = frozenset({"zap", "zerolog", "logrus_json", "slog_json", "json"})
 _LOGFMT_DIALECTS = frozenset({"logrus_text", "slog_text", "logfmt"})
 
@@ -84,42 +94,106 @@ _KEYS: dict[str, tuple[str, ...]] = {
     "level": ("level", "lvl", "severity", "@level", "loglevel", "L"),
     "msg": ("msg", "message", "@message", "M"),
     "logger": ("logger", "logger_name", "N", "component"),
-    "trace_id": ("trace_id", "traceID", "traceId", "trace.id", "traceid", "TraceID", "X-Trace-ID",
-                 "x-trace-id", "x_trace_id", "trace", "dd.trace_id", "logging.googleapis.com/trace"),
+    "trace_id": (
+        "trace_id",
+        "traceID",
+        "traceId",
+        "trace.id",
+        "traceid",
+        "TraceID",
+        "X-Trace-ID",
+        "x-trace-id",
+        "x_trace_id",
+        "trace",
+        "dd.trace_id",
+        "logging.googleapis.com/trace",
+    ),
     "span_id": ("span_id", "spanID", "spanId", "span.id", "spanid", "SpanID", "dd.span_id"),
     "error": ("error", "err", "error.message", "error_message", "errorMessage", "exception"),
-    "status": ("status", "status_code", "statusCode", "http.status_code", "http_status",
-               "http.response.status_code", "resp_status", "code_http"),
-    "route": ("route", "http.route", "path", "url", "uri", "http.target", "url.path", "endpoint",
-              "request_uri", "http.url"),
+    "status": (
+        "status",
+        "status_code",
+        "statusCode",
+        "http.status_code",
+        "http_status",
+        "http.response.status_code",
+        "resp_status",
+        "code_http",
+    ),
+    "route": (
+        "route",
+        "http.route",
+        "path",
+        "url",
+        "uri",
+        "http.target",
+        "url.path",
+        "endpoint",
+        "request_uri",
+        "http.url",
+    ),
     "attempt": ("attempt", "retry", "retries", "try", "attempts"),
     "caller": ("caller", "source", "func", "file"),
     "service": ("service", "service.name", "service_name", "svc", "app"),
 }
 # (key, factor to ms); the factor None means "the dialect's unit".
 _LATENCY_KEYS: tuple[tuple[str, float | None], ...] = (
-    ("latency_ms", 1.0), ("duration_ms", 1.0), ("elapsed_ms", 1.0), ("took_ms", 1.0),
-    ("response_time_ms", 1.0), ("latency_us", 1e-3), ("duration_us", 1e-3), ("latency_ns", 1e-6),
-    ("duration_ns", 1e-6), ("latency_s", 1e3), ("duration_s", 1e3), ("latency", None),
-    ("duration", None), ("elapsed", None), ("took", None), ("response_time", None), ("resp_time", None),
+    ("latency_ms", 1.0),
+    ("duration_ms", 1.0),
+    ("elapsed_ms", 1.0),
+    ("took_ms", 1.0),
+    ("response_time_ms", 1.0),
+    ("latency_us", 1e-3),
+    ("duration_us", 1e-3),
+    ("latency_ns", 1e-6),
+    ("duration_ns", 1e-6),
+    ("latency_s", 1e3),
+    ("duration_s", 1e3),
+    ("latency", None),
+    ("duration", None),
+    ("elapsed", None),
+    ("took", None),
+    ("response_time", None),
+    ("resp_time", None),
 )
 # zap's default duration encoder writes seconds; slog's JSON handler and logrus's
 # JSONFormatter (encoding/json) write a time.Duration as integer nanoseconds.
 _DIALECT_DURATION_MS: dict[str, float] = {"zap": 1e3, "slog_json": 1e-6, "logrus_json": 1e-6}
 
 _LEVEL_WORDS: dict[str, str] = {
-    "trace": "trace", "trc": "trace", "debug": "debug", "dbg": "debug", "d": "debug",
-    "info": "info", "inf": "info", "information": "info", "notice": "info", "i": "info",
-    "warn": "warn", "warning": "warn", "wrn": "warn", "w": "warn",
-    "error": "error", "err": "error", "eror": "error", "e": "error",
-    "fatal": "fatal", "ftl": "fatal", "panic": "fatal", "dpanic": "fatal", "critical": "fatal",
-    "crit": "fatal", "crt": "fatal", "emergency": "fatal", "alert": "fatal", "pnc": "fatal",
+    "trace": "trace",
+    "trc": "trace",
+    "debug": "debug",
+    "dbg": "debug",
+    "d": "debug",
+    "info": "info",
+    "inf": "info",
+    "information": "info",
+    "notice": "info",
+    "i": "info",
+    "warn": "warn",
+    "warning": "warn",
+    "wrn": "warn",
+    "w": "warn",
+    "error": "error",
+    "err": "error",
+    "eror": "error",
+    "e": "error",
+    "fatal": "fatal",
+    "ftl": "fatal",
+    "panic": "fatal",
+    "dpanic": "fatal",
+    "critical": "fatal",
+    "crit": "fatal",
+    "crt": "fatal",
+    "emergency": "fatal",
+    "alert": "fatal",
+    "pnc": "fatal",
     "f": "fatal",
 }
 _SLOG_LEVELS = (("error", 8), ("warn", 4), ("info", 0), ("debug", -4))
 _SLOG_OFFSET = re.compile(r"^(debug|info|warn|error)([+-]\d+)$")
-_ZEROLOG_NUMERIC = {"-1": "trace", "0": "debug", "1": "info", "2": "warn", "3": "error", "4": "fatal",
-                    "5": "fatal"}
+_ZEROLOG_NUMERIC = {"-1": "trace", "0": "debug", "1": "info", "2": "warn", "3": "error", "4": "fatal", "5": "fatal"}
 
 _GO_DURATION = re.compile(r"^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$")
 _GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
@@ -245,12 +319,20 @@ def _to_string(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     t = arr.type
     if pa.types.is_string(t):
         return arr
-    if pa.types.is_large_string(t) or pa.types.is_null(t) or pa.types.is_integer(t) \
-            or pa.types.is_floating(t) or pa.types.is_boolean(t):
+    if (
+        pa.types.is_large_string(t)
+        or pa.types.is_null(t)
+        or pa.types.is_integer(t)
+        or pa.types.is_floating(t)
+        or pa.types.is_boolean(t)
+    ):
         return pc.cast(arr, pa.string())
     if pa.types.is_timestamp(t):
-        return pc.strftime(arr, format="%Y-%m-%dT%H:%M:%SZ") if t.tz is None else \
-            pc.strftime(arr, format="%Y-%m-%dT%H:%M:%S%z")
+        return (
+            pc.strftime(arr, format="%Y-%m-%dT%H:%M:%SZ")
+            if t.tz is None
+            else pc.strftime(arr, format="%Y-%m-%dT%H:%M:%S%z")
+        )
     values = [None if v is None else json.dumps(v, sort_keys=True, default=str) for v in arr.to_pylist()]
     return pa.chunked_array([pa.array(values, pa.string())])
 
@@ -285,9 +367,8 @@ def _map_unique(arr: pa.ChunkedArray, fn: Callable[[str], Any], out_type: pa.Dat
 def _epoch_to_timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     """Epoch numbers → ns UTC, each in the unit its size says (s, ms, µs, ns); out of range → NaT."""
     target = pa.timestamp("ns", tz="UTC")
-    mag = np.abs(np.asarray(pc.fill_null(pc.cast(arr, pa.float64(), safe=False), np.nan).to_numpy(),
-                            dtype=np.float64))
-    scale = np.select([mag < 1e11, mag < 1e14, mag < 1e17], [10 ** 9, 10 ** 6, 10 ** 3], 1).astype(np.int64)
+    mag = np.abs(np.asarray(pc.fill_null(pc.cast(arr, pa.float64(), safe=False), np.nan).to_numpy(), dtype=np.float64))
+    scale = np.select([mag < 1e11, mag < 1e14, mag < 1e17], [10**9, 10**6, 10**3], 1).astype(np.int64)
     limit = float(np.iinfo(np.int64).max)
     ok = np.isfinite(mag) & (mag * scale < limit)
     if pa.types.is_integer(arr.type):  # exact, even for epoch nanoseconds
@@ -323,10 +404,10 @@ def _timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     # so a clock-only time such as zerolog's "5:41PM" stays NaT instead of today.
     missing = parsed.isna() & series.notna() & series.astype(str).str.contains(r"(?:^|\D)\d{4}(?:\D|$)")
     if missing.any():
-        cleaned = series[missing].str.replace(r"(\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-]\d{4}) \w+$", r"\1\2",
-                                              regex=True)
-        parsed[missing] = pd.to_datetime(cleaned, utc=True, errors="coerce", format="mixed") \
-            .astype("datetime64[ns, UTC]")
+        cleaned = series[missing].str.replace(r"(\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-]\d{4}) \w+$", r"\1\2", regex=True)
+        parsed[missing] = pd.to_datetime(cleaned, utc=True, errors="coerce", format="mixed").astype(
+            "datetime64[ns, UTC]"
+        )
     return pa.chunked_array([pa.array(parsed.astype("datetime64[ns, UTC]"), type=target)])
 
 
@@ -349,8 +430,12 @@ def _caller(table: pa.Table, key: str) -> pa.ChunkedArray:
 
 
 _EVENT_TYPES: dict[str, pa.DataType] = {
-    "ts": pa.timestamp("ns", tz="UTC"), "status": pa.int64(), "attempt": pa.int64(),
-    "latency_ms": pa.float64(), "line_no": pa.int64(), "parse_ok": pa.bool_(),
+    "ts": pa.timestamp("ns", tz="UTC"),
+    "status": pa.int64(),
+    "attempt": pa.int64(),
+    "latency_ms": pa.float64(),
+    "line_no": pa.int64(),
+    "parse_ok": pa.bool_(),
 }
 
 
@@ -378,8 +463,9 @@ def _coalesce(arrays: list[pa.ChunkedArray]) -> pa.ChunkedArray:
     return arrays[0] if len(arrays) == 1 else pc.coalesce(*arrays)
 
 
-def _events_table(table: pa.Table, *, dialect: str, service: str | None, default_service: str,
-                  source: str, line_nos: np.ndarray) -> pa.Table:
+def _events_table(
+    table: pa.Table, *, dialect: str, service: str | None, default_service: str, source: str, line_nos: np.ndarray
+) -> pa.Table:
     """Map a table of parsed records (one column per key) onto the events columns.
 
     When a file spells a field several ways (``trace_id`` on some lines,
@@ -486,8 +572,9 @@ def _unparsed_table(rows: list[tuple[int, str]], *, service: str, source: str) -
 class _FileLoad:
     """Loads one file: chunks → Arrow event tables, plus the per-file counts."""
 
-    def __init__(self, *, source: str, dialect: str, service: str | None, default_service: str,
-                 regex: re.Pattern[str] | None) -> None:
+    def __init__(
+        self, *, source: str, dialect: str, service: str | None, default_service: str, regex: re.Pattern[str] | None
+    ) -> None:
         self.source = source
         self.dialect = dialect
         self.service = service
@@ -500,9 +587,16 @@ class _FileLoad:
         self.note: str | None = None
 
     def _emit(self, table: pa.Table, line_nos: np.ndarray) -> None:
-        self.tables.append(_events_table(
-            table, dialect=self.dialect, service=self.service, default_service=self.default_service,
-            source=self.source, line_nos=line_nos))
+        self.tables.append(
+            _events_table(
+                table,
+                dialect=self.dialect,
+                service=self.service,
+                default_service=self.default_service,
+                source=self.source,
+                line_nos=line_nos,
+            )
+        )
 
     def _records(self, items: list[tuple[int, str]]) -> None:
         """Parse text lines one by one (text dialects, and lines the fast path left)."""
@@ -520,8 +614,7 @@ class _FileLoad:
             self._emit(rows_to_table(rows), np.asarray(nos, dtype=np.int64))
         if bad:
             self.unparsed += len(bad)
-            self.tables.append(_unparsed_table(bad, service=self.service or self.default_service,
-                                               source=self.source))
+            self.tables.append(_unparsed_table(bad, service=self.service or self.default_service, source=self.source))
 
     def _parse_line(self, text: str) -> dict[str, Any] | None:
         stripped = text.strip()
@@ -563,8 +656,15 @@ class _FileLoad:
 
     def stats(self) -> dict[str, Any]:
         parsed = self.lines - self.blank - self.unparsed
-        return {"source_file": self.source, "dialect": self.dialect, "lines": self.lines,
-                "blank": self.blank, "parsed": parsed, "unparsed": self.unparsed, "note": self.note}
+        return {
+            "source_file": self.source,
+            "dialect": self.dialect,
+            "lines": self.lines,
+            "blank": self.blank,
+            "parsed": parsed,
+            "unparsed": self.unparsed,
+            "note": self.note,
+        }
 
 
 _TOLERANT_STEP = 64 << 10
@@ -599,7 +699,7 @@ class _TolerantStream:
         view = memoryview(buffer).cast("B")
         total = 0
         while total < len(view) and self.error is None:
-            piece = view[total:total + _TOLERANT_STEP]
+            piece = view[total : total + _TOLERANT_STEP]
             n = int(self._guard(lambda: self.raw.readinto(piece), 0))  # type: ignore[attr-defined]  # noqa: B023
             if not n:
                 break
@@ -645,9 +745,17 @@ def _service_from_path(path: Path) -> str:
     return name
 
 
-def _load_stream(stream: IO[bytes], *, source: str, format: str, service: str | None,
-                 default_service: str, regex: re.Pattern[str] | None,
-                 progress: Callable[[int], None] | None = None, whole_file: str | None = None) -> _FileLoad:
+def _load_stream(
+    stream: IO[bytes],
+    *,
+    source: str,
+    format: str,
+    service: str | None,
+    default_service: str,
+    regex: re.Pattern[str] | None,
+    progress: Callable[[int], None] | None = None,
+    whole_file: str | None = None,
+) -> _FileLoad:
     """Detect the dialect from the first 64 KiB and load the stream.
 
     ``whole_file`` names an uncompressed file that pyarrow may read in one
@@ -657,7 +765,7 @@ def _load_stream(stream: IO[bytes], *, source: str, format: str, service: str | 
     rest: IO[bytes] = stream
     if encoding == "utf-16":
         data = (head + stream.read()).decode("utf-16", "replace").encode("utf-8")
-        head, rest = data[: 64 << 10], io.BytesIO(data[64 << 10:])
+        head, rest = data[: 64 << 10], io.BytesIO(data[64 << 10 :])
     if format == "auto":
         lines = head.decode("utf-8", "replace").splitlines()
         if len(head) >= (64 << 10) and len(lines) > 1:
@@ -669,10 +777,11 @@ def _load_stream(stream: IO[bytes], *, source: str, format: str, service: str | 
         if format == "regex" and regex is None:
             raise DataFormatError(f"{source}: format='regex' needs regex=… with named groups")
         dialect = format
-    load = _FileLoad(source=source, dialect=dialect, service=service, default_service=default_service,
-                     regex=regex)
-    sample_clean = all(ln.lstrip().startswith("{") and ln.rstrip().endswith("}")
-                       for ln in head.decode("utf-8", "replace").splitlines()[:-1])
+    load = _FileLoad(source=source, dialect=dialect, service=service, default_service=default_service, regex=regex)
+    sample_clean = all(
+        ln.lstrip().startswith("{") and ln.rstrip().endswith("}")
+        for ln in head.decode("utf-8", "replace").splitlines()[:-1]
+    )
     if whole_file is not None and dialect in _JSON_DIALECTS and sample_clean:
         whole = read_json_file(whole_file)
         if whole is not None:
@@ -682,8 +791,11 @@ def _load_stream(stream: IO[bytes], *, source: str, format: str, service: str | 
             if progress is not None:
                 progress(Path(whole_file).stat().st_size)
             return load
-    chunks = iter_file_chunks(whole_file) if whole_file is not None and encoding == "utf-8" \
+    chunks = (
+        iter_file_chunks(whole_file)
+        if whole_file is not None and encoding == "utf-8"
         else iter_line_chunks(rest, head=head)
+    )
     for chunk in chunks:
         load.add_chunk(chunk)
         if progress is not None:
@@ -715,13 +827,20 @@ def _unify(tables: list[pa.Table]) -> pa.Table:
     for t in tables:
         attrs = t.column("attrs")
         fields = list(attrs.type)
-        arrays = [_to_string(pc.struct_field(attrs, f.name)) if f.name in clash
-                  else pc.struct_field(attrs, f.name) for f in fields]
+        arrays = [
+            _to_string(pc.struct_field(attrs, f.name)) if f.name in clash else pc.struct_field(attrs, f.name)
+            for f in fields
+        ]
         if fields:
-            struct = pa.chunked_array([
-                pa.StructArray.from_arrays([a.combine_chunks() for a in arrays], [f.name for f in fields],
-                                           mask=pc.is_null(attrs).combine_chunks())
-            ])
+            struct = pa.chunked_array(
+                [
+                    pa.StructArray.from_arrays(
+                        [a.combine_chunks() for a in arrays],
+                        [f.name for f in fields],
+                        mask=pc.is_null(attrs).combine_chunks(),
+                    )
+                ]
+            )
         else:
             struct = attrs
         fixed.append(t.set_column(t.schema.get_field_index("attrs"), "attrs", struct))
@@ -744,8 +863,9 @@ def _finish(loads: list[_FileLoad], since: Any, until: Any) -> pd.DataFrame:
     # Parsed rows first, then the kept unparsed lines: for a file in time order
     # that is already the final order, and nothing has to be moved.
     nonempty = [t for load in loads for t in load.tables if t.num_rows]
-    tables = [t for t in nonempty if t.column("parse_ok")[0].as_py()] + \
-             [t for t in nonempty if not t.column("parse_ok")[0].as_py()]
+    tables = [t for t in nonempty if t.column("parse_ok")[0].as_py()] + [
+        t for t in nonempty if not t.column("parse_ok")[0].as_py()
+    ]
     if not tables:
         df = conform(None, "events")
     else:
@@ -775,8 +895,11 @@ def _take(table: pa.Table, order: pa.Array) -> pa.Table:
             constant[name] = col[0].as_py()
     moved = table.drop_columns(list(constant)).take(order)
     for name, value in constant.items():
-        moved = moved.add_column(table.schema.get_field_index(name), table.schema.field(name),
-                                 pa.chunked_array([pa.repeat(value, len(order))]))
+        moved = moved.add_column(
+            table.schema.get_field_index(name),
+            table.schema.field(name),
+            pa.chunked_array([pa.repeat(value, len(order))]),
+        )
     return moved
 
 
@@ -789,8 +912,9 @@ def _time_order(table: pa.Table) -> pa.Array | None:
     """
     never = np.iinfo(np.int64).max
     key = np.asarray(pc.fill_null(pc.cast(table.column("ts"), pa.int64()), never).to_numpy(), dtype=np.int64)
-    files = np.asarray(pc.dictionary_encode(table.column("source_file")).combine_chunks().indices.to_numpy(),
-                       dtype=np.int64)
+    files = np.asarray(
+        pc.dictionary_encode(table.column("source_file")).combine_chunks().indices.to_numpy(), dtype=np.int64
+    )
     line_no = np.asarray(table.column("line_no").to_numpy(), dtype=np.int64)
     # Equal times keep file order, then line order (recovered lines of a chunk are parsed after
     # its fast-path rows, so table order is not line order).
@@ -879,9 +1003,18 @@ def read_logs(
                         bar.update(step)
 
                 try:
-                    loads.append(_load_stream(stream, source=str(f), format=fmt, service=service,  # type: ignore[arg-type]
-                                              default_service=_service_from_path(f), regex=pattern,
-                                              progress=tick, whole_file=str(f) if plain else None))
+                    loads.append(
+                        _load_stream(
+                            stream,
+                            source=str(f),
+                            format=fmt,
+                            service=service,  # type: ignore[arg-type]
+                            default_service=_service_from_path(f),
+                            regex=pattern,
+                            progress=tick,
+                            whole_file=str(f) if plain else None,
+                        )
+                    )
                 except (OSError, EOFError, zlib.error) as exc:
                     raise DataFormatError(f"{f}: cannot read: {exc}") from exc
             if bar is not None:
@@ -922,9 +1055,14 @@ def parse_logs(
         stream = _TolerantStream(gzip.GzipFile(fileobj=stream, mode="rb"))  # type: ignore[arg-type]
     pattern = _compile(regex)
     fmt = "regex" if pattern is not None and format == "auto" else format
-    load = _load_stream(stream, source=source, format=fmt, service=service,
-                        default_service=_service_from_path(Path(source)) if source != "<lines>" else "unknown",
-                        regex=pattern)
+    load = _load_stream(
+        stream,
+        source=source,
+        format=fmt,
+        service=service,
+        default_service=_service_from_path(Path(source)) if source != "<lines>" else "unknown",
+        regex=pattern,
+    )
     return _finish([load], since, until)
 
 

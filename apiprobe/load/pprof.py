@@ -139,8 +139,7 @@ class Profile:
     # the decoded arrays behind `locations` (None: `locations` is all there is)
     _loc_table: LocTable | None = field(default=None, repr=False, compare=False)
     # (list, copy of it, token) when `locations` was built or last seen changed
-    _loc_snapshot: tuple[list[Location], list[Location], object] | None = field(default=None, repr=False,
-                                                                                compare=False)
+    _loc_snapshot: tuple[list[Location], list[Location], object] | None = field(default=None, repr=False, compare=False)
     # the snapshot token under which `_loc_table` still describes `locations`
     _table_token: object = field(default=None, repr=False, compare=False)
     # derived arrays of apiprobe.analyze.profiles, validated by `_loc_version()`
@@ -157,7 +156,7 @@ class Profile:
         """Unique stacks as tuples of location indices, leaf first."""
         off = self.stack_offsets.tolist()
         flat = self.stack_locs.tolist()
-        return [tuple(flat[off[k]:off[k + 1]]) for k in range(len(off) - 1)]
+        return [tuple(flat[off[k] : off[k + 1]]) for k in range(len(off) - 1)]
 
     @property
     def time(self) -> pd.Timestamp | None:
@@ -273,7 +272,8 @@ class Profile:
         nkeys = sorted({k for d in self.num_labels if d for k in d})
         for k in skeys:
             data[f"label:{k}"] = pd.array(
-                [",".join(d[k]) if d and k in d else None for d in self.labels], dtype="string")
+                [",".join(d[k]) if d and k in d else None for d in self.labels], dtype="string"
+            )
         for k in nkeys:
             col = f"label:{k}"
             vals = [d[k][0] if d and k in d else None for d in self.num_labels]
@@ -342,12 +342,18 @@ class Profile:
                 mp.append(loc.mapping)
             nfr[k] = last + 1
         n = len(fn)
-        return ({"function": np.arange(n, dtype=np.int64), "file": np.arange(n, dtype=np.int64) + n,
-                 "line": np.asarray(ln, dtype=np.int64).reshape(n),
-                 "inlined": np.asarray(inl, dtype=bool).reshape(n),
-                 "address": np.asarray(addr, dtype=np.uint64).reshape(n),
-                 "mapping": np.arange(n, dtype=np.int64) + 2 * n},
-                [fn + fl + mp] * 3, nfr)
+        return (
+            {
+                "function": np.arange(n, dtype=np.int64),
+                "file": np.arange(n, dtype=np.int64) + n,
+                "line": np.asarray(ln, dtype=np.int64).reshape(n),
+                "inlined": np.asarray(inl, dtype=bool).reshape(n),
+                "address": np.asarray(addr, dtype=np.uint64).reshape(n),
+                "mapping": np.arange(n, dtype=np.int64) + 2 * n,
+            },
+            [fn + fl + mp] * 3,
+            nfr,
+        )
 
     def _build_frames(self) -> pd.DataFrame:
         # Frames of every location, then of every unique stack, then per sample.
@@ -422,8 +428,8 @@ def _set_locations(self: Profile, value: list[Location]) -> None:
 # `locations` is a dataclass field (constructor argument, repr, eq) whose
 # objects are built from the decoded arrays on first access.
 Profile.locations = property(  # type: ignore[assignment]
-    _get_locations, _set_locations,
-    doc="Locations (:class:`Location`), in file order; stack entries index this list.")
+    _get_locations, _set_locations, doc="Locations (:class:`Location`), in file order; stack entries index this list."
+)
 
 
 def _table_locations(t: LocTable) -> list[Location]:
@@ -433,12 +439,16 @@ def _table_locations(t: LocTable) -> list[Location]:
     sysnames = [strings[i] for i in t.func_system_name.tolist()]
     files = [strings[i] for i in t.func_file.tolist()]
     starts = t.func_start_line.tolist()
-    frames = [Frame(names[f], sysnames[f], files[f], starts[f], ln) if f >= 0 else Frame("", "", "", 0, ln)
-              for f, ln in zip(t.line_func.tolist(), t.line_number.tolist(), strict=True)]
+    frames = [
+        Frame(names[f], sysnames[f], files[f], starts[f], ln) if f >= 0 else Frame("", "", "", 0, ln)
+        for f, ln in zip(t.line_func.tolist(), t.line_number.tolist(), strict=True)
+    ]
     off = t.line_offsets.tolist()
     mfile = [t.map_files[m] for m in t.mapping.tolist()]
-    return [Location(addr, mf, tuple(frames[off[k]:off[k + 1]]))
-            for k, (addr, mf) in enumerate(zip(t.address.tolist(), mfile, strict=True))]
+    return [
+        Location(addr, mf, tuple(frames[off[k] : off[k + 1]]))
+        for k, (addr, mf) in enumerate(zip(t.address.tolist(), mfile, strict=True))
+    ]
 
 
 def share_locations(dst: Profile, src: Profile) -> None:
@@ -454,11 +464,22 @@ def share_locations(dst: Profile, src: Profile) -> None:
 # reading
 # ---------------------------------------------------------------------------
 
-_LEGACY_HINT = ("legacy pre-protobuf profile format; re-record with a current Go "
-                "or convert with `go tool pprof -proto`")
-_LEGACY_TEXT = (b"heap profile:", b"heap_v2/", b"--- symbol", b"--- heap", b"--- contention",
-                b"--- threadz", b"goroutine profile:", b"threadcreate profile:", b"--- mutex",
-                b"--- java", b"%", b"mutex profile:", b"contention profile:")
+_LEGACY_HINT = "legacy pre-protobuf profile format; re-record with a current Go or convert with `go tool pprof -proto`"
+_LEGACY_TEXT = (
+    b"heap profile:",
+    b"heap_v2/",
+    b"--- symbol",
+    b"--- heap",
+    b"--- contention",
+    b"--- threadz",
+    b"goroutine profile:",
+    b"threadcreate profile:",
+    b"--- mutex",
+    b"--- java",
+    b"%",
+    b"mutex profile:",
+    b"contention profile:",
+)
 
 
 def read_pprof(path_or_bytes: str | PathLike[str] | bytes, *, drop_frames: bool = True) -> Profile:
@@ -501,7 +522,7 @@ def _looks_legacy(data: bytes) -> bool:
     for width in (8, 4):
         if len(data) >= 3 * width:
             for order in ("little", "big"):
-                words = [int.from_bytes(data[i * width:(i + 1) * width], order) for i in range(3)]
+                words = [int.from_bytes(data[i * width : (i + 1) * width], order) for i in range(3)]
                 if words == [0, 3, 0]:
                     return True
     return False
@@ -568,8 +589,12 @@ def _decode(buf: bytes, source: str) -> Profile:
         key, fstart, fend, fpos = key[order], fstart[order], fend[order], fpos[order]
     is_hot = np.isin(key, _HOT_KEYS)
     cold = np.flatnonzero(~is_hot).tolist()
-    items = generic + [(p, (k >> 3, 2, s0, e0)) for p, k, s0, e0 in zip(
-        fpos[cold].tolist(), key[cold].tolist(), fstart[cold].tolist(), fend[cold].tolist(), strict=True)]
+    items = generic + [
+        (p, (k >> 3, 2, s0, e0))
+        for p, k, s0, e0 in zip(
+            fpos[cold].tolist(), key[cold].tolist(), fstart[cold].tolist(), fend[cold].tolist(), strict=True
+        )
+    ]
     items.sort(key=lambda it: it[0])
 
     def spans(k: int) -> tuple[np.ndarray, np.ndarray]:
@@ -630,8 +655,14 @@ def _decode(buf: bytes, source: str) -> Profile:
     mappings: list[dict[str, Any]] = []
     mapping_file: dict[int, str] = {}
     for va, vb in mapping_spans:
-        m: dict[str, Any] = {"id": 0, "memory_start": 0, "memory_limit": 0, "file_offset": 0,
-                             "filename": "", "build_id": ""}
+        m: dict[str, Any] = {
+            "id": 0,
+            "memory_start": 0,
+            "memory_limit": 0,
+            "file_offset": 0,
+            "filename": "",
+            "build_id": "",
+        }
         for f2, w2, v2, _e2 in fields(buf, va, vb):
             if w2 != 0:
                 continue
@@ -660,9 +691,13 @@ def _decode(buf: bytes, source: str) -> Profile:
     if fast is not None:
         table, lid_arr = fast
     else:
-        locations, loc_ids = _slow_locations(buf, list(zip(fn_s.tolist(), fn_e.tolist(), strict=True)),
-                                             list(zip(loc_s.tolist(), loc_e.tolist(), strict=True)), s,
-                                             mapping_file)
+        locations, loc_ids = _slow_locations(
+            buf,
+            list(zip(fn_s.tolist(), fn_e.tolist(), strict=True)),
+            list(zip(loc_s.tolist(), loc_e.tolist(), strict=True)),
+            s,
+            mapping_file,
+        )
         lid_arr = np.asarray(loc_ids, dtype=np.uint64)
     sorted_lids = np.sort(lid_arr)
     if (sorted_lids[1:] == sorted_lids[:-1]).any():
@@ -684,12 +719,14 @@ def _decode(buf: bytes, source: str) -> Profile:
         vparts: list[bytes] = []
         for i in irregular:
             keys[i], vb, labels[i], num_labels[i] = _general_sample(
-                buf, int(smp_s[i]), int(smp_e[i]), s, num_label_units)
+                buf, int(smp_s[i]), int(smp_e[i]), s, num_label_units
+            )
             vparts.append(vb)
         # splice their value bytes in where they belong (their regular length is 0)
         at = (np.cumsum(st.val_len) - st.val_len)[irregular]
-        val_bytes = np.insert(val_bytes, np.repeat(at, [len(v) for v in vparts]),
-                              np.frombuffer(b"".join(vparts), dtype=np.uint8))
+        val_bytes = np.insert(
+            val_bytes, np.repeat(at, [len(v) for v in vparts]), np.frombuffer(b"".join(vparts), dtype=np.uint8)
+        )
     values_u = array_varints(val_bytes)
     if values_u.shape[0] != nsamp * ntypes:
         raise WireError(f"{values_u.shape[0]} sample values for {nsamp} samples × {ntypes} sample types")
@@ -775,8 +812,9 @@ def _location_index(lid_arr: np.ndarray, ids: np.ndarray) -> np.ndarray:
     return order[at_c].astype(np.int64)
 
 
-def _general_sample(buf: bytes, a: int, b: int, s: Callable[[int], str], num_label_units: dict[str, str]
-                    ) -> tuple[bytes, bytes, dict[str, list[str]] | None, dict[str, list[int]] | None]:
+def _general_sample(
+    buf: bytes, a: int, b: int, s: Callable[[int], str], num_label_units: dict[str, str]
+) -> tuple[bytes, bytes, dict[str, list[str]] | None, dict[str, list[int]] | None]:
     """One ``Sample`` message, any valid encoding: (location-id bytes, value bytes, labels, numeric labels)."""
     pos = a
     key_parts: list[bytes] = []
@@ -841,8 +879,15 @@ def _general_sample(buf: bytes, a: int, b: int, s: Callable[[int], str], num_lab
     return rawkey, b"".join(value_raw), lab, nlab
 
 
-def _fast_table(a: np.ndarray, fn_s: np.ndarray, fn_e: np.ndarray, loc_s: np.ndarray, loc_e: np.ndarray,
-                strings: list[str], mapping_file: dict[int, str]) -> tuple[LocTable, np.ndarray] | None:
+def _fast_table(
+    a: np.ndarray,
+    fn_s: np.ndarray,
+    fn_e: np.ndarray,
+    loc_s: np.ndarray,
+    loc_e: np.ndarray,
+    strings: list[str],
+    mapping_file: dict[int, str],
+) -> tuple[LocTable, np.ndarray] | None:
     """Functions and locations via the vectorised decoder, with the location ids; ``None`` when it does not apply.
 
     Any irregularity (bad string index, unknown or zero function id, repeated
@@ -879,15 +924,29 @@ def _fast_table(a: np.ndarray, fn_s: np.ndarray, fn_e: np.ndarray, loc_s: np.nda
     mat = np.minimum(np.searchsorted(msorted, lt.mapping_id), max(msorted.size - 1, 0))
     found = (msorted[mat] == lt.mapping_id) if msorted.size else np.zeros(lt.mapping_id.shape[0], dtype=bool)
     mapping = np.where(found, morder[mat] if msorted.size else 0, len(map_files) - 1).astype(np.int64)
-    table = LocTable(strings=strings, address=lt.address, mapping=mapping, map_files=map_files,
-                     line_offsets=lt.line_offsets, line_func=fidx, line_number=lt.line_number,
-                     func_name=ft.name.astype(np.int64), func_system_name=ft.system_name.astype(np.int64),
-                     func_file=ft.filename.astype(np.int64), func_start_line=ft.start_line)
+    table = LocTable(
+        strings=strings,
+        address=lt.address,
+        mapping=mapping,
+        map_files=map_files,
+        line_offsets=lt.line_offsets,
+        line_func=fidx,
+        line_number=lt.line_number,
+        func_name=ft.name.astype(np.int64),
+        func_system_name=ft.system_name.astype(np.int64),
+        func_file=ft.filename.astype(np.int64),
+        func_start_line=ft.start_line,
+    )
     return table, lt.id
 
 
-def _slow_locations(buf: bytes, function_spans: list[tuple[int, int]], location_spans: list[tuple[int, int]],
-                    s: Callable[[int], str], mapping_file: dict[int, str]) -> tuple[list[Location], list[int]]:
+def _slow_locations(
+    buf: bytes,
+    function_spans: list[tuple[int, int]],
+    location_spans: list[tuple[int, int]],
+    s: Callable[[int], str],
+    mapping_file: dict[int, str],
+) -> tuple[list[Location], list[int]]:
     """Decode functions and locations one message at a time (any valid encoding; precise errors)."""
     functions: dict[int, tuple[str, str, str, int]] = {}
     for a, b in function_spans:
@@ -1016,7 +1075,7 @@ def _simplify_func(f: str) -> str:
     name = f[1:] if f.startswith(".") else f
     for m in _BRACKET_RX.finditer(name):
         if m.group(0) not in _RESERVED:
-            return name[:m.start()]
+            return name[: m.start()]
     return name
 
 
@@ -1069,8 +1128,9 @@ def _apply_drop_frames(prof: Profile) -> None:
         keep_line = ~(trim[line_loc] & (pos <= last[line_loc]))
         offsets = np.zeros(nloc + 1, dtype=np.int64)
         np.cumsum(np.bincount(line_loc[keep_line], minlength=nloc), out=offsets[1:])
-        prof._set_table(t._replace(line_offsets=offsets, line_func=t.line_func[keep_line],
-                                   line_number=t.line_number[keep_line]))
+        prof._set_table(
+            t._replace(line_offsets=offsets, line_func=t.line_func[keep_line], line_number=t.line_number[keep_line])
+        )
     _prune_stacks(prof, prune, beneath)
 
 
@@ -1111,7 +1171,7 @@ def _apply_drop_frames_objects(prof: Profile, dropped: Callable[[str], bool]) ->
             if i == len(loc.lines) - 1:
                 prune.add(idx)
             else:
-                prof.locations[idx] = loc._replace(lines=loc.lines[i + 1:])
+                prof.locations[idx] = loc._replace(lines=loc.lines[i + 1 :])
     if not prune and not beneath:
         return
     new_offsets = [0]
@@ -1126,7 +1186,7 @@ def _apply_drop_frames_objects(prof: Profile, dropped: Callable[[str], bool]) ->
                 continue
             if not found_user:
                 continue
-            out = st[i + 1:] if li in prune else st[i:]
+            out = st[i + 1 :] if li in prune else st[i:]
             break
         new_locs.extend(out)
         new_offsets.append(len(new_locs))

@@ -48,8 +48,9 @@ def read_table(path: str | os.PathLike[str], schema: str) -> pd.DataFrame:
     required = {"ts", key}
     missing = sorted(required - set(df.columns))
     if missing:
-        raise DataFormatError(f"{p}: not a {schema} table: missing columns {missing} "
-                              f"(expected {', '.join(columns(schema))})")
+        raise DataFormatError(
+            f"{p}: not a {schema} table: missing columns {missing} (expected {', '.join(columns(schema))})"
+        )
     try:
         return conform(df, schema)
     except SchemaError as exc:

@@ -284,13 +284,29 @@ def _ids(ctx: _Ctx, where: str, trace: Any, span: Any, parent: Any) -> tuple[str
     return tid, sid, pid
 
 
-def _row(tid: str, sid: str, pid: str | None, service: Any, name: Any, kind: str | None,
-         start_ns: int | None, end_ns: int | None, status: str, attrs: dict[str, Any]) -> _Row:
+def _row(
+    tid: str,
+    sid: str,
+    pid: str | None,
+    service: Any,
+    name: Any,
+    kind: str | None,
+    start_ns: int | None,
+    end_ns: int | None,
+    status: str,
+    attrs: dict[str, Any],
+) -> _Row:
     return {
-        "trace_id": tid, "span_id": sid, "parent_span_id": pid,
+        "trace_id": tid,
+        "span_id": sid,
+        "parent_span_id": pid,
         "service": None if service in (None, "") else str(service),
-        "name": None if name is None else str(name), "kind": kind,
-        "start_ns": start_ns, "end_ns": end_ns, "status": status, "attrs": attrs,
+        "name": None if name is None else str(name),
+        "kind": kind,
+        "start_ns": start_ns,
+        "end_ns": end_ns,
+        "status": status,
+        "attrs": attrs,
         "http_status": _http_status(attrs),
     }
 
@@ -322,12 +338,20 @@ def _parse_otlp(doc: Mapping[str, Any], ctx: _Ctx) -> list[_Row]:
                     raise ctx.fail(at, "span is not an object")
                 tid, sid, pid = _ids(ctx, at, span.get("traceId"), span.get("spanId"), span.get("parentSpanId"))
                 attrs = _otlp_attributes(span.get("attributes"))
-                rows.append(_row(
-                    tid, sid, pid, service, span.get("name"), _kind_name(span.get("kind")),
-                    _positive(_int_or_none(span.get("startTimeUnixNano"))),
-                    _positive(_int_or_none(span.get("endTimeUnixNano"))),
-                    _otlp_status(span.get("status")), attrs,
-                ))
+                rows.append(
+                    _row(
+                        tid,
+                        sid,
+                        pid,
+                        service,
+                        span.get("name"),
+                        _kind_name(span.get("kind")),
+                        _positive(_int_or_none(span.get("startTimeUnixNano"))),
+                        _positive(_int_or_none(span.get("endTimeUnixNano"))),
+                        _otlp_status(span.get("status")),
+                        attrs,
+                    )
+                )
     return rows
 
 
@@ -351,17 +375,29 @@ def _parse_jaeger_trace(trace: Mapping[str, Any], ctx: _Ctx, where: str) -> list
         at = f"{where}.spans[{i}]"
         if not isinstance(span, Mapping):
             raise ctx.fail(at, "span is not an object")
-        tid, sid, pid = _ids(ctx, at, span.get("traceID", trace.get("traceID")), span.get("spanID"),
-                             _jaeger_parent(span))
+        tid, sid, pid = _ids(
+            ctx, at, span.get("traceID", trace.get("traceID")), span.get("spanID"), _jaeger_parent(span)
+        )
         process = span.get("process") or processes.get(span.get("processID")) or {}
         tags = _jaeger_tags(span.get("tags"))
         start = _positive(_int_or_none(span.get("startTime")))
         dur = _int_or_none(span.get("duration"))
         start_ns = None if start is None else start * 1000
         end_ns = None if start_ns is None or dur is None or dur < 0 else start_ns + dur * 1000
-        rows.append(_row(tid, sid, pid, process.get("serviceName"), span.get("operationName"),
-                         _kind_name(tags.get("span.kind")), start_ns, end_ns,
-                         _tag_status(tags, zipkin=False), tags))
+        rows.append(
+            _row(
+                tid,
+                sid,
+                pid,
+                process.get("serviceName"),
+                span.get("operationName"),
+                _kind_name(tags.get("span.kind")),
+                start_ns,
+                end_ns,
+                _tag_status(tags, zipkin=False),
+                tags,
+            )
+        )
     return rows
 
 
@@ -406,8 +442,18 @@ def _parse_zipkin(doc: Any, ctx: _Ctx) -> list[_Row]:
         dur = _int_or_none(span.get("duration"))
         start_ns = None if start is None else start * 1000
         end_ns = None if start_ns is None or dur is None or dur < 0 else start_ns + dur * 1000
-        row = _row(tid, sid, pid, endpoint.get("serviceName"), span.get("name"),
-                   _kind_name(span.get("kind")), start_ns, end_ns, _tag_status(tags, zipkin=True), tags)
+        row = _row(
+            tid,
+            sid,
+            pid,
+            endpoint.get("serviceName"),
+            span.get("name"),
+            _kind_name(span.get("kind")),
+            start_ns,
+            end_ns,
+            _tag_status(tags, zipkin=True),
+            tags,
+        )
         row["_shared"] = bool(span.get("shared"))
         rows.append(row)
     return _unshare(rows)
@@ -501,8 +547,10 @@ def _parse_doc(doc: Any, fmt: str, ctx: _Ctx) -> tuple[list[_Row], str]:
 def _describe_unknown(doc: Any) -> str:
     if isinstance(doc, Mapping):
         keys = ", ".join(repr(k) for k in list(doc)[:6]) or "none"
-        return (f"JSON object with keys {keys} is none of OTLP ('resourceSpans'), Jaeger ('data' or "
-                "'traceID' + 'spans') or Zipkin v2 (array of spans)")
+        return (
+            f"JSON object with keys {keys} is none of OTLP ('resourceSpans'), Jaeger ('data' or "
+            "'traceID' + 'spans') or Zipkin v2 (array of spans)"
+        )
     if isinstance(doc, list):
         return "JSON array whose items are not Zipkin v2 spans (objects with 'traceId' and 'id')"
     return f"JSON {type(doc).__name__} is not a trace document"
@@ -569,8 +617,8 @@ def _parse_text(text: str, fmt: str, name: str) -> pd.DataFrame:
         if exc.msg == "Extra data" and stripped[0] in "{[":
             return _parse_json_lines(stripped, fmt, ctx)
         raise DataFormatError(
-            f"{name}: line {exc.lineno} column {exc.colno}: not JSON ({exc.msg}); "
-            "expected OTLP, Jaeger or Zipkin JSON") from None
+            f"{name}: line {exc.lineno} column {exc.colno}: not JSON ({exc.msg}); expected OTLP, Jaeger or Zipkin JSON"
+        ) from None
     rows, detected = _parse_doc(doc, fmt, ctx)
     df = _frame(rows, None if name == "<text>" else name)
     df.attrs.update({"format": detected, "parse_errors": 0, "bad_lines": []})
@@ -601,11 +649,13 @@ def _parse_json_lines(text: str, fmt: str, ctx: _Ctx) -> pd.DataFrame:
         raise DataFormatError(f"{ctx.name}: line {first[0]}: {first[1]}; no line holds a trace document")
     name = None if ctx.name == "<text>" else ctx.name
     df = _frame(rows, name)
-    df.attrs.update({
-        "format": "+".join(sorted(formats)) + "-jsonl",
-        "parse_errors": len(bad),
-        "bad_lines": bad[:_MAX_BAD_LINES],
-    })
+    df.attrs.update(
+        {
+            "format": "+".join(sorted(formats)) + "-jsonl",
+            "parse_errors": len(bad),
+            "bad_lines": bad[:_MAX_BAD_LINES],
+        }
+    )
     return df
 
 
@@ -743,11 +793,13 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
         frames.append(df)
     nonempty = [f for f in frames if len(f)]
     out = conform(pd.concat(nonempty, ignore_index=True) if nonempty else None, "spans")
-    out.attrs.update({
-        "format": formats[0] if len(set(formats)) == 1 else "mixed",
-        "formats": dict(zip(_labels(files), formats, strict=True)),
-        "parse_errors": sum(int(f.attrs.get("parse_errors", 0)) for f in frames),
-        "bad_lines": bad[:_MAX_BAD_LINES],
-        "source": str(path),
-    })
+    out.attrs.update(
+        {
+            "format": formats[0] if len(set(formats)) == 1 else "mixed",
+            "formats": dict(zip(_labels(files), formats, strict=True)),
+            "parse_errors": sum(int(f.attrs.get("parse_errors", 0)) for f in frames),
+            "bad_lines": bad[:_MAX_BAD_LINES],
+            "source": str(path),
+        }
+    )
     return out

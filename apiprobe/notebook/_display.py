@@ -40,8 +40,15 @@ def _register_renderer() -> None:
         """
 
         def to_mimebundle(self, fig_dict: Any) -> dict[str, str]:
-            page = pio.to_html(fig_dict, include_plotlyjs=False, include_mathjax=False, full_html=False,
-                               default_width="100%", default_height=525, config={"displaylogo": False})
+            page = pio.to_html(
+                fig_dict,
+                include_plotlyjs=False,
+                include_mathjax=False,
+                full_html=False,
+                default_width="100%",
+                default_height=525,
+                config={"displaylogo": False},
+            )
             return {"text/html": page}
 
     pio.renderers[HTML_RENDERER] = OfflineHtmlRenderer()
@@ -67,16 +74,19 @@ def setup_notebook() -> None:
         shell.set_custom_exc((ApiprobeError,), _short_error)
 
 
-def _short_error(shell: Any, etype: type[BaseException], evalue: BaseException, tb: Any,
-                 tb_offset: int | None = None) -> list[str]:
+def _short_error(
+    shell: Any, etype: type[BaseException], evalue: BaseException, tb: Any, tb_offset: int | None = None
+) -> list[str]:
     """Show an apiprobe error as its message, not a Python traceback.
 
     apiprobe errors name the bad parameter or file and what is wrong with it;
     a stack of library frames would only bury that in a report. The cell
     still fails, so papermill and the report mark the run failed.
     """
-    stb = [f"\x1b[31m{etype.__name__}: {evalue}\x1b[0m",
-           "Fix the parameter or input named above, then run the notebook again."]
+    stb = [
+        f"\x1b[31m{etype.__name__}: {evalue}\x1b[0m",
+        "Fix the parameter or input named above, then run the notebook again.",
+    ]
     # IPython calls custom handlers without displaying what they return; publish it as the
     # cell's error output (ename/evalue intact, so papermill reports the real error).
     shell._showtraceback(etype, evalue, stb)
@@ -92,8 +102,14 @@ def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
     return [{str(k): v for k, v in r.items()} for r in out.to_dict(orient="records")]
 
 
-def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float_format: str = "{:.1f}",
-               highlight: pd.Series | None = None) -> Any:
+def show_table(
+    df: pd.DataFrame,
+    *,
+    caption: str = "",
+    max_rows: int = 50,
+    float_format: str = "{:.1f}",
+    highlight: pd.Series | None = None,
+) -> Any:
     """Display a table as escaped HTML (text from logs or servers cannot inject markup).
 
     Credentials in text cells and secret-named keys in mapping cells are
@@ -105,14 +121,22 @@ def show_table(df: pd.DataFrame, *, caption: str = "", max_rows: int = 50, float
 
     shown = df.head(max_rows)
     formatted = shown.astype(object).map(
-        lambda v: "—" if v is None or v is pd.NA or (isinstance(v, float) and v != v)
-        else float_format.format(v) if isinstance(v, float) else redact_value(v))
+        lambda v: (
+            "—"
+            if v is None or v is pd.NA or (isinstance(v, float) and v != v)
+            else float_format.format(v)
+            if isinstance(v, float)
+            else redact_value(v)
+        )
+    )
     marks = highlight.reindex(shown.index).fillna(False).astype(bool) if highlight is not None else None
-    styler = formatted.style.format(escape="html").hide(axis="index").set_table_attributes(
-        'class="apiprobe-table" border="0"')
+    styler = (
+        formatted.style.format(escape="html")
+        .hide(axis="index")
+        .set_table_attributes('class="apiprobe-table" border="0"')
+    )
     if marks is not None:
-        styler = styler.apply(lambda row: ["background-color: #fee4e2" if marks[row.name] else ""] * len(row),
-                              axis=1)
+        styler = styler.apply(lambda row: ["background-color: #fee4e2" if marks[row.name] else ""] * len(row), axis=1)
     body = styler.to_html()
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
     more = f"<p><i>{len(df) - max_rows} more rows not shown.</i></p>" if len(df) > max_rows else ""
@@ -145,5 +169,3 @@ def show_findings(findings: pd.DataFrame) -> Any:
         FINDINGS_MIME: {"findings": _records(findings)},
     }
     return display(bundle, raw=True)
-
-

@@ -59,8 +59,14 @@ def get_dns(
     """
     conf = read_resolv_conf(Path(resolv_conf)) if resolv_conf else None
     if names:
-        dns = probe_dns(list(names), rtypes=tuple(rtypes), resolvers=tuple(resolvers), count=count,
-                        interval=interval, timeout=timeout_ms / 1000.0)
+        dns = probe_dns(
+            list(names),
+            rtypes=tuple(rtypes),
+            resolvers=tuple(resolvers),
+            count=count,
+            interval=interval,
+            timeout=timeout_ms / 1000.0,
+        )
         source = f"live queries of {len(names)} name(s) via {', '.join(resolvers)}, {count} round(s)"
     elif dns_path:
         dns = read_dns(dns_path)
@@ -68,12 +74,35 @@ def get_dns(
     else:
         from apiprobe.lab._dns import DnsServer, default_lab_zone
 
-        with DnsServer(default_lab_zone(view="inside")) as inside, \
-                DnsServer(default_lab_zone(view="outside")) as outside:
-            lab_names = [f"{n}.lab.test" for n in ("ok", "alias", "slow", "jitter", "nx", "fail", "drop",
-                                                    "flap", "short-ttl", "split", "big", "v4only")]
-            dns = probe_dns(lab_names, rtypes=tuple(rtypes), resolvers=(inside.spec, outside.spec),
-                            count=min(count, 4), interval=interval, timeout=min(timeout_ms, 1000.0) / 1000.0)
+        with (
+            DnsServer(default_lab_zone(view="inside")) as inside,
+            DnsServer(default_lab_zone(view="outside")) as outside,
+        ):
+            lab_names = [
+                f"{n}.lab.test"
+                for n in (
+                    "ok",
+                    "alias",
+                    "slow",
+                    "jitter",
+                    "nx",
+                    "fail",
+                    "drop",
+                    "flap",
+                    "short-ttl",
+                    "split",
+                    "big",
+                    "v4only",
+                )
+            ]
+            dns = probe_dns(
+                lab_names,
+                rtypes=tuple(rtypes),
+                resolvers=(inside.spec, outside.spec),
+                count=min(count, 4),
+                interval=interval,
+                timeout=min(timeout_ms, 1000.0) / 1000.0,
+            )
         source = "the built-in lab zone on two loopback DNS servers (no names or dns_path given)"
     validate(dns, "dns")
     return DnsEvidence(dns=dns, source=source, resolv_conf=conf)
@@ -86,16 +115,26 @@ def show_dns_overview(evidence: DnsEvidence, *, title: str = "") -> Any:
     d = evidence.dns
     head = f"<h2>{html.escape(title)}</h2>" if title else ""
     conf = evidence.resolv_conf
-    conf_text = (f"resolv.conf: nameservers {', '.join(conf.nameservers) or '(none)'}, search "
-                 f"{' '.join(conf.search) or '(none)'}, ndots {conf.ndots}, timeout {conf.timeout} s, "
-                 f"attempts {conf.attempts}." if conf is not None else "resolv.conf not analysed.")
+    conf_text = (
+        f"resolv.conf: nameservers {', '.join(conf.nameservers) or '(none)'}, search "
+        f"{' '.join(conf.search) or '(none)'}, ndots {conf.ndots}, timeout {conf.timeout} s, "
+        f"attempts {conf.attempts}."
+        if conf is not None
+        else "resolv.conf not analysed."
+    )
     if d.empty:
         return display(HTML(head + f"<p>No queries in {html.escape(evidence.source)}.</p>"))
     span = f"{d['ts'].min():%Y-%m-%d %H:%M:%S} → {d['ts'].max():%Y-%m-%d %H:%M:%S} UTC"
-    per = d.assign(failed=d["error_kind"].notna()).groupby("resolver").agg(
-        queries=("ts", "size"), failed=("failed", "sum"), names=("name", "nunique")).reset_index()
-    display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {len(d)} queries, {html.escape(span)}.<br>"
-                 f"{html.escape(conf_text)}</p>"))
+    per = (
+        d.assign(failed=d["error_kind"].notna())
+        .groupby("resolver")
+        .agg(queries=("ts", "size"), failed=("failed", "sum"), names=("name", "nunique"))
+        .reset_index()
+    )
+    display(
+        HTML(
+            head + f"<p>Data: {html.escape(evidence.source)}; {len(d)} queries, {html.escape(span)}.<br>"
+            f"{html.escape(conf_text)}</p>"
+        )
+    )
     return show_table(per, caption="Queries per resolver")
-
-

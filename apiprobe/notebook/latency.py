@@ -54,8 +54,14 @@ def get_probes(
     """
     baseline = read_probes(baseline_path) if baseline_path else None
     if targets:
-        probes = probe_http(list(targets), count=count, interval=interval, timeout=timeout_ms / 1000.0,
-                            cafile=cafile or None, concurrency=concurrency)
+        probes = probe_http(
+            list(targets),
+            count=count,
+            interval=interval,
+            timeout=timeout_ms / 1000.0,
+            cafile=cafile or None,
+            concurrency=concurrency,
+        )
         source = f"live probes of {len(targets)} target(s), {count} attempts each, {interval:g} s apart"
     elif probes_path:
         probes = read_probes(probes_path)
@@ -79,9 +85,18 @@ def show_overview(evidence: Evidence, *, title: str = "") -> Any:
         return display(HTML(head + f"<p>No probes in {html.escape(evidence.source)}.</p>"))
     span = f"{p['ts'].min():%Y-%m-%d %H:%M:%S} → {p['ts'].max():%Y-%m-%d %H:%M:%S} UTC"
     status = pd.to_numeric(p["status"], errors="coerce")
-    per_target = p.assign(failed=p["error_kind"].notna(), http_5xx=status >= 500).groupby("target").agg(
-        attempts=("ts", "size"), failed=("failed", "sum"), http_5xx=("http_5xx", "sum"),
-        first=("ts", "min"), last=("ts", "max")).reset_index()
+    per_target = (
+        p.assign(failed=p["error_kind"].notna(), http_5xx=status >= 500)
+        .groupby("target")
+        .agg(
+            attempts=("ts", "size"),
+            failed=("failed", "sum"),
+            http_5xx=("http_5xx", "sum"),
+            first=("ts", "min"),
+            last=("ts", "max"),
+        )
+        .reset_index()
+    )
     display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {len(p)} attempts, {html.escape(span)}.</p>"))
     return show_table(per_target, caption="Attempts per target")
 
@@ -96,7 +111,8 @@ def show_baseline(evidence: Evidence) -> Any:
         return display(HTML("<p><i>No baseline given (parameter <code>baseline_path</code>).</i></p>"))
     table = compare_latency(evidence.probes, evidence.baseline)
     table = table[table["phase"].isin(["total_ms", "connect_ms", "ttfb_ms", "dns_ms", "tls_ms"])]
-    return show_table(table.dropna(subset=["p50_ms", "p50_ms_baseline"], how="all"),
-                      caption="Now against the baseline (ratios > 1: slower now)", float_format="{:.2f}")
-
-
+    return show_table(
+        table.dropna(subset=["p50_ms", "p50_ms_baseline"], how="all"),
+        caption="Now against the baseline (ratios > 1: slower now)",
+        float_format="{:.2f}",
+    )

@@ -90,9 +90,13 @@ def get_log_evidence(
         keep = {s.strip() for s in service.split(",") if s.strip()}
         events = events[events["service"].isin(keep)].reset_index(drop=True)
         source += f", services {', '.join(sorted(keep))}"
-    return LogEvidence(events=classify_errors(events), stats=stats,
-                       incident=_window(incident_start, incident_end, "incident window"),
-                       baseline=_window(baseline_start, baseline_end, "baseline window"), source=source)
+    return LogEvidence(
+        events=classify_errors(events),
+        stats=stats,
+        incident=_window(incident_start, incident_end, "incident window"),
+        baseline=_window(baseline_start, baseline_end, "baseline window"),
+        source=source,
+    )
 
 
 def show_log_overview(evidence: LogEvidence, *, title: str = "") -> Any:
@@ -108,14 +112,23 @@ def show_log_overview(evidence: LogEvidence, *, title: str = "") -> Any:
     for name, w in (("incident", evidence.incident), ("baseline", evidence.baseline)):
         if w is not None:
             windows += f" {name.capitalize()} window {w[0]:%H:%M}–{w[1]:%H:%M} UTC."
-    display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {len(ev):,} lines, {html.escape(span)}."
-                        f"{html.escape(windows)}</p>"))
+    display(
+        HTML(
+            head + f"<p>Data: {html.escape(evidence.source)}; {len(ev):,} lines, {html.escape(span)}."
+            f"{html.escape(windows)}</p>"
+        )
+    )
     stats = evidence.stats.assign(source_file=evidence.stats["source_file"].map(lambda p: Path(str(p)).name))
-    show_table(stats, caption="Files: detected dialect and lines parsed (unparsed lines are kept, see below)",
-               float_format="{:.0f}", highlight=stats["unparsed"] > 0)
+    show_table(
+        stats,
+        caption="Files: detected dialect and lines parsed (unparsed lines are kept, see below)",
+        float_format="{:.0f}",
+        highlight=stats["unparsed"] > 0,
+    )
     levels = ev.pivot_table(index="service", columns="level", values="line_no", aggfunc="size", fill_value=0)
-    levels = levels.reindex(columns=[c for c in ("trace", "debug", "info", "warn", "error", "fatal")
-                                     if c in levels.columns]).reset_index()
+    levels = levels.reindex(
+        columns=[c for c in ("trace", "debug", "info", "warn", "error", "fatal") if c in levels.columns]
+    ).reset_index()
     return show_table(levels, caption="Lines per service and level", float_format="{:.0f}")
 
 
@@ -128,8 +141,11 @@ def show_unparsed(evidence: LogEvidence, *, max_rows: int = 12) -> Any:
         return display(HTML("<p>Every line parsed.</p>"))
     cols = ["source_file", "line_no", "raw"]
     shown = bad[cols].assign(source_file=bad["source_file"].map(lambda p: Path(str(p)).name))
-    return show_table(shown.sort_values(["source_file", "line_no"]), max_rows=max_rows,
-                      caption=f"{len(bad):,} lines did not parse (panics, stack traces, truncated writes)")
+    return show_table(
+        shown.sort_values(["source_file", "line_no"]),
+        max_rows=max_rows,
+        caption=f"{len(bad):,} lines did not parse (panics, stack traces, truncated writes)",
+    )
 
 
 def log_findings(evidence: LogEvidence) -> pd.DataFrame:
@@ -140,10 +156,24 @@ def log_findings(evidence: LogEvidence) -> pd.DataFrame:
 def show_error_summary(evidence: LogEvidence) -> Any:
     """Display the error kinds found: count, layer, whether a retry can help, services, an example."""
     summary = error_summary(evidence.events)
-    cols = [c for c in ("error_kind", "count", "share", "layer", "retryable", "services", "first_seen",
-                        "last_seen", "example") if c in summary.columns]
-    return show_table(summary[cols], caption="Error kinds (retryable: True helps, False never, — it depends)",
-                      float_format="{:.2f}")
+    cols = [
+        c
+        for c in (
+            "error_kind",
+            "count",
+            "share",
+            "layer",
+            "retryable",
+            "services",
+            "first_seen",
+            "last_seen",
+            "example",
+        )
+        if c in summary.columns
+    ]
+    return show_table(
+        summary[cols], caption="Error kinds (retryable: True helps, False never, — it depends)", float_format="{:.2f}"
+    )
 
 
 def show_template_changes(evidence: LogEvidence, *, top: int = 20) -> Any:
@@ -151,18 +181,21 @@ def show_template_changes(evidence: LogEvidence, *, top: int = 20) -> Any:
     from IPython.display import HTML, display
 
     if evidence.incident is None or evidence.baseline is None:
-        return display(HTML("<p><i>Give an incident and a baseline window to compare message templates."
-                            "</i></p>"))
+        return display(HTML("<p><i>Give an incident and a baseline window to compare message templates.</i></p>"))
     table = compare_templates(evidence.events, incident=evidence.incident, baseline=evidence.baseline)
     changed = table[table["is_new"] | table["grew"]]
     if changed.empty:
         return display(HTML("<p>No message template is new or grew in the incident window.</p>"))
     cols = ["template", "level", "baseline_count", "incident_count", "ratio", "is_new", "example"]
-    return show_table(changed[cols], caption="Message templates new or grown in the incident window",
-                      max_rows=top, float_format="{:.1f}", highlight=changed["is_new"])
+    return show_table(
+        changed[cols],
+        caption="Message templates new or grown in the incident window",
+        max_rows=top,
+        float_format="{:.1f}",
+        highlight=changed["is_new"],
+    )
 
 
 def show_taxonomy() -> Any:
     """Display the rules that turn Go error strings into error kinds, most specific first."""
-    return show_table(error_taxonomy(), caption="How error strings are classified (first match wins)",
-                      max_rows=80)
+    return show_table(error_taxonomy(), caption="How error strings are classified (first match wins)", max_rows=80)

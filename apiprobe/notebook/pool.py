@@ -78,8 +78,10 @@ def get_pool_evidence(
     elif dump_path:
         goroutines = read_goroutines(Path(dump_path))
         later = read_goroutines(Path(later_dump_path)) if later_dump_path else None
-        parts.append(f"goroutine dump {Path(dump_path).name}" + (
-            f" and a later one, {Path(later_dump_path).name}" if later_dump_path else ""))
+        parts.append(
+            f"goroutine dump {Path(dump_path).name}"
+            + (f" and a later one, {Path(later_dump_path).name}" if later_dump_path else "")
+        )
     else:
         goroutines = conform(None, "goroutines")
     events = None
@@ -109,14 +111,19 @@ def show_pool_logs(evidence: PoolEvidence) -> Any:
     if evidence.events is None or evidence.events.empty:
         return display(HTML("<p><i>No logs (parameter <code>logs_path</code>).</i></p>"))
     classified = classify_errors(evidence.events)
-    pool = classified[classified["error_kind"].isin(["pool_timeout", "canceled", "deadline_exceeded"])
-                      .fillna(False).astype(bool)]
+    pool = classified[
+        classified["error_kind"].isin(["pool_timeout", "canceled", "deadline_exceeded"]).fillna(False).astype(bool)
+    ]
     if pool.empty:
         return display(HTML("<p>No pool waits, cancellations or deadline errors in the logs.</p>"))
-    fig_error_counts(error_counts(pool, by=("error_kind",)),
-                     title="Pool waits and the cancellations around them, per minute").show()
-    table = pool.groupby(["service", "error_kind"]).agg(lines=("ts", "size"), first=("ts", "min"),
-                                                        last=("ts", "max")).reset_index()
+    fig_error_counts(
+        error_counts(pool, by=("error_kind",)), title="Pool waits and the cancellations around them, per minute"
+    ).show()
+    table = (
+        pool.groupby(["service", "error_kind"])
+        .agg(lines=("ts", "size"), first=("ts", "min"), last=("ts", "max"))
+        .reset_index()
+    )
     return show_table(table, caption="Pool-related log lines per service", float_format="{:.0f}")
 
 
@@ -145,8 +152,12 @@ def show_goroutine_groups(evidence: PoolEvidence, *, max_rows: int = 30) -> Any:
     groups = group_goroutines(evidence.goroutines)
     cols = ["count", "wait_site", "states", "wait_minutes", "top_function", "app_function", "created_by"]
     shown = groups[[c for c in cols if c in groups.columns]]
-    return show_table(shown, caption="Goroutines grouped by stack (largest first)", max_rows=max_rows,
-                      highlight=groups["wait_site"].isin(["http_pool_wait", "sql_pool_wait", "pool_wait"]))
+    return show_table(
+        shown,
+        caption="Goroutines grouped by stack (largest first)",
+        max_rows=max_rows,
+        highlight=groups["wait_site"].isin(["http_pool_wait", "sql_pool_wait", "pool_wait"]),
+    )
 
 
 def show_dump_comparison(evidence: PoolEvidence) -> Any:
@@ -159,8 +170,12 @@ def show_dump_comparison(evidence: PoolEvidence) -> Any:
         return display(HTML("<p><i>One dump only (parameter <code>later_dump_path</code>).</i></p>"))
     diff = compare_dumps(evidence.goroutines, evidence.later)
     changed = diff[diff["change"] != "same"]
-    return show_table(changed, caption="Groups that changed between the dumps", max_rows=30,
-                      highlight=changed["change"].isin(["new", "grown"]))
+    return show_table(
+        changed,
+        caption="Groups that changed between the dumps",
+        max_rows=30,
+        highlight=changed["change"].isin(["new", "grown"]),
+    )
 
 
 def show_sweep(evidence: PoolEvidence) -> Any:

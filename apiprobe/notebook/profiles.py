@@ -25,8 +25,9 @@ class ProfileEvidence:
     source: str
 
 
-def get_profiles(*, profile_path: str | os.PathLike[str] = "",
-                 baseline_path: str | os.PathLike[str] = "") -> ProfileEvidence:
+def get_profiles(
+    *, profile_path: str | os.PathLike[str] = "", baseline_path: str | os.PathLike[str] = ""
+) -> ProfileEvidence:
     """Read a pprof profile and an optional baseline; with neither, the demo service's pair.
 
     Raises
@@ -38,7 +39,8 @@ def get_profiles(*, profile_path: str | os.PathLike[str] = "",
         profile = read_pprof(Path(profile_path))
         baseline = read_pprof(Path(baseline_path)) if baseline_path else None
         source = f"profile {Path(profile_path).name}" + (
-            f" against baseline {Path(baseline_path).name}" if baseline_path else "")
+            f" against baseline {Path(baseline_path).name}" if baseline_path else ""
+        )
     else:
         profile = parse_pprof(demo_cpu_profile(incident=True), source="demo cpu.pb.gz")
         baseline = parse_pprof(demo_cpu_profile(incident=False), source="demo cpu_baseline.pb.gz")
@@ -56,11 +58,14 @@ def show_profile_overview(evidence: ProfileEvidence, *, title: str = "") -> Any:
     types = ", ".join(f"{t}/{u}" + (" (default)" if i == default else "") for i, (t, u) in enumerate(p.sample_types))
     totals = ", ".join(f"{t}: {p.total(i):,} {u}" for i, (t, u) in enumerate(p.sample_types))
     duration = f"{p.duration_ns / 1e9:.1f} s" if p.duration_ns else "not recorded"
-    return display(HTML(
-        head + f"<p>Data: {html.escape(evidence.source)}.</p><ul>"
-        f"<li>sample types: {html.escape(types)}</li><li>totals: {html.escape(totals)}</li>"
-        f"<li>{p.n_samples:,} samples, {p.n_stacks:,} distinct stacks; duration {duration}; "
-        f"period {p.period:,} {html.escape('/'.join(p.period_type) if p.period_type else '')}</li></ul>"))
+    return display(
+        HTML(
+            head + f"<p>Data: {html.escape(evidence.source)}.</p><ul>"
+            f"<li>sample types: {html.escape(types)}</li><li>totals: {html.escape(totals)}</li>"
+            f"<li>{p.n_samples:,} samples, {p.n_stacks:,} distinct stacks; duration {duration}; "
+            f"period {p.period:,} {html.escape('/'.join(p.period_type) if p.period_type else '')}</li></ul>"
+        )
+    )
 
 
 def show_profile_diff(evidence: ProfileEvidence, *, sample_index: int | str | None = None, n: int = 25) -> Any:
@@ -74,12 +79,17 @@ def show_profile_diff(evidence: ProfileEvidence, *, sample_index: int | str | No
     fig_flame_diff(evidence.baseline, evidence.profile, sample_index=sample_index).show()
     diff = top_diff(evidence.baseline, evidence.profile, sample_index=sample_index)
     diff = diff[diff["delta"] != 0]
-    return show_table(diff.head(n), caption=f"Largest changes in flat value (top {n})", float_format="{:.1f}",
-                      highlight=diff.head(n)["delta"] > 0)
+    return show_table(
+        diff.head(n),
+        caption=f"Largest changes in flat value (top {n})",
+        float_format="{:.1f}",
+        highlight=diff.head(n)["delta"] > 0,
+    )
 
 
-def show_label_pivot(evidence: ProfileEvidence, *, key: str | None = None,
-                     sample_index: int | str | None = None) -> Any:
+def show_label_pivot(
+    evidence: ProfileEvidence, *, key: str | None = None, sample_index: int | str | None = None
+) -> Any:
     """Display the profile pivoted by one pprof label key (default: the first key found)."""
     from IPython.display import HTML, display
 
@@ -88,7 +98,11 @@ def show_label_pivot(evidence: ProfileEvidence, *, key: str | None = None,
         return display(HTML("<p><i>This profile has no pprof labels.</i></p>"))
     chosen = key or keys[0]
     if chosen not in keys:
-        return display(HTML(f"<p>No label <code>{html.escape(chosen)}</code>; labels: "
-                            f"{html.escape(', '.join(keys))}.</p>"))
-    return show_table(label_pivot(evidence.profile, chosen, sample_index=sample_index),
-                      caption=f"By label {chosen}", float_format="{:.1f}")
+        return display(
+            HTML(f"<p>No label <code>{html.escape(chosen)}</code>; labels: {html.escape(', '.join(keys))}.</p>")
+        )
+    return show_table(
+        label_pivot(evidence.profile, chosen, sample_index=sample_index),
+        caption=f"By label {chosen}",
+        float_format="{:.1f}",
+    )

@@ -102,8 +102,10 @@ def get_serialization(
     if not name:
         candidates = [n for n, s in structs.items() if s.fields]
         if len(candidates) != 1:
-            raise DataFormatError(f"{label}: say which struct the handler decodes into (struct_name): "
-                                  f"found {', '.join(sorted(structs)) or 'none'}")
+            raise DataFormatError(
+                f"{label}: say which struct the handler decodes into (struct_name): "
+                f"found {', '.join(sorted(structs)) or 'none'}"
+            )
         name = candidates[0]
     if name not in structs:
         raise DataFormatError(f"{label}: no struct {name!r} (found {', '.join(sorted(structs)) or 'none'})")
@@ -120,8 +122,9 @@ def serialization_findings(evidence: SerializationEvidence) -> pd.DataFrame:
     """Tag traps of the source plus what each payload ran into, without repeats."""
     frames = [audit_struct_tags(evidence.go_source)]
     frames += [simulate_unmarshal(evidence.go_source, evidence.struct_name, p).findings for p in evidence.payloads]
-    rows = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(
-        not f.empty for f in frames) else None
+    rows = (
+        pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(not f.empty for f in frames) else None
+    )
     if rows is None:
         return findings_frame([])
     unique = rows.drop_duplicates(subset=["fault", "subject", "metric", "evidence"])
@@ -133,9 +136,12 @@ def show_serialization_overview(evidence: SerializationEvidence, *, title: str =
     from IPython.display import HTML, display
 
     head = f"<h2>{html.escape(title)}</h2>" if title else ""
-    return display(HTML(
-        head + f"<p>Data: {html.escape(evidence.source)}.</p>"
-        f"<details><summary>Go source</summary><pre>{html.escape(evidence.go_source)}</pre></details>"))
+    return display(
+        HTML(
+            head + f"<p>Data: {html.escape(evidence.source)}.</p>"
+            f"<details><summary>Go source</summary><pre>{html.escape(evidence.go_source)}</pre></details>"
+        )
+    )
 
 
 def show_key_mapping(evidence: SerializationEvidence, *, max_payloads: int = 10) -> None:
@@ -145,13 +151,26 @@ def show_key_mapping(evidence: SerializationEvidence, *, max_payloads: int = 10)
     for i, payload in enumerate(evidence.payloads[:max_payloads], 1):
         result = simulate_unmarshal(evidence.go_source, evidence.struct_name, payload)
         error = f"<code>{html.escape(result.error)}</code>" if result.error else "none"
-        display(HTML(f"<h4>Payload {i}</h4><pre>{html.escape(payload[:2000])}</pre>"
-                     f"<p>json.Unmarshal returns: {error}</p>"))
-        show_table(result.keys, caption="Where each key went (red: the value did not land)", max_rows=200,
-                   highlight=~result.keys["outcome"].isin(["set", "set_nil"]))
+        display(
+            HTML(f"<h4>Payload {i}</h4><pre>{html.escape(payload[:2000])}</pre><p>json.Unmarshal returns: {error}</p>")
+        )
+        show_table(
+            result.keys,
+            caption="Where each key went (red: the value did not land)",
+            max_rows=200,
+            highlight=~result.keys["outcome"].isin(["set", "set_nil"]),
+        )
         values = json.dumps(result.values, indent=1, default=str)
-        display(HTML(f"<details><summary>{html.escape(evidence.struct_name)} after decoding</summary>"
-                     f"<pre>{html.escape(values)}</pre></details>"))
+        display(
+            HTML(
+                f"<details><summary>{html.escape(evidence.struct_name)} after decoding</summary>"
+                f"<pre>{html.escape(values)}</pre></details>"
+            )
+        )
     if len(evidence.payloads) > max_payloads:
-        display(HTML(f"<p><i>{len(evidence.payloads) - max_payloads} more payload(s) are counted in the "
-                     "table below but not shown one by one.</i></p>"))
+        display(
+            HTML(
+                f"<p><i>{len(evidence.payloads) - max_payloads} more payload(s) are counted in the "
+                "table below but not shown one by one.</i></p>"
+            )
+        )

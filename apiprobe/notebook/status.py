@@ -30,8 +30,14 @@ __all__ = [
 _DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 #: Fault-lab endpoints probed when ``probe_urls="lab"``: five misuses and one correct 422.
-LAB_MISUSE_ENDPOINTS: tuple[str, ...] = ("misuse_ok_error", "misuse_notfound_rule", "misuse_500_validation",
-                                         "misuse_403_unauth", "misuse_401_forbidden", "misuse_right_422")
+LAB_MISUSE_ENDPOINTS: tuple[str, ...] = (
+    "misuse_ok_error",
+    "misuse_notfound_rule",
+    "misuse_500_validation",
+    "misuse_403_unauth",
+    "misuse_401_forbidden",
+    "misuse_right_422",
+)
 
 
 @dataclass(frozen=True)
@@ -113,8 +119,12 @@ def status_findings(evidence: StatusEvidence) -> pd.DataFrame:
         rows.extend({str(k): v for k, v in r.items()} for r in detect_status_misuse(df).to_dict(orient="records"))
     found = findings_frame(rows)
     rank = found["severity"].map({s: i for i, s in enumerate(SEVERITIES)})
-    return found.assign(_rank=rank).sort_values(["_rank", "metric", "subject"], kind="stable") \
-        .drop(columns="_rank").reset_index(drop=True)
+    return (
+        found.assign(_rank=rank)
+        .sort_values(["_rank", "metric", "subject"], kind="stable")
+        .drop(columns="_rank")
+        .reset_index(drop=True)
+    )
 
 
 def show_status_overview(evidence: StatusEvidence, *, title: str = "") -> Any:
@@ -125,9 +135,16 @@ def show_status_overview(evidence: StatusEvidence, *, title: str = "") -> Any:
     rows = []
     for name, df in evidence.tables():
         status = pd.to_numeric(df["status"], errors="coerce")
-        rows.append({"source": name, "rows": len(df), "with status": int(status.notna().sum()),
-                     "2xx": int(status.between(200, 299).sum()), "4xx": int(status.between(400, 499).sum()),
-                     "5xx": int((status >= 500).sum())})
+        rows.append(
+            {
+                "source": name,
+                "rows": len(df),
+                "with status": int(status.notna().sum()),
+                "2xx": int(status.between(200, 299).sum()),
+                "4xx": int(status.between(400, 499).sum()),
+                "5xx": int((status >= 500).sum()),
+            }
+        )
     display(HTML(head + f"<p>Data: {html.escape(evidence.source or 'nothing')}.</p>"))
     return show_table(pd.DataFrame(rows), caption="Answers per source", float_format="{:.0f}")
 
@@ -143,9 +160,26 @@ def show_status_table(evidence: StatusEvidence, *, only_misuse: bool = True, max
         if table.empty:
             display(HTML(f"<p>{html.escape(name)}: no misused status codes.</p>"))
             continue
-        cols = [c for c in ("service", "method", "route", "status", "count", "share", "misuse", "misuse_count",
-                            "recommended_status") if c in table.columns]
-        show_table(table[cols].reset_index(drop=True), caption=f"{name}: status codes per route",
-                   max_rows=max_rows, float_format="{:.2f}",
-                   highlight=table["misuse"].notna().reset_index(drop=True))
+        cols = [
+            c
+            for c in (
+                "service",
+                "method",
+                "route",
+                "status",
+                "count",
+                "share",
+                "misuse",
+                "misuse_count",
+                "recommended_status",
+            )
+            if c in table.columns
+        ]
+        show_table(
+            table[cols].reset_index(drop=True),
+            caption=f"{name}: status codes per route",
+            max_rows=max_rows,
+            float_format="{:.2f}",
+            highlight=table["misuse"].notna().reset_index(drop=True),
+        )
     return None

@@ -34,8 +34,7 @@ class TlsEvidence:
     @property
     def certs(self) -> pd.DataFrame:
         """Every certificate of every report (schema ``certs``)."""
-        return conform(pd.concat([r.certs for r in self.reports], ignore_index=True) if self.reports else None,
-                       "certs")
+        return conform(pd.concat([r.certs for r in self.reports], ignore_index=True) if self.reports else None, "certs")
 
     @property
     def verdicts(self) -> pd.DataFrame:
@@ -48,8 +47,9 @@ def _relabel(report: TLSReport, label: str) -> TLSReport:
     """The same report under a readable target name (the lab's endpoint names)."""
     import dataclasses
 
-    return dataclasses.replace(report, target=label, certs=report.certs.assign(target=label),
-                               verdicts=report.verdicts.assign(target=label))
+    return dataclasses.replace(
+        report, target=label, certs=report.certs.assign(target=label), verdicts=report.verdicts.assign(target=label)
+    )
 
 
 def get_tls_reports(
@@ -88,13 +88,17 @@ def get_tls_reports(
     if targets:
         for t in targets:
             host, port = parse_hostport(t, default_port=443)
-            reports.append(probe_tls(host, port, servername=hostname or None, cafile=cafile or None,
-                                     timeout=timeout_ms / 1000.0, at=when))
+            reports.append(
+                probe_tls(
+                    host, port, servername=hostname or None, cafile=cafile or None, timeout=timeout_ms / 1000.0, at=when
+                )
+            )
         source = f"live handshakes with {len(targets)} target(s)"
     elif pem_paths:
         for path in pem_paths:
-            reports.append(diagnose_chain(Path(path), hostname or None, cafile=cafile or None, at=when,
-                                          target=Path(path).name))
+            reports.append(
+                diagnose_chain(Path(path), hostname or None, cafile=cafile or None, at=when, target=Path(path).name)
+            )
         source = f"{len(pem_paths)} PEM file(s), checked for {hostname or 'the leaf names'}"
     else:
         from apiprobe.lab import FaultLab
@@ -103,11 +107,12 @@ def get_tls_reports(
             names = [n for n in lab.endpoints if n.startswith("https_")]
             for name in names:
                 host, port = lab.address(name)
-                report = probe_tls(host, port, cafile=str(lab.ca_path), stores=(), timeout=timeout_ms / 1000.0,
-                                   at=when)
+                report = probe_tls(host, port, cafile=str(lab.ca_path), stores=(), timeout=timeout_ms / 1000.0, at=when)
                 reports.append(_relabel(report, name))
-        source = (f"the built-in fault lab: {len(names)} HTTPS endpoints, one certificate defect each, "
-                  "checked against the lab's own root (ca.pem) only (no targets or pem_paths given)")
+        source = (
+            f"the built-in fault lab: {len(names)} HTTPS endpoints, one certificate defect each, "
+            "checked against the lab's own root (ca.pem) only (no targets or pem_paths given)"
+        )
     return TlsEvidence(reports=reports, source=source)
 
 
@@ -120,9 +125,16 @@ def show_tls_overview(evidence: TlsEvidence, *, title: str = "") -> Any:
     rows = []
     for r in evidence.reports:
         for store in r.stores:
-            rows.append({"target": r.target, "store": store, "verdict": r.overall.get(store, ""),
-                         "tls": r.tls_version, "handshake_ms": r.handshake_ms,
-                         "go_logs": r.go_error(store) or "— (connects)"})
+            rows.append(
+                {
+                    "target": r.target,
+                    "store": store,
+                    "verdict": r.overall.get(store, ""),
+                    "tls": r.tls_version,
+                    "handshake_ms": r.handshake_ms,
+                    "go_logs": r.go_error(store) or "— (connects)",
+                }
+            )
     return show_table(pd.DataFrame(rows), caption="Verdict per target and trust store", max_rows=200)
 
 

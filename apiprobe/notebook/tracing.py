@@ -64,8 +64,10 @@ def get_trace_evidence(
         traces_path, logs_path = _DEMO / "traces", _DEMO / "logs"
         source = "the built-in demo incident (checkout through gateway, orders, payments, inventory, billing)"
     else:
-        parts = [f"traces from {Path(traces_path).name}" if traces_path else "",
-                 f"logs from {Path(logs_path).name}" if logs_path else ""]
+        parts = [
+            f"traces from {Path(traces_path).name}" if traces_path else "",
+            f"logs from {Path(logs_path).name}" if logs_path else "",
+        ]
         source = " and ".join(p for p in parts if p)
     spans = read_traces(traces_path) if traces_path else conform(None, "spans")
     events = read_logs(logs_path) if logs_path else conform(None, "events")
@@ -84,12 +86,22 @@ def show_trace_overview(evidence: TraceEvidence, *, title: str = "") -> Any:
     head = f"<h2>{html.escape(title)}</h2>" if title else ""
     sp, ev = evidence.spans, evidence.events
     traces = sp["trace_id"].nunique() if not sp.empty else 0
-    display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {len(sp):,} spans in {traces:,} traces, "
-                        f"{len(ev):,} log lines.</p>"))
-    per_span = sp.groupby("service").agg(spans=("span_id", "size"), traces=("trace_id", "nunique"),
-                                         error_spans=("status", lambda s: int((s == "error").sum())))
-    per_line = ev.assign(has_trace=ev["trace_id"].notna()).groupby("service").agg(
-        log_lines=("ts", "size"), with_trace_id=("has_trace", "sum"))
+    display(
+        HTML(
+            head + f"<p>Data: {html.escape(evidence.source)}; {len(sp):,} spans in {traces:,} traces, "
+            f"{len(ev):,} log lines.</p>"
+        )
+    )
+    per_span = sp.groupby("service").agg(
+        spans=("span_id", "size"),
+        traces=("trace_id", "nunique"),
+        error_spans=("status", lambda s: int((s == "error").sum())),
+    )
+    per_line = (
+        ev.assign(has_trace=ev["trace_id"].notna())
+        .groupby("service")
+        .agg(log_lines=("ts", "size"), with_trace_id=("has_trace", "sum"))
+    )
     table = per_span.join(per_line, how="outer").reset_index()
     return show_table(table, caption="Evidence per service", float_format="{:.0f}")
 
@@ -119,16 +131,20 @@ def show_critical_path(evidence: TraceEvidence, trace_id: str) -> Any:
     per_span = path.groupby(["service", "name", "span_id"], sort=False)["duration_ms"].sum().reset_index()
     per_span["share"] = per_span["duration_ms"] / total if total else float("nan")
     per_span = per_span.sort_values("duration_ms", ascending=False)
-    return show_table(per_span, caption=f"Critical path of trace {trace_id} ({total:,.0f} ms): time each span "
-                                        "was the one everything waited on", float_format="{:.2f}")
+    return show_table(
+        per_span,
+        caption=f"Critical path of trace {trace_id} ({total:,.0f} ms): time each span was the one everything waited on",
+        float_format="{:.2f}",
+    )
 
 
 def show_propagation(evidence: TraceEvidence) -> Any:
     """Display propagation problems: orphan spans, broken traces, services whose logs lack trace ids."""
     from IPython.display import HTML, display
 
-    report = propagation_report(evidence.spans if not evidence.spans.empty else None,
-                                evidence.events if not evidence.events.empty else None)
+    report = propagation_report(
+        evidence.spans if not evidence.spans.empty else None, evidence.events if not evidence.events.empty else None
+    )
     if report.empty:
         return display(HTML("<p><b>No propagation gaps found.</b></p>"))
     counts = report.groupby(["issue", "service"]).size().rename("count").reset_index()
@@ -147,12 +163,26 @@ def show_journeys(evidence: TraceEvidence, *, top: int = 15) -> Any:
         return display(HTML("<p><i>No log lines with trace ids.</i></p>"))
     outcome = journeys["outcome"].value_counts().rename_axis("outcome").rename("traces").reset_index()
     show_table(outcome, caption="Outcome of each trace id seen in the logs", float_format="{:.0f}")
-    bad = journeys.assign(_failed=journeys["outcome"].ne("ok")).sort_values(
-        ["_failed", "elapsed_ms"], ascending=[False, False]).drop(columns="_failed")
-    cols = [c for c in ("trace_id", "services", "attempts", "outcome", "elapsed_ms", "entry_latency_ms",
-                        "max_status", "error_services") if c in bad.columns]
+    bad = (
+        journeys.assign(_failed=journeys["outcome"].ne("ok"))
+        .sort_values(["_failed", "elapsed_ms"], ascending=[False, False])
+        .drop(columns="_failed")
+    )
+    cols = [
+        c
+        for c in (
+            "trace_id",
+            "services",
+            "attempts",
+            "outcome",
+            "elapsed_ms",
+            "entry_latency_ms",
+            "max_status",
+            "error_services",
+        )
+        if c in bad.columns
+    ]
     return show_table(bad[cols], caption="Failing and slowest journeys", max_rows=top)
-
 
 
 def show_trace_logs(evidence: TraceEvidence, trace_id: str, *, max_rows: int = 40) -> Any:
@@ -164,9 +194,16 @@ def show_trace_logs(evidence: TraceEvidence, trace_id: str, *, max_rows: int = 4
         return display(HTML("<p><i>No log line carries this trace id.</i></p>"))
     spans = evidence.spans[evidence.spans["trace_id"] == trace_id]
     joined = join_logs_to_spans(lines, spans) if not spans.empty else lines.assign(span_name=None, join_by=None)
-    cols = [c for c in ("ts", "service", "level", "msg", "error", "status", "attempt", "span_name", "join_by")
-            if c in joined.columns]
-    return show_table(joined[cols], max_rows=max_rows, float_format="{:.0f}",
-                      caption=f"Log lines of trace {trace_id}, with the span each belongs to "
-                              "(join_by: span_id when the line carries one, time when only the trace id)",
-                      highlight=joined["level"].isin(["error", "fatal"]).fillna(False))
+    cols = [
+        c
+        for c in ("ts", "service", "level", "msg", "error", "status", "attempt", "span_name", "join_by")
+        if c in joined.columns
+    ]
+    return show_table(
+        joined[cols],
+        max_rows=max_rows,
+        float_format="{:.0f}",
+        caption=f"Log lines of trace {trace_id}, with the span each belongs to "
+        "(join_by: span_id when the line carries one, time when only the trace id)",
+        highlight=joined["level"].isin(["error", "fatal"]).fillna(False),
+    )

@@ -42,10 +42,18 @@ def fig_resolver_matrix(dns: pd.DataFrame, *, stat: str = "p50") -> go.Figure:
         differs = bool(len(others)) and bool(mine) and not mine & set(others)
         cell = (rcode.iloc[0] if len(rcode) else "no answer") + (f"<br>{fails} failed" if fails else "")
         text[i][j] = cell + ("<br>≠ answers" if differs else "")
-    fig = go.Figure(go.Heatmap(
-        z=z, x=resolvers, y=names, text=text, texttemplate="%{text}", colorscale="YlOrRd",
-        colorbar={"title": {"text": "ms"}}, hovertemplate="%{y} via %{x}<br>%{z:.1f} ms<br>%{text}<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=z,
+            x=resolvers,
+            y=names,
+            text=text,
+            texttemplate="%{text}",
+            colorscale="YlOrRd",
+            colorbar={"title": {"text": "ms"}},
+            hovertemplate="%{y} via %{x}<br>%{z:.1f} ms<br>%{text}<extra></extra>",
+        )
+    )
     base_layout(fig, title, f"{len(dns)} queries", height=160 + 45 * len(names))
     fig.update_yaxes(autorange="reversed")  # names read alphabetically from the top
     return fig
@@ -59,20 +67,31 @@ def fig_dns_latency(dns: pd.DataFrame, *, by: str = "resolver") -> go.Figure:
     fig = go.Figure()
     for key, g in dns.sort_values("ts").groupby(by):
         ok = g[g["elapsed_ms"].notna()]
-        fig.add_trace(go.Scatter(
-            x=ok["ts"].dt.tz_convert("UTC").dt.tz_localize(None), y=ok["elapsed_ms"].astype(float),
-            mode="markers+lines", name=str(key),
-            text=(ok["name"].astype(str) + " " + ok["rtype"].astype(str) + " → " + ok["rcode"].astype(str)).tolist(),
-            hovertemplate="%{text}<br>%{y:.1f} ms<extra>%{fullData.name}</extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=ok["ts"].dt.tz_convert("UTC").dt.tz_localize(None),
+                y=ok["elapsed_ms"].astype(float),
+                mode="markers+lines",
+                name=str(key),
+                text=(
+                    ok["name"].astype(str) + " " + ok["rtype"].astype(str) + " → " + ok["rcode"].astype(str)
+                ).tolist(),
+                hovertemplate="%{text}<br>%{y:.1f} ms<extra>%{fullData.name}</extra>",
+            )
+        )
         bad = g[g["error_kind"].notna()]
         if len(bad):
-            fig.add_trace(go.Scatter(
-                x=bad["ts"].dt.tz_convert("UTC").dt.tz_localize(None), y=np.zeros(len(bad)), mode="markers",
-                marker={"symbol": "x", "color": "#d62728", "size": 9}, name=f"{key} failed",
-                text=(bad["name"].astype(str) + ": " + bad["error_kind"].astype(str)).tolist(),
-                hovertemplate="%{text}<extra></extra>",
-            ))
+            fig.add_trace(
+                go.Scatter(
+                    x=bad["ts"].dt.tz_convert("UTC").dt.tz_localize(None),
+                    y=np.zeros(len(bad)),
+                    mode="markers",
+                    marker={"symbol": "x", "color": "#d62728", "size": 9},
+                    name=f"{key} failed",
+                    text=(bad["name"].astype(str) + ": " + bad["error_kind"].astype(str)).tolist(),
+                    hovertemplate="%{text}<extra></extra>",
+                )
+            )
     fig.add_hline(y=200, line_dash="dash", line_color="#ff9f1c", annotation_text="200 ms (handbook §2.1)")
     base_layout(fig, title, f"{len(dns)} queries", height=420)
     fig.update_yaxes(title_text="query time (ms)", rangemode="tozero")

@@ -23,8 +23,7 @@ from apiprobe.plot._common import base_layout, nothing_to_draw, plain
 from apiprobe.plot.latency import ERROR_COLORS
 from apiprobe.schema import ERROR_KINDS, ERROR_LAYERS
 
-__all__ = ["KIND_COLORS", "LAYER_COLORS", "MAX_WINDOWS", "fig_error_counts", "fig_error_kinds",
-           "fig_template_changes"]
+__all__ = ["KIND_COLORS", "LAYER_COLORS", "MAX_WINDOWS", "fig_error_counts", "fig_error_kinds", "fig_template_changes"]
 
 #: One colour per ``error_layer`` (unknown layer: grey).
 LAYER_COLORS: dict[str, str] = {
@@ -55,13 +54,15 @@ _RED = "#d62728"
 def _require(df: pd.DataFrame, cols: list[str]) -> None:
     missing = [c for c in cols if c not in df.columns]
     if missing:
-        raise SchemaError(f"missing column(s) {', '.join(map(repr, missing))}; "
-                          f"the table has: {', '.join(map(str, df.columns))}")
+        raise SchemaError(
+            f"missing column(s) {', '.join(map(repr, missing))}; the table has: {', '.join(map(str, df.columns))}"
+        )
 
 
 def _label(value: object, missing: str = "(none)") -> str:
-    return missing if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) \
-        else plain(value)
+    return (
+        missing if value is None or value is pd.NA or (isinstance(value, float) and np.isnan(value)) else plain(value)
+    )
 
 
 def _short(text: str, width: int) -> str:
@@ -126,21 +127,44 @@ def fig_error_counts(
     if counts is None or len(counts) == 0:
         return nothing_to_draw(title, "no error lines in the table")
     _require(counts, [ts, by, count])
-    work = pd.DataFrame({
-        "ts": pd.to_datetime(counts[ts], utc=True).dt.tz_localize(None),
-        "cat": [_label(v) for v in counts[by]],
-        "n": pd.to_numeric(counts[count], errors="coerce").fillna(0.0).to_numpy(dtype=float),
-    })
+    work = pd.DataFrame(
+        {
+            "ts": pd.to_datetime(counts[ts], utc=True).dt.tz_localize(None),
+            "cat": [_label(v) for v in counts[by]],
+            "n": pd.to_numeric(counts[count], errors="coerce").fillna(0.0).to_numpy(dtype=float),
+        }
+    )
     lines: pd.Series | None = None
     if "window_lines" in counts.columns or "lines" in counts.columns:
         col = "window_lines" if "window_lines" in counts.columns else "lines"
         per_window = counts.drop_duplicates([ts]) if col == "window_lines" else counts
         if col == "lines":  # one denominator per (window, group of the non-error columns)
-            others = [c for c in counts.columns if c not in (ts, by, count, "lines", "error_rate", "window_lines",
-                                                              "error_kind", "error_layer", "retryable", "error_rule")]
+            others = [
+                c
+                for c in counts.columns
+                if c
+                not in (
+                    ts,
+                    by,
+                    count,
+                    "lines",
+                    "error_rate",
+                    "window_lines",
+                    "error_kind",
+                    "error_layer",
+                    "retryable",
+                    "error_rule",
+                )
+            ]
             per_window = counts.drop_duplicates([ts, *others])
-        lines = pd.Series(pd.to_numeric(per_window[col], errors="coerce").to_numpy(dtype=float),
-                          index=pd.to_datetime(per_window[ts], utc=True).dt.tz_localize(None)).groupby(level=0).sum()
+        lines = (
+            pd.Series(
+                pd.to_numeric(per_window[col], errors="coerce").to_numpy(dtype=float),
+                index=pd.to_datetime(per_window[ts], utc=True).dt.tz_localize(None),
+            )
+            .groupby(level=0)
+            .sum()
+        )
     starts = pd.DatetimeIndex(sorted(work["ts"].dropna().unique()))
     if not len(starts):
         return nothing_to_draw(title, "no error window has a time")
@@ -162,30 +186,46 @@ def fig_error_counts(
     fig = make_subplots(specs=[[{"secondary_y": True}]])
     for cat in order:
         y = table[cat].to_numpy(dtype=float)
-        fig.add_trace(go.Bar(
-            x=x, y=y, name=cat, width=width.total_seconds() * 1000 * 0.9,
-            marker={"color": vocab.get(cat) or spare.get(cat, _GREY), "line": {"width": 0}},
-            customdata=np.full(len(y), ERROR_KINDS.get(cat, "") if vocab else "", dtype=object),
-            hovertemplate=f"<b>{cat}</b>: %{{y:,.0f}} lines<br>%{{x|%Y-%m-%d %H:%M:%S}} UTC"
-                          "<br>%{customdata}<extra></extra>",
-        ), secondary_y=False)
+        fig.add_trace(
+            go.Bar(
+                x=x,
+                y=y,
+                name=cat,
+                width=width.total_seconds() * 1000 * 0.9,
+                marker={"color": vocab.get(cat) or spare.get(cat, _GREY), "line": {"width": 0}},
+                customdata=np.full(len(y), ERROR_KINDS.get(cat, "") if vocab else "", dtype=object),
+                hovertemplate=f"<b>{cat}</b>: %{{y:,.0f}} lines<br>%{{x|%Y-%m-%d %H:%M:%S}} UTC"
+                "<br>%{customdata}<extra></extra>",
+            ),
+            secondary_y=False,
+        )
     if lines is not None:
         keys = pd.DatetimeIndex(lines.index).floor(width) if note else pd.DatetimeIndex(lines.index)
         total_lines = lines.groupby(keys).sum().reindex(all_bins)
         errs = table.sum(axis=1).to_numpy(dtype=float)
         denom = total_lines.to_numpy(dtype=float)
         rate = np.divide(errs, denom, out=np.full_like(errs, np.nan), where=np.isfinite(denom) & (denom > 0)) * 100
-        fig.add_trace(go.Scatter(
-            x=x, y=rate, mode="lines+markers", name="error rate %", line={"color": "#333333", "width": 1.2},
-            marker={"size": 3}, connectgaps=False,
-            customdata=np.column_stack([errs, np.nan_to_num(denom, nan=0.0)]),
-            hovertemplate="<b>error rate</b>: %{y:.2f} % (%{customdata[0]:,.0f} of %{customdata[1]:,.0f} lines)"
-                          "<extra></extra>",
-        ), secondary_y=True)
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=rate,
+                mode="lines+markers",
+                name="error rate %",
+                line={"color": "#333333", "width": 1.2},
+                marker={"size": 3},
+                connectgaps=False,
+                customdata=np.column_stack([errs, np.nan_to_num(denom, nan=0.0)]),
+                hovertemplate="<b>error rate</b>: %{y:.2f} % (%{customdata[0]:,.0f} of %{customdata[1]:,.0f} lines)"
+                "<extra></extra>",
+            ),
+            secondary_y=True,
+        )
         fig.update_yaxes(title_text="Error rate (%)", rangemode="tozero", showgrid=False, secondary_y=True)
     total = int(table.to_numpy().sum())
-    sub = f"{total:,} error lines in {len(order)} {by} value{'s' if len(order) != 1 else ''}; " \
-          f"windows of {_fmt_td(width)}{note}"
+    sub = (
+        f"{total:,} error lines in {len(order)} {by} value{'s' if len(order) != 1 else ''}; "
+        f"windows of {_fmt_td(width)}{note}"
+    )
     base_layout(fig, title, sub, height=440)
     fig.update_layout(barmode="stack", bargap=0, hovermode="closest", legend={"title": {"text": by}})
     fig.update_xaxes(title_text="Time (UTC)")
@@ -224,8 +264,7 @@ def fig_error_kinds(summary: pd.DataFrame, *, title: str | None = None) -> go.Fi
     retry_text = {True: "a retry can help", False: "retrying will not help"}
 
     def hover(row: pd.Series) -> str:
-        parts = [str(row.get("description", "") or "")] if "description" in row and pd.notna(row["description"]) \
-            else []
+        parts = [str(row.get("description", "") or "")] if "description" in row and pd.notna(row["description"]) else []
         if "retryable" in row:
             r = row["retryable"]
             parts.append(retry_text.get(bool(r), "") if pd.notna(r) else "a retry may help (idempotent, time left)")
@@ -240,15 +279,23 @@ def fig_error_kinds(summary: pd.DataFrame, *, title: str | None = None) -> go.Fi
     layers += sorted(set(df["_layer"]) - set(layers))
     for layer in layers:
         sub = df[df["_layer"] == layer]
-        fig.add_trace(go.Bar(
-            orientation="h", x=sub["_n"].to_numpy(dtype=float), y=sub["_kind"].tolist(), name=layer,
-            marker={"color": LAYER_COLORS.get(layer, _GREY)}, text=[f"{v:,.0f}" for v in sub["_n"]],
-            textposition="outside", customdata=np.asarray([hover(r) for _, r in sub.iterrows()], dtype=object),
-            hovertemplate=f"<b>%{{y}}</b> ({layer} layer): %{{x:,.0f}} lines<br>%{{customdata}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                x=sub["_n"].to_numpy(dtype=float),
+                y=sub["_kind"].tolist(),
+                name=layer,
+                marker={"color": LAYER_COLORS.get(layer, _GREY)},
+                text=[f"{v:,.0f}" for v in sub["_n"]],
+                textposition="outside",
+                customdata=np.asarray([hover(r) for _, r in sub.iterrows()], dtype=object),
+                hovertemplate=f"<b>%{{y}}</b> ({layer} layer): %{{x:,.0f}} lines<br>%{{customdata}}<extra></extra>",
+            )
+        )
     total = float(df["_n"].sum())
-    base_layout(fig, title, f"{total:,.0f} error lines in {len(df)} kinds; colour = layer",
-                height=max(320, 34 * len(df) + 160))
+    base_layout(
+        fig, title, f"{total:,.0f} error lines in {len(df)} kinds; colour = layer", height=max(320, 34 * len(df) + 160)
+    )
     fig.update_layout(barmode="overlay", legend={"title": {"text": "layer"}})
     fig.update_xaxes(title_text="error lines", rangemode="tozero")
     fig.update_yaxes(categoryorder="array", categoryarray=df["_kind"].tolist())
@@ -297,16 +344,26 @@ def fig_template_changes(comparison: pd.DataFrame, *, n: int = 20, title: str | 
     inc_n = top["incident_count"].to_numpy(dtype=float) if "incident_count" in top.columns else inc
     fig = go.Figure()
     for name, values, counts_, color in (("baseline", base, base_n, _GREY), ("incident", inc, inc_n, _RED)):
-        fig.add_trace(go.Bar(
-            orientation="h", y=labels, x=values, name=name, marker={"color": color},
-            customdata=np.column_stack([full, counts_]),
-            hovertemplate=f"<b>{name}</b>: %{{x:.3g}} lines/min (%{{customdata[1]:,.0f}} lines)"
-                          "<br>%{customdata[0]}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                y=labels,
+                x=values,
+                name=name,
+                marker={"color": color},
+                customdata=np.column_stack([full, counts_]),
+                hovertemplate=f"<b>{name}</b>: %{{x:.3g}} lines/min (%{{customdata[1]:,.0f}} lines)"
+                "<br>%{customdata[0]}<extra></extra>",
+            )
+        )
     n_new = int(top["is_new"].sum()) if "is_new" in top.columns else 0
     n_grew = int(top["grew"].sum()) if "grew" in top.columns else 0
-    base_layout(fig, title, f"{len(top)} of {len(comparison)} templates; {n_new} new, {n_grew} grew",
-                height=max(320, 40 * len(top) + 160))
+    base_layout(
+        fig,
+        title,
+        f"{len(top)} of {len(comparison)} templates; {n_new} new, {n_grew} grew",
+        height=max(320, 40 * len(top) + 160),
+    )
     fig.update_layout(barmode="group", bargap=0.25, legend={"traceorder": "normal"})
     fig.update_xaxes(title_text="lines per minute", rangemode="tozero")
     fig.update_yaxes(categoryorder="array", categoryarray=labels, autorange="reversed")

@@ -144,8 +144,7 @@ def _require(df: pd.DataFrame, cols: Sequence[str | None]) -> None:
     missing = [c for c in cols if c is not None and c not in df.columns]
     if missing:
         raise SchemaError(
-            f"missing column(s) {', '.join(map(repr, missing))}; "
-            f"the table has: {', '.join(map(str, df.columns))}"
+            f"missing column(s) {', '.join(map(repr, missing))}; the table has: {', '.join(map(str, df.columns))}"
         )
 
 
@@ -291,9 +290,7 @@ def _quantile_pairs(quantiles: Sequence[float]) -> list[tuple[float, float]]:
         raise ValueError(f"quantiles must be an even number of values in (0, 1), got {tuple(quantiles)!r}")
     pairs = [(qs[i], qs[-1 - i]) for i in range(len(qs) // 2)]
     if any(lo >= hi for lo, hi in pairs):
-        raise ValueError(
-            f"quantiles must pair lower and upper values around the median, got {tuple(quantiles)!r}"
-        )
+        raise ValueError(f"quantiles must pair lower and upper values around the median, got {tuple(quantiles)!r}")
     return pairs
 
 
@@ -442,9 +439,7 @@ def fig_waterfall(
     starts = np.zeros(len(sel))
     for k, phase in enumerate(phases):
         w = w_sel[:, k]
-        custom = np.column_stack(
-            [ts_text, targets, status_text, total_text, starts.copy(), kinds, other_text]
-        )
+        custom = np.column_stack([ts_text, targets, status_text, total_text, starts.copy(), kinds, other_text])
         fig.add_trace(
             go.Bar(
                 orientation="h",
@@ -464,9 +459,7 @@ def fig_waterfall(
         )
         starts = starts + np.nan_to_num(w, nan=0.0)
 
-    def _markers(
-        mask: np.ndarray, xs: np.ndarray, text: np.ndarray, name: str, symbol: str, color: str
-    ) -> None:
+    def _markers(mask: np.ndarray, xs: np.ndarray, text: np.ndarray, name: str, symbol: str, color: str) -> None:
         if not mask.any():
             return
         fig.add_trace(
@@ -1300,9 +1293,7 @@ def fig_phase_breakdown(
 
     cols = {p: _floats(probes[p]) for p in phases}
     tot = _floats(probes[total]) if total is not None and total in probes.columns else None
-    table = pd.DataFrame(
-        {p: [_stat(cols[p][groups == g]) for g in names] for p in phases}, index=names, dtype=float
-    )
+    table = pd.DataFrame({p: [_stat(cols[p][groups == g]) for g in names] for p in phases}, index=names, dtype=float)
     counts = pd.DataFrame(
         {p: [int(np.isfinite(cols[p][groups == g]).sum()) for g in names] for p in phases}, index=names
     )

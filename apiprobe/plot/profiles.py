@@ -24,15 +24,25 @@ def _icicle(ft: pd.DataFrame, colors: list[float] | None, hover_extra: list[str]
     marker: dict[str, object] = {}
     if colors is not None:
         lim = max(float(np.max(np.abs(colors))), 1e-9)
-        marker = {"colors": colors, "colorscale": "RdBu_r", "cmin": -lim, "cmax": lim,
-                  "colorbar": {"title": {"text": "change"}}, "showscale": True}
+        marker = {
+            "colors": colors,
+            "colorscale": "RdBu_r",
+            "cmin": -lim,
+            "cmax": lim,
+            "colorbar": {"title": {"text": "change"}},
+            "showscale": True,
+        }
     return go.Icicle(
-        ids=ids, parents=parents, labels=ft["function"].tolist(),
-        values=ft["value"].abs().tolist(), branchvalues="total",
+        ids=ids,
+        parents=parents,
+        labels=ft["function"].tolist(),
+        values=ft["value"].abs().tolist(),
+        branchvalues="total",
         tiling={"orientation": "v"},
-        root={"color": "#eeeeee"}, marker=marker, customdata=custom,
-        hovertemplate="%{label}<br>value %{value}<br>%{customdata[0]}% of total%{customdata[1]}"
-                      "<extra></extra>",
+        root={"color": "#eeeeee"},
+        marker=marker,
+        customdata=custom,
+        hovertemplate="%{label}<br>value %{value}<br>%{customdata[0]}% of total%{customdata[1]}<extra></extra>",
         maxdepth=12,
     )
 
@@ -116,14 +126,31 @@ def fig_top(top_df: pd.DataFrame, n: int = 20, *, title: str = "Top functions") 
     if top_df.empty:
         return nothing_to_draw(title, "the top table is empty")
     d = top_df.head(n).iloc[::-1]
-    fig = go.Figure([
-        go.Bar(y=d["function"], x=d["cum"], orientation="h", name="cum", marker_color="#9ecae1",
-               customdata=d["cum_pct"], hovertemplate="%{y}<br>cum %{x} (%{customdata:.2f}%)<extra></extra>"),
-        go.Bar(y=d["function"], x=d["flat"], orientation="h", name="flat", marker_color="#de2d26",
-               customdata=d["flat_pct"], hovertemplate="%{y}<br>flat %{x} (%{customdata:.2f}%)<extra></extra>"),
-    ])
+    fig = go.Figure(
+        [
+            go.Bar(
+                y=d["function"],
+                x=d["cum"],
+                orientation="h",
+                name="cum",
+                marker_color="#9ecae1",
+                customdata=d["cum_pct"],
+                hovertemplate="%{y}<br>cum %{x} (%{customdata:.2f}%)<extra></extra>",
+            ),
+            go.Bar(
+                y=d["function"],
+                x=d["flat"],
+                orientation="h",
+                name="flat",
+                marker_color="#de2d26",
+                customdata=d["flat_pct"],
+                hovertemplate="%{y}<br>flat %{x} (%{customdata:.2f}%)<extra></extra>",
+            ),
+        ]
+    )
     st = top_df.attrs.get("sample_type", ("value", ""))
-    base_layout(fig, title, f"{st[0]} ({st[1]}): flat = own time, cum = including callees",
-                height=max(320, 28 * len(d) + 140))
+    base_layout(
+        fig, title, f"{st[0]} ({st[1]}): flat = own time, cum = including callees", height=max(320, 28 * len(d) + 140)
+    )
     fig.update_layout(barmode="overlay", yaxis={"automargin": True})
     return fig

@@ -77,17 +77,21 @@ def fig_status_by_route(
         if len(table) == 0:
             return nothing_to_draw(title, "no row has an HTTP status")
     nan = pd.Series(np.nan, index=table.index)
-    work = pd.DataFrame({
-        "subject": table["subject"].astype("string").fillna("(unknown)").astype(object).to_numpy(),
-        "cls": table["status_class"].astype("string").fillna("?").astype(object).to_numpy(),
-        "count": pd.to_numeric(table["count"], errors="coerce").fillna(0).to_numpy(dtype=float),
-        "misused": pd.to_numeric(table["misuse_count"], errors="coerce").fillna(0).to_numpy(dtype=float),
-        "misuse": table["misuse"].astype("string").fillna("").astype(object).to_numpy(),
-        "status": pd.to_numeric(table["status"] if "status" in table.columns else nan, errors="coerce")
-        .to_numpy(dtype=float, na_value=np.nan),
-        "rec": pd.to_numeric(table["recommended_status"] if "recommended_status" in table.columns else nan,
-                             errors="coerce").to_numpy(dtype=float, na_value=np.nan),
-    })
+    work = pd.DataFrame(
+        {
+            "subject": table["subject"].astype("string").fillna("(unknown)").astype(object).to_numpy(),
+            "cls": table["status_class"].astype("string").fillna("?").astype(object).to_numpy(),
+            "count": pd.to_numeric(table["count"], errors="coerce").fillna(0).to_numpy(dtype=float),
+            "misused": pd.to_numeric(table["misuse_count"], errors="coerce").fillna(0).to_numpy(dtype=float),
+            "misuse": table["misuse"].astype("string").fillna("").astype(object).to_numpy(),
+            "status": pd.to_numeric(table["status"] if "status" in table.columns else nan, errors="coerce").to_numpy(
+                dtype=float, na_value=np.nan
+            ),
+            "rec": pd.to_numeric(
+                table["recommended_status"] if "recommended_status" in table.columns else nan, errors="coerce"
+            ).to_numpy(dtype=float, na_value=np.nan),
+        }
+    )
     per_route = work.groupby("subject").agg(total=("count", "sum"), misused=("misused", "sum"))
     per_route = per_route.sort_values(["misused", "total"], ascending=False, kind="stable")
     shown = per_route.head(max_routes)
@@ -97,8 +101,9 @@ def fig_status_by_route(
     notes = {}
     for subject, group in work[work["misuse"] != ""].groupby("subject"):
         parts = []
-        for code, cls, kind, rec_code, n in zip(group["status"], group["cls"], group["misuse"], group["rec"],
-                                                group["misused"], strict=True):
+        for code, cls, kind, rec_code, n in zip(
+            group["status"], group["cls"], group["misuse"], group["rec"], group["misused"], strict=True
+        ):
             rec = f" → {rec_code:.0f}" if np.isfinite(rec_code) else ""
             status = f"{code:.0f}" if np.isfinite(code) else str(cls)
             parts.append(f"{status} {kind}{rec} ({n:.0f})")
@@ -111,29 +116,47 @@ def fig_status_by_route(
         color = STATUS_COLORS.get(cls, "#9e9e9e")
         hover_notes = [notes.get(r, "") for r in routes]
         if good.any():
-            fig.add_trace(go.Bar(
-                y=labels, x=good, orientation="h", name=cls, legendgroup=cls,
-                marker={"color": color, "line": {"width": 0}},
-                hovertemplate=f"<b>%{{y}}</b><br>{cls}: %{{x:.0f}}<extra></extra>",
-            ))
+            fig.add_trace(
+                go.Bar(
+                    y=labels,
+                    x=good,
+                    orientation="h",
+                    name=cls,
+                    legendgroup=cls,
+                    marker={"color": color, "line": {"width": 0}},
+                    hovertemplate=f"<b>%{{y}}</b><br>{cls}: %{{x:.0f}}<extra></extra>",
+                )
+            )
         if bad.any():
-            fig.add_trace(go.Bar(
-                y=labels, x=bad, orientation="h", name=f"{cls} misused", legendgroup=cls,
-                marker={"color": color, "line": {"width": 1.5, "color": _MISUSE_LINE},
-                        "pattern": {"shape": "/", "fgcolor": _MISUSE_LINE, "solidity": 0.3}},
-                customdata=np.array(hover_notes, dtype=object).reshape(-1, 1),
-                hovertemplate=f"<b>%{{y}}</b><br>{cls} misused: %{{x:.0f}}<br>%{{customdata[0]}}<extra></extra>",
-            ))
+            fig.add_trace(
+                go.Bar(
+                    y=labels,
+                    x=bad,
+                    orientation="h",
+                    name=f"{cls} misused",
+                    legendgroup=cls,
+                    marker={
+                        "color": color,
+                        "line": {"width": 1.5, "color": _MISUSE_LINE},
+                        "pattern": {"shape": "/", "fgcolor": _MISUSE_LINE, "solidity": 0.3},
+                    },
+                    customdata=np.array(hover_notes, dtype=object).reshape(-1, 1),
+                    hovertemplate=f"<b>%{{y}}</b><br>{cls} misused: %{{x:.0f}}<br>%{{customdata[0]}}<extra></extra>",
+                )
+            )
     total = float(per_route["total"].sum())
     misused = float(per_route["misused"].sum())
     kinds = sorted(k for k in set(work["misuse"]) - {""} if k in MISUSE_KINDS)
-    subtitle = (f"{len(per_route):,} routes, {total:,.0f} answers; {misused:,.0f} misused "
-           f"({misused / total * 100 if total else 0:.1f} %)" + (f": {', '.join(kinds)}" if kinds else ""))
+    subtitle = (
+        f"{len(per_route):,} routes, {total:,.0f} answers; {misused:,.0f} misused "
+        f"({misused / total * 100 if total else 0:.1f} %)" + (f": {', '.join(kinds)}" if kinds else "")
+    )
     if len(per_route) > len(routes):
         subtitle += f" — showing {len(routes)} of {len(per_route)} routes"
     base_layout(fig, title, subtitle, height=max(320, 120 + 28 * len(routes)))
-    fig.update_layout(barmode="stack", legend={"traceorder": "normal"}, xaxis_title="answers",
-                      yaxis={"automargin": True})
+    fig.update_layout(
+        barmode="stack", legend={"traceorder": "normal"}, xaxis_title="answers", yaxis={"automargin": True}
+    )
     return fig
 
 
@@ -185,17 +208,20 @@ def fig_status_timeline(
         return nothing_to_draw(title, "the table is empty")
     missing = [c for c in (ts, status) if c not in data.columns]
     if missing:
-        raise SchemaError(f"missing column(s) {', '.join(map(repr, missing))}; "
-                          f"the table has: {', '.join(map(str, data.columns))}")
+        raise SchemaError(
+            f"missing column(s) {', '.join(map(repr, missing))}; the table has: {', '.join(map(str, data.columns))}"
+        )
     codes = pd.to_numeric(data[status], errors="coerce")
     times = pd.to_datetime(data[ts], utc=True, errors="coerce")
     ok = codes.notna() & times.notna()
     if not ok.any():
         return nothing_to_draw(title, "no row has both a time and an HTTP status")
-    work = pd.DataFrame({
-        "ts": times[ok].dt.tz_localize(None).to_numpy(),
-        "cls": [f"{int(c) // 100}xx" for c in codes[ok]],
-    })
+    work = pd.DataFrame(
+        {
+            "ts": times[ok].dt.tz_localize(None).to_numpy(),
+            "cls": [f"{int(c) // 100}xx" for c in codes[ok]],
+        }
+    )
     td, note = _freq(work["ts"], freq)
     work["bin"] = work["ts"].dt.floor(td)
     bins = pd.date_range(work["bin"].min(), work["bin"].max(), freq=td)
@@ -205,11 +231,17 @@ def fig_status_timeline(
     label = f"{td}" if note else str(freq)
     for cls in _classes(set(counts.columns)):
         y = counts[cls].to_numpy(dtype=float)
-        fig.add_trace(go.Bar(
-            x=bins, y=y, name=f"{cls} — {int(y.sum()):,}", width=width_ms, offset=0,
-            marker={"color": STATUS_COLORS.get(cls, "#9e9e9e"), "line": {"width": 0}},
-            hovertemplate=f"%{{x|%Y-%m-%d %H:%M:%S}} UTC<br><b>{cls}</b>: %{{y:.0f}}<extra></extra>",
-        ))
+        fig.add_trace(
+            go.Bar(
+                x=bins,
+                y=y,
+                name=f"{cls} — {int(y.sum()):,}",
+                width=width_ms,
+                offset=0,
+                marker={"color": STATUS_COLORS.get(cls, "#9e9e9e"), "line": {"width": 0}},
+                hovertemplate=f"%{{x|%Y-%m-%d %H:%M:%S}} UTC<br><b>{cls}</b>: %{{y:.0f}}<extra></extra>",
+            )
+        )
     errors = int((codes[ok] >= 400).sum())
     sub = f"{int(ok.sum()):,} answers, {errors:,} 4xx/5xx; per {label} (UTC)"
     if note:

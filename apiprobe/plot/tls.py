@@ -72,26 +72,38 @@ def fig_chain(
     fig = go.Figure()
     for rec in chain.to_dict(orient="records"):
         row: dict[str, Any] = {str(k): v for k, v in rec.items()}
-        role = "leaf" if row['position'] == 0 else ("root?" if bool(row['self_signed']) else "intermediate")
+        role = "leaf" if row["position"] == 0 else ("root?" if bool(row["self_signed"]) else "intermediate")
         label = f"{row['position']} · {role}: {html.escape(_cn(row['subject']))}"
         labels.append(label)
-        start, end = pd.Timestamp(row['not_before']), pd.Timestamp(row['not_after'])
-        days = float(row['days_left']) if pd.notna(row['days_left']) else float("nan")
-        text = (f"<b>{html.escape(str(row['subject']))}</b><br>issued by {html.escape(str(row['issuer']))}<br>"
-                f"valid {start:%Y-%m-%d} → {end:%Y-%m-%d} ({days:.0f} days left)<br>"
-                f"SANs: {html.escape(str(row['sans']) if pd.notna(row['sans']) else '—')}<br>"
-                f"{row['key_type']} {row['key_bits'] if pd.notna(row['key_bits']) else ''} · "
-                f"{row['signature_algorithm']}")
+        start, end = pd.Timestamp(row["not_before"]), pd.Timestamp(row["not_after"])
+        days = float(row["days_left"]) if pd.notna(row["days_left"]) else float("nan")
+        text = (
+            f"<b>{html.escape(str(row['subject']))}</b><br>issued by {html.escape(str(row['issuer']))}<br>"
+            f"valid {start:%Y-%m-%d} → {end:%Y-%m-%d} ({days:.0f} days left)<br>"
+            f"SANs: {html.escape(str(row['sans']) if pd.notna(row['sans']) else '—')}<br>"
+            f"{row['key_type']} {row['key_bits'] if pd.notna(row['key_bits']) else ''} · "
+            f"{row['signature_algorithm']}"
+        )
         hover.append(text)
-        fig.add_trace(go.Bar(
-            y=[label], x=[(end - start).total_seconds() * 1000], base=[start.isoformat()],
-            orientation="h", marker_color=_status_color(days, start, when), hovertext=[text],
-            hoverinfo="text", showlegend=False, name=label,
-            text=[f"{days:.0f} d left" if days >= 0 else f"expired {-days:.0f} d ago"], textposition="inside",
-        ))
+        fig.add_trace(
+            go.Bar(
+                y=[label],
+                x=[(end - start).total_seconds() * 1000],
+                base=[start.isoformat()],
+                orientation="h",
+                marker_color=_status_color(days, start, when),
+                hovertext=[text],
+                hoverinfo="text",
+                showlegend=False,
+                name=label,
+                text=[f"{days:.0f} d left" if days >= 0 else f"expired {-days:.0f} d ago"],
+                textposition="inside",
+            )
+        )
     fig.add_vline(x=when.isoformat(), line_dash="dash", line_color="#344054")
-    fig.add_annotation(x=when.isoformat(), y=1.02, yref="paper", text=f"evaluated {when:%Y-%m-%d}",
-                       showarrow=False, font={"size": 11})
+    fig.add_annotation(
+        x=when.isoformat(), y=1.02, yref="paper", text=f"evaluated {when:%Y-%m-%d}", showarrow=False, font={"size": 11}
+    )
     sub = f"{target} · {len(chain)} certificate(s) in the order sent"
     if verdicts is not None and not verdicts.empty:
         v = verdicts[verdicts["target"] == target]
@@ -124,18 +136,30 @@ def fig_expiry_timeline(
         return nothing_to_draw(title, "no certificates with a validity period")
     df = df.sort_values("days_left")
     colours = [_BAD if d < 0 else _SOON if d < warn_days[0] else _OK for d in df["days_left"]]
-    fig = go.Figure(go.Scatter(
-        x=df["days_left"].astype(float), y=df["target"].astype(str), mode="markers",
-        marker={"size": 12, "color": colours, "line": {"width": 1, "color": "#333"}},
-        text=[f"{t}<br>#{int(p)} {html.escape(_cn(s))}<br>{d:.0f} days left (until {e:%Y-%m-%d})"
-              for t, p, s, d, e in zip(df["target"], df["position"], df["subject"], df["days_left"],
-                                       df["not_after"], strict=True)],
-        hoverinfo="text", showlegend=False,
-    ))
+    fig = go.Figure(
+        go.Scatter(
+            x=df["days_left"].astype(float),
+            y=df["target"].astype(str),
+            mode="markers",
+            marker={"size": 12, "color": colours, "line": {"width": 1, "color": "#333"}},
+            text=[
+                f"{t}<br>#{int(p)} {html.escape(_cn(s))}<br>{d:.0f} days left (until {e:%Y-%m-%d})"
+                for t, p, s, d, e in zip(
+                    df["target"], df["position"], df["subject"], df["days_left"], df["not_after"], strict=True
+                )
+            ],
+            hoverinfo="text",
+            showlegend=False,
+        )
+    )
     for days, dash in zip(warn_days, ("dash", "dot"), strict=True):
         fig.add_vline(x=days, line_dash=dash, line_color=_SOON, annotation_text=f"{days} d")
     fig.add_vline(x=0, line_color=_BAD, annotation_text="expired")
-    base_layout(fig, title, f"{df['target'].nunique()} target(s), {len(df)} certificate(s)",
-                height=180 + 40 * df["target"].nunique())
+    base_layout(
+        fig,
+        title,
+        f"{df['target'].nunique()} target(s), {len(df)} certificate(s)",
+        height=180 + 40 * df["target"].nunique(),
+    )
     fig.update_xaxes(title_text="days left")
     return fig

@@ -43,7 +43,8 @@ MAX_WATERFALL_SPANS = 300
 
 # qualitative palettes without their red, so red always means "error"
 _PALETTE: tuple[str, ...] = tuple(
-    c for c in (*qualitative.D3, *qualitative.Set2, *qualitative.Dark2)
+    c
+    for c in (*qualitative.D3, *qualitative.Set2, *qualitative.Dark2)
     if c.lower() not in ("#d62728", "#e41a1c", "#fb8072")
 )
 _MAX_LABEL = 48
@@ -67,8 +68,10 @@ def _attrs_text(attrs: Any, max_attrs: int) -> str:
     if not isinstance(attrs, dict) or not attrs:
         return ""
     items = sorted(attrs.items(), key=lambda kv: str(kv[0]))
-    lines = [f"{_clip(k, 40)} = {_clip(REDACTED if is_secret_name(str(k)) else redact_value(v), _MAX_VALUE)}"
-             for k, v in items[:max_attrs]]
+    lines = [
+        f"{_clip(k, 40)} = {_clip(REDACTED if is_secret_name(str(k)) else redact_value(v), _MAX_VALUE)}"
+        for k, v in items[:max_attrs]
+    ]
     if len(items) > max_attrs:
         lines.append(f"… {len(items) - max_attrs} more")
     return "<br>" + "<br>".join(lines)
@@ -88,9 +91,13 @@ def _pick_trace(spans: pd.DataFrame) -> str | None:
     """The trace with the longest extent (first start to last end), as the most interesting to draw."""
     s, e = _int_ns(spans["start"]), _int_ns(spans["end"])
     nat = np.iinfo("int64").min
-    work = pd.DataFrame({"t": spans["trace_id"].astype("string").to_numpy(),
-                         "s": np.where(s == nat, np.nan, s.astype("float64")),
-                         "e": np.where(e == nat, np.nan, e.astype("float64"))}).dropna(subset=["t"])
+    work = pd.DataFrame(
+        {
+            "t": spans["trace_id"].astype("string").to_numpy(),
+            "s": np.where(s == nat, np.nan, s.astype("float64")),
+            "e": np.where(e == nat, np.nan, e.astype("float64")),
+        }
+    ).dropna(subset=["t"])
     if work.empty:
         return None
     ext = (work.groupby("t", sort=False)["e"].max() - work.groupby("t", sort=False)["s"].min()).fillna(-1)
@@ -167,22 +174,34 @@ def fig_trace_waterfall(
     orphan = rows["parent_missing"].to_numpy(dtype=bool)
     services = rows["service"].astype("string").fillna("(unknown)").astype(object).to_numpy()
     depth = rows["depth"].to_numpy(dtype=int)
-    labels = [("\u00a0\u00a0" * int(d)) + ("⚠ " if o else "") + _clip(f"{svc}: {_clip_raw(name)}", _MAX_LABEL)
-              for d, o, svc, name in zip(depth, orphan, services, rows["name"], strict=True)]
+    labels = [
+        ("\u00a0\u00a0" * int(d)) + ("⚠ " if o else "") + _clip(f"{svc}: {_clip_raw(name)}", _MAX_LABEL)
+        for d, o, svc, name in zip(depth, orphan, services, rows["name"], strict=True)
+    ]
     y = np.arange(len(rows))
     hover = []
     for i in range(len(rows)):
         r = rows.iloc[i]
-        timing = (f"start +{start[i]:,.3f} ms · duration {dur[i]:,.3f} ms" if np.isfinite(dur[i])
-                  else f"start +{start[i]:,.3f} ms · no end time" if np.isfinite(start[i]) else "no start time")
+        timing = (
+            f"start +{start[i]:,.3f} ms · duration {dur[i]:,.3f} ms"
+            if np.isfinite(dur[i])
+            else f"start +{start[i]:,.3f} ms · no end time"
+            if np.isfinite(start[i])
+            else "no start time"
+        )
         own = selfs.get(r["span_id"], np.nan)
-        parts = [f"<b>{_clip(services[i], 60)}</b>: {_clip(r['name'], 100)}",
-                 f"kind {_clip(r.get('kind'), 20) or '?'} · status {_clip(r.get('status'), 20) or '?'}"
-                 + (f" · HTTP {int(r['http_status'])}" if "http_status" in rows.columns and pd.notna(
-                     r["http_status"]) else ""),
-                 timing + (f" · self {own:,.3f} ms" if pd.notna(own) else ""),
-                 f"span {_clip(r['span_id'], 40)}"
-                 + (f" · parent {_clip(r['parent_span_id'], 40)} (not in the trace)" if orphan[i] else "")]
+        parts = [
+            f"<b>{_clip(services[i], 60)}</b>: {_clip(r['name'], 100)}",
+            f"kind {_clip(r.get('kind'), 20) or '?'} · status {_clip(r.get('status'), 20) or '?'}"
+            + (
+                f" · HTTP {int(r['http_status'])}"
+                if "http_status" in rows.columns and pd.notna(r["http_status"])
+                else ""
+            ),
+            timing + (f" · self {own:,.3f} ms" if pd.notna(own) else ""),
+            f"span {_clip(r['span_id'], 40)}"
+            + (f" · parent {_clip(r['parent_span_id'], 40)} (not in the trace)" if orphan[i] else ""),
+        ]
         hover.append("<br>".join(parts) + _attrs_text(r.get("attrs"), max_attrs))
     hover_arr = np.asarray(hover, dtype=object)
 
@@ -190,20 +209,39 @@ def fig_trace_waterfall(
     for svc in sorted(set(services)):
         m = services == svc
         color = service_color(svc)
-        fig.add_trace(go.Bar(
-            orientation="h", y=y[m], x=np.nan_to_num(dur[m], nan=0.0), base=np.nan_to_num(start[m], nan=0.0),
-            name=svc, width=0.7, hovertext=hover_arr[m], hovertemplate="%{hovertext}<extra></extra>",
-            customdata=rows["span_id"].astype(str).to_numpy()[m],
-            marker={"color": color, "line": {"color": [ERROR_COLOR if e else color for e in err[m]],
-                                             "width": [2 if e else 0 for e in err[m]]}},
-        ))
+        fig.add_trace(
+            go.Bar(
+                orientation="h",
+                y=y[m],
+                x=np.nan_to_num(dur[m], nan=0.0),
+                base=np.nan_to_num(start[m], nan=0.0),
+                name=svc,
+                width=0.7,
+                hovertext=hover_arr[m],
+                hovertemplate="%{hovertext}<extra></extra>",
+                customdata=rows["span_id"].astype(str).to_numpy()[m],
+                marker={
+                    "color": color,
+                    "line": {
+                        "color": [ERROR_COLOR if e else color for e in err[m]],
+                        "width": [2 if e else 0 for e in err[m]],
+                    },
+                },
+            )
+        )
     if err.any():
         xs = np.where(np.isfinite(end), end, start)[err]
-        fig.add_trace(go.Scatter(
-            x=xs, y=y[err], mode="markers", name="error",
-            marker={"symbol": "x", "color": ERROR_COLOR, "size": 9, "line": {"width": 1, "color": "white"}},
-            hovertext=hover_arr[err], hovertemplate="%{hovertext}<extra>error</extra>",
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=xs,
+                y=y[err],
+                mode="markers",
+                name="error",
+                marker={"symbol": "x", "color": ERROR_COLOR, "size": 9, "line": {"width": 1, "color": "white"}},
+                hovertext=hover_arr[err],
+                hovertemplate="%{hovertext}<extra>error</extra>",
+            )
+        )
     cp_total = np.nan
     if critical:
         cp = critical_path(spans, tid)
@@ -212,12 +250,19 @@ def fig_trace_waterfall(
         if len(cp):
             cs, ce = _ms(_int_ns(cp["start"]), t0), _ms(_int_ns(cp["end"]), t0)
             cp_total = float(cp["duration_ms"].sum())
-            fig.add_trace(go.Bar(
-                orientation="h", y=[pos[s] for s in cp["span_id"]], x=ce - cs, base=cs, width=0.22,
-                name="critical path", marker={"color": CRITICAL_COLOR, "line": {"width": 0}},
-                customdata=cp["span_id"].astype(str).to_numpy(),
-                hovertemplate="critical path: %{x:,.3f} ms<extra></extra>",
-            ))
+            fig.add_trace(
+                go.Bar(
+                    orientation="h",
+                    y=[pos[s] for s in cp["span_id"]],
+                    x=ce - cs,
+                    base=cs,
+                    width=0.22,
+                    name="critical path",
+                    marker={"color": CRITICAL_COLOR, "line": {"width": 0}},
+                    customdata=cp["span_id"].astype(str).to_numpy(),
+                    hovertemplate="critical path: %{x:,.3f} ms<extra></extra>",
+                )
+            )
     extent = np.nanmax(end) if np.isfinite(end).any() else np.nanmax(start)
     sub = [f"{n_all} spans, {len(set(services))} services, {extent:,.1f} ms"]
     if np.isfinite(cp_total):
@@ -272,25 +317,44 @@ def fig_service_self_time(spans: pd.DataFrame, *, top: int = 20, title: str | No
     if table.empty:
         return nothing_to_draw(title, f"none of the {len(spans):,} spans has both a start and an end time")
     if len(table) > top:
-        rest = table.iloc[top - 1:]
-        other = pd.DataFrame({"service": ["(other)"], "spans": [rest["spans"].sum()], "traces": [np.nan],
-                              "self_ms": [rest["self_ms"].sum()], "mean_self_ms": [np.nan],
-                              "share": [rest["share"].sum()]})
+        rest = table.iloc[top - 1 :]
+        other = pd.DataFrame(
+            {
+                "service": ["(other)"],
+                "spans": [rest["spans"].sum()],
+                "traces": [np.nan],
+                "self_ms": [rest["self_ms"].sum()],
+                "mean_self_ms": [np.nan],
+                "share": [rest["share"].sum()],
+            }
+        )
         table = pd.concat([table.iloc[: top - 1], other], ignore_index=True)
     names = table["service"].astype(str).tolist()
     share = table["share"].to_numpy(dtype="float64")
-    fig = go.Figure(go.Bar(
-        orientation="h", y=[_clip(n, _MAX_LABEL) for n in names], x=table["self_ms"].to_numpy(dtype="float64"),
-        marker={"color": [service_color(n) if n != "(other)" else "#bbbbbb" for n in names]},
-        text=[f"{v:.0%}" if np.isfinite(v) else "" for v in share], textposition="auto",
-        customdata=np.column_stack([table["spans"].to_numpy(dtype="float64"), share * 100]),
-        hovertemplate=("<b>%{y}</b><br>self time %{x:,.1f} ms (%{customdata[1]:.1f} % of all)"
-                       "<br>over %{customdata[0]:.0f} spans<extra></extra>"),
-        name="self time",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            orientation="h",
+            y=[_clip(n, _MAX_LABEL) for n in names],
+            x=table["self_ms"].to_numpy(dtype="float64"),
+            marker={"color": [service_color(n) if n != "(other)" else "#bbbbbb" for n in names]},
+            text=[f"{v:.0%}" if np.isfinite(v) else "" for v in share],
+            textposition="auto",
+            customdata=np.column_stack([table["spans"].to_numpy(dtype="float64"), share * 100]),
+            hovertemplate=(
+                "<b>%{y}</b><br>self time %{x:,.1f} ms (%{customdata[1]:.1f} % of all)"
+                "<br>over %{customdata[0]:.0f} spans<extra></extra>"
+            ),
+            name="self time",
+        )
+    )
     n_traces = spans["trace_id"].nunique()
-    base_layout(fig, title, f"{len(spans):,} spans in {n_traces:,} traces; self time = span duration minus the "
-                            "time covered by its children", height=max(300, 140 + 30 * len(names)))
+    base_layout(
+        fig,
+        title,
+        f"{len(spans):,} spans in {n_traces:,} traces; self time = span duration minus the "
+        "time covered by its children",
+        height=max(300, 140 + 30 * len(names)),
+    )
     fig.update_layout(showlegend=False, hovermode="closest")
     fig.update_yaxes(autorange="reversed", title_text="service")
     fig.update_xaxes(title_text="self time, summed (ms)", rangemode="tozero")
@@ -328,18 +392,28 @@ def fig_trace_coverage(events: pd.DataFrame, *, min_coverage: float = 0.1, title
         return nothing_to_draw(title, "no log line parsed")
     share = cov["share"].to_numpy(dtype="float64") * 100
     colors = [ERROR_COLOR if v < min_coverage * 100 else "#ff9f1c" if v < 90 else "#2ca02c" for v in share]
-    fig = go.Figure(go.Bar(
-        orientation="h", y=[_clip(s, _MAX_LABEL) for s in cov["service"].astype(str)], x=share,
-        marker={"color": colors},
-        text=[f"{int(a):,} of {int(b):,}" for a, b in zip(cov["with_trace_id"], cov["lines"], strict=True)],
-        textposition="auto",
-        customdata=np.column_stack([cov["with_trace_id"].to_numpy(dtype="float64"),
-                                    cov["lines"].to_numpy(dtype="float64"),
-                                    cov["span_share"].to_numpy(dtype="float64") * 100]),
-        hovertemplate=("<b>%{y}</b><br>%{customdata[0]:,.0f} of %{customdata[1]:,.0f} lines carry a trace id "
-                       "(%{x:.1f} %)<br>%{customdata[2]:.1f} % carry a span id<extra></extra>"),
-        name="trace id share",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            orientation="h",
+            y=[_clip(s, _MAX_LABEL) for s in cov["service"].astype(str)],
+            x=share,
+            marker={"color": colors},
+            text=[f"{int(a):,} of {int(b):,}" for a, b in zip(cov["with_trace_id"], cov["lines"], strict=True)],
+            textposition="auto",
+            customdata=np.column_stack(
+                [
+                    cov["with_trace_id"].to_numpy(dtype="float64"),
+                    cov["lines"].to_numpy(dtype="float64"),
+                    cov["span_share"].to_numpy(dtype="float64") * 100,
+                ]
+            ),
+            hovertemplate=(
+                "<b>%{y}</b><br>%{customdata[0]:,.0f} of %{customdata[1]:,.0f} lines carry a trace id "
+                "(%{x:.1f} %)<br>%{customdata[2]:.1f} % carry a span id<extra></extra>"
+            ),
+            name="trace id share",
+        )
+    )
     low = int((share < min_coverage * 100).sum())
     sub = f"{int(cov['lines'].sum()):,} lines from {len(cov)} services"
     if low:

@@ -16,12 +16,7 @@ from apiprobe.probe.runner import monotonic_ms
 #: What ``resolver=`` accepts: None/"system" (getaddrinfo: hosts file, search
 #: domains, ndots), a mapping host → address(es) like ``curl --resolve``, or a
 #: callable host → addresses (sync or async).
-Resolver = (
-    None
-    | str
-    | Mapping[str, str | Sequence[str]]
-    | Callable[[str], Sequence[str] | Awaitable[Sequence[str]]]
-)
+Resolver = None | str | Mapping[str, str | Sequence[str]] | Callable[[str], Sequence[str] | Awaitable[Sequence[str]]]
 
 DEFAULT_PORTS = {"http": 80, "https": 443}
 
@@ -76,8 +71,7 @@ def parse_url(target: str) -> UrlTarget:
     path = parts.path or "/"
     if parts.query:
         path += "?" + parts.query
-    return UrlTarget(target=target, url=text, scheme=scheme, host=host,
-                     port=port or DEFAULT_PORTS[scheme], path=path)
+    return UrlTarget(target=target, url=text, scheme=scheme, host=host, port=port or DEFAULT_PORTS[scheme], path=path)
 
 
 def parse_hostport(target: str, default_port: int | None = None) -> tuple[str, int]:

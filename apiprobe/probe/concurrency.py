@@ -44,10 +44,16 @@ def _level_row(level: int, probes: pd.DataFrame, elapsed_s: float, target: str) 
     lat = probes.loc[ok, "total_ms"].astype("float64")
     q = lat.quantile([0.5, 0.9, 0.99]) if len(lat) else pd.Series([float("nan")] * 3, index=[0.5, 0.9, 0.99])
     return {
-        "concurrency": level, "requests": len(probes), "failures": int((~ok).sum()),
+        "concurrency": level,
+        "requests": len(probes),
+        "failures": int((~ok).sum()),
         "throughput_rps": float(ok.sum()) / elapsed_s if elapsed_s > 0 else float("nan"),
-        "p50_ms": float(q[0.5]), "p90_ms": float(q[0.9]), "p99_ms": float(q[0.99]),
-        "mean_ms": float(lat.mean()) if len(lat) else float("nan"), "elapsed_s": elapsed_s, "target": target,
+        "p50_ms": float(q[0.5]),
+        "p90_ms": float(q[0.9]),
+        "p99_ms": float(q[0.99]),
+        "mean_ms": float(lat.mean()) if len(lat) else float("nan"),
+        "elapsed_s": elapsed_s,
+        "target": target,
     }
 
 
@@ -115,8 +121,9 @@ def probe_concurrency(
             stopped = True
             break
         t0 = time.perf_counter()
-        probes = probe_http(url, count=max(requests_per_level, level), interval=0.0, concurrency=level,
-                            timeout=timeout, **probe_kwargs)
+        probes = probe_http(
+            url, count=max(requests_per_level, level), interval=0.0, concurrency=level, timeout=timeout, **probe_kwargs
+        )
         rows.append(_level_row(level, probes, time.perf_counter() - t0, redact_url(url)))
     df = pd.DataFrame(rows, columns=list(SWEEP_COLUMNS)).astype(SWEEP_COLUMNS)
     df.attrs["knee"] = find_knee(df)

@@ -154,8 +154,15 @@ class _Plan:
     servers: list[_Server]
 
 
-def _plan(names: str | Iterable[str], rtypes: str | Iterable[str], resolvers: str | Iterable[str],
-          count: int, interval: float, timeout: float, concurrency: int) -> _Plan:
+def _plan(
+    names: str | Iterable[str],
+    rtypes: str | Iterable[str],
+    resolvers: str | Iterable[str],
+    count: int,
+    interval: float,
+    timeout: float,
+    concurrency: int,
+) -> _Plan:
     """Validate every input; raise before any network traffic."""
     parsed_names = list(dict.fromkeys(_parse_name(n) for n in _as_list(names, "names")))
     parsed_rtypes = list(dict.fromkeys(_parse_rtype(r) for r in _as_list(rtypes, "record types")))
@@ -193,8 +200,12 @@ def _join(values: Iterable[str]) -> str | None:
 
 def _negative_ttl(response: dns.message.Message) -> int | None:
     """RFC 2308: the negative-caching TTL is min(SOA TTL, SOA MINIMUM) of the SOA in authority."""
-    ttls = [min(int(rrset.ttl), int(rd.minimum))
-            for rrset in response.authority if rrset.rdtype == dns.rdatatype.SOA for rd in rrset]
+    ttls = [
+        min(int(rrset.ttl), int(rd.minimum))
+        for rrset in response.authority
+        if rrset.rdtype == dns.rdatatype.SOA
+        for rd in rrset
+    ]
     return min(ttls) if ttls else None
 
 
@@ -208,30 +219,47 @@ async def _query_server(q: _Query, timeout: float) -> dict[str, Any]:
     try:
         async with asyncio.timeout(timeout):
             response, used_tcp = await dns.asyncquery.udp_with_fallback(
-                message, server.ip, timeout=timeout, port=server.port, ignore_unexpected=True,
+                message,
+                server.ip,
+                timeout=timeout,
+                port=server.port,
+                ignore_unexpected=True,
             )
     except (TimeoutError, dns.exception.Timeout):
-        return {"transport": "udp", "error_kind": "dns_timeout",
-                "error": f"no answer for {where} within {timeout:g} s"}
+        return {"transport": "udp", "error_kind": "dns_timeout", "error": f"no answer for {where} within {timeout:g} s"}
     except ConnectionRefusedError:
-        return {"transport": "udp", "error_kind": "dns_failure",
-                "error": f"{where}: connection refused (nothing listens on {server.label})"}
+        return {
+            "transport": "udp",
+            "error_kind": "dns_failure",
+            "error": f"{where}: connection refused (nothing listens on {server.label})",
+        }
     except OSError as exc:
-        return {"transport": "udp", "error_kind": "dns_failure",
-                "error": f"{where}: {exc.strerror or exc}"}
+        return {"transport": "udp", "error_kind": "dns_failure", "error": f"{where}: {exc.strerror or exc}"}
     except dns.exception.DNSException as exc:
-        return {"transport": "udp", "error_kind": "dns_failure",
-                "error": f"{where}: bad response: {type(exc).__name__}: {exc}"}
+        return {
+            "transport": "udp",
+            "error_kind": "dns_failure",
+            "error": f"{where}: bad response: {type(exc).__name__}: {exc}",
+        }
     elapsed = monotonic_ms() - start
     rcode = response.rcode()
-    answers = [rd.to_text() for rrset in response.answer
-               if rrset.rdtype == rdtype and rrset.rdclass == dns.rdataclass.IN for rd in rrset]
+    answers = [
+        rd.to_text()
+        for rrset in response.answer
+        if rrset.rdtype == rdtype and rrset.rdclass == dns.rdataclass.IN
+        for rd in rrset
+    ]
     if answers:
         ttl: int | None = min(int(rrset.ttl) for rrset in response.answer)
     else:
         ttl = _negative_ttl(response)
-    row: dict[str, Any] = {"transport": "tcp" if used_tcp else "udp", "rcode": dns.rcode.to_text(rcode),
-                           "answers": _join(answers), "ttl": ttl, "elapsed_ms": elapsed}
+    row: dict[str, Any] = {
+        "transport": "tcp" if used_tcp else "udp",
+        "rcode": dns.rcode.to_text(rcode),
+        "answers": _join(answers),
+        "ttl": ttl,
+        "elapsed_ms": elapsed,
+    }
     if rcode == dns.rcode.NXDOMAIN:
         row.update(error_kind="nxdomain", error=f"NXDOMAIN: {server.label} says {q.name} does not exist")
     elif rcode in (dns.rcode.SERVFAIL, dns.rcode.REFUSED):
@@ -248,27 +276,39 @@ async def _query_system(q: _Query, timeout: float) -> dict[str, Any]:
         async with asyncio.timeout(timeout):
             infos = await loop.getaddrinfo(q.name, None, family=_FAMILIES[q.rtype], type=socket.SOCK_STREAM)
     except TimeoutError:
-        return {"transport": _SYSTEM, "error_kind": "dns_timeout",
-                "error": f"getaddrinfo({q.name}, {q.rtype}) did not return within {timeout:g} s"}
+        return {
+            "transport": _SYSTEM,
+            "error_kind": "dns_timeout",
+            "error": f"getaddrinfo({q.name}, {q.rtype}) did not return within {timeout:g} s",
+        }
     except socket.gaierror as exc:
         elapsed = monotonic_ms() - start
         kind = "nxdomain" if exc.errno == socket.EAI_NONAME else "dns_failure"
         detail = exc.strerror or str(exc)
         if exc.errno == _EAI_NODATA:
             detail += f" (the name exists but has no {q.rtype} record)"
-        return {"transport": _SYSTEM, "elapsed_ms": elapsed, "error_kind": kind,
-                "error": f"getaddrinfo({q.name}, {q.rtype}): {detail}"}
+        return {
+            "transport": _SYSTEM,
+            "elapsed_ms": elapsed,
+            "error_kind": kind,
+            "error": f"getaddrinfo({q.name}, {q.rtype}): {detail}",
+        }
     except (OSError, UnicodeError) as exc:
-        return {"transport": _SYSTEM, "error_kind": "dns_failure",
-                "error": f"getaddrinfo({q.name}, {q.rtype}): {exc}"}
+        return {"transport": _SYSTEM, "error_kind": "dns_failure", "error": f"getaddrinfo({q.name}, {q.rtype}): {exc}"}
     elapsed = monotonic_ms() - start
     addresses = [str(info[4][0]).split("%")[0] for info in infos]
     return {"transport": _SYSTEM, "rcode": "NOERROR", "answers": _join(addresses), "elapsed_ms": elapsed}
 
 
 async def _run_query(q: _Query, timeout: float, run_id: str) -> dict[str, Any]:
-    row: dict[str, Any] = {"ts": dt.datetime.now(dt.UTC), "name": q.name, "rtype": q.rtype,
-                           "resolver": q.server.label, "attempt": q.attempt, "run_id": run_id}
+    row: dict[str, Any] = {
+        "ts": dt.datetime.now(dt.UTC),
+        "name": q.name,
+        "rtype": q.rtype,
+        "resolver": q.server.label,
+        "attempt": q.attempt,
+        "run_id": run_id,
+    }
     if q.server.ip is None:
         row.update(await _query_system(q, timeout))
     else:
@@ -300,11 +340,13 @@ async def aprobe_dns(
     def job(q: _Query) -> Job[dict[str, Any]]:
         return Job(q.attempt * interval, lambda: _run_query(q, timeout, run))
 
-    jobs = [job(_Query(name, qname, rtype, server, attempt))
-            for attempt in range(count)
-            for name, qname in plan.names
-            for rtype in plan.rtypes
-            for server in plan.servers]
+    jobs = [
+        job(_Query(name, qname, rtype, server, attempt))
+        for attempt in range(count)
+        for name, qname in plan.names
+        for rtype in plan.rtypes
+        for server in plan.servers
+    ]
     rows = await run_jobs(jobs, concurrency=concurrency, progress=progress, desc="dns queries")
     return _frame(rows)
 
@@ -375,6 +417,16 @@ def probe_dns(
     rtype_list = _as_list(rtypes, "record types")
     resolver_list = _as_list(resolvers, "resolvers")
     _plan(name_list, rtype_list, resolver_list, count, interval, timeout, concurrency)
-    return run_sync(lambda: aprobe_dns(name_list, rtypes=rtype_list, resolvers=resolver_list, count=count,
-                                       interval=interval, timeout=timeout, concurrency=concurrency,
-                                       progress=progress, run_id=run_id))
+    return run_sync(
+        lambda: aprobe_dns(
+            name_list,
+            rtypes=rtype_list,
+            resolvers=resolver_list,
+            count=count,
+            interval=interval,
+            timeout=timeout,
+            concurrency=concurrency,
+            progress=progress,
+            run_id=run_id,
+        )
+    )

@@ -226,9 +226,14 @@ class _HttpProber:
         wall = dt.datetime.now(dt.UTC)
         t0 = monotonic_ms()
         row: dict[str, Any] = {
-            "ts": wall, "run_id": self.run_id, "target": redact_url(target.target),
-            "url": redact_url(target.url), "method": self.method, "host": target.host,
-            "port": target.port, "scheme": target.scheme,
+            "ts": wall,
+            "run_id": self.run_id,
+            "target": redact_url(target.target),
+            "url": redact_url(target.url),
+            "method": self.method,
+            "host": target.host,
+            "port": target.port,
+            "scheme": target.scheme,
             "reused_conn": False,
         }
         trace = _Trace()
@@ -260,8 +265,9 @@ class _HttpProber:
         extensions: dict[str, Any] = {"trace": trace}
         if target.scheme == "https":
             extensions["sni_hostname"] = target.host
-        request = self.client.build_request(self.method, url, headers=headers, content=self.content,
-                                            extensions=extensions)
+        request = self.client.build_request(
+            self.method, url, headers=headers, content=self.content, extensions=extensions
+        )
         try:
             response = await self.client.send(request, stream=True)
             try:
@@ -349,9 +355,17 @@ async def aprobe_http(
     if duration is not None:
         count = max(1, int(duration / interval + 1e-9)) if interval > 0 else count
     prober = _HttpProber(
-        timeout=timeout, concurrency=concurrency, method=method, headers=headers, content=content,
-        verify=verify, cafile=cafile, resolver=resolver, keepalive=keepalive,
-        body_limit=max(0, body_limit), run_id=run_id or uuid.uuid4().hex[:12],
+        timeout=timeout,
+        concurrency=concurrency,
+        method=method,
+        headers=headers,
+        content=content,
+        verify=verify,
+        cafile=cafile,
+        resolver=resolver,
+        keepalive=keepalive,
+        body_limit=max(0, body_limit),
+        run_id=run_id or uuid.uuid4().hex[:12],
     )
 
     def job(t: UrlTarget) -> Any:
@@ -442,10 +456,24 @@ def probe_http(
     --------
     >>> df = probe_http("https://api.example.com/health", count=10, interval=1)  # doctest: +SKIP
     """
-    kwargs = dict(count=count, interval=interval, timeout=timeout, concurrency=concurrency, method=method,
-                  headers=headers, content=content, verify=verify, cafile=cafile, resolver=resolver,
-                  keepalive=keepalive, duration=duration, rate=rate, body_limit=body_limit,
-                  progress=progress, run_id=run_id)
+    kwargs = dict(
+        count=count,
+        interval=interval,
+        timeout=timeout,
+        concurrency=concurrency,
+        method=method,
+        headers=headers,
+        content=content,
+        verify=verify,
+        cafile=cafile,
+        resolver=resolver,
+        keepalive=keepalive,
+        duration=duration,
+        rate=rate,
+        body_limit=body_limit,
+        progress=progress,
+        run_id=run_id,
+    )
     targets = [urls] if isinstance(urls, str) else list(urls)
     for u in targets:  # raise on bad input before any thread or loop is started
         parse_url(u)

@@ -75,8 +75,7 @@ async def run_jobs(
     start = loop.time()
     next_slot = start
     cursor = 0
-    bar = tqdm(total=len(jobs), desc=desc, disable=not want_progress(progress, len(jobs)),
-               file=sys.stderr, leave=False)
+    bar = tqdm(total=len(jobs), desc=desc, disable=not want_progress(progress, len(jobs)), file=sys.stderr, leave=False)
 
     async def worker() -> None:
         nonlocal cursor, next_slot

@@ -68,8 +68,14 @@ async def aprobe_tcp(
 
     def job(target: str, host: str, port: int, seq: int, ip: str | None, failure: tuple[Any, Any]) -> Any:
         async def run_one() -> dict[str, Any]:
-            row: dict[str, Any] = {"ts": dt.datetime.now(dt.UTC), "run_id": run, "target": target,
-                                   "ip": ip, "port": port, "seq": seq}
+            row: dict[str, Any] = {
+                "ts": dt.datetime.now(dt.UTC),
+                "run_id": run,
+                "target": target,
+                "ip": ip,
+                "port": port,
+                "seq": seq,
+            }
             if ip is None:
                 row.update(ok=False, error_kind=failure[0], error=failure[1])
                 return row
@@ -135,6 +141,15 @@ def probe_tcp(
     items = [targets] if isinstance(targets, str) else list(targets)
     for t in items:
         parse_hostport(t)
-    return run_sync(lambda: aprobe_tcp(items, count=count, interval=interval, timeout=timeout,
-                                       concurrency=concurrency, resolver=resolver, progress=progress,
-                                       run_id=run_id))
+    return run_sync(
+        lambda: aprobe_tcp(
+            items,
+            count=count,
+            interval=interval,
+            timeout=timeout,
+            concurrency=concurrency,
+            resolver=resolver,
+            progress=progress,
+            run_id=run_id,
+        )
+    )

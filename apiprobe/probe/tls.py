@@ -602,8 +602,9 @@ def _build_path(chain: list[_Cert], store: _TrustStore) -> _Path:
 # -- verdicts ------------------------------------------------------------------------------
 
 
-def _row(check: str, ok: bool, detail: str, severity: str = "critical", go: str | None = None,
-         rec: str | None = None) -> dict[str, Any]:
+def _row(
+    check: str, ok: bool, detail: str, severity: str = "critical", go: str | None = None, rec: str | None = None
+) -> dict[str, Any]:
     return {
         "check": check,
         "ok": ok,
@@ -616,11 +617,15 @@ def _row(check: str, ok: bool, detail: str, severity: str = "critical", go: str 
 
 def _validity_error(cert: _Cert, at: dt.datetime) -> str | None:
     if at < cert.not_before:
-        return (f"x509: certificate has expired or is not yet valid: current time {_go_time(at)} "
-                f"is before {_go_time(cert.not_before)}")
+        return (
+            f"x509: certificate has expired or is not yet valid: current time {_go_time(at)} "
+            f"is before {_go_time(cert.not_before)}"
+        )
     if at > cert.not_after:
-        return (f"x509: certificate has expired or is not yet valid: current time {_go_time(at)} "
-                f"is after {_go_time(cert.not_after)}")
+        return (
+            f"x509: certificate has expired or is not yet valid: current time {_go_time(at)} "
+            f"is after {_go_time(cert.not_after)}"
+        )
     return None
 
 
@@ -628,8 +633,10 @@ def _unknown_authority(hint: tuple[str, _Cert] | None) -> str:
     if hint is None:
         return _GO_TLS + _GO_UNKNOWN
     err, cert = hint
-    return (f'{_GO_TLS}{_GO_UNKNOWN} (possibly because of "{err}" while trying to verify candidate '
-            f'authority certificate "{cert.go_name}")')
+    return (
+        f'{_GO_TLS}{_GO_UNKNOWN} (possibly because of "{err}" while trying to verify candidate '
+        f'authority certificate "{cert.go_name}")'
+    )
 
 
 def _signature_failure(issuer: _Cert) -> str:
@@ -659,8 +666,9 @@ def _chain_hint(path: _Path, at: dt.datetime) -> tuple[str, _Cert] | None:
     return None
 
 
-def _go_view(chain: list[_Cert], path: _Path, hostname: str | None,
-             at: dt.datetime) -> tuple[str | None, str | None, str | None, str | None]:
+def _go_view(
+    chain: list[_Cert], path: _Path, hostname: str | None, at: dt.datetime
+) -> tuple[str | None, str | None, str | None, str | None]:
     """What Go logs: (overall, leaf validity error, hostname error, chain error) — each None when fine."""
     leaf = chain[0]
     leaf_err = _validity_error(leaf, at)
@@ -681,8 +689,9 @@ def _cert_ref(cert: _Cert, chain: list[_Cert]) -> str:
     return f"the trust-store root {cert.label!r}"
 
 
-def _store_rows(chain: list[_Cert], store: _TrustStore, hostname: str | None, at: dt.datetime,
-                known_roots: dict[bytes, list[str]]) -> tuple[list[dict[str, Any]], str | None]:
+def _store_rows(
+    chain: list[_Cert], store: _TrustStore, hostname: str | None, at: dt.datetime, known_roots: dict[bytes, list[str]]
+) -> tuple[list[dict[str, Any]], str | None]:
     """Every check for one store: the rows and Go's overall error."""
     leaf = chain[0]
     path = _build_path(chain, store)
@@ -693,31 +702,54 @@ def _store_rows(chain: list[_Cert], store: _TrustStore, hostname: str | None, at
     expired = [c for c in path.certs if at > c.not_after]
     if expired:
         first = expired[0]
-        parts = [f"{_cert_ref(c, chain)} expired {_ago(_days_between(at, c.not_after))} ago "
-                 f"(notAfter {_go_time(c.not_after)})" for c in expired]
+        parts = [
+            f"{_cert_ref(c, chain)} expired {_ago(_days_between(at, c.not_after))} ago "
+            f"(notAfter {_go_time(c.not_after)})"
+            for c in expired
+        ]
         if first is leaf:
-            rec = ("renew the certificate and make sure the server loads the new file (reload or restart it); "
-                   "automate renewal (ACME, cert-manager) and alert 30 days before expiry")
+            rec = (
+                "renew the certificate and make sure the server loads the new file (reload or restart it); "
+                "automate renewal (ACME, cert-manager) and alert 30 days before expiry"
+            )
         elif first in path.certs and not path.sent[path.certs.index(first)]:
-            rec = ("update the client's trust store (ca-certificates, certifi): the root it trusts has expired; "
-                   "the server may need a chain to a current root")
+            rec = (
+                "update the client's trust store (ca-certificates, certifi): the root it trusts has expired; "
+                "the server may need a chain to a current root"
+            )
         else:
             rec = "serve the current intermediate of your CA: the chain file on the server holds an expired one"
-        rows.append(_row("expired", False, "; ".join(parts) + f", evaluated at {_go_time(at)}",
-                         go=leaf_go if first is leaf and leaf_go else chain_go, rec=rec))
+        rows.append(
+            _row(
+                "expired",
+                False,
+                "; ".join(parts) + f", evaluated at {_go_time(at)}",
+                go=leaf_go if first is leaf and leaf_go else chain_go,
+                rec=rec,
+            )
+        )
     else:
         rows.append(_row("expired", True, f"no certificate of the path has expired at {_go_time(at)}"))
     early = [c for c in path.certs if at < c.not_before]
     if early:
         first = early[0]
-        parts = [f"{_cert_ref(c, chain)} is valid only from {_go_time(c.not_before)} "
-                 f"(in {_ago(_days_between(c.not_before, at))})" for c in early]
-        rows.append(_row(
-            "not_yet_valid", False, "; ".join(parts) + f", evaluated at {_go_time(at)}",
-            go=leaf_go if first is leaf and leaf_go else chain_go,
-            rec=("check the client's clock first (NTP): a clock days behind makes fresh certificates "
-                 "'not yet valid'; if the certificate really starts later, serve the previous one until then"),
-        ))
+        parts = [
+            f"{_cert_ref(c, chain)} is valid only from {_go_time(c.not_before)} "
+            f"(in {_ago(_days_between(c.not_before, at))})"
+            for c in early
+        ]
+        rows.append(
+            _row(
+                "not_yet_valid",
+                False,
+                "; ".join(parts) + f", evaluated at {_go_time(at)}",
+                go=leaf_go if first is leaf and leaf_go else chain_go,
+                rec=(
+                    "check the client's clock first (NTP): a clock days behind makes fresh certificates "
+                    "'not yet valid'; if the certificate really starts later, serve the previous one until then"
+                ),
+            )
+        )
     else:
         rows.append(_row("not_yet_valid", True, "every certificate of the path has started its validity"))
     current = [c for c in path.certs if c.not_before <= at <= c.not_after]
@@ -727,9 +759,16 @@ def _store_rows(chain: list[_Cert], store: _TrustStore, hostname: str | None, at
         what = f"{_cert_ref(soonest, chain)} expires in {days:.1f} days ({_go_time(soonest.not_after)})"
         if days < _INFO_DAYS:
             severity = "warning" if days < _WARN_DAYS else "info"
-            rows.append(_row("expiring_soon", False, what, severity,
-                             rec=f"renew before {soonest.not_after:%Y-%m-%d} and deploy the new certificate; "
-                                 "alert at 30 days so a failed automatic renewal is noticed in time"))
+            rows.append(
+                _row(
+                    "expiring_soon",
+                    False,
+                    what,
+                    severity,
+                    rec=f"renew before {soonest.not_after:%Y-%m-%d} and deploy the new certificate; "
+                    "alert at 30 days so a failed automatic renewal is noticed in time",
+                )
+            )
         else:
             rows.append(_row("expiring_soon", True, f"next expiry: {what}"))
     else:
@@ -742,65 +781,115 @@ def _store_rows(chain: list[_Cert], store: _TrustStore, hostname: str | None, at
         rows.append(_row("hostname_mismatch", True, f"{hostname} matches the leaf's names ({', '.join(leaf.sans)})"))
     else:
         names = ", ".join(leaf.sans) or "no subjectAltName at all"
-        ip_hint = (" For an IP target: add an IP SAN, or connect by a name the certificate covers "
-                   "(Go: set tls.Config.ServerName).") if is_ip(hostname.strip("[]")) else ""
-        rows.append(_row(
-            "hostname_mismatch", False,
-            f"the leaf is valid for {names}, not for {hostname} (Go ignores the Common Name)",
-            go=host_go,
-            rec=(f"reissue the certificate with {hostname} in its subjectAltName, or have the client use a name "
-                 f"it covers.{ip_hint}"),
-        ))
+        ip_hint = (
+            (
+                " For an IP target: add an IP SAN, or connect by a name the certificate covers "
+                "(Go: set tls.Config.ServerName)."
+            )
+            if is_ip(hostname.strip("[]"))
+            else ""
+        )
+        rows.append(
+            _row(
+                "hostname_mismatch",
+                False,
+                f"the leaf is valid for {names}, not for {hostname} (Go ignores the Common Name)",
+                go=host_go,
+                rec=(
+                    f"reissue the certificate with {hostname} in its subjectAltName, or have the client use a name "
+                    f"it covers.{ip_hint}"
+                ),
+            )
+        )
 
     # the chain: which of missing intermediate / self-signed / untrusted root
     defect, explain, rec_chain = _chain_defect(chain, path, store, known_roots)
-    rows.append(_row("missing_intermediate", defect != "missing_intermediate",
-                     explain if defect == "missing_intermediate" else _chain_ok_detail(path, store),
-                     go=chain_go, rec=rec_chain))
-    rows.append(_row("self_signed", defect != "self_signed",
-                     explain if defect == "self_signed" else "the leaf is issued by a CA",
-                     go=chain_go, rec=rec_chain))
-    rows.append(_row("untrusted_root", defect != "untrusted_root",
-                     explain if defect == "untrusted_root" else _chain_ok_detail(path, store),
-                     go=chain_go, rec=rec_chain))
+    rows.append(
+        _row(
+            "missing_intermediate",
+            defect != "missing_intermediate",
+            explain if defect == "missing_intermediate" else _chain_ok_detail(path, store),
+            go=chain_go,
+            rec=rec_chain,
+        )
+    )
+    rows.append(
+        _row(
+            "self_signed",
+            defect != "self_signed",
+            explain if defect == "self_signed" else "the leaf is issued by a CA",
+            go=chain_go,
+            rec=rec_chain,
+        )
+    )
+    rows.append(
+        _row(
+            "untrusted_root",
+            defect != "untrusted_root",
+            explain if defect == "untrusted_root" else _chain_ok_detail(path, store),
+            go=chain_go,
+            rec=rec_chain,
+        )
+    )
 
     # order, root, extras
-    positions = [next(i for i, c in enumerate(chain) if c is p) for p, s in zip(path.certs, path.sent, strict=True)
-                 if s]
+    positions = [
+        next(i for i, c in enumerate(chain) if c is p) for p, s in zip(path.certs, path.sent, strict=True) if s
+    ]
     if positions != sorted(positions):
         order = " → ".join(f"{pos} {chain[pos].label!r}" for pos in positions)
-        rows.append(_row(
-            "chain_order", False,
-            f"sent out of order: the path is {order} (position as sent); each certificate should be "
-            "followed by its issuer", "warning",
-            rec=("serve the chain in order: leaf, the intermediate that issued it, then that one's issuer "
-                 "(Go, OpenSSL and browsers reorder, older Java and embedded clients do not)"),
-        ))
+        rows.append(
+            _row(
+                "chain_order",
+                False,
+                f"sent out of order: the path is {order} (position as sent); each certificate should be "
+                "followed by its issuer",
+                "warning",
+                rec=(
+                    "serve the chain in order: leaf, the intermediate that issued it, then that one's issuer "
+                    "(Go, OpenSSL and browsers reorder, older Java and embedded clients do not)"
+                ),
+            )
+        )
     else:
         rows.append(_row("chain_order", True, "sent in order: each certificate is followed by its issuer"))
     on_path = {id(c) for c in path.certs}
     anchor = path.anchor
-    roots_sent = [i for i, c in enumerate(chain) if i > 0 and anchor is not None and path.end == "trusted"
-                  and c.self_signed and (c is anchor or (c.subject, c.spki) == (anchor.subject, anchor.spki)
-                                         or store.contains(c))]
+    roots_sent = [
+        i
+        for i, c in enumerate(chain)
+        if i > 0
+        and anchor is not None
+        and path.end == "trusted"
+        and c.self_signed
+        and (c is anchor or (c.subject, c.spki) == (anchor.subject, anchor.spki) or store.contains(c))
+    ]
     if roots_sent:
         i = roots_sent[0]
-        rows.append(_row(
-            "root_sent", False,
-            f"the server sends the root {chain[i].label!r} (position {i}); clients use their own copy, "
-            "so it only costs bytes in every handshake", "info",
-            rec="drop the root from the served chain file (keep leaf + intermediates)",
-        ))
+        rows.append(
+            _row(
+                "root_sent",
+                False,
+                f"the server sends the root {chain[i].label!r} (position {i}); clients use their own copy, "
+                "so it only costs bytes in every handshake",
+                "info",
+                rec="drop the root from the served chain file (keep leaf + intermediates)",
+            )
+        )
     else:
         rows.append(_row("root_sent", True, "the root is not sent"))
     extra = [i for i, c in enumerate(chain) if id(c) not in on_path and i not in roots_sent]
     if extra:
-        names = ", ".join(f"{i} ({chain[i].label!r}, issued by {chain[i].cert.issuer.rfc4514_string()})"
-                          for i in extra)
-        rows.append(_row(
-            "extra_certs", False, f"sent certificates that are not on the path to the leaf: {names}", "warning",
-            rec="remove them from the chain file (often a stale intermediate from a previous CA or renewal)",
-        ))
+        names = ", ".join(f"{i} ({chain[i].label!r}, issued by {chain[i].cert.issuer.rfc4514_string()})" for i in extra)
+        rows.append(
+            _row(
+                "extra_certs",
+                False,
+                f"sent certificates that are not on the path to the leaf: {names}",
+                "warning",
+                rec="remove them from the chain file (often a stale intermediate from a previous CA or renewal)",
+            )
+        )
     else:
         rows.append(_row("extra_certs", True, "every sent certificate is on the path"))
 
@@ -812,34 +901,46 @@ def _store_rows(chain: list[_Cert], store: _TrustStore, hostname: str | None, at
         note = ""
         if any(c.key_type == "RSA" and (c.key_bits or 0) < 1024 for c in weak):
             note = "; Go 1.24+ refuses RSA keys under 1024 bits"
-        rows.append(_row(
-            "weak_key", False,
-            "; ".join(parts) + " (minimum: RSA 2048, EC P-256); clients at OpenSSL security level 2 (Debian and "
-            f"Ubuntu defaults) refuse the handshake{note}", "warning",
-            rec="reissue with an RSA key of at least 2048 bits or an ECDSA P-256 key",
-        ))
+        rows.append(
+            _row(
+                "weak_key",
+                False,
+                "; ".join(parts) + " (minimum: RSA 2048, EC P-256); clients at OpenSSL security level 2 (Debian and "
+                f"Ubuntu defaults) refuse the handshake{note}",
+                "warning",
+                rec="reissue with an RSA key of at least 2048 bits or an ECDSA P-256 key",
+            )
+        )
     else:
         rows.append(_row("weak_key", True, "keys: " + ", ".join(f"{c.key_type} {c.key_bits}" for c in sent_on_path)))
     weak_sig = [c for c in sent_on_path if not c.self_signed and c.signature_hash in _WEAK_HASHES]
     if weak_sig:
         parts = [f"{_cert_ref(c, chain)} is signed {c.signature_algorithm}" for c in weak_sig]
-        rows.append(_row(
-            "weak_signature", False,
-            "; ".join(parts) + ": Go 1.18+ and browsers refuse SHA-1 and MD5 certificate signatures "
-            "(Go 1.18-1.23 add '(temporarily override with GODEBUG=x509sha1=1)', gone in Go 1.24)",
-            go=chain_go,
-            rec="reissue the certificate from a CA that signs with SHA-256 or better (every current CA does)",
-        ))
+        rows.append(
+            _row(
+                "weak_signature",
+                False,
+                "; ".join(parts) + ": Go 1.18+ and browsers refuse SHA-1 and MD5 certificate signatures "
+                "(Go 1.18-1.23 add '(temporarily override with GODEBUG=x509sha1=1)', gone in Go 1.24)",
+                go=chain_go,
+                rec="reissue the certificate from a CA that signs with SHA-256 or better (every current CA does)",
+            )
+        )
     else:
-        rows.append(_row("weak_signature", True,
-                         "signatures: " + ", ".join(c.signature_algorithm for c in sent_on_path)))
+        rows.append(
+            _row("weak_signature", True, "signatures: " + ", ".join(c.signature_algorithm for c in sent_on_path))
+        )
     if leaf.is_ca:
-        rows.append(_row(
-            "leaf_is_ca", False,
-            "the leaf has basicConstraints CA:TRUE: Go and OpenSSL accept it, browsers and strict verifiers "
-            "(RFC 5280 / CA/B Forum, cryptography) reject a CA certificate as a server certificate", "warning",
-            rec="reissue the server certificate with basicConstraints CA:FALSE (a leaf, not a CA)",
-        ))
+        rows.append(
+            _row(
+                "leaf_is_ca",
+                False,
+                "the leaf has basicConstraints CA:TRUE: Go and OpenSSL accept it, browsers and strict verifiers "
+                "(RFC 5280 / CA/B Forum, cryptography) reject a CA certificate as a server certificate",
+                "warning",
+                rec="reissue the server certificate with basicConstraints CA:FALSE (a leaf, not a CA)",
+            )
+        )
     else:
         rows.append(_row("leaf_is_ca", True, "the leaf is not a CA"))
 
@@ -867,13 +968,16 @@ def _chain_ok_detail(path: _Path, store: _TrustStore) -> str:
     return "not applicable: see the failing chain check"
 
 
-def _chain_defect(chain: list[_Cert], path: _Path, store: _TrustStore,
-                  known_roots: dict[bytes, list[str]]) -> tuple[str | None, str, str | None]:
+def _chain_defect(
+    chain: list[_Cert], path: _Path, store: _TrustStore, known_roots: dict[bytes, list[str]]
+) -> tuple[str | None, str, str | None]:
     """Name the chain defect for this store: (check or None, detail, recommendation)."""
     leaf = chain[0]
-    trust_rec = ("add the private root to the client's pool: x509.SystemCertPool() + AppendCertsFromPEM "
-                 "(tls.Config.RootCAs) in Go, or SSL_CERT_FILE / update-ca-certificates for the process; "
-                 "if the service should be publicly trusted, reissue it from a public CA")
+    trust_rec = (
+        "add the private root to the client's pool: x509.SystemCertPool() + AppendCertsFromPEM "
+        "(tls.Config.RootCAs) in Go, or SSL_CERT_FILE / update-ca-certificates for the process; "
+        "if the service should be publicly trusted, reissue it from a public CA"
+    )
     if path.end == "trusted":
         return None, "", None
     if path.end == "self_signed_leaf":
@@ -897,8 +1001,10 @@ def _chain_defect(chain: list[_Cert], path: _Path, store: _TrustStore,
     where = f" (the AIA caIssuers URL says it lives at {', '.join(missing.aia)})" if missing.aia else ""
     wrong = ""
     if path.wrong_signature is not None:
-        wrong = (f"; the server sends a certificate named {issuer_text!r} but its key did not sign "
-                 f"{_cert_ref(missing, chain)}: a stale or wrong intermediate")
+        wrong = (
+            f"; the server sends a certificate named {issuer_text!r} but its key did not sign "
+            f"{_cert_ref(missing, chain)}: a stale or wrong intermediate"
+        )
     if elsewhere:
         return (
             "untrusted_root",
@@ -912,8 +1018,8 @@ def _chain_defect(chain: list[_Cert], path: _Path, store: _TrustStore,
             f"the leaf's issuer {issuer_text!r} is neither sent by the server nor in {store.name}{where}{wrong}",
             "configure the server to send the intermediate: serve fullchain.pem (leaf + intermediates), not "
             "cert.pem — nginx ssl_certificate fullchain.pem; Go tls.LoadX509KeyPair on a file with the leaf "
-            "then its intermediates" + (f"; the intermediate can be fetched from {missing.aia[0]}"
-                                        if missing.aia else ""),
+            "then its intermediates"
+            + (f"; the intermediate can be fetched from {missing.aia[0]}" if missing.aia else ""),
         )
     if missing is leaf:
         return (
@@ -931,8 +1037,9 @@ def _chain_defect(chain: list[_Cert], path: _Path, store: _TrustStore,
     )
 
 
-def _path_validation(chain: list[_Cert], store: _TrustStore, hostname: str | None, at: dt.datetime,
-                     go_overall: str | None) -> dict[str, Any]:
+def _path_validation(
+    chain: list[_Cert], store: _TrustStore, hostname: str | None, at: dt.datetime, go_overall: str | None
+) -> dict[str, Any]:
     if store.verifier_store is None:
         return _row("path_validation", False, f"{store.name} has no usable root", "warning")
     leaf = chain[0]
@@ -948,12 +1055,21 @@ def _path_validation(chain: list[_Cert], store: _TrustStore, hostname: str | Non
     except (VerificationError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
         message = str(exc).split(" (encountered processing")[0]
         if go_overall is None:
-            return _row("path_validation", False,
-                        f"cryptography's strict verifier rejects the chain: {message}; Go's crypto/x509 "
-                        "accepts it (browsers follow the strict rules)", "warning",
-                        rec="fix the defect named in the other checks so strict clients connect too")
-        return _row("path_validation", False, f"cryptography's verifier rejects the chain: {message}",
-                    go=go_overall, rec="fix the defect named in the other checks")
+            return _row(
+                "path_validation",
+                False,
+                f"cryptography's strict verifier rejects the chain: {message}; Go's crypto/x509 "
+                "accepts it (browsers follow the strict rules)",
+                "warning",
+                rec="fix the defect named in the other checks so strict clients connect too",
+            )
+        return _row(
+            "path_validation",
+            False,
+            f"cryptography's verifier rejects the chain: {message}",
+            go=go_overall,
+            rec="fix the defect named in the other checks",
+        )
     labels = " → ".join(_info(c).label for c in verified)
     return _row("path_validation", True, f"verified by cryptography: {labels}")
 
@@ -1118,8 +1234,11 @@ class TLSReport:
                 continue
             named = failed[failed["check"] != "path_validation"]
             top = min((_SEVERITY_RANK.get(str(s), 3) for s in named["severity"]), default=None)
-            labels = [_LABELS.get(str(c), str(c)) for c, s in zip(named["check"], named["severity"], strict=True)
-                      if _SEVERITY_RANK.get(str(s), 3) == top]
+            labels = [
+                _LABELS.get(str(c), str(c))
+                for c, s in zip(named["check"], named["severity"], strict=True)
+                if _SEVERITY_RANK.get(str(s), 3) == top
+            ]
             critical = top == 0
             if self.trusted(name) and not critical:
                 out[name] = f"{name}: TRUSTED" + (f" with warnings — {', '.join(labels)}" if labels else "")
@@ -1135,8 +1254,10 @@ class TLSReport:
         head = f"{self.target} (name {self.hostname})" if self.hostname else self.target
         lines = [head]
         if self.tls_version:
-            lines.append(f"  {self.tls_version} {self.cipher} ALPN {self.alpn or '-'}; "
-                         f"connect {_ms(self.connect_ms)}, handshake {_ms(self.handshake_ms)}")
+            lines.append(
+                f"  {self.tls_version} {self.cipher} ALPN {self.alpn or '-'}; "
+                f"connect {_ms(self.connect_ms)}, handshake {_ms(self.handshake_ms)}"
+            )
         for c in self.certs.itertuples():
             lines.append(f"  [{c.position}] {c.subject}  (issuer {c.issuer}; {c.days_left:.0f} days left)")
         for name, line in self.overall.items():
@@ -1151,8 +1272,14 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f} ms"
 
 
-def _analyze(target: str, hostname: str | None, chain: list[_Cert], stores: list[_TrustStore],
-             at: dt.datetime, lead: list[dict[str, Any]] | None = None) -> tuple[pd.DataFrame, dict[str, str | None]]:
+def _analyze(
+    target: str,
+    hostname: str | None,
+    chain: list[_Cert],
+    stores: list[_TrustStore],
+    at: dt.datetime,
+    lead: list[dict[str, Any]] | None = None,
+) -> tuple[pd.DataFrame, dict[str, str | None]]:
     known: dict[bytes, list[str]] = {}
     for store in stores:
         for subject in store.by_subject:
@@ -1162,8 +1289,15 @@ def _analyze(target: str, hostname: str | None, chain: list[_Cert], stores: list
     for store in stores:
         store_rows = [dict(r) for r in (lead or [])]
         if store.problem is not None:
-            store_rows.append(_row("trust_store", False, store.problem, "warning",
-                                   rec="install the CA bundle (ca-certificates) or point SSL_CERT_FILE at one"))
+            store_rows.append(
+                _row(
+                    "trust_store",
+                    False,
+                    store.problem,
+                    "warning",
+                    rec="install the CA bundle (ca-certificates) or point SSL_CERT_FILE at one",
+                )
+            )
             go_errors[store.name] = None
         else:
             n = len(store.roots)
@@ -1236,8 +1370,12 @@ def diagnose_chain(
     chain = [_info(c) for c in certs]
     verdicts, go_errors = _analyze(label, hostname, chain, store_list, when)
     return TLSReport(
-        target=label, hostname=hostname, certs=_cert_rows(label, chain, when), verdicts=verdicts,
-        at=when, chain_source="file" if source not in ("<PEM text>", "<PEM bytes>", "<DER bytes>") else source,
+        target=label,
+        hostname=hostname,
+        certs=_cert_rows(label, chain, when),
+        verdicts=verdicts,
+        at=when,
+        chain_source="file" if source not in ("<PEM text>", "<PEM bytes>", "<DER bytes>") else source,
         go_errors=go_errors,
     )
 
@@ -1259,6 +1397,7 @@ def _probe_context() -> ssl.SSLContext:
 
 def _served_chain(tls: ssl.SSLSocket) -> tuple[list[bytes], str]:
     """DER certificates exactly as the server sent them, and how they were obtained."""
+
     def der(item: Any) -> bytes:  # DER bytes (3.13+) or _ssl.Certificate objects (3.10-3.12)
         return item.public_bytes(_ENCODING_DER) if hasattr(item, "public_bytes") else bytes(item)
 
@@ -1378,8 +1517,15 @@ def probe_tls(
         kind = row.pop("error_kind")
         when = fixed_at or _as_utc(None)
         verdicts, go_errors = _analyze_failure(target, store_list, row)
-        return TLSReport(certs=conform(None, "certs"), verdicts=verdicts, error=str(row["detail"]),
-                         error_kind=kind, at=when, go_errors=go_errors, **report)
+        return TLSReport(
+            certs=conform(None, "certs"),
+            verdicts=verdicts,
+            error=str(row["detail"]),
+            error_kind=kind,
+            at=when,
+            go_errors=go_errors,
+            **report,
+        )
 
     # resolve
     start = time.perf_counter()
@@ -1387,8 +1533,15 @@ def probe_tls(
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except (socket.gaierror, UnicodeError) as exc:
         go = f"dial tcp: lookup {host}: no such host" if getattr(exc, "errno", None) == socket.EAI_NONAME else None
-        return failed(_failure("connect", "dns_failure", f"{host} does not resolve: {exc}", go,
-                               "check the name and the resolver the client uses (DNS, /etc/hosts)"))
+        return failed(
+            _failure(
+                "connect",
+                "dns_failure",
+                f"{host} does not resolve: {exc}",
+                go,
+                "check the name and the resolver the client uses (DNS, /etc/hosts)",
+            )
+        )
     report["dns_ms"] = None if is_ip(host) else (time.perf_counter() - start) * 1000.0
 
     # connect: addresses in order, like Go's dialer (without Happy Eyeballs)
@@ -1403,22 +1556,35 @@ def probe_tls(
             candidate.connect(address)
         except TimeoutError:
             candidate.close()
-            last = _failure("connect", "connect_timeout", f"no answer from {_hostport(ip, port)} within {timeout:g} s",
-                            f"dial tcp {_hostport(ip, port)}: i/o timeout",
-                            "check firewalls / security groups and that the service listens on that address")
+            last = _failure(
+                "connect",
+                "connect_timeout",
+                f"no answer from {_hostport(ip, port)} within {timeout:g} s",
+                f"dial tcp {_hostport(ip, port)}: i/o timeout",
+                "check firewalls / security groups and that the service listens on that address",
+            )
             report["ip"] = ip
             continue
         except ConnectionRefusedError as exc:
             candidate.close()
-            last = _failure("connect", "connect_refused", f"{_hostport(ip, port)}: {exc.strerror or exc}",
-                            f"dial tcp {_hostport(ip, port)}: connect: connection refused",
-                            "nothing listens there: check the port and that the service is up")
+            last = _failure(
+                "connect",
+                "connect_refused",
+                f"{_hostport(ip, port)}: {exc.strerror or exc}",
+                f"dial tcp {_hostport(ip, port)}: connect: connection refused",
+                "nothing listens there: check the port and that the service is up",
+            )
             report["ip"] = ip
             continue
         except OSError as exc:
             candidate.close()
-            last = _failure("connect", "connect_error", f"{_hostport(ip, port)}: {exc.strerror or exc}", None,
-                            "check the route to the host")
+            last = _failure(
+                "connect",
+                "connect_error",
+                f"{_hostport(ip, port)}: {exc.strerror or exc}",
+                None,
+                "check the route to the host",
+            )
             report["ip"] = ip
             continue
         report["connect_ms"] = (time.perf_counter() - start) * 1000.0
@@ -1440,28 +1606,53 @@ def probe_tls(
         report["handshake_ms"] = (time.perf_counter() - start) * 1000.0
         der_chain, source = _served_chain(tls)
         cipher = tls.cipher()
-        report.update(tls_version=tls.version(), cipher=cipher[0] if cipher else None,
-                      alpn=tls.selected_alpn_protocol(), chain_source=source)
+        report.update(
+            tls_version=tls.version(),
+            cipher=cipher[0] if cipher else None,
+            alpn=tls.selected_alpn_protocol(),
+            chain_source=source,
+        )
     except TimeoutError:
-        return failed(_failure("handshake", "tls_timeout", f"the TLS handshake did not finish within {timeout:g} s",
-                               "net/http: TLS handshake timeout",
-                               "the port accepts connections but does not speak TLS back: check that it is the "
-                               "TLS port and that the server is not overloaded"))
+        return failed(
+            _failure(
+                "handshake",
+                "tls_timeout",
+                f"the TLS handshake did not finish within {timeout:g} s",
+                "net/http: TLS handshake timeout",
+                "the port accepts connections but does not speak TLS back: check that it is the "
+                "TLS port and that the server is not overloaded",
+            )
+        )
     except ssl.SSLError as exc:
         reason = str(getattr(exc, "reason", None) or "")
         detail = "TLS handshake failed: " + re.sub(r"\s*\(_ssl\.c:\d+\)", "", str(exc))
         if reason in ("WRONG_VERSION_NUMBER", "HTTP_REQUEST", "RECORD_LAYER_FAILURE", "PACKET_LENGTH_TOO_LONG"):
             detail += " (the server did not answer with TLS: plain HTTP or another protocol on this port?)"
         elif "ALERT" in reason:
-            detail += (" (the server refused the handshake: no protocol version, cipher or signature algorithm "
-                       "in common, or it wants a client certificate)")
-        return failed(_failure("handshake", "tls_error", detail, _SSL_GO_ERRORS.get(reason),
-                               "compare the protocols and ciphers both sides allow (openssl s_client -connect "
-                               "host:port), and check that this port speaks TLS"))
+            detail += (
+                " (the server refused the handshake: no protocol version, cipher or signature algorithm "
+                "in common, or it wants a client certificate)"
+            )
+        return failed(
+            _failure(
+                "handshake",
+                "tls_error",
+                detail,
+                _SSL_GO_ERRORS.get(reason),
+                "compare the protocols and ciphers both sides allow (openssl s_client -connect "
+                "host:port), and check that this port speaks TLS",
+            )
+        )
     except OSError as exc:
-        return failed(_failure("handshake", "tls_error",
-                               f"the connection failed during the TLS handshake: {exc.strerror or exc}", None,
-                               "check the server's TLS configuration and its logs"))
+        return failed(
+            _failure(
+                "handshake",
+                "tls_error",
+                f"the connection failed during the TLS handshake: {exc.strerror or exc}",
+                None,
+                "check the server's TLS configuration and its logs",
+            )
+        )
     finally:
         if tls is not None:
             with contextlib.suppress(OSError):
@@ -1473,34 +1664,58 @@ def probe_tls(
     try:
         chain = [_info(x509.load_der_x509_certificate(der)) for der in der_chain]
     except ValueError as exc:
-        return failed(_failure("handshake", "tls_error", f"the server sent a certificate that cannot be parsed: "
-                               f"{exc}", None, "check the certificate file the server loads"))
+        return failed(
+            _failure(
+                "handshake",
+                "tls_error",
+                f"the server sent a certificate that cannot be parsed: {exc}",
+                None,
+                "check the certificate file the server loads",
+            )
+        )
     if not chain:
-        return failed(_failure("handshake", "tls_error", "the server sent no certificate", None,
-                               "configure a certificate on the server"))
-    lead = [_row("handshake", True,
-                 f"{report['tls_version']}, {report['cipher']}, ALPN {report['alpn'] or 'none'}, "
-                 f"{len(chain)} certificate{'s' if len(chain) != 1 else ''} sent")]
+        return failed(
+            _failure(
+                "handshake",
+                "tls_error",
+                "the server sent no certificate",
+                None,
+                "configure a certificate on the server",
+            )
+        )
+    lead = [
+        _row(
+            "handshake",
+            True,
+            f"{report['tls_version']}, {report['cipher']}, ALPN {report['alpn'] or 'none'}, "
+            f"{len(chain)} certificate{'s' if len(chain) != 1 else ''} sent",
+        )
+    ]
     version = str(report["tls_version"])
     if version in ("TLSv1", "TLSv1.1", "SSLv3"):
         code = {"TLSv1": "301", "TLSv1.1": "302", "SSLv3": "300"}[version]
-        lead.append(_row("protocol_version", False,
-                         f"the server negotiated {version}; Go clients require TLS 1.2 or newer by default",
-                         go=f"tls: server selected unsupported protocol version {code}",
-                         rec="enable TLS 1.2 and 1.3 on the server (and disable 1.0/1.1)"))
+        lead.append(
+            _row(
+                "protocol_version",
+                False,
+                f"the server negotiated {version}; Go clients require TLS 1.2 or newer by default",
+                go=f"tls: server selected unsupported protocol version {code}",
+                rec="enable TLS 1.2 and 1.3 on the server (and disable 1.0/1.1)",
+            )
+        )
     else:
         lead.append(_row("protocol_version", True, f"{version} is current"))
     verdicts, go_errors = _analyze(target, hostname, chain, store_list, when, lead)
-    return TLSReport(certs=_cert_rows(target, chain, when), verdicts=verdicts, at=when, go_errors=go_errors,
-                     **report)
+    return TLSReport(certs=_cert_rows(target, chain, when), verdicts=verdicts, at=when, go_errors=go_errors, **report)
 
 
 def _hostport(ip: str, port: int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
-def _analyze_failure(target: str, stores: list[_TrustStore], row: dict[str, Any]) -> tuple[
-        pd.DataFrame, dict[str, str | None]]:
+def _analyze_failure(
+    target: str, stores: list[_TrustStore], row: dict[str, Any]
+) -> tuple[pd.DataFrame, dict[str, str | None]]:
     rows = []
     for store in stores:
         r = dict(row)

@@ -15,8 +15,7 @@ from apiprobe.schema import PHASE_LABELS, PHASES
 __all__ = ["LatencyExplorer"]
 
 _ALL = "(all targets)"
-_VIEWS = ("Latency over time", "Distribution (ECDF)", "Slowest requests", "Failures over time",
-          "Phase breakdown")
+_VIEWS = ("Latency over time", "Distribution (ECDF)", "Slowest requests", "Failures over time", "Phase breakdown")
 
 
 class LatencyExplorer(w.VBox):
@@ -33,13 +32,13 @@ class LatencyExplorer(w.VBox):
         targets = sorted(probes["target"].dropna().unique().tolist()) if not probes.empty else []
         self.target = w.Dropdown(options=[_ALL, *targets], value=_ALL, description="Target")
         phases = [p for p in (*PHASES, "total_ms") if p in probes.columns]
-        self.phase = w.Dropdown(options=[(PHASE_LABELS[p], p) for p in phases], value="total_ms",
-                                description="Phase")
+        self.phase = w.Dropdown(options=[(PHASE_LABELS[p], p) for p in phases], value="total_ms", description="Phase")
         self.view = w.ToggleButtons(options=_VIEWS, value=_VIEWS[0])
         times = sorted(probes["ts"].dropna().dt.floor("min").unique()) if not probes.empty else []
         options = [(f"{t:%m-%d %H:%M}", t) for t in times] or [("—", None)]
-        self.window = w.SelectionRangeSlider(options=options, index=(0, len(options) - 1),
-                                             description="Window", layout=w.Layout(width="95%"))
+        self.window = w.SelectionRangeSlider(
+            options=options, index=(0, len(options) - 1), description="Window", layout=w.Layout(width="95%")
+        )
         self.out = w.Output()
         for control in (self.target, self.phase, self.view, self.window):
             control.observe(lambda _change: self.refresh(), names="value")

@@ -36,12 +36,21 @@ def dns_table(*rows: dict[str, Any]) -> pd.DataFrame:
     full = []
     for i, r in enumerate(rows):
         r = dict(r)
-        full.append({"ts": T0 + pd.Timedelta(seconds=r.pop("t", i)), "rtype": "A", "resolver": "10.0.0.1:53",
-                     "rcode": "NOERROR", "elapsed_ms": 5.0, **r})
+        full.append(
+            {
+                "ts": T0 + pd.Timedelta(seconds=r.pop("t", i)),
+                "rtype": "A",
+                "resolver": "10.0.0.1:53",
+                "rcode": "NOERROR",
+                "elapsed_ms": 5.0,
+                **r,
+            }
+        )
     return conform(full, "dns")
 
 
 # -- resolv.conf -----------------------------------------------------------------------------------
+
 
 def test_parse_kubernetes_resolv_conf() -> None:
     conf = parse_resolv_conf(K8S)
@@ -119,6 +128,7 @@ def test_expand_name_rejects_non_names(bad: str) -> None:
 
 # -- summarize -------------------------------------------------------------------------------------
 
+
 def test_summarize_dns() -> None:
     df = dns_table(
         {"name": "a.example", "answers": "10.0.0.1", "ttl": 60, "elapsed_ms": 10.0},
@@ -141,6 +151,7 @@ def test_summarize_dns() -> None:
 
 
 # -- findings on synthetic tables ------------------------------------------------------------------
+
 
 def by_metric(findings: pd.DataFrame, metric: str) -> pd.DataFrame:
     return findings[findings["metric"] == metric]
@@ -170,17 +181,20 @@ def test_failures_quote_go_errors() -> None:
 
 
 def test_intermittent_nxdomain_is_a_warning() -> None:
-    df = dns_table({"name": "a.example", "answers": "10.0.0.1", "ttl": 60},
-                   {"name": "a.example", "rcode": "NXDOMAIN", "error_kind": "nxdomain"})
+    df = dns_table(
+        {"name": "a.example", "answers": "10.0.0.1", "ttl": 60},
+        {"name": "a.example", "rcode": "NXDOMAIN", "error_kind": "nxdomain"},
+    )
     f = by_metric(detect_dns_faults(df), "nxdomain_share")
     assert f["severity"].tolist() == ["warning"] and f["value"].tolist() == [0.5]
     assert "intermittent" in f["evidence"].iloc[0]
 
 
 def test_slow_resolution() -> None:
-    df = dns_table(*({"name": "slow.example", "answers": "10.0.0.1", "ttl": 60, "elapsed_ms": ms}
-                     for ms in (250.0, 260.0, 270.0)),
-                   {"name": "fast.example", "answers": "10.0.0.1", "ttl": 60, "elapsed_ms": 3.0})
+    df = dns_table(
+        *({"name": "slow.example", "answers": "10.0.0.1", "ttl": 60, "elapsed_ms": ms} for ms in (250.0, 260.0, 270.0)),
+        {"name": "fast.example", "answers": "10.0.0.1", "ttl": 60, "elapsed_ms": 3.0},
+    )
     f = by_metric(detect_dns_faults(df), "dns_p90_ms")
     assert f["subject"].tolist() == ["slow.example via 10.0.0.1:53"]
     assert f["severity"].iloc[0] == "warning" and f["threshold"].iloc[0] == 200.0
@@ -215,17 +229,26 @@ def test_answers_differ_between_resolvers() -> None:
 def test_timeouts_are_not_disagreement() -> None:
     df = dns_table(
         {"name": "a.example", "resolver": "10.0.0.1:53", "answers": "10.1.0.1", "ttl": 60},
-        {"name": "a.example", "resolver": "10.0.0.2:53", "rcode": None, "elapsed_ms": None,
-         "error_kind": "dns_timeout"},
+        {
+            "name": "a.example",
+            "resolver": "10.0.0.2:53",
+            "rcode": None,
+            "elapsed_ms": None,
+            "error_kind": "dns_timeout",
+        },
     )
     assert by_metric(detect_dns_faults(df), "resolvers_disagreeing").empty
 
 
 def test_flapping_and_a_single_change() -> None:
-    flap = [{"name": "flap.example", "answers": a, "ttl": 300, "t": i}
-            for i, a in enumerate(["10.0.0.1", "10.0.0.2", "10.0.0.1", "10.0.0.2"])]
-    once = [{"name": "moved.example", "answers": a, "ttl": 1, "t": 10 * i}
-            for i, a in enumerate(["10.0.0.1", "10.0.0.1", "10.0.0.9"])]
+    flap = [
+        {"name": "flap.example", "answers": a, "ttl": 300, "t": i}
+        for i, a in enumerate(["10.0.0.1", "10.0.0.2", "10.0.0.1", "10.0.0.2"])
+    ]
+    once = [
+        {"name": "moved.example", "answers": a, "ttl": 1, "t": 10 * i}
+        for i, a in enumerate(["10.0.0.1", "10.0.0.1", "10.0.0.9"])
+    ]
     f = by_metric(detect_dns_faults(dns_table(*flap, *once), low_ttl_s=0), "answer_changes")
     rows = dict(zip(f["subject"], zip(f["severity"], f["value"], f["evidence"], strict=True), strict=True))
     severity, value, evidence = rows["flap.example A via 10.0.0.1:53"]
@@ -235,19 +258,23 @@ def test_flapping_and_a_single_change() -> None:
 
 
 def test_low_ttl_uses_the_largest_ttl_seen() -> None:
-    df = dns_table({"name": "low.example", "answers": "10.0.0.1", "ttl": 5},
-                   {"name": "low.example", "answers": "10.0.0.1", "ttl": 3},
-                   {"name": "cached.example", "answers": "10.0.0.1", "ttl": 2},  # a cache counting down
-                   {"name": "cached.example", "answers": "10.0.0.1", "ttl": 290})
+    df = dns_table(
+        {"name": "low.example", "answers": "10.0.0.1", "ttl": 5},
+        {"name": "low.example", "answers": "10.0.0.1", "ttl": 3},
+        {"name": "cached.example", "answers": "10.0.0.1", "ttl": 2},  # a cache counting down
+        {"name": "cached.example", "answers": "10.0.0.1", "ttl": 290},
+    )
     f = by_metric(detect_dns_faults(df), "ttl_s")
     assert f["subject"].tolist() == ["low.example via 10.0.0.1:53"]
     assert (f["value"].iloc[0], f["severity"].iloc[0]) == (5.0, "info")
 
 
 def test_search_list_expansion_cost() -> None:
-    df = dns_table({"name": "api.example.com", "answers": "192.0.2.10", "ttl": 300},
-                   {"name": "db.example.com.", "answers": "192.0.2.11", "ttl": 300},
-                   {"name": "my-svc", "resolver": "system", "answers": "10.0.0.5"})
+    df = dns_table(
+        {"name": "api.example.com", "answers": "192.0.2.10", "ttl": 300},
+        {"name": "db.example.com.", "answers": "192.0.2.11", "ttl": 300},
+        {"name": "my-svc", "resolver": "system", "answers": "10.0.0.5"},
+    )
     conf = parse_resolv_conf(K8S)
     f = by_metric(detect_dns_faults(df, resolv_conf=conf), "search_expansions")
     assert len(f) == 1
@@ -257,8 +284,9 @@ def test_search_list_expansion_cost() -> None:
     assert "6 queries" in row["evidence"] and "db.example.com" not in row["evidence"]
     assert "trailing dot" in row["recommendation"] and "ndots" in row["recommendation"]
     assert by_metric(detect_dns_faults(df), "search_expansions").empty  # no resolv_conf, no finding
-    assert by_metric(detect_dns_faults(df, resolv_conf=parse_resolv_conf("search corp.example\n")),
-                     "search_expansions").empty  # ndots:1: as is first
+    assert by_metric(
+        detect_dns_faults(df, resolv_conf=parse_resolv_conf("search corp.example\n")), "search_expansions"
+    ).empty  # ndots:1: as is first
 
 
 def test_detect_on_empty_and_inputs_untouched() -> None:
@@ -274,12 +302,21 @@ def test_detect_on_empty_and_inputs_untouched() -> None:
 
 # -- end to end against DnsServer ------------------------------------------------------------------
 
+
 def test_findings_from_live_servers() -> None:
-    with DnsServer(default_lab_zone(view="inside"), seed=0) as inside, \
-            DnsServer(default_lab_zone(view="outside"), seed=0) as outside:
+    with (
+        DnsServer(default_lab_zone(view="inside"), seed=0) as inside,
+        DnsServer(default_lab_zone(view="outside"), seed=0) as outside,
+    ):
         inside_spec, outside_spec = inside.spec, outside.spec
-        df = probe_dns(["split.lab.test", "flap.lab.test", "slow.lab.test", "ok.lab.test"], rtypes="A",
-                       resolvers=[inside_spec, outside_spec], count=3, interval=0.02, progress=False)
+        df = probe_dns(
+            ["split.lab.test", "flap.lab.test", "slow.lab.test", "ok.lab.test"],
+            rtypes="A",
+            resolvers=[inside_spec, outside_spec],
+            count=3,
+            interval=0.02,
+            progress=False,
+        )
     validate(df, "dns")
     f = detect_dns_faults(df)
     validate(f, "findings")

@@ -28,42 +28,93 @@ T0 = pd.Timestamp("2024-05-01T10:00:00Z")
 # (Go error string as logged, kind, layer, retryable) — verbatim fragments from REFERENCE §5
 GO_ERRORS: list[tuple[str, str, str, bool | None]] = [
     ('Get "http://quotes:8080/q": context deadline exceeded', "deadline_exceeded", "client", None),
-    ('Get "http://quotes:8080/q": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
-     "read_timeout", "request", None),
-    ('Get "http://quotes:8080/q": net/http: request canceled (Client.Timeout exceeded while awaiting headers)',
-     "read_timeout", "request", None),
-    ("net/http: request canceled (Client.Timeout or context cancellation while reading body)",
-     "body_timeout", "response", None),
+    (
+        'Get "http://quotes:8080/q": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
+        "read_timeout",
+        "request",
+        None,
+    ),
+    (
+        'Get "http://quotes:8080/q": net/http: request canceled (Client.Timeout exceeded while awaiting headers)',
+        "read_timeout",
+        "request",
+        None,
+    ),
+    (
+        "net/http: request canceled (Client.Timeout or context cancellation while reading body)",
+        "body_timeout",
+        "response",
+        None,
+    ),
     ('Get "https://quotes:8443/q": net/http: TLS handshake timeout', "tls_timeout", "tls", True),
     ('Get "http://quotes:8080/q": net/http: timeout awaiting response headers', "read_timeout", "request", None),
-    ('Get "http://quotes:8080/q": net/http: request canceled while waiting for connection',
-     "pool_timeout", "pool", True),
-    ('Get "http://quotes:8080/q": net/http: request canceled while waiting for connection '
-     "(Client.Timeout exceeded while awaiting headers)", "pool_timeout", "pool", True),
-    ('Post "http://10.0.0.5:8080/q": dial tcp 10.0.0.5:8080: connect: connection refused',
-     "connect_refused", "connect", True),
+    (
+        'Get "http://quotes:8080/q": net/http: request canceled while waiting for connection',
+        "pool_timeout",
+        "pool",
+        True,
+    ),
+    (
+        'Get "http://quotes:8080/q": net/http: request canceled while waiting for connection '
+        "(Client.Timeout exceeded while awaiting headers)",
+        "pool_timeout",
+        "pool",
+        True,
+    ),
+    (
+        'Post "http://10.0.0.5:8080/q": dial tcp 10.0.0.5:8080: connect: connection refused',
+        "connect_refused",
+        "connect",
+        True,
+    ),
     ('Get "http://quotes:8080/q": dial tcp 10.0.0.5:8080: i/o timeout', "connect_timeout", "connect", True),
     ("read tcp 10.0.0.4:51234->10.0.0.5:8080: i/o timeout", "read_timeout", "request", None),
     ("dial tcp: lookup quotes.internal on 10.96.0.10:53: no such host", "nxdomain", "dns", False),
     ("dial tcp: lookup quotes.internal: i/o timeout", "dns_timeout", "dns", True),
-    ("dial tcp: lookup quotes on 10.96.0.10:53: read udp 10.1.0.7:41234->10.96.0.10:53: i/o timeout",
-     "dns_timeout", "dns", True),
-    ("dial tcp: lookup quotes on 10.96.0.10:53: dial udp 10.96.0.10:53: connect: connection refused",
-     "dns_failure", "dns", True),
+    (
+        "dial tcp: lookup quotes on 10.96.0.10:53: read udp 10.1.0.7:41234->10.96.0.10:53: i/o timeout",
+        "dns_timeout",
+        "dns",
+        True,
+    ),
+    (
+        "dial tcp: lookup quotes on 10.96.0.10:53: dial udp 10.96.0.10:53: connect: connection refused",
+        "dns_failure",
+        "dns",
+        True,
+    ),
     ("read tcp 10.0.0.4:51234->10.0.0.5:8080: read: connection reset by peer", "connection_reset", "response", True),
     ('Post "http://quotes:8080/q": EOF', "eof", "response", True),
     ("unexpected EOF", "eof", "response", True),
     ('Post "http://quotes:8080/q": http: server closed idle connection', "idle_conn_closed", "response", True),
-    ('Get "https://quotes:8443/q": http2: server sent GOAWAY and closed the connection; LastStreamID=1999, '
-     'ErrCode=NO_ERROR, debug=""', "goaway", "response", True),
+    (
+        'Get "https://quotes:8443/q": http2: server sent GOAWAY and closed the connection; LastStreamID=1999, '
+        'ErrCode=NO_ERROR, debug=""',
+        "goaway",
+        "response",
+        True,
+    ),
     ('Get "https://pay:8443/p": x509: certificate signed by unknown authority', "tls_untrusted", "tls", False),
-    ('Get "https://pay:8443/p": tls: failed to verify certificate: x509: certificate signed by unknown authority',
-     "tls_untrusted", "tls", False),
-    ("x509: certificate has expired or is not yet valid: current time 2024-05-01T10:00:00Z is after "
-     "2024-04-30T23:59:59Z", "tls_expired", "tls", False),
+    (
+        'Get "https://pay:8443/p": tls: failed to verify certificate: x509: certificate signed by unknown authority',
+        "tls_untrusted",
+        "tls",
+        False,
+    ),
+    (
+        "x509: certificate has expired or is not yet valid: current time 2024-05-01T10:00:00Z is after "
+        "2024-04-30T23:59:59Z",
+        "tls_expired",
+        "tls",
+        False,
+    ),
     ("x509: certificate is valid for quotes.internal, not quotes", "tls_hostname", "tls", False),
-    ("x509: cannot validate certificate for 10.0.0.5 because it doesn't contain any IP SANs",
-     "tls_hostname", "tls", False),
+    (
+        "x509: cannot validate certificate for 10.0.0.5 because it doesn't contain any IP SANs",
+        "tls_hostname",
+        "tls",
+        False,
+    ),
     ("circuit breaker is open", "breaker_open", "breaker", False),
     ("too many requests", "breaker_open", "breaker", False),
     ("unexpected status 429 Too Many Requests", "rate_limited", "server", True),
@@ -73,8 +124,13 @@ GO_ERRORS: list[tuple[str, str, str, bool | None]] = [
     ('Get "http://quotes:8080/q": context canceled', "canceled", "client", False),
     ("write tcp 10.0.0.4:51234->10.0.0.5:8080: write: broken pipe", "connection_reset", "request", True),
     ("rate: Wait(n=1) would exceed context deadline", "rate_limited", "breaker", False),
-    ("rpc error: code = Unavailable desc = connection error: desc = \"transport: Error while dialing: dial tcp "
-     "10.0.0.5:50051: connect: connection refused\"", "connect_refused", "connect", True),
+    (
+        'rpc error: code = Unavailable desc = connection error: desc = "transport: Error while dialing: dial tcp '
+        '10.0.0.5:50051: connect: connection refused"',
+        "connect_refused",
+        "connect",
+        True,
+    ),
     ("unexpected status 503 Service Unavailable", "server_error", "server", True),
     ("unexpected status 500 Internal Server Error", "server_error", "server", None),
     ("validation failed: symbol must not be empty", "client_error", "client", False),
@@ -122,30 +178,56 @@ def test_taxonomy_uses_only_the_vocabulary() -> None:
 
 
 def test_classify_errors_sources_and_priority() -> None:
-    df = ev([
-        {"level": "error", "msg": "call failed", "error": 'Get "http://q:8080/": dial tcp 10.0.0.5:8080: connect: '
-                                                         "connection refused"},
-        {"level": "info", "msg": "request done", "status": 200},
-        {"level": "warn", "msg": "upstream answered", "status": 503},
-        {"level": "info", "msg": "answered", "status": 404},
-        {"level": "info", "msg": "answered", "status": 422},
-        {"level": "warn", "msg": "slowed down", "status": 429},
-        {"level": "error", "msg": "context deadline exceeded"},          # msg stands in for error
-        {"level": "info", "msg": "EOF"},                                  # info msg is not an error
-        {"level": "error", "msg": "something broke"},                    # error level, nothing known
-        {"level": "info", "msg": "x", "attrs": {"code": "ECONNRESET"}},  # explicit code wins
-        {"level": "info", "msg": "x", "attrs": {"code": 0}},             # success code
-        {"level": "info", "msg": "x", "attrs": {"error_code": "E_WEIRD"}},
-        {"level": "error", "error": "EOF", "attrs": {"error_kind": "pool_timeout"}, "status": 500},
-        {"level": "info", "error_kind": "tls_expired"},
-        {"level": "ERROR", "error": "redis: connection pool timeout", "status": 503},
-    ])
+    df = ev(
+        [
+            {
+                "level": "error",
+                "msg": "call failed",
+                "error": 'Get "http://q:8080/": dial tcp 10.0.0.5:8080: connect: connection refused',
+            },
+            {"level": "info", "msg": "request done", "status": 200},
+            {"level": "warn", "msg": "upstream answered", "status": 503},
+            {"level": "info", "msg": "answered", "status": 404},
+            {"level": "info", "msg": "answered", "status": 422},
+            {"level": "warn", "msg": "slowed down", "status": 429},
+            {"level": "error", "msg": "context deadline exceeded"},  # msg stands in for error
+            {"level": "info", "msg": "EOF"},  # info msg is not an error
+            {"level": "error", "msg": "something broke"},  # error level, nothing known
+            {"level": "info", "msg": "x", "attrs": {"code": "ECONNRESET"}},  # explicit code wins
+            {"level": "info", "msg": "x", "attrs": {"code": 0}},  # success code
+            {"level": "info", "msg": "x", "attrs": {"error_code": "E_WEIRD"}},
+            {"level": "error", "error": "EOF", "attrs": {"error_kind": "pool_timeout"}, "status": 500},
+            {"level": "info", "error_kind": "tls_expired"},
+            {"level": "ERROR", "error": "redis: connection pool timeout", "status": 503},
+        ]
+    )
     out = classify_errors(df)
     assert out["error_kind"].tolist() == [
-        "connect_refused", pd.NA, "server_error", pd.NA, "client_error", "rate_limited", "deadline_exceeded",
-        pd.NA, "error", "connection_reset", pd.NA, "error", "pool_timeout", "tls_expired", "pool_timeout"]
-    assert out["error_rule"].tolist()[:7] == ["dial_refused", pd.NA, "status:5xx", pd.NA, "status:4xx",
-                                              "status:429", "context_deadline"]
+        "connect_refused",
+        pd.NA,
+        "server_error",
+        pd.NA,
+        "client_error",
+        "rate_limited",
+        "deadline_exceeded",
+        pd.NA,
+        "error",
+        "connection_reset",
+        pd.NA,
+        "error",
+        "pool_timeout",
+        "tls_expired",
+        "pool_timeout",
+    ]
+    assert out["error_rule"].tolist()[:7] == [
+        "dial_refused",
+        pd.NA,
+        "status:5xx",
+        pd.NA,
+        "status:4xx",
+        "status:429",
+        "context_deadline",
+    ]
     assert out.loc[8, "error_rule"] == "level" and out.loc[11, "error_rule"] == "unmatched"
     assert out.loc[9, "error_rule"] == "attrs.code" and out.loc[12, "error_rule"] == "attrs.error_kind"
     assert out["retryable"].tolist()[:7] == [True, pd.NA, True, pd.NA, False, True, pd.NA]
@@ -157,8 +239,14 @@ def test_classify_errors_sources_and_priority() -> None:
 
 
 def test_classify_errors_is_pure_and_idempotent() -> None:
-    df = ev([{"error": "EOF", "service": "a"}, {"status": 503, "level": "warn"}, {"error_kind": "tls_expired"},
-             {"msg": "fine"}])
+    df = ev(
+        [
+            {"error": "EOF", "service": "a"},
+            {"status": 503, "level": "warn"},
+            {"error_kind": "tls_expired"},
+            {"msg": "fine"},
+        ]
+    )
     df.index = [10, 20, 30, 40]
     before = df.copy()
     once = classify_errors(df)
@@ -169,15 +257,23 @@ def test_classify_errors_is_pure_and_idempotent() -> None:
 
 def test_attrs_as_arrow_struct_and_map() -> None:
     base = ev([{"msg": "a"}, {"msg": "b"}, {"msg": "c"}, {"msg": "d"}])
-    struct = pd.Series([{"code": "UNAVAILABLE", "error_code": None}, {"code": None, "error_code": "503"},
-                        None, {"code": "OK", "error_code": None}],
-                       dtype=pd.ArrowDtype(pa.struct([("code", pa.string()), ("error_code", pa.string())])))
+    struct = pd.Series(
+        [
+            {"code": "UNAVAILABLE", "error_code": None},
+            {"code": None, "error_code": "503"},
+            None,
+            {"code": "OK", "error_code": None},
+        ],
+        dtype=pd.ArrowDtype(pa.struct([("code", pa.string()), ("error_code", pa.string())])),
+    )
     out = classify_errors(base.assign(attrs=struct))
     assert out["error_kind"].tolist() == ["server_error", "server_error", pd.NA, pd.NA]
     assert out["error_rule"].tolist()[:2] == ["attrs.code", "attrs.error_code:5xx"]
     assert out["retryable"].tolist()[:2] == [True, True]  # gRPC UNAVAILABLE and HTTP 503
-    mapped = pd.Series([[("error_kind", "goaway")], None, [("code", "429")], []],
-                       dtype=pd.ArrowDtype(pa.map_(pa.string(), pa.string())))
+    mapped = pd.Series(
+        [[("error_kind", "goaway")], None, [("code", "429")], []],
+        dtype=pd.ArrowDtype(pa.map_(pa.string(), pa.string())),
+    )
     out = classify_errors(base.assign(attrs=mapped))
     assert out["error_kind"].tolist() == ["goaway", pd.NA, "rate_limited", pd.NA]
 
@@ -201,22 +297,30 @@ def test_classifies_each_distinct_string_once(monkeypatch: pytest.MonkeyPatch) -
 def test_many_events_with_few_distinct_strings() -> None:
     n = 200_000
     rng = np.random.default_rng(1)
-    distinct = ([f'Get "http://svc{i}:8080/q": dial tcp 10.0.{i}.5:8080: connect: connection refused'
-                 for i in range(100)]
-                + [f'Get "http://svc{i}:8080/q": context deadline exceeded (Client.Timeout exceeded while awaiting '
-                   "headers)" for i in range(100)]
-                + [f"read tcp 10.0.0.{i}:5->10.1.1.1:80: read: connection reset by peer" for i in range(100)]
-                + [None] * 300)
+    distinct = (
+        [f'Get "http://svc{i}:8080/q": dial tcp 10.0.{i}.5:8080: connect: connection refused' for i in range(100)]
+        + [
+            f'Get "http://svc{i}:8080/q": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
+            for i in range(100)
+        ]
+        + [f"read tcp 10.0.0.{i}:5->10.1.1.1:80: read: connection reset by peer" for i in range(100)]
+        + [None] * 300
+    )
     pick = rng.integers(0, len(distinct), n)
     status = rng.choice([200, 200, 503, 429], n)
-    df = conform(pd.DataFrame({
-        "ts": pd.date_range(T0, periods=n, freq="10ms"),
-        "level": pd.array(np.where(pick < 300, "error", "info"), dtype="string"),
-        "msg": pd.array(np.full(n, "request"), dtype="string"),
-        "error": pd.array(np.asarray(distinct, dtype=object)[pick], dtype="string"),
-        "status": pd.array(status, dtype="Int64"),
-        "attrs": pd.Series([{"k": 1}] * n, dtype=object),
-    }), "events")
+    df = conform(
+        pd.DataFrame(
+            {
+                "ts": pd.date_range(T0, periods=n, freq="10ms"),
+                "level": pd.array(np.where(pick < 300, "error", "info"), dtype="string"),
+                "msg": pd.array(np.full(n, "request"), dtype="string"),
+                "error": pd.array(np.asarray(distinct, dtype=object)[pick], dtype="string"),
+                "status": pd.array(status, dtype="Int64"),
+                "attrs": pd.Series([{"k": 1}] * n, dtype=object),
+            }
+        ),
+        "events",
+    )
     out = classify_errors(df)  # speed: benchmarks/bench_logs.py times it on 1,000,000 lines
     expected = (pick < 300) | (status >= 429)
     assert (out["error_kind"].notna().to_numpy(dtype=bool) == expected).all()
@@ -226,25 +330,68 @@ def test_many_events_with_few_distinct_strings() -> None:
 def _incident_events() -> pd.DataFrame:
     rows: list[dict[str, Any]] = []
     for s in range(0, 40 * 60, 2):  # steady traffic: a line every 2 s for 40 minutes
-        rows.append({"ts": T0 + pd.Timedelta(seconds=s), "service": "checkout", "level": "info",
-                     "msg": "request served", "status": 200, "attempt": 1})
+        rows.append(
+            {
+                "ts": T0 + pd.Timedelta(seconds=s),
+                "service": "checkout",
+                "level": "info",
+                "msg": "request served",
+                "status": 200,
+                "attempt": 1,
+            }
+        )
     timeout = 'Get "http://quotes:8080/q": context deadline exceeded (Client.Timeout exceeded while awaiting headers)'
     for s in (300, 900, 1500):  # baseline: a timeout every 10 minutes
-        rows.append({"ts": T0 + pd.Timedelta(seconds=s), "service": "checkout", "level": "error",
-                     "msg": "quote failed", "error": timeout})
+        rows.append(
+            {
+                "ts": T0 + pd.Timedelta(seconds=s),
+                "service": "checkout",
+                "level": "error",
+                "msg": "quote failed",
+                "error": timeout,
+            }
+        )
     for s in range(1800, 2400, 10):  # incident: 6 per minute, on the third attempt
-        rows.append({"ts": T0 + pd.Timedelta(seconds=s), "service": "checkout", "level": "error",
-                     "msg": "quote failed", "error": timeout, "attempt": 3})
+        rows.append(
+            {
+                "ts": T0 + pd.Timedelta(seconds=s),
+                "service": "checkout",
+                "level": "error",
+                "msg": "quote failed",
+                "error": timeout,
+                "attempt": 3,
+            }
+        )
     for s in range(1800, 1900, 20):
-        rows.append({"ts": T0 + pd.Timedelta(seconds=s), "service": "checkout", "level": "error",
-                     "msg": "payment failed", "error": 'Post "https://pay:8443/p": tls: failed to verify '
-                     "certificate: x509: certificate signed by unknown authority"})
+        rows.append(
+            {
+                "ts": T0 + pd.Timedelta(seconds=s),
+                "service": "checkout",
+                "level": "error",
+                "msg": "payment failed",
+                "error": 'Post "https://pay:8443/p": tls: failed to verify '
+                "certificate: x509: certificate signed by unknown authority",
+            }
+        )
     for s in range(1850, 2000, 5):
-        rows.append({"ts": T0 + pd.Timedelta(seconds=s), "service": "cart", "level": "error",
-                     "msg": "cache get failed", "error": "redis: connection pool timeout"})
+        rows.append(
+            {
+                "ts": T0 + pd.Timedelta(seconds=s),
+                "service": "cart",
+                "level": "error",
+                "msg": "cache get failed",
+                "error": "redis: connection pool timeout",
+            }
+        )
     for s in range(1800, 2400, 15):
-        rows.append({"ts": T0 + pd.Timedelta(seconds=s), "service": "cart", "level": "warn",
-                     "msg": f"inventory lag {s} items behind on shard {s % 7}"})
+        rows.append(
+            {
+                "ts": T0 + pd.Timedelta(seconds=s),
+                "service": "cart",
+                "level": "warn",
+                "msg": f"inventory lag {s} items behind on shard {s % 7}",
+            }
+        )
     return ev(rows).sort_values("ts", kind="stable").reset_index(drop=True)
 
 
@@ -276,7 +423,11 @@ def test_error_summary() -> None:
     assert summary["error_kind"].tolist() == ["read_timeout", "pool_timeout", "tls_untrusted"]
     top = summary.iloc[0]
     assert (top["count"], top["layer"], top["services"], top["rules"]) == (
-        63, "request", "checkout", "client_timeout_headers")
+        63,
+        "request",
+        "checkout",
+        "client_timeout_headers",
+    )
     assert pd.isna(top["retryable"]) and top["share"] == pytest.approx(63 / 98)
     assert top["first_seen"] == T0 + pd.Timedelta(seconds=300)
     assert top["example"].startswith('Get "http://quotes:8080/q": context deadline exceeded')
@@ -290,8 +441,7 @@ def test_error_summary() -> None:
 
 
 def test_detect_with_windows() -> None:
-    findings = validate(detect_error_findings(_incident_events(), incident=INCIDENT, baseline=BASELINE),
-                        "findings")
+    findings = validate(detect_error_findings(_incident_events(), incident=INCIDENT, baseline=BASELINE), "findings")
     by_fault = {f: findings[findings["fault"] == f] for f in findings["fault"].unique()}
     timeout = by_fault["timeout"].iloc[0]  # read_timeout burst: 60 against an expected 1
     assert timeout["severity"] == "critical" and timeout["value"] == 60 and timeout["handbook_ref"] == "§3.3, §4.3"
@@ -327,21 +477,40 @@ def test_detect_auto_window() -> None:
 
 
 def test_detect_breaker_flapping() -> None:
-    rows = [{"ts": T0 + pd.Timedelta(seconds=s), "service": "web", "level": "info", "msg": "ok"}
-            for s in range(0, 1200, 5)]
+    rows = [
+        {"ts": T0 + pd.Timedelta(seconds=s), "service": "web", "level": "info", "msg": "ok"} for s in range(0, 1200, 5)
+    ]
     for m in (11, 13, 15, 17):  # four separate runs of open-breaker errors
-        rows += [{"ts": T0 + pd.Timedelta(minutes=m, seconds=s), "service": "web", "level": "error",
-                  "msg": "call quotes", "error": "circuit breaker is open"} for s in range(0, 30, 3)]
+        rows += [
+            {
+                "ts": T0 + pd.Timedelta(minutes=m, seconds=s),
+                "service": "web",
+                "level": "error",
+                "msg": "call quotes",
+                "error": "circuit breaker is open",
+            }
+            for s in range(0, 30, 3)
+        ]
     events = ev(rows)
     window = (T0 + pd.Timedelta(minutes=10), T0 + pd.Timedelta(minutes=20))
     findings = detect_error_findings(events, incident=window)
     flap = findings[findings["fault"] == "breaker_flapping"].iloc[0]
     assert flap["value"] == 4 and "4 separate runs of breaker_open errors" in flap["evidence"]
     assert flap["handbook_ref"] == "§3.3, §4.2"
-    logged = ev(rows[:240] + [{"ts": T0 + pd.Timedelta(minutes=m), "level": "warn",
-                               "msg": "breaker quotes: state changed from half-open to open"} for m in (2, 4, 6)])
+    logged = ev(
+        rows[:240]
+        + [
+            {
+                "ts": T0 + pd.Timedelta(minutes=m),
+                "level": "warn",
+                "msg": "breaker quotes: state changed from half-open to open",
+            }
+            for m in (2, 4, 6)
+        ]
+    )
     assert detect_error_findings(logged, incident=(T0, T0 + pd.Timedelta(minutes=20)))["fault"].tolist() == [
-        "breaker_flapping"]
+        "breaker_flapping"
+    ]
 
 
 def test_detect_nothing() -> None:
@@ -357,15 +526,36 @@ def test_detect_nothing() -> None:
 
 def test_severity_ranks_outages_above_client_storms() -> None:
     t0 = pd.Timestamp("2026-03-14T10:00:00Z")
-    rows = [{"ts": t0 - pd.Timedelta(minutes=30) + pd.Timedelta(seconds=10 * i), "service": "api", "level": "info",
-             "msg": "ok", "status": 200} for i in range(120)]
-    rows += [{"ts": t0 + pd.Timedelta(seconds=5 * i), "service": "api", "level": "error", "msg": "charge failed",
-              "error": "pg: connection pool timeout"} for i in range(60)]
-    rows += [{"ts": t0 + pd.Timedelta(seconds=5 * i), "service": "api", "level": "warn", "msg": "request",
-              "status": 429} for i in range(60)]
-    found = detect_error_findings(conform(rows, "events"), templates=False,
-                                  incident=(t0, t0 + pd.Timedelta(minutes=10)),
-                                  baseline=(t0 - pd.Timedelta(minutes=30), t0))
+    rows = [
+        {
+            "ts": t0 - pd.Timedelta(minutes=30) + pd.Timedelta(seconds=10 * i),
+            "service": "api",
+            "level": "info",
+            "msg": "ok",
+            "status": 200,
+        }
+        for i in range(120)
+    ]
+    rows += [
+        {
+            "ts": t0 + pd.Timedelta(seconds=5 * i),
+            "service": "api",
+            "level": "error",
+            "msg": "charge failed",
+            "error": "pg: connection pool timeout",
+        }
+        for i in range(60)
+    ]
+    rows += [
+        {"ts": t0 + pd.Timedelta(seconds=5 * i), "service": "api", "level": "warn", "msg": "request", "status": 429}
+        for i in range(60)
+    ]
+    found = detect_error_findings(
+        conform(rows, "events"),
+        templates=False,
+        incident=(t0, t0 + pd.Timedelta(minutes=10)),
+        baseline=(t0 - pd.Timedelta(minutes=30), t0),
+    )
     by = dict(zip(found["fault"], found["severity"], strict=False))
     assert by["pool_exhaustion"] == "critical"  # 60 new pool timeouts: an outage
     assert found.loc[found["subject"].str.contains("rate_limited"), "severity"].tolist() == ["warning"]
@@ -374,28 +564,32 @@ def test_severity_ranks_outages_above_client_storms() -> None:
 # --------------------------------------------------------------------------- regressions
 
 
-@pytest.mark.parametrize(("text", "kind"), [
-    # application errors wrapped as "lookup <thing>: …" are not DNS failures
-    ("lookup account abc: dial tcp 10.0.0.5:5432: connect: connection refused", "connect_refused"),
-    ("lookup user 42: context deadline exceeded", "deadline_exceeded"),
-    ("cache lookup for key k1 timed out", "deadline_exceeded"),
-    ("lookup user 42: i/o timeout", "deadline_exceeded"),
-    # Go's real resolver errors still are
-    ("lookup quotes.internal on 10.96.0.10:53: no such host", "nxdomain"),
-    ("lookup quotes: no such host", "nxdomain"),
-    ("lookup quotes.internal: i/o timeout", "dns_timeout"),
-    ("lookup quotes on [fd00::a]:53: read udp [fd00::7]:41234->[fd00::a]:53: i/o timeout", "dns_timeout"),
-    ("lookup quotes on 10.96.0.10:53: dial udp 10.96.0.10:53: connect: connection refused", "dns_failure"),
-    ("dial tcp: lookup quotes: Temporary failure in name resolution", "dns_failure"),
-    ("dial tcp: lookup quotes.internal.: operation was canceled", "dns_failure"),
-    ("lookup quotes.internal on 10.96.0.10:53: server misbehaving", "servfail"),
-    ("user lookup failed: dial tcp: lookup db on 10.0.0.2:53: read udp 10.1.0.7:5->10.0.0.2:53: i/o timeout",
-     "dns_timeout"),
-])
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        # application errors wrapped as "lookup <thing>: …" are not DNS failures
+        ("lookup account abc: dial tcp 10.0.0.5:5432: connect: connection refused", "connect_refused"),
+        ("lookup user 42: context deadline exceeded", "deadline_exceeded"),
+        ("cache lookup for key k1 timed out", "deadline_exceeded"),
+        ("lookup user 42: i/o timeout", "deadline_exceeded"),
+        # Go's real resolver errors still are
+        ("lookup quotes.internal on 10.96.0.10:53: no such host", "nxdomain"),
+        ("lookup quotes: no such host", "nxdomain"),
+        ("lookup quotes.internal: i/o timeout", "dns_timeout"),
+        ("lookup quotes on [fd00::a]:53: read udp [fd00::7]:41234->[fd00::a]:53: i/o timeout", "dns_timeout"),
+        ("lookup quotes on 10.96.0.10:53: dial udp 10.96.0.10:53: connect: connection refused", "dns_failure"),
+        ("dial tcp: lookup quotes: Temporary failure in name resolution", "dns_failure"),
+        ("dial tcp: lookup quotes.internal.: operation was canceled", "dns_failure"),
+        ("lookup quotes.internal on 10.96.0.10:53: server misbehaving", "servfail"),
+        (
+            "user lookup failed: dial tcp: lookup db on 10.0.0.2:53: read udp 10.1.0.7:5->10.0.0.2:53: i/o timeout",
+            "dns_timeout",
+        ),
+    ],
+)
 def test_dns_rules_match_only_go_resolver_errors(text: str, kind: str) -> None:
     assert classify_error_text(text)[0] == kind
-    python = next(r for r in ERROR_PATTERNS
-                  if re.search(r.pattern, text, 0 if r.case_sensitive else re.IGNORECASE))
+    python = next(r for r in ERROR_PATTERNS if re.search(r.pattern, text, 0 if r.case_sensitive else re.IGNORECASE))
     assert python.kind == kind  # the patterns mean the same in Python's re
 
 
@@ -430,9 +624,10 @@ def test_success_and_generic_codes_do_not_make_errors() -> None:
     assert out["error_rule"].tolist() == want_rule
     # the same as an Arrow struct, as parse_logs makes it (one type per field: strings here)
     keys = sorted({k for _, attrs, _, _ in _CODE_ROWS for k in attrs})
-    struct = pd.Series([{k: (None if attrs.get(k) is None else str(attrs[k])) for k in keys}
-                        for _, attrs, _, _ in _CODE_ROWS],
-                       dtype=pd.ArrowDtype(pa.struct([(k, pa.string()) for k in keys])))
+    struct = pd.Series(
+        [{k: (None if attrs.get(k) is None else str(attrs[k])) for k in keys} for _, attrs, _, _ in _CODE_ROWS],
+        dtype=pd.ArrowDtype(pa.struct([(k, pa.string()) for k in keys])),
+    )
     out = classify_errors(ev(rows).assign(attrs=struct))
     assert out["error_kind"].tolist() == want_kind
     assert out["error_rule"].tolist() == want_rule
@@ -444,10 +639,17 @@ def test_codes_from_parse_logs_struct_attrs() -> None:
     from apiprobe.load.logs import parse_logs
 
     cases: list[tuple[str, dict[str, Any]]] = [
-        ("info", {"error_code": 0}), ("info", {"code": "US"}), ("info", {"error_code": "OK"}),
-        ("warn", {"code": "US"}), ("info", {"error_code": "E_WEIRD"}), ("info", {"code": 503})]
-    lines = [json.dumps({"time": f"2024-05-01T10:00:0{i}Z", "level": lvl, "msg": "done", **attrs})
-             for i, (lvl, attrs) in enumerate(cases)]
+        ("info", {"error_code": 0}),
+        ("info", {"code": "US"}),
+        ("info", {"error_code": "OK"}),
+        ("warn", {"code": "US"}),
+        ("info", {"error_code": "E_WEIRD"}),
+        ("info", {"code": 503}),
+    ]
+    lines = [
+        json.dumps({"time": f"2024-05-01T10:00:0{i}Z", "level": lvl, "msg": "done", **attrs})
+        for i, (lvl, attrs) in enumerate(cases)
+    ]
     events = parse_logs(lines)
     assert isinstance(events["attrs"].dtype, pd.ArrowDtype)
     out = classify_errors(events)
@@ -459,18 +661,36 @@ _CLASSIFIED = ["error_kind", "error_layer", "retryable", "error_rule"]
 
 
 def test_reclassifying_keeps_explicit_kinds() -> None:
-    df = ev([{"level": "warn", "msg": "x", "error_kind": "503"},
-             {"level": "info", "msg": "x", "error_kind": "E_WEIRD"},
-             {"level": "info", "msg": "x", "error_kind": "UNAVAILABLE"},
-             {"level": "info", "msg": "x", "error_kind": "429"},
-             {"level": "info", "msg": "x", "error_kind": "OK"},
-             {"level": "info", "msg": "x", "error_kind": "E_WEIRD", "status": 502},
-             {"level": "info", "msg": "x", "attrs": {"error_code": "E_WEIRD"}}])
+    df = ev(
+        [
+            {"level": "warn", "msg": "x", "error_kind": "503"},
+            {"level": "info", "msg": "x", "error_kind": "E_WEIRD"},
+            {"level": "info", "msg": "x", "error_kind": "UNAVAILABLE"},
+            {"level": "info", "msg": "x", "error_kind": "429"},
+            {"level": "info", "msg": "x", "error_kind": "OK"},
+            {"level": "info", "msg": "x", "error_kind": "E_WEIRD", "status": 502},
+            {"level": "info", "msg": "x", "attrs": {"error_code": "E_WEIRD"}},
+        ]
+    )
     once = classify_errors(df)
-    assert once["error_kind"].tolist() == ["server_error", "error", "server_error", "rate_limited", pd.NA,
-                                           "server_error", "error"]
-    assert once["error_rule"].tolist() == ["error_kind:5xx", "unmatched", "error_kind", "error_kind:429", pd.NA,
-                                           "status:5xx", "unmatched"]
+    assert once["error_kind"].tolist() == [
+        "server_error",
+        "error",
+        "server_error",
+        "rate_limited",
+        pd.NA,
+        "server_error",
+        "error",
+    ]
+    assert once["error_rule"].tolist() == [
+        "error_kind:5xx",
+        "unmatched",
+        "error_kind",
+        "error_kind:429",
+        pd.NA,
+        "status:5xx",
+        "unmatched",
+    ]
     assert once["retryable"].tolist()[:3] == [True, pd.NA, True]
     twice = classify_errors(once)
     pd.testing.assert_frame_equal(twice, once)
@@ -487,8 +707,12 @@ def test_classify_errors_idempotent_on_demo_logs() -> None:
     events = read_logs("/work/main/data/demo/logs")
     assert len(events)
     rng = np.random.default_rng(7)
-    explicit = pd.array(rng.choice(np.asarray(["503", "E_WEIRD", "UNAVAILABLE", "tls_expired", "404", "OK", None],
-                                              dtype=object), len(events)), dtype="string")
+    explicit = pd.array(
+        rng.choice(
+            np.asarray(["503", "E_WEIRD", "UNAVAILABLE", "tls_expired", "404", "OK", None], dtype=object), len(events)
+        ),
+        dtype="string",
+    )
     for table in (events, events.assign(error_kind=explicit)):
         once = classify_errors(table)
         assert once["error_kind"].notna().any()
@@ -501,6 +725,7 @@ def test_detect_without_msg_column() -> None:
     table = pd.DataFrame({"ts": [T0] * 6, "error": ["EOF"] * 6})
     found = validate(detect_error_findings(table), "findings")
     assert "template" not in " ".join(found["subject"].tolist())
-    raw_only = pd.DataFrame({"ts": [T0] * 6, "level": ["error"] * 6, "raw": ["worker 3 crashed"] * 6,
-                             "error": ["EOF"] * 6})
+    raw_only = pd.DataFrame(
+        {"ts": [T0] * 6, "level": ["error"] * 6, "raw": ["worker 3 crashed"] * 6, "error": ["EOF"] * 6}
+    )
     detect_error_findings(raw_only)  # mines the raw lines instead of raising

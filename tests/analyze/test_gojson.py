@@ -37,6 +37,7 @@ GO_DIR = Path(__file__).parent / "go"
 
 # ---------------------------------------------------------------- harness
 
+
 def canon(x: Any) -> Any:
     """Comparable form of a value: bools apart from numbers, bytes as base64."""
     if isinstance(x, bool):
@@ -55,8 +56,7 @@ def canon(x: Any) -> Any:
 
 
 def go_string_literal(data: bytes) -> str:
-    return '"' + "".join(chr(c) if 0x20 <= c < 0x7F and c not in (0x22, 0x5C) else f"\\x{c:02x}"
-                         for c in data) + '"'
+    return '"' + "".join(chr(c) if 0x20 <= c < 0x7F and c not in (0x22, 0x5C) else f"\\x{c:02x}" for c in data) + '"'
 
 
 def package_name(index: int) -> str:
@@ -81,23 +81,35 @@ def run_go(cases: list[GoCase], workdir: Path, go: str) -> dict[str, Any]:
         d = src / "gjcases" / pkg
         d.mkdir(parents=True)
         imp = 'import "encoding/json"\n\nvar _ json.RawMessage\n' if "json." in case.source else ""
-        (d / "types.go").write_text(f"package {pkg}\n\n{imp}{case.source}\n\n"
-                                    f"func New() any {{ return new({case.struct}) }}\n")
+        (d / "types.go").write_text(
+            f"package {pkg}\n\n{imp}{case.source}\n\nfunc New() any {{ return new({case.struct}) }}\n"
+        )
         imports.append(f'\t{pkg} "gjcases/{pkg}"')
         table.append(f'\t"{case.id}": {pkg}.New,')
         payloads.append(f'\t"{case.id}": {go_string_literal(payload_bytes(case))},')
     tmpl = (GO_DIR / "dump.go.tmpl").read_text()
-    main = (tmpl.replace("\t// CASE IMPORTS", "\n".join(imports))
-            .replace("\t// CASE TABLE", "\n".join(table))
-            .replace("\t// CASE PAYLOADS", "\n".join(payloads)))
+    main = (
+        tmpl.replace("\t// CASE IMPORTS", "\n".join(imports))
+        .replace("\t// CASE TABLE", "\n".join(table))
+        .replace("\t// CASE PAYLOADS", "\n".join(payloads))
+    )
     (src / "gjmain").mkdir(parents=True)
     (src / "gjmain" / "main.go").write_text(main)
     env = {k: v for k, v in os.environ.items() if not k.startswith("GO")}
-    env.update(GOPATH=str(workdir), GO111MODULE="off", GOPROXY="off", GOTOOLCHAIN="local",
-               GOCACHE=str(workdir / "cache"), HOME=str(workdir), CGO_ENABLED="0", GOFLAGS="")
+    env.update(
+        GOPATH=str(workdir),
+        GO111MODULE="off",
+        GOPROXY="off",
+        GOTOOLCHAIN="local",
+        GOCACHE=str(workdir / "cache"),
+        HOME=str(workdir),
+        CGO_ENABLED="0",
+        GOFLAGS="",
+    )
     exe = workdir / "gjmain"
-    build = subprocess.run([go, "build", "-o", str(exe), "gjmain"], cwd=workdir, env=env,
-                           capture_output=True, text=True, timeout=300)
+    build = subprocess.run(
+        [go, "build", "-o", str(exe), "gjmain"], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
     assert build.returncode == 0, build.stderr
     run = subprocess.run([str(exe)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 0, run.stderr
@@ -114,6 +126,7 @@ def go_results(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, A
 
 
 # ---------------------------------------------------------------- the case table
+
 
 def test_case_table_is_large_and_unique() -> None:
     assert len(CASES) >= 40
@@ -134,6 +147,7 @@ def test_marshal_matches_table(case: GoCase) -> None:
 
 
 # ---------------------------------------------------------------- against real Go
+
 
 def test_simulator_agrees_with_go(go_results: dict[str, Any]) -> None:
     mismatches = []
@@ -216,13 +230,16 @@ def test_parse_go_structs() -> None:
     assert f["Name"].line == 9
 
 
-@pytest.mark.parametrize(("src", "line"), [
-    ("type T struct {\n\tA int\n\tB map[string\n}", 3),
-    ("type T struct {\n\tA int `json:\"a\"\n}", 2),
-    ("type T struct {\n\tA int\n", 3),
-    ("\n\ntype T struct { A int; 5 }", 3),
-    ("type T struct {\n\tA int @\n}", 2),
-])
+@pytest.mark.parametrize(
+    ("src", "line"),
+    [
+        ("type T struct {\n\tA int\n\tB map[string\n}", 3),
+        ('type T struct {\n\tA int `json:"a"\n}', 2),
+        ("type T struct {\n\tA int\n", 3),
+        ("\n\ntype T struct { A int; 5 }", 3),
+        ("type T struct {\n\tA int @\n}", 2),
+    ],
+)
 def test_parse_errors_name_the_line(src: str, line: int) -> None:
     with pytest.raises(DataFormatError, match=f"line {line}"):
         parse_go_structs(src)
@@ -234,6 +251,7 @@ def test_unknown_struct_is_an_error() -> None:
 
 
 # ---------------------------------------------------------------- key fates
+
 
 def keys_of(res: UnmarshalResult) -> dict[str, str]:
     return dict(zip(res.keys["key"], res.keys["outcome"], strict=True))
@@ -252,17 +270,22 @@ type T struct {
 	secret string
 	P      *int   `json:"p"`
 }"""
-    payload = ('{"name":"a","NAME":"b","age":"x","ID":1,"Hidden":"h","secret":"s","p":null,'
-               '"zzz":1,"age":null}')
+    payload = '{"name":"a","NAME":"b","age":"x","ID":1,"Hidden":"h","secret":"s","p":null,"zzz":1,"age":null}'
     res = simulate_unmarshal(src, "T", payload)
     assert res.error == "json: cannot unmarshal string into Go struct field T.age of type int"
     k = res.keys
     assert list(k.columns) == ["key", "field", "go_type", "match", "outcome", "explanation"]
     outcomes = list(zip(k["key"], k["outcome"], strict=True))
     assert outcomes == [
-        ("name", "overwritten_by_later_key"), ("NAME", "set"), ("age", "overwritten_by_later_key"),
-        ("ID", "ambiguous_embedded"), ("Hidden", "dropped_dash_tag"), ("secret", "dropped_unexported"),
-        ("p", "set_nil"), ("zzz", "dropped_unknown"), ("age", "null_ignored"),
+        ("name", "overwritten_by_later_key"),
+        ("NAME", "set"),
+        ("age", "overwritten_by_later_key"),
+        ("ID", "ambiguous_embedded"),
+        ("Hidden", "dropped_dash_tag"),
+        ("secret", "dropped_unexported"),
+        ("p", "set_nil"),
+        ("zzz", "dropped_unknown"),
+        ("age", "null_ignored"),
     ]
     assert k.loc[1, "match"] == "case_insensitive" and k.loc[1, "field"] == "Name"
     assert pd.isna(k.loc[7, "field"])
@@ -280,34 +303,45 @@ def test_abort_marks_later_keys_not_reached() -> None:
 
 
 def test_nested_and_array_key_paths() -> None:
-    src = ('type Item struct{ Qty int `json:"qty"` }\n'
-           'type T struct {\n\tItems []Item `json:"items"`\n\tM map[string]int `json:"m"`\n}')
+    src = (
+        'type Item struct{ Qty int `json:"qty"` }\n'
+        'type T struct {\n\tItems []Item `json:"items"`\n\tM map[string]int `json:"m"`\n}'
+    )
     res = simulate_unmarshal(src, "T", '{"items":[{"qty":1},{"qty":"2","x":0}],"m":{"a":1}}')
-    assert keys_of(res) == {"items": "set", "items[0].qty": "set", "items[1].qty": "type_error",
-                            "items[1].x": "dropped_unknown", "m": "set", "m.a": "set"}
+    assert keys_of(res) == {
+        "items": "set",
+        "items[0].qty": "set",
+        "items[1].qty": "type_error",
+        "items[1].x": "dropped_unknown",
+        "m": "set",
+        "m.a": "set",
+    }
     fields = dict(zip(res.keys["key"], res.keys["field"], strict=True))
     assert fields["items[1].qty"] == "Items[1].Qty" and fields["m.a"] == "M[a]"
     assert res.error == "json: cannot unmarshal string into Go struct field Item.items.qty of type int"
 
 
-@pytest.mark.parametrize(("payload", "error"), [
-    ("xyz", "invalid character 'x' looking for beginning of value"),
-    ("", "unexpected end of JSON input"),
-    ('{"a":1', "unexpected end of JSON input"),
-    ('{"a":1,}', "invalid character '}' looking for beginning of object key string"),
-    ("{'a':1}", "invalid character '\\'' looking for beginning of object key string"),
-    ('{"a" 1}', "invalid character '1' after object key"),
-    ('{"a":1 "b":2}', "invalid character '\"' after object key:value pair"),
-    ("[1 2]", "invalid character '2' after array element"),
-    ('{"a":tru}', "invalid character '}' in literal true (expecting 'e')"),
-    ('{"a":-}', "invalid character '}' in numeric literal"),
-    ('{"a":01}', "invalid character '1' after object key:value pair"),
-    ('{"a":"\\x"}', "invalid character 'x' in string escape code"),
-    ("{} {}", "invalid character '{' after top-level value"),
-    ('{"a":"\t"}', "invalid character '\\t' in string literal"),
-])
+@pytest.mark.parametrize(
+    ("payload", "error"),
+    [
+        ("xyz", "invalid character 'x' looking for beginning of value"),
+        ("", "unexpected end of JSON input"),
+        ('{"a":1', "unexpected end of JSON input"),
+        ('{"a":1,}', "invalid character '}' looking for beginning of object key string"),
+        ("{'a':1}", "invalid character '\\'' looking for beginning of object key string"),
+        ('{"a" 1}', "invalid character '1' after object key"),
+        ('{"a":1 "b":2}', "invalid character '\"' after object key:value pair"),
+        ("[1 2]", "invalid character '2' after array element"),
+        ('{"a":tru}', "invalid character '}' in literal true (expecting 'e')"),
+        ('{"a":-}', "invalid character '}' in numeric literal"),
+        ('{"a":01}', "invalid character '1' after object key:value pair"),
+        ('{"a":"\\x"}', "invalid character 'x' in string escape code"),
+        ("{} {}", "invalid character '{' after top-level value"),
+        ('{"a":"\t"}', "invalid character '\\t' in string literal"),
+    ],
+)
 def test_syntax_errors_in_go_wording(payload: str, error: str) -> None:
-    res = simulate_unmarshal("type T struct{ A int `json:\"a\"` }", "T", payload)
+    res = simulate_unmarshal('type T struct{ A int `json:"a"` }', "T", payload)
     assert res.error == error
     assert res.values == {"A": 0}
     assert res.keys.empty
@@ -315,6 +349,7 @@ def test_syntax_errors_in_go_wording(payload: str, error: str) -> None:
 
 
 # ---------------------------------------------------------------- marshal
+
 
 def test_marshal_from_values() -> None:
     src = """
@@ -329,10 +364,12 @@ type T struct {
 	Dash  int               `json:"-,"`
 	Blob  []byte            `json:"blob"`
 }"""
-    out = simulate_marshal(src, "T", {"Base": {"ID": 3}, "Count": 2, "Tags": None, "Skip": True,
-                                      "Meta": {"b": 1.5, "a": "<x>"}, "Blob": b"hi"})
-    assert out == ('{"id":3,"count":"2","tags":null,"meta":{"a":"\\u003cx\\u003e","b":1.5},"-":0,'
-                   '"blob":"aGk="}')
+    out = simulate_marshal(
+        src,
+        "T",
+        {"Base": {"ID": 3}, "Count": 2, "Tags": None, "Skip": True, "Meta": {"b": 1.5, "a": "<x>"}, "Blob": b"hi"},
+    )
+    assert out == ('{"id":3,"count":"2","tags":null,"meta":{"a":"\\u003cx\\u003e","b":1.5},"-":0,"blob":"aGk="}')
     assert simulate_marshal(src, "T", {}) == '{"count":"0","tags":null,"-":0,"blob":null}'
 
 
@@ -376,10 +413,18 @@ def test_audit_struct_tags_reports_each_trap() -> None:
     validate(f, "findings")
     got = set(zip(f["subject"], f["metric"], strict=True))
     expected = {
-        ("T.Email", "empty_tag_name"), ("T.SKU", "malformed_tag"), ("T.Qty", "misspelled_tag_key"),
-        ("T.Count", "space_in_tag_name"), ("T.Name", "duplicate_json_name"), ("T.secret", "tag_on_unexported"),
-        ("T.In", "omitempty_struct"), ("T.Tags", "string_option_ignored"), ("T.Hide", "dash_comma"),
-        ("T.Opt", "unknown_tag_option"), ("T.ID", "embedding_conflict"), ("T.Title", "case_only_difference"),
+        ("T.Email", "empty_tag_name"),
+        ("T.SKU", "malformed_tag"),
+        ("T.Qty", "misspelled_tag_key"),
+        ("T.Count", "space_in_tag_name"),
+        ("T.Name", "duplicate_json_name"),
+        ("T.secret", "tag_on_unexported"),
+        ("T.In", "omitempty_struct"),
+        ("T.Tags", "string_option_ignored"),
+        ("T.Hide", "dash_comma"),
+        ("T.Opt", "unknown_tag_option"),
+        ("T.ID", "embedding_conflict"),
+        ("T.Title", "case_only_difference"),
     }
     assert expected <= got, expected - got
     assert not any(s == "T.Ok" for s, _ in got)
@@ -394,11 +439,15 @@ def test_audit_clean_struct_has_no_findings() -> None:
 
 # ---------------------------------------------------------------- audit_payloads
 
+
 def test_audit_payloads_counts_and_drift() -> None:
-    src = ('type T struct {\n\tUserID int64 `json:"userId"`\n\tName string `json:"name"`\n'
-           '\tAge int `json:"age"`\n\tNote string `json:"note"`\n}')
-    payloads = pd.Series(['{"user_id":1,"name":"a","age":3}', b'{"user_id":2,"name":"b","age":"x"}',
-                          {"userId": 3, "name": None}])
+    src = (
+        'type T struct {\n\tUserID int64 `json:"userId"`\n\tName string `json:"name"`\n'
+        '\tAge int `json:"age"`\n\tNote string `json:"note"`\n}'
+    )
+    payloads = pd.Series(
+        ['{"user_id":1,"name":"a","age":3}', b'{"user_id":2,"name":"b","age":"x"}', {"userId": 3, "name": None}]
+    )
     df = audit_payloads(src, "T", payloads)
     by_key = df.set_index("key")
     assert by_key.loc["user_id", "dropped"] == 2
@@ -413,8 +462,10 @@ def test_audit_payloads_counts_and_drift() -> None:
 
 
 def test_custom_methods_and_foreign_types_are_not_guessed() -> None:
-    src = ('import "time"\ntype S string\nfunc (s *S) UnmarshalJSON(b []byte) error { return nil }\n'
-           'type T struct {\n\tAt time.Time `json:"at"`\n\tSt S `json:"st"`\n\tN int `json:"n"`\n}')
+    src = (
+        'import "time"\ntype S string\nfunc (s *S) UnmarshalJSON(b []byte) error { return nil }\n'
+        'type T struct {\n\tAt time.Time `json:"at"`\n\tSt S `json:"st"`\n\tN int `json:"n"`\n}'
+    )
     res = simulate_unmarshal(src, "T", '{"at":"2020-01-01T00:00:00Z","st":"x","n":1}')
     assert keys_of(res) == {"at": "not_simulated", "st": "not_simulated", "n": "set"}
     assert res.values["N"] == 1 and res.error is None

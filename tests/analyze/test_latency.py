@@ -51,9 +51,13 @@ def test_summary_counts_5xx_in_error_rate_not_loss() -> None:
 
 
 def test_summary_works_on_pings() -> None:
-    pings = conform([{"ts": T0, "target": "h:1", "rtt_ms": 1.0, "ok": True},
-                     {"ts": T0, "target": "h:1", "rtt_ms": None, "ok": False, "error_kind": "connect_timeout"}],
-                    "pings")
+    pings = conform(
+        [
+            {"ts": T0, "target": "h:1", "rtt_ms": 1.0, "ok": True},
+            {"ts": T0, "target": "h:1", "rtt_ms": None, "ok": False, "error_kind": "connect_timeout"},
+        ],
+        "pings",
+    )
     s = summarize_latency(pings)
     assert list(s["phase"]) == ["rtt_ms"] and s["loss"].iloc[0] == 0.5
 
@@ -94,8 +98,7 @@ def test_loss_reports_only_failures_nothing_else_explains() -> None:
     f = detect_latency_faults(frame(rows))
     loss = f[f["fault"] == "loss"]
     assert len(loss) == 1 and "connection_reset: 5" in loss["evidence"].iloc[0]
-    only_timeouts = detect_latency_faults(frame([{"error_kind": "read_timeout"} for _ in range(10)]),
-                                          timeout_ms=1000)
+    only_timeouts = detect_latency_faults(frame([{"error_kind": "read_timeout"} for _ in range(10)]), timeout_ms=1000)
     assert list(only_timeouts["fault"]) == ["timeout"]  # no echo as loss or budget
 
 

@@ -51,8 +51,11 @@ def test_group_goroutines(demo: pd.DataFrame) -> None:
 def test_detect_from_demo_dump(demo: pd.DataFrame) -> None:
     findings = validate(detect_pool_exhaustion(goroutines=demo), "findings")
     assert len(findings) == 1
-    assert findings["evidence"].iloc[0].startswith(
-        "38 goroutines wait for a connection from an HTTP pool of 2 (MaxConnsPerHost)")
+    assert (
+        findings["evidence"]
+        .iloc[0]
+        .startswith("38 goroutines wait for a connection from an HTTP pool of 2 (MaxConnsPerHost)")
+    )
     # an explicit pool size wins over the inferred one
     assert detect_pool_exhaustion(goroutines=demo, pool_size=50)["threshold"].iloc[0] == 50.0
 
@@ -75,13 +78,19 @@ def test_compare_and_growth(tmp_path: Path) -> None:
 
 
 def test_detect_from_logs() -> None:
-    events = pd.DataFrame({
-        "ts": pd.date_range("2024-05-01", periods=4, freq="s", tz="UTC"),
-        "service": ["quotes"] * 4,
-        "msg": ["request failed", "request failed", "ok", "cache miss"],
-        "error": ['Get "http://up/q": net/http: request canceled while waiting for connection',
-                  "redis: connection pool timeout", None, None],
-    })
+    events = pd.DataFrame(
+        {
+            "ts": pd.date_range("2024-05-01", periods=4, freq="s", tz="UTC"),
+            "service": ["quotes"] * 4,
+            "msg": ["request failed", "request failed", "ok", "cache miss"],
+            "error": [
+                'Get "http://up/q": net/http: request canceled while waiting for connection',
+                "redis: connection pool timeout",
+                None,
+                None,
+            ],
+        }
+    )
     f = detect_pool_exhaustion(events=events)
     assert len(f) == 2 and set(f["fault"]) == {"pool_exhaustion"}
     assert any("net/http client pool" in s for s in f["subject"])
@@ -90,8 +99,14 @@ def test_detect_from_logs() -> None:
 
 
 def test_detect_from_sweep_and_rate() -> None:
-    sweep = pd.DataFrame({"concurrency": [1, 2, 4, 8, 16], "p50_ms": [50, 51, 52, 101, 203],
-                          "throughput_rps": [19.8, 39.5, 78.0, 79.0, 78.5], "target": ["http://up/"] * 5})
+    sweep = pd.DataFrame(
+        {
+            "concurrency": [1, 2, 4, 8, 16],
+            "p50_ms": [50, 51, 52, 101, 203],
+            "throughput_rps": [19.8, 39.5, 78.0, 79.0, 78.5],
+            "target": ["http://up/"] * 5,
+        }
+    )
     assert find_knee(sweep) == 4
     f = detect_pool_exhaustion(probes=sweep)
     assert f["metric"].iloc[0] == "concurrency_knee" and f["value"].iloc[0] == 4

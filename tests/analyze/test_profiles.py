@@ -67,8 +67,9 @@ def go_top(env: dict[str, str], *args: str) -> list[Row]:
         for suffix in ("(partial-inline)", "(inline)"):
             if name.endswith(" " + suffix):
                 name, inl = name[: -len(suffix) - 1], suffix[1:-1]
-        rows.append((name, _num(m.group(1)), m.group(2).strip(), m.group(3).strip(), _num(m.group(4)),
-                     m.group(5).strip(), inl))
+        rows.append(
+            (name, _num(m.group(1)), m.group(2).strip(), m.group(3).strip(), _num(m.group(4)), m.group(5).strip(), inl)
+        )
     assert started, out
     return rows
 
@@ -78,10 +79,18 @@ def _num(text: str) -> int:
 
 
 def ours(df: pd.DataFrame) -> list[Row]:
-    return [(str(r["function"]), int(r["flat"]), format_percentage(float(r["flat_pct"])).strip(),
-             format_percentage(float(r["sum_pct"])).strip(), int(r["cum"]),
-             format_percentage(float(r["cum_pct"])).strip(), str(r["inline"]))
-            for r in df.to_dict("records")]
+    return [
+        (
+            str(r["function"]),
+            int(r["flat"]),
+            format_percentage(float(r["flat_pct"])).strip(),
+            format_percentage(float(r["sum_pct"])).strip(),
+            int(r["cum"]),
+            format_percentage(float(r["cum_pct"])).strip(),
+            str(r["inline"]),
+        )
+        for r in df.to_dict("records")
+    ]
 
 
 @pytest.fixture(scope="module")
@@ -116,21 +125,27 @@ def test_sample_cpu_top_equals_pprof(go_tmp: dict[str, str], args: list[str], kw
     assert ours(profile_top(read_pprof(path), **kw)) == expected  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("name", "args", "kw"), [
-    ("cppbench.cpu_no_samples_type.pb.gz", ["-unit=ns"], {}),
-    ("go.nomappings.crash.pb.gz", ["-unit=B", "-sample_index=1"], {"sample_index": 1}),
-])
-def test_unsymbolized_top_equals_pprof(go_tmp: dict[str, str], name: str, args: list[str],
-                                       kw: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("name", "args", "kw"),
+    [
+        ("cppbench.cpu_no_samples_type.pb.gz", ["-unit=ns"], {}),
+        ("go.nomappings.crash.pb.gz", ["-unit=B", "-sample_index=1"], {"sample_index": 1}),
+    ],
+)
+def test_unsymbolized_top_equals_pprof(
+    go_tmp: dict[str, str], name: str, args: list[str], kw: dict[str, object]
+) -> None:
     path = corpus(name)
     assert ours(profile_top(read_pprof(path), **kw)) == go_top(go_tmp, *args, str(path))  # type: ignore[arg-type]
 
 
 @pytest.mark.parametrize("which", ["cpu", "cpu_baseline"])
-@pytest.mark.parametrize(("args", "kw"), [([], {}), (["-tagfocus=handler=/v1/charge"],
-                                                    {"tagfocus": "handler=/v1/charge"})])
-def test_demo_top_equals_pprof(go_tmp: dict[str, str], demo: dict[str, Path], which: str,
-                               args: list[str], kw: dict[str, object]) -> None:
+@pytest.mark.parametrize(
+    ("args", "kw"), [([], {}), (["-tagfocus=handler=/v1/charge"], {"tagfocus": "handler=/v1/charge"})]
+)
+def test_demo_top_equals_pprof(
+    go_tmp: dict[str, str], demo: dict[str, Path], which: str, args: list[str], kw: dict[str, object]
+) -> None:
     path = demo[which]
     assert ours(profile_top(read_pprof(path), **kw)) == go_top(go_tmp, "-unit=ns", *args, str(path))  # type: ignore[arg-type]
 
@@ -176,8 +191,11 @@ def test_flame_table_consistent_with_top(large: Profile) -> None:
     top = profile_top(large).set_index("function")
     flat_by_fn = full.groupby("function")["self_value"].sum().drop("root")
     flat_by_fn = flat_by_fn[flat_by_fn != 0]
-    pd.testing.assert_series_equal(flat_by_fn.sort_index(), top["flat"][top["flat"] != 0].sort_index()
-                                   .rename("self_value").rename_axis("function"), check_dtype=False)
+    pd.testing.assert_series_equal(
+        flat_by_fn.sort_index(),
+        top["flat"][top["flat"] != 0].sort_index().rename("self_value").rename_axis("function"),
+        check_dtype=False,
+    )
 
 
 def test_top_pct_sums(large: Profile) -> None:
@@ -187,9 +205,16 @@ def test_top_pct_sums(large: Profile) -> None:
 
 
 TOP_OPTIONS: list[dict[str, object]] = [
-    {}, {"sample_index": 0}, {"focus": "runtime"}, {"ignore": "mapassign|Lock"},
-    {"focus": "main", "ignore": "json"}, {"granularity": "lines"}, {"granularity": "files"},
-    {"granularity": "addresses", "focus": "runtime"}, {"edge_fraction": 0.0}, {"tagfocus": "handler=/v1"},
+    {},
+    {"sample_index": 0},
+    {"focus": "runtime"},
+    {"ignore": "mapassign|Lock"},
+    {"focus": "main", "ignore": "json"},
+    {"granularity": "lines"},
+    {"granularity": "files"},
+    {"granularity": "addresses", "focus": "runtime"},
+    {"edge_fraction": 0.0},
+    {"tagfocus": "handler=/v1"},
 ]
 
 

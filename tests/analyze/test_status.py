@@ -32,11 +32,29 @@ def at(df: pd.DataFrame, i: int, col: str) -> Any:
     return df.iloc[i][col]
 
 
-def ev(i: int, status: int | None, route: str | None, msg: str = "request", *, level: str = "info",
-       service: str = "payments", error: str | None = None, **attrs: Any) -> dict[str, Any]:
+def ev(
+    i: int,
+    status: int | None,
+    route: str | None,
+    msg: str = "request",
+    *,
+    level: str = "info",
+    service: str = "payments",
+    error: str | None = None,
+    **attrs: Any,
+) -> dict[str, Any]:
     """One request log line (events schema row)."""
-    return {"ts": T0 + dt.timedelta(seconds=i), "service": service, "level": level, "msg": msg,
-            "status": status, "route": route, "error": error, "attrs": attrs, "parse_ok": True}
+    return {
+        "ts": T0 + dt.timedelta(seconds=i),
+        "service": service,
+        "level": level,
+        "msg": msg,
+        "status": status,
+        "route": route,
+        "error": error,
+        "attrs": attrs,
+        "parse_ok": True,
+    }
 
 
 def as_arrow(events: pd.DataFrame) -> pd.DataFrame:
@@ -44,8 +62,7 @@ def as_arrow(events: pd.DataFrame) -> pd.DataFrame:
 
     Nested values become JSON text, as a loader does for keys whose values mix types.
     """
-    rows = [{k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in a.items()}
-            for a in events["attrs"]]
+    rows = [{k: json.dumps(v) if isinstance(v, dict | list) else v for k, v in a.items()} for a in events["attrs"]]
     arr = pa.array(rows)
     out = events.copy()
     out["attrs"] = pd.Series(pd.arrays.ArrowExtensionArray(arr), index=events.index)
@@ -79,8 +96,15 @@ def payments_log() -> pd.DataFrame:
     for i in range(6):
         rows.append(ev(i, 200, "/v1/pay", method="POST", body={"code": 0, "data": {"id": i}}))
     for i in range(6, 10):
-        rows.append(ev(i, 200, "/v1/pay", method="POST",
-                       body='{"code":1001,"error":"insufficient balance","token":"sk_live_123"}'))
+        rows.append(
+            ev(
+                i,
+                200,
+                "/v1/pay",
+                method="POST",
+                body='{"code":1001,"error":"insufficient balance","token":"sk_live_123"}',
+            )
+        )
     return events(rows)
 
 
@@ -138,17 +162,22 @@ def test_each_status_misuse_kind(form: AttrsForm) -> None:
     rows = [
         ev(0, 404, "/v1/orders", "order rejected", error="insufficient balance", method="POST"),
         ev(1, 404, "/v1/orders", "order rejected", error="order already paid", method="POST"),
-        ev(2, 500, "/v1/signup", "request failed", level="error", error="invalid email: must contain @",
-           method="POST"),
-        ev(3, 500, "/v1/signup", "request failed", level="error",
-           error="json: cannot unmarshal string into Go struct field User.age of type int", method="POST"),
+        ev(2, 500, "/v1/signup", "request failed", level="error", error="invalid email: must contain @", method="POST"),
+        ev(
+            3,
+            500,
+            "/v1/signup",
+            "request failed",
+            level="error",
+            error="json: cannot unmarshal string into Go struct field User.age of type int",
+            method="POST",
+        ),
         ev(4, 403, "/v1/me", "denied", error="token expired", method="GET"),
         ev(5, 401, "/v1/admin", "denied", error="permission denied: role viewer", method="DELETE"),
         ev(6, 503, "/v1/report", "upstream unavailable", level="info", method="GET"),
     ]
     findings = detect_status_misuse(form(events(rows)))
-    by_subject = {s: (m, v) for s, m, v in zip(findings["subject"], findings["metric"], findings["value"],
-                                               strict=True)}
+    by_subject = {s: (m, v) for s, m, v in zip(findings["subject"], findings["metric"], findings["value"], strict=True)}
     assert by_subject == {
         "POST /v1/orders (payments)": ("share of 404 answers for a business rule", 1.0),
         "POST /v1/signup (payments)": ("share of 500 answers for invalid requests", 1.0),
@@ -166,27 +195,46 @@ def test_each_status_misuse_kind(form: AttrsForm) -> None:
     assert "error level" in one_finding(findings, "GET /v1/report (payments)")["recommendation"]
     labelled = classify_status_misuse(form(events(rows)))
     assert plain(labelled["misuse"]) == [
-        "notfound_business_rule", "notfound_business_rule", "server_error_validation", "server_error_validation",
-        "forbidden_unauthenticated", "unauthorized_forbidden", "server_error_low_level"]
+        "notfound_business_rule",
+        "notfound_business_rule",
+        "server_error_validation",
+        "server_error_validation",
+        "forbidden_unauthenticated",
+        "unauthorized_forbidden",
+        "server_error_low_level",
+    ]
     assert plain(labelled["recommended_status"]) == [422, 409, 400, 400, 401, 403, None]
 
 
 def test_status_used_well_gives_no_finding() -> None:
     rows = [
         ev(0, 404, "/v1/users/42", "not found", error="user 42 not found", method="GET"),
-        ev(1, 500, "/v1/pay", "panic", level="error",
-           error="runtime error: invalid memory address or nil pointer dereference", method="POST"),
+        ev(
+            1,
+            500,
+            "/v1/pay",
+            "panic",
+            level="error",
+            error="runtime error: invalid memory address or nil pointer dereference",
+            method="POST",
+        ),
         ev(2, 500, "/v1/pay", "db", level="error", error="sql: connection is already closed", method="POST"),
-        ev(3, 422, "/v1/pay", "rejected", level="warn", method="POST",
-           body={"error": "insufficient_balance", "details": {"current": 50, "required": 100}}),
+        ev(
+            3,
+            422,
+            "/v1/pay",
+            "rejected",
+            level="warn",
+            method="POST",
+            body={"error": "insufficient_balance", "details": {"current": 50, "required": 100}},
+        ),
         ev(4, 200, "/v1/geo", method="GET", body={"code": "US", "name": "United States"}),
         ev(5, 200, "/v1/pay", method="POST", body={"code": 0, "errors": []}),
         ev(6, 403, "/v1/admin", "denied", error="permission denied", method="GET"),
         ev(7, 403, "/v1/form", "denied", error="CSRF token missing", method="POST"),
         ev(8, 401, "/v1/me", "denied", error="token expired", method="GET"),
         ev(9, 204, "/v1/ping", method="GET"),
-        ev(10, 502, "/v1/quote", "upstream", level="error", error="upstream: invalid character '<'",
-           method="GET"),
+        ev(10, 502, "/v1/quote", "upstream", level="error", error="upstream: invalid character '<'", method="GET"),
         ev(11, None, None, "service started"),
     ]
     df = events(rows)
@@ -195,10 +243,21 @@ def test_status_used_well_gives_no_finding() -> None:
 
 
 def make_storm(n_bad: int = 30) -> pd.DataFrame:
-    rows = [ev(i, 400, "/v1/items", "bad request", method="GET", client_id="batch-job", remote_ip="10.0.0.9")
-            for i in range(n_bad)]
-    rows += [ev(100 + i, 400 if i % 4 == 0 else 200, "/v1/items", method="GET", client_id=f"web-{i % 5}",
-                remote_ip=f"10.0.1.{i}") for i in range(20)]
+    rows = [
+        ev(i, 400, "/v1/items", "bad request", method="GET", client_id="batch-job", remote_ip="10.0.0.9")
+        for i in range(n_bad)
+    ]
+    rows += [
+        ev(
+            100 + i,
+            400 if i % 4 == 0 else 200,
+            "/v1/items",
+            method="GET",
+            client_id=f"web-{i % 5}",
+            remote_ip=f"10.0.1.{i}",
+        )
+        for i in range(20)
+    ]
     # one value for every caller (a load balancer's address) names nobody
     rows += [ev(200 + i, 404, "/v1/other", method="GET", remote_ip="10.9.9.9") for i in range(40)]
     return events(rows)
@@ -222,8 +281,15 @@ def test_4xx_storm_from_one_client(form: AttrsForm) -> None:
 
 def test_thresholds_and_route_templates() -> None:
     rows = [ev(i, 200, f"/v1/users/{i}", method="GET", body={"ok": True}) for i in range(40)]
-    rows.append(ev(41, 200, "/v1/users/7f1c2a3b-1111-2222-3333-444455556666", method="GET",
-                   body={"ok": False, "error": "user is locked"}))
+    rows.append(
+        ev(
+            41,
+            200,
+            "/v1/users/7f1c2a3b-1111-2222-3333-444455556666",
+            method="GET",
+            body={"ok": False, "error": "user is locked"},
+        )
+    )
     df = events(rows)
     assert detect_status_misuse(df).empty  # 1 of 41 is below min_share 0.05
     row = one_finding(detect_status_misuse(df, min_share=0.01), "GET /v1/users/{id} (payments)")
@@ -235,8 +301,16 @@ def test_thresholds_and_route_templates() -> None:
 
 def test_route_method_and_status_from_attrs() -> None:
     rows = [
-        ev(0, None, None, "handled", path="/v1/pay?id=3", method="post", status_code=200,
-           response={"success": False, "message": "not enough credit"}),
+        ev(
+            0,
+            None,
+            None,
+            "handled",
+            path="/v1/pay?id=3",
+            method="post",
+            status_code=200,
+            response={"success": False, "message": "not enough credit"},
+        ),
         ev(1, 200, "PUT /v1/pay", "handled", response='{"error":"quota exceeded"}'),
         ev(2, None, None, "not a request line"),
     ]
@@ -266,11 +340,27 @@ def test_classify_keeps_rows_index_and_input() -> None:
 def test_status_table() -> None:
     df = pd.concat([payments_log(), make_storm()], ignore_index=True)
     table = status_table(df)
-    assert list(table.columns) == ["service", "method", "route", "subject", "status", "status_class", "count",
-                                   "share", "misuse", "misuse_count", "recommended_status"]
+    assert list(table.columns) == [
+        "service",
+        "method",
+        "route",
+        "subject",
+        "status",
+        "status_class",
+        "count",
+        "share",
+        "misuse",
+        "misuse_count",
+        "recommended_status",
+    ]
     pay = table[table["subject"] == "POST /v1/pay (payments)"].iloc[0]
     assert (pay["status"], pay["count"], pay["misuse"], pay["misuse_count"], pay["recommended_status"]) == (
-        200, 10, "ok_error_body", 4, 422)
+        200,
+        10,
+        "ok_error_body",
+        4,
+        422,
+    )
     items = table[table["subject"] == "GET /v1/items (payments)"].set_index("status")
     bad, good = items.loc[400], items.loc[200]
     assert bad["count"] == 35 and bad["misuse"] == "client_4xx_storm"
@@ -282,10 +372,25 @@ def test_status_table() -> None:
 
 def test_probes_table_with_body() -> None:
     rows = [
-        {"ts": T0, "url": "http://127.0.0.1:8080/api/pay", "host": "127.0.0.1", "port": 8080, "scheme": "http",
-         "method": "GET", "status": 200, "body": '{"code":1001,"error":"insufficient balance"}'},
-        {"ts": T0, "url": "http://127.0.0.1:8080/api/pay", "host": "127.0.0.1", "port": 8080, "scheme": "http",
-         "method": "GET", "error_kind": "read_timeout"},
+        {
+            "ts": T0,
+            "url": "http://127.0.0.1:8080/api/pay",
+            "host": "127.0.0.1",
+            "port": 8080,
+            "scheme": "http",
+            "method": "GET",
+            "status": 200,
+            "body": '{"code":1001,"error":"insufficient balance"}',
+        },
+        {
+            "ts": T0,
+            "url": "http://127.0.0.1:8080/api/pay",
+            "host": "127.0.0.1",
+            "port": 8080,
+            "scheme": "http",
+            "method": "GET",
+            "error_kind": "read_timeout",
+        },
     ]
     probes = conform(rows, "probes")
     row = one_finding(detect_status_misuse(probes), "GET /api/pay (127.0.0.1:8080)")
@@ -293,8 +398,7 @@ def test_probes_table_with_body() -> None:
 
 
 def test_har_tables() -> None:
-    har = pd.concat([read_har(HAR / "chrome-checkout.har"), read_har(HAR / "firefox-login.har")],
-                    ignore_index=True)
+    har = pd.concat([read_har(HAR / "chrome-checkout.har"), read_har(HAR / "firefox-login.har")], ignore_index=True)
     findings = detect_status_misuse(har)
     assert set(zip(findings["subject"], findings["metric"], strict=True)) == {
         ("POST /v1/orders (api.shop.example.test)", "share of 2xx answers with an error body"),

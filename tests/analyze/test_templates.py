@@ -23,8 +23,10 @@ LOGS = REPO.parent / "shared" / "corpus" / "logs"
 T0 = pd.Timestamp("2024-05-01T10:00:00Z")
 
 # <Logrecord> <Date> <Time> <Pid> <Level> <Component> [<ADDR>] <Content>
-OPENSTACK_LINE = re.compile(r"^(?P<record>\S+) (?P<date>\S+) (?P<time>\S+) (?P<pid>\d+) (?P<level>\w+) "
-                            r"(?P<component>\S+) \[(?P<addr>[^\]]*)\] (?P<content>.*)$")
+OPENSTACK_LINE = re.compile(
+    r"^(?P<record>\S+) (?P<date>\S+) (?P<time>\S+) (?P<pid>\d+) (?P<level>\w+) "
+    r"(?P<component>\S+) \[(?P<addr>[^\]]*)\] (?P<content>.*)$"
+)
 
 
 def corpus(name: str) -> Path:
@@ -35,17 +37,23 @@ def corpus(name: str) -> Path:
 
 
 def test_masks_and_wildcards() -> None:
-    ids, templates = mine_templates([
-        "connected to 10.0.0.1:5432 in 12ms",
-        "connected to 10.0.0.2:5432 in 7ms",
-        "request 3edec1e4-9678-4a3a-a21b-a145a4ee5e61 took 1.5s",
-        "request 0f6c9a2e-1111-4a3a-a21b-a145a4ee5e61 took 250ms",
-        "GET /v1/quotes/123 returned 200",
-        "GET /v1/quotes/456 returned 503",
-        "ready",
-    ])
+    ids, templates = mine_templates(
+        [
+            "connected to 10.0.0.1:5432 in 12ms",
+            "connected to 10.0.0.2:5432 in 7ms",
+            "request 3edec1e4-9678-4a3a-a21b-a145a4ee5e61 took 1.5s",
+            "request 0f6c9a2e-1111-4a3a-a21b-a145a4ee5e61 took 250ms",
+            "GET /v1/quotes/123 returned 200",
+            "GET /v1/quotes/456 returned 503",
+            "ready",
+        ]
+    )
     assert templates["template"].tolist() == [
-        "connected to <*> in <*>", "request <*> took <*>", "GET <*> returned <*>", "ready"]
+        "connected to <*> in <*>",
+        "request <*> took <*>",
+        "GET <*> returned <*>",
+        "ready",
+    ]
     assert templates["count"].tolist() == [2, 2, 2, 1]
     assert templates["template_id"].tolist() == ["T1", "T2", "T3", "T4"]
     assert templates["example"].tolist()[0] == "connected to 10.0.0.1:5432 in 12ms"
@@ -146,8 +154,13 @@ def _window_events() -> pd.DataFrame:
         rows.append({"ts": T0 + pd.Timedelta(seconds=s), "level": "warn", "msg": f"slow query on shard {s % 4}"})
     for s in range(3000, 3600, 20):
         rows.append({"ts": T0 + pd.Timedelta(seconds=s), "level": "warn", "msg": f"slow query on shard {s % 4}"})
-        rows.append({"ts": T0 + pd.Timedelta(seconds=s + 1), "level": "error",
-                     "msg": f"dial tcp 10.0.0.{s % 9}:5432: connect: connection refused"})
+        rows.append(
+            {
+                "ts": T0 + pd.Timedelta(seconds=s + 1),
+                "level": "error",
+                "msg": f"dial tcp 10.0.0.{s % 9}:5432: connect: connection refused",
+            }
+        )
     for s in range(600, 1200, 60):
         rows.append({"ts": T0 + pd.Timedelta(seconds=s), "level": "info", "msg": "cache warmed"})
     return conform(rows, "events")
@@ -158,8 +171,20 @@ def test_compare_templates() -> None:
     incident = (T0 + pd.Timedelta(minutes=50), T0 + pd.Timedelta(minutes=60))
     baseline = (T0, T0 + pd.Timedelta(minutes=50))
     table = compare_templates(events, incident=incident, baseline=baseline)
-    assert list(table.columns) == ["template_id", "template", "level", "baseline_count", "baseline_rate",
-                                   "incident_count", "incident_rate", "ratio", "is_new", "grew", "gone", "example"]
+    assert list(table.columns) == [
+        "template_id",
+        "template",
+        "level",
+        "baseline_count",
+        "baseline_rate",
+        "incident_count",
+        "incident_rate",
+        "ratio",
+        "is_new",
+        "grew",
+        "gone",
+        "example",
+    ]
     rows = table.set_index("template")
     new = rows.loc["dial tcp <*>: connect: connection refused"]
     assert new["is_new"] and new["incident_count"] == 30 and new["level"] == "error" and np.isnan(new["ratio"])
@@ -177,6 +202,7 @@ def test_compare_templates() -> None:
     assert set(again["incident_count"]) == set(table["incident_count"])
     with pytest.raises(ValueError, match="start before"):
         compare_templates(events, incident=(incident[1], incident[0]), baseline=baseline)
-    naive = compare_templates(events, incident=(incident[0].tz_localize(None), incident[1].tz_localize(None)),
-                              baseline=baseline)
+    naive = compare_templates(
+        events, incident=(incident[0].tz_localize(None), incident[1].tz_localize(None)), baseline=baseline
+    )
     pd.testing.assert_frame_equal(naive, table)

@@ -43,8 +43,10 @@ def test_one_finding_per_defect_with_the_go_error(lab_reports: tuple[FaultLab, d
     assert set(findings["fault"]) <= set(FAULTS)
     assert (findings["handbook_ref"] == "§2.2").all() and (findings["detector"] == "detect_tls_faults").all()
     by_target = {r.target: n for n, r in reports.items()}
-    got = {(by_target[s], f, sev) for s, f, sev in zip(findings["subject"], findings["fault"], findings["severity"],
-                                                        strict=True)}
+    got = {
+        (by_target[s], f, sev)
+        for s, f, sev in zip(findings["subject"], findings["fault"], findings["severity"], strict=True)
+    }
     assert got == {(n, f, s) for n, (f, s) in FAULT_OF.items()}
     missing = findings[findings["subject"] == reports["https_missing_intermediate"].target].iloc[0]
     assert "certificate signed by unknown authority" in missing["evidence"]
@@ -105,8 +107,17 @@ def test_empty_input() -> None:
 def test_expiry_table(lab_reports: tuple[FaultLab, dict[str, TLSReport]]) -> None:
     _, reports = lab_reports
     table = expiry_table(list(reports.values()))
-    assert list(table.columns) == ["target", "position", "role", "subject", "not_before", "not_after", "days_left",
-                                   "status", "severity"]
+    assert list(table.columns) == [
+        "target",
+        "position",
+        "role",
+        "subject",
+        "not_before",
+        "not_after",
+        "days_left",
+        "status",
+        "severity",
+    ]
     assert table["not_after"].is_monotonic_increasing
     n_certs = sum(len(r.certs) for r in reports.values())
     assert len(table) == n_certs  # every (target, cert) once

@@ -35,11 +35,30 @@ def at(ms: float) -> pd.Timestamp:
     return T0 + pd.Timedelta(milliseconds=ms)
 
 
-def span(tid: str, sid: str, parent: str | None, service: str, a: float, b: float, kind: str = "internal",
-         status: str = "unset", attrs: dict[str, Any] | None = None) -> dict[str, Any]:
-    return {"trace_id": tid, "span_id": sid, "parent_span_id": parent, "service": service, "name": sid.upper(),
-            "kind": kind, "start": at(a), "end": at(b), "duration_ms": float(b - a), "status": status,
-            "attrs": attrs or {}}
+def span(
+    tid: str,
+    sid: str,
+    parent: str | None,
+    service: str,
+    a: float,
+    b: float,
+    kind: str = "internal",
+    status: str = "unset",
+    attrs: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    return {
+        "trace_id": tid,
+        "span_id": sid,
+        "parent_span_id": parent,
+        "service": service,
+        "name": sid.upper(),
+        "kind": kind,
+        "start": at(a),
+        "end": at(b),
+        "duration_ms": float(b - a),
+        "status": status,
+        "attrs": attrs or {},
+    }
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +75,22 @@ def tree() -> pd.DataFrame:
     o  50–55 with a parent that is not in the trace
     """
     t = "t1"
-    return conform([
-        span(t, "r", None, "api", 0, 100, "server"), span(t, "a", "r", "api", 5, 40, "client"),
-        span(t, "a1", "a", "auth", 10, 30, "server"), span(t, "b", "r", "api", 20, 70),
-        span(t, "b1", "b", "db", 25, 50, "client"), span(t, "b2", "b", "db", 45, 65, "client"),
-        span(t, "c", "r", "pricing", 60, 120), span(t, "c1", "c", "pricing", 90, 115),
-        span(t, "d", "r", "api", 105, 130, "producer"), span(t, "d1", "d", "worker", 110, 120, "consumer"),
-        span(t, "o", "gone", "api", 50, 55, status="error"),
-    ], "spans")
+    return conform(
+        [
+            span(t, "r", None, "api", 0, 100, "server"),
+            span(t, "a", "r", "api", 5, 40, "client"),
+            span(t, "a1", "a", "auth", 10, 30, "server"),
+            span(t, "b", "r", "api", 20, 70),
+            span(t, "b1", "b", "db", 25, 50, "client"),
+            span(t, "b2", "b", "db", 45, 65, "client"),
+            span(t, "c", "r", "pricing", 60, 120),
+            span(t, "c1", "c", "pricing", 90, 115),
+            span(t, "d", "r", "api", 105, 130, "producer"),
+            span(t, "d1", "d", "worker", 110, 120, "consumer"),
+            span(t, "o", "gone", "api", 50, 55, status="error"),
+        ],
+        "spans",
+    )
 
 
 @pytest.fixture(scope="module")
@@ -79,10 +106,8 @@ def test_critical_path_by_hand(tree: pd.DataFrame) -> None:
     # from r: last-finishing child c (clipped to 100) → c1 (90–100) is critical; back in c, nothing ended
     # before 90, so c 60–90; back in r, the child that ended before c started (60) is a (40), not b (70):
     # r 40–60; a: after a1 30–40, a1 10–30, a 5–10; r 0–5. b and the async d are not critical.
-    expected = [("r", 0, 5), ("a", 5, 10), ("a1", 10, 30), ("a", 30, 40), ("r", 40, 60), ("c", 60, 90),
-                ("c1", 90, 100)]
-    assert list(zip(cp["span_id"], cp["start"], cp["end"], strict=True)) == [
-        (s, at(a), at(b)) for s, a, b in expected]
+    expected = [("r", 0, 5), ("a", 5, 10), ("a1", 10, 30), ("a", 30, 40), ("r", 40, 60), ("c", 60, 90), ("c1", 90, 100)]
+    assert list(zip(cp["span_id"], cp["start"], cp["end"], strict=True)) == [(s, at(a), at(b)) for s, a, b in expected]
     assert cp["duration_ms"].tolist() == [float(b - a) for _, a, b in expected]
     assert cp["duration_ms"].sum() == 100.0  # the root's duration
     assert cp["service"].tolist() == ["api", "api", "auth", "api", "api", "pricing", "pricing"]
@@ -92,8 +117,17 @@ def test_critical_path_by_hand(tree: pd.DataFrame) -> None:
 def test_critical_path_of_the_shop_trace(shop: pd.DataFrame) -> None:
     cp = critical_path(shop, trace_id=SHOP)
     segs = list(zip(cp["span_id"].str[:4], cp["duration_ms"], strict=True))
-    assert segs == [("00f0", 5.0), ("5399", 3.0), ("7a08", 2.0), ("9c3d", 20.0), ("7a08", 2.0), ("b7ad", 78.0),
-                    ("7a08", 2.0), ("5399", 3.0), ("00f0", 5.0)]
+    assert segs == [
+        ("00f0", 5.0),
+        ("5399", 3.0),
+        ("7a08", 2.0),
+        ("9c3d", 20.0),
+        ("7a08", 2.0),
+        ("b7ad", 78.0),
+        ("7a08", 2.0),
+        ("5399", 3.0),
+        ("00f0", 5.0),
+    ]
     assert critical_path(shop, trace_id="nope").empty
 
 
@@ -104,12 +138,14 @@ def test_critical_path_every_trace_and_edge_cases(tree: pd.DataFrame, shop: pd.D
     dup = pd.concat([shop.iloc[[0]], shop.iloc[[0]]], ignore_index=True)
     assert critical_path(dup)["duration_ms"].tolist() == [120.0]
     # back-to-back children are both critical (the Jaeger UI's strict "ended before" would credit p 0–10)
-    seq = conform([span("s", "p", None, "x", 0, 30), span("s", "k1", "p", "x", 0, 10),
-                   span("s", "k2", "p", "x", 10, 30)], "spans")
+    seq = conform(
+        [span("s", "p", None, "x", 0, 30), span("s", "k1", "p", "x", 0, 10), span("s", "k2", "p", "x", 10, 30)], "spans"
+    )
     assert critical_path(seq)["span_id"].tolist() == ["k1", "k2"]
     # a span that lists itself as its parent and a cycle do not hang
-    loop = conform([span("z", "a", "a", "x", 0, 10), span("z", "b", "c", "x", 1, 2),
-                    span("z", "c", "b", "x", 2, 3)], "spans")
+    loop = conform(
+        [span("z", "a", "a", "x", 0, 10), span("z", "b", "c", "x", 1, 2), span("z", "c", "b", "x", 2, 3)], "spans"
+    )
     assert critical_path(loop)["span_id"].tolist() == ["a"]
     assert span_tree(loop)["span_id"].tolist() == ["a", "b", "c"]
     assert critical_path(conform(None, "spans")).empty
@@ -121,8 +157,7 @@ def test_critical_path_every_trace_and_edge_cases(tree: pd.DataFrame, shop: pd.D
 def test_self_time(tree: pd.DataFrame) -> None:
     st = self_time(tree).set_index("span_id")
     # r: children a, b, c (clipped to 100) and d (outside) cover 5–100; b: b1 ∪ b2 = 25–65
-    expected = {"r": 5, "a": 15, "a1": 20, "b": 10, "b1": 25, "b2": 20, "c": 35, "c1": 25, "d": 15, "d1": 10,
-                "o": 5}
+    expected = {"r": 5, "a": 15, "a1": 20, "b": 10, "b1": 25, "b2": 20, "c": 35, "c1": 25, "d": 15, "d1": 10, "o": 5}
     assert st["self_ms"].to_dict() == {k: float(v) for k, v in expected.items()}
     assert st.loc["b", "children_ms"] == 40.0
     svc = service_self_time(tree)
@@ -166,19 +201,39 @@ def test_span_tree_order_and_depth(tree: pd.DataFrame) -> None:
 def _broken() -> pd.DataFrame:
     """gateway calls inventory, which restarts the trace; payments calls fraud, which leaves no span."""
     x, y, z = "a" * 32, "b" * 32, "c" * 32
-    return conform([
-        span(x, "1000000000000001", None, "gateway", 0, 200, "server"),
-        span(x, "1000000000000002", "1000000000000001", "gateway", 10, 190, "client",
-             attrs={"server.address": "inventory.svc.cluster.local:8080"}),
-        span(x, "1000000000000003", "1000000000000001", "gateway", 1, 9, "client",
-             attrs={"db.system": "redis"}),  # a call to an uninstrumented cache: not a gap
-        span(y, "2000000000000001", None, "inventory", 12, 180, "server"),  # a new trace during the call
-        span(y, "2000000000000002", "2000000000000001", "inventory", 20, 60, "client"),
-        span(z, "3000000000000001", None, "payments", 500, 600, "server"),
-        span(z, "3000000000000002", "3000000000000001", "payments", 510, 590, "client",
-             attrs={"peer.service": "fraud"}),
-        span("d" * 32, "4000000000000001", None, "fraud", 1000, 1010, "server"),  # fraud does record spans
-    ], "spans")
+    return conform(
+        [
+            span(x, "1000000000000001", None, "gateway", 0, 200, "server"),
+            span(
+                x,
+                "1000000000000002",
+                "1000000000000001",
+                "gateway",
+                10,
+                190,
+                "client",
+                attrs={"server.address": "inventory.svc.cluster.local:8080"},
+            ),
+            span(
+                x, "1000000000000003", "1000000000000001", "gateway", 1, 9, "client", attrs={"db.system": "redis"}
+            ),  # a call to an uninstrumented cache: not a gap
+            span(y, "2000000000000001", None, "inventory", 12, 180, "server"),  # a new trace during the call
+            span(y, "2000000000000002", "2000000000000001", "inventory", 20, 60, "client"),
+            span(z, "3000000000000001", None, "payments", 500, 600, "server"),
+            span(
+                z,
+                "3000000000000002",
+                "3000000000000001",
+                "payments",
+                510,
+                590,
+                "client",
+                attrs={"peer.service": "fraud"},
+            ),
+            span("d" * 32, "4000000000000001", None, "fraud", 1000, 1010, "server"),  # fraud does record spans
+        ],
+        "spans",
+    )
 
 
 def test_broken_traces() -> None:
@@ -189,7 +244,8 @@ def test_broken_traces() -> None:
     assert restarted["other_trace_id"] == "b" * 32 and restarted["other_span_id"] == "2000000000000001"
     assert restarted["detail"] == (
         "inventory started trace bbbbbbbbbbbb… (2000000000000001) +2.0 ms after gateway (1000000000000002) "
-        "called it in trace aaaaaaaaaaaa…: the trace context did not cross")
+        "called it in trace aaaaaaaaaaaa…: the trace context did not cross"
+    )
     missing = broken.iloc[1]
     assert (missing["service"], missing["callee"]) == ("payments", "fraud")
     # a callee root outside the call window (beyond the skew) does not match
@@ -204,8 +260,10 @@ def test_broken_traces() -> None:
     attrs[1] = {"http.request.method": "GET"}
     unnamed["attrs"] = pd.Series(attrs, index=unnamed.index, dtype=object)
     assert broken_traces(unnamed)["issue"].tolist() == ["restarted_trace", "missing_server_span"]
-    crowd = pd.concat([unnamed, conform([span("9" * 32, "5000000000000001", None, "search", 30, 90, "server")],
-                                        "spans")], ignore_index=True)
+    crowd = pd.concat(
+        [unnamed, conform([span("9" * 32, "5000000000000001", None, "search", 30, 90, "server")], "spans")],
+        ignore_index=True,
+    )
     assert broken_traces(crowd)["issue"].tolist() == ["missing_server_span"]
     # the shop trace is complete: fraud records no spans, so its missing server span is not a gap
     assert broken_traces(read_traces(FIXTURES / "shop-otlp.json")).empty
@@ -215,8 +273,11 @@ def test_orphans_and_report(tree: pd.DataFrame) -> None:
     orphans = orphan_spans(tree)
     assert orphans["span_id"].tolist() == ["o"] and list(orphans.columns) == list(tree.columns)
     report = propagation_report(pd.concat([tree, _broken()], ignore_index=True))
-    assert report["issue"].value_counts().to_dict() == {"orphan_span": 1, "restarted_trace": 1,
-                                                        "missing_server_span": 1}
+    assert report["issue"].value_counts().to_dict() == {
+        "orphan_span": 1,
+        "restarted_trace": 1,
+        "missing_server_span": 1,
+    }
     assert propagation_report().empty
 
 
@@ -226,31 +287,68 @@ def test_orphans_and_report(tree: pd.DataFrame) -> None:
 def _events() -> pd.DataFrame:
     rows = [
         # frontend logs the span id of its server span
-        {"ts": at(1), "service": "frontend", "level": "info", "msg": "checkout started", "trace_id": SHOP,
-         "span_id": "00f067aa0ba902b7", "route": "/checkout"},
-        {"ts": at(119), "service": "frontend", "level": "error", "msg": "checkout failed", "trace_id": SHOP.upper(),
-         "span_id": "00f067aa0ba902b7", "route": "/checkout", "status": 502, "latency_ms": 119.5},
+        {
+            "ts": at(1),
+            "service": "frontend",
+            "level": "info",
+            "msg": "checkout started",
+            "trace_id": SHOP,
+            "span_id": "00f067aa0ba902b7",
+            "route": "/checkout",
+        },
+        {
+            "ts": at(119),
+            "service": "frontend",
+            "level": "error",
+            "msg": "checkout failed",
+            "trace_id": SHOP.upper(),
+            "span_id": "00f067aa0ba902b7",
+            "route": "/checkout",
+            "status": 502,
+            "latency_ms": 119.5,
+        },
         # payments logs the trace id only: joined by time to the innermost payments span
         {"ts": at(9), "service": "payments", "level": "info", "msg": "charging", "trace_id": SHOP},
-        {"ts": at(109), "service": "payments", "level": "error", "msg": "fraud check timed out",
-         "trace_id": SHOP, "error": "context deadline exceeded"},
-        {"ts": at(20), "service": "payments", "level": "debug", "msg": "query", "trace_id": SHOP,
-         "span_id": "deadbeefdeadbeef"},  # unknown span id: falls back to time
+        {
+            "ts": at(109),
+            "service": "payments",
+            "level": "error",
+            "msg": "fraud check timed out",
+            "trace_id": SHOP,
+            "error": "context deadline exceeded",
+        },
+        {
+            "ts": at(20),
+            "service": "payments",
+            "level": "debug",
+            "msg": "query",
+            "trace_id": SHOP,
+            "span_id": "deadbeefdeadbeef",
+        },  # unknown span id: falls back to time
         # fraud never logs a trace id
         {"ts": at(40), "service": "fraud", "level": "info", "msg": "scoring"},
         {"ts": at(41), "service": "fraud", "level": "warn", "msg": "model slow"},
         # another trace, from logs only: two attempts of the same call, then success
-        {"ts": at(1000), "service": "gateway", "level": "info", "msg": "upstream call", "trace_id": "e" * 32,
-         "route": "/quote"},
-        {"ts": at(1100), "service": "gateway", "level": "info", "msg": "upstream call", "trace_id": "e" * 32,
-         "route": "/quote"},
-        {"ts": at(1150), "service": "quotes", "level": "info", "msg": "served", "trace_id": "e" * 32,
-         "status": 200},
+        {
+            "ts": at(1000),
+            "service": "gateway",
+            "level": "info",
+            "msg": "upstream call",
+            "trace_id": "e" * 32,
+            "route": "/quote",
+        },
+        {
+            "ts": at(1100),
+            "service": "gateway",
+            "level": "info",
+            "msg": "upstream call",
+            "trace_id": "e" * 32,
+            "route": "/quote",
+        },
+        {"ts": at(1150), "service": "quotes", "level": "info", "msg": "served", "trace_id": "e" * 32, "status": 200},
         # a third trace with an attempt counter
-        {"ts": at(2000), "service": "gateway", "level": "warn", "msg": "retrying", "trace_id": "f" * 32,
-         "attempt": 1},
-        {"ts": at(2200), "service": "gateway", "level": "warn", "msg": "retrying", "trace_id": "f" * 32,
-         "attempt": 3},
+        {"ts": at(2000), "service": "gateway", "level": "warn", "msg": "retrying", "trace_id": "f" * 32, "attempt": 1},
+        {"ts": at(2200), "service": "gateway", "level": "warn", "msg": "retrying", "trace_id": "f" * 32, "attempt": 3},
         {"ts": pd.NaT, "service": "gateway", "msg": "garbled", "parse_ok": False, "raw": "%%"},
     ]
     return conform(rows, "events")
@@ -269,8 +367,7 @@ def test_join_logs_to_spans(shop: pd.DataFrame) -> None:
     joined = join_logs_to_spans(ev, shop)
     assert len(joined) == len(ev)
     assert_frame_equal(joined[list(ev.columns)], ev)
-    got = list(zip(joined["msg"], joined["joined_span_id"].fillna("-"), joined["join_by"].fillna("-"),
-                   strict=True))[:7]
+    got = list(zip(joined["msg"], joined["joined_span_id"].fillna("-"), joined["join_by"].fillna("-"), strict=True))[:7]
     assert got == [
         ("checkout started", "00f067aa0ba902b7", "span_id"),
         ("checkout failed", "00f067aa0ba902b7", "span_id"),  # upper-case trace id in the log line
@@ -333,8 +430,10 @@ def test_slow_span_finding(shop: pd.DataFrame, tree: pd.DataFrame) -> None:
     assert slow["subject"].tolist() == ["payments"]
     row = slow.iloc[0]
     assert row["value"] == pytest.approx(104 / 120) and row["threshold"] == 0.5
-    assert row["evidence"] == ("In 1 of 2 slow traces (≥ 110 ms), payments takes a median 87% of the critical "
-                               "path, 75% of it in 'POST /fraud-check'.")
+    assert row["evidence"] == (
+        "In 1 of 2 slow traces (≥ 110 ms), payments takes a median 87% of the critical "
+        "path, 75% of it in 'POST /fraud-check'."
+    )
     # in t1 no service holds half of the critical path
     assert detect_trace_findings(tree)["fault"].tolist() == ["propagation_gap"]
 
@@ -375,8 +474,15 @@ def test_self_time_ignores_a_span_naming_itself_as_parent() -> None:
 
 
 def test_trace_summary_counts_parent_cycles() -> None:
-    spans = conform([span("2" * 32, "r", None, "a", 0, 100), span("2" * 32, "a", "b", "a", 10, 50),
-                     span("2" * 32, "b", "a", "b", 20, 40), span("2" * 32, "k", "b", "b", 25, 30)], "spans")
+    spans = conform(
+        [
+            span("2" * 32, "r", None, "a", 0, 100),
+            span("2" * 32, "a", "b", "a", 10, 50),
+            span("2" * 32, "b", "a", "b", 20, 40),
+            span("2" * 32, "k", "b", "b", 25, 30),
+        ],
+        "spans",
+    )
     s = trace_summary(spans).iloc[0]
     assert s["spans"] == 4 and s["roots"] == 1 and s["missing_parents"] == 0
     assert s["cycle_spans"] == 3  # a ↔ b and k below them: no root leads there
@@ -390,10 +496,14 @@ def test_trace_journeys_entry_is_the_line_that_started_first() -> None:
         # downstream services log whole seconds, when they finish; the gateway when it finishes, precisely
         {"ts": sec, "service": "orders", "msg": "order created", "trace_id": "a" * 32, "latency_ms": 53.736},
         {"ts": sec, "service": "payments", "msg": "charge ok", "trace_id": "a" * 32, "latency_ms": 36.448},
-        {"ts": sec + 177 * ms, "service": "inventory", "msg": "reserved", "trace_id": "a" * 32,
-         "latency_ms": 3.034719},
-        {"ts": sec + pd.Timedelta(nanoseconds=228_764_672), "service": "gateway", "msg": "request",
-         "trace_id": "a" * 32, "latency_ms": 54.954457},
+        {"ts": sec + 177 * ms, "service": "inventory", "msg": "reserved", "trace_id": "a" * 32, "latency_ms": 3.034719},
+        {
+            "ts": sec + pd.Timedelta(nanoseconds=228_764_672),
+            "service": "gateway",
+            "msg": "request",
+            "trace_id": "a" * 32,
+            "latency_ms": 54.954457,
+        },
         # precise timestamps: a line at ts - latency starts before another line's ts
         {"ts": sec + 5000 * ms, "service": "api", "msg": "request", "trace_id": "b" * 32, "latency_ms": 50.0},
         {"ts": sec + 4960 * ms, "service": "db", "msg": "query", "trace_id": "b" * 32, "latency_ms": 5.0},

@@ -140,7 +140,9 @@ def test_delay_and_drop(server: DnsServer) -> None:
         tcp(server, "drop.lab.test", timeout=0.3)
     log = server.queries
     assert [(q["name"], q["transport"], q["outcome"]) for q in log] == [
-        ("slow.lab.test", "udp", "answer"), ("drop.lab.test", "udp", "drop"), ("drop.lab.test", "tcp", "drop"),
+        ("slow.lab.test", "udp", "answer"),
+        ("drop.lab.test", "udp", "drop"),
+        ("drop.lab.test", "tcp", "drop"),
     ]
     assert log[0]["delay_ms"] == 300.0
 
@@ -167,16 +169,19 @@ def test_malformed_queries_get_formerr(server: DnsServer) -> None:
     assert reply[:2] == b"\x12\x34" and reply[3] & 0x0F == dns.rcode.FORMERR
 
 
-@pytest.mark.parametrize("zone", [
-    {"a.lab.test": {"A": ["999.1.1.1"]}},
-    {"a.lab.test": {"colour": "blue"}},
-    {"a.lab.test": {"A": "127.0.0.1", "delay_ms": -5}},
-    {"a.lab.test": {"A": "127.0.0.1", "ttl": "long"}},
-    {"a.lab.test": {"flap": [{"A": "127.0.0.1"}]}},
-    {"a.lab.test": {"nxdomain": True, "drop": True}},
-    {"a..lab.test": {"A": "127.0.0.1"}},
-    {"a.lab.test": "127.0.0.1"},
-])
+@pytest.mark.parametrize(
+    "zone",
+    [
+        {"a.lab.test": {"A": ["999.1.1.1"]}},
+        {"a.lab.test": {"colour": "blue"}},
+        {"a.lab.test": {"A": "127.0.0.1", "delay_ms": -5}},
+        {"a.lab.test": {"A": "127.0.0.1", "ttl": "long"}},
+        {"a.lab.test": {"flap": [{"A": "127.0.0.1"}]}},
+        {"a.lab.test": {"nxdomain": True, "drop": True}},
+        {"a..lab.test": {"A": "127.0.0.1"}},
+        {"a.lab.test": "127.0.0.1"},
+    ],
+)
 def test_bad_zones_raise(zone: Any) -> None:
     with pytest.raises(LabError, match="DNS zone"):
         DnsServer(zone)

@@ -54,8 +54,10 @@ def test_probe_then_detect(lab: FaultLab) -> None:
     validate(findings, "findings")
     host, port = lab.address("ok")
     service = f"({host}:{port})"
-    got = {s.removesuffix(f" {service}"): (m, v) for s, m, v in
-           zip(findings["subject"], findings["metric"], findings["value"], strict=True)}
+    got = {
+        s.removesuffix(f" {service}"): (m, v)
+        for s, m, v in zip(findings["subject"], findings["metric"], findings["value"], strict=True)
+    }
     assert got == {
         "GET /misuse/ok-error": ("share of 2xx answers with an error body", 1.0),
         "GET /misuse/notfound-rule": ("share of 404 answers for a business rule", 1.0),
@@ -68,8 +70,7 @@ def test_probe_then_detect(lab: FaultLab) -> None:
     assert "insufficient balance" in ok_error["evidence"]
     assert "422 Unprocessable Entity" in ok_error["recommendation"]
     labelled = classify_status_misuse(probes)
-    by_path = dict(zip(probes["url"].map(lambda u: urlsplit(u).path), labelled["recommended_status"],
-                       strict=True))
+    by_path = dict(zip(probes["url"].map(lambda u: urlsplit(u).path), labelled["recommended_status"], strict=True))
     assert by_path["/misuse/ok-error"] == 422 and by_path["/misuse/notfound-rule"] == 422
     assert by_path["/misuse/500-validation"] == 400 and by_path["/misuse/403-unauth"] == 401
     assert by_path["/misuse/401-forbidden"] == 403
@@ -77,7 +78,8 @@ def test_probe_then_detect(lab: FaultLab) -> None:
 
 
 def test_authenticated_probe_is_not_flagged(lab: FaultLab) -> None:
-    probes = probe_http(misuse_url(lab, "403-unauth"), headers={"Authorization": "Bearer t0ken-123"},
-                        body_limit=4096, progress=False)
+    probes = probe_http(
+        misuse_url(lab, "403-unauth"), headers={"Authorization": "Bearer t0ken-123"}, body_limit=4096, progress=False
+    )
     assert probes["status"].tolist() == [200]
     assert detect_status_misuse(probes).empty

@@ -548,15 +548,11 @@ def test_certs_compose_into_broken_chains(tmp_path: Path) -> None:
     inter, inter_key = issue_cert(
         root, root_key, sans=[], not_before=now() - day, not_after=now() + 9 * day, is_ca=True
     )
-    leaf, leaf_key = issue_cert(
-        inter, inter_key, sans=["localhost"], not_before=now() - day, not_after=now() + day
-    )
+    leaf, leaf_key = issue_cert(inter, inter_key, sans=["localhost"], not_before=now() - day, not_after=now() + day)
     verify(leaf, [inter], root)
     with pytest.raises(VerificationError):  # missing intermediate
         verify(leaf, [], root)
-    expired, _ = issue_cert(
-        root, root_key, sans=["localhost"], not_before=now() - 9 * day, not_after=now() - day
-    )
+    expired, _ = issue_cert(root, root_key, sans=["localhost"], not_before=now() - 9 * day, not_after=now() - day)
     with pytest.raises(VerificationError):
         verify(expired, [], root)
     chain_pem, key_pem = Credentials((leaf, inter), leaf_key).write(tmp_path, "inter")

@@ -52,8 +52,10 @@ def served(lab: FaultLab, name: str) -> list[x509.Certificate]:
     ctx.check_hostname = False
     ctx.verify_mode = ssl.CERT_NONE
     ctx.set_ciphers("ALL:@SECLEVEL=0")
-    with socket.create_connection(lab.address(name), timeout=10) as raw, \
-            ctx.wrap_socket(raw, server_hostname="localhost") as tls:
+    with (
+        socket.create_connection(lab.address(name), timeout=10) as raw,
+        ctx.wrap_socket(raw, server_hostname="localhost") as tls,
+    ):
         chain = tls._sslobj.get_unverified_chain()  # type: ignore[attr-defined]  # private in 3.11/3.12
         return [x509.load_der_x509_certificate(c.public_bytes(2)) for c in chain]
 
@@ -99,11 +101,22 @@ def test_the_fault_endpoints_can_be_left_out() -> None:
 def test_valid_chains_verify_with_the_lab_root(tls_lab: FaultLab) -> None:
     ctx = ssl.create_default_context(cafile=str(tls_lab.ca_path))
     with httpx.Client(verify=ctx) as client:
-        for name in ("https_chain_ok", "https_expiring_soon", "https_wrong_order", "https_root_sent",
-                     "https_leaf_is_ca"):
+        for name in (
+            "https_chain_ok",
+            "https_expiring_soon",
+            "https_wrong_order",
+            "https_root_sent",
+            "https_leaf_is_ca",
+        ):
             assert client.get(tls_lab.url(name)).status_code == 200, name
-        for name in ("https_expired", "https_not_yet_valid", "https_wrong_host", "https_missing_intermediate",
-                     "https_self_signed", "https_untrusted_root"):
+        for name in (
+            "https_expired",
+            "https_not_yet_valid",
+            "https_wrong_host",
+            "https_missing_intermediate",
+            "https_self_signed",
+            "https_untrusted_root",
+        ):
             with pytest.raises(httpx.ConnectError, match="CERTIFICATE_VERIFY_FAILED"):
                 client.get(tls_lab.url(name))
 
@@ -126,8 +139,9 @@ def test_each_chain_has_its_defect(tls_lab: FaultLab) -> None:
     (lone,) = chains["https_missing_intermediate"]
     assert lone.issuer == inter.subject
     aia = lone.extensions.get_extension_for_class(x509.AuthorityInformationAccess).value
-    assert [d.access_location.value for d in aia if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS] \
-        == [tls_lab.aia_url]
+    assert [d.access_location.value for d in aia if d.access_method == AuthorityInformationAccessOID.CA_ISSUERS] == [
+        tls_lab.aia_url
+    ]
     (selfie,) = chains["https_self_signed"]
     assert selfie.issuer == selfie.subject
     selfie.verify_directly_issued_by(selfie)
@@ -154,8 +168,9 @@ def test_aia_url_serves_the_missing_intermediate(tls_lab: FaultLab) -> None:
     assert httpx.get(tls_lab.aia_url + ".nope").status_code == 404
     # with the fetched intermediate the chain verifies: it really was only missing
     (leaf,) = load(tls_lab.chain_path("https_missing_intermediate"))
-    verifier = PolicyBuilder().store(Store(load(tls_lab.ca_path))).time(now()) \
-        .build_server_verifier(x509.DNSName("localhost"))
+    verifier = (
+        PolicyBuilder().store(Store(load(tls_lab.ca_path))).time(now()).build_server_verifier(x509.DNSName("localhost"))
+    )
     assert len(verifier.verify(leaf, [fetched])) == 3
 
 

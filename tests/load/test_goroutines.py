@@ -136,20 +136,23 @@ def test_header_flags_and_malformed_lines() -> None:
     assert df.at[9, "app_function"] == "main.(*Cache).Get"
 
 
-@pytest.mark.parametrize(("state", "funcs", "site"), [
-    ("select", ["net/http.(*Transport).getConn", "main.f"], "http_pool_wait"),
-    ("select", ["database/sql.(*DB).conn", "database/sql.(*DB).query"], "sql_pool_wait"),
-    ("semacquire", ["sync.runtime_SemacquireRWMutexR", "sync.(*RWMutex).RLock"], "rwmutex"),
-    ("semacquire", ["sync.runtime_Semacquire", "sync.(*WaitGroup).Wait"], "waitgroup"),
-    ("chan send", ["main.produce"], "chan_send"),
-    ("IO wait", ["internal/poll.runtime_pollWait"], "net_io"),
-    ("sleep", ["time.Sleep", "main.loop"], "sleep"),
-    ("syscall", ["syscall.Syscall"], "syscall"),
-    ("runnable", ["main.spin"], "runnable"),
-    ("GC worker (idle)", ["runtime.gcBgMarkWorker"], "gc_idle"),
-    (None, ["runtime.selectgo", "main.loop"], "select"),
-    ("select", ["main.loop"], "select"),
-])
+@pytest.mark.parametrize(
+    ("state", "funcs", "site"),
+    [
+        ("select", ["net/http.(*Transport).getConn", "main.f"], "http_pool_wait"),
+        ("select", ["database/sql.(*DB).conn", "database/sql.(*DB).query"], "sql_pool_wait"),
+        ("semacquire", ["sync.runtime_SemacquireRWMutexR", "sync.(*RWMutex).RLock"], "rwmutex"),
+        ("semacquire", ["sync.runtime_Semacquire", "sync.(*WaitGroup).Wait"], "waitgroup"),
+        ("chan send", ["main.produce"], "chan_send"),
+        ("IO wait", ["internal/poll.runtime_pollWait"], "net_io"),
+        ("sleep", ["time.Sleep", "main.loop"], "sleep"),
+        ("syscall", ["syscall.Syscall"], "syscall"),
+        ("runnable", ["main.spin"], "runnable"),
+        ("GC worker (idle)", ["runtime.gcBgMarkWorker"], "gc_idle"),
+        (None, ["runtime.selectgo", "main.loop"], "select"),
+        ("select", ["main.loop"], "select"),
+    ],
+)
 def test_classify_wait_site(state: str | None, funcs: list[str], site: str) -> None:
     assert classify_wait_site(state, funcs) == site
 
@@ -177,11 +180,20 @@ def go_dump(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     src.mkdir(parents=True)
     (src / "main.go").write_text(GO_PROGRAM)
     env = dict(os.environ)
-    env.update(GOPATH=str(work), GO111MODULE="off", GOPROXY="off", GOTOOLCHAIN="local", GOFLAGS="",
-               GOCACHE=str(work / "cache"), HOME=str(work), CGO_ENABLED="0")
+    env.update(
+        GOPATH=str(work),
+        GO111MODULE="off",
+        GOPROXY="off",
+        GOTOOLCHAIN="local",
+        GOFLAGS="",
+        GOCACHE=str(work / "cache"),
+        HOME=str(work),
+        CGO_ENABLED="0",
+    )
     exe = work / "poolwait"
-    build = subprocess.run([go, "build", "-o", str(exe), "poolwait"], cwd=work, env=env,
-                           capture_output=True, text=True, timeout=300)
+    build = subprocess.run(
+        [go, "build", "-o", str(exe), "poolwait"], cwd=work, env=env, capture_output=True, text=True, timeout=300
+    )
     assert build.returncode == 0, build.stderr
     with PoolServer(capacity=2, service_ms=5000) as upstream:
         run = subprocess.run([str(exe), upstream.url, "20", "2"], capture_output=True, text=True, timeout=60)

@@ -54,7 +54,11 @@ def test_chrome_timings_map_to_phases(chrome: pd.DataFrame) -> None:
     assert first["blocked_ms"] == 1.2 and first["total_ms"] == 149.7
     assert first["http_version"] == "HTTP/2" and first["ip"] == "203.0.113.10"
     assert (first["host"], first["port"], first["scheme"], first["method"]) == (
-        "api.shop.example.test", 443, "https", "GET")
+        "api.shop.example.test",
+        443,
+        "https",
+        "GET",
+    )
     assert not first["reused_conn"]
     reused = chrome.iloc[1]  # -1 means "not applicable": NA, never 0
     assert reused["reused_conn"]
@@ -86,8 +90,17 @@ def test_bodies_are_decoded(chrome: pd.DataFrame, firefox: pd.DataFrame) -> None
 
 def test_secrets_are_redacted(chrome: pd.DataFrame, firefox: pd.DataFrame) -> None:
     everything = pd.concat([chrome, firefox]).astype(str).to_string()
-    for secret in ("s3cr3t-t0ken", "abc123", "def456", "eyJhbGciOiJIUzI1NiJ9", "tok_live_abc123", "hunter2",
-                   "f00ba4", "9f8e7d6c", "k-123"):
+    for secret in (
+        "s3cr3t-t0ken",
+        "abc123",
+        "def456",
+        "eyJhbGciOiJIUzI1NiJ9",
+        "tok_live_abc123",
+        "hunter2",
+        "f00ba4",
+        "9f8e7d6c",
+        "k-123",
+    ):
         assert secret not in everything, secret
     assert at(chrome, 0, "url") == "https://api.shop.example.test/v1/cart?token=%5BREDACTED%5D&page=2"
     headers = at(chrome, 0, "request_headers")
@@ -174,15 +187,18 @@ def test_redact_body() -> None:
     assert redact_body("call failed: Bearer eyJ0eXAi.abc-123") == "call failed: Bearer [REDACTED]"
     assert redact_body("basic information is missing") == "basic information is missing"
     assert redact_body('{"error":"token expired"}') == '{"error":"token expired"}'
-    assert redact_body('request failed: {"password": "x", "user": "bob"}') == \
-        'request failed: {"password": "[REDACTED]", "user": "bob"}'
+    assert (
+        redact_body('request failed: {"password": "x", "user": "bob"}')
+        == 'request failed: {"password": "[REDACTED]", "user": "bob"}'
+    )
     assert redact_body("login user=bob password=hunter2 ok") == "login user=bob password=[REDACTED] ok"
     assert redact_body(None) is None
 
 
 def _one_entry(timings: dict[str, Any] | None = None, status: Any = 200, **extra: Any) -> pd.Series:
     entry: dict[str, Any] = {
-        "startedDateTime": "2024-05-14T09:30:00.000Z", "time": 50,
+        "startedDateTime": "2024-05-14T09:30:00.000Z",
+        "time": 50,
         "request": {"method": "GET", "url": "https://api.example.com/x", "headers": []},
         "response": {"status": status, "httpVersion": "h2", "headers": [], "content": {"size": 2}},
         **extra,

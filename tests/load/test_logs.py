@@ -66,7 +66,7 @@ SLOG_TEXT = (
 )
 GOKIT = (
     'ts=2024-03-14T10:00:01.123Z level=info caller=billing.go:42 msg="invoice created" took=3ms\n'
-    "ts=2024-03-14T10:00:02.000Z level=error caller=billing.go:48 err=\"connection reset by peer\"\n"
+    'ts=2024-03-14T10:00:02.000Z level=error caller=billing.go:48 err="connection reset by peer"\n'
 )
 
 
@@ -78,9 +78,17 @@ def _one(text: str, **kw: object) -> pd.DataFrame:
 
 @pytest.mark.parametrize(
     ("text", "dialect"),
-    [(ZAP, "zap"), (ZEROLOG, "zerolog"), (LOGRUS_JSON, "logrus_json"), (LOGRUS_TEXT, "logrus_text"),
-     (SLOG_JSON, "slog_json"), (SLOG_TEXT, "slog_text"), (GOKIT, "logfmt"),
-     ('{"when":1,"what":"x"}\n', "json"), ("2024-03-14 10:00:01 INFO started\n", "text")],
+    [
+        (ZAP, "zap"),
+        (ZEROLOG, "zerolog"),
+        (LOGRUS_JSON, "logrus_json"),
+        (LOGRUS_TEXT, "logrus_text"),
+        (SLOG_JSON, "slog_json"),
+        (SLOG_TEXT, "slog_text"),
+        (GOKIT, "logfmt"),
+        ('{"when":1,"what":"x"}\n', "json"),
+        ("2024-03-14 10:00:01 INFO started\n", "text"),
+    ],
 )
 def test_dialect_detection(text: str, dialect: str) -> None:
     assert detect_dialect(text.splitlines()) == dialect
@@ -174,15 +182,29 @@ def test_clock_only_time_stays_nat_and_is_kept() -> None:
     assert df["attrs"].iloc[0]["time"] == "5:41PM"
 
 
-@pytest.mark.parametrize(("text", "ms"), [("1m2.5s", 62500.0), ("350µs", 0.35), ("1h", 3.6e6),
-                                          ("-2ms", -2.0), ("0", 0.0), ("12", float("nan")), ("x", float("nan"))])
+@pytest.mark.parametrize(
+    ("text", "ms"),
+    [
+        ("1m2.5s", 62500.0),
+        ("350µs", 0.35),
+        ("1h", 3.6e6),
+        ("-2ms", -2.0),
+        ("0", 0.0),
+        ("12", float("nan")),
+        ("x", float("nan")),
+    ],
+)
 def test_parse_go_duration(text: str, ms: float) -> None:
     assert parse_go_duration(text) == pytest.approx(ms, nan_ok=True)
 
 
 def test_logfmt_parser() -> None:
-    assert parse_logfmt('level=info msg="a \\"b\\"" flag n=') == {"level": "info", "msg": 'a "b"', "flag": True,
-                                                                  "n": ""}
+    assert parse_logfmt('level=info msg="a \\"b\\"" flag n=') == {
+        "level": "info",
+        "msg": 'a "b"',
+        "flag": True,
+        "n": "",
+    }
     assert parse_logfmt("\tmain.main()") is None
     assert parse_logfmt("a=1 b=2") is None  # no time, level or message key
     assert parse_logfmt('level=info msg="unterminated') is None
@@ -319,8 +341,15 @@ def test_whole_file_and_chunked_paths_agree(tmp_path: Path) -> None:
 
     def load(whole: bool) -> pd.DataFrame:
         with open(path, "rb") as fh:
-            loaded = _load_stream(fh, source=str(path), format="auto", service=None, default_service="big",
-                                  regex=None, whole_file=str(path) if whole else None)
+            loaded = _load_stream(
+                fh,
+                source=str(path),
+                format="auto",
+                service=None,
+                default_service="big",
+                regex=None,
+                whole_file=str(path) if whole else None,
+            )
         return _finish([loaded], None, None)
 
     fast, chunked = load(True), load(False)
@@ -365,8 +394,10 @@ def test_loghub_openstack_with_regex() -> None:
     path = CORPUS / "loghub-OpenStack_2k.log"
     if not path.exists():
         pytest.skip(f"shared corpus absent: {path}")
-    regex = (r"^(?P<logrecord>\S+) (?P<ts>\S+ \S+) (?P<pid>\d+) (?P<level>\w+) (?P<logger>\S+) "
-             r"\[(?P<request_id>[^\]]*)\] (?P<msg>.*)$")
+    regex = (
+        r"^(?P<logrecord>\S+) (?P<ts>\S+ \S+) (?P<pid>\d+) (?P<level>\w+) (?P<logger>\S+) "
+        r"\[(?P<request_id>[^\]]*)\] (?P<msg>.*)$"
+    )
     df = read_logs(path, regex=regex)
     assert len(df) == 2000 and df["parse_ok"].all()
     structured = pd.read_csv(str(path) + "_structured.csv")
@@ -415,18 +446,24 @@ def test_invalid_utf8_inside_json_is_kept_raw_on_both_paths(tmp_path: Path) -> N
 
 
 def test_epoch_units_are_decided_per_value() -> None:
-    df = parse_logs('{"ts":1700000000,"msg":"a"}\n{"ts":1700000001123,"msg":"b"}\n'
-                    '{"ts":1700000002123456789,"msg":"c"}\n')
-    assert df["ts"].tolist() == [pd.Timestamp("2023-11-14T22:13:20Z"), pd.Timestamp("2023-11-14T22:13:21.123Z"),
-                                 pd.Timestamp("2023-11-14T22:13:22.123456789Z")]
+    df = parse_logs(
+        '{"ts":1700000000,"msg":"a"}\n{"ts":1700000001123,"msg":"b"}\n{"ts":1700000002123456789,"msg":"c"}\n'
+    )
+    assert df["ts"].tolist() == [
+        pd.Timestamp("2023-11-14T22:13:20Z"),
+        pd.Timestamp("2023-11-14T22:13:21.123Z"),
+        pd.Timestamp("2023-11-14T22:13:22.123456789Z"),
+    ]
     huge = parse_logs('{"ts":1700000000,"msg":"a"}\n{"ts":99999999999999999999,"msg":"d"}\n')
     assert huge["ts"].notna().tolist() == [True, False] and huge["parse_ok"].all()  # out of range: NaT
 
 
 def test_plain_text_with_words_like_time_is_text() -> None:
-    df = parse_logs("2024/01/02 15:04:05 server started\n"
-                    "2024/01/02 15:04:06 request took too long, time limit exceeded\n"
-                    "2024-01-02T15:04:07Z ERROR upstream failed status=502 msg=timeout\n")
+    df = parse_logs(
+        "2024/01/02 15:04:05 server started\n"
+        "2024/01/02 15:04:06 request took too long, time limit exceeded\n"
+        "2024-01-02T15:04:07Z ERROR upstream failed status=502 msg=timeout\n"
+    )
     assert load_stats(df)["dialect"].tolist() == ["text"] and df["parse_ok"].all() and df["ts"].notna().all()
     assert df["level"].isna().tolist() == [True, True, False] and df["level"].iloc[2] == "error"
 
@@ -442,15 +479,18 @@ def test_two_objects_on_one_line_and_blank_lines_keep_line_numbers(tmp_path: Pat
 
 
 def test_whitespace_only_lines_are_blank_in_every_dialect() -> None:
-    for text in ('{"ts":1700000000,"msg":"a"}\n   \n\t\n{"ts":1700000001,"msg":"b"}\n',
-                 "ts=1 level=info msg=a\n   \n\t\nts=2 level=info msg=b\n"):
+    for text in (
+        '{"ts":1700000000,"msg":"a"}\n   \n\t\n{"ts":1700000001,"msg":"b"}\n',
+        "ts=1 level=info msg=a\n   \n\t\nts=2 level=info msg=b\n",
+    ):
         stats = load_stats(parse_logs(text)).iloc[0]
         assert (stats["blank"], stats["parsed"], stats["unparsed"]) == (2, 2, 0)
 
 
 def test_short_aliases_need_their_exact_spelling_and_clashing_aliases_stay_in_attrs() -> None:
-    df = parse_logs('{"time":"2024-01-01T00:00:00Z","level":"info","msg":"retry","n":3,"m":"GET","path":"/a",'
-                    '"URL":"/b"}\n')
+    df = parse_logs(
+        '{"time":"2024-01-01T00:00:00Z","level":"info","msg":"retry","n":3,"m":"GET","path":"/a","URL":"/b"}\n'
+    )
     row = df.iloc[0]
     assert pd.isna(row["logger"]) and row["route"] == "/a"
     assert row["attrs"]["n"] == 3 and row["attrs"]["m"] == "GET" and row["attrs"]["URL"] == "/b"
@@ -462,14 +502,17 @@ def test_logrus_json_durations_are_nanoseconds() -> None:
 
 
 def test_equal_times_keep_line_order() -> None:
-    df = parse_logs('{"time":"2024-01-01T00:00:01Z","level":"info","msg":"a"} \n'
-                    '{"time":"2024-01-01T00:00:01Z","level":"info","msg":"b"}\n')
+    df = parse_logs(
+        '{"time":"2024-01-01T00:00:01Z","level":"info","msg":"a"} \n'
+        '{"time":"2024-01-01T00:00:01Z","level":"info","msg":"b"}\n'
+    )
     assert df["line_no"].tolist() == [1, 2]
 
 
 def test_a_long_first_line_still_tells_the_dialect(tmp_path: Path) -> None:
-    lines = ["2024-01-01 10:00:00 INFO " + "z" * (70 << 10)] + [f"2024-01-01 10:00:0{i} INFO hello {i}"
-                                                                for i in range(1, 5)]
+    lines = ["2024-01-01 10:00:00 INFO " + "z" * (70 << 10)] + [
+        f"2024-01-01 10:00:0{i} INFO hello {i}" for i in range(1, 5)
+    ]
     (tmp_path / "l.log").write_text("\n".join(lines) + "\n")
     stats = load_stats(read_logs(tmp_path / "l.log")).iloc[0]
     assert (stats["dialect"], stats["parsed"]) == ("text", 5)
@@ -482,8 +525,10 @@ def test_truncated_gzip_bytes_raise_a_clear_error() -> None:
 
 
 def test_truncated_gzip_file_keeps_the_lines_before_the_cut(tmp_path: Path) -> None:
-    text = "".join(json.dumps({"level": "info", "ts": 1710410400 + i, "msg": f"line {i}", "pad": "x" * 200}) + "\n"
-                   for i in range(3000))
+    text = "".join(
+        json.dumps({"level": "info", "ts": 1710410400 + i, "msg": f"line {i}", "pad": "x" * 200}) + "\n"
+        for i in range(3000)
+    )
     whole = gzip.compress(text.encode(), mtime=0)
     (tmp_path / "cut.log.gz").write_bytes(whole[: len(whole) // 2])
     with pytest.warns(UserWarning, match="cut or corrupt"):

@@ -23,8 +23,9 @@ EXPECTED: dict[str, tuple[list[tuple[str, str]], list[int]] | None] = {
     "sample.cpu.pb.gz": ([("samples", "count"), ("cpu", "nanoseconds")], [176, 1760000000]),
     "cppbench.cpu_no_samples_type.pb.gz": ([("cpu", "nanoseconds")], [7120000000]),
     "go.nomappings.crash.pb.gz": (
-        [("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"),
-         ("inuse_space", "bytes")], [2, 1765955, 2, 1765955]),
+        [("alloc_objects", "count"), ("alloc_space", "bytes"), ("inuse_objects", "count"), ("inuse_space", "bytes")],
+        [2, 1765955, 2, 1765955],
+    ),
     "go.crc32.cpu.pb.gz": None,  # legacy pre-protobuf format
 }
 
@@ -65,8 +66,7 @@ def test_large_cpu_metadata_and_frames() -> None:
     assert prof.duration_ns > 240_000_000_000
     assert prof.time is not None and prof.time.year == 2022
     frames = prof.frames
-    assert list(frames.columns) == ["sample_id", "depth", "function", "file", "line", "inlined",
-                                    "address", "mapping"]
+    assert list(frames.columns) == ["sample_id", "depth", "function", "file", "line", "inlined", "address", "mapping"]
     leaves = frames[frames["depth"] == 0]
     assert len(leaves) == prof.n_samples
     # time.Now is the leaf of the hottest function in pprof -top (205.17s)
@@ -158,6 +158,7 @@ def test_frames_equal_for_repeated_access() -> None:
 
 # -- the vectorised decoder against the general per-message one ----------------
 
+
 def _general_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make read_pprof take the general per-message paths for everything."""
     import apiprobe.load.pprof as pp
@@ -169,23 +170,42 @@ def _general_only(monkeypatch: pytest.MonkeyPatch) -> None:
         t = real(a, starts, ends)
         n = starts.shape[0]
         z = np.zeros(n, dtype=np.int64)
-        return t._replace(irregular=np.ones(n, dtype=bool), loc_start=z, loc_end=z,
-                          val_bytes=np.zeros(0, dtype=np.uint8), val_len=z)
+        return t._replace(
+            irregular=np.ones(n, dtype=bool), loc_start=z, loc_end=z, val_bytes=np.zeros(0, dtype=np.uint8), val_len=z
+        )
 
     monkeypatch.setattr(pp, "_fast_table", lambda *a, **k: None)
     monkeypatch.setattr(pp, "decode_samples", all_irregular)
 
 
 def _content(prof: Profile) -> tuple[object, ...]:
-    return (prof.sample_types, prof.default_sample_type, [tuple(loc) for loc in prof.locations], prof.stacks,
-            prof.sample_stack.tolist(), prof.values.tolist(), prof.labels, prof.num_labels, prof.num_label_units,
-            prof.period_type, prof.period, prof.time_ns, prof.duration_ns, prof.comments, prof.drop_frames,
-            prof.keep_frames, prof.mappings)
+    return (
+        prof.sample_types,
+        prof.default_sample_type,
+        [tuple(loc) for loc in prof.locations],
+        prof.stacks,
+        prof.sample_stack.tolist(),
+        prof.values.tolist(),
+        prof.labels,
+        prof.num_labels,
+        prof.num_label_units,
+        prof.period_type,
+        prof.period,
+        prof.time_ns,
+        prof.duration_ns,
+        prof.comments,
+        prof.drop_frames,
+        prof.keep_frames,
+        prof.mappings,
+    )
 
 
 def _all_inputs() -> dict[str, bytes]:
-    out = {"demo": demo_cpu_profile(), "demo-baseline": demo_cpu_profile(incident=False),
-           "odd-encodings": _odd_profile()}
+    out = {
+        "demo": demo_cpu_profile(),
+        "demo-baseline": demo_cpu_profile(incident=False),
+        "odd-encodings": _odd_profile(),
+    }
     for name in EXPECTED:
         if EXPECTED[name] is not None and (PPROF / name).exists():
             out[name] = (PPROF / name).read_bytes()
@@ -220,20 +240,39 @@ def _bf(num: int, payload: bytes, key: bytes | None = None) -> bytes:
 
 def _odd_profile() -> bytes:
     """A valid profile using encodings Go does not write (but other writers may)."""
-    strings = ["", "samples", "count", "cpu", "nanoseconds", "main.main", "main.go", "runtime.f", "rt.go",
-               "inl.g", "/bin/app", "handler", "/x", "bytes", "x" * 20000]
+    strings = [
+        "",
+        "samples",
+        "count",
+        "cpu",
+        "nanoseconds",
+        "main.main",
+        "main.go",
+        "runtime.f",
+        "rt.go",
+        "inl.g",
+        "/bin/app",
+        "handler",
+        "/x",
+        "bytes",
+        "x" * 20000,
+    ]
     p = [_vf(9, 1_700_000_000_000_000_000), _vf(10, 5_000_000_000)]  # scalars first
     p += [_bf(1, _vf(1, 1) + _vf(2, 2)), _bf(1, _vf(2, 4) + _vf(1, 3))]  # sample types, fields swapped
     # functions: in order, reversed, with an unknown field, a negative start line
-    p += [_bf(5, _vf(1, 1) + _vf(2, 5) + _vf(3, 5) + _vf(4, 6) + _vf(5, 10)),
-          _bf(5, _vf(5, (1 << 64) - 3) + _vf(4, 8) + _vf(2, 7) + _vf(1, 2)),
-          _bf(5, _vf(1, 3) + _vf(2, 9) + _vf(9, 77) + _vf(4, 8))]
+    p += [
+        _bf(5, _vf(1, 1) + _vf(2, 5) + _vf(3, 5) + _vf(4, 6) + _vf(5, 10)),
+        _bf(5, _vf(5, (1 << 64) - 3) + _vf(4, 8) + _vf(2, 7) + _vf(1, 2)),
+        _bf(5, _vf(1, 3) + _vf(2, 9) + _vf(9, 77) + _vf(4, 8)),
+    ]
     line = lambda f, n: _bf(4, (_vf(1, f) if f else b"") + _vf(2, n))  # noqa: E731
     # locations: plain; inlined (3 lines, fields after the lines); address only; line without function
-    p += [_bf(4, _vf(1, 1) + _vf(2, 1) + _vf(3, 0x401000) + line(1, 12)),
-          _bf(4, line(3, 7) + line(2, 40) + _vf(1, 2) + line(1, 13) + _vf(3, 0x402000) + _vf(5, 1)),
-          _bf(4, _vf(3, 0x7FFF_FFFF_0000) + _vf(1, 3) + _vf(2, 1)),
-          _bf(4, _vf(1, 40) + line(0, 99))]
+    p += [
+        _bf(4, _vf(1, 1) + _vf(2, 1) + _vf(3, 0x401000) + line(1, 12)),
+        _bf(4, line(3, 7) + line(2, 40) + _vf(1, 2) + line(1, 13) + _vf(3, 0x402000) + _vf(5, 1)),
+        _bf(4, _vf(3, 0x7FFF_FFFF_0000) + _vf(1, 3) + _vf(2, 1)),
+        _bf(4, _vf(1, 40) + line(0, 99)),
+    ]
     p.append(_bf(3, _vf(1, 1) + _vf(2, 0x400000) + _vf(3, 0x500000) + _vf(5, 10)))  # mapping
     samples = [
         _bf(1, _v(1) + _v(2)) + _bf(2, _v(1) + _v(10)),  # packed both
@@ -259,12 +298,23 @@ def test_odd_encodings_decode_to_what_was_written() -> None:
     prof = parse_pprof(_odd_profile())
     assert prof.sample_types == [("samples", "count"), ("cpu", "nanoseconds")]
     assert (prof.time_ns, prof.duration_ns, prof.period, prof.period_type) == (
-        1_700_000_000_000_000_000, 5_000_000_000, 10_000_000, ("cpu", "nanoseconds"))
+        1_700_000_000_000_000_000,
+        5_000_000_000,
+        10_000_000,
+        ("cpu", "nanoseconds"),
+    )
     main = Frame("main.main", "main.main", "main.go", 10, 12)
     assert prof.locations == [
         Location(0x401000, "/bin/app", (main,)),
-        Location(0x402000, "", (Frame("inl.g", "", "rt.go", 0, 7), Frame("runtime.f", "", "rt.go", -3, 40),
-                                Frame("main.main", "main.main", "main.go", 10, 13))),
+        Location(
+            0x402000,
+            "",
+            (
+                Frame("inl.g", "", "rt.go", 0, 7),
+                Frame("runtime.f", "", "rt.go", -3, 40),
+                Frame("main.main", "main.main", "main.go", 10, 13),
+            ),
+        ),
         Location(0x7FFF_FFFF_0000, "/bin/app", ()),
         Location(0, "", (Frame("", "", "", 0, 99),)),
     ]

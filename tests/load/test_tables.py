@@ -61,8 +61,10 @@ def test_corrupt_parquet(tmp_path: Path) -> None:
 def test_parquet_round_trip_of_events_with_struct_attrs(tmp_path: Path) -> None:
     from apiprobe.load.logs import parse_logs
 
-    events = parse_logs('{"level":"info","ts":1710410401,"msg":"a","sku":"A1","qty":2}\n'
-                        '{"level":"warn","ts":1710410402,"msg":"b","sku":"B2"}\n')
+    events = parse_logs(
+        '{"level":"info","ts":1710410401,"msg":"a","sku":"A1","qty":2}\n'
+        '{"level":"warn","ts":1710410402,"msg":"b","sku":"B2"}\n'
+    )
     back = pd.read_parquet(write_table(events, tmp_path / "e.parquet"))
     assert back["attrs"].tolist() == [{"sku": "A1", "qty": 2}, {"sku": "B2", "qty": None}]
     assert str(back["status"].dtype) == "Int64" and str(back["ts"].dtype) == "datetime64[ns, UTC]"

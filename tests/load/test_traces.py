@@ -21,8 +21,19 @@ TRACES = REPO.parent / "shared" / "corpus" / "traces"
 FIXTURES = REPO / "tests" / "fixtures" / "traces"
 
 # the columns a trace means the same thing by, whatever the format
-SAME = ["trace_id", "span_id", "parent_span_id", "service", "name", "kind", "start", "end", "duration_ms",
-        "status", "http_status"]
+SAME = [
+    "trace_id",
+    "span_id",
+    "parent_span_id",
+    "service",
+    "name",
+    "kind",
+    "start",
+    "end",
+    "duration_ms",
+    "status",
+    "http_status",
+]
 SHOP_TRACE = "4bf92f3577b34da6a3ce929d0e0e4736"
 
 
@@ -82,10 +93,25 @@ def _expected_shop(source: str) -> pd.DataFrame:
         ("b7ad6b7169203331", "7a085853722dc6d2", "payments", "POST /fraud-check", "client", 32, 110, "error", 504),
     ]
     return conform(
-        [{"trace_id": SHOP_TRACE, "span_id": s, "parent_span_id": p, "service": svc, "name": n, "kind": k,
-          "start": t0 + a * ms, "end": t0 + b * ms, "duration_ms": float(b - a), "status": st,
-          "http_status": code, "source_file": source} for s, p, svc, n, k, a, b, st, code in rows],
-        "spans")
+        [
+            {
+                "trace_id": SHOP_TRACE,
+                "span_id": s,
+                "parent_span_id": p,
+                "service": svc,
+                "name": n,
+                "kind": k,
+                "start": t0 + a * ms,
+                "end": t0 + b * ms,
+                "duration_ms": float(b - a),
+                "status": st,
+                "http_status": code,
+                "source_file": source,
+            }
+            for s, p, svc, n, k, a, b, st, code in rows
+        ],
+        "spans",
+    )
 
 
 def test_shop_trace_otlp_exact() -> None:
@@ -93,8 +119,11 @@ def test_shop_trace_otlp_exact() -> None:
     expected = _expected_shop("shop-otlp.json")
     assert_frame_equal(df.drop(columns="attrs"), expected.drop(columns="attrs"))
     attrs = df.set_index("span_id")["attrs"]
-    assert attrs["00f067aa0ba902b7"] == {"http.request.method": "GET", "http.route": "/checkout",
-                                         "http.response.status_code": 502}  # intValue "502" -> int
+    assert attrs["00f067aa0ba902b7"] == {
+        "http.request.method": "GET",
+        "http.route": "/checkout",
+        "http.response.status_code": 502,
+    }  # intValue "502" -> int
     assert attrs["9c3d4e5f60718293"]["db.rows"] == 1
 
 
@@ -109,8 +138,9 @@ def test_shop_trace_same_in_otlp_jaeger_and_zipkin() -> None:
     assert_frame_equal(upper, _core(zipkin))
     for o, j, z in zip(otlp["attrs"], jaeger["attrs"], zipkin["attrs"], strict=True):
         assert o.items() <= j.items()  # Jaeger adds span.kind / otel.* / error tags
-        assert {k: str(v) for k, v in o.items()} == {k: str(v) for k, v in z.items()
-                                                     if k not in ("error", "otel.status_code")}
+        assert {k: str(v) for k, v in o.items()} == {
+            k: str(v) for k, v in z.items() if k not in ("error", "otel.status_code")
+        }
 
 
 # --------------------------------------------------------------------------- Zipkin specifics
@@ -160,8 +190,13 @@ def test_collector_file_exporter_jsonl() -> None:
     assert second["parent_span_id"] == "eee19b7ec3c1b174"  # instrumentationLibrarySpans (older OTLP)
     assert first["kind"] == "server" and first["status"] == "ok" and second["status"] == "ok"
     assert first["http_status"] == 201 and first["duration_ms"] == 250.0
-    assert first["attrs"] == {"http.status_code": 201, "retry": True, "ratio": 0.25, "tags": ["a", 2],
-                              "peer": {"host": "db1", "port": 5432}}
+    assert first["attrs"] == {
+        "http.status_code": 201,
+        "retry": True,
+        "ratio": 0.25,
+        "tags": ["a", 2],
+        "peer": {"host": "db1", "port": 5432},
+    }
 
 
 def test_jsonl_truncated_last_line_is_counted(tmp_path: Path) -> None:
@@ -175,19 +210,49 @@ def test_jsonl_truncated_last_line_is_counted(tmp_path: Path) -> None:
         (tmp_path / "bad.jsonl").write_text('{"a": \n{"b": \n')
         read_traces(tmp_path / "bad.jsonl")
     # JSON of the wrong structure is not a truncated write: it raises, naming the line
-    with pytest.raises(DataFormatError, match=r"x\.jsonl: line 2: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: "
-                                              r"span without a span id"):
-        parse_traces('{"resourceSpans": []}\n{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "ab"}]}]}]}',
-                     source="x.jsonl")
+    with pytest.raises(
+        DataFormatError,
+        match=r"x\.jsonl: line 2: resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]: "
+        r"span without a span id",
+    ):
+        parse_traces(
+            '{"resourceSpans": []}\n{"resourceSpans": [{"scopeSpans": [{"spans": [{"traceId": "ab"}]}]}]}',
+            source="x.jsonl",
+        )
 
 
 def test_otlp_status_kind_and_time_variants() -> None:
-    doc = {"resourceSpans": [{"resource": {"attributes": []}, "scopeSpans": [{"spans": [
-        {"traceId": "AB" * 16, "spanId": "CD" * 8, "name": "a", "kind": "SPAN_KIND_CONSUMER",
-         "startTimeUnixNano": 1_000_000_000, "endTimeUnixNano": "1500000000", "status": {"code": "STATUS_CODE_OK"}},
-        {"traceId": "ab" * 16, "spanId": "ef" * 8, "parentSpanId": "0000000000000000", "name": "b", "kind": 0,
-         "startTimeUnixNano": "0", "status": {"code": 2, "message": "boom"}},
-    ]}]}]}
+    doc = {
+        "resourceSpans": [
+            {
+                "resource": {"attributes": []},
+                "scopeSpans": [
+                    {
+                        "spans": [
+                            {
+                                "traceId": "AB" * 16,
+                                "spanId": "CD" * 8,
+                                "name": "a",
+                                "kind": "SPAN_KIND_CONSUMER",
+                                "startTimeUnixNano": 1_000_000_000,
+                                "endTimeUnixNano": "1500000000",
+                                "status": {"code": "STATUS_CODE_OK"},
+                            },
+                            {
+                                "traceId": "ab" * 16,
+                                "spanId": "ef" * 8,
+                                "parentSpanId": "0000000000000000",
+                                "name": "b",
+                                "kind": 0,
+                                "startTimeUnixNano": "0",
+                                "status": {"code": 2, "message": "boom"},
+                            },
+                        ]
+                    }
+                ],
+            }
+        ]
+    }
     df = parse_traces(doc)
     assert df["trace_id"].tolist() == ["ab" * 16] * 2
     assert df["kind"].tolist()[0] == "consumer" and pd.isna(df["kind"].iloc[1])
@@ -205,18 +270,45 @@ def test_jaeger_bare_trace_references_and_tags() -> None:
     trace = {
         "traceID": "00000000000000000000000000abcdef",
         "spans": [
-            {"spanID": "1", "operationName": "root", "references": [], "startTime": 1_000_000, "duration": 5000,
-             "processID": "p1", "tags": [{"key": "otel.status_code", "type": "string", "value": "ERROR"}]},
-            {"spanID": "2", "operationName": "async", "startTime": 1_001_000, "duration": 9000, "processID": "p2",
-             "references": [{"refType": "FOLLOWS_FROM", "spanID": "1"}],
-             "tags": [{"key": "span.kind", "type": "string", "value": "consumer"},
-                      {"key": "http.status_code", "type": "int64", "value": "503"},
-                      {"key": "error", "type": "bool", "value": "true"}]},
-            {"spanID": "3", "operationName": "both", "startTime": 1_002_000, "duration": 1000,
-             "process": {"serviceName": "inline"},
-             "references": [{"refType": "FOLLOWS_FROM", "spanID": "1"}, {"refType": "CHILD_OF", "spanID": "2"}]},
-            {"spanID": "4", "operationName": "old", "startTime": 1_003_000, "duration": 1000, "processID": "p1",
-             "parentSpanID": "3", "tags": [{"key": "error", "type": "bool", "value": False}]},
+            {
+                "spanID": "1",
+                "operationName": "root",
+                "references": [],
+                "startTime": 1_000_000,
+                "duration": 5000,
+                "processID": "p1",
+                "tags": [{"key": "otel.status_code", "type": "string", "value": "ERROR"}],
+            },
+            {
+                "spanID": "2",
+                "operationName": "async",
+                "startTime": 1_001_000,
+                "duration": 9000,
+                "processID": "p2",
+                "references": [{"refType": "FOLLOWS_FROM", "spanID": "1"}],
+                "tags": [
+                    {"key": "span.kind", "type": "string", "value": "consumer"},
+                    {"key": "http.status_code", "type": "int64", "value": "503"},
+                    {"key": "error", "type": "bool", "value": "true"},
+                ],
+            },
+            {
+                "spanID": "3",
+                "operationName": "both",
+                "startTime": 1_002_000,
+                "duration": 1000,
+                "process": {"serviceName": "inline"},
+                "references": [{"refType": "FOLLOWS_FROM", "spanID": "1"}, {"refType": "CHILD_OF", "spanID": "2"}],
+            },
+            {
+                "spanID": "4",
+                "operationName": "old",
+                "startTime": 1_003_000,
+                "duration": 1000,
+                "processID": "p1",
+                "parentSpanID": "3",
+                "tags": [{"key": "error", "type": "bool", "value": False}],
+            },
         ],
         "processes": {"p1": {"serviceName": "api"}, "p2": {"serviceName": "worker"}},
     }
@@ -250,8 +342,9 @@ def test_gzip_directory_and_glob(tmp_path: Path) -> None:
     shutil.copy(FIXTURES / "zipkin-v2-shared.json", tmp_path / "b-zipkin.json")
     (tmp_path / "notes.txt").write_text("not a trace")
     gz = read_traces(tmp_path / "a-otlp.json.gz")
-    assert_frame_equal(gz.drop(columns="source_file"),
-                       read_traces(FIXTURES / "shop-otlp.json").drop(columns="source_file"))
+    assert_frame_equal(
+        gz.drop(columns="source_file"), read_traces(FIXTURES / "shop-otlp.json").drop(columns="source_file")
+    )
     both = validate(read_traces(tmp_path), "spans")
     assert both["source_file"].value_counts().to_dict() == {"a-otlp.json.gz": 5, "b-zipkin.json": 5}
     assert both.attrs["format"] == "mixed"
@@ -277,17 +370,32 @@ def test_format_override() -> None:
         read_traces(FIXTURES / "shop-otlp.json", format="xray")  # type: ignore[arg-type]
 
 
-@pytest.mark.parametrize(("name", "message"), [
-    ("broken-not-json.json", r"broken-not-json\.json: line 1 column 1: not JSON"),
-    ("broken-unknown-format.json", r"broken-unknown-format\.json: top level: JSON object with keys 'traces' is "
-                                   r"none of OTLP"),
-    ("broken-span-without-id.json", r"broken-span-without-id\.json: resourceSpans\[0\]\.scopeSpans\[0\]\."
-                                    r"spans\[1\]: span without a span id"),
-    ("broken-jaeger-no-span-id.json", r"broken-jaeger-no-span-id\.json: data\[0\]\.spans\[0\]: span without a "
-                                      r"span id"),
-    ("broken-zipkin-bad-id.json", r"broken-zipkin-bad-id\.json: \[0\]: span id 'not-a-span-id!' is neither hex "
-                                  r"nor base64"),
-])
+@pytest.mark.parametrize(
+    ("name", "message"),
+    [
+        ("broken-not-json.json", r"broken-not-json\.json: line 1 column 1: not JSON"),
+        (
+            "broken-unknown-format.json",
+            r"broken-unknown-format\.json: top level: JSON object with keys 'traces' is "
+            r"none of OTLP",
+        ),
+        (
+            "broken-span-without-id.json",
+            r"broken-span-without-id\.json: resourceSpans\[0\]\.scopeSpans\[0\]\."
+            r"spans\[1\]: span without a span id",
+        ),
+        (
+            "broken-jaeger-no-span-id.json",
+            r"broken-jaeger-no-span-id\.json: data\[0\]\.spans\[0\]: span without a "
+            r"span id",
+        ),
+        (
+            "broken-zipkin-bad-id.json",
+            r"broken-zipkin-bad-id\.json: \[0\]: span id 'not-a-span-id!' is neither hex "
+            r"nor base64",
+        ),
+    ],
+)
 def test_broken_files(name: str, message: str) -> None:
     with pytest.raises(DataFormatError, match=message):
         read_traces(FIXTURES / name)
@@ -331,10 +439,23 @@ def test_normalize_id() -> None:
 def test_zipkin_shared_server_span_exported_twice_is_one_span() -> None:
     from apiprobe.analyze.traces import self_time, trace_summary
 
-    client = {"traceId": "a" * 16, "id": "1" * 16, "kind": "CLIENT", "timestamp": 1_000_000, "duration": 100,
-              "localEndpoint": {"serviceName": "front"}}
-    server = {"traceId": "a" * 16, "id": "1" * 16, "kind": "SERVER", "shared": True, "timestamp": 1_000_010,
-              "duration": 80, "localEndpoint": {"serviceName": "back"}}
+    client = {
+        "traceId": "a" * 16,
+        "id": "1" * 16,
+        "kind": "CLIENT",
+        "timestamp": 1_000_000,
+        "duration": 100,
+        "localEndpoint": {"serviceName": "front"},
+    }
+    server = {
+        "traceId": "a" * 16,
+        "id": "1" * 16,
+        "kind": "SERVER",
+        "shared": True,
+        "timestamp": 1_000_010,
+        "duration": 80,
+        "localEndpoint": {"serviceName": "back"},
+    }
     df = parse_traces(json.dumps([client, server, server]))
     # both copies get the same new id: still written twice, but one span to the analysis
     assert df["span_id"].tolist() == ["1" * 16, "1" * 15 + "2", "1" * 15 + "2"]

@@ -26,14 +26,26 @@ T0 = pd.Timestamp("2024-05-01T10:00:00Z")
 
 def _events() -> pd.DataFrame:
     rows: list[dict[str, Any]] = [
-        {"ts": T0 + pd.Timedelta(seconds=s), "service": "web", "level": "info", "msg": "ok"}
-        for s in range(0, 600, 2)
+        {"ts": T0 + pd.Timedelta(seconds=s), "service": "web", "level": "info", "msg": "ok"} for s in range(0, 600, 2)
     ]
-    rows += [{"ts": T0 + pd.Timedelta(minutes=1, seconds=s), "service": "web", "level": "error",
-              "error": 'Get "http://q:8080/": dial tcp 10.0.0.5:8080: connect: connection refused'}
-             for s in range(0, 60, 6)]  # 10 in minute 1
-    rows += [{"ts": T0 + pd.Timedelta(minutes=4, seconds=s), "service": "api", "level": "error",
-              "error": "redis: connection pool timeout"} for s in range(0, 60, 10)]  # 6 in minute 4
+    rows += [
+        {
+            "ts": T0 + pd.Timedelta(minutes=1, seconds=s),
+            "service": "web",
+            "level": "error",
+            "error": 'Get "http://q:8080/": dial tcp 10.0.0.5:8080: connect: connection refused',
+        }
+        for s in range(0, 60, 6)
+    ]  # 10 in minute 1
+    rows += [
+        {
+            "ts": T0 + pd.Timedelta(minutes=4, seconds=s),
+            "service": "api",
+            "level": "error",
+            "error": "redis: connection pool timeout",
+        }
+        for s in range(0, 60, 10)
+    ]  # 6 in minute 4
     rows += [{"ts": T0 + pd.Timedelta(minutes=4, seconds=30), "service": "api", "level": "warn", "status": 503}]
     return conform(rows, "events")
 
@@ -80,8 +92,7 @@ def test_fig_error_kinds() -> None:
     summary = error_summary(_events())
     fig = fig_error_kinds(summary)
     by_layer = {t.name: dict(zip(t.y, t.x, strict=True)) for t in fig.data}
-    assert by_layer == {"connect": {"connect_refused": 10}, "pool": {"pool_timeout": 6},
-                        "server": {"server_error": 1}}
+    assert by_layer == {"connect": {"connect_refused": 10}, "pool": {"pool_timeout": 6}, "server": {"server_error": 1}}
     assert fig.data[0].marker.color == LAYER_COLORS["connect"]
     assert list(fig.layout.yaxis.categoryarray) == ["server_error", "pool_timeout", "connect_refused"]
     hover = next(t for t in fig.data if t.name == "connect").customdata[0]
@@ -91,15 +102,24 @@ def test_fig_error_kinds() -> None:
 
 
 def test_fig_template_changes() -> None:
-    rows = [{"ts": T0 + pd.Timedelta(seconds=s), "level": "warn", "msg": f"slow query on shard {s % 3}"}
-            for s in range(0, 600, 60)]
-    rows += [{"ts": T0 + pd.Timedelta(seconds=600 + s), "level": "warn", "msg": f"slow query on shard {s % 3}"}
-             for s in range(0, 300, 10)]
-    rows += [{"ts": T0 + pd.Timedelta(seconds=600 + s), "level": "error", "msg": f"lost lease {s}"}
-             for s in range(0, 300, 30)]
+    rows = [
+        {"ts": T0 + pd.Timedelta(seconds=s), "level": "warn", "msg": f"slow query on shard {s % 3}"}
+        for s in range(0, 600, 60)
+    ]
+    rows += [
+        {"ts": T0 + pd.Timedelta(seconds=600 + s), "level": "warn", "msg": f"slow query on shard {s % 3}"}
+        for s in range(0, 300, 10)
+    ]
+    rows += [
+        {"ts": T0 + pd.Timedelta(seconds=600 + s), "level": "error", "msg": f"lost lease {s}"}
+        for s in range(0, 300, 30)
+    ]
     events = conform(rows, "events")
-    table = compare_templates(events, incident=(T0 + pd.Timedelta(minutes=10), T0 + pd.Timedelta(minutes=15)),
-                              baseline=(T0, T0 + pd.Timedelta(minutes=10)))
+    table = compare_templates(
+        events,
+        incident=(T0 + pd.Timedelta(minutes=10), T0 + pd.Timedelta(minutes=15)),
+        baseline=(T0, T0 + pd.Timedelta(minutes=10)),
+    )
     fig = fig_template_changes(table)
     base, inc = fig.data
     assert (base.name, inc.name) == ("baseline", "incident")
@@ -119,13 +139,32 @@ def test_log_text_is_never_markup_in_figures() -> None:
     from apiprobe.plot.status import fig_status_by_route
 
     evil = '<a href="https://evil.test">click</a><img src=x onerror=alert(1)>'
-    comparison = pd.DataFrame({"template_id": ["T1"], "template": [evil], "baseline_rate": [0.0],
-                               "incident_rate": [1.0], "baseline_count": [0], "incident_count": [5],
-                               "is_new": [True], "grew": [False]})
+    comparison = pd.DataFrame(
+        {
+            "template_id": ["T1"],
+            "template": [evil],
+            "baseline_rate": [0.0],
+            "incident_rate": [1.0],
+            "baseline_count": [0],
+            "incident_count": [5],
+            "is_new": [True],
+            "grew": [False],
+        }
+    )
     fig = fig_template_changes(comparison)
     shown = " ".join(str(v) for t in fig.data for v in list(t.y) + list(np.ravel(t.customdata)))
     assert "<a " not in shown and "<img" not in shown and "&lt;img" in shown
-    events = conform([{"ts": pd.Timestamp("2024-03-14T10:00:00Z"), "service": "api", "status": 200,
-                       "route": "/x<script>", "msg": "ok"}], "events")
+    events = conform(
+        [
+            {
+                "ts": pd.Timestamp("2024-03-14T10:00:00Z"),
+                "service": "api",
+                "status": 200,
+                "route": "/x<script>",
+                "msg": "ok",
+            }
+        ],
+        "events",
+    )
     route_fig = fig_status_by_route(status_table(events))
     assert all("<script>" not in str(label) for t in route_fig.data for label in t.y)

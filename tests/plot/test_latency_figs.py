@@ -369,9 +369,7 @@ def test_smoke_rows_bins_bands_and_loss_colour(probes: pd.DataFrame) -> None:
     bins = sub["ts"].dt.tz_localize(None).dt.floor(step)
     expected = sub["total_ms"].groupby(bins).median()
     got = pd.Series(np.asarray(m.y, dtype=float), index=x - step / 2).dropna()
-    pd.testing.assert_series_equal(
-        got, expected.reindex(got.index), check_names=False, check_index_type=False
-    )
+    pd.testing.assert_series_equal(got, expected.reindex(got.index), check_names=False, check_index_type=False)
 
 
 def test_smoke_marks_bins_where_everything_failed() -> None:
@@ -401,9 +399,10 @@ def test_smoke_widens_a_too_fine_freq(probes: pd.DataFrame) -> None:
         assert len(t.x) <= MAX_POINTS
     assert "widened" in fig.layout.title.subtitle.text
     fig = fig_smoke(probes, by=None, freq="30min", quantiles=(0.1, 0.9))
-    assert [t.name for t in fig.data] == ["p10–p90", "median", "all samples failed"] or [
-        t.name for t in fig.data
-    ] == ["p10–p90", "median"]
+    assert [t.name for t in fig.data] == ["p10–p90", "median", "all samples failed"] or [t.name for t in fig.data] == [
+        "p10–p90",
+        "median",
+    ]
     assert len(_by_name(fig)["median"].x) == 12
 
 
@@ -416,9 +415,7 @@ def test_smoke_pings_use_ok_column(pings: pd.DataFrame) -> None:
     assert 0 < loss.mean() < 10
     # an explicit failed= column is honoured
     fig2 = fig_smoke(pings.assign(bad=False), value="rtt_ms", failed="bad")
-    loss2 = np.concatenate(
-        [np.asarray(t.customdata[:, 3], dtype=float) for t in fig2.data if t.name == "median"]
-    )
+    loss2 = np.concatenate([np.asarray(t.customdata[:, 3], dtype=float) for t in fig2.data if t.name == "median"])
     assert loss2.max() == 0
 
 
@@ -459,9 +456,7 @@ def test_ecdf_percentiles_and_downsampling() -> None:
 def test_ecdf_leaves_failed_out(probes: pd.DataFrame) -> None:
     fig = fig_ecdf(probes)
     n_ok = int(probes["error_kind"].isna().sum())
-    n_curves = sum(
-        int(t.name.split("n=")[1].rstrip(")").replace(",", "")) for t in fig.data if t.mode == "lines"
-    )
+    n_curves = sum(int(t.name.split("n=")[1].rstrip(")").replace(",", "")) for t in fig.data if t.mode == "lines")
     assert n_curves == n_ok
     assert f"{len(probes) - n_ok:,} failed" in fig.layout.title.subtitle.text
 
@@ -470,9 +465,7 @@ def test_histogram_counts_and_overflow_bin(probes: pd.DataFrame) -> None:
     fig = fig_histogram(probes, nbins=40)
     assert len(fig.data) == 3
     for t in fig.data:
-        target = next(
-            x for x in (HTTPS, PLAIN, SLOW) if x.removeprefix("https://").removeprefix("http://") in t.name
-        )
+        target = next(x for x in (HTTPS, PLAIN, SLOW) if x.removeprefix("https://").removeprefix("http://") in t.name)
         ok = probes[(probes["target"] == target) & probes["error_kind"].isna()]
         assert len(t.x) == 40
         assert int(np.sum(t.y)) == len(ok)

@@ -29,9 +29,15 @@ def test_fig_sizing_marks_recommendation() -> None:
 
 
 def test_fig_sweep_marks_knee() -> None:
-    sweep = pd.DataFrame({"concurrency": [1, 2, 4, 8, 16], "p50_ms": [50, 51, 52, 101, 203],
-                          "p90_ms": [52, 53, 55, 110, 210], "p99_ms": [55, 56, 60, 120, 220],
-                          "throughput_rps": [19.8, 39.5, 78.0, 79.0, 78.5]})
+    sweep = pd.DataFrame(
+        {
+            "concurrency": [1, 2, 4, 8, 16],
+            "p50_ms": [50, 51, 52, 101, 203],
+            "p90_ms": [52, 53, 55, 110, 210],
+            "p99_ms": [55, 56, 60, 120, 220],
+            "throughput_rps": [19.8, 39.5, 78.0, 79.0, 78.5],
+        }
+    )
     fig = fig_sweep(sweep)
     assert any(a.text == "knee: 4" for a in fig.layout.annotations)
     assert len(fig.data) == 4

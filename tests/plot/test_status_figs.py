@@ -21,15 +21,30 @@ T0 = dt.datetime(2024, 5, 14, 9, 0, 10, tzinfo=dt.UTC)
 
 def log(rows: list[tuple[float, int | None, str, dict[str, Any]]]) -> pd.DataFrame:
     """Events from (seconds after T0, status, route, attrs)."""
-    return conform([{"ts": T0 + dt.timedelta(seconds=s), "service": "shop", "level": "info", "msg": "req",
-                     "status": code, "route": route, "attrs": attrs} for s, code, route, attrs in rows], "events")
+    return conform(
+        [
+            {
+                "ts": T0 + dt.timedelta(seconds=s),
+                "service": "shop",
+                "level": "info",
+                "msg": "req",
+                "status": code,
+                "route": route,
+                "attrs": attrs,
+            }
+            for s, code, route, attrs in rows
+        ],
+        "events",
+    )
 
 
 def sample() -> pd.DataFrame:
     rows: list[tuple[float, int | None, str, dict[str, Any]]] = []
     rows += [(i, 200, "/pay", {"method": "POST", "body": '{"code":0}'}) for i in range(6)]
-    rows += [(10 + i, 200, "/pay", {"method": "POST", "body": '{"code":1001,"error":"insufficient balance"}'})
-             for i in range(3)]
+    rows += [
+        (10 + i, 200, "/pay", {"method": "POST", "body": '{"code":1001,"error":"insufficient balance"}'})
+        for i in range(3)
+    ]
     rows += [(70 + i, 404, "/pay", {"method": "POST", "body": '{"error":"out of stock"}'}) for i in range(2)]
     # logged at info: a misuse too (server_error_low_level)
     rows += [(130, 500, "/users", {"method": "GET", "body": '{"error":"nil pointer dereference"}'})]
@@ -63,8 +78,7 @@ def test_fig_status_by_route_stacks_counts_and_hatches_misuse() -> None:
 def test_fig_status_by_route_accepts_raw_tables_and_limits_routes() -> None:
     fig = fig_status_by_route(sample())
     assert [t.name for t in fig.data] == ["2xx", "2xx misused", "4xx misused", "5xx misused"]
-    har = pd.concat([read_har(HAR / "chrome-checkout.har"), read_har(HAR / "firefox-login.har")],
-                    ignore_index=True)
+    har = pd.concat([read_har(HAR / "chrome-checkout.har"), read_har(HAR / "firefox-login.har")], ignore_index=True)
     limited = fig_status_by_route(status_table(har), max_routes=3)
     assert len(limited.data[0].y) == 3
     assert "showing 3 of 10 routes" in limited.layout.title.subtitle.text
@@ -74,8 +88,7 @@ def test_fig_status_timeline_counts_per_minute() -> None:
     fig = fig_status_timeline(sample())
     assert [t.name for t in fig.data] == ["2xx — 10", "4xx — 2", "5xx — 1"]
     x = [pd.Timestamp(v) for v in fig.data[0].x]
-    assert x == [pd.Timestamp("2024-05-14 09:00"), pd.Timestamp("2024-05-14 09:01"),
-                 pd.Timestamp("2024-05-14 09:02")]
+    assert x == [pd.Timestamp("2024-05-14 09:00"), pd.Timestamp("2024-05-14 09:01"), pd.Timestamp("2024-05-14 09:02")]
     assert list(fig.data[0].y) == [9, 0, 1]
     assert list(fig.data[1].y) == [0, 2, 0]
     assert list(fig.data[2].y) == [0, 0, 1]
@@ -95,9 +108,12 @@ def test_fig_status_timeline_widens_bins_and_reads_probes() -> None:
 
 
 def test_empty_input_says_why() -> None:
-    for fig in (fig_status_by_route(pd.DataFrame()), fig_status_timeline(pd.DataFrame()),
-                fig_status_by_route(log([(0, None, "", {})])),
-                fig_status_timeline(log([(0, None, "", {})]))):
+    for fig in (
+        fig_status_by_route(pd.DataFrame()),
+        fig_status_timeline(pd.DataFrame()),
+        fig_status_by_route(log([(0, None, "", {})])),
+        fig_status_timeline(log([(0, None, "", {})])),
+    ):
         assert "Nothing to draw" in fig.layout.annotations[0].text
     with pytest.raises(SchemaError, match="missing column"):
         fig_status_timeline(pd.DataFrame({"x": [1]}))

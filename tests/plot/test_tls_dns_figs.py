@@ -12,28 +12,80 @@ AT = pd.Timestamp("2026-06-01T00:00:00Z")
 
 
 def certs() -> pd.DataFrame:
-    return conform([
-        {"target": "a:443", "position": 0, "subject": "CN=api.a.test", "issuer": "CN=Inter", "sans": "api.a.test",
-         "not_before": "2026-01-01T00:00:00Z", "not_after": "2026-06-11T00:00:00Z", "days_left": 10.0,
-         "is_ca": False, "self_signed": False, "key_type": "EC", "key_bits": 256,
-         "signature_algorithm": "ecdsa-with-SHA256"},
-        {"target": "a:443", "position": 1, "subject": "CN=Inter", "issuer": "CN=Root", "sans": None,
-         "not_before": "2025-01-01T00:00:00Z", "not_after": "2030-01-01T00:00:00Z", "days_left": 1310.0,
-         "is_ca": True, "self_signed": False, "key_type": "EC", "key_bits": 256,
-         "signature_algorithm": "ecdsa-with-SHA256"},
-        {"target": "b:443", "position": 0, "subject": "CN=<b>old</b>", "issuer": "CN=<b>old</b>", "sans": "b",
-         "not_before": "2024-01-01T00:00:00Z", "not_after": "2025-01-01T00:00:00Z", "days_left": -516.0,
-         "is_ca": False, "self_signed": True, "key_type": "RSA", "key_bits": 1024,
-         "signature_algorithm": "sha1WithRSAEncryption"},
-    ], "certs")
+    return conform(
+        [
+            {
+                "target": "a:443",
+                "position": 0,
+                "subject": "CN=api.a.test",
+                "issuer": "CN=Inter",
+                "sans": "api.a.test",
+                "not_before": "2026-01-01T00:00:00Z",
+                "not_after": "2026-06-11T00:00:00Z",
+                "days_left": 10.0,
+                "is_ca": False,
+                "self_signed": False,
+                "key_type": "EC",
+                "key_bits": 256,
+                "signature_algorithm": "ecdsa-with-SHA256",
+            },
+            {
+                "target": "a:443",
+                "position": 1,
+                "subject": "CN=Inter",
+                "issuer": "CN=Root",
+                "sans": None,
+                "not_before": "2025-01-01T00:00:00Z",
+                "not_after": "2030-01-01T00:00:00Z",
+                "days_left": 1310.0,
+                "is_ca": True,
+                "self_signed": False,
+                "key_type": "EC",
+                "key_bits": 256,
+                "signature_algorithm": "ecdsa-with-SHA256",
+            },
+            {
+                "target": "b:443",
+                "position": 0,
+                "subject": "CN=<b>old</b>",
+                "issuer": "CN=<b>old</b>",
+                "sans": "b",
+                "not_before": "2024-01-01T00:00:00Z",
+                "not_after": "2025-01-01T00:00:00Z",
+                "days_left": -516.0,
+                "is_ca": False,
+                "self_signed": True,
+                "key_type": "RSA",
+                "key_bits": 1024,
+                "signature_algorithm": "sha1WithRSAEncryption",
+            },
+        ],
+        "certs",
+    )
 
 
 def verdicts() -> pd.DataFrame:
-    return conform([
-        {"target": "a:443", "store": "certifi", "check": "expiring_soon", "ok": False, "severity": "warning",
-         "detail": "10 days left"},
-        {"target": "a:443", "store": "certifi", "check": "hostname", "ok": True, "severity": "info", "detail": "ok"},
-    ], "tls_verdicts")
+    return conform(
+        [
+            {
+                "target": "a:443",
+                "store": "certifi",
+                "check": "expiring_soon",
+                "ok": False,
+                "severity": "warning",
+                "detail": "10 days left",
+            },
+            {
+                "target": "a:443",
+                "store": "certifi",
+                "check": "hostname",
+                "ok": True,
+                "severity": "info",
+                "detail": "ok",
+            },
+        ],
+        "tls_verdicts",
+    )
 
 
 def test_chain_draws_one_bar_per_certificate_with_badges() -> None:
@@ -52,8 +104,12 @@ def test_chain_escapes_names_and_marks_expired() -> None:
 
 
 def test_empty_tables_say_so() -> None:
-    for fig in (fig_chain(conform(None, "certs")), fig_expiry_timeline(conform(None, "certs")),
-                fig_resolver_matrix(conform(None, "dns")), fig_dns_latency(conform(None, "dns"))):
+    for fig in (
+        fig_chain(conform(None, "certs")),
+        fig_expiry_timeline(conform(None, "certs")),
+        fig_resolver_matrix(conform(None, "dns")),
+        fig_dns_latency(conform(None, "dns")),
+    ):
         assert "Nothing to draw" in fig.layout.annotations[0].text
 
 
@@ -68,12 +124,41 @@ def dns() -> pd.DataFrame:
     t0 = pd.Timestamp("2026-01-01T00:00:00Z")
     rows = []
     for i in range(4):
-        rows.append({"ts": t0 + pd.Timedelta(seconds=i), "name": "api.test", "rtype": "A", "resolver": "r1",
-                     "rcode": "NOERROR", "answers": "10.0.0.1", "ttl": 30, "elapsed_ms": 5.0 + i})
-        rows.append({"ts": t0 + pd.Timedelta(seconds=i), "name": "api.test", "rtype": "A", "resolver": "r2",
-                     "rcode": "NOERROR", "answers": "10.0.0.2", "ttl": 30, "elapsed_ms": 250.0})
-    rows.append({"ts": t0, "name": "nx.test", "rtype": "A", "resolver": "r1", "rcode": "NXDOMAIN",
-                 "error_kind": "nxdomain", "elapsed_ms": 3.0})
+        rows.append(
+            {
+                "ts": t0 + pd.Timedelta(seconds=i),
+                "name": "api.test",
+                "rtype": "A",
+                "resolver": "r1",
+                "rcode": "NOERROR",
+                "answers": "10.0.0.1",
+                "ttl": 30,
+                "elapsed_ms": 5.0 + i,
+            }
+        )
+        rows.append(
+            {
+                "ts": t0 + pd.Timedelta(seconds=i),
+                "name": "api.test",
+                "rtype": "A",
+                "resolver": "r2",
+                "rcode": "NOERROR",
+                "answers": "10.0.0.2",
+                "ttl": 30,
+                "elapsed_ms": 250.0,
+            }
+        )
+    rows.append(
+        {
+            "ts": t0,
+            "name": "nx.test",
+            "rtype": "A",
+            "resolver": "r1",
+            "rcode": "NXDOMAIN",
+            "error_kind": "nxdomain",
+            "elapsed_ms": 3.0,
+        }
+    )
     return conform(rows, "dns")
 
 

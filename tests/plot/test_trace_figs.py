@@ -38,10 +38,13 @@ def test_waterfall_rows_bars_and_colours(shop: pd.DataFrame) -> None:
     assert [t.name for t in fig.data] == ["frontend", "payments", "error", "critical path"]
     labels = list(fig.layout.yaxis.ticktext)
     # tree order, indented two non-breaking spaces per level
-    assert labels == ["frontend: GET /checkout", "\u00a0\u00a0frontend: POST /charge",
-                      "\u00a0\u00a0\u00a0\u00a0payments: POST /charge",
-                      "\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0payments: SELECT payments",
-                      "\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0payments: POST /fraud-check"]
+    assert labels == [
+        "frontend: GET /checkout",
+        "\u00a0\u00a0frontend: POST /charge",
+        "\u00a0\u00a0\u00a0\u00a0payments: POST /charge",
+        "\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0payments: SELECT payments",
+        "\u00a0\u00a0\u00a0\u00a0\u00a0\u00a0payments: POST /fraud-check",
+    ]
     assert fig.layout.yaxis.autorange == "reversed"
     bars = _bars(fig)
     payments = bars["payments"]
@@ -85,9 +88,20 @@ def test_waterfall_options_and_missing_parents(shop: pd.DataFrame) -> None:
     assert fig.layout.yaxis.ticktext[0].startswith("⚠ payments")
     sub = fig.layout.title.subtitle.text
     assert "1 with a missing parent" in sub and "first 2 of 3 spans shown" in sub
-    other = conform([{"trace_id": "ab" * 16, "span_id": "01" * 8, "service": "x", "name": "long",
-                      "start": pd.Timestamp("2024-06-01", tz="UTC"),
-                      "end": pd.Timestamp("2024-06-01 00:00:01", tz="UTC"), "status": "ok"}], "spans")
+    other = conform(
+        [
+            {
+                "trace_id": "ab" * 16,
+                "span_id": "01" * 8,
+                "service": "x",
+                "name": "long",
+                "start": pd.Timestamp("2024-06-01", tz="UTC"),
+                "end": pd.Timestamp("2024-06-01 00:00:01", tz="UTC"),
+                "status": "ok",
+            }
+        ],
+        "spans",
+    )
     both = pd.concat([shop, other], ignore_index=True)
     assert fig_waterfall(both).layout.title.text == f"Trace {'ab' * 16}"  # the longest trace by default
     assert fig_waterfall(both, SHOP).layout.title.text == f"Trace {SHOP}"
@@ -127,7 +141,10 @@ def test_trace_coverage_figure() -> None:
     assert list(bar.text) == ["0 of 3", "9 of 10", "1 of 1"]
     assert "1 below 10% (red)" in fig.layout.title.subtitle.text
     assert list(fig_trace_coverage(conform(rows, "events"), min_coverage=0.95).data[0].marker.color) == [
-        ERROR_COLOR, ERROR_COLOR, "#2ca02c"]
+        ERROR_COLOR,
+        ERROR_COLOR,
+        "#2ca02c",
+    ]
     assert "Nothing to draw" in fig_trace_coverage(conform(None, "events")).layout.annotations[0].text
 
 
@@ -136,9 +153,23 @@ def test_waterfall_hover_redacts_secret_attributes() -> None:
     from apiprobe.schema import conform
 
     t0 = pd.Timestamp("2024-03-14T10:00:00Z")
-    spans = conform([{"trace_id": "a" * 32, "span_id": "1" * 16, "service": "api", "name": "GET /x",
-                      "start": t0, "end": t0 + pd.Timedelta(milliseconds=5), "duration_ms": 5.0,
-                      "attrs": {"http.request.header.authorization": "Bearer abcdef123456",
-                                "db.statement": "SELECT 1 -- password=hunter2"}}], "spans")
+    spans = conform(
+        [
+            {
+                "trace_id": "a" * 32,
+                "span_id": "1" * 16,
+                "service": "api",
+                "name": "GET /x",
+                "start": t0,
+                "end": t0 + pd.Timedelta(milliseconds=5),
+                "duration_ms": 5.0,
+                "attrs": {
+                    "http.request.header.authorization": "Bearer abcdef123456",
+                    "db.statement": "SELECT 1 -- password=hunter2",
+                },
+            }
+        ],
+        "spans",
+    )
     text = " ".join(str(t) for trace in fig_trace_waterfall(spans).data for t in (trace.hovertext or ()))
     assert "abcdef123456" not in text and "hunter2" not in text and "[REDACTED]" in text

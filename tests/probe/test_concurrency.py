@@ -26,8 +26,7 @@ def test_sweep_finds_the_knee_at_capacity() -> None:
 
 def test_sweep_stops_at_max_duration_and_records_failures() -> None:
     with PoolServer(capacity=1, service_ms=300) as upstream:
-        sweep = probe_concurrency(upstream.url, levels=(1, 2, 4), requests_per_level=2, max_duration=0.1,
-                                  timeout=0.2)
+        sweep = probe_concurrency(upstream.url, levels=(1, 2, 4), requests_per_level=2, max_duration=0.1, timeout=0.2)
     assert sweep.attrs["stopped_early"] and len(sweep) == 1
     assert sweep["failures"].iloc[0] == 2
 

@@ -70,8 +70,9 @@ def test_each_fault_is_a_row_not_an_exception(server: DnsServer) -> None:
 
 
 def test_nodata_is_noerror_with_the_negative_ttl(server: DnsServer) -> None:
-    row = one(probe_dns("v4only.lab.test", rtypes="AAAA", resolvers=server.spec, progress=False),
-              "v4only.lab.test", "AAAA")
+    row = one(
+        probe_dns("v4only.lab.test", rtypes="AAAA", resolvers=server.spec, progress=False), "v4only.lab.test", "AAAA"
+    )
     assert row["rcode"] == "NOERROR" and pd.isna(row["answers"]) and pd.isna(row["error_kind"])
     assert row["ttl"] == 60
 
@@ -92,8 +93,9 @@ def test_cname_and_other_record_types() -> None:
         "mail.lab.test": {"MX": ["20 mx2.lab.test.", "10 mx1.lab.test."], "TXT": '"v=spf1 -all"'},
     }
     with DnsServer(zone) as srv:
-        df = probe_dns(["alias.lab.test", "mail.lab.test"], rtypes=["a", "MX", "TXT", "CNAME"],
-                       resolvers=srv.spec, progress=False)
+        df = probe_dns(
+            ["alias.lab.test", "mail.lab.test"], rtypes=["a", "MX", "TXT", "CNAME"], resolvers=srv.spec, progress=False
+        )
     assert one(df, "alias.lab.test", "A")["answers"] == "127.0.0.1"
     assert one(df, "alias.lab.test", "A")["ttl"] == 30  # smallest TTL along the CNAME chain
     assert one(df, "alias.lab.test", "CNAME")["answers"] == "ok.lab.test."
@@ -113,15 +115,23 @@ def test_count_and_interval_repeat_each_query(server: DnsServer) -> None:
 def test_two_resolvers_and_duplicates(server: DnsServer) -> None:
     with DnsServer({"ok.lab.test": {"A": "127.0.0.9"}}) as other:
         spec = other.spec
-        df = probe_dns(["ok.lab.test", "ok.lab.test"], rtypes=["A", "A"],
-                       resolvers=[server.spec, spec, f" {spec} "], progress=False)
+        df = probe_dns(
+            ["ok.lab.test", "ok.lab.test"],
+            rtypes=["A", "A"],
+            resolvers=[server.spec, spec, f" {spec} "],
+            progress=False,
+        )
     assert len(df) == 2
     assert dict(zip(df["resolver"], df["answers"], strict=True)) == {server.spec: "127.0.0.1", spec: "127.0.0.9"}
 
 
 def test_generators_are_accepted(server: DnsServer) -> None:
-    df = probe_dns((n for n in ["ok.lab.test", "v4only.lab.test"]), rtypes=(t for t in ["A"]),
-                   resolvers=(r for r in [server.spec]), progress=False)
+    df = probe_dns(
+        (n for n in ["ok.lab.test", "v4only.lab.test"]),
+        rtypes=(t for t in ["A"]),
+        resolvers=(r for r in [server.spec]),
+        progress=False,
+    )
     assert sorted(df["name"]) == ["ok.lab.test", "v4only.lab.test"]
 
 
@@ -129,8 +139,9 @@ def test_nothing_listening_is_a_row() -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    row = one(probe_dns("ok.lab.test", rtypes="A", resolvers=f"127.0.0.1:{port}", timeout=0.3,
-                        progress=False), "ok.lab.test")
+    row = one(
+        probe_dns("ok.lab.test", rtypes="A", resolvers=f"127.0.0.1:{port}", timeout=0.3, progress=False), "ok.lab.test"
+    )
     # Whether the kernel's ICMP port-unreachable reaches the socket depends on the platform.
     assert row["error_kind"] in ("dns_timeout", "dns_failure")
     assert pd.isna(row["rcode"]) and pd.isna(row["elapsed_ms"])
@@ -144,11 +155,14 @@ def test_system_resolver_reads_etc_hosts() -> None:
     assert pd.isna(row["ttl"]) and row["elapsed_ms"] >= 0 and pd.isna(row["error_kind"])
 
 
-@pytest.mark.parametrize(("errno", "kind"), [
-    (socket.EAI_NONAME, "nxdomain"),
-    (socket.EAI_AGAIN, "dns_failure"),
-    (getattr(socket, "EAI_NODATA", -5), "dns_failure"),
-])
+@pytest.mark.parametrize(
+    ("errno", "kind"),
+    [
+        (socket.EAI_NONAME, "nxdomain"),
+        (socket.EAI_AGAIN, "dns_failure"),
+        (getattr(socket, "EAI_NODATA", -5), "dns_failure"),
+    ],
+)
 def test_system_resolver_failures_map_to_kinds(monkeypatch: pytest.MonkeyPatch, errno: int, kind: str) -> None:
     async def failing(self: Any, host: Any, port: Any, **kw: Any) -> Any:
         raise socket.gaierror(errno, "resolver said no")
@@ -169,37 +183,43 @@ def test_works_inside_a_running_event_loop(server: DnsServer) -> None:
     assert blocking["answers"].tolist() == awaited["answers"].tolist() == ["127.0.0.1"]
 
 
-@pytest.mark.parametrize("spec, label", [
-    ("127.0.0.1", "127.0.0.1:53"),
-    ("127.0.0.1:5353", "127.0.0.1:5353"),
-    ("::1", "[::1]:53"),
-    ("[::1]:5353", "[::1]:5353"),
-    ("[0:0::1]", "[::1]:53"),
-    ("System", "system"),
-])
+@pytest.mark.parametrize(
+    "spec, label",
+    [
+        ("127.0.0.1", "127.0.0.1:53"),
+        ("127.0.0.1:5353", "127.0.0.1:5353"),
+        ("::1", "[::1]:53"),
+        ("[::1]:5353", "[::1]:5353"),
+        ("[0:0::1]", "[::1]:53"),
+        ("System", "system"),
+    ],
+)
 def test_resolver_specs_are_normalised(spec: str, label: str) -> None:
     assert _parse_resolver(spec).label == label
 
 
-@pytest.mark.parametrize("kwargs", [
-    {"names": ""},
-    {"names": []},
-    {"names": "two words.lab.test"},
-    {"names": "https://api.lab.test/"},
-    {"names": "api.lab.test:443"},
-    {"names": "a..lab.test"},
-    {"names": "x" * 64 + ".lab.test"},
-    {"names": "127.0.0.1"},
-    {"names": 42},
-    {"resolvers": "dns.google"},
-    {"resolvers": "127.0.0.1:99999"},
-    {"resolvers": "127.0.0.1:port"},
-    {"resolvers": "[127.0.0.1]:53"},
-    {"resolvers": ""},
-    {"rtypes": "BOGUS"},
-    {"rtypes": "ANY"},
-    {"rtypes": "MX"},  # the system resolver answers A and AAAA only
-])
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"names": ""},
+        {"names": []},
+        {"names": "two words.lab.test"},
+        {"names": "https://api.lab.test/"},
+        {"names": "api.lab.test:443"},
+        {"names": "a..lab.test"},
+        {"names": "x" * 64 + ".lab.test"},
+        {"names": "127.0.0.1"},
+        {"names": 42},
+        {"resolvers": "dns.google"},
+        {"resolvers": "127.0.0.1:99999"},
+        {"resolvers": "127.0.0.1:port"},
+        {"resolvers": "[127.0.0.1]:53"},
+        {"resolvers": ""},
+        {"rtypes": "BOGUS"},
+        {"rtypes": "ANY"},
+        {"rtypes": "MX"},  # the system resolver answers A and AAAA only
+    ],
+)
 def test_bad_inputs_raise_before_any_query(kwargs: dict[str, Any]) -> None:
     args: dict[str, Any] = {"names": "ok.lab.test", "resolvers": "system", **kwargs}
     with pytest.raises(InvalidTargetError):
@@ -214,11 +234,14 @@ def test_bad_options_raise(kwargs: dict[str, Any]) -> None:
 
 # -- cross-check against Debian's dnsmasq ---------------------------------------------------------
 
+
 def _free_port() -> int:
     """A port free for UDP and TCP right now (dnsmasq binds both)."""
     for _ in range(50):
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u, \
-                socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t:
+        with (
+            socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as u,
+            socket.socket(socket.AF_INET, socket.SOCK_STREAM) as t,
+        ):
             u.bind(("127.0.0.1", 0))
             port = u.getsockname()[1]
             try:
@@ -236,9 +259,21 @@ def dnsmasq() -> Iterator[str]:
     if exe is None:
         pytest.skip("dnsmasq is not installed (CI installs dnsmasq-base: .ci/run)")
     port = _free_port()
-    cmd = [exe, "--no-daemon", f"--port={port}", "--listen-address=127.0.0.1", "--bind-interfaces",
-           "--no-resolv", "--no-hosts", "--no-poll", "--conf-file=/dev/null", "--pid-file=",
-           "--address=/cross.lab.test/127.0.0.9", "--local=/lab.test/", "--user=root"]
+    cmd = [
+        exe,
+        "--no-daemon",
+        f"--port={port}",
+        "--listen-address=127.0.0.1",
+        "--bind-interfaces",
+        "--no-resolv",
+        "--no-hosts",
+        "--no-poll",
+        "--conf-file=/dev/null",
+        "--pid-file=",
+        "--address=/cross.lab.test/127.0.0.9",
+        "--local=/lab.test/",
+        "--user=root",
+    ]
     proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         spec = f"127.0.0.1:{port}"

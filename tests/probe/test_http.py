@@ -177,11 +177,14 @@ def test_many_targets_with_concurrency_keep_one_row_per_attempt(lab: FaultLab) -
 
 
 def _curl_phases(curl: str, url: str) -> dict[str, float]:
-    out = subprocess.run([curl, "-s", "-o", "/dev/null", "-w", "%{json}", url],
-                         capture_output=True, text=True, check=True, timeout=30).stdout
+    out = subprocess.run(
+        [curl, "-s", "-o", "/dev/null", "-w", "%{json}", url], capture_output=True, text=True, check=True, timeout=30
+    ).stdout
     w = json.loads(out)
-    return {"connect_ms": 1000 * (w["time_connect"] - w["time_namelookup"]),
-            "ttfb_ms": 1000 * (w["time_starttransfer"] - w["time_pretransfer"])}
+    return {
+        "connect_ms": 1000 * (w["time_connect"] - w["time_namelookup"]),
+        "ttfb_ms": 1000 * (w["time_starttransfer"] - w["time_pretransfer"]),
+    }
 
 
 def test_phases_agree_with_curl(lab: FaultLab, curl: str) -> None:
@@ -239,13 +242,16 @@ def test_resolver_that_never_answers_is_a_dns_timeout(lab: FaultLab) -> None:
     assert pd.isna(row["dns_ms"]) and pd.isna(row["ip"])
 
 
-@pytest.mark.parametrize(("endpoint", "kind"), [
-    ("https_expired", "tls_expired"),
-    ("https_wrong_host", "tls_hostname"),
-    ("https_missing_intermediate", "tls_untrusted"),
-    ("https_self_signed", "tls_untrusted"),
-    ("https_untrusted_root", "tls_untrusted"),
-])
+@pytest.mark.parametrize(
+    ("endpoint", "kind"),
+    [
+        ("https_expired", "tls_expired"),
+        ("https_wrong_host", "tls_hostname"),
+        ("https_missing_intermediate", "tls_untrusted"),
+        ("https_self_signed", "tls_untrusted"),
+        ("https_untrusted_root", "tls_untrusted"),
+    ],
+)
 def test_tls_failures_are_named_like_go_names_them(lab: FaultLab, endpoint: str, kind: str) -> None:
     row = one(lab.url(endpoint), cafile=str(lab.ca_path))
     assert row["error_kind"] == kind, row["error"]

@@ -30,8 +30,13 @@ def test_open_refused_and_dropped_ports(lab: FaultLab) -> None:
 
 
 def test_url_targets_and_dns_failures(lab: FaultLab) -> None:
-    df = probe_tcp([lab.url("ok"), "nowhere.test:80"], count=2, interval=0, progress=False,
-                   resolver={"somewhere.test": "127.0.0.1"})
+    df = probe_tcp(
+        [lab.url("ok"), "nowhere.test:80"],
+        count=2,
+        interval=0,
+        progress=False,
+        resolver={"somewhere.test": "127.0.0.1"},
+    )
     bad = df[df["target"] == "nowhere.test:80"]
     assert (bad["error_kind"] == "dns_failure").all() and (~bad["ok"]).all()
     assert df[df["target"] == lab.url("ok")]["ok"].all()

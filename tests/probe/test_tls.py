@@ -44,8 +44,14 @@ EXPECTED: dict[str, list[str]] = {
 }
 
 #: Endpoints a Go client trusting the lab CA connects to anyway (warnings only).
-GO_CONNECTS = {"https_chain_ok", "https_expiring_soon", "https_wrong_order", "https_root_sent", "https_weak_key",
-               "https_leaf_is_ca"}
+GO_CONNECTS = {
+    "https_chain_ok",
+    "https_expiring_soon",
+    "https_wrong_order",
+    "https_root_sent",
+    "https_weak_key",
+    "https_leaf_is_ca",
+}
 
 
 @pytest.fixture(scope="module")
@@ -151,8 +157,10 @@ def test_missing_intermediate_names_the_aia_url(reports: dict[str, TLSReport], t
 
 
 def test_self_signed_and_missing_intermediate_look_the_same_to_go(reports: dict[str, TLSReport]) -> None:
-    gos = {reports[n].go_error("ca.pem") for n in ("https_missing_intermediate", "https_self_signed",
-                                                   "https_untrusted_root")}
+    gos = {
+        reports[n].go_error("ca.pem")
+        for n in ("https_missing_intermediate", "https_self_signed", "https_untrusted_root")
+    }
     assert gos == {GO_UNKNOWN}
     assert reports["https_self_signed"].certs["self_signed"].tolist() == [True]
 
@@ -168,24 +176,30 @@ def test_go_errors_of_expiry_and_hostname(reports: dict[str, TLSReport], tls_lab
     early = reports["https_not_yet_valid"]
     assert " is before " in (early.go_error("ca.pem") or "")
     wrong = reports["https_wrong_host"]
-    assert wrong.go_error("ca.pem") == ("tls: failed to verify certificate: x509: cannot validate certificate for "
-                                        "127.0.0.1 because it doesn't contain any IP SANs")
-    by_name = probe_tls(*tls_lab.address("https_wrong_host"), servername="localhost", cafile=tls_lab.ca_path,
-                        stores=())
+    assert wrong.go_error("ca.pem") == (
+        "tls: failed to verify certificate: x509: cannot validate certificate for "
+        "127.0.0.1 because it doesn't contain any IP SANs"
+    )
+    by_name = probe_tls(*tls_lab.address("https_wrong_host"), servername="localhost", cafile=tls_lab.ca_path, stores=())
     assert by_name.hostname == "localhost"
-    assert by_name.go_error() == ("tls: failed to verify certificate: x509: certificate is valid for "
-                                  "wrong.apiprobe.test, www.wrong.apiprobe.test, not localhost")
+    assert by_name.go_error() == (
+        "tls: failed to verify certificate: x509: certificate is valid for "
+        "wrong.apiprobe.test, www.wrong.apiprobe.test, not localhost"
+    )
     assert by_name.defects() == ["hostname_mismatch"]
-    ok_by_name = probe_tls(*tls_lab.address("https_chain_ok"), servername="lab.apiprobe.test",
-                           cafile=tls_lab.ca_path, stores=())
+    ok_by_name = probe_tls(
+        *tls_lab.address("https_chain_ok"), servername="lab.apiprobe.test", cafile=tls_lab.ca_path, stores=()
+    )
     assert ok_by_name.defects() == [] and ok_by_name.trusted()
 
 
 def test_sha1_go_error_names_the_candidate_authority(reports: dict[str, TLSReport]) -> None:
     go = reports["https_sha1"].go_error("ca.pem") or ""
-    assert go.startswith(GO_UNKNOWN + ' (possibly because of "x509: cannot verify signature: insecure algorithm '
-                                      'ECDSA-SHA1" while trying to verify candidate authority certificate '
-                                      '"apiprobe fault lab intermediate CA')
+    assert go.startswith(
+        GO_UNKNOWN + ' (possibly because of "x509: cannot verify signature: insecure algorithm '
+        'ECDSA-SHA1" while trying to verify candidate authority certificate '
+        '"apiprobe fault lab intermediate CA'
+    )
     assert reports["https_sha1"].certs["signature_algorithm"].iloc[0] == "ecdsa-with-SHA1"
 
 
@@ -301,15 +315,32 @@ def test_diagnose_chain_file_agrees_with_the_live_probe(
 
 def s_client_text(pems: list[str]) -> str:
     """What ``openssl s_client -connect host:443 -showcerts`` prints around the PEM blocks."""
-    out = ["CONNECTED(00000003)", "depth=0 O = apiprobe fault lab, CN = 127.0.0.1",
-           "verify error:num=20:unable to get local issuer certificate", "verify return:1", "---",
-           "Certificate chain"]
+    out = [
+        "CONNECTED(00000003)",
+        "depth=0 O = apiprobe fault lab, CN = 127.0.0.1",
+        "verify error:num=20:unable to get local issuer certificate",
+        "verify return:1",
+        "---",
+        "Certificate chain",
+    ]
     for i, pem in enumerate(pems):
-        out += [f" {i} s:O = apiprobe fault lab, CN = cert {i}", f"   i:O = apiprobe fault lab, CN = issuer {i}",
-                "   a:PKEY: id-ecPublicKey, 256 (bit); sigalg: ecdsa-with-SHA256", pem.strip()]
-    out += ["---", "Server certificate", "subject=O = apiprobe fault lab, CN = 127.0.0.1", "---",
-            "SSL handshake has read 1531 bytes and written 392 bytes", "Verification error: unable to get local "
-            "issuer certificate", "---", "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384", "DONE"]
+        out += [
+            f" {i} s:O = apiprobe fault lab, CN = cert {i}",
+            f"   i:O = apiprobe fault lab, CN = issuer {i}",
+            "   a:PKEY: id-ecPublicKey, 256 (bit); sigalg: ecdsa-with-SHA256",
+            pem.strip(),
+        ]
+    out += [
+        "---",
+        "Server certificate",
+        "subject=O = apiprobe fault lab, CN = 127.0.0.1",
+        "---",
+        "SSL handshake has read 1531 bytes and written 392 bytes",
+        "Verification error: unable to get local issuer certificate",
+        "---",
+        "New, TLSv1.3, Cipher is TLS_AES_256_GCM_SHA384",
+        "DONE",
+    ]
     return "\r\n".join(out) + "\r\n"
 
 
@@ -324,16 +355,26 @@ def test_diagnose_pasted_s_client_output(tls_lab: FaultLab) -> None:
     assert report.target == "<PEM text>" and len(report.certs) == 1
     assert report.defects("ca.pem") == ["missing_intermediate"]
     assert report.defects("certifi") == ["missing_intermediate"]
-    root_sent = diagnose_chain(s_client_text(pem_blocks(tls_lab.chain_path("https_root_sent"))).encode(),
-                               "lab.apiprobe.test", cafile=tls_lab.ca_path, stores=(), target="api:443")
+    root_sent = diagnose_chain(
+        s_client_text(pem_blocks(tls_lab.chain_path("https_root_sent"))).encode(),
+        "lab.apiprobe.test",
+        cafile=tls_lab.ca_path,
+        stores=(),
+        target="api:443",
+    )
     assert root_sent.target == "api:443" and root_sent.certs["target"].eq("api:443").all()
     assert root_sent.defects() == ["root_sent"]
 
 
 def test_real_s_client_output_is_understood(tls_lab: FaultLab) -> None:
     host, port = tls_lab.address("https_wrong_order")
-    res = subprocess.run([openssl(), "s_client", "-connect", f"{host}:{port}", "-showcerts"],
-                         input=b"", capture_output=True, timeout=30, check=False)
+    res = subprocess.run(
+        [openssl(), "s_client", "-connect", f"{host}:{port}", "-showcerts"],
+        input=b"",
+        capture_output=True,
+        timeout=30,
+        check=False,
+    )
     report = diagnose_chain(res.stdout.decode(), host, cafile=tls_lab.ca_path, stores=())
     assert len(report.certs) == 3
     assert report.defects() == ["chain_order"]
@@ -436,8 +477,12 @@ def s_server(*args: str) -> Iterator[int]:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    proc = subprocess.Popen([openssl(), "s_server", "-accept", f"127.0.0.1:{port}", *args, "-www", "-quiet"],
-                            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    proc = subprocess.Popen(
+        [openssl(), "s_server", "-accept", f"127.0.0.1:{port}", *args, "-www", "-quiet"],
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
     try:
         deadline = time.monotonic() + 20
         while True:
@@ -459,8 +504,15 @@ def s_server(*args: str) -> Iterator[int]:
 
 
 @pytest.mark.parametrize(
-    "name", ["https_chain_ok", "https_missing_intermediate", "https_wrong_order", "https_root_sent",
-             "https_untrusted_root", "https_expired"],
+    "name",
+    [
+        "https_chain_ok",
+        "https_missing_intermediate",
+        "https_wrong_order",
+        "https_root_sent",
+        "https_untrusted_root",
+        "https_expired",
+    ],
 )
 def test_openssl_s_server_serving_the_same_chain_gives_the_same_verdicts(
     tls_lab: FaultLab, reports: dict[str, TLSReport], name: str, tmp_path: Path
@@ -482,8 +534,15 @@ def test_openssl_s_server_serving_the_same_chain_gives_the_same_verdicts(
 
 def test_no_shared_cipher_is_a_handshake_failure(tls_lab: FaultLab) -> None:
     chain = tls_lab.chain_path("https_chain_ok")  # an EC key: an RSA-only cipher list cannot be served
-    args = ["-cert", str(chain), "-key", str(chain.with_suffix(".key")), "-cipher", "ECDHE-RSA-AES128-SHA",
-            "-no_tls1_3"]
+    args = [
+        "-cert",
+        str(chain),
+        "-key",
+        str(chain.with_suffix(".key")),
+        "-cipher",
+        "ECDHE-RSA-AES128-SHA",
+        "-no_tls1_3",
+    ]
     with s_server(*args) as port:
         report = probe_tls("127.0.0.1", port, cafile=tls_lab.ca_path)
     assert report.error_kind == "tls_error" and report.certs.empty
