@@ -30,9 +30,12 @@ lab: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 
 bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_probe.py
 	$(BIN)/python benchmarks/bench_pprof.py
 	$(BIN)/python benchmarks/bench_logs.py

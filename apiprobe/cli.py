@@ -20,9 +20,6 @@ from apiprobe.errors import ApiprobeError
 
 __all__ = ["main"]
 
-_REPO_ROOT = Path(__file__).resolve().parents[1]
-
-
 def _parse_value(text: str) -> Any:
     """``-p`` values: JSON when it parses (numbers, lists, true/false), else the string."""
     try:
@@ -97,9 +94,9 @@ def _cmd_ping(args: argparse.Namespace) -> int:
 
 
 def _cmd_tls(args: argparse.Namespace) -> int:
-    from apiprobe.analyze.tls import go_error_causes
+    from apiprobe.analyze.tls import diagnose_chain, go_error_causes
     from apiprobe.probe._resolve import parse_hostport
-    from apiprobe.probe.tls import diagnose_chain, probe_tls
+    from apiprobe.probe.tls import probe_tls
 
     stores = tuple(args.store or ["certifi", "system"])
     reports = []
@@ -128,7 +125,8 @@ def _cmd_tls(args: argparse.Namespace) -> int:
 
 
 def _cmd_dns(args: argparse.Namespace) -> int:
-    from apiprobe.analyze.dns import detect_dns_faults, read_resolv_conf, summarize_dns
+    from apiprobe.analyze.dns import detect_dns_faults, summarize_dns
+    from apiprobe.load.resolv_conf import read_resolv_conf
     from apiprobe.load.tables import write_table
     from apiprobe.probe.dns import probe_dns
 
@@ -164,8 +162,8 @@ def _window(text: str | None, flag: str) -> tuple[str, str] | None:
 
 def _cmd_logs(args: argparse.Namespace) -> int:
     from apiprobe._redact import redact_text
-    from apiprobe.analyze.errors import classify_errors, detect_error_findings, error_summary
-    from apiprobe.load.logs import load_stats, read_logs
+    from apiprobe.analyze.error_kinds import classify_errors, detect_error_faults, error_summary
+    from apiprobe.load.logs import read_logs, summarize_log_sources
     from apiprobe.load.tables import write_table
 
     events = read_logs(
@@ -177,7 +175,7 @@ def _cmd_logs(args: argparse.Namespace) -> int:
         regex=args.regex,
         progress=False if args.quiet else None,
     )
-    stats = load_stats(events)
+    stats = summarize_log_sources(events)
     events = classify_errors(events)
     if args.out:
         write_table(events, args.out)
@@ -189,7 +187,7 @@ def _cmd_logs(args: argparse.Namespace) -> int:
             print()
             shown = summary[["error_kind", "count", "layer", "retryable", "services", "example"]]
             print(shown.assign(example=shown["example"].map(lambda e: redact_text(str(e)))).to_string(index=False))
-        findings = detect_error_findings(
+        findings = detect_error_faults(
             events, incident=_window(args.incident, "--incident"), baseline=_window(args.baseline, "--baseline")
         )
         if not findings.empty:
@@ -234,10 +232,10 @@ def _cmd_demo(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from apiprobe.report import NotebookRun, demo_runs, run_report
+    from apiprobe.report import NOTEBOOKS, NotebookRun, demo_runs, find_notebook, run_report
 
     params = {name: _parse_value(value) for name, value in (args.param or [])}
-    notebooks_dir = Path(args.notebooks)
+    notebooks_dir = Path(args.notebooks) if args.notebooks else NOTEBOOKS
     if args.demo:
         from apiprobe.demo import write_demo
         from apiprobe.lab import FaultLab
@@ -252,7 +250,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
     else:
         if not args.notebooks_to_run:
             raise SystemExit("apiprobe report: name at least one notebook, or use --demo")
-        runs = [NotebookRun(Path(nb), params) for nb in args.notebooks_to_run]
+        runs = [NotebookRun(find_notebook(nb), params) for nb in args.notebooks_to_run]
         result = run_report(runs, args.out, kernel_name=args.kernel, log=print)
     print(f"report: {result.index_path.resolve()}")
     return 0 if result.ok else 1
@@ -333,7 +331,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_demo)
 
     p = sub.add_parser("report", help="run notebooks headless and write an offline HTML report")
-    p.add_argument("notebooks_to_run", nargs="*", metavar="NOTEBOOK")
+    p.add_argument(
+        "notebooks_to_run",
+        nargs="*",
+        metavar="NOTEBOOK",
+        help="a notebook file, or the name of an installed one (e.g. 01_latency_timeouts)",
+    )
     p.add_argument(
         "-p",
         "--param",
@@ -344,7 +347,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--out", "-o", default="reports/latest")
     p.add_argument("--demo", action="store_true", help="run the demo suite (demo data + live fault lab)")
-    p.add_argument("--notebooks", default=str(_REPO_ROOT / "notebooks"), help="notebook folder for --demo")
+    p.add_argument("--notebooks", default=None, help="notebook folder for --demo (default: the installed notebooks)")
     p.add_argument("--data", default="data/demo", help="demo data folder for --demo")
     p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
     p.set_defaults(func=_cmd_report)

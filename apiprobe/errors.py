@@ -1,34 +1,66 @@
-"""The apiprobe exception tree.
+"""The apiprobe exception tree, and the one rule for raising.
 
 Observed failures (a timeout, a refused connection, a bad certificate) are
 *data*: probes return them as rows with ``error_kind`` set. Exceptions are for
 misuse and unreadable input only::
 
     ApiprobeError
-    ├── InvalidTargetError(ValueError)   a URL or host:port that cannot be probed
-    ├── SchemaError(ValueError)          a table that does not match its schema
-    ├── DataFormatError(ValueError)      a file that cannot be read as the format asked for
-    │   └── ProfileFormatError           a pprof file that is legacy, corrupt or truncated
-    ├── LabError(RuntimeError)           the fault lab could not start
-    └── ReportError(RuntimeError)        a notebook run or export that failed
+    ├── InvalidParameterError(ValueError)  an argument out of range, of the wrong kind, or at odds with another
+    │   └── InvalidTargetError             a URL or host:port that cannot be probed
+    ├── SchemaError(ValueError)            a table that lacks a column or does not match its schema
+    ├── DataFormatError(ValueError)        a file or text that cannot be read as the format asked for
+    │   ├── ProfileFormatError             a pprof file that is legacy, corrupt or truncated
+    │   └── WireFormatError                protobuf bytes that are malformed or truncated
+    ├── LabError(RuntimeError)             the fault lab could not start, or was used after it stopped
+    └── ReportError(RuntimeError)          a notebook run or export that failed
 
-Each class also inherits the matching builtin, so ``except ValueError`` keeps
-working for callers who do not know apiprobe.
+The rule
+--------
+* Every deliberate ``raise`` in a public function raises one of these classes.
+  Each also inherits the matching builtin, so ``except ValueError`` keeps
+  working for callers who do not know apiprobe.
+* The message names the argument, column or file at fault and what is wrong
+  with it (``"count must be ≥ 1, got 0"``, ``"cpu.pb.gz: truncated at byte 812"``).
+* A missing column is always :class:`SchemaError`; checks go through
+  :func:`apiprobe._frames.require_columns`.
+* Third-party exceptions are wrapped at the boundary with ``raise ... from exc``.
+
+``tests/test_errors.py`` checks the rule on the source: no bare builtin raise
+outside private helpers that are caught before they reach a caller.
 """
 
 from __future__ import annotations
+
+__all__ = [
+    "ApiprobeError",
+    "DataFormatError",
+    "InvalidParameterError",
+    "InvalidTargetError",
+    "LabError",
+    "ProfileFormatError",
+    "ReportError",
+    "SchemaError",
+    "WireFormatError",
+]
 
 
 class ApiprobeError(Exception):
     """Root of every exception apiprobe raises on purpose."""
 
 
-class InvalidTargetError(ApiprobeError, ValueError):
+class InvalidParameterError(ApiprobeError, ValueError):
+    """An argument is out of range, of the wrong kind, or contradicts another argument.
+
+    The message names the argument and the value it got.
+    """
+
+
+class InvalidTargetError(InvalidParameterError):
     """A probe target (URL, host:port) is malformed or uses an unsupported scheme."""
 
 
 class SchemaError(ApiprobeError, ValueError):
-    """A DataFrame does not match the schema it claims to follow."""
+    """A DataFrame lacks a column it needs or does not match the schema it claims to follow."""
 
 
 class DataFormatError(ApiprobeError, ValueError):
@@ -43,6 +75,10 @@ class ProfileFormatError(DataFormatError):
 
     The message names the file and what is wrong with it.
     """
+
+
+class WireFormatError(DataFormatError):
+    """Protobuf bytes are malformed or truncated (the message gives the offset)."""
 
 
 class LabError(ApiprobeError, RuntimeError):

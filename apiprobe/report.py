@@ -24,9 +24,21 @@ from apiprobe._redact import is_secret_name, redact_url
 from apiprobe.errors import ReportError
 from apiprobe.notebook import FINDINGS_MIME
 
-__all__ = ["NotebookRun", "ReportResult", "RunResult", "demo_runs", "export_html", "external_scripts", "run_report"]
+__all__ = [
+    "NOTEBOOKS",
+    "NotebookRun",
+    "ReportResult",
+    "RunResult",
+    "demo_runs",
+    "export_html",
+    "external_scripts",
+    "find_notebook",
+    "run_report",
+]
 
 TEMPLATES = Path(__file__).with_name("templates")
+#: The suite's notebooks, shipped inside the package (so a wheel install can run reports).
+NOTEBOOKS = Path(__file__).with_name("notebooks")
 #: Cells tagged with this are for interactive use (widgets) and left out of reports.
 INTERACTIVE_TAG = "interactive-only"
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?P<src>[^\"' >]+)", re.IGNORECASE)
@@ -34,7 +46,19 @@ _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?P<src>[^\"' >]+)", 
 
 @dataclass(frozen=True)
 class NotebookRun:
-    """One notebook to execute with its parameters; ``name`` names the output files."""
+    """One notebook to execute with its parameters.
+
+    Parameters
+    ----------
+    notebook : pathlib.Path
+        The ``.ipynb`` to run (see :func:`find_notebook` for the installed ones).
+    parameters : mapping, optional
+        papermill parameters, injected after the notebook's ``parameters`` cell.
+    name : str, optional
+        Names the output files (``NAME.ipynb``, ``NAME.html``); default: the notebook's stem.
+    title : str, optional
+        The run's title on the index page.
+    """
 
     notebook: Path
     parameters: Mapping[str, Any] = field(default_factory=dict)
@@ -42,12 +66,29 @@ class NotebookRun:
     title: str = ""
 
     def slug(self) -> str:
+        """The stem of this run's output files: ``name``, or the notebook's stem."""
         return self.name or self.notebook.stem
 
 
 @dataclass
 class RunResult:
-    """Outcome of one notebook run."""
+    """Outcome of one notebook run.
+
+    Attributes
+    ----------
+    run : NotebookRun
+        What was run.
+    ok : bool
+        True when every cell ran without error.
+    html_path, ipynb_path : pathlib.Path or None
+        The exported page and the executed notebook (None when not written).
+    findings : list of dict
+        The findings the notebook displayed (schema ``findings``), as JSON-ready dicts.
+    error : str or None
+        ``"ExceptionName: message"`` of the failing cell.
+    seconds : float
+        Wall time of the run.
+    """
 
     run: NotebookRun
     ok: bool
@@ -60,7 +101,19 @@ class RunResult:
 
 @dataclass
 class ReportResult:
-    """Outcome of a report: every run, and where the index and findings went."""
+    """Outcome of a report: every run, and where the index and findings went.
+
+    Attributes
+    ----------
+    out_dir : pathlib.Path
+        The report folder.
+    results : list of RunResult
+        One per notebook run, in order.
+    index_path : pathlib.Path
+        ``index.html``: each run, its status, findings count and link.
+    findings_path : pathlib.Path
+        ``findings.json``: every finding of every run, machine-readable.
+    """
 
     out_dir: Path
     results: list[RunResult]
@@ -73,13 +126,66 @@ class ReportResult:
         return all(r.ok for r in self.results)
 
 
+def find_notebook(name: str | os.PathLike[str]) -> Path:
+    """A notebook file: ``name`` itself when it exists, else the installed notebook it names.
+
+    Parameters
+    ----------
+    name : str or path-like
+        A path to a ``.ipynb`` file, or the name of one of the suite's notebooks
+        with or without ``.ipynb`` (``"01_latency_timeouts"``).
+
+    Returns
+    -------
+    pathlib.Path
+        The notebook to run.
+
+    Raises
+    ------
+    ReportError
+        When ``name`` is neither an existing file nor an installed notebook; the
+        message lists the installed ones.
+    """
+    path = Path(name)
+    if path.is_file():
+        return path
+    packaged = NOTEBOOKS / (path.name if path.suffix == ".ipynb" else f"{path.name}.ipynb")
+    if packaged.is_file():
+        return packaged
+    known = ", ".join(sorted(p.stem for p in NOTEBOOKS.glob("*.ipynb")))
+    raise ReportError(f"no notebook {str(name)!r}: not a file, and not one of the installed notebooks ({known})")
+
+
 def external_scripts(page: str) -> list[str]:
-    """Return the ``src`` of every ``<script>`` in ``page`` that loads from the network."""
+    """The ``src`` of every ``<script>`` in ``page`` that loads from the network.
+
+    Parameters
+    ----------
+    page : str
+        An HTML page.
+
+    Returns
+    -------
+    list of str
+        Script addresses starting with ``http:``, ``https:`` or ``//``; empty for an offline page.
+    """
     return [m["src"] for m in _SCRIPT_SRC.finditer(page) if re.match(r"^(https?:)?//", m["src"], re.IGNORECASE)]
 
 
 def export_html(ipynb: Path, out: Path) -> Path:
     """Export an executed notebook to offline HTML without code cells.
+
+    Parameters
+    ----------
+    ipynb : pathlib.Path
+        The executed notebook.
+    out : pathlib.Path
+        The HTML file to write.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``.
 
     Raises
     ------
@@ -173,7 +279,7 @@ def _run_one(
             kernel_name=kernel_name,
             progress_bar=False,
             execution_timeout=timeout,
-            cwd=str(cwd or run.notebook.parent),
+            cwd=str(cwd or Path.cwd()),
         )
     except PapermillExecutionError as exc:
         error = f"{exc.ename}: {exc.evalue}"
@@ -311,7 +417,7 @@ def run_report(
     Parameters
     ----------
     runs
-        Notebooks (paths) or :class:`NotebookRun` entries with parameters.
+        Notebooks (paths, or names of installed ones) or :class:`NotebookRun` entries with parameters.
     out_dir
         Directory for the executed notebooks, HTML pages, ``index.html`` and
         ``findings.json`` (created if missing).
@@ -320,7 +426,7 @@ def run_report(
     timeout
         Seconds a single cell may run.
     cwd
-        Working directory of the kernels (default: each notebook's folder).
+        Working directory of the kernels, where relative paths in parameters resolve (default: the current one).
     log
         Callable taking a line of progress text (e.g. ``print``); None is silent.
 
@@ -331,7 +437,7 @@ def run_report(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    items = [r if isinstance(r, NotebookRun) else NotebookRun(Path(r)) for r in runs]
+    items = [r if isinstance(r, NotebookRun) else NotebookRun(find_notebook(r)) for r in runs]
     if not items:
         raise ReportError("no notebooks to run")
     slugs = [r.slug() for r in items]
@@ -386,7 +492,23 @@ def demo_runs(
     the TLS notebook against the lab's broken-chain endpoints; the serialization
     notebook on the demo service's struct and payloads; the DNS notebook against
     the lab zone on loopback resolvers; the status-code, tracing and logs
-    notebooks on the multi-service demo incident (:mod:`apiprobe.demo_incident`).
+    notebooks on the multi-service demo incident (:mod:`apiprobe.demo`).
+
+    Parameters
+    ----------
+    notebooks_dir : str or path-like
+        Where the notebooks are (:data:`NOTEBOOKS` for the installed ones).
+    data_dir : str or path-like
+        The folder ``apiprobe demo`` wrote.
+    lab_urls : mapping, optional
+        Fault-lab endpoint name → URL; without it, only recorded data is used.
+    cafile : str, optional
+        The lab's CA bundle, for its HTTPS endpoints.
+
+    Returns
+    -------
+    list of NotebookRun
+        The runs, in report order.
     """
     nb_dir, data = Path(notebooks_dir).resolve(), Path(data_dir).resolve()
     runs = [
@@ -474,7 +596,7 @@ def demo_runs(
             title="DNS — lab zone, inside and outside views",
         )
     )
-    from apiprobe.demo_incident import BASELINE, INCIDENT
+    from apiprobe.demo import BASELINE, INCIDENT
 
     runs.append(
         NotebookRun(

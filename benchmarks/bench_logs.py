@@ -158,7 +158,7 @@ def main() -> int:
             fn(path)
             times[key].append(time.perf_counter() - t)
     med = {k: statistics.median(v) for k, v in times.items()}
-    from apiprobe.analyze.errors import classify_errors
+    from apiprobe.analyze.error_kinds import classify_errors
 
     events = _ours(dirty)
     classify = []

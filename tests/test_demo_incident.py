@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from apiprobe.demo_incident import (
+from apiprobe.demo import (
     BASELINE,
     DEMO_HAR_FILE,
     DEMO_LOG_FILES,

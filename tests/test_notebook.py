@@ -103,11 +103,11 @@ def test_get_tls_reports_from_pem_and_lab(lab: FaultLab) -> None:
 
 
 def test_get_serialization_demo_and_files(tmp_path: Path) -> None:
-    from apiprobe.notebook import get_serialization, serialization_findings
+    from apiprobe.notebook import get_serialization, detect_serialization_faults
 
     demo = get_serialization()
     assert demo.struct_name == "CreateOrder" and len(demo.payloads) == 4
-    f = serialization_findings(demo)
+    f = detect_serialization_faults(demo)
     assert not f.duplicated(subset=["fault", "subject", "metric", "evidence"]).any()
     assert f["evidence"].str.contains("cannot unmarshal number 300").any()
     src = tmp_path / "u.go"
@@ -123,13 +123,13 @@ def test_get_serialization_demo_and_files(tmp_path: Path) -> None:
 
 
 def test_log_evidence_demo_windows_and_own_files(tmp_path: Path, published: list[dict[str, Any]]) -> None:
-    from apiprobe.notebook import get_log_evidence, log_findings, show_log_overview, show_unparsed
+    from apiprobe.notebook import get_log_evidence, detect_log_faults, show_log_overview, show_unparsed
 
     demo = get_log_evidence()
     assert demo.incident is not None and demo.baseline is not None
     assert {"error_kind", "error_layer", "retryable"} <= set(demo.events.columns)
     assert set(demo.stats["dialect"]) == {"zap", "zerolog", "logrus_text", "slog_json", "logfmt", "logrus_json"}
-    assert not log_findings(demo).empty
+    assert not detect_log_faults(demo).empty
     show_log_overview(demo)
     show_unparsed(demo)
     page = " ".join(str(d.get("text/html", "")) for d in published)
@@ -143,7 +143,7 @@ def test_log_evidence_demo_windows_and_own_files(tmp_path: Path, published: list
 
 
 def test_status_evidence_from_files_without_network(tmp_path: Path) -> None:
-    from apiprobe.notebook import get_status_evidence, status_findings
+    from apiprobe.notebook import get_status_evidence, detect_status_faults
 
     log = tmp_path / "inv.log"
     log.write_text(
@@ -152,7 +152,7 @@ def test_status_evidence_from_files_without_network(tmp_path: Path) -> None:
     )
     ev = get_status_evidence(logs_path=log)
     assert ev.probes.empty and ev.har.empty and len(ev.events) == 5
-    findings = status_findings(ev)
+    findings = detect_status_faults(ev)
     assert findings["fault"].tolist() == ["status_misuse"] and "422" in findings["recommendation"].iloc[0]
 
 

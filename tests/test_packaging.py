@@ -44,7 +44,7 @@ def test_constraints_pin_every_runtime_dependency() -> None:
     assert set(_pyproject_deps()) <= pinned
 
 
-NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
+NOTEBOOKS = sorted((REPO / "apiprobe" / "notebooks").glob("*.ipynb"))
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
@@ -63,3 +63,28 @@ def test_ci_runs_make_test() -> None:
 def test_readme_names_the_two_commands() -> None:
     readme = (REPO / "README.md").read_text()
     assert "make demo" in readme and "make test" in readme
+
+
+#: What a notebook may import: the library as a user would, its figures, and the notebook glue.
+NOTEBOOK_IMPORTS = {"apiprobe": "ap", "apiprobe.notebook": "nb", "apiprobe.plot": "aplt"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebooks_use_only_the_public_namespaces(path: Path) -> None:
+    import ast
+    import importlib
+
+    nb = json.loads(path.read_text())
+    source = "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "code")
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom):
+            pytest.fail(f"{path.name}: 'from {node.module} import …' — use {NOTEBOOK_IMPORTS}")
+        if isinstance(node, ast.Import):
+            for alias in node.names:
+                assert NOTEBOOK_IMPORTS.get(alias.name) == alias.asname, f"{path.name}: import {alias.name}"
+    aliases = {alias: importlib.import_module(module) for module, alias in NOTEBOOK_IMPORTS.items()}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name) and node.value.id in aliases:
+            module = aliases[node.value.id]
+            assert node.attr in module.__all__, f"{path.name}: {node.value.id}.{node.attr} is not public"

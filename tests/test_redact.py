@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from apiprobe._redact import REDACTED, redact_headers, redact_url
+from apiprobe._redact import REDACTED, redact_body, redact_headers, redact_url
 
 
 def test_redact_url_password_and_token() -> None:
@@ -45,3 +45,13 @@ def test_redact_value_mappings() -> None:
         "nested": {"Cookie": REDACTED},
         "note": f"token={REDACTED}",
     }
+
+
+def test_redact_body_lives_here_and_har_reexports_it() -> None:
+    from apiprobe.load import har
+
+    assert har.redact_body is redact_body
+    assert redact_body('{"user":"bob","password":"hunter2"}') == '{"user":"bob","password":"[REDACTED]"}'
+    assert redact_body("a=1&secret=x", "application/x-www-form-urlencoded") == "a=1&secret=%5BREDACTED%5D"
+    assert redact_body("call failed: Bearer eyJ0eXAi.abc-123") == "call failed: Bearer [REDACTED]"
+    assert redact_body(None) is None

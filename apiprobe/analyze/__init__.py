@@ -4,21 +4,14 @@
 ``summarize_*`` and ``compare_*`` return tables. No I/O, no plotting.
 """
 
-from apiprobe.analyze.dns import (
-    ResolvConf,
-    detect_dns_faults,
-    expand_name,
-    parse_resolv_conf,
-    read_resolv_conf,
-    summarize_dns,
-)
-from apiprobe.analyze.errors import (
+from apiprobe.analyze.dns import detect_dns_faults, expand_name, summarize_dns
+from apiprobe.analyze.error_kinds import (
     ERROR_PATTERNS,
     KIND_DEFAULTS,
     ErrorRule,
     classify_error_text,
     classify_errors,
-    detect_error_findings,
+    detect_error_faults,
     error_counts,
     error_summary,
     error_taxonomy,
@@ -61,7 +54,7 @@ from apiprobe.analyze.status import (
     status_table,
 )
 from apiprobe.analyze.templates import DEFAULT_MASKS, WILDCARD, compare_templates, grouping_accuracy, mine_templates
-from apiprobe.analyze.tls import detect_tls_faults, expiry_table, go_error_causes
+from apiprobe.analyze.tls import TLS_CHECKS, TlsReport, detect_tls_faults, diagnose_chain, expiry_table, go_error_causes
 from apiprobe.analyze.traces import (
     broken_traces,
     critical_path,
@@ -83,12 +76,13 @@ __all__ = [
     "KIND_DEFAULTS",
     "MISUSE_KINDS",
     "RECOMMENDED_STATUS",
+    "TLS_CHECKS",
     "WILDCARD",
     "ErrorRule",
     "GoField",
     "GoStruct",
     "GoType",
-    "ResolvConf",
+    "TlsReport",
     "UnmarshalResult",
     "audit_payloads",
     "audit_struct_tags",
@@ -101,12 +95,13 @@ __all__ = [
     "compare_templates",
     "critical_path",
     "detect_dns_faults",
-    "detect_error_findings",
+    "detect_error_faults",
     "detect_latency_faults",
     "detect_pool_exhaustion",
     "detect_status_misuse",
     "detect_tls_faults",
     "detect_trace_findings",
+    "diagnose_chain",
     "envelope_error",
     "error_counts",
     "error_summary",
@@ -127,12 +122,10 @@ __all__ = [
     "mmc_wait",
     "orphan_spans",
     "parse_go_structs",
-    "parse_resolv_conf",
     "pool_sizing",
     "profile_diff",
     "profile_top",
     "propagation_report",
-    "read_resolv_conf",
     "select_probes",
     "self_time",
     "service_self_time",

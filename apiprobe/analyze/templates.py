@@ -38,7 +38,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from apiprobe._frames import require_columns
 from apiprobe._time import utc_window
+from apiprobe.errors import InvalidParameterError
 
 __all__ = [
     "DEFAULT_MASKS",
@@ -158,8 +160,7 @@ def _mask(text: str, compiled: Sequence[re.Pattern[str]]) -> str:
 def _messages(messages_or_events: Any, column: str) -> pd.Series:
     if isinstance(messages_or_events, pd.DataFrame):
         df = messages_or_events
-        if column not in df.columns:
-            raise KeyError(f"no column {column!r} to mine templates from; the table has: {', '.join(map(str, df))}")
+        require_columns(df, [column], table="messages (column to mine templates from)")
         text = df[column].astype("string")
         if column == "msg" and "raw" in df.columns:
             text = text.fillna(df["raw"].astype("string"))
@@ -182,22 +183,22 @@ def mine_templates(
 
     Parameters
     ----------
-    messages_or_events
+    messages_or_events : pandas.DataFrame, pandas.Series or iterable of str
         An events table (the ``column`` column is mined; an NA ``msg`` falls
         back to ``raw``), a Series of messages, or any iterable of strings.
-    sim_threshold
+    sim_threshold : float, default 0.4
         Least share of equal tokens (0–1) for a message to join a template;
         Drain's papers use 0.4–0.5.
-    depth
+    depth : int, default 4
         Depth of the parse tree, counting the root and the token-count level:
         ``depth - 2`` leading tokens route a message (at least one).
-    max_children
+    max_children : int, default 100
         Most children of a tree node; further tokens share the ``<*>`` branch.
-    masks
+    masks : iterable of str or (name, regex) pairs, optional
         Regexes (or ``(name, regex)`` pairs) whose matches become ``<*>``
         before mining, applied in order; None uses :data:`DEFAULT_MASKS`, an
         empty sequence masks nothing.
-    column
+    column : str, default "msg"
         Message column when a DataFrame is given.
 
     Returns
@@ -218,11 +219,11 @@ def mine_templates(
     ['conn to <*> failed', 'ready']
     """
     if not 0.0 <= sim_threshold <= 1.0:
-        raise ValueError(f"sim_threshold must be between 0 and 1, got {sim_threshold!r}")
+        raise InvalidParameterError(f"sim_threshold must be between 0 and 1, got {sim_threshold!r}")
     if depth < 3:
-        raise ValueError(f"depth must be at least 3 (root, length and one token), got {depth!r}")
+        raise InvalidParameterError(f"depth must be at least 3 (root, length and one token), got {depth!r}")
     if max_children < 2:
-        raise ValueError(f"max_children must be at least 2, got {max_children!r}")
+        raise InvalidParameterError(f"max_children must be at least 2, got {max_children!r}")
     text = _messages(messages_or_events, column)
     compiled = _compile_masks(masks)
 
@@ -274,11 +275,28 @@ def grouping_accuracy(predicted: Sequence[Any] | pd.Series, truth: Sequence[Any]
     A message counts as correct when the set of messages sharing its
     predicted id equals the set sharing its true id (Zhu et al., "Tools and
     Benchmarks for Automated Log Parsing", ICSE-SEIP 2019).
+
+    Parameters
+    ----------
+    predicted : sequence or pandas.Series
+        Group label of each message as a parser gave it (e.g. ``template_id``).
+    truth : sequence or pandas.Series
+        The true group label of each message, aligned with ``predicted``.
+
+    Returns
+    -------
+    float
+        Share of correctly grouped messages, 0–1; NaN for no messages.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``predicted`` and ``truth`` differ in length.
     """
     pred = pd.Series(np.asarray(predicted, dtype=object))
     true = pd.Series(np.asarray(truth, dtype=object))
     if len(pred) != len(true):
-        raise ValueError(f"predicted has {len(pred)} labels, truth has {len(true)}")
+        raise InvalidParameterError(f"predicted has {len(pred)} labels but truth has {len(true)}: they must align")
     if not len(pred):
         return float("nan")
     df = pd.DataFrame({"p": pred.astype(str), "t": true.astype(str)})
@@ -329,17 +347,17 @@ def compare_templates(
 
     Parameters
     ----------
-    events
+    events : pandas.DataFrame
         Table with schema ``events`` (``ts`` and ``msg`` are used, ``level``
         when present).
-    incident, baseline
+    incident, baseline : (start, end)
         ``(start, end)`` windows, start included and end excluded; naive
         times are UTC.
-    assignments
+    assignments : pandas.Series, optional
         Template id per row of ``events`` from an earlier :func:`mine_templates` call.
-    factor
+    factor : float, default 2.0
         ``grew`` is set when the incident rate is at least ``factor`` × the baseline rate.
-    min_count
+    min_count : int, default 3
         Least incident count for ``grew`` and ``is_new``.
     sim_threshold, depth, masks
         Passed to :func:`mine_templates`.
@@ -359,8 +377,7 @@ def compare_templates(
     inc = utc_window(incident, "incident")
     base = utc_window(baseline, "baseline")
     assert inc is not None and base is not None
-    if "ts" not in events.columns:
-        raise KeyError("events has no 'ts' column")
+    require_columns(events, ["ts"], table="events")
     in_inc = _in_window(events["ts"], inc)
     in_base = _in_window(events["ts"], base)
     keep = in_inc | in_base
@@ -381,7 +398,7 @@ def compare_templates(
     sub = events.loc[keep]
     if assignments is not None:
         if len(assignments) != len(events):
-            raise ValueError("assignments must be aligned to events (same length)")
+            raise InvalidParameterError("assignments must be aligned to events (same length)")
         ids = pd.Series(np.asarray(assignments.astype("string"), dtype=object)[keep], index=sub.index)
         text = _messages(sub, "msg")
         templates = (

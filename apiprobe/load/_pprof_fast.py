@@ -26,7 +26,8 @@ from typing import NamedTuple
 
 import numpy as np
 
-from apiprobe.load._protobuf import WireError, fields, read_varint, varints_at
+from apiprobe.errors import WireFormatError
+from apiprobe.load._protobuf import fields, read_varint, varints_at
 
 __all__ = [
     "FunctionTable",
@@ -62,7 +63,7 @@ def top_level_fields(buf: bytes, a: np.ndarray) -> tuple[TopLevel, list[tuple[in
 
     Raises
     ------
-    WireError
+    WireFormatError
         When a field is truncated or runs past the end of the data.
     """
     starts: list[int] = []
@@ -103,7 +104,7 @@ def top_level_fields(buf: bytes, a: np.ndarray) -> tuple[TopLevel, list[tuple[in
                 break
     if pos > nbuf:
         n, p = read_varint(buf, starts[-1] + 1)
-        raise WireError(f"field {buf[starts[-1]] >> 3} length {n} runs past the end of the data at byte {p}")
+        raise WireFormatError(f"field {buf[starts[-1]] >> 3} length {n} runs past the end of the data at byte {p}")
     st = np.asarray(starts, dtype=np.int64)
     if st.size == 0:
         z = np.zeros(0, dtype=np.int64)

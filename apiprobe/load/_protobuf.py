@@ -2,7 +2,8 @@
 
 Only what ``profile.proto`` needs: varints (wire type 0), fixed 64/32
 (1, 5: skipped) and length-delimited fields (2). Truncated input raises
-:class:`WireError`; callers turn it into a user-facing error.
+:class:`~apiprobe.errors.WireFormatError`; callers turn it into a user-facing
+error naming the file.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from typing import Any
 
 import numpy as np
 
+from apiprobe.errors import WireFormatError
+
 __all__ = [
-    "WireError",
     "array_varints",
     "fields",
     "np_varints",
@@ -28,10 +30,6 @@ __all__ = [
 
 _TWO63 = 1 << 63
 _TWO64 = 1 << 64
-
-
-class WireError(Exception):
-    """Malformed or truncated protobuf bytes."""
 
 
 def to_int64(v: int) -> int:
@@ -54,13 +52,13 @@ def read_varint(buf: bytes, pos: int) -> tuple[int, int]:
             result |= (b & 0x7F) << shift
             if b < 0x80:
                 if shift > 63:
-                    raise WireError(f"varint too long at byte {pos}")
+                    raise WireFormatError(f"varint too long at byte {pos}")
                 return result, pos
             shift += 7
             if shift > 70:
-                raise WireError(f"varint too long at byte {pos}")
+                raise WireFormatError(f"varint too long at byte {pos}")
     except IndexError:
-        raise WireError(f"truncated varint at byte {pos}") from None
+        raise WireFormatError(f"truncated varint at byte {pos}") from None
 
 
 def packed_varints(buf: bytes, start: int, end: int) -> list[int]:
@@ -86,9 +84,9 @@ def packed_varints(buf: bytes, start: int, end: int) -> list[int]:
                 shift += 7
             append(result)
     except IndexError:
-        raise WireError(f"truncated packed field at byte {pos}") from None
+        raise WireFormatError(f"truncated packed field at byte {pos}") from None
     if pos != end:
-        raise WireError(f"packed field overruns its length at byte {end}")
+        raise WireFormatError(f"packed field overruns its length at byte {end}")
     return out
 
 
@@ -105,7 +103,7 @@ def fields(buf: bytes, start: int, end: int) -> Iterator[tuple[int, int, int, in
         fnum = key >> 3
         wt = key & 7
         if fnum == 0:
-            raise WireError(f"invalid field number 0 at byte {pos}")
+            raise WireFormatError(f"invalid field number 0 at byte {pos}")
         if wt == 0:
             v, pos = read_varint(buf, pos)
             yield fnum, 0, v, pos
@@ -113,23 +111,23 @@ def fields(buf: bytes, start: int, end: int) -> Iterator[tuple[int, int, int, in
             n, pos = read_varint(buf, pos)
             e = pos + n
             if e > end:
-                raise WireError(f"field {fnum} length {n} runs past the end of its message at byte {pos}")
+                raise WireFormatError(f"field {fnum} length {n} runs past the end of its message at byte {pos}")
             yield fnum, 2, pos, e
             pos = e
         elif wt == 1:
             if pos + 8 > end:
-                raise WireError(f"truncated fixed64 at byte {pos}")
+                raise WireFormatError(f"truncated fixed64 at byte {pos}")
             yield fnum, 1, pos, pos + 8
             pos += 8
         elif wt == 5:
             if pos + 4 > end:
-                raise WireError(f"truncated fixed32 at byte {pos}")
+                raise WireFormatError(f"truncated fixed32 at byte {pos}")
             yield fnum, 5, pos, pos + 4
             pos += 4
         else:
-            raise WireError(f"unsupported wire type {wt} (field {fnum}) at byte {pos}")
+            raise WireFormatError(f"unsupported wire type {wt} (field {fnum}) at byte {pos}")
     if pos != end:
-        raise WireError(f"message overruns its length at byte {end}")
+        raise WireFormatError(f"message overruns its length at byte {end}")
 
 
 def np_varints(data: bytes) -> np.ndarray:
@@ -150,7 +148,7 @@ def split_varints(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         return np.zeros(0, dtype=np.uint64), np.zeros(0, dtype=np.int64)
     term = a < 0x80
     if not term[-1]:
-        raise WireError("truncated varint at the end of a packed field")
+        raise WireFormatError("truncated varint at the end of a packed field")
     ends = np.flatnonzero(term)
     if ends.size == a.size:  # all one-byte varints
         return a.astype(np.uint64), ends
@@ -159,7 +157,7 @@ def split_varints(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     starts[1:] = ends[:-1] + 1
     lens = ends - starts + 1
     if int(lens.max()) > 10:
-        raise WireError("varint longer than 10 bytes")
+        raise WireFormatError("varint longer than 10 bytes")
     return varint_values(a, starts, lens), ends
 
 
@@ -180,7 +178,7 @@ def segment_varints(a: np.ndarray, seg_end: np.ndarray) -> tuple[np.ndarray, np.
     if n == 0:
         return np.zeros(0, dtype=np.int64), np.zeros(seg_end.shape[0], dtype=np.int64)
     if a[n - 1] >= 0x80:
-        raise WireError("truncated varint at the end of a packed field")
+        raise WireFormatError("truncated varint at the end of a packed field")
     parts: list[np.ndarray] = []
     before = np.zeros(seg_end.shape[0], dtype=np.int64)  # varints ending before each seg_end
     done = 0

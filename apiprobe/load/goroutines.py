@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import gzip
 import hashlib
-import io
 import re
 import zlib
 from collections.abc import Iterable, Sequence
@@ -34,7 +33,8 @@ from typing import IO, Any
 
 import pandas as pd
 
-from apiprobe.errors import DataFormatError
+from apiprobe.errors import DataFormatError, InvalidParameterError
+from apiprobe.load._text import GZIP_MAGIC
 
 __all__ = [
     "GOROUTINE_COLUMNS",
@@ -103,8 +103,6 @@ _D1_TOTAL = re.compile(r"^goroutine profile: total (?P<n>\d+)\s*$")
 _D1_GROUP = re.compile(r"^(?P<n>\d+) @(?P<pcs>(?: 0x[0-9a-f]+)*)\s*$")
 _D1_FRAME = re.compile(r"^#\s+0x[0-9a-f]+\s+(?P<func>\S+?)(?:\+0x[0-9a-f]+)?\s+(?P<file>\S+):(?P<line>\d+)\s*$")
 _D1_LABELS = re.compile(r"^# labels: (?P<labels>\{.*\})\s*$")
-
-_GZIP_MAGIC = b"\x1f\x8b"
 
 
 # -- wait-site classification ----------------------------------------------------------------
@@ -218,6 +216,16 @@ def stack_signature(functions: Sequence[str]) -> str:
 
     Runtime frames (``runtime.*``) are left out so the same stack read from a
     debug=1 profile and from a debug=2 dump gets the same id.
+
+    Parameters
+    ----------
+    functions : sequence of str
+        Function names, leaf first, arguments removed.
+
+    Returns
+    -------
+    str
+        ``"g"`` and 10 hex digits.
     """
     kept = [f for f in functions if not f.startswith("runtime.")] or list(functions)
     return "g" + hashlib.sha1("\n".join(kept).encode()).hexdigest()[:10]
@@ -428,7 +436,7 @@ def _frame(goroutines: Iterable[_Goroutine], source: str | None) -> pd.DataFrame
 
 
 def _decode(data: bytes, name: str) -> str:
-    if data[:2] == _GZIP_MAGIC:
+    if data[:2] == GZIP_MAGIC:
         raise DataFormatError(
             f"{name}: this is a gzip-compressed protobuf goroutine profile (debug=0), not a text dump; "
             "fetch /debug/pprof/goroutine?debug=2 for per-goroutine stacks, or load it as a pprof profile"
@@ -442,14 +450,23 @@ def _decode(data: bytes, name: str) -> str:
 
 
 def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | None = None) -> pd.DataFrame:
-    """Parse the text of a goroutine dump (debug=1 or debug=2); see :func:`read_goroutines`.
+    """Parse the text of a goroutine dump (debug=1 or debug=2).
+
+    Each row is one goroutine (debug=2) or one group of identical stacks
+    (debug=1), with the columns listed under :func:`read_goroutines`.
 
     Parameters
     ----------
-    data
-        The dump as text, bytes or an open file object.
-    source
+    data : str, bytes or file object
+        The dump as text, bytes (not gzip-compressed) or an open file object.
+    source : str, optional
         Name written to the ``source`` column and used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The goroutines table; ``attrs`` holds ``format``, ``parse_errors``,
+        ``bad_lines`` and ``source`` (and ``total`` for debug=1).
 
     Raises
     ------
@@ -491,10 +508,8 @@ def _detect_format(lines: list[str]) -> int | None:
     return None
 
 
-def read_goroutines(
-    path_or_text: str | PathLike[str] | bytes | IO[str] | IO[bytes], *, source: str | None = None
-) -> pd.DataFrame:
-    """Read a Go goroutine dump: a file path, or the dump text itself.
+def read_goroutines(path: str | PathLike[str], *, source: str | None = None) -> pd.DataFrame:
+    """Read a Go goroutine dump file (plain or gzip-compressed text).
 
     Each row is one goroutine (debug=2 dumps, panics, ``SIGQUIT`` output) or
     one group of identical stacks (debug=1 profiles, with ``count``). Columns:
@@ -530,37 +545,49 @@ def read_goroutines(
 
     Parameters
     ----------
-    path_or_text
-        A path (``str`` or ``Path``), dump text (a ``str`` holding a newline),
-        bytes or an open file.
-    source
+    path : str or path-like
+        The dump file. Dump text, bytes or an open file go to
+        :func:`parse_goroutines` instead.
+    source : str, optional
         Name for the ``source`` column (default: the file name).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The goroutines table described above, one row per goroutine or group.
 
     Raises
     ------
     DataFormatError
         When the file cannot be read or holds no goroutine dump, naming the
         file and line.
+    InvalidParameterError
+        When ``path`` is not a path (dump text, bytes, a file object).
 
     Examples
     --------
     >>> g = read_goroutines("goroutines.txt")  # doctest: +SKIP
     >>> g.groupby("wait_site")["count"].sum()  # doctest: +SKIP
     """
-    if isinstance(path_or_text, (bytes, io.IOBase)) or hasattr(path_or_text, "read"):
-        return parse_goroutines(path_or_text, source=source)  # type: ignore[arg-type]
-    if isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.startswith("goroutine ")):
-        return parse_goroutines(path_or_text, source=source)
-    path = Path(path_or_text)
+    if isinstance(path, str) and ("\n" in path or path.startswith("goroutine ")):
+        raise InvalidParameterError(
+            "path: got the text of a goroutine dump, not a file path; use parse_goroutines(text) for dump text"
+        )
+    if not isinstance(path, (str, PathLike)):
+        raise InvalidParameterError(
+            f"path: expected a file path, got {type(path).__name__}; "
+            "use parse_goroutines() for dump text, bytes or an open file"
+        )
+    file = Path(path)
     try:
-        data = path.read_bytes()
+        data = file.read_bytes()
     except OSError as exc:
-        raise DataFormatError(f"{path}: cannot read goroutine dump: {exc.strerror or exc}") from exc
-    if data[:2] == _GZIP_MAGIC:
+        raise DataFormatError(f"{file}: cannot read goroutine dump: {exc.strerror or exc}") from exc
+    if data[:2] == GZIP_MAGIC:
         try:
             inner = gzip.decompress(data)
         except (OSError, EOFError, zlib.error):
             inner = b""
         if inner[:9] == b"goroutine" or _D1_GROUP.match(inner[:80].decode("latin-1").split("\n", 1)[0]):
             data = inner  # a gzipped text dump
-    return parse_goroutines(data, source=source or path.name)
+    return parse_goroutines(data, source=source or file.name)

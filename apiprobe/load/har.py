@@ -53,7 +53,6 @@ import base64
 import binascii
 import codecs
 import contextlib
-import gzip
 import io
 import json
 import math
@@ -62,13 +61,14 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import parse_qsl, urlencode, urlsplit
+from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 from pandas.api.types import pandas_dtype
 
-from apiprobe._redact import REDACTED, is_secret_name, redact_headers, redact_url
+from apiprobe._redact import redact_body, redact_headers, redact_url
 from apiprobe.errors import DataFormatError
+from apiprobe.load._text import decode_text
 from apiprobe.schema import columns, conform
 
 __all__ = ["HAR_EXTRA_COLUMNS", "parse_har", "read_har", "redact_body"]
@@ -118,89 +118,6 @@ _CHROME_ERRORS: dict[str, str] = {
 _TEXT_TYPES = re.compile(
     r"^(text/|application/(.*[+/])?(json|xml|javascript|x-www-form-urlencoded|graphql))", re.IGNORECASE
 )
-#: ``Bearer``/``Basic`` credentials in free text (the credential must hold a non-letter,
-#: so that prose such as "basic information" stays readable).
-_BEARER = re.compile(r"\b(Bearer|Basic)\s+(?=[A-Za-z.]*[0-9_~+/=-])[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
-_KV_SECRET = re.compile(r"(?<![\w.-])([A-Za-z][\w.-]{0,63})=([^\s&\"',;]+)")
-_JSON_SECRET = re.compile(
-    r'("(?P<key>[^"\\]{1,64})"\s*:\s*)"(?:[^"\\]|\\.)*"',
-)
-
-
-def _redact_json(value: Any) -> tuple[Any, bool]:
-    """(value with secret keys replaced, whether anything was replaced)."""
-    if isinstance(value, dict):
-        changed = False
-        out: dict[str, Any] = {}
-        for k, v in value.items():
-            if isinstance(k, str) and is_secret_name(k) and v not in (None, "", False):
-                out[k] = REDACTED
-                changed = True
-            else:
-                out[k], sub = _redact_json(v)
-                changed = changed or sub
-        return out, changed
-    if isinstance(value, list):
-        items = [_redact_json(v) for v in value]
-        return [v for v, _ in items], any(c for _, c in items)
-    return value, False
-
-
-def redact_body(text: str | None, content_type: str | None = None) -> str | None:
-    """Return a request or response body with its secrets replaced by ``[REDACTED]``.
-
-    JSON bodies lose the values of secret keys (``password``, ``access_token``,
-    ``api_key``…, the names :func:`apiprobe._redact.is_secret_name` knows) at
-    any depth; form bodies (``a=1&token=x``) the values of secret parameters;
-    other text (a log message, JSON cut short by a body limit) its
-    ``"key": "value"`` and ``key=value`` secrets; any text its ``Bearer`` /
-    ``Basic`` credentials. A body with nothing to redact is returned
-    unchanged (same formatting).
-
-    Parameters
-    ----------
-    text
-        The body; None or NA is returned as None.
-    content_type
-        The body's media type, if known (only used to recognise form bodies).
-
-    Examples
-    --------
-    >>> redact_body('{"user":"bob","password":"hunter2"}')
-    '{"user":"bob","password":"[REDACTED]"}'
-    >>> redact_body("Authorization: Bearer abcdef123456")
-    'Authorization: Bearer [REDACTED]'
-    """
-    if text is None or (not isinstance(text, str) and pd.isna(text)):
-        return None
-    text = str(text)
-    stripped = text.lstrip()
-    structured = False
-    if stripped[:1] in ("{", "["):
-        try:
-            parsed = json.loads(stripped)
-        except ValueError:
-            pass  # truncated or not quite JSON: redacted key by key below
-        else:
-            structured = True
-            redacted, changed = _redact_json(parsed)
-            if changed:
-                compact = '": ' not in text and '", ' not in text
-                text = json.dumps(redacted, ensure_ascii=False, separators=(",", ":") if compact else None)
-    elif (content_type or "").lower().startswith("application/x-www-form-urlencoded") or (
-        "=" in text and " " not in text.strip() and "&" in text
-    ):
-        structured = True
-        pairs = parse_qsl(text.strip(), keep_blank_values=True)
-        if any(is_secret_name(k) for k, _ in pairs):
-            text = urlencode([(k, REDACTED if is_secret_name(k) else v) for k, v in pairs])
-    if not structured:
-        # JSON fragments ("token": "…") and key=value pairs inside any other text
-        text = _JSON_SECRET.sub(
-            lambda m: f'{m.group(1)}"{REDACTED}"' if is_secret_name(m.group("key")) else m.group(0), text
-        )
-        text = _KV_SECRET.sub(lambda m: f"{m.group(1)}={REDACTED}" if is_secret_name(m.group(1)) else m.group(0), text)
-    return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
 
 
 def _ms(value: Any) -> float | None:
@@ -470,18 +387,7 @@ def _mark_reused(rows: list[dict[str, Any]]) -> None:
 
 
 def _load_json(data: bytes | str, name: str) -> Any:
-    if isinstance(data, bytes):
-        if data[:2] == b"\x1f\x8b":
-            try:
-                data = gzip.decompress(data)
-            except (OSError, EOFError) as exc:
-                raise DataFormatError(f"{name}: corrupt gzip data: {exc}") from exc
-        try:
-            text = data.decode("utf-8-sig")
-        except UnicodeDecodeError as exc:
-            raise DataFormatError(f"{name}: not UTF-8 text at byte {exc.start}; not a HAR file") from exc
-    else:
-        text = data.removeprefix("\ufeff")
+    text = decode_text(data, name, what="HAR file") if isinstance(data, bytes) else data.removeprefix("\ufeff")
     if not text.strip():
         raise DataFormatError(f"{name}: empty file; not a HAR file")
     try:
@@ -505,13 +411,18 @@ def parse_har(
 
     Parameters
     ----------
-    data
+    data : bytes, str, file object or mapping
         The archive: JSON bytes (optionally gzip-compressed), text, a binary
         or text file object, or the already decoded ``{"log": ...}`` mapping.
-    source
+    source : str, default "<har>"
         Name used in error messages and the ``source_file`` column.
-    body_limit
+    body_limit : int or None, default 65536
         Keep at most this many characters of each response body (None: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``probes`` columns plus :data:`HAR_EXTRA_COLUMNS`, one row per entry.
 
     Raises
     ------
@@ -579,10 +490,15 @@ def read_har(path: str | os.PathLike[str], *, body_limit: int | None = 65536) ->
 
     Parameters
     ----------
-    path
+    path : str or path-like
         The HAR file.
-    body_limit
+    body_limit : int or None, default 65536
         Keep at most this many characters of each response body (None: all).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The ``probes`` columns plus :data:`HAR_EXTRA_COLUMNS`, one row per entry.
 
     Raises
     ------

@@ -23,7 +23,7 @@ dialect            how it is recognised
 Nothing is lost: a line that does not parse in its file's dialect is tried in
 the other family (JSON ↔ logfmt) and otherwise becomes a row with
 ``parse_ok=False`` and its text in ``raw``. Per-file counts are in
-:func:`load_stats`.
+:func:`summarize_log_sources`.
 
 Durations without a unit in the key are read in the unit the logger writes:
 zap seconds (its default duration encoder), slog JSON nanoseconds,
@@ -40,7 +40,7 @@ import os
 import re
 import warnings
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -51,7 +51,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apiprobe._time import to_utc
-from apiprobe.errors import DataFormatError
+from apiprobe.errors import DataFormatError, InvalidParameterError
 from apiprobe.load._jsonlines import (
     Chunk,
     iter_file_chunks,
@@ -60,510 +60,24 @@ from apiprobe.load._jsonlines import (
     read_json_file,
     rows_to_table,
 )
+from apiprobe.load._log_columns import events_table, parse_go_duration, to_string, unparsed_table
+from apiprobe.load._log_dialects import DIALECTS, JSON_DIALECTS, TEXT_LINE, detect_dialect
 from apiprobe.load._logfmt import parse_logfmt
 from apiprobe.load._paths import expand_paths
-from apiprobe.schema import columns, conform
+from apiprobe.load._text import GZIP_MAGIC
+from apiprobe.schema import conform
 
 __all__ = [
     "DIALECTS",
     "detect_dialect",
-    "load_stats",
     "parse_go_duration",
     "parse_logs",
     "read_logs",
+    "summarize_log_sources",
 ]
 
-DIALECTS: tuple[str, ...] = (
-    "zap",
-    "zerolog",
-    "logrus_json",
-    "slog_json",
-    "json",
-    "logrus_text",
-    "slog_text",
-    "logfmt",
-    "text",
-    "regex",
-)
-_JSON_DIALECTS = frozenset({"zap", "zerolog", "logrus_json", "slog_json", "json"})
-_LOGFMT_DIALECTS = frozenset({"logrus_text", "slog_text", "logfmt"})
-
-# Keys, in order of preference, for each events column.
-_KEYS: dict[str, tuple[str, ...]] = {
-    "ts": ("ts", "time", "timestamp", "@timestamp", "t", "datetime", "date"),
-    "level": ("level", "lvl", "severity", "@level", "loglevel", "L"),
-    "msg": ("msg", "message", "@message", "M"),
-    "logger": ("logger", "logger_name", "N", "component"),
-    "trace_id": (
-        "trace_id",
-        "traceID",
-        "traceId",
-        "trace.id",
-        "traceid",
-        "TraceID",
-        "X-Trace-ID",
-        "x-trace-id",
-        "x_trace_id",
-        "trace",
-        "dd.trace_id",
-        "logging.googleapis.com/trace",
-    ),
-    "span_id": ("span_id", "spanID", "spanId", "span.id", "spanid", "SpanID", "dd.span_id"),
-    "error": ("error", "err", "error.message", "error_message", "errorMessage", "exception"),
-    "status": (
-        "status",
-        "status_code",
-        "statusCode",
-        "http.status_code",
-        "http_status",
-        "http.response.status_code",
-        "resp_status",
-        "code_http",
-    ),
-    "route": (
-        "route",
-        "http.route",
-        "path",
-        "url",
-        "uri",
-        "http.target",
-        "url.path",
-        "endpoint",
-        "request_uri",
-        "http.url",
-    ),
-    "attempt": ("attempt", "retry", "retries", "try", "attempts"),
-    "caller": ("caller", "source", "func", "file"),
-    "service": ("service", "service.name", "service_name", "svc", "app"),
-}
-# (key, factor to ms); the factor None means "the dialect's unit".
-_LATENCY_KEYS: tuple[tuple[str, float | None], ...] = (
-    ("latency_ms", 1.0),
-    ("duration_ms", 1.0),
-    ("elapsed_ms", 1.0),
-    ("took_ms", 1.0),
-    ("response_time_ms", 1.0),
-    ("latency_us", 1e-3),
-    ("duration_us", 1e-3),
-    ("latency_ns", 1e-6),
-    ("duration_ns", 1e-6),
-    ("latency_s", 1e3),
-    ("duration_s", 1e3),
-    ("latency", None),
-    ("duration", None),
-    ("elapsed", None),
-    ("took", None),
-    ("response_time", None),
-    ("resp_time", None),
-)
-# zap's default duration encoder writes seconds; slog's JSON handler and logrus's
-# JSONFormatter (encoding/json) write a time.Duration as integer nanoseconds.
-_DIALECT_DURATION_MS: dict[str, float] = {"zap": 1e3, "slog_json": 1e-6, "logrus_json": 1e-6}
-
-_LEVEL_WORDS: dict[str, str] = {
-    "trace": "trace",
-    "trc": "trace",
-    "debug": "debug",
-    "dbg": "debug",
-    "d": "debug",
-    "info": "info",
-    "inf": "info",
-    "information": "info",
-    "notice": "info",
-    "i": "info",
-    "warn": "warn",
-    "warning": "warn",
-    "wrn": "warn",
-    "w": "warn",
-    "error": "error",
-    "err": "error",
-    "eror": "error",
-    "e": "error",
-    "fatal": "fatal",
-    "ftl": "fatal",
-    "panic": "fatal",
-    "dpanic": "fatal",
-    "critical": "fatal",
-    "crit": "fatal",
-    "crt": "fatal",
-    "emergency": "fatal",
-    "alert": "fatal",
-    "pnc": "fatal",
-    "f": "fatal",
-}
-_SLOG_LEVELS = (("error", 8), ("warn", 4), ("info", 0), ("debug", -4))
-_SLOG_OFFSET = re.compile(r"^(debug|info|warn|error)([+-]\d+)$")
-_ZEROLOG_NUMERIC = {"-1": "trace", "0": "debug", "1": "info", "2": "warn", "3": "error", "4": "fatal", "5": "fatal"}
-
-_GO_DURATION = re.compile(r"^([+-]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$")
-_GO_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
-_DURATION_MS = {"ns": 1e-6, "us": 1e-3, "µs": 1e-3, "μs": 1e-3, "ms": 1.0, "s": 1e3, "m": 6e4, "h": 3.6e6}
-
-_TEXT_LINE = re.compile(
-    r"^(?:(?P<source>\S+)\s+)?(?P<ts>\d{4}[-/]\d{2}[-/]\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
-    r"\s+(?:\[?(?P<level>TRACE|DEBUG|INFO|WARN|WARNING|ERROR|FATAL|PANIC|trace|debug|info|warn|warning"
-    r"|error|fatal|panic)\]?:?\s+)?(?P<msg>.*)$"
-)
 _SUFFIXES = (".gz", ".log", ".jsonl", ".ndjson", ".json", ".txt", ".out")
 _STATS_KEY = "apiprobe.load_stats"
-_SAMPLE_LINES = 64
-
-
-# --------------------------------------------------------------------------- dialects
-
-
-def detect_dialect(lines: Iterable[str]) -> str:
-    """Guess the dialect of a log from some of its lines (see the module table)."""
-    sample = [ln.strip() for ln in lines if ln.strip()][:_SAMPLE_LINES]
-    if not sample:
-        return "json"
-    objs: list[dict[str, Any]] = []
-    pairs: list[dict[str, Any]] = []
-    texts = 0
-    for ln in sample:
-        if ln.startswith("{"):
-            try:
-                obj = json.loads(ln)
-            except ValueError:
-                obj = None
-            if isinstance(obj, dict):
-                objs.append(obj)
-                continue
-        if _TEXT_LINE.match(ln):
-            texts += 1
-            continue
-        rec = parse_logfmt(ln)
-        if rec is not None:
-            pairs.append(rec)
-    # The family most lines belong to; stack traces and panics belong to none.
-    if objs and len(objs) >= max(len(pairs), texts):
-        return _json_dialect(objs)
-    if pairs and len(pairs) > texts:
-        return _logfmt_dialect(sample, pairs)
-    return "text"
-
-
-def _json_dialect(objs: list[dict[str, Any]]) -> str:
-    def share(pred: Callable[[dict[str, Any]], bool]) -> float:
-        return sum(1 for o in objs if pred(o)) / len(objs)
-
-    if share(lambda o: isinstance(o.get("ts"), (int, float)) and "msg" in o) > 0.5:
-        return "zap"
-    if share(lambda o: "message" in o and "msg" not in o) > 0.5:
-        return "zerolog"
-    levels = [str(o.get("level")) for o in objs if isinstance(o.get("level"), str)]
-    upper = sum(1 for lv in levels if lv[:1].isupper())
-    if share(lambda o: "time" in o and "msg" in o) > 0.5 and levels:
-        if upper * 2 > len(levels):
-            return "slog_json"
-        return "logrus_json"
-    if share(lambda o: "time" in o and "level" in o and "msg" not in o) > 0.5:
-        return "zerolog"
-    return "json"
-
-
-def _logfmt_dialect(sample: list[str], pairs: list[dict[str, Any]]) -> str:
-    levels = [str(p["level"]) for p in pairs if isinstance(p.get("level"), str)]
-    upper = sum(1 for lv in levels if lv[:1].isupper())
-    if levels and upper * 2 > len(levels) and any("time" in p for p in pairs):
-        return "slog_text"
-    if any(ln.startswith('time="') for ln in sample):
-        return "logrus_text"
-    return "logfmt"
-
-
-# --------------------------------------------------------------------------- values
-
-
-def parse_go_duration(text: str) -> float:
-    """Milliseconds in a Go duration string (``time.Duration.String``), NaN if it is not one.
-
-    Examples
-    --------
-    >>> parse_go_duration("1m2.5s")
-    62500.0
-    >>> parse_go_duration("350µs")
-    0.35
-    """
-    text = text.strip()
-    if text in ("0", "0s"):
-        return 0.0
-    m = _GO_DURATION.match(text)
-    if m is None:
-        return float("nan")
-    total = sum(float(num) * _DURATION_MS[unit] for num, unit in _GO_DURATION_PART.findall(text))
-    return -total if m.group(1) == "-" else total
-
-
-def _normalise_level(value: str) -> str | None:
-    v = value.strip().lower()
-    if v in _LEVEL_WORDS:
-        return _LEVEL_WORDS[v]
-    m = _SLOG_OFFSET.match(v)
-    if m:
-        base = dict((name, num) for name, num in _SLOG_LEVELS)[m.group(1)] + int(m.group(2))
-        for name, num in _SLOG_LEVELS:
-            if base >= num:
-                return name
-        return "debug"
-    if v in _ZEROLOG_NUMERIC:
-        return _ZEROLOG_NUMERIC[v]
-    return None
-
-
-def _as_chunked(arr: pa.Array | pa.ChunkedArray) -> pa.ChunkedArray:
-    return arr if isinstance(arr, pa.ChunkedArray) else pa.chunked_array([arr])
-
-
-def _to_string(arr: pa.ChunkedArray) -> pa.ChunkedArray:
-    t = arr.type
-    if pa.types.is_string(t):
-        return arr
-    if (
-        pa.types.is_large_string(t)
-        or pa.types.is_null(t)
-        or pa.types.is_integer(t)
-        or pa.types.is_floating(t)
-        or pa.types.is_boolean(t)
-    ):
-        return pc.cast(arr, pa.string())
-    if pa.types.is_timestamp(t):
-        return (
-            pc.strftime(arr, format="%Y-%m-%dT%H:%M:%SZ")
-            if t.tz is None
-            else pc.strftime(arr, format="%Y-%m-%dT%H:%M:%S%z")
-        )
-    values = [None if v is None else json.dumps(v, sort_keys=True, default=str) for v in arr.to_pylist()]
-    return pa.chunked_array([pa.array(values, pa.string())])
-
-
-def _to_float(arr: pa.ChunkedArray) -> pa.ChunkedArray:
-    t = arr.type
-    if pa.types.is_floating(t) or pa.types.is_integer(t) or pa.types.is_null(t):
-        return pc.cast(arr, pa.float64(), safe=False)
-    if pa.types.is_boolean(t):
-        return pa.chunked_array([pa.nulls(len(arr), pa.float64())])
-    num = pd.to_numeric(pd.Series(_to_string(arr).to_pylist(), dtype=object), errors="coerce")
-    return pa.chunked_array([pa.array(num.to_numpy(dtype="float64"), pa.float64(), from_pandas=True)])
-
-
-def _to_int(arr: pa.ChunkedArray) -> pa.ChunkedArray:
-    t = arr.type
-    if pa.types.is_integer(t):
-        return pc.cast(arr, pa.int64())
-    f = _to_float(arr)
-    whole = pc.and_(pc.is_finite(f), pc.equal(pc.floor(f), f))
-    return pc.cast(pc.if_else(whole, f, pa.scalar(None, pa.float64())), pa.int64())
-
-
-def _map_unique(arr: pa.ChunkedArray, fn: Callable[[str], Any], out_type: pa.DataType) -> pa.ChunkedArray:
-    """Apply ``fn`` to each distinct string once (levels, durations)."""
-    strings = _to_string(arr)
-    uniq = pc.unique(strings)
-    mapped = pa.array([None if u is None else fn(u) for u in uniq.to_pylist()], type=out_type)
-    return pc.take(mapped, pc.index_in(strings, value_set=uniq))
-
-
-def _epoch_to_timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Epoch numbers → ns UTC, each in the unit its size says (s, ms, µs, ns); out of range → NaT."""
-    target = pa.timestamp("ns", tz="UTC")
-    mag = np.abs(np.asarray(pc.fill_null(pc.cast(arr, pa.float64(), safe=False), np.nan).to_numpy(), dtype=np.float64))
-    scale = np.select([mag < 1e11, mag < 1e14, mag < 1e17], [10**9, 10**6, 10**3], 1).astype(np.int64)
-    limit = float(np.iinfo(np.int64).max)
-    ok = np.isfinite(mag) & (mag * scale < limit)
-    if pa.types.is_integer(arr.type):  # exact, even for epoch nanoseconds
-        ints = np.asarray(pc.fill_null(pc.cast(arr, pa.int64()), 0).to_numpy(), dtype=np.int64)
-        ns = np.where(ok, ints, 0) * np.where(ok, scale, 1)
-    else:
-        floats = np.asarray(pc.fill_null(pc.cast(arr, pa.float64()), 0.0).to_numpy(), dtype=np.float64)
-        ns = np.round(np.where(ok, floats, 0.0) * np.where(ok, scale, 1)).astype(np.int64)
-    return pa.chunked_array([pa.array(ns, pa.int64(), mask=~ok).cast(target)])
-
-
-def _timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
-    """Any time column (epoch s/ms/µs/ns numbers or strings, RFC 3339, Go formats) → ns UTC."""
-    target = pa.timestamp("ns", tz="UTC")
-    t = arr.type
-    if pa.types.is_timestamp(t):
-        if t.tz is None:
-            return pc.cast(pc.assume_timezone(arr, "UTC"), target)
-        return pc.cast(arr, target)
-    if pa.types.is_integer(t) or pa.types.is_floating(t):
-        return _epoch_to_timestamps(arr)
-    strings = _to_string(arr)
-    try:
-        return pc.cast(strings, target)
-    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
-        pass
-    series = pd.Series(strings.to_pylist(), dtype=object)
-    numeric = pd.to_numeric(series, errors="coerce")
-    if numeric.notna().mean() > 0.5:
-        return _timestamps(pa.chunked_array([pa.array(numeric.to_numpy("float64"), from_pandas=True)]))
-    parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601").astype("datetime64[ns, UTC]")
-    # "mixed" guesses; only let it see values that carry a full date (a year),
-    # so a clock-only time such as zerolog's "5:41PM" stays NaT instead of today.
-    missing = parsed.isna() & series.notna() & series.astype(str).str.contains(r"(?:^|\D)\d{4}(?:\D|$)")
-    if missing.any():
-        cleaned = series[missing].str.replace(r"(\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-]\d{4}) \w+$", r"\1\2", regex=True)
-        parsed[missing] = pd.to_datetime(cleaned, utc=True, errors="coerce", format="mixed").astype(
-            "datetime64[ns, UTC]"
-        )
-    return pa.chunked_array([pa.array(parsed.astype("datetime64[ns, UTC]"), type=target)])
-
-
-def _caller(table: pa.Table, key: str) -> pa.ChunkedArray:
-    arr = table.column(key)
-    if pa.types.is_struct(arr.type):  # slog AddSource: {"function","file","line"}
-        names = {f.name for f in arr.type}
-        if "file" in names:
-            file = _to_string(pc.struct_field(arr, "file"))
-            if "line" in names:
-                line = _to_string(pc.struct_field(arr, "line"))
-                return pc.binary_join_element_wise(file, line, ":")
-            return file
-    if key == "func" and "file" in table.column_names:
-        return _to_string(table.column("file"))
-    return _to_string(arr)
-
-
-# --------------------------------------------------------------------------- table mapping
-
-
-_EVENT_TYPES: dict[str, pa.DataType] = {
-    "ts": pa.timestamp("ns", tz="UTC"),
-    "status": pa.int64(),
-    "attempt": pa.int64(),
-    "latency_ms": pa.float64(),
-    "line_no": pa.int64(),
-    "parse_ok": pa.bool_(),
-}
-
-
-def _find_keys(names: Sequence[str], candidates: Sequence[str], used: set[str]) -> list[str]:
-    """Present keys among ``candidates``, in their order (exact spelling first, then any case)."""
-    found: list[str] = []
-    present = set(names) - used
-    for c in candidates:
-        if c in present and c not in found:
-            found.append(c)
-    lower: dict[str, str] = {}
-    for n in names:
-        if n not in used:
-            lower.setdefault(n.lower(), n)
-    for c in candidates:
-        if len(c) <= 2:  # "M", "L", "t": only in exactly this spelling ("m" may be anything)
-            continue
-        match = lower.get(c.lower())
-        if match is not None and match not in found:
-            found.append(match)
-    return found
-
-
-def _coalesce(arrays: list[pa.ChunkedArray]) -> pa.ChunkedArray:
-    return arrays[0] if len(arrays) == 1 else pc.coalesce(*arrays)
-
-
-def _events_table(
-    table: pa.Table, *, dialect: str, service: str | None, default_service: str, source: str, line_nos: np.ndarray
-) -> pa.Table:
-    """Map a table of parsed records (one column per key) onto the events columns.
-
-    When a file spells a field several ways (``trace_id`` on some lines,
-    ``traceID`` on others), the spellings are coalesced in the order of
-    :data:`_KEYS`.
-    """
-    n = table.num_rows
-    names = table.column_names
-    used: set[str] = set()
-    out: dict[str, pa.ChunkedArray] = {}
-
-    def column(col: str, convert: Callable[[pa.ChunkedArray], pa.ChunkedArray]) -> pa.ChunkedArray | None:
-        keys = _find_keys(names, _KEYS[col], used)
-        if not keys:
-            return None
-        merged = convert(table.column(keys[0]))
-        used.add(keys[0])
-        for k in keys[1:]:
-            extra = table.column(k)
-            # Another spelling fills the gaps; where both are set it stays in attrs, so nothing is lost.
-            if pc.any(pc.and_(pc.is_valid(merged), pc.is_valid(extra))).as_py():
-                continue
-            merged = pc.coalesce(merged, convert(extra))
-            used.add(k)
-        return merged
-
-    def null(col: str) -> pa.ChunkedArray:
-        return pa.chunked_array([pa.nulls(n, _EVENT_TYPES.get(col, pa.string()))])
-
-    ts_parts = []
-    for key in _find_keys(names, _KEYS["ts"], used):
-        parsed = _timestamps(table.column(key))
-        ts_parts.append(parsed)
-        if parsed.null_count == table.column(key).null_count:
-            used.add(key)  # else some times did not parse (e.g. "5:41PM"): keep the text in attrs
-    out["ts"] = _coalesce(ts_parts) if ts_parts else null("ts")
-    svc = column("service", _to_string)
-    if service is not None:
-        out["service"] = pa.chunked_array([pa.repeat(service, n)])
-    elif svc is not None:
-        out["service"] = pc.fill_null(svc, default_service)
-    else:
-        out["service"] = pa.chunked_array([pa.repeat(default_service, n)])
-    out["level"] = column("level", lambda a: _map_unique(a, _normalise_level, pa.string())) or null("level")
-    out["msg"] = column("msg", _to_string) or null("msg")
-    out["logger"] = column("logger", _to_string) or null("logger")
-    out["trace_id"] = column("trace_id", lambda a: pc.utf8_lower(_to_string(a))) or null("trace_id")
-    out["span_id"] = column("span_id", lambda a: pc.utf8_lower(_to_string(a))) or null("span_id")
-    out["error"] = column("error", _to_string) or null("error")
-    out["error_kind"] = null("error_kind")
-    out["status"] = column("status", _to_int) or null("status")
-    out["latency_ms"] = _latency(table, dialect, used)
-    out["route"] = column("route", _to_string) or null("route")
-    out["attempt"] = column("attempt", _to_int) or null("attempt")
-    caller_keys = _find_keys(names, _KEYS["caller"], used)
-    used.update(caller_keys)
-    out["caller"] = _coalesce([_caller(table, k) for k in caller_keys]) if caller_keys else null("caller")
-    rest = [c for c in names if c not in used]
-    if rest:
-        out["attrs"] = table.select(rest).to_struct_array()
-    else:
-        out["attrs"] = pa.chunked_array([pa.nulls(n, pa.struct([]))])
-    out["raw"] = null("raw")
-    out["line_no"] = pa.chunked_array([pa.array(line_nos, pa.int64())])
-    out["source_file"] = pa.chunked_array([pa.repeat(source, n)])
-    out["parse_ok"] = pa.chunked_array([pa.repeat(True, n)])
-    return pa.table(out)
-
-
-def _latency(table: pa.Table, dialect: str, used: set[str]) -> pa.ChunkedArray:
-    parts: list[pa.ChunkedArray] = []
-    for key, factor in _LATENCY_KEYS:
-        for name in _find_keys(table.column_names, (key,), used):
-            used.add(name)
-            arr = table.column(name)
-            unit = factor if factor is not None else _DIALECT_DURATION_MS.get(dialect, 1.0)
-            as_number = pc.multiply(_to_float(arr), unit)
-            if pa.types.is_string(arr.type) or pa.types.is_large_string(arr.type):
-                as_duration = _map_unique(arr, parse_go_duration, pa.float64())
-                as_number = pc.if_else(pc.is_nan(as_duration), as_number, as_duration)
-            parts.append(as_number)
-    if not parts:
-        return pa.chunked_array([pa.nulls(table.num_rows, pa.float64())])
-    return _coalesce(parts)
-
-
-def _unparsed_table(rows: list[tuple[int, str]], *, service: str, source: str) -> pa.Table:
-    n = len(rows)
-    out: dict[str, pa.Array] = {}
-    for col in columns("events"):
-        out[col] = pa.nulls(n, _EVENT_TYPES.get(col, pa.string()))
-    out["attrs"] = pa.nulls(n, pa.struct([]))
-    out["service"] = pa.array([service] * n, pa.string())
-    out["raw"] = pa.array([text for _, text in rows], pa.string())
-    out["line_no"] = pa.array([no for no, _ in rows], pa.int64())
-    out["source_file"] = pa.array([source] * n, pa.string())
-    out["parse_ok"] = pa.array([False] * n, pa.bool_())
-    return pa.table(out)
 
 
 # --------------------------------------------------------------------------- per file
@@ -588,7 +102,7 @@ class _FileLoad:
 
     def _emit(self, table: pa.Table, line_nos: np.ndarray) -> None:
         self.tables.append(
-            _events_table(
+            events_table(
                 table,
                 dialect=self.dialect,
                 service=self.service,
@@ -614,7 +128,7 @@ class _FileLoad:
             self._emit(rows_to_table(rows), np.asarray(nos, dtype=np.int64))
         if bad:
             self.unparsed += len(bad)
-            self.tables.append(_unparsed_table(bad, service=self.service or self.default_service, source=self.source))
+            self.tables.append(unparsed_table(bad, service=self.service or self.default_service, source=self.source))
 
     def _parse_line(self, text: str) -> dict[str, Any] | None:
         stripped = text.strip()
@@ -629,14 +143,14 @@ class _FileLoad:
                 return None  # a truncated or broken object is not logfmt either
             return obj if isinstance(obj, dict) else None
         if self.dialect == "text":
-            m = _TEXT_LINE.match(stripped)
+            m = TEXT_LINE.match(stripped)
             if m is not None:
                 return {k: v for k, v in m.groupdict().items() if v is not None}
         return parse_logfmt(stripped)
 
     def add_chunk(self, chunk: Chunk) -> None:
         self.lines += len(chunk.starts)
-        if self.dialect in _JSON_DIALECTS:
+        if self.dialect in JSON_DIALECTS:
             res = read_json_chunk(chunk)
             self.blank += res.blank
             if res.table is not None:
@@ -717,7 +231,7 @@ def _open_binary(path: Path) -> Iterator[tuple[IO[bytes], bool]]:
     try:
         magic = fh.read(2)
         fh.seek(0)
-        if magic == b"\x1f\x8b":
+        if magic == GZIP_MAGIC:
             with gzip.GzipFile(fileobj=fh, mode="rb") as gz:
                 yield gz, False  # type: ignore[misc]
         else:
@@ -773,16 +287,18 @@ def _load_stream(
         dialect = "regex" if regex is not None else detect_dialect(lines)
     else:
         if format not in DIALECTS:
-            raise DataFormatError(f"{source}: unknown log format {format!r}; known: {', '.join(DIALECTS)}")
+            raise InvalidParameterError(
+                f"format: unknown log format {format!r} (reading {source}); known: auto, {', '.join(DIALECTS)}"
+            )
         if format == "regex" and regex is None:
-            raise DataFormatError(f"{source}: format='regex' needs regex=… with named groups")
+            raise InvalidParameterError(f"regex: format='regex' needs regex=… with named groups (reading {source})")
         dialect = format
     load = _FileLoad(source=source, dialect=dialect, service=service, default_service=default_service, regex=regex)
     sample_clean = all(
         ln.lstrip().startswith("{") and ln.rstrip().endswith("}")
         for ln in head.decode("utf-8", "replace").splitlines()[:-1]
     )
-    if whole_file is not None and dialect in _JSON_DIALECTS and sample_clean:
+    if whole_file is not None and dialect in JSON_DIALECTS and sample_clean:
         whole = read_json_file(whole_file)
         if whole is not None:
             table, n_lines = whole
@@ -828,7 +344,7 @@ def _unify(tables: list[pa.Table]) -> pa.Table:
         attrs = t.column("attrs")
         fields = list(attrs.type)
         arrays = [
-            _to_string(pc.struct_field(attrs, f.name)) if f.name in clash else pc.struct_field(attrs, f.name)
+            to_string(pc.struct_field(attrs, f.name)) if f.name in clash else pc.struct_field(attrs, f.name)
             for f in fields
         ]
         if fields:
@@ -929,7 +445,7 @@ def _compile(regex: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
         return None
     pattern = re.compile(regex) if isinstance(regex, str) else regex
     if not pattern.groupindex:
-        raise DataFormatError(f"log regex {pattern.pattern!r} has no named groups (e.g. (?P<msg>.*))")
+        raise InvalidParameterError(f"regex: log regex {pattern.pattern!r} has no named groups (e.g. (?P<msg>.*))")
     return pattern
 
 
@@ -945,38 +461,51 @@ def read_logs(
 ) -> pd.DataFrame:
     """Read Go service logs into an ``events`` table.
 
+    Each row is one log line. Columns (schema ``events``): ``ts`` (UTC; NaT
+    when the line had no readable time), ``service``, ``level`` (trace,
+    debug, info, warn, error, fatal), ``msg``, ``logger``, ``trace_id`` and
+    ``span_id`` (lower-case hex), ``error``, ``error_kind`` (NA until
+    :func:`apiprobe.analyze.classify_errors`), ``status`` (HTTP code),
+    ``latency_ms`` (float ms; seconds, nanoseconds and Go duration strings
+    converted), ``route``, ``attempt``, ``caller``, ``attrs`` (every other
+    field, by key), ``raw`` (the line, for lines that did not parse),
+    ``line_no`` (from 1), ``source_file`` and ``parse_ok`` (bool).
+
     Parameters
     ----------
-    paths
+    paths : str, path-like or iterable of them
         A file, a directory (read recursively), a glob, or a list of them.
         Gzip files are recognised by their magic bytes.
-    format
+    format : str, default "auto"
         ``"auto"`` (detect per file from its first lines) or one of
         :data:`DIALECTS` for every file.
-    service
+    service : str, optional
         Service name for every line. By default a ``service`` field of the
         line, else the file name without its extensions.
-    since, until
+    since, until : timestamp-like, optional
         Keep lines with ``since <= ts < until`` (anything ``pd.Timestamp``
         takes; naive times are UTC). Lines without a time are dropped then.
-    regex
+    regex : str or re.Pattern, optional
         For plain-text logs: a pattern with named groups (``ts``, ``level``,
         ``msg``, ``trace_id`` … any name; unknown names go to ``attrs``).
         Implies ``format="regex"``.
-    progress
+    progress : bool, optional
         Show a progress bar; by default only when there is more than 64 MB.
 
     Returns
     -------
-    DataFrame
+    pandas.DataFrame
         Schema ``events``, sorted by ``ts`` (stable); lines without a time
         (unparsed lines among them) last, in file and line order.
-        :func:`load_stats` on it gives the counts per file.
+        :func:`summarize_log_sources` on it gives the counts per file.
 
     Raises
     ------
     DataFormatError
-        A path that does not exist or cannot be opened, an unknown format.
+        A path that does not exist or cannot be opened, or a gzip file cut
+        short before its first line.
+    InvalidParameterError
+        An unknown ``format``, or a ``regex`` without named groups.
     """
     files = expand_paths(paths, what="log")
     pattern = _compile(regex)
@@ -1005,10 +534,10 @@ def read_logs(
                 try:
                     loads.append(
                         _load_stream(
-                            stream,
+                            stream,  # type: ignore[arg-type]  # a _TolerantStream reads like IO[bytes]
                             source=str(f),
                             format=fmt,
-                            service=service,  # type: ignore[arg-type]
+                            service=service,
                             default_service=_service_from_path(f),
                             regex=pattern,
                             progress=tick,
@@ -1037,9 +566,30 @@ def parse_logs(
 ) -> pd.DataFrame:
     """Parse log lines already in memory (text, bytes, a list of lines or an open file).
 
-    The same as :func:`read_logs` for one input; ``source`` names it in
-    ``source_file`` and in errors, and is the default service when neither
-    ``service`` nor a service field is given.
+    Each row is one log line, with the ``events`` columns of :func:`read_logs`.
+
+    Parameters
+    ----------
+    lines_or_file : str, bytes, iterable of str or file object
+        The log: its text (a ``str`` is text, never a path), bytes (gzip
+        recognised), lines, or an open file.
+    format, service, since, until, regex
+        As for :func:`read_logs`.
+    source : str, default "<lines>"
+        Names the input in ``source_file`` and in errors, and is the default
+        service when neither ``service`` nor a service field is given.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``events``, sorted by ``ts`` (stable), lines without a time last.
+
+    Raises
+    ------
+    DataFormatError
+        Gzip data cut short before its first line.
+    InvalidParameterError
+        An unknown ``format``, or a ``regex`` without named groups.
     """
     if isinstance(lines_or_file, bytes):
         data = lines_or_file
@@ -1051,7 +601,7 @@ def parse_logs(
     else:
         data = "\n".join(ln.rstrip("\r\n") for ln in lines_or_file).encode("utf-8")
     stream: Any = io.BytesIO(data)
-    if data[:2] == b"\x1f\x8b":
+    if data[:2] == GZIP_MAGIC:
         stream = _TolerantStream(gzip.GzipFile(fileobj=stream, mode="rb"))  # type: ignore[arg-type]
     pattern = _compile(regex)
     fmt = "regex" if pattern is not None and format == "auto" else format
@@ -1066,13 +616,25 @@ def parse_logs(
     return _finish([load], since, until)
 
 
-def load_stats(events: pd.DataFrame) -> pd.DataFrame:
-    """Counts per file of the last :func:`read_logs`/:func:`parse_logs` that built ``events``.
+def summarize_log_sources(events: pd.DataFrame) -> pd.DataFrame:
+    """Counts per file of the :func:`read_logs`/:func:`parse_logs` call that built ``events``.
 
-    Columns: ``source_file, dialect, lines, blank, parsed, unparsed, note`` (``note``
-    says when a compressed file was cut short and only its first lines could be read).
-    Computed from the table itself when the load record is gone (e.g. after
-    a filter that dropped ``DataFrame.attrs``).
+    Each row is one source file. Columns: ``source_file``, ``dialect`` (one
+    of :data:`DIALECTS`), ``lines``, ``blank``, ``parsed`` and ``unparsed``
+    (line counts), ``note`` (says when a compressed file was cut short and
+    only its first lines could be read). Computed from the table itself when
+    the load record is gone (e.g. after a filter that dropped
+    ``DataFrame.attrs``); ``dialect`` and ``blank`` are then NA.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        An ``events`` table from :func:`read_logs` or :func:`parse_logs`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per source file.
     """
     stats = events.attrs.get(_STATS_KEY)
     if stats:

@@ -24,7 +24,22 @@ def _format(path: Path) -> str:
 
 
 def read_table(path: str | os.PathLike[str], schema: str) -> pd.DataFrame:
-    """Read a saved table and conform it to ``schema``.
+    """Read a saved table (CSV, Parquet or JSON lines, by suffix) and conform it to ``schema``.
+
+    Each row is one row of the saved table; the columns are those of
+    ``schema`` (see :mod:`apiprobe.schema`), with their dtypes.
+
+    Parameters
+    ----------
+    path : str or path-like
+        The file: ``.csv``, ``.parquet``/``.pq`` or ``.jsonl``/``.json``.
+    schema : str
+        A schema name of :mod:`apiprobe.schema` (``"probes"``, ``"pings"``, ``"dns"`` …).
+
+    Returns
+    -------
+    pandas.DataFrame
+        The table, conformed to ``schema``.
 
     Raises
     ------
@@ -60,24 +75,107 @@ def read_table(path: str | os.PathLike[str], schema: str) -> pd.DataFrame:
 def read_probes(path: str | os.PathLike[str]) -> pd.DataFrame:
     """Read probes saved by ``apiprobe probe --out`` or :func:`write_table`.
 
-    Each row is one HTTP attempt (schema ``probes``; durations in float ms,
-    NA where a phase did not happen).
+    Each row is one HTTP attempt (schema ``probes``). Columns: ``ts`` (UTC
+    start), ``run_id``, ``target``, ``url``, ``method``, ``host``, ``ip``,
+    ``port``, ``scheme``, ``resolver``; the phases ``dns_ms``, ``connect_ms``,
+    ``tls_ms``, ``request_ms``, ``ttfb_ms``, ``transfer_ms`` and ``total_ms``
+    (float ms, NA where a phase did not happen); ``status`` (HTTP code),
+    ``http_version``, ``tls_version``, ``reused_conn`` (bool), ``bytes``
+    (response body size, bytes), ``error_kind`` and ``error`` (NA on success).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv``, ``.parquet`` or ``.jsonl`` file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``probes``.
+
+    Raises
+    ------
+    DataFormatError
+        When the file is missing, unreadable, or not a probes table.
     """
     return read_table(path, "probes")
 
 
 def read_pings(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read TCP-connect samples. Each row is one sample (schema ``pings``, ``rtt_ms`` in ms)."""
+    """Read saved TCP-connect samples.
+
+    Each row is one connect attempt (schema ``pings``). Columns: ``ts`` (UTC
+    start), ``run_id``, ``target`` (host:port), ``ip``, ``port``, ``seq``
+    (sample number from 0), ``rtt_ms`` (connect time, float ms; NA when it
+    failed), ``ok`` (bool), ``error_kind`` and ``error`` (NA on success).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv``, ``.parquet`` or ``.jsonl`` file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``pings``.
+
+    Raises
+    ------
+    DataFormatError
+        When the file is missing, unreadable, or not a pings table.
+    """
     return read_table(path, "pings")
 
 
 def read_dns(path: str | os.PathLike[str]) -> pd.DataFrame:
-    """Read saved DNS queries. Each row is one query (schema ``dns``, ``elapsed_ms`` in ms)."""
+    """Read saved DNS queries.
+
+    Each row is one query (schema ``dns``). Columns: ``ts`` (UTC time sent),
+    ``name``, ``rtype`` (A, AAAA …), ``resolver`` (``system`` or the server
+    address), ``rcode`` (NA when no answer came), ``answers`` (sorted,
+    comma-separated), ``ttl`` (s), ``elapsed_ms`` (query time, float ms; NA
+    when no answer came), ``error_kind``, ``error``, ``run_id``, ``attempt``
+    and ``transport`` (udp, tcp or system).
+
+    Parameters
+    ----------
+    path : str or path-like
+        A ``.csv``, ``.parquet`` or ``.jsonl`` file.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``dns``.
+
+    Raises
+    ------
+    DataFormatError
+        When the file is missing, unreadable, or not a dns table.
+    """
     return read_table(path, "dns")
 
 
 def write_table(df: pd.DataFrame, path: str | os.PathLike[str]) -> Path:
-    """Write a table as CSV, Parquet or JSON lines, chosen by the file suffix."""
+    """Write a table as CSV, Parquet or JSON lines, chosen by the file suffix.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table (any schema); CSV writes times as ISO 8601 UTC and floats with 3 decimals.
+    path : str or path-like
+        Where to write: ``.csv``, ``.parquet``/``.pq`` or ``.jsonl``/``.json``.
+        Missing parent folders are created.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+
+    Raises
+    ------
+    DataFormatError
+        When the suffix names no known table format.
+    """
     p = Path(path)
     fmt = _format(p)
     p.parent.mkdir(parents=True, exist_ok=True)

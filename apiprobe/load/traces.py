@@ -25,13 +25,7 @@ and trace ids found in logs, can be joined. A file may be gzip-compressed.
 
 from __future__ import annotations
 
-import base64
-import binascii
-import gzip
 import json
-import math
-import re
-import zlib
 from collections.abc import Iterator, Mapping
 from os import PathLike
 from pathlib import Path
@@ -40,8 +34,20 @@ from typing import IO, Any, Literal
 import numpy as np
 import pandas as pd
 
-from apiprobe.errors import DataFormatError
+from apiprobe.errors import DataFormatError, InvalidParameterError
 from apiprobe.load._paths import expand_paths
+from apiprobe.load._text import decode_text
+from apiprobe.load._trace_values import (
+    SPAN_KINDS,
+    attr_http_status,
+    int_or_none,
+    jaeger_tags,
+    kind_name,
+    normalize_id,
+    otlp_attributes,
+    otlp_status,
+    tag_status,
+)
 from apiprobe.schema import conform
 
 __all__ = [
@@ -57,202 +63,9 @@ TraceFormat = Literal["auto", "otlp", "jaeger", "zipkin"]
 #: Formats :func:`read_traces` understands (besides ``"auto"``).
 TRACE_FORMATS: tuple[str, ...] = ("otlp", "jaeger", "zipkin")
 
-#: Normalised values of the ``kind`` column.
-SPAN_KINDS: tuple[str, ...] = ("internal", "server", "client", "producer", "consumer")
 
-_OTLP_KINDS = {1: "internal", 2: "server", 3: "client", 4: "producer", 5: "consumer"}
-_OTLP_STATUS = {0: "unset", 1: "ok", 2: "error"}
-_HTTP_STATUS_KEYS = ("http.status_code", "http.response.status_code")
-_HEX = re.compile(r"^[0-9a-fA-F]+$")
-_B64 = re.compile(r"^[A-Za-z0-9+/_-]+=*$")
-_GZIP_MAGIC = b"\x1f\x8b"
 _TRACE_SUFFIXES = (".json", ".jsonl", ".ndjson", ".gz")
 _MAX_BAD_LINES = 200
-
-
-# --------------------------------------------------------------------------- ids
-
-
-def normalize_id(value: Any, *, what: str = "id") -> str | None:
-    """Return a trace or span id as lower-case hex, or None when it is absent.
-
-    Parameters
-    ----------
-    value
-        The id as found in the file: hex (any case, possibly without leading
-        zeros), base64 of the raw bytes (as some OTLP/JSON exporters write
-        it), an integer, or empty / all zeros for "no id". Hex shorter than
-        16 digits is left-padded to 16, between 17 and 31 digits to 32 (Jaeger
-        may drop leading zeros; 64-bit ids stay 16 digits, as Zipkin writes them).
-    what
-        Name used in the error message.
-
-    Raises
-    ------
-    ValueError
-        When ``value`` is neither hex nor base64 of 8 or 16 bytes.
-    """
-    if value is None:
-        return None
-    if isinstance(value, bool):
-        raise ValueError(f"{what} {value!r} is not an id")
-    if isinstance(value, int):
-        if value < 0:
-            value &= (1 << 64) - 1
-        text = format(value, "x")
-    elif isinstance(value, str):
-        text = value.strip()
-    else:
-        raise ValueError(f"{what} {value!r} is not a string")
-    if not text:
-        return None
-    if _HEX.match(text) and len(text) <= 32:
-        width = 16 if len(text) <= 16 else 32
-        out = text.lower().rjust(width, "0")
-    elif _B64.match(text):
-        bare = text.rstrip("=")
-        padded = bare + "=" * (-len(bare) % 4)
-        try:
-            raw = base64.b64decode(padded.replace("-", "+").replace("_", "/"), validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError(f"{what} {value!r} is neither hex nor base64") from None
-        if len(raw) not in (8, 16):
-            raise ValueError(f"{what} {value!r} decodes to {len(raw)} bytes, expected 8 or 16")
-        out = raw.hex()
-    else:
-        raise ValueError(f"{what} {value!r} is neither hex nor base64")
-    if set(out) == {"0"}:
-        return None
-    return out
-
-
-# --------------------------------------------------------------------------- values
-
-
-def _any_value(value: Any) -> Any:
-    """Python value of an OTLP ``AnyValue`` (``{"stringValue": …}`` …)."""
-    if not isinstance(value, Mapping):
-        return value
-    if "stringValue" in value:
-        return value["stringValue"]
-    if "boolValue" in value:
-        v = value["boolValue"]
-        return v if isinstance(v, bool) else str(v).lower() == "true"
-    if "intValue" in value:
-        try:
-            return int(value["intValue"])
-        except (TypeError, ValueError):
-            return value["intValue"]
-    if "doubleValue" in value:
-        try:
-            return float(value["doubleValue"])
-        except (TypeError, ValueError):
-            return value["doubleValue"]
-    if "arrayValue" in value:
-        items = (value["arrayValue"] or {}).get("values") or []
-        return [_any_value(v) for v in items]
-    if "kvlistValue" in value:
-        return _otlp_attributes((value["kvlistValue"] or {}).get("values") or [])
-    if "bytesValue" in value:
-        return value["bytesValue"]
-    return None
-
-
-def _otlp_attributes(items: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    if isinstance(items, Mapping):  # some writers emit a plain object
-        return dict(items)
-    for kv in items or []:
-        if isinstance(kv, Mapping) and "key" in kv:
-            out[str(kv["key"])] = _any_value(kv.get("value"))
-    return out
-
-
-def _jaeger_tag_value(tag: Mapping[str, Any]) -> Any:
-    value = tag.get("value")
-    kind = str(tag.get("type") or tag.get("vType") or "string").lower()
-    try:
-        if kind == "bool":
-            return value if isinstance(value, bool) else str(value).lower() == "true"
-        if kind in ("int64", "int"):
-            return int(value)  # type: ignore[arg-type]
-        if kind in ("float64", "float"):
-            return float(value)  # type: ignore[arg-type]
-    except (TypeError, ValueError):
-        return value
-    return value
-
-
-def _jaeger_tags(tags: Any) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for tag in tags or []:
-        if isinstance(tag, Mapping) and "key" in tag:
-            out[str(tag["key"])] = _jaeger_tag_value(tag)
-    return out
-
-
-def _int_or_none(value: Any) -> int | None:
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        out = int(value)
-    except (TypeError, ValueError):
-        try:
-            f = float(value)
-        except (TypeError, ValueError):
-            return None
-        if not math.isfinite(f):
-            return None
-        out = int(f)
-    return out
-
-
-def _http_status(attrs: Mapping[str, Any]) -> int | None:
-    for key in _HTTP_STATUS_KEYS:
-        if key in attrs:
-            code = _int_or_none(attrs[key])
-            if code is not None and 100 <= code <= 999:
-                return code
-    return None
-
-
-def _kind_name(value: Any) -> str | None:
-    if value is None:
-        return None
-    if isinstance(value, int) and not isinstance(value, bool):
-        return _OTLP_KINDS.get(value)
-    text = str(value).strip().lower()
-    if text.isdigit():
-        return _OTLP_KINDS.get(int(text))
-    text = text.removeprefix("span_kind_")
-    return text if text in SPAN_KINDS else None
-
-
-def _otlp_status(status: Any) -> str:
-    if not isinstance(status, Mapping):
-        return "unset"
-    code = status.get("code")
-    if code is None:
-        return "unset"
-    if isinstance(code, int) and not isinstance(code, bool):
-        return _OTLP_STATUS.get(code, "unset")
-    text = str(code).strip().lower().removeprefix("status_code_")
-    if text.isdigit():
-        return _OTLP_STATUS.get(int(text), "unset")
-    return text if text in ("ok", "error", "unset") else "unset"
-
-
-def _tag_status(attrs: Mapping[str, Any], *, zipkin: bool) -> str:
-    code = str(attrs.get("otel.status_code", "")).strip().upper()
-    if code == "ERROR":
-        return "error"
-    if "error" in attrs:
-        err = attrs["error"]
-        if zipkin or err is True or str(err).strip().lower() == "true":
-            return "error"
-    if code == "OK":
-        return "ok"
-    return "unset"
 
 
 # --------------------------------------------------------------------------- parsers
@@ -307,7 +120,7 @@ def _row(
         "end_ns": end_ns,
         "status": status,
         "attrs": attrs,
-        "http_status": _http_status(attrs),
+        "http_status": attr_http_status(attrs),
     }
 
 
@@ -325,7 +138,7 @@ def _parse_otlp(doc: Mapping[str, Any], ctx: _Ctx) -> list[_Row]:
     for r, rs in enumerate(resources):
         if not isinstance(rs, Mapping):
             raise ctx.fail(f"resourceSpans[{r}]", "not an object")
-        resource = _otlp_attributes((rs.get("resource") or {}).get("attributes"))
+        resource = otlp_attributes((rs.get("resource") or {}).get("attributes"))
         service = resource.get("service.name")
         scopes = rs.get("scopeSpans")
         scope_key = "scopeSpans"
@@ -337,7 +150,7 @@ def _parse_otlp(doc: Mapping[str, Any], ctx: _Ctx) -> list[_Row]:
                 if not isinstance(span, Mapping):
                     raise ctx.fail(at, "span is not an object")
                 tid, sid, pid = _ids(ctx, at, span.get("traceId"), span.get("spanId"), span.get("parentSpanId"))
-                attrs = _otlp_attributes(span.get("attributes"))
+                attrs = otlp_attributes(span.get("attributes"))
                 rows.append(
                     _row(
                         tid,
@@ -345,10 +158,10 @@ def _parse_otlp(doc: Mapping[str, Any], ctx: _Ctx) -> list[_Row]:
                         pid,
                         service,
                         span.get("name"),
-                        _kind_name(span.get("kind")),
-                        _positive(_int_or_none(span.get("startTimeUnixNano"))),
-                        _positive(_int_or_none(span.get("endTimeUnixNano"))),
-                        _otlp_status(span.get("status")),
+                        kind_name(span.get("kind")),
+                        _positive(int_or_none(span.get("startTimeUnixNano"))),
+                        _positive(int_or_none(span.get("endTimeUnixNano"))),
+                        otlp_status(span.get("status")),
                         attrs,
                     )
                 )
@@ -365,6 +178,15 @@ def _jaeger_parent(span: Mapping[str, Any]) -> Any:
     return None if parent in (None, "", "0") else parent
 
 
+def _micros_span(start_us: Any, duration_us: Any) -> tuple[int | None, int | None]:
+    """Start and end in ns from a start time and a duration in µs (Jaeger, Zipkin); None where unknown."""
+    start = _positive(int_or_none(start_us))
+    dur = int_or_none(duration_us)
+    start_ns = None if start is None else start * 1000
+    end_ns = None if start_ns is None or dur is None or dur < 0 else start_ns + dur * 1000
+    return start_ns, end_ns
+
+
 def _parse_jaeger_trace(trace: Mapping[str, Any], ctx: _Ctx, where: str) -> list[_Row]:
     processes = trace.get("processes") or {}
     spans = trace.get("spans")
@@ -379,11 +201,8 @@ def _parse_jaeger_trace(trace: Mapping[str, Any], ctx: _Ctx, where: str) -> list
             ctx, at, span.get("traceID", trace.get("traceID")), span.get("spanID"), _jaeger_parent(span)
         )
         process = span.get("process") or processes.get(span.get("processID")) or {}
-        tags = _jaeger_tags(span.get("tags"))
-        start = _positive(_int_or_none(span.get("startTime")))
-        dur = _int_or_none(span.get("duration"))
-        start_ns = None if start is None else start * 1000
-        end_ns = None if start_ns is None or dur is None or dur < 0 else start_ns + dur * 1000
+        tags = jaeger_tags(span.get("tags"))
+        start_ns, end_ns = _micros_span(span.get("startTime"), span.get("duration"))
         rows.append(
             _row(
                 tid,
@@ -391,10 +210,10 @@ def _parse_jaeger_trace(trace: Mapping[str, Any], ctx: _Ctx, where: str) -> list
                 pid,
                 process.get("serviceName"),
                 span.get("operationName"),
-                _kind_name(tags.get("span.kind")),
+                kind_name(tags.get("span.kind")),
                 start_ns,
                 end_ns,
-                _tag_status(tags, zipkin=False),
+                tag_status(tags, zipkin=False),
                 tags,
             )
         )
@@ -438,20 +257,17 @@ def _parse_zipkin(doc: Any, ctx: _Ctx) -> list[_Row]:
         tid, sid, pid = _ids(ctx, at, span.get("traceId"), span.get("id"), span.get("parentId"))
         tags = {str(k): v for k, v in (span.get("tags") or {}).items()}
         endpoint = span.get("localEndpoint") or {}
-        start = _positive(_int_or_none(span.get("timestamp")))
-        dur = _int_or_none(span.get("duration"))
-        start_ns = None if start is None else start * 1000
-        end_ns = None if start_ns is None or dur is None or dur < 0 else start_ns + dur * 1000
+        start_ns, end_ns = _micros_span(span.get("timestamp"), span.get("duration"))
         row = _row(
             tid,
             sid,
             pid,
             endpoint.get("serviceName"),
             span.get("name"),
-            _kind_name(span.get("kind")),
+            kind_name(span.get("kind")),
             start_ns,
             end_ns,
-            _tag_status(tags, zipkin=True),
+            tag_status(tags, zipkin=True),
             tags,
         )
         row["_shared"] = bool(span.get("shared"))
@@ -593,15 +409,7 @@ def _frame(rows: list[_Row], source: str | None) -> pd.DataFrame:
 def _to_text(data: str | bytes, name: str) -> str:
     if isinstance(data, str):
         return data
-    if data[:2] == _GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise DataFormatError(f"{name}: corrupt gzip data: {exc}") from exc
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(f"{name}: not UTF-8 text at byte {exc.start}; not a JSON trace file") from exc
+    return decode_text(data, name, what="JSON trace file")
 
 
 def _parse_text(text: str, fmt: str, name: str) -> pd.DataFrame:
@@ -665,7 +473,7 @@ def _parse_json_lines(text: str, fmt: str, ctx: _Ctx) -> pd.DataFrame:
 def _check_format(format: str) -> str:
     fmt = str(format).lower()
     if fmt not in ("auto", *TRACE_FORMATS):
-        raise ValueError(f"format must be 'auto', 'otlp', 'jaeger' or 'zipkin', got {format!r}")
+        raise InvalidParameterError(f"format must be 'auto', 'otlp', 'jaeger' or 'zipkin', got {format!r}")
     return fmt
 
 
@@ -677,23 +485,32 @@ def parse_traces(
 ) -> pd.DataFrame:
     """Parse one trace document (already decoded JSON, JSON text, bytes or a file object).
 
-    See :func:`read_traces` for the columns and the formats.
+    Each row is one span, with the ``spans`` columns listed under
+    :func:`read_traces` (``start``/``end`` UTC, ``duration_ms`` in float ms).
 
     Parameters
     ----------
-    obj_or_text
+    obj_or_text : str, bytes, mapping, list or file object
         A decoded JSON document (dict or list), JSON or JSON-lines text,
         bytes (possibly gzip-compressed) or an open file.
-    format
-        ``"auto"`` (detect from the structure), ``"otlp"``, ``"jaeger"`` or ``"zipkin"``.
-    source
+    format : {"auto", "otlp", "jaeger", "zipkin"}, default "auto"
+        ``"auto"`` detects from the structure; the others force one format.
+    source : str, optional
         Name written to ``source_file`` and used in error messages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``spans``; ``attrs`` holds ``format``, ``parse_errors``,
+        ``bad_lines`` and ``source``.
 
     Raises
     ------
     DataFormatError
         When the input is not JSON, or is JSON of none of the formats, or a
         span has no trace or span id; the message names ``source`` and where.
+    InvalidParameterError
+        When ``format`` is not one of the four.
     """
     fmt = _check_format(format)
     name = source or "<text>"
@@ -760,14 +577,19 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
 
     Parameters
     ----------
-    path
+    path : str or path-like
         A file, a directory (every ``*.json``, ``*.jsonl``, ``*.ndjson`` and
         ``*.gz`` file in it and below) or a glob pattern; several files are
         concatenated in name order. Gzip-compressed files are recognised by
         their magic bytes.
-    format
+    format : {"auto", "otlp", "jaeger", "zipkin"}, default "auto"
         ``"auto"`` detects each file's format from its structure; ``"otlp"``,
         ``"jaeger"`` or ``"zipkin"`` forces one.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``spans``, the files concatenated in name order.
 
     Raises
     ------
@@ -775,6 +597,8 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
         When a file cannot be read, is not JSON, is JSON of none of the
         formats, or holds a span without ids; the message names the file
         and the place in it.
+    InvalidParameterError
+        When ``format`` is not one of the four.
 
     Examples
     --------

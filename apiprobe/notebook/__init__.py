@@ -1,16 +1,20 @@
-"""Glue for notebooks: set-up, getting evidence, and displaying it.
+"""Glue for notebooks: set-up, getting evidence, showing it, and the explorers.
 
-Notebooks call these so they hold prose and calls, not logic. One module per
-notebook topic; :mod:`apiprobe.notebook._display` holds what they share.
+Notebooks do ``import apiprobe.notebook as nb`` and call these, so they hold
+prose and calls, not logic: ``get_*`` fetches a notebook's evidence (probing
+live or loading files, or the demo data), ``show_*`` displays a part of it,
+``detect_*_faults`` gathers the findings a notebook reports. One module per
+notebook topic; :mod:`apiprobe.notebook._display` and
+:mod:`apiprobe.notebook._common` hold what they share.
 """
 
 from apiprobe.notebook._display import FINDINGS_MIME, HTML_RENDERER, setup_notebook, show_findings, show_table
 from apiprobe.notebook.dns import DnsEvidence, get_dns, show_dns_overview
-from apiprobe.notebook.latency import Evidence, get_probes, show_baseline, show_overview
+from apiprobe.notebook.latency import LatencyEvidence, get_probes, show_baseline, show_latency_overview
 from apiprobe.notebook.logs import (
     LogEvidence,
+    detect_log_faults,
     get_log_evidence,
-    log_findings,
     show_error_summary,
     show_log_overview,
     show_taxonomy,
@@ -35,18 +39,18 @@ from apiprobe.notebook.profiles import (
 )
 from apiprobe.notebook.serialization import (
     SerializationEvidence,
+    detect_serialization_faults,
     get_serialization,
-    serialization_findings,
     show_key_mapping,
     show_serialization_overview,
 )
 from apiprobe.notebook.status import (
     LAB_MISUSE_ENDPOINTS,
     StatusEvidence,
+    detect_status_faults,
     get_status_evidence,
     show_status_overview,
     show_status_table,
-    status_findings,
 )
 from apiprobe.notebook.tls import (
     TlsEvidence,
@@ -66,13 +70,15 @@ from apiprobe.notebook.tracing import (
     show_trace_logs,
     show_trace_overview,
 )
+from apiprobe.widgets import LatencyExplorer
 
 __all__ = [
     "FINDINGS_MIME",
     "HTML_RENDERER",
     "LAB_MISUSE_ENDPOINTS",
     "DnsEvidence",
-    "Evidence",
+    "LatencyEvidence",
+    "LatencyExplorer",
     "LogEvidence",
     "PoolEvidence",
     "ProfileEvidence",
@@ -80,6 +86,9 @@ __all__ = [
     "StatusEvidence",
     "TlsEvidence",
     "TraceEvidence",
+    "detect_log_faults",
+    "detect_serialization_faults",
+    "detect_status_faults",
     "get_dns",
     "get_log_evidence",
     "get_pool_evidence",
@@ -89,9 +98,7 @@ __all__ = [
     "get_status_evidence",
     "get_tls_reports",
     "get_trace_evidence",
-    "log_findings",
     "pick_trace",
-    "serialization_findings",
     "setup_notebook",
     "show_baseline",
     "show_chains",
@@ -105,8 +112,8 @@ __all__ = [
     "show_journeys",
     "show_key_mapping",
     "show_label_pivot",
+    "show_latency_overview",
     "show_log_overview",
-    "show_overview",
     "show_pool_logs",
     "show_pool_overview",
     "show_profile_diff",
@@ -124,5 +131,4 @@ __all__ = [
     "show_trace_logs",
     "show_trace_overview",
     "show_unparsed",
-    "status_findings",
 ]

@@ -109,13 +109,24 @@ def show_table(
     max_rows: int = 50,
     float_format: str = "{:.1f}",
     highlight: pd.Series | None = None,
-) -> Any:
+) -> None:
     """Display a table as escaped HTML (text from logs or servers cannot inject markup).
 
     Credentials in text cells and secret-named keys in mapping cells are
     replaced by ``[REDACTED]`` (see :func:`apiprobe._redact.redact_value`).
 
-    ``highlight`` is a boolean Series aligned with ``df``: those rows get a red tint.
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table; its index is not shown.
+    caption : str, optional
+        A bold line above the table.
+    max_rows : int, default 50
+        Rows shown; a note says how many more there are.
+    float_format : str, default "{:.1f}"
+        :meth:`str.format` pattern of float cells; missing values show as "—".
+    highlight : pandas.Series of bool, optional
+        Aligned with ``df``: the rows where it is True get a red tint.
     """
     from IPython.display import HTML, display
 
@@ -140,11 +151,26 @@ def show_table(
     body = styler.to_html()
     cap = f"<p><b>{html.escape(caption)}</b></p>" if caption else ""
     more = f"<p><i>{len(df) - max_rows} more rows not shown.</i></p>" if len(df) > max_rows else ""
-    return display(HTML(cap + body + more))
+    display(HTML(cap + body + more))
 
 
-def show_findings(findings: pd.DataFrame) -> Any:
-    """Display findings as cards (most severe first) and publish them for the report."""
+def show_findings(findings: pd.DataFrame) -> None:
+    """Display findings as cards and publish them for the report.
+
+    Besides the HTML cards (in the table's order), the output carries the
+    records under MIME type :data:`FINDINGS_MIME`, which
+    :mod:`apiprobe.report` collects into ``findings.json``.
+
+    Parameters
+    ----------
+    findings : pandas.DataFrame
+        A table of schema ``findings`` (what the ``detect_*`` functions return).
+
+    Raises
+    ------
+    SchemaError
+        When ``findings`` does not follow the ``findings`` schema.
+    """
     from IPython.display import display
 
     validate(findings, "findings")
@@ -168,4 +194,4 @@ def show_findings(findings: pd.DataFrame) -> Any:
         "text/plain": f"{len(findings)} finding(s)",
         FINDINGS_MIME: {"findings": _records(findings)},
     }
-    return display(bundle, raw=True)
+    display(bundle, raw=True)

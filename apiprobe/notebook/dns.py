@@ -6,12 +6,13 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from apiprobe.analyze.dns import ResolvConf, read_resolv_conf
+from apiprobe._frames import failed_mask
+from apiprobe.load.resolv_conf import ResolvConf, read_resolv_conf
 from apiprobe.load.tables import read_dns
+from apiprobe.notebook._common import heading, time_span
 from apiprobe.notebook._display import show_table
 from apiprobe.probe.dns import probe_dns
 from apiprobe.schema import validate
@@ -21,7 +22,17 @@ __all__ = ["DnsEvidence", "get_dns", "show_dns_overview"]
 
 @dataclass(frozen=True)
 class DnsEvidence:
-    """The DNS queries a notebook analyses, where they came from, and the resolv.conf in force."""
+    """The DNS queries a notebook analyses, where they came from, and the resolv.conf in force.
+
+    Attributes
+    ----------
+    dns : pandas.DataFrame
+        One row per query and answer, schema ``dns``.
+    source : str
+        Where they came from, in words.
+    resolv_conf : ResolvConf or None
+        The parsed resolv.conf, or None when it was not analysed.
+    """
 
     dns: pd.DataFrame
     source: str
@@ -50,12 +61,19 @@ def get_dns(
     resolv_conf
         resolv.conf to analyse for search-list/ndots expansion ("" to skip). Missing
         files are treated as resolv.conf(5) defaults.
+    resolvers
+        "system" or "IP[:port]" of the servers to ask.
     count, interval, timeout_ms, rtypes
         Passed to :func:`apiprobe.probe_dns` (``timeout_ms`` in ms).
 
     With neither ``names`` nor ``dns_path``, two lab DNS servers (an "inside"
     and an "outside" view of the zone ``lab.test``) are started on 127.0.0.1
     and queried, so the notebook shows every fault without touching the network.
+
+    Returns
+    -------
+    DnsEvidence
+        The queries (schema ``dns``), their source and the resolv.conf.
     """
     conf = read_resolv_conf(Path(resolv_conf)) if resolv_conf else None
     if names:
@@ -108,12 +126,20 @@ def get_dns(
     return DnsEvidence(dns=dns, source=source, resolv_conf=conf)
 
 
-def show_dns_overview(evidence: DnsEvidence, *, title: str = "") -> Any:
-    """Display what the DNS notebook is looking at: source, time range, queries per resolver."""
+def show_dns_overview(evidence: DnsEvidence, *, title: str = "") -> None:
+    """Display what the DNS notebook is looking at: source, time range, queries per resolver.
+
+    Parameters
+    ----------
+    evidence : DnsEvidence
+        What :func:`get_dns` returned.
+    title : str, optional
+        A heading above the overview.
+    """
     from IPython.display import HTML, display
 
     d = evidence.dns
-    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    head = heading(title)
     conf = evidence.resolv_conf
     conf_text = (
         f"resolv.conf: nameservers {', '.join(conf.nameservers) or '(none)'}, search "
@@ -123,10 +149,11 @@ def show_dns_overview(evidence: DnsEvidence, *, title: str = "") -> Any:
         else "resolv.conf not analysed."
     )
     if d.empty:
-        return display(HTML(head + f"<p>No queries in {html.escape(evidence.source)}.</p>"))
-    span = f"{d['ts'].min():%Y-%m-%d %H:%M:%S} → {d['ts'].max():%Y-%m-%d %H:%M:%S} UTC"
+        display(HTML(head + f"<p>No queries in {html.escape(evidence.source)}.</p>"))
+        return
+    span = time_span(d["ts"])
     per = (
-        d.assign(failed=d["error_kind"].notna())
+        d.assign(failed=failed_mask(d))
         .groupby("resolver")
         .agg(queries=("ts", "size"), failed=("failed", "sum"), names=("name", "nunique"))
         .reset_index()
@@ -137,4 +164,4 @@ def show_dns_overview(evidence: DnsEvidence, *, title: str = "") -> Any:
             f"{html.escape(conf_text)}</p>"
         )
     )
-    return show_table(per, caption="Queries per resolver")
+    show_table(per, caption="Queries per resolver")

@@ -6,22 +6,32 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
-from apiprobe.demo import demo_probes
+from apiprobe._frames import failed_mask
 from apiprobe.load.tables import read_probes
+from apiprobe.notebook._common import heading, time_span
 from apiprobe.notebook._display import show_table
 from apiprobe.probe.http import probe_http
 from apiprobe.schema import validate
 
-__all__ = ["Evidence", "get_probes", "show_baseline", "show_overview"]
+__all__ = ["LatencyEvidence", "get_probes", "show_baseline", "show_latency_overview"]
 
 
 @dataclass(frozen=True)
-class Evidence:
-    """The probes a notebook analyses and where they came from."""
+class LatencyEvidence:
+    """The probes a notebook analyses and where they came from.
+
+    Attributes
+    ----------
+    probes : pandas.DataFrame
+        HTTP attempts, schema ``probes``.
+    source : str
+        Where they came from, in words (shown by :func:`show_latency_overview`).
+    baseline : pandas.DataFrame or None
+        Earlier probes (schema ``probes``) to compare against, if any.
+    """
 
     probes: pd.DataFrame
     source: str
@@ -38,7 +48,7 @@ def get_probes(
     timeout_ms: float = 2000.0,
     cafile: str = "",
     concurrency: int = 16,
-) -> Evidence:
+) -> LatencyEvidence:
     """Probe ``targets`` live, or read ``probes_path``, or fall back to the demo incident.
 
     Parameters
@@ -51,6 +61,17 @@ def get_probes(
         An optional earlier probes table to compare against.
     count, interval, timeout_ms, cafile, concurrency
         Passed to :func:`apiprobe.probe_http` (``timeout_ms`` in ms).
+
+    Returns
+    -------
+    LatencyEvidence
+        The probes (schema ``probes``), their source, and the baseline: the one
+        read from ``baseline_path``, or the demo's quiet day with the demo data.
+
+    Raises
+    ------
+    DataFormatError
+        When a probes file cannot be read.
     """
     baseline = read_probes(baseline_path) if baseline_path else None
     if targets:
@@ -67,26 +88,37 @@ def get_probes(
         probes = read_probes(probes_path)
         source = f"saved probes from {Path(probes_path).name}"
     else:
+        from apiprobe.demo import demo_probes
+
         probes = demo_probes()
         if baseline is None:
             baseline = demo_probes(incident=False)
         source = "the built-in demo incident (no targets or probes_path given)"
     validate(probes, "probes")
-    return Evidence(probes=probes, source=source, baseline=baseline)
+    return LatencyEvidence(probes=probes, source=source, baseline=baseline)
 
 
-def show_overview(evidence: Evidence, *, title: str = "") -> Any:
-    """Display what the notebook is looking at: source, time range, attempts per target."""
+def show_latency_overview(evidence: LatencyEvidence, *, title: str = "") -> None:
+    """Display what the notebook is looking at: source, time range, attempts per target.
+
+    Parameters
+    ----------
+    evidence : LatencyEvidence
+        What :func:`get_probes` returned.
+    title : str, optional
+        A heading above the overview.
+    """
     from IPython.display import HTML, display
 
     p = evidence.probes
-    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    head = heading(title)
     if p.empty:
-        return display(HTML(head + f"<p>No probes in {html.escape(evidence.source)}.</p>"))
-    span = f"{p['ts'].min():%Y-%m-%d %H:%M:%S} → {p['ts'].max():%Y-%m-%d %H:%M:%S} UTC"
+        display(HTML(head + f"<p>No probes in {html.escape(evidence.source)}.</p>"))
+        return
+    span = time_span(p["ts"])
     status = pd.to_numeric(p["status"], errors="coerce")
     per_target = (
-        p.assign(failed=p["error_kind"].notna(), http_5xx=status >= 500)
+        p.assign(failed=failed_mask(p), http_5xx=status >= 500)
         .groupby("target")
         .agg(
             attempts=("ts", "size"),
@@ -98,20 +130,27 @@ def show_overview(evidence: Evidence, *, title: str = "") -> Any:
         .reset_index()
     )
     display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {len(p)} attempts, {html.escape(span)}.</p>"))
-    return show_table(per_target, caption="Attempts per target")
+    show_table(per_target, caption="Attempts per target")
 
 
-def show_baseline(evidence: Evidence) -> Any:
-    """Display the comparison against the baseline, or say that none was given."""
+def show_baseline(evidence: LatencyEvidence) -> None:
+    """Display the latency percentiles against the baseline, or say that none was given.
+
+    Parameters
+    ----------
+    evidence : LatencyEvidence
+        What :func:`get_probes` returned.
+    """
     from IPython.display import HTML, display
 
     from apiprobe.analyze.latency import compare_latency
 
     if evidence.baseline is None:
-        return display(HTML("<p><i>No baseline given (parameter <code>baseline_path</code>).</i></p>"))
+        display(HTML("<p><i>No baseline given (parameter <code>baseline_path</code>).</i></p>"))
+        return
     table = compare_latency(evidence.probes, evidence.baseline)
     table = table[table["phase"].isin(["total_ms", "connect_ms", "ttfb_ms", "dns_ms", "tls_ms"])]
-    return show_table(
+    show_table(
         table.dropna(subset=["p50_ms", "p50_ms_baseline"], how="all"),
         caption="Now against the baseline (ratios > 1: slower now)",
         float_format="{:.2f}",

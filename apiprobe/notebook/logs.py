@@ -6,20 +6,21 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from apiprobe._time import utc_window
-from apiprobe.analyze.errors import classify_errors, detect_error_findings, error_summary, error_taxonomy
+from apiprobe.analyze.error_kinds import classify_errors, detect_error_faults, error_summary, error_taxonomy
 from apiprobe.analyze.templates import compare_templates
-from apiprobe.load.logs import load_stats, read_logs
+from apiprobe.errors import InvalidParameterError
+from apiprobe.load.logs import read_logs, summarize_log_sources
+from apiprobe.notebook._common import DEMO_DIR, heading, split_commas, time_span
 from apiprobe.notebook._display import show_table
 
 __all__ = [
     "LogEvidence",
+    "detect_log_faults",
     "get_log_evidence",
-    "log_findings",
     "show_error_summary",
     "show_log_overview",
     "show_taxonomy",
@@ -27,13 +28,28 @@ __all__ = [
     "show_unparsed",
 ]
 
-_DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 Window = tuple[pd.Timestamp, pd.Timestamp]
 
 
 @dataclass(frozen=True)
 class LogEvidence:
-    """Classified log lines (schema ``events`` plus error_layer/retryable) and the windows to compare."""
+    """Classified log lines and the windows to compare.
+
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        Log lines, schema ``events`` plus ``error_kind``, ``error_layer`` and
+        ``retryable`` from :func:`apiprobe.analyze.classify_errors`.
+    stats : pandas.DataFrame
+        One row per file read: detected dialect, lines parsed and unparsed
+        (:func:`apiprobe.load.summarize_log_sources`).
+    incident : tuple of (pandas.Timestamp, pandas.Timestamp) or None
+        The incident window (UTC, start inclusive, end exclusive), if given.
+    baseline : tuple of (pandas.Timestamp, pandas.Timestamp) or None
+        The baseline window, if given.
+    source : str
+        Where the lines came from, in words.
+    """
 
     events: pd.DataFrame
     stats: pd.DataFrame
@@ -43,11 +59,15 @@ class LogEvidence:
 
 
 def _window(start: str, end: str, name: str) -> Window | None:
+    """The window of notebook parameters ``<name>_start`` and ``<name>_end``, or None when both are empty."""
     if not start and not end:
         return None
     if not (start and end):
-        raise ValueError(f"{name}: give both a start and an end time (or neither)")
-    return utc_window((start, end), name)
+        raise InvalidParameterError(
+            f"{name}_start and {name}_end: give both a start and an end time (or neither), "
+            f"got {name}_start={start!r}, {name}_end={end!r}"
+        )
+    return utc_window((start, end), f"{name}_start/{name}_end")
 
 
 def get_log_evidence(
@@ -74,40 +94,62 @@ def get_log_evidence(
         Without an incident window the busiest error minute stands in for it.
     format, regex
         Passed to :func:`apiprobe.read_logs` (``regex`` for plain-text logs).
+
+    Returns
+    -------
+    LogEvidence
+        The classified lines, per-file statistics and the windows. With the demo
+        data, the demo's windows fill the ones not given.
+
+    Raises
+    ------
+    InvalidParameterError
+        When a window has a start but no end (or the other way round), or does
+        not start before it ends.
+    DataFormatError
+        When the logs cannot be read.
     """
     if not logs_path:
-        from apiprobe.demo_incident import BASELINE, INCIDENT
+        from apiprobe.demo import BASELINE, INCIDENT
 
-        logs_path = _DEMO / "logs"
+        logs_path = DEMO_DIR / "logs"
         incident_start, incident_end = incident_start or INCIDENT[0], incident_end or INCIDENT[1]
         baseline_start, baseline_end = baseline_start or BASELINE[0], baseline_end or BASELINE[1]
         source = "the built-in demo incident (six services, six logger dialects)"
     else:
         source = f"logs from {Path(logs_path).name}"
     events = read_logs(logs_path, format=format, regex=regex or None)
-    stats = load_stats(events)
+    stats = summarize_log_sources(events)
     if service:
-        keep = {s.strip() for s in service.split(",") if s.strip()}
+        keep = set(split_commas(service))
         events = events[events["service"].isin(keep)].reset_index(drop=True)
         source += f", services {', '.join(sorted(keep))}"
     return LogEvidence(
         events=classify_errors(events),
         stats=stats,
-        incident=_window(incident_start, incident_end, "incident window"),
-        baseline=_window(baseline_start, baseline_end, "baseline window"),
+        incident=_window(incident_start, incident_end, "incident"),
+        baseline=_window(baseline_start, baseline_end, "baseline"),
         source=source,
     )
 
 
-def show_log_overview(evidence: LogEvidence, *, title: str = "") -> Any:
-    """Display files, dialects and parse counts, then lines per service and level."""
+def show_log_overview(evidence: LogEvidence, *, title: str = "") -> None:
+    """Display files, dialects and parse counts, then lines per service and level.
+
+    Parameters
+    ----------
+    evidence : LogEvidence
+        What :func:`get_log_evidence` returned.
+    title : str, optional
+        A heading above the overview.
+    """
     from IPython.display import HTML, display
 
     ev = evidence.events
-    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    head = heading(title)
     span = "no timestamps"
     if ev["ts"].notna().any():
-        span = f"{ev['ts'].min():%Y-%m-%d %H:%M:%S} → {ev['ts'].max():%Y-%m-%d %H:%M:%S} UTC"
+        span = time_span(ev["ts"])
     windows = ""
     for name, w in (("incident", evidence.incident), ("baseline", evidence.baseline)):
         if w is not None:
@@ -129,32 +171,58 @@ def show_log_overview(evidence: LogEvidence, *, title: str = "") -> Any:
     levels = levels.reindex(
         columns=[c for c in ("trace", "debug", "info", "warn", "error", "fatal") if c in levels.columns]
     ).reset_index()
-    return show_table(levels, caption="Lines per service and level", float_format="{:.0f}")
+    show_table(levels, caption="Lines per service and level", float_format="{:.0f}")
 
 
-def show_unparsed(evidence: LogEvidence, *, max_rows: int = 12) -> Any:
-    """Display the lines that did not parse in their file's dialect (kept, never dropped)."""
+def show_unparsed(evidence: LogEvidence, *, max_rows: int = 12) -> None:
+    """Display the lines that did not parse in their file's dialect (kept, never dropped).
+
+    Parameters
+    ----------
+    evidence : LogEvidence
+        What :func:`get_log_evidence` returned.
+    max_rows : int, default 12
+        Lines shown.
+    """
     from IPython.display import HTML, display
 
     bad = evidence.events[~evidence.events["parse_ok"].fillna(False).astype(bool)]
     if bad.empty:
-        return display(HTML("<p>Every line parsed.</p>"))
+        display(HTML("<p>Every line parsed.</p>"))
+        return
     cols = ["source_file", "line_no", "raw"]
     shown = bad[cols].assign(source_file=bad["source_file"].map(lambda p: Path(str(p)).name))
-    return show_table(
+    show_table(
         shown.sort_values(["source_file", "line_no"]),
         max_rows=max_rows,
         caption=f"{len(bad):,} lines did not parse (panics, stack traces, truncated writes)",
     )
 
 
-def log_findings(evidence: LogEvidence) -> pd.DataFrame:
-    """Error bursts, new error kinds and templates, pool/timeout/retry signals in the logs."""
-    return detect_error_findings(evidence.events, incident=evidence.incident, baseline=evidence.baseline)
+def detect_log_faults(evidence: LogEvidence) -> pd.DataFrame:
+    """Error bursts, new error kinds and templates, pool/timeout/retry signals in the logs.
+
+    Parameters
+    ----------
+    evidence : LogEvidence
+        What :func:`get_log_evidence` returned; its windows are compared.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Findings (schema ``findings``) of :func:`apiprobe.analyze.detect_error_faults`.
+    """
+    return detect_error_faults(evidence.events, incident=evidence.incident, baseline=evidence.baseline)
 
 
-def show_error_summary(evidence: LogEvidence) -> Any:
-    """Display the error kinds found: count, layer, whether a retry can help, services, an example."""
+def show_error_summary(evidence: LogEvidence) -> None:
+    """Display the error kinds found: count, layer, whether a retry can help, services, an example.
+
+    Parameters
+    ----------
+    evidence : LogEvidence
+        What :func:`get_log_evidence` returned.
+    """
     summary = error_summary(evidence.events)
     cols = [
         c
@@ -171,23 +239,33 @@ def show_error_summary(evidence: LogEvidence) -> Any:
         )
         if c in summary.columns
     ]
-    return show_table(
+    show_table(
         summary[cols], caption="Error kinds (retryable: True helps, False never, — it depends)", float_format="{:.2f}"
     )
 
 
-def show_template_changes(evidence: LogEvidence, *, top: int = 20) -> Any:
-    """Display message templates that are new or grew in the incident window."""
+def show_template_changes(evidence: LogEvidence, *, top: int = 20) -> None:
+    """Display message templates that are new or grew in the incident window.
+
+    Parameters
+    ----------
+    evidence : LogEvidence
+        What :func:`get_log_evidence` returned; without both windows a note says so.
+    top : int, default 20
+        Templates shown.
+    """
     from IPython.display import HTML, display
 
     if evidence.incident is None or evidence.baseline is None:
-        return display(HTML("<p><i>Give an incident and a baseline window to compare message templates.</i></p>"))
+        display(HTML("<p><i>Give an incident and a baseline window to compare message templates.</i></p>"))
+        return
     table = compare_templates(evidence.events, incident=evidence.incident, baseline=evidence.baseline)
     changed = table[table["is_new"] | table["grew"]]
     if changed.empty:
-        return display(HTML("<p>No message template is new or grew in the incident window.</p>"))
+        display(HTML("<p>No message template is new or grew in the incident window.</p>"))
+        return
     cols = ["template", "level", "baseline_count", "incident_count", "ratio", "is_new", "example"]
-    return show_table(
+    show_table(
         changed[cols],
         caption="Message templates new or grown in the incident window",
         max_rows=top,
@@ -196,6 +274,6 @@ def show_template_changes(evidence: LogEvidence, *, top: int = 20) -> Any:
     )
 
 
-def show_taxonomy() -> Any:
+def show_taxonomy() -> None:
     """Display the rules that turn Go error strings into error kinds, most specific first."""
-    return show_table(error_taxonomy(), caption="How error strings are classified (first match wins)", max_rows=80)
+    show_table(error_taxonomy(), caption="How error strings are classified (first match wins)", max_rows=80)

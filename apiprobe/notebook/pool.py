@@ -6,14 +6,13 @@ import html
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
 from apiprobe.analyze.pool import compare_dumps
-from apiprobe.demo_goroutines import demo_dump_pair
-from apiprobe.load.goroutines import read_goroutines
+from apiprobe.load.goroutines import parse_goroutines, read_goroutines
 from apiprobe.load.logs import read_logs
+from apiprobe.notebook._common import heading
 from apiprobe.notebook._display import show_table
 from apiprobe.probe.concurrency import probe_concurrency
 from apiprobe.schema import conform
@@ -31,7 +30,22 @@ __all__ = [
 
 @dataclass(frozen=True)
 class PoolEvidence:
-    """Goroutine dumps, pool-related log lines and a concurrency sweep under review (each may be absent)."""
+    """Goroutine dumps, pool-related log lines and a concurrency sweep under review (each may be absent).
+
+    Attributes
+    ----------
+    goroutines : pandas.DataFrame
+        The first dump, one row per goroutine, schema ``goroutines`` (empty without a dump).
+    later : pandas.DataFrame or None
+        A later dump to compare with, if any.
+    sweep : pandas.DataFrame or None
+        Per concurrency level of :func:`apiprobe.probe_concurrency`, if a sweep ran
+        (its ``attrs["knee"]`` is the level where latency turns up).
+    source : str
+        Where the evidence came from, in words.
+    events : pandas.DataFrame or None
+        Log lines (schema ``events``), if logs were given.
+    """
 
     goroutines: pd.DataFrame
     later: pd.DataFrame | None
@@ -62,17 +76,28 @@ def get_pool_evidence(
     sweep_url
         A URL to sweep (bounded: ``levels`` × ``requests_per_level`` requests), ``"lab"``
         for the fault lab's pool-limited upstream, or ``""`` for no sweep.
+    levels
+        Concurrency levels of the sweep.
+    requests_per_level
+        Requests sent at each level.
 
     With no dump, logs or sweep, the demo dumps are used (38 goroutines waiting
     for an HTTP pool of 2, then 83 a few minutes later) and the fault lab's
     pool is swept.
+
+    Returns
+    -------
+    PoolEvidence
+        The dumps, logs and sweep (each possibly absent) and their source.
     """
     later: pd.DataFrame | None = None
     parts: list[str] = []
     if not dump_path and not logs_path and not sweep_url:
+        from apiprobe.demo import demo_dump_pair
+
         before, after = demo_dump_pair()
-        goroutines = read_goroutines(before, source="demo dump (before)")
-        later = read_goroutines(after, source="demo dump (after)")
+        goroutines = parse_goroutines(before, source="demo dump (before)")
+        later = parse_goroutines(after, source="demo dump (after)")
         parts.append("the demo service's goroutine dumps, a few minutes apart")
         sweep_url = "lab"
     elif dump_path:
@@ -101,21 +126,29 @@ def get_pool_evidence(
     return PoolEvidence(goroutines=goroutines, later=later, sweep=sweep, source="; ".join(parts), events=events)
 
 
-def show_pool_logs(evidence: PoolEvidence) -> Any:
-    """Display pool waits found in the logs: per minute and service (or say no logs were given)."""
+def show_pool_logs(evidence: PoolEvidence) -> None:
+    """Display pool waits found in the logs: per minute and service (or say no logs were given).
+
+    Parameters
+    ----------
+    evidence : PoolEvidence
+        What :func:`get_pool_evidence` returned.
+    """
     from IPython.display import HTML, display
 
-    from apiprobe.analyze.errors import classify_errors, error_counts
-    from apiprobe.plot.errors import fig_error_counts
+    from apiprobe.analyze.error_kinds import classify_errors, error_counts
+    from apiprobe.plot.error_kinds import fig_error_counts
 
     if evidence.events is None or evidence.events.empty:
-        return display(HTML("<p><i>No logs (parameter <code>logs_path</code>).</i></p>"))
+        display(HTML("<p><i>No logs (parameter <code>logs_path</code>).</i></p>"))
+        return
     classified = classify_errors(evidence.events)
     pool = classified[
         classified["error_kind"].isin(["pool_timeout", "canceled", "deadline_exceeded"]).fillna(False).astype(bool)
     ]
     if pool.empty:
-        return display(HTML("<p>No pool waits, cancellations or deadline errors in the logs.</p>"))
+        display(HTML("<p>No pool waits, cancellations or deadline errors in the logs.</p>"))
+        return
     fig_error_counts(
         error_counts(pool, by=("error_kind",)), title="Pool waits and the cancellations around them, per minute"
     ).show()
@@ -124,35 +157,53 @@ def show_pool_logs(evidence: PoolEvidence) -> Any:
         .agg(lines=("ts", "size"), first=("ts", "min"), last=("ts", "max"))
         .reset_index()
     )
-    return show_table(table, caption="Pool-related log lines per service", float_format="{:.0f}")
+    show_table(table, caption="Pool-related log lines per service", float_format="{:.0f}")
 
 
-def show_pool_overview(evidence: PoolEvidence, *, title: str = "") -> Any:
-    """Display the data source and goroutine counts per wait site."""
+def show_pool_overview(evidence: PoolEvidence, *, title: str = "") -> None:
+    """Display the data source and goroutine counts per wait site.
+
+    Parameters
+    ----------
+    evidence : PoolEvidence
+        What :func:`get_pool_evidence` returned.
+    title : str, optional
+        A heading above the overview.
+    """
     from IPython.display import HTML, display
 
     g = evidence.goroutines
-    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    head = heading(title)
     if g.empty:
-        return display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; no goroutine dump.</p>"))
+        display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; no goroutine dump.</p>"))
+        return
     total = int(g["count"].sum())
     display(HTML(head + f"<p>Data: {html.escape(evidence.source)}; {total} goroutines in the first dump.</p>"))
     per_site = g.groupby("wait_site", dropna=False)["count"].sum().sort_values(ascending=False)
-    return show_table(per_site.rename("goroutines").reset_index(), caption="Goroutines per wait site")
+    show_table(per_site.rename("goroutines").reset_index(), caption="Goroutines per wait site")
 
 
-def show_goroutine_groups(evidence: PoolEvidence, *, max_rows: int = 30) -> Any:
-    """Display the goroutines grouped by stack, largest group first, pool waits highlighted."""
+def show_goroutine_groups(evidence: PoolEvidence, *, max_rows: int = 30) -> None:
+    """Display the goroutines grouped by stack, largest group first, pool waits highlighted.
+
+    Parameters
+    ----------
+    evidence : PoolEvidence
+        What :func:`get_pool_evidence` returned.
+    max_rows : int, default 30
+        Groups shown.
+    """
     from IPython.display import HTML, display
 
     from apiprobe.analyze.pool import group_goroutines
 
     if evidence.goroutines.empty:
-        return display(HTML("<p><i>No goroutine dump (parameter <code>dump_path</code>).</i></p>"))
+        display(HTML("<p><i>No goroutine dump (parameter <code>dump_path</code>).</i></p>"))
+        return
     groups = group_goroutines(evidence.goroutines)
     cols = ["count", "wait_site", "states", "wait_minutes", "top_function", "app_function", "created_by"]
     shown = groups[[c for c in cols if c in groups.columns]]
-    return show_table(
+    show_table(
         shown,
         caption="Goroutines grouped by stack (largest first)",
         max_rows=max_rows,
@@ -160,17 +211,25 @@ def show_goroutine_groups(evidence: PoolEvidence, *, max_rows: int = 30) -> Any:
     )
 
 
-def show_dump_comparison(evidence: PoolEvidence) -> Any:
-    """Display which groups are new or grew between the two dumps (or say there is one dump)."""
+def show_dump_comparison(evidence: PoolEvidence) -> None:
+    """Display which groups are new or grew between the two dumps (or say there is one dump).
+
+    Parameters
+    ----------
+    evidence : PoolEvidence
+        What :func:`get_pool_evidence` returned.
+    """
     from IPython.display import HTML, display
 
     if evidence.goroutines.empty:
-        return display(HTML("<p><i>No goroutine dump to compare (parameter <code>dump_path</code>).</i></p>"))
+        display(HTML("<p><i>No goroutine dump to compare (parameter <code>dump_path</code>).</i></p>"))
+        return
     if evidence.later is None:
-        return display(HTML("<p><i>One dump only (parameter <code>later_dump_path</code>).</i></p>"))
+        display(HTML("<p><i>One dump only (parameter <code>later_dump_path</code>).</i></p>"))
+        return
     diff = compare_dumps(evidence.goroutines, evidence.later)
     changed = diff[diff["change"] != "same"]
-    return show_table(
+    show_table(
         changed,
         caption="Groups that changed between the dumps",
         max_rows=30,
@@ -178,13 +237,20 @@ def show_dump_comparison(evidence: PoolEvidence) -> Any:
     )
 
 
-def show_sweep(evidence: PoolEvidence) -> Any:
-    """Show the concurrency sweep figure and table (or say no sweep was run)."""
+def show_sweep(evidence: PoolEvidence) -> None:
+    """Show the concurrency sweep figure and table (or say no sweep was run).
+
+    Parameters
+    ----------
+    evidence : PoolEvidence
+        What :func:`get_pool_evidence` returned.
+    """
     from IPython.display import HTML, display
 
     from apiprobe.plot.pool import fig_sweep
 
     if evidence.sweep is None:
-        return display(HTML("<p><i>No concurrency sweep (parameter <code>sweep_url</code>).</i></p>"))
+        display(HTML("<p><i>No concurrency sweep (parameter <code>sweep_url</code>).</i></p>"))
+        return
     fig_sweep(evidence.sweep, knee=evidence.sweep.attrs.get("knee")).show()
-    return show_table(evidence.sweep, caption="Per concurrency level", float_format="{:.1f}")
+    show_table(evidence.sweep, caption="Per concurrency level", float_format="{:.1f}")

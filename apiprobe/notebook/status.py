@@ -14,6 +14,7 @@ from apiprobe.analyze._findings import findings_frame
 from apiprobe.analyze.status import detect_status_misuse, status_table
 from apiprobe.load.har import read_har
 from apiprobe.load.logs import read_logs
+from apiprobe.notebook._common import DEMO_DIR, heading, split_commas
 from apiprobe.notebook._display import show_table
 from apiprobe.probe.http import probe_http
 from apiprobe.schema import SEVERITIES
@@ -21,13 +22,12 @@ from apiprobe.schema import SEVERITIES
 __all__ = [
     "LAB_MISUSE_ENDPOINTS",
     "StatusEvidence",
+    "detect_status_faults",
     "get_status_evidence",
     "show_status_overview",
     "show_status_table",
-    "status_findings",
 ]
 
-_DEMO = Path(__file__).resolve().parents[2] / "data" / "demo"
 
 #: Fault-lab endpoints probed when ``probe_urls="lab"``: five misuses and one correct 422.
 LAB_MISUSE_ENDPOINTS: tuple[str, ...] = (
@@ -42,7 +42,19 @@ LAB_MISUSE_ENDPOINTS: tuple[str, ...] = (
 
 @dataclass(frozen=True)
 class StatusEvidence:
-    """Answers under review, by where they came from (each may be empty)."""
+    """Answers under review, by where they came from (each may be empty).
+
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        Request log lines, schema ``events``.
+    har : pandas.DataFrame
+        HAR entries, one row per request (:func:`apiprobe.load.read_har`).
+    probes : pandas.DataFrame
+        Live probes with their bodies, schema ``probes``.
+    source : str
+        Where they came from, in words.
+    """
 
     events: pd.DataFrame
     har: pd.DataFrame
@@ -50,7 +62,14 @@ class StatusEvidence:
     source: str
 
     def tables(self) -> list[tuple[str, pd.DataFrame]]:
-        """The non-empty tables with a label: request logs, HAR entries, live probes."""
+        """The non-empty tables with a label: request logs, HAR entries, live probes.
+
+        Returns
+        -------
+        list of (str, pandas.DataFrame)
+            ``("request logs", events)``, ``("HAR entries", har)`` and
+            ``("live probes", probes)``, the empty ones left out.
+        """
         named = [("request logs", self.events), ("HAR entries", self.har), ("live probes", self.probes)]
         return [(name, df) for name, df in named if not df.empty]
 
@@ -79,10 +98,17 @@ def get_status_evidence(
 
     With no logs, HAR or URLs, the demo incident's logs and HAR are read and
     the fault lab is probed.
+
+    Returns
+    -------
+    StatusEvidence
+        The log lines, HAR entries and probes (each possibly empty) and their source.
     """
     parts: list[str] = []
     if not logs_path and not har_path and not probe_urls:
-        logs_path, har_path, probe_urls = _DEMO / "logs", _DEMO / "har" / "checkout.har", "lab"
+        from apiprobe.demo import DEMO_HAR_FILE
+
+        logs_path, har_path, probe_urls = DEMO_DIR / "logs", DEMO_DIR / "har" / DEMO_HAR_FILE, "lab"
         parts.append("the built-in demo incident's logs and browser HAR")
     else:
         if logs_path:
@@ -91,7 +117,7 @@ def get_status_evidence(
             parts.append(f"HAR {Path(har_path).name}")
     events = read_logs(logs_path) if logs_path else pd.DataFrame()
     if service and not events.empty:
-        keep = {s.strip() for s in service.split(",") if s.strip()}
+        keep = set(split_commas(service))
         events = events[events["service"].isin(keep)].reset_index(drop=True)
     har = read_har(har_path) if har_path else pd.DataFrame()
     probes = pd.DataFrame()
@@ -102,17 +128,28 @@ def get_status_evidence(
             probes = probe_http([lab.url(name) for name in LAB_MISUSE_ENDPOINTS], count=count, body_limit=4096)
         parts.append("live probes of the fault lab's status-code endpoints")
     elif probe_urls:
-        urls = [u.strip() for u in probe_urls.split(",") if u.strip()]
+        urls = split_commas(probe_urls)
         probes = probe_http(urls, count=count, body_limit=4096)
         parts.append(f"live probes of {len(urls)} URL(s)")
     return StatusEvidence(events=events, har=har, probes=probes, source="; ".join(parts))
 
 
-def status_findings(evidence: StatusEvidence) -> pd.DataFrame:
+def detect_status_faults(evidence: StatusEvidence) -> pd.DataFrame:
     """Status-code misuse findings over every table of the evidence.
 
     Most severe first, then grouped by the kind of misuse (the ``metric``), so
     the routes with the same problem and the same fix are read together.
+
+    Parameters
+    ----------
+    evidence : StatusEvidence
+        What :func:`get_status_evidence` returned.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Findings (schema ``findings``) of :func:`apiprobe.analyze.detect_status_misuse`
+        over each non-empty table, ordered by severity, ``metric`` and ``subject``.
     """
     rows: list[dict[str, Any]] = []
     for _name, df in evidence.tables():
@@ -127,11 +164,19 @@ def status_findings(evidence: StatusEvidence) -> pd.DataFrame:
     )
 
 
-def show_status_overview(evidence: StatusEvidence, *, title: str = "") -> Any:
-    """Display what the notebook is looking at: answers per source and status class."""
+def show_status_overview(evidence: StatusEvidence, *, title: str = "") -> None:
+    """Display what the notebook is looking at: answers per source and status class.
+
+    Parameters
+    ----------
+    evidence : StatusEvidence
+        What :func:`get_status_evidence` returned.
+    title : str, optional
+        A heading above the overview.
+    """
     from IPython.display import HTML, display
 
-    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    head = heading(title)
     rows = []
     for name, df in evidence.tables():
         status = pd.to_numeric(df["status"], errors="coerce")
@@ -146,11 +191,21 @@ def show_status_overview(evidence: StatusEvidence, *, title: str = "") -> Any:
             }
         )
     display(HTML(head + f"<p>Data: {html.escape(evidence.source or 'nothing')}.</p>"))
-    return show_table(pd.DataFrame(rows), caption="Answers per source", float_format="{:.0f}")
+    show_table(pd.DataFrame(rows), caption="Answers per source", float_format="{:.0f}")
 
 
-def show_status_table(evidence: StatusEvidence, *, only_misuse: bool = True, max_rows: int = 40) -> Any:
-    """Display status codes per route for each source; misused ones tinted, with the right code."""
+def show_status_table(evidence: StatusEvidence, *, only_misuse: bool = True, max_rows: int = 40) -> None:
+    """Display status codes per route for each source; misused ones tinted, with the right code.
+
+    Parameters
+    ----------
+    evidence : StatusEvidence
+        What :func:`get_status_evidence` returned.
+    only_misuse : bool, default True
+        Show only the (route, status) pairs that misuse a status code.
+    max_rows : int, default 40
+        Rows shown per source.
+    """
     from IPython.display import HTML, display
 
     for name, df in evidence.tables():
@@ -182,4 +237,3 @@ def show_status_table(evidence: StatusEvidence, *, only_misuse: bool = True, max
             float_format="{:.2f}",
             highlight=table["misuse"].notna().reset_index(drop=True),
         )
-    return None

@@ -5,13 +5,14 @@ from __future__ import annotations
 import html
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pandas as pd
 
+from apiprobe.analyze.tls import TlsReport, diagnose_chain
+from apiprobe.notebook._common import heading
 from apiprobe.notebook._display import show_table
 from apiprobe.probe._resolve import parse_hostport
-from apiprobe.probe.tls import TLSReport, diagnose_chain, probe_tls
+from apiprobe.probe.tls import probe_tls
 from apiprobe.schema import conform
 
 __all__ = [
@@ -26,9 +27,21 @@ __all__ = [
 
 @dataclass(frozen=True)
 class TlsEvidence:
-    """The TLS reports a notebook analyses and where they came from."""
+    """The TLS reports a notebook analyses and where they came from.
 
-    reports: list[TLSReport]
+    Attributes
+    ----------
+    reports : list of TlsReport
+        One report per target or PEM file: its chain, and a verdict per trust store.
+    source : str
+        Where they came from, in words.
+    certs : pandas.DataFrame
+        Every certificate of every report, schema ``certs`` (a property).
+    verdicts : pandas.DataFrame
+        Every check of every report and trust store, schema ``tls_verdicts`` (a property).
+    """
+
+    reports: list[TlsReport]
     source: str
 
     @property
@@ -43,7 +56,7 @@ class TlsEvidence:
         return conform(pd.concat(frames, ignore_index=True) if frames else None, "tls_verdicts")
 
 
-def _relabel(report: TLSReport, label: str) -> TLSReport:
+def _relabel(report: TlsReport, label: str) -> TlsReport:
     """The same report under a readable target name (the lab's endpoint names)."""
     import dataclasses
 
@@ -82,9 +95,14 @@ def get_tls_reports(
     127.0.0.1 and every HTTPS endpoint is inspected, one certificate defect each,
     against the lab's root alone (store ``ca.pem``): certifi and the system store
     would only repeat that the lab's private root is not theirs.
+
+    Returns
+    -------
+    TlsEvidence
+        The reports and their source.
     """
     when = at or None
-    reports: list[TLSReport] = []
+    reports: list[TlsReport] = []
     if targets:
         for t in targets:
             host, port = parse_hostport(t, default_port=443)
@@ -116,11 +134,19 @@ def get_tls_reports(
     return TlsEvidence(reports=reports, source=source)
 
 
-def show_tls_overview(evidence: TlsEvidence, *, title: str = "") -> Any:
-    """Display one line per target and trust store: trusted or not, and why."""
+def show_tls_overview(evidence: TlsEvidence, *, title: str = "") -> None:
+    """Display one line per target and trust store: trusted or not, and why.
+
+    Parameters
+    ----------
+    evidence : TlsEvidence
+        What :func:`get_tls_reports` returned.
+    title : str, optional
+        A heading above the overview.
+    """
     from IPython.display import HTML, display
 
-    head = f"<h2>{html.escape(title)}</h2>" if title else ""
+    head = heading(title)
     display(HTML(head + f"<p>Data: {html.escape(evidence.source)}.</p>"))
     rows = []
     for r in evidence.reports:
@@ -135,21 +161,38 @@ def show_tls_overview(evidence: TlsEvidence, *, title: str = "") -> Any:
                     "go_logs": r.go_error(store) or "— (connects)",
                 }
             )
-    return show_table(pd.DataFrame(rows), caption="Verdict per target and trust store", max_rows=200)
+    show_table(pd.DataFrame(rows), caption="Verdict per target and trust store", max_rows=200)
 
 
-def show_tls_failures(evidence: TlsEvidence, *, store: str | None = None) -> Any:
-    """Display the failed checks (one row per target × store × check) with Go's log line and the fix."""
+def show_tls_failures(evidence: TlsEvidence, *, store: str | None = None) -> None:
+    """Display the failed checks (one row per target × store × check) with Go's log line and the fix.
+
+    Parameters
+    ----------
+    evidence : TlsEvidence
+        What :func:`get_tls_reports` returned.
+    store : str, optional
+        Only this trust store's checks; default: every store's.
+    """
     v = evidence.verdicts
     bad = v[~v["ok"].fillna(True).astype(bool)]
     if store is not None:
         bad = bad[bad["store"] == store]
     cols = ["target", "store", "check", "severity", "detail", "go_error", "recommendation"]
-    return show_table(bad[cols], caption="Failed checks", max_rows=300)
+    show_table(bad[cols], caption="Failed checks", max_rows=300)
 
 
 def show_chains(evidence: TlsEvidence, *, store: str | None = None) -> None:
-    """Show the chain figure of every target (leaf first, validity bars, defect badges)."""
+    """Show the chain figure of every target (leaf first, validity bars, defect badges).
+
+    Parameters
+    ----------
+    evidence : TlsEvidence
+        What :func:`get_tls_reports` returned.
+    store : str, optional
+        The trust store whose verdicts badge the chain; default (or when a
+        report lacks it): the report's last store.
+    """
     from apiprobe.plot.tls import fig_chain
 
     for r in evidence.reports:
@@ -157,15 +200,25 @@ def show_chains(evidence: TlsEvidence, *, store: str | None = None) -> None:
         fig_chain(r.certs, r.verdicts, target=r.target, store=chosen, at=pd.Timestamp(r.at)).show()
 
 
-def show_go_log_match(line: str, evidence: TlsEvidence) -> Any:
-    """Display the causes a Go TLS error line can have, and which targets show them."""
+def show_go_log_match(line: str, evidence: TlsEvidence) -> None:
+    """Display the causes a Go TLS error line can have, and which targets show them.
+
+    Parameters
+    ----------
+    line : str
+        A TLS error line from a Go service's log (``x509: …``, ``tls: …``).
+    evidence : TlsEvidence
+        What :func:`get_tls_reports` returned; its targets are matched to the causes.
+    """
     from IPython.display import HTML, display
 
     from apiprobe.analyze.tls import go_error_causes
 
     if not line.strip():
-        return display(HTML("<p><i>No log line given (parameter <code>go_log</code>).</i></p>"))
+        display(HTML("<p><i>No log line given (parameter <code>go_log</code>).</i></p>"))
+        return
     table = go_error_causes(line, evidence.reports)
     if table.empty:
-        return display(HTML(f"<p>No known TLS cause matches <code>{html.escape(line)}</code>.</p>"))
-    return show_table(table, caption=f"Causes of: {line}")
+        display(HTML(f"<p>No known TLS cause matches <code>{html.escape(line)}</code>.</p>"))
+        return
+    show_table(table, caption=f"Causes of: {line}")

@@ -3,12 +3,24 @@
 Each takes an evidence table with column names as keyword parameters
 (defaults match :mod:`apiprobe.schema`), never mutates it and never calls
 ``.show()``; widgets and headless reports draw the same figures.
+
+Modules: :mod:`~apiprobe.plot.latency` (latency and failures over time),
+:mod:`~apiprobe.plot.distribution` (ECDF, histogram, jitter and loss),
+:mod:`~apiprobe.plot.phases` (request waterfall, phase breakdown),
+:mod:`~apiprobe.plot.error_kinds` (classified log errors, templates),
+:mod:`~apiprobe.plot.status`, :mod:`~apiprobe.plot.dns`,
+:mod:`~apiprobe.plot.tls`, :mod:`~apiprobe.plot.pool`,
+:mod:`~apiprobe.plot.profiles`, :mod:`~apiprobe.plot.traces`. Shared
+machinery (look, colours, time binning, failure rule) lives in
+``plot/_core.py``; shared parameter docs in ``plot/_doc.py``.
 """
 
 from __future__ import annotations
 
+from apiprobe.plot._core import ERROR_COLORS, MAX_POINTS, PHASE_COLORS
+from apiprobe.plot.distribution import fig_ecdf, fig_histogram, fig_jitter_loss
 from apiprobe.plot.dns import fig_dns_latency, fig_resolver_matrix
-from apiprobe.plot.errors import (
+from apiprobe.plot.error_kinds import (
     KIND_COLORS,
     LAYER_COLORS,
     MAX_WINDOWS,
@@ -16,25 +28,14 @@ from apiprobe.plot.errors import (
     fig_error_kinds,
     fig_template_changes,
 )
-from apiprobe.plot.latency import (
-    ERROR_COLORS,
-    MAX_POINTS,
-    PHASE_COLORS,
-    PHASE_LABELS,
-    PHASES,
-    fig_ecdf,
-    fig_error_timeline,
-    fig_histogram,
-    fig_jitter_loss,
-    fig_phase_breakdown,
-    fig_smoke,
-    fig_waterfall,
-)
+from apiprobe.plot.latency import fig_error_timeline, fig_smoke
+from apiprobe.plot.phases import fig_phase_breakdown, fig_waterfall
 from apiprobe.plot.pool import fig_sizing, fig_sweep, fig_wait_sites
 from apiprobe.plot.profiles import MAX_FLAME_NODES, fig_flame, fig_flame_diff, fig_top
 from apiprobe.plot.status import STATUS_COLORS, fig_status_by_route, fig_status_timeline
 from apiprobe.plot.tls import fig_chain, fig_expiry_timeline
 from apiprobe.plot.traces import fig_service_self_time, fig_trace_coverage, fig_trace_waterfall
+from apiprobe.schema import PHASE_LABELS, PHASES
 
 __all__ = [
     "ERROR_COLORS",

@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from apiprobe.plot._common import base_layout, nothing_to_draw
+from apiprobe._frames import require_columns
+from apiprobe.errors import InvalidParameterError
+from apiprobe.plot._core import base_layout, nothing_to_draw
 
 __all__ = ["fig_dns_latency", "fig_resolver_matrix"]
 
@@ -17,13 +19,35 @@ def fig_resolver_matrix(dns: pd.DataFrame, *, stat: str = "p50") -> go.Figure:
     The cell text gives the most common rcode, the failure count and whether
     the resolver's answers agree with the other resolvers' (``≠`` marks a name
     whose answer sets differ between resolvers).
+
+    Parameters
+    ----------
+    dns : pandas.DataFrame
+        A ``dns`` table (one row per query). It is not modified.
+    stat : {'p50', 'p90', 'p99', 'mean'}, default 'p50'
+        Statistic of ``elapsed_ms`` that colours a cell.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``go.Heatmap``: rows ``"<name> <rtype>"`` (alphabetical from the
+        top), columns the resolvers, ``z`` the statistic in ms (NaN where no
+        query answered), text the outcome.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``stat`` is not one of the four.
+    SchemaError
+        When ``dns`` lacks a column the matrix needs.
     """
     title = f"Resolver matrix: {stat} query time and outcome"
     if dns.empty:
         return nothing_to_draw(title, "no DNS queries")
     q = {"p50": 0.5, "p90": 0.9, "p99": 0.99}.get(stat)
     if q is None and stat != "mean":
-        raise ValueError("stat must be p50, p90, p99 or mean")
+        raise InvalidParameterError(f"stat must be p50, p90, p99 or mean, got {stat!r}")
+    require_columns(dns, ["name", "rtype", "resolver", "elapsed_ms", "rcode", "error_kind", "answers"], table="dns")
     rows = (dns["name"].astype(str) + " " + dns["rtype"].astype(str)).rename("row")
     df = dns.assign(row=rows)
     names = sorted(df["row"].unique())
@@ -60,10 +84,27 @@ def fig_resolver_matrix(dns: pd.DataFrame, *, stat: str = "p50") -> go.Figure:
 
 
 def fig_dns_latency(dns: pd.DataFrame, *, by: str = "resolver") -> go.Figure:
-    """Query time over time per resolver; failures as red crosses at the bottom."""
+    """Query time over time per resolver; failures as red crosses at the bottom.
+
+    Parameters
+    ----------
+    dns : pandas.DataFrame
+        A ``dns`` table (one row per query). It is not modified.
+    by : str, default 'resolver'
+        Column naming the line each query belongs to.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Per ``by`` value a ``go.Scatter`` of ``elapsed_ms`` (ms) over time
+        (UTC) named by the value, and a ``"<value> failed"`` marker trace at
+        0 ms when any of its queries failed; a 200 ms reference line
+        (handbook §2.1).
+    """
     title = "DNS query time over time"
     if dns.empty:
         return nothing_to_draw(title, "no DNS queries")
+    require_columns(dns, ["ts", by, "elapsed_ms", "name", "rtype", "rcode", "error_kind"], table="dns")
     fig = go.Figure()
     for key, g in dns.sort_values("ts").groupby(by):
         ok = g[g["elapsed_ms"].notna()]

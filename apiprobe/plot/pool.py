@@ -8,7 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
-from apiprobe.plot._common import base_layout, nothing_to_draw
+from apiprobe.plot._core import base_layout, nothing_to_draw
 
 __all__ = ["fig_sizing", "fig_sweep", "fig_wait_sites"]
 
@@ -24,6 +24,11 @@ def fig_wait_sites(goroutines: pd.DataFrame, *, site: str = "wait_site", count: 
         A goroutines table (:func:`~apiprobe.load.goroutines.read_goroutines`).
     site, count
         Column names of the wait site and of the goroutines each row stands for.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One horizontal ``go.Bar``: goroutines per wait site, pool waits in red.
     """
     title = "Where goroutines wait"
     if goroutines is None or goroutines.empty:
@@ -62,6 +67,12 @@ def fig_sizing(sizing: pd.DataFrame) -> go.Figure:
     ----------
     sizing
         A table from :func:`~apiprobe.analyze.pool.pool_sizing`.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        ``"mean wait (ms)"`` and ``"utilisation (%)"`` (y2) against pool
+        size, saturated sizes shaded, recommended and handbook sizes marked.
     """
     title = "Wait for a connection vs pool size"
     if sizing is None or sizing.empty:
@@ -126,6 +137,11 @@ def fig_sweep(sweep: pd.DataFrame, *, knee: int | None = None) -> go.Figure:
         A table from :func:`~apiprobe.probe.concurrency.probe_concurrency`.
     knee
         Concurrency to mark; default ``sweep.attrs["knee"]`` or :func:`find_knee`.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        p50/p90/p99 latency lines (ms) and throughput (y2) per concurrency level, the knee marked.
     """
     title = "Latency and throughput vs concurrency"
     if sweep is None or sweep.empty:

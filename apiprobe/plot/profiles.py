@@ -8,7 +8,7 @@ import plotly.graph_objects as go
 
 from apiprobe.analyze.profiles import flame_table, profile_diff
 from apiprobe.load.pprof import Profile
-from apiprobe.plot._common import base_layout, nothing_to_draw
+from apiprobe.plot._core import base_layout, nothing_to_draw
 
 __all__ = ["MAX_FLAME_NODES", "fig_flame", "fig_flame_diff", "fig_top"]
 
@@ -58,6 +58,23 @@ def fig_flame(
 
     Takes a profile or a :func:`~apiprobe.analyze.profiles.flame_table`;
     the tree is capped at ``max_nodes`` nodes so large profiles stay fast.
+
+    Parameters
+    ----------
+    profile_or_flame_table : Profile or pandas.DataFrame
+        A parsed pprof profile, or a flame table built from one.
+    sample_index : int, str or None, default None
+        Sample type to draw (index or name, e.g. ``"cpu"``); None for the
+        profile's default. Ignored for a flame table.
+    max_nodes : int, default MAX_FLAME_NODES
+        Most call-tree nodes drawn; the largest are kept.
+    title : str, default 'Flame graph'
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``go.Icicle`` (root at the top), widths the sample values.
     """
     if isinstance(profile_or_flame_table, Profile):
         ft = flame_table(profile_or_flame_table, sample_index=sample_index, max_nodes=max_nodes)
@@ -88,6 +105,26 @@ def fig_flame_diff(
 
     Widths are the new profile's values; colour is the change of each call
     path (new − base, as % of the base total; red = grew, blue = shrank).
+
+    Parameters
+    ----------
+    base : Profile
+        The baseline profile.
+    new : Profile
+        The profile to compare with it (drawn).
+    sample_index : int, str or None, default None
+        Sample type to compare (index or name); None for the default.
+    max_nodes : int, default MAX_FLAME_NODES
+        Most call-tree nodes drawn; the largest are kept.
+    normalize : bool, default False
+        Scale ``base`` to the total of ``new`` before taking the difference.
+    title : str, default 'Flame graph: change from baseline'
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``go.Icicle`` of ``new`` coloured by the change in % of the base total.
     """
     ft_new = flame_table(new, sample_index=sample_index, max_nodes=max_nodes)
     if ft_new.empty or int(ft_new["value"].iloc[0]) == 0:
@@ -122,7 +159,22 @@ def _path_values(ft: pd.DataFrame) -> dict[tuple[str, ...], int]:
 
 
 def fig_top(top_df: pd.DataFrame, n: int = 20, *, title: str = "Top functions") -> go.Figure:
-    """Horizontal bars of flat and cum for the first ``n`` rows of a top table."""
+    """Horizontal bars of flat and cum for the first ``n`` rows of a top table.
+
+    Parameters
+    ----------
+    top_df : pandas.DataFrame
+        A top table (:func:`~apiprobe.analyze.profiles.profile_top`): ``function``, ``flat``, ``cum``.
+    n : int, default 20
+        Number of rows to draw (the first ones, biggest at the top).
+    title : str, default 'Top functions'
+        Figure title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Two horizontal ``go.Bar`` traces, ``"cum"`` and ``"flat"``.
+    """
     if top_df.empty:
         return nothing_to_draw(title, "the top table is empty")
     d = top_df.head(n).iloc[::-1]

@@ -13,9 +13,10 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from apiprobe._frames import require_columns
 from apiprobe.analyze.status import MISUSE_KINDS, status_table
-from apiprobe.errors import SchemaError
-from apiprobe.plot._common import base_layout, nothing_to_draw, plain
+from apiprobe.plot._core import base_layout, bin_times, nothing_to_draw, plain
+from apiprobe.plot._doc import fill_parameters
 
 __all__ = ["STATUS_COLORS", "fig_status_by_route", "fig_status_timeline"]
 
@@ -42,6 +43,17 @@ def _classes(present: set[str]) -> list[str]:
     return known + sorted(present - set(STATUS_COLORS))
 
 
+@fill_parameters(
+    table=(
+        "pandas.DataFrame",
+        "The output of :func:`apiprobe.analyze.status.status_table`; an events, probes or HAR table is "
+        "turned into one first. It is not modified.",
+    ),
+    max_routes=(
+        "int",
+        "Draw the routes with the most answers, at most this many (routes with misuse first).",
+    ),
+)
 def fig_status_by_route(
     table: pd.DataFrame,
     *,
@@ -52,14 +64,7 @@ def fig_status_by_route(
 
     Parameters
     ----------
-    table
-        The output of :func:`apiprobe.analyze.status.status_table`; an events,
-        probes or HAR table is turned into one first.
-    max_routes
-        Draw the routes with the most answers, at most this many (routes with
-        misuse first).
-    title
-        Figure title; a default is used when None.
+    {parameters}
 
     Returns
     -------
@@ -160,20 +165,15 @@ def fig_status_by_route(
     return fig
 
 
-def _freq(ts: pd.Series, freq: str | pd.Timedelta) -> tuple[pd.Timedelta, str]:
-    """Bin width, widened from ``freq`` when it would give more than ``_MAX_BINS`` bins."""
-    td = pd.Timedelta(freq)
-    span = ts.max() - ts.min()
-    if pd.isna(span) or span / td <= _MAX_BINS:
-        return td, ""
-    for step in _FREQ_STEPS:
-        wide = pd.Timedelta(step)
-        if wide > td and span / wide <= _MAX_BINS:
-            return wide, f"bins widened to {step} to keep the figure small"
-    wide = pd.Timedelta(span / _MAX_BINS).ceil("1D")
-    return wide, f"bins widened to {wide} to keep the figure small"
-
-
+@fill_parameters(
+    data=(
+        "pandas.DataFrame",
+        "Any table with a time and an HTTP status column: events (request log lines), probes, HAR. "
+        "Rows without a status (log lines that are not requests, probes that got no answer) are left out.",
+    ),
+    status="HTTP status column.",
+    freq=("str or pandas.Timedelta", "Bin width; widened when it would give more than 2,000 bins."),
+)
 def fig_status_timeline(
     data: pd.DataFrame,
     *,
@@ -186,16 +186,7 @@ def fig_status_timeline(
 
     Parameters
     ----------
-    data
-        Any table with a time and an HTTP status column: events (request log
-        lines), probes, HAR. Rows without a status (log lines that are not
-        requests, probes that got no answer) are left out.
-    ts, status
-        Column names.
-    freq
-        Bin width; widened when it would give more than 2,000 bins.
-    title
-        Figure title; a default is used when None.
+    {parameters}
 
     Returns
     -------
@@ -206,11 +197,7 @@ def fig_status_timeline(
     title = title or "Status codes over time"
     if len(data) == 0:
         return nothing_to_draw(title, "the table is empty")
-    missing = [c for c in (ts, status) if c not in data.columns]
-    if missing:
-        raise SchemaError(
-            f"missing column(s) {', '.join(map(repr, missing))}; the table has: {', '.join(map(str, data.columns))}"
-        )
+    require_columns(data, [ts, status])
     codes = pd.to_numeric(data[status], errors="coerce")
     times = pd.to_datetime(data[ts], utc=True, errors="coerce")
     ok = codes.notna() & times.notna()
@@ -222,9 +209,11 @@ def fig_status_timeline(
             "cls": [f"{int(c) // 100}xx" for c in codes[ok]],
         }
     )
-    td, note = _freq(work["ts"], freq)
-    work["bin"] = work["ts"].dt.floor(td)
-    bins = pd.date_range(work["bin"].min(), work["bin"].max(), freq=td)
+    # limit counts both ends: at most _MAX_BINS bin widths over the span
+    binned = bin_times(work["ts"], freq, limit=_MAX_BINS + 1, steps=_FREQ_STEPS)
+    td, bins = binned.width, binned.starts
+    work["bin"] = binned.keys
+    note = f"bins widened to {binned.widened_to} to keep the figure small" if binned.widened_to else ""
     counts = work.groupby(["bin", "cls"]).size().unstack(fill_value=0).reindex(bins, fill_value=0)
     fig = go.Figure()
     width_ms = td.total_seconds() * 1000 * 0.9

@@ -12,7 +12,7 @@ from typing import Any
 import pandas as pd
 import plotly.graph_objects as go
 
-from apiprobe.plot._common import base_layout, nothing_to_draw
+from apiprobe.plot._core import base_layout, nothing_to_draw
 
 __all__ = ["fig_chain", "fig_expiry_timeline"]
 
@@ -54,10 +54,19 @@ def fig_chain(
         A ``certs`` table; rows of one ``target`` are drawn (default: the first).
     verdicts
         Optional ``tls_verdicts`` table for the same target.
+    target
+        Target whose chain to draw (default: the first in the table).
     store
         Trust store whose verdicts to show (default: the first in the table).
     at
         Evaluation time (default: now).
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One horizontal bar per certificate of the chain (leaf at the top)
+        from ``not_before`` to ``not_after``, coloured by status, with a line
+        at ``at``.
     """
     title = "Certificate chain as served"
     if certs.empty:
@@ -128,6 +137,21 @@ def fig_expiry_timeline(
 
     One marker per (target, certificate); colour by status; the closest
     expiry is easy to spot at the left.
+
+    Parameters
+    ----------
+    certs : pandas.DataFrame
+        A ``certs`` table of one or more targets. It is not modified.
+    leaf_only : bool, default False
+        Draw only the leaf certificate (position 0) of each target.
+    warn_days : tuple of (int, int), default (30, 60)
+        Days left at which the red and amber warning lines are drawn.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One ``go.Scatter``: x the days left (negative when expired), one
+        marker per certificate, soonest expiry first; vertical warning lines.
     """
     title = "Certificate expiry across targets"
     df = certs[certs["position"] == 0] if leaf_only else certs

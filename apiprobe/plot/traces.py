@@ -21,7 +21,8 @@ from plotly.colors import qualitative
 
 from apiprobe._redact import REDACTED, is_secret_name, redact_value
 from apiprobe.analyze.traces import critical_path, self_time, service_self_time, span_tree, trace_coverage
-from apiprobe.plot._common import base_layout, nothing_to_draw
+from apiprobe.errors import InvalidParameterError
+from apiprobe.plot._core import base_layout, nothing_to_draw
 
 __all__ = [
     "CRITICAL_COLOR",
@@ -150,7 +151,7 @@ def fig_trace_waterfall(
         the x axis is milliseconds since the trace started.
     """
     if max_spans < 1:
-        raise ValueError(f"max_spans must be at least 1, got {max_spans}")
+        raise InvalidParameterError(f"max_spans must be at least 1, got {max_spans}")
     if spans is None or len(spans) == 0:
         return nothing_to_draw(title or "Trace waterfall", "the spans table is empty")
     tid = trace_id if trace_id is not None else _pick_trace(spans)

@@ -10,15 +10,12 @@ from apiprobe.probe.dns import aprobe_dns, probe_dns
 from apiprobe.probe.http import aprobe_http, probe_http
 from apiprobe.probe.runner import run_jobs, run_sync
 from apiprobe.probe.tcp import aprobe_tcp, probe_tcp
-from apiprobe.probe.tls import TLS_CHECKS, TLSReport, diagnose_chain, probe_tls
+from apiprobe.probe.tls import probe_tls
 
 __all__ = [
-    "TLS_CHECKS",
-    "TLSReport",
     "aprobe_dns",
     "aprobe_http",
     "aprobe_tcp",
-    "diagnose_chain",
     "probe_concurrency",
     "probe_dns",
     "probe_http",

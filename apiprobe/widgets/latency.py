@@ -6,10 +6,11 @@ from typing import Any
 
 import ipywidgets as w
 import pandas as pd
+import plotly.graph_objects as go
 from IPython.display import display
 
 from apiprobe.analyze.latency import select_probes, summarize_latency
-from apiprobe.plot.latency import fig_ecdf, fig_error_timeline, fig_phase_breakdown, fig_smoke, fig_waterfall
+from apiprobe.plot import fig_ecdf, fig_error_timeline, fig_phase_breakdown, fig_smoke, fig_waterfall
 from apiprobe.schema import PHASE_LABELS, PHASES
 
 __all__ = ["LatencyExplorer"]
@@ -21,10 +22,31 @@ _VIEWS = ("Latency over time", "Distribution (ECDF)", "Slowest requests", "Failu
 class LatencyExplorer(w.VBox):
     """Pick a target, a phase, a time window and a view; figure and numbers follow.
 
+    The figures are the ``fig_*`` builders of :mod:`apiprobe.plot` and the
+    numbers :func:`apiprobe.analyze.latency.summarize_latency`, so an
+    interactive session shows what the report shows.
+
     Parameters
     ----------
-    probes
+    probes : pandas.DataFrame
         A probes table (schema ``probes``). It is not modified.
+    **kwargs : Any
+        Passed on to :class:`ipywidgets.VBox` (``layout=``, ...).
+
+    Attributes
+    ----------
+    probes : pandas.DataFrame
+        The table explored.
+    target : ipywidgets.Dropdown
+        The target shown, or ``"(all targets)"``.
+    phase : ipywidgets.Dropdown
+        The phase (value column) shown.
+    view : ipywidgets.ToggleButtons
+        The figure shown: latency over time, ECDF, slowest requests, failures over time, phase breakdown.
+    window : ipywidgets.SelectionRangeSlider
+        The time window, by the minute (UTC).
+    out : ipywidgets.Output
+        Where the figure and the summary table are drawn.
     """
 
     def __init__(self, probes: pd.DataFrame, **kwargs: Any) -> None:
@@ -46,14 +68,26 @@ class LatencyExplorer(w.VBox):
         self.refresh()
 
     def selection(self) -> pd.DataFrame:
-        """The probes inside the current target and time window."""
+        """The probes inside the current target and time window.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows of :attr:`probes` (same columns) for the selected target and window.
+        """
         start, end = self.window.value if self.window.value else (None, None)
         end = end + pd.Timedelta(minutes=1) if end is not None else None
         target = None if self.target.value == _ALL else self.target.value
         return select_probes(self.probes, target=target, start=start, end=end)
 
-    def figure(self) -> Any:
-        """The plotly figure for the current view and selection."""
+    def figure(self) -> go.Figure:
+        """The plotly figure for the current view and selection.
+
+        Returns
+        -------
+        plotly.graph_objects.Figure
+            The figure of the selected view over :meth:`selection`.
+        """
         df = self.selection()
         phase = self.phase.value
         if self.view.value == "Latency over time":

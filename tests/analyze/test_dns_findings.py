@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from apiprobe.analyze.dns import (
-    ResolvConf,
-    detect_dns_faults,
-    expand_name,
-    parse_resolv_conf,
-    read_resolv_conf,
-    summarize_dns,
-)
-from apiprobe.errors import DataFormatError, InvalidTargetError
+from apiprobe.analyze.dns import detect_dns_faults, expand_name, summarize_dns
+from apiprobe.errors import InvalidTargetError
 from apiprobe.lab._dns import DnsServer, default_lab_zone
+from apiprobe.load.resolv_conf import ResolvConf, parse_resolv_conf
 from apiprobe.probe.dns import probe_dns
 from apiprobe.schema import conform, validate
 
@@ -49,54 +42,7 @@ def dns_table(*rows: dict[str, Any]) -> pd.DataFrame:
     return conform(full, "dns")
 
 
-# -- resolv.conf -----------------------------------------------------------------------------------
-
-
-def test_parse_kubernetes_resolv_conf() -> None:
-    conf = parse_resolv_conf(K8S)
-    assert conf.nameservers == ("10.96.0.10",)
-    assert conf.search == ("default.svc.cluster.local", "svc.cluster.local", "cluster.local")
-    assert (conf.ndots, conf.timeout, conf.attempts, conf.rotate) == (5, 5, 2, False)
-    assert conf.unparsed == () and conf.source is None
-
-
-def test_parse_options_limits_and_leftovers() -> None:
-    conf = parse_resolv_conf(
-        "; comment\nnameserver 10.0.0.1\nnameserver 10.0.0.2 # trailing words ignored\n"
-        "search a.example. b.example\ndomain corp.example\n"
-        "options ndots:20 timeout:60 attempts:9 rotate edns0 ndots:x\nsortlist 10.0.0.0/8\nbogus line\n",
-        source="inline",
-    )
-    assert conf.nameservers == ("10.0.0.1", "10.0.0.2")
-    assert conf.search == ("corp.example",)  # the last of search/domain wins
-    assert (conf.ndots, conf.timeout, conf.attempts, conf.rotate) == (15, 30, 5, True)
-    assert "edns0" in conf.options and "sortlist 10.0.0.0/8" in conf.options
-    assert conf.unparsed == ("options ndots:x", "bogus line")
-    assert conf.source == "inline"
-    assert conf.worst_case_ms() == 1000.0 * 30 * 5 * 2
-
-
-def test_empty_text_gives_resolv_conf_defaults() -> None:
-    assert parse_resolv_conf("") == ResolvConf()
-    assert ResolvConf().nameservers == ("127.0.0.1",) and ResolvConf().ndots == 1
-
-
-def test_read_resolv_conf(tmp_path: Path) -> None:
-    path = tmp_path / "resolv.conf"
-    path.write_text(K8S)
-    conf = read_resolv_conf(path)
-    assert conf.ndots == 5 and conf.source == str(path)
-    missing = read_resolv_conf(tmp_path / "missing.conf")
-    assert missing.nameservers == ("127.0.0.1",) and missing.ndots == 1 and missing.timeout == 5
-
-
-def test_unreadable_resolv_conf_raises(tmp_path: Path) -> None:
-    with pytest.raises(DataFormatError, match=r"resolv\.conf"):
-        read_resolv_conf(tmp_path)  # a directory
-    binary = tmp_path / "binary.conf"
-    binary.write_bytes(b"nameserver \xff\xfe\n")
-    with pytest.raises(DataFormatError, match=str(binary)):
-        read_resolv_conf(binary)
+# -- name expansion --------------------------------------------------------------------------------
 
 
 def test_expand_name_kubernetes_ndots5() -> None:

@@ -18,20 +18,20 @@ from apiprobe.analyze.pool import (
     mmc_wait,
     pool_sizing,
 )
-from apiprobe.demo_goroutines import demo_goroutine_dump, write_demo_dumps
-from apiprobe.load.goroutines import read_goroutines
+from apiprobe.demo import demo_goroutine_dump, write_demo_dumps
+from apiprobe.load.goroutines import parse_goroutines, read_goroutines
 from apiprobe.schema import validate
 
 
 @pytest.fixture(scope="module")
 def demo() -> pd.DataFrame:
-    return read_goroutines(demo_goroutine_dump(waiting=38, pool=2, seed=3))
+    return parse_goroutines(demo_goroutine_dump(waiting=38, pool=2, seed=3))
 
 
 def test_demo_dump_is_deterministic_and_clean() -> None:
     assert demo_goroutine_dump(seed=1) == demo_goroutine_dump(seed=1)
     assert demo_goroutine_dump(seed=1) != demo_goroutine_dump(seed=2)
-    df = read_goroutines(demo_goroutine_dump(seed=1))
+    df = parse_goroutines(demo_goroutine_dump(seed=1))
     assert df.attrs["parse_errors"] == 0 and df["goroutine_id"].is_unique
 
 
@@ -69,7 +69,7 @@ def test_compare_and_growth(tmp_path: Path) -> None:
     assert (first["count_before"], first["count_after"]) == (38, 83)
     assert set(diff["change"]) <= {"new", "gone", "grown", "shrunk", "same"}
     assert diff.loc[diff["wait_site"] == "mutex", "change"].iloc[0] == "shrunk"
-    third = read_goroutines(demo_goroutine_dump(waiting=120, seed=9))
+    third = parse_goroutines(demo_goroutine_dump(waiting=120, seed=9))
     g = growth({"t0": before, "t1": after, "t2": third})
     pool = g[g["wait_site"] == "http_pool_wait"]
     assert pool["count"].tolist() == [38, 83, 120]

@@ -20,7 +20,7 @@ from apiprobe.analyze.profiles import (
     profile_top,
     top_diff,
 )
-from apiprobe.demo_profiles import demo_cpu_profile, write_demo_profiles
+from apiprobe.demo import demo_cpu_profile, write_demo_profiles
 from apiprobe.load.pprof import Profile, parse_pprof, read_pprof
 
 REPO = Path(__file__).resolve().parents[2]

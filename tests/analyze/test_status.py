@@ -19,7 +19,7 @@ from apiprobe.analyze.status import (
     envelope_error,
     status_table,
 )
-from apiprobe.errors import SchemaError
+from apiprobe.errors import InvalidParameterError, SchemaError
 from apiprobe.load.har import read_har
 from apiprobe.schema import conform, validate
 
@@ -423,5 +423,5 @@ def test_empty_and_wrong_input() -> None:
     assert detect_status_misuse(events([ev(0, None, None, "boot")])).empty
     with pytest.raises(SchemaError, match="needs an events table"):
         detect_status_misuse(pd.DataFrame({"a": [1]}))
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidParameterError, match="data must be a DataFrame"):
         detect_status_misuse([{"status": 200}])  # type: ignore[arg-type]

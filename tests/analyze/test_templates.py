@@ -16,6 +16,7 @@ from apiprobe.analyze.templates import (
     grouping_accuracy,
     mine_templates,
 )
+from apiprobe.errors import SchemaError
 from apiprobe.schema import conform
 
 REPO = Path(__file__).resolve().parents[2]
@@ -105,7 +106,7 @@ def test_parameter_checks() -> None:
         mine_templates(["a"], sim_threshold=1.5)
     with pytest.raises(ValueError, match="depth"):
         mine_templates(["a"], depth=2)
-    with pytest.raises(KeyError, match="no column"):
+    with pytest.raises(SchemaError, match="lacks column"):
         mine_templates(pd.DataFrame({"x": ["a"]}))
 
 

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pandas as pd
 import pytest
 
-from apiprobe.analyze.tls import detect_tls_faults, expiry_table
+from apiprobe.analyze.tls import TlsReport, detect_tls_faults, diagnose_chain, expiry_table
 from apiprobe.lab import FaultLab
-from apiprobe.probe.tls import TLSReport, diagnose_chain, probe_tls
+from apiprobe.probe.tls import probe_tls
 from apiprobe.schema import FAULTS, validate
 
 FAULT_OF = {
@@ -30,13 +30,13 @@ FAULT_OF = {
 
 
 @pytest.fixture(scope="module")
-def lab_reports() -> Iterator[tuple[FaultLab, dict[str, TLSReport]]]:
+def lab_reports() -> Iterator[tuple[FaultLab, dict[str, TlsReport]]]:
     with FaultLab(seed=0, tls_faults=True) as lab:
         names = ["https_chain_ok", *FAULT_OF]
         yield lab, {n: probe_tls(*lab.address(n), cafile=lab.ca_path, stores=("certifi",)) for n in names}
 
 
-def test_one_finding_per_defect_with_the_go_error(lab_reports: tuple[FaultLab, dict[str, TLSReport]]) -> None:
+def test_one_finding_per_defect_with_the_go_error(lab_reports: tuple[FaultLab, dict[str, TlsReport]]) -> None:
     _, reports = lab_reports
     findings = detect_tls_faults(list(reports.values()), stores=["ca.pem"])
     validate(findings, "findings")
@@ -57,7 +57,7 @@ def test_one_finding_per_defect_with_the_go_error(lab_reports: tuple[FaultLab, d
     assert findings["severity"].tolist() == sorted(findings["severity"], key=["critical", "warning", "info"].index)
 
 
-def test_values_come_from_the_certificates(lab_reports: tuple[FaultLab, dict[str, TLSReport]]) -> None:
+def test_values_come_from_the_certificates(lab_reports: tuple[FaultLab, dict[str, TlsReport]]) -> None:
     _, reports = lab_reports
     soon = detect_tls_faults(reports["https_expiring_soon"], stores=["ca.pem"]).iloc[0]
     assert soon["metric"] == "days_left" and soon["value"] == pytest.approx(20, abs=0.1)
@@ -66,7 +66,7 @@ def test_values_come_from_the_certificates(lab_reports: tuple[FaultLab, dict[str
     assert (weak["metric"], weak["value"], weak["threshold"]) == ("key_bits", 1024, 2048)
 
 
-def test_stores_are_merged_into_one_finding(lab_reports: tuple[FaultLab, dict[str, TLSReport]]) -> None:
+def test_stores_are_merged_into_one_finding(lab_reports: tuple[FaultLab, dict[str, TlsReport]]) -> None:
     _, reports = lab_reports
     findings = detect_tls_faults(reports["https_missing_intermediate"])
     assert len(findings) == 1
@@ -76,7 +76,7 @@ def test_stores_are_merged_into_one_finding(lab_reports: tuple[FaultLab, dict[st
     assert detect_tls_faults(reports["https_chain_ok"], stores=["ca.pem"]).empty
 
 
-def test_verdict_frames_work_too(lab_reports: tuple[FaultLab, dict[str, TLSReport]]) -> None:
+def test_verdict_frames_work_too(lab_reports: tuple[FaultLab, dict[str, TlsReport]]) -> None:
     _, reports = lab_reports
     verdicts = pd.concat([r.verdicts for r in reports.values()], ignore_index=True)
     before = verdicts.copy()
@@ -88,7 +88,7 @@ def test_verdict_frames_work_too(lab_reports: tuple[FaultLab, dict[str, TLSRepor
     assert from_frames["value"].isna().all() and from_frames["ts_start"].isna().all()
 
 
-def test_network_failures_become_findings(lab_reports: tuple[FaultLab, dict[str, TLSReport]]) -> None:
+def test_network_failures_become_findings(lab_reports: tuple[FaultLab, dict[str, TlsReport]]) -> None:
     lab, _ = lab_reports
     refused = probe_tls(*lab.address("refused"), stores=("certifi",))
     timeout = probe_tls(*lab.address("blackhole"), stores=("certifi",), timeout=0.3)
@@ -104,7 +104,7 @@ def test_empty_input() -> None:
     assert expiry_table([]).empty
 
 
-def test_expiry_table(lab_reports: tuple[FaultLab, dict[str, TLSReport]]) -> None:
+def test_expiry_table(lab_reports: tuple[FaultLab, dict[str, TlsReport]]) -> None:
     _, reports = lab_reports
     table = expiry_table(list(reports.values()))
     assert list(table.columns) == [
@@ -132,7 +132,7 @@ def test_expiry_table(lab_reports: tuple[FaultLab, dict[str, TLSReport]]) -> Non
     assert set(table.loc[table["status"] == "expired", "severity"]) == {"critical"}
 
 
-def test_expiry_table_from_a_postmortem_frame(lab_reports: tuple[FaultLab, dict[str, TLSReport]]) -> None:
+def test_expiry_table_from_a_postmortem_frame(lab_reports: tuple[FaultLab, dict[str, TlsReport]]) -> None:
     lab, _ = lab_reports
     at = dt.datetime.now(dt.UTC) + dt.timedelta(days=45)
     report = diagnose_chain(lab.chain_path("https_chain_ok"), "localhost", cafile=lab.ca_path, stores=(), at=at)

@@ -13,7 +13,7 @@ import pytest
 from apiprobe.analyze.pool import detect_pool_exhaustion, group_goroutines
 from apiprobe.errors import DataFormatError
 from apiprobe.lab._pool import PoolServer
-from apiprobe.load.goroutines import classify_wait_site, read_goroutines
+from apiprobe.load.goroutines import classify_wait_site, parse_goroutines, read_goroutines
 
 REPO = Path(__file__).resolve().parents[2]
 CORPUS = REPO.parent / "shared" / "corpus" / "goroutines"
@@ -126,7 +126,7 @@ def test_header_flags_and_malformed_lines() -> None:
         "\t/src/cache.go:9 +0x1d\n"
         "...additional frames elided...\n"
     )
-    df = read_goroutines(text).set_index("goroutine_id")
+    df = parse_goroutines(text).set_index("goroutine_id")
     assert df.attrs["parse_errors"] == 1 and df.attrs["bad_lines"][0][1] == "this line is garbage"
     assert df.at[7, "state"] == "chan receive" and df.at[7, "wait_minutes"] == 12.0 and df.at[7, "locked"]
     assert df.at[7, "wait_site"] == "chan_receive" and df.at[7, "created_in"] == 1
@@ -204,7 +204,7 @@ def go_dump(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
 
 def test_real_go_dump_shows_pool_exhaustion(go_dump: tuple[str, str]) -> None:
     debug2, _ = go_dump
-    df = read_goroutines(debug2, source="poolwait")
+    df = parse_goroutines(debug2, source="poolwait")
     assert len(df) == len(re.findall(r"^goroutine \d+ \[", debug2, flags=re.M))
     assert df.attrs["parse_errors"] == 0
     waiting = int((df["wait_site"] == "http_pool_wait").sum())
@@ -220,8 +220,8 @@ def test_real_go_dump_shows_pool_exhaustion(go_dump: tuple[str, str]) -> None:
 
 def test_real_go_debug1_profile(go_dump: tuple[str, str]) -> None:
     debug2, debug1 = go_dump
-    d1 = read_goroutines(debug1)
-    d2 = read_goroutines(debug2)
+    d1 = parse_goroutines(debug1)
+    d2 = parse_goroutines(debug2)
     assert d1.attrs["format"] == "debug=1" and d1.attrs["parse_errors"] == 0
     assert d1["goroutine_id"].isna().all() and d1["state"].isna().all()
     assert int(d1["count"].sum()) == d1.attrs["total"]

@@ -11,17 +11,17 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from apiprobe.errors import ApiprobeError, DataFormatError
+from apiprobe.errors import ApiprobeError, DataFormatError, InvalidParameterError
 from apiprobe.load._jsonlines import count_lines, iter_file_chunks, iter_line_chunks
 from apiprobe.load._logfmt import parse_logfmt
 from apiprobe.load.logs import (
     _finish,
     _load_stream,
     detect_dialect,
-    load_stats,
     parse_go_duration,
     parse_logs,
     read_logs,
+    summarize_log_sources,
 )
 from apiprobe.schema import validate
 
@@ -92,7 +92,7 @@ def _one(text: str, **kw: object) -> pd.DataFrame:
 )
 def test_dialect_detection(text: str, dialect: str) -> None:
     assert detect_dialect(text.splitlines()) == dialect
-    assert load_stats(_one(text))["dialect"].tolist() == [dialect]
+    assert summarize_log_sources(_one(text))["dialect"].tolist() == [dialect]
 
 
 def test_zap_production_json() -> None:
@@ -223,7 +223,7 @@ def test_nothing_lost_with_garbage_truncation_and_binary() -> None:
     ]
     data = "\n".join(lines).encode() + b"\n\x00\xff\xfe binary\n"
     df = parse_logs(data, source="svc.log")
-    stats = load_stats(df).iloc[0]
+    stats = summarize_log_sources(df).iloc[0]
     assert (stats["lines"], stats["blank"], stats["parsed"], stats["unparsed"]) == (9, 1, 3, 5)
     assert len(df) == 8 and df["line_no"].tolist() == [1, 6, 8, 2, 3, 4, 7, 9]  # untimed lines last
     bad = df[~df["parse_ok"]]
@@ -243,7 +243,7 @@ def test_type_clash_between_lines_keeps_every_line() -> None:
 def test_mixed_dialects_in_one_file() -> None:
     text = ZAP + LOGRUS_TEXT + "just a line without structure\n"
     df = _one(text)
-    assert load_stats(df)["dialect"].tolist() == ["zap"]
+    assert summarize_log_sources(df)["dialect"].tolist() == ["zap"]
     assert df["parse_ok"].sum() == 5
     assert df.loc[~df["parse_ok"], "raw"].tolist() == ["just a line without structure"]
 
@@ -270,7 +270,9 @@ def test_read_folder_glob_gzip_merge_and_service(tmp_path: Path) -> None:
     assert len(folder) == 7
     assert folder["ts"].is_monotonic_increasing
     assert set(folder["service"]) == {"gateway", "orders", "payments"}  # orders from its field
-    stats = load_stats(folder).set_index(load_stats(folder)["source_file"].map(lambda p: Path(p).name))
+    stats = summarize_log_sources(folder).set_index(
+        summarize_log_sources(folder)["source_file"].map(lambda p: Path(p).name)
+    )
     assert stats.loc["orders.log.gz", "dialect"] == "zerolog"
     globbed = read_logs(str(tmp_path / "*.log"))
     assert sorted(set(globbed["service"])) == ["gateway", "payments"]
@@ -309,9 +311,9 @@ def test_errors_are_clear(tmp_path: Path) -> None:
     with pytest.raises(DataFormatError, match="no such file"):
         read_logs(tmp_path / "missing.log")
     (tmp_path / "x.log").write_text(ZAP)
-    with pytest.raises(DataFormatError, match="unknown log format 'bunyan'"):
+    with pytest.raises(InvalidParameterError, match="unknown log format 'bunyan'"):
         read_logs(tmp_path / "x.log", format="bunyan")
-    with pytest.raises(DataFormatError, match="no named groups"):
+    with pytest.raises(InvalidParameterError, match="no named groups"):
         read_logs(tmp_path / "x.log", regex=r"\d+")
     (tmp_path / "broken.gz").write_bytes(b"\x1f\x8b\x08\x00garbage")
     with pytest.raises(ApiprobeError, match=r"broken\.gz"):
@@ -322,7 +324,7 @@ def test_empty_inputs(tmp_path: Path) -> None:
     (tmp_path / "empty.log").write_text("")
     df = read_logs(tmp_path / "empty.log")
     validate(df, "events")
-    assert df.empty and load_stats(df)["lines"].tolist() == [0]
+    assert df.empty and summarize_log_sources(df)["lines"].tolist() == [0]
 
 
 def _big_lines(n: int, garbage_every: int = 0) -> bytes:
@@ -381,7 +383,7 @@ def test_zerolog_corpus_example() -> None:
         pytest.skip(f"shared corpus absent: {path}")
     df = read_logs(path)
     validate(df, "events")
-    assert load_stats(df)["dialect"].tolist() == ["zerolog"]
+    assert summarize_log_sources(df)["dialect"].tolist() == ["zerolog"]
     assert len(df) == 7 and df["parse_ok"].all()
     assert df["level"].tolist() == ["info", "debug", "info", "info", "warn", "info", "error"]
     assert df["error"].iloc[-1] == "connection reset by peer"
@@ -404,7 +406,7 @@ def test_loghub_openstack_with_regex() -> None:
     assert df.sort_values("line_no")["msg"].tolist() == structured["Content"].tolist()
     assert set(df["level"]) <= {"info", "warn", "error"}
     auto = read_logs(path)  # plain text dialect: time and level found, the rest is the message
-    assert load_stats(auto)["dialect"].tolist() == ["text"] and auto["ts"].notna().all()
+    assert summarize_log_sources(auto)["dialect"].tolist() == ["text"] and auto["ts"].notna().all()
 
 
 @pytest.mark.parametrize("ending", [b"", b"\n", b"\r\n"])
@@ -464,7 +466,7 @@ def test_plain_text_with_words_like_time_is_text() -> None:
         "2024/01/02 15:04:06 request took too long, time limit exceeded\n"
         "2024-01-02T15:04:07Z ERROR upstream failed status=502 msg=timeout\n"
     )
-    assert load_stats(df)["dialect"].tolist() == ["text"] and df["parse_ok"].all() and df["ts"].notna().all()
+    assert summarize_log_sources(df)["dialect"].tolist() == ["text"] and df["parse_ok"].all() and df["ts"].notna().all()
     assert df["level"].isna().tolist() == [True, True, False] and df["level"].iloc[2] == "error"
 
 
@@ -474,7 +476,7 @@ def test_two_objects_on_one_line_and_blank_lines_keep_line_numbers(tmp_path: Pat
     (tmp_path / "s.log").write_text(a + "\n" + b + "\n\n")
     df = read_logs(tmp_path / "s.log")
     assert df["line_no"].tolist() == [1, 2] and df["parse_ok"].tolist() == [True, False]
-    stats = load_stats(df).iloc[0]
+    stats = summarize_log_sources(df).iloc[0]
     assert (stats["lines"], stats["blank"], stats["parsed"], stats["unparsed"]) == (3, 1, 1, 1)
 
 
@@ -483,7 +485,7 @@ def test_whitespace_only_lines_are_blank_in_every_dialect() -> None:
         '{"ts":1700000000,"msg":"a"}\n   \n\t\n{"ts":1700000001,"msg":"b"}\n',
         "ts=1 level=info msg=a\n   \n\t\nts=2 level=info msg=b\n",
     ):
-        stats = load_stats(parse_logs(text)).iloc[0]
+        stats = summarize_log_sources(parse_logs(text)).iloc[0]
         assert (stats["blank"], stats["parsed"], stats["unparsed"]) == (2, 2, 0)
 
 
@@ -498,7 +500,7 @@ def test_short_aliases_need_their_exact_spelling_and_clashing_aliases_stay_in_at
 
 def test_logrus_json_durations_are_nanoseconds() -> None:
     df = parse_logs('{"time":"2024-01-01T00:00:00Z","level":"warning","msg":"a","duration":1500000}\n')
-    assert load_stats(df)["dialect"].tolist() == ["logrus_json"] and df["latency_ms"].iloc[0] == 1.5
+    assert summarize_log_sources(df)["dialect"].tolist() == ["logrus_json"] and df["latency_ms"].iloc[0] == 1.5
 
 
 def test_equal_times_keep_line_order() -> None:
@@ -514,7 +516,7 @@ def test_a_long_first_line_still_tells_the_dialect(tmp_path: Path) -> None:
         f"2024-01-01 10:00:0{i} INFO hello {i}" for i in range(1, 5)
     ]
     (tmp_path / "l.log").write_text("\n".join(lines) + "\n")
-    stats = load_stats(read_logs(tmp_path / "l.log")).iloc[0]
+    stats = summarize_log_sources(read_logs(tmp_path / "l.log")).iloc[0]
     assert (stats["dialect"], stats["parsed"]) == ("text", 5)
 
 
@@ -533,10 +535,10 @@ def test_truncated_gzip_file_keeps_the_lines_before_the_cut(tmp_path: Path) -> N
     (tmp_path / "cut.log.gz").write_bytes(whole[: len(whole) // 2])
     with pytest.warns(UserWarning, match="cut or corrupt"):
         df = read_logs(tmp_path / "cut.log.gz")
-    stats = load_stats(df).iloc[0]
+    stats = summarize_log_sources(df).iloc[0]
     assert 1000 < len(df) < 3000 and "lines before it are kept" in stats["note"]
     parsed = df[df["parse_ok"]]
     assert parsed["msg"].tolist() == [f"line {i}" for i in range(len(parsed))]  # a prefix, in order
     with pytest.warns(UserWarning, match="cut or corrupt"):
         again = read_logs(tmp_path / "cut.log.gz", format="zap")
-    assert load_stats(again).iloc[0]["lines"] == stats["lines"]
+    assert summarize_log_sources(again).iloc[0]["lines"] == stats["lines"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from apiprobe.demo_profiles import demo_cpu_profile
+from apiprobe.demo import demo_cpu_profile
 from apiprobe.errors import ApiprobeError, DataFormatError
 from apiprobe.load.pprof import Frame, Location, Profile, ProfileFormatError, parse_pprof, read_pprof
 
@@ -94,7 +94,7 @@ def test_drop_frames_applied_like_pprof() -> None:
 
 
 def test_demo_profile_labels_and_inlining() -> None:
-    prof = read_pprof(demo_cpu_profile())
+    prof = parse_pprof(demo_cpu_profile())
     assert prof.source == "<bytes>"
     s = prof.samples
     assert "label:handler" in s.columns
@@ -107,7 +107,7 @@ def test_demo_profile_labels_and_inlining() -> None:
 
 def test_raw_protobuf_and_negative_values() -> None:
     raw = gzip.decompress(demo_cpu_profile())
-    assert read_pprof(raw).values.sum() == read_pprof(demo_cpu_profile()).values.sum()
+    assert parse_pprof(raw).values.sum() == parse_pprof(demo_cpu_profile()).values.sum()
 
 
 def _cut(data: bytes, n: int) -> bytes:
@@ -161,7 +161,7 @@ def test_frames_equal_for_repeated_access() -> None:
 
 def _general_only(monkeypatch: pytest.MonkeyPatch) -> None:
     """Make read_pprof take the general per-message paths for everything."""
-    import apiprobe.load.pprof as pp
+    import apiprobe.load._pprof_decode as pp
     from apiprobe.load._pprof_fast import SampleTable
 
     real = pp.decode_samples

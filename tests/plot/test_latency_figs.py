@@ -1,4 +1,4 @@
-"""Tests for apiprobe.plot.latency: figure contents, NA handling, size caps, purity."""
+"""Latency figures (plot.latency, .distribution, .phases): contents, NA handling, size caps, purity."""
 
 from __future__ import annotations
 

@@ -5,13 +5,13 @@ from __future__ import annotations
 import pandas as pd
 
 from apiprobe.analyze.pool import pool_sizing
-from apiprobe.demo_goroutines import demo_goroutine_dump
-from apiprobe.load.goroutines import read_goroutines
+from apiprobe.demo import demo_goroutine_dump
+from apiprobe.load.goroutines import parse_goroutines
 from apiprobe.plot.pool import fig_sizing, fig_sweep, fig_wait_sites
 
 
 def test_fig_wait_sites() -> None:
-    fig = fig_wait_sites(read_goroutines(demo_goroutine_dump(waiting=38, pool=2)))
+    fig = fig_wait_sites(parse_goroutines(demo_goroutine_dump(waiting=38, pool=2)))
     bar = fig.data[0]
     sites = dict(zip(bar.y, bar.x, strict=True))
     assert sites["http_pool_wait"] == 38 and sites["mutex"] == 6

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from apiprobe.analyze.profiles import flame_table, profile_top
-from apiprobe.demo_profiles import demo_cpu_profile
-from apiprobe.load.pprof import Profile, read_pprof
+from apiprobe.demo import demo_cpu_profile
+from apiprobe.load.pprof import Profile, parse_pprof, read_pprof
 from apiprobe.plot.profiles import fig_flame, fig_flame_diff, fig_top
 
 REPO = Path(__file__).resolve().parents[2]
@@ -17,12 +17,12 @@ LARGE = REPO.parent / "shared" / "corpus" / "pprof" / "large.cpu.pb.gz"
 
 @pytest.fixture(scope="module")
 def incident() -> Profile:
-    return read_pprof(demo_cpu_profile(incident=True))
+    return parse_pprof(demo_cpu_profile(incident=True))
 
 
 @pytest.fixture(scope="module")
 def baseline() -> Profile:
-    return read_pprof(demo_cpu_profile(incident=False))
+    return parse_pprof(demo_cpu_profile(incident=False))
 
 
 def test_fig_flame_demo(incident: Profile) -> None:

@@ -115,5 +115,5 @@ def test_empty_input_says_why() -> None:
         fig_status_timeline(log([(0, None, "", {})])),
     ):
         assert "Nothing to draw" in fig.layout.annotations[0].text
-    with pytest.raises(SchemaError, match="missing column"):
+    with pytest.raises(SchemaError, match="lacks column"):
         fig_status_timeline(pd.DataFrame({"x": [1]}))

@@ -19,9 +19,10 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from apiprobe.analyze.tls import TLS_CHECKS, TlsReport, diagnose_chain
 from apiprobe.errors import DataFormatError, InvalidTargetError
 from apiprobe.lab import FaultLab
-from apiprobe.probe.tls import TLS_CHECKS, TLSReport, diagnose_chain, probe_tls
+from apiprobe.probe.tls import probe_tls
 from apiprobe.schema import columns, validate
 
 GO_UNKNOWN = "tls: failed to verify certificate: x509: certificate signed by unknown authority"
@@ -61,7 +62,7 @@ def tls_lab() -> Iterator[FaultLab]:
 
 
 @pytest.fixture(scope="module")
-def reports(tls_lab: FaultLab) -> dict[str, TLSReport]:
+def reports(tls_lab: FaultLab) -> dict[str, TlsReport]:
     """One probe per lab TLS endpoint, trusting certifi, the system store and the lab CA."""
     return {name: probe_tls(*tls_lab.address(name), cafile=tls_lab.ca_path) for name in EXPECTED}
 
@@ -77,7 +78,7 @@ def openssl() -> str:
 
 
 @pytest.mark.parametrize("name", list(EXPECTED))
-def test_each_lab_defect_is_named_exactly(reports: dict[str, TLSReport], name: str) -> None:
+def test_each_lab_defect_is_named_exactly(reports: dict[str, TlsReport], name: str) -> None:
     report = reports[name]
     assert report.error is None
     assert report.stores == ["certifi", "system", "ca.pem"]
@@ -94,7 +95,7 @@ def test_each_lab_defect_is_named_exactly(reports: dict[str, TLSReport], name: s
         assert line.startswith("ca.pem: UNTRUSTED — ")
 
 
-def test_tables_follow_their_schemas(reports: dict[str, TLSReport]) -> None:
+def test_tables_follow_their_schemas(reports: dict[str, TlsReport]) -> None:
     for report in reports.values():
         validate(report.certs, "certs")
         validate(report.verdicts, "tls_verdicts")
@@ -108,7 +109,7 @@ def test_tables_follow_their_schemas(reports: dict[str, TLSReport]) -> None:
         assert not report.verdicts["recommendation"].fillna("").str.contains("InsecureSkipVerify").any()
 
 
-def test_chain_ok_passes_with_the_lab_ca_and_is_an_untrusted_root_elsewhere(reports: dict[str, TLSReport]) -> None:
+def test_chain_ok_passes_with_the_lab_ca_and_is_an_untrusted_root_elsewhere(reports: dict[str, TlsReport]) -> None:
     report = reports["https_chain_ok"]
     assert report.trusted("ca.pem") and report.go_error("ca.pem") is None
     for store in ("certifi", "system"):
@@ -121,7 +122,7 @@ def test_chain_ok_passes_with_the_lab_ca_and_is_an_untrusted_root_elsewhere(repo
     assert report.go_error() is None  # default store: the CA file
 
 
-def test_handshake_facts_and_chain_as_served(reports: dict[str, TLSReport], tls_lab: FaultLab) -> None:
+def test_handshake_facts_and_chain_as_served(reports: dict[str, TlsReport], tls_lab: FaultLab) -> None:
     report = reports["https_chain_ok"]
     host, port = tls_lab.address("https_chain_ok")
     assert report.target == f"{host}:{port}" and report.hostname == host and report.ip == host
@@ -144,7 +145,7 @@ def test_handshake_facts_and_chain_as_served(reports: dict[str, TLSReport], tls_
     assert order["issuer"].iloc[0] == order["subject"].iloc[2]
 
 
-def test_missing_intermediate_names_the_aia_url(reports: dict[str, TLSReport], tls_lab: FaultLab) -> None:
+def test_missing_intermediate_names_the_aia_url(reports: dict[str, TlsReport], tls_lab: FaultLab) -> None:
     report = reports["https_missing_intermediate"]
     assert len(report.certs) == 1
     assert report.certs["aia_ca_issuers"].iloc[0] == tls_lab.aia_url
@@ -156,7 +157,7 @@ def test_missing_intermediate_names_the_aia_url(reports: dict[str, TLSReport], t
     assert "fullchain.pem" in row["recommendation"]
 
 
-def test_self_signed_and_missing_intermediate_look_the_same_to_go(reports: dict[str, TLSReport]) -> None:
+def test_self_signed_and_missing_intermediate_look_the_same_to_go(reports: dict[str, TlsReport]) -> None:
     gos = {
         reports[n].go_error("ca.pem")
         for n in ("https_missing_intermediate", "https_self_signed", "https_untrusted_root")
@@ -165,7 +166,7 @@ def test_self_signed_and_missing_intermediate_look_the_same_to_go(reports: dict[
     assert reports["https_self_signed"].certs["self_signed"].tolist() == [True]
 
 
-def test_go_errors_of_expiry_and_hostname(reports: dict[str, TLSReport], tls_lab: FaultLab) -> None:
+def test_go_errors_of_expiry_and_hostname(reports: dict[str, TlsReport], tls_lab: FaultLab) -> None:
     expired = reports["https_expired"]
     not_after = expired.certs["not_after"].iloc[0].strftime("%Y-%m-%dT%H:%M:%SZ")
     at = pd.Timestamp(expired.at).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -193,7 +194,7 @@ def test_go_errors_of_expiry_and_hostname(reports: dict[str, TLSReport], tls_lab
     assert ok_by_name.defects() == [] and ok_by_name.trusted()
 
 
-def test_sha1_go_error_names_the_candidate_authority(reports: dict[str, TLSReport]) -> None:
+def test_sha1_go_error_names_the_candidate_authority(reports: dict[str, TlsReport]) -> None:
     go = reports["https_sha1"].go_error("ca.pem") or ""
     assert go.startswith(
         GO_UNKNOWN + ' (possibly because of "x509: cannot verify signature: insecure algorithm '
@@ -203,7 +204,7 @@ def test_sha1_go_error_names_the_candidate_authority(reports: dict[str, TLSRepor
     assert reports["https_sha1"].certs["signature_algorithm"].iloc[0] == "ecdsa-with-SHA1"
 
 
-def test_weak_key_and_leaf_ca_are_warnings_go_accepts(reports: dict[str, TLSReport]) -> None:
+def test_weak_key_and_leaf_ca_are_warnings_go_accepts(reports: dict[str, TlsReport]) -> None:
     weak = reports["https_weak_key"]
     assert weak.certs[["key_type", "key_bits"]].iloc[0].tolist() == ["RSA", 1024]
     assert weak.trusted("ca.pem")
@@ -214,7 +215,7 @@ def test_weak_key_and_leaf_ca_are_warnings_go_accepts(reports: dict[str, TLSRepo
     assert leaf_ca.overall["ca.pem"].endswith("(Go connects; strict verifiers refuse)")
 
 
-def test_expiring_soon_is_a_warning(reports: dict[str, TLSReport]) -> None:
+def test_expiring_soon_is_a_warning(reports: dict[str, TlsReport]) -> None:
     row = reports["https_expiring_soon"].verdicts.query("store == 'ca.pem' and check == 'expiring_soon'").iloc[0]
     assert row["severity"] == "warning" and "20.0 days" in row["detail"]
     assert reports["https_expiring_soon"].certs["days_left"].iloc[0] == pytest.approx(20, abs=0.1)
@@ -301,7 +302,7 @@ def test_unreadable_cafile_raises(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_diagnose_chain_file_agrees_with_the_live_probe(
-    tls_lab: FaultLab, reports: dict[str, TLSReport], name: str
+    tls_lab: FaultLab, reports: dict[str, TlsReport], name: str
 ) -> None:
     live = reports[name]
     offline = diagnose_chain(tls_lab.chain_path(name), "127.0.0.1", cafile=tls_lab.ca_path, at=live.at)
@@ -456,7 +457,7 @@ def split_chain(path: Path, into: Path) -> tuple[Path, Path | None]:
 
 @pytest.mark.parametrize("name", list(EXPECTED))
 def test_openssl_verify_agrees_with_what_go_would_do(
-    tls_lab: FaultLab, reports: dict[str, TLSReport], name: str, tmp_path: Path
+    tls_lab: FaultLab, reports: dict[str, TlsReport], name: str, tmp_path: Path
 ) -> None:
     """Our Go verdict (connects or not) ⇔ ``openssl verify`` at security level 1 with the IP checked."""
     leaf, rest = split_chain(tls_lab.chain_path(name), tmp_path)
@@ -515,7 +516,7 @@ def s_server(*args: str) -> Iterator[int]:
     ],
 )
 def test_openssl_s_server_serving_the_same_chain_gives_the_same_verdicts(
-    tls_lab: FaultLab, reports: dict[str, TLSReport], name: str, tmp_path: Path
+    tls_lab: FaultLab, reports: dict[str, TlsReport], name: str, tmp_path: Path
 ) -> None:
     chain = tls_lab.chain_path(name)
     leaf, rest = split_chain(chain, tmp_path)
@@ -552,9 +553,9 @@ def test_no_shared_cipher_is_a_handshake_failure(tls_lab: FaultLab) -> None:
 
 
 def test_missing_system_store_is_said(tls_lab: FaultLab, monkeypatch: pytest.MonkeyPatch) -> None:
-    import apiprobe.probe.tls as tls_module
+    import apiprobe.analyze.tls._trust as trust_module
 
-    monkeypatch.setattr(tls_module, "_system_ca_file", lambda: None)
+    monkeypatch.setattr(trust_module, "_system_ca_file", lambda: None)
     report = diagnose_chain(tls_lab.chain_path("https_chain_ok"), "localhost", cafile=tls_lab.ca_path)
     system = report.verdicts[report.verdicts["store"] == "system"]
     assert system["check"].tolist() == ["trust_store"] and not system["ok"].iloc[0]

@@ -1,0 +1,117 @@
+# The public surface of `import apiprobe`, written once. Each line re-exports one name from the
+# layer that defines it; apiprobe/__init__.py reads this file to load each name lazily on first use,
+# and type checkers read it as the package's stub. Figures: apiprobe.plot; notebook glue:
+# apiprobe.notebook; the fault lab: apiprobe.lab; demo data: apiprobe.demo.
+# tests/snapshots/public_api/apiprobe.txt pins the list: changing it is a reviewed change.
+
+# errors
+from apiprobe.errors import ApiprobeError as ApiprobeError
+from apiprobe.errors import DataFormatError as DataFormatError
+from apiprobe.errors import InvalidParameterError as InvalidParameterError
+from apiprobe.errors import InvalidTargetError as InvalidTargetError
+from apiprobe.errors import LabError as LabError
+from apiprobe.errors import ProfileFormatError as ProfileFormatError
+from apiprobe.errors import ReportError as ReportError
+from apiprobe.errors import SchemaError as SchemaError
+from apiprobe.errors import WireFormatError as WireFormatError
+
+# schema
+from apiprobe.schema import conform as conform
+from apiprobe.schema import validate as validate
+
+# collect
+from apiprobe.probe import aprobe_dns as aprobe_dns
+from apiprobe.probe import aprobe_http as aprobe_http
+from apiprobe.probe import aprobe_tcp as aprobe_tcp
+from apiprobe.probe import probe_concurrency as probe_concurrency
+from apiprobe.probe import probe_dns as probe_dns
+from apiprobe.probe import probe_http as probe_http
+from apiprobe.probe import probe_tcp as probe_tcp
+from apiprobe.probe import probe_tls as probe_tls
+
+# load
+from apiprobe.load import Profile as Profile
+from apiprobe.load import ResolvConf as ResolvConf
+from apiprobe.load import parse_certificates as parse_certificates
+from apiprobe.load import parse_goroutines as parse_goroutines
+from apiprobe.load import parse_har as parse_har
+from apiprobe.load import parse_logs as parse_logs
+from apiprobe.load import parse_pprof as parse_pprof
+from apiprobe.load import parse_resolv_conf as parse_resolv_conf
+from apiprobe.load import parse_traces as parse_traces
+from apiprobe.load import read_certificates as read_certificates
+from apiprobe.load import read_dns as read_dns
+from apiprobe.load import read_goroutines as read_goroutines
+from apiprobe.load import read_har as read_har
+from apiprobe.load import read_logs as read_logs
+from apiprobe.load import read_pings as read_pings
+from apiprobe.load import read_pprof as read_pprof
+from apiprobe.load import read_probes as read_probes
+from apiprobe.load import read_resolv_conf as read_resolv_conf
+from apiprobe.load import read_traces as read_traces
+from apiprobe.load import summarize_log_sources as summarize_log_sources
+from apiprobe.load import write_table as write_table
+
+# analyze: latency and DNS
+from apiprobe.analyze import compare_latency as compare_latency
+from apiprobe.analyze import detect_dns_faults as detect_dns_faults
+from apiprobe.analyze import detect_latency_faults as detect_latency_faults
+from apiprobe.analyze import expand_name as expand_name
+from apiprobe.analyze import jitter_stats as jitter_stats
+from apiprobe.analyze import select_probes as select_probes
+from apiprobe.analyze import summarize_dns as summarize_dns
+from apiprobe.analyze import summarize_latency as summarize_latency
+
+# analyze: TLS
+from apiprobe.analyze import TlsReport as TlsReport
+from apiprobe.analyze import detect_tls_faults as detect_tls_faults
+from apiprobe.analyze import diagnose_chain as diagnose_chain
+from apiprobe.analyze import expiry_table as expiry_table
+from apiprobe.analyze import go_error_causes as go_error_causes
+
+# analyze: request bodies (Go encoding/json)
+from apiprobe.analyze import UnmarshalResult as UnmarshalResult
+from apiprobe.analyze import audit_payloads as audit_payloads
+from apiprobe.analyze import audit_struct_tags as audit_struct_tags
+from apiprobe.analyze import parse_go_structs as parse_go_structs
+from apiprobe.analyze import simulate_marshal as simulate_marshal
+from apiprobe.analyze import simulate_unmarshal as simulate_unmarshal
+
+# analyze: logs, error kinds, status codes
+from apiprobe.analyze import classify_error_text as classify_error_text
+from apiprobe.analyze import classify_errors as classify_errors
+from apiprobe.analyze import classify_status_misuse as classify_status_misuse
+from apiprobe.analyze import compare_templates as compare_templates
+from apiprobe.analyze import detect_error_faults as detect_error_faults
+from apiprobe.analyze import detect_status_misuse as detect_status_misuse
+from apiprobe.analyze import error_counts as error_counts
+from apiprobe.analyze import error_summary as error_summary
+from apiprobe.analyze import error_taxonomy as error_taxonomy
+from apiprobe.analyze import mine_templates as mine_templates
+from apiprobe.analyze import status_table as status_table
+
+# analyze: traces
+from apiprobe.analyze import critical_path as critical_path
+from apiprobe.analyze import detect_span_faults as detect_span_faults
+from apiprobe.analyze import join_logs_to_spans as join_logs_to_spans
+from apiprobe.analyze import propagation_report as propagation_report
+from apiprobe.analyze import service_self_time as service_self_time
+from apiprobe.analyze import trace_coverage as trace_coverage
+from apiprobe.analyze import trace_journeys as trace_journeys
+from apiprobe.analyze import trace_summary as trace_summary
+
+# analyze: profiles, goroutines, pools
+from apiprobe.analyze import compare_dumps as compare_dumps
+from apiprobe.analyze import detect_pool_exhaustion as detect_pool_exhaustion
+from apiprobe.analyze import group_goroutines as group_goroutines
+from apiprobe.analyze import label_pivot as label_pivot
+from apiprobe.analyze import pool_sizing as pool_sizing
+from apiprobe.analyze import profile_diff as profile_diff
+from apiprobe.analyze import profile_top as profile_top
+from apiprobe.analyze import top_diff as top_diff
+
+# report
+from apiprobe.report import NotebookRun as NotebookRun
+from apiprobe.report import run_report as run_report
+
+__version__: str
