@@ -29,7 +29,7 @@ from apiprobe.analyze.gojson import (
     simulate_marshal,
     simulate_unmarshal,
 )
-from apiprobe.errors import DataFormatError
+from apiprobe.errors import DataFormatError, InvalidParameterError
 from apiprobe.schema import validate
 
 GO_DIR = Path(__file__).parent / "go"
@@ -246,7 +246,7 @@ def test_parse_errors_name_the_line(src: str, line: int) -> None:
 
 
 def test_unknown_struct_is_an_error() -> None:
-    with pytest.raises(DataFormatError, match="no struct type 'Nope'"):
+    with pytest.raises(InvalidParameterError, match="no struct type 'Nope'"):
         simulate_unmarshal("type T struct{ A int }", "Nope", "{}")
 
 

@@ -1,0 +1,61 @@
+"""Go ``encoding/json`` rules for *your* structs and *your* payloads (handbook §2.3).
+
+The handbook claims that a struct tag ``json:""`` hides a field. It does not:
+Go falls back to the field name, matched case-insensitively. This module
+knows the real rules of Go 1.19's encoding/json, ported from its source and
+checked against a Go toolchain (``tests/analyze/test_gojson.py``):
+
+* :func:`parse_go_structs` reads struct types from Go source;
+* :func:`simulate_unmarshal` predicts what ``json.Unmarshal(payload, &v)``
+  leaves in ``v``, the error it returns, and the fate of every payload key;
+* :func:`simulate_marshal` predicts the bytes ``json.Marshal(v)`` emits;
+* :func:`audit_struct_tags` lists struct-tag traps with the fix;
+* :func:`audit_payloads` aggregates key fates over many real payloads.
+
+Rules simulated (Go 1.19): syntax check of the whole payload before decoding
+(Go's scanner messages), exact then case-insensitive key matching (ASCII,
+Kelvin sign and long s exact; other Unicode approximated), duplicate keys
+(last wins; objects decode into the existing value, so nested structs, maps
+and pointers merge while slices reuse their backing array), ``-`` and ``-,``,
+malformed/misspelled tags ignored, literal tag names, unexported fields
+ignored, ``,string``, type mismatches and overflow keeping the zero value and
+returning the first error (``,string`` misuse on a non-number aborts at once),
+``null`` (no-op for values, nil for pointers/maps/slices/interfaces), embedded
+promotion with Go's dominance rules, pointer allocation (embedded pointers
+are allocated as soon as one of their keys appears), maps (string and integer
+keys), arrays, ``interface{}`` (float64 numbers), ``[]byte`` (base64),
+``json.RawMessage`` and ``json.Number``.
+
+Not simulated: custom ``UnmarshalJSON``/``UnmarshalText``/``MarshalJSON``
+methods and types from other packages (``time.Time``): their keys are reported
+with outcome ``not_simulated``; generic type declarations; base64 error offsets
+for some malformed inputs; non-ASCII case folding beyond Python's lower/upper.
+
+Layout (private modules, one responsibility each):
+
+* ``_gosource``: Go source → :class:`GoStruct` / :class:`GoField` / :class:`GoType`;
+* ``_fields``: struct tags, encoding/json's ``typeFields`` and key folding;
+* ``_scanner``: Go's JSON syntax check, the tree parser and string unquoting;
+* ``_values``: the Python model of Go values;
+* ``_decoder`` / ``_decode``: the decoder and :func:`simulate_unmarshal`;
+* ``_encode``: :func:`simulate_marshal`;
+* ``_audit``: :func:`audit_struct_tags` and :func:`audit_payloads`.
+"""
+
+from apiprobe.analyze.gojson._audit import audit_payloads, audit_struct_tags
+from apiprobe.analyze.gojson._decode import KEY_OUTCOMES as KEY_OUTCOMES  # importable as before, not in __all__
+from apiprobe.analyze.gojson._decode import UnmarshalResult, simulate_unmarshal
+from apiprobe.analyze.gojson._encode import simulate_marshal
+from apiprobe.analyze.gojson._gosource import GoField, GoStruct, GoType, parse_go_structs
+
+__all__ = [
+    "GoField",
+    "GoStruct",
+    "GoType",
+    "UnmarshalResult",
+    "audit_payloads",
+    "audit_struct_tags",
+    "parse_go_structs",
+    "simulate_marshal",
+    "simulate_unmarshal",
+]
