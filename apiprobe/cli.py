@@ -12,13 +12,15 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-import pandas as pd
+from typing import TYPE_CHECKING, Any
 
 from apiprobe.errors import ApiprobeError
 
+if TYPE_CHECKING:  # pandas loads with the command that needs it, not for --help
+    import pandas as pd
+
 __all__ = ["main"]
+
 
 def _parse_value(text: str) -> Any:
     """``-p`` values: JSON when it parses (numbers, lists, true/false), else the string."""
@@ -40,6 +42,8 @@ def _summary(probes: pd.DataFrame) -> pd.DataFrame:
 
 
 def _cmd_probe(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from apiprobe.load.tables import write_table
     from apiprobe.probe.http import probe_http
 
@@ -94,6 +98,8 @@ def _cmd_ping(args: argparse.Namespace) -> int:
 
 
 def _cmd_tls(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from apiprobe.analyze.tls import diagnose_chain, go_error_causes
     from apiprobe.probe._resolve import parse_hostport
     from apiprobe.probe.tls import probe_tls
@@ -125,6 +131,8 @@ def _cmd_tls(args: argparse.Namespace) -> int:
 
 
 def _cmd_dns(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from apiprobe.analyze.dns import detect_dns_faults, summarize_dns
     from apiprobe.load.resolv_conf import read_resolv_conf
     from apiprobe.load.tables import write_table
@@ -161,6 +169,8 @@ def _window(text: str | None, flag: str) -> tuple[str, str] | None:
 
 
 def _cmd_logs(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from apiprobe._redact import redact_text
     from apiprobe.analyze.error_kinds import classify_errors, detect_error_faults, error_summary
     from apiprobe.load.logs import read_logs, summarize_log_sources
@@ -206,6 +216,8 @@ def _wait_for(stop: threading.Event) -> None:
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
+    import pandas as pd
+
     from apiprobe.lab import FaultLab
 
     stop = threading.Event()  # SIGTERM (e.g. from make or systemd) stops the lab cleanly, like Ctrl-C

@@ -48,9 +48,9 @@ def _normalised(findings: Iterable[dict[str, Any]]) -> dict[tuple[Any, ...], dic
             masked.pop("ts_end", None)
         key = tuple(masked[k] for k in KEY)
         n = 1
-        while key + (n,) in out:
+        while (*key, n) in out:
             n += 1
-        out[key + (n,)] = masked
+        out[(*key, n)] = masked
     return out
 
 

@@ -91,9 +91,16 @@ def test_lab_prints_endpoints_and_stops_on_sigterm() -> None:
 
 @pytest.mark.slow
 def test_report_exit_code_reflects_failure(tmp_path: Path) -> None:
-    nb = REPO / "notebooks" / "01_latency_timeouts.ipynb"
+    # an installed notebook by name, as a user of a wheel install would run it
     res = cli(
-        "report", str(nb), "-p", "probes_path", str(tmp_path / "missing.csv"), "--out", str(tmp_path / "r"), timeout=300
+        "report",
+        "01_latency_timeouts",
+        "-p",
+        "probes_path",
+        str(tmp_path / "missing.csv"),
+        "--out",
+        str(tmp_path / "r"),
+        timeout=300,
     )
     assert res.returncode == 1
     assert (tmp_path / "r" / "index.html").is_file()
@@ -192,3 +199,9 @@ def test_logs_prints_counts_kinds_and_findings(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "no such file" in bad.stderr
     window = cli("logs", str(logs), "--incident", "yesterday")
     assert window.returncode != 0 and "START/END" in window.stderr
+
+
+def test_report_names_an_unknown_notebook(tmp_path: Path) -> None:
+    res = cli("report", "99_nope", "--out", str(tmp_path / "r"))
+    assert res.returncode == 2
+    assert "no notebook '99_nope'" in res.stderr and "01_latency_timeouts" in res.stderr

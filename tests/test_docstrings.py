@@ -13,7 +13,6 @@ import inspect
 import re
 
 import pytest
-
 from test_public_api import NAMESPACES
 
 

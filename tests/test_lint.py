@@ -31,9 +31,7 @@ def test_mypy_clean() -> None:
 
 
 def test_ruff_format_clean() -> None:
-    res = subprocess.run(
-        [_tool("ruff"), "format", "--check", "--quiet", "."], cwd=REPO, capture_output=True, text=True
-    )
+    res = subprocess.run([_tool("ruff"), "format", "--check", "--quiet", "."], cwd=REPO, capture_output=True, text=True)
     assert res.returncode == 0, "ruff format would change:\n" + res.stdout + res.stderr
 
 

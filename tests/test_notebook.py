@@ -15,6 +15,7 @@ from apiprobe.errors import DataFormatError
 from apiprobe.lab import FaultLab
 from apiprobe.load import write_table
 from apiprobe.notebook import FINDINGS_MIME, get_probes, show_findings
+from apiprobe.report import NOTEBOOKS
 from apiprobe.schema import conform
 
 
@@ -103,7 +104,7 @@ def test_get_tls_reports_from_pem_and_lab(lab: FaultLab) -> None:
 
 
 def test_get_serialization_demo_and_files(tmp_path: Path) -> None:
-    from apiprobe.notebook import get_serialization, detect_serialization_faults
+    from apiprobe.notebook import detect_serialization_faults, get_serialization
 
     demo = get_serialization()
     assert demo.struct_name == "CreateOrder" and len(demo.payloads) == 4
@@ -123,7 +124,7 @@ def test_get_serialization_demo_and_files(tmp_path: Path) -> None:
 
 
 def test_log_evidence_demo_windows_and_own_files(tmp_path: Path, published: list[dict[str, Any]]) -> None:
-    from apiprobe.notebook import get_log_evidence, detect_log_faults, show_log_overview, show_unparsed
+    from apiprobe.notebook import detect_log_faults, get_log_evidence, show_log_overview, show_unparsed
 
     demo = get_log_evidence()
     assert demo.incident is not None and demo.baseline is not None
@@ -143,7 +144,7 @@ def test_log_evidence_demo_windows_and_own_files(tmp_path: Path, published: list
 
 
 def test_status_evidence_from_files_without_network(tmp_path: Path) -> None:
-    from apiprobe.notebook import get_status_evidence, detect_status_faults
+    from apiprobe.notebook import detect_status_faults, get_status_evidence
 
     log = tmp_path / "inv.log"
     log.write_text(
@@ -169,9 +170,7 @@ def test_trace_evidence_demo_and_pick() -> None:
     assert set(only.spans["service"]) == {"billing"} and set(only.events["service"]) == {"billing"}
 
 
-@pytest.mark.parametrize(
-    "path", sorted((Path(__file__).resolve().parents[1] / "notebooks").glob("*.ipynb")), ids=lambda p: p.stem
-)
+@pytest.mark.parametrize("path", sorted(NOTEBOOKS.glob("*.ipynb")), ids=lambda p: p.stem)
 def test_every_parameter_is_visible_to_papermill(path: Path) -> None:
     """papermill silently skips a parameter line it cannot parse (and then warns about 'unknown' ones)."""
     import re

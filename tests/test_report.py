@@ -9,10 +9,10 @@ import pytest
 
 from apiprobe.demo import write_demo
 from apiprobe.lab import FaultLab
-from apiprobe.report import NotebookRun, demo_runs, external_scripts, run_report
+from apiprobe.report import NOTEBOOKS, NotebookRun, demo_runs, external_scripts, run_report
 
 REPO = Path(__file__).resolve().parents[1]
-NB01 = REPO / "notebooks" / "01_latency_timeouts.ipynb"
+NB01 = NOTEBOOKS / "01_latency_timeouts.ipynb"
 
 pytestmark = pytest.mark.slow
 
@@ -23,7 +23,7 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory, lab: FaultLab) -> obje
     data = tmp / "data"
     write_demo(data)
     urls = {name: ep.url for name, ep in lab.endpoints.items()}
-    runs = demo_runs(REPO / "notebooks", data, urls, cafile=str(lab.ca_path))
+    runs = demo_runs(NOTEBOOKS, data, urls, cafile=str(lab.ca_path))
     # fewer attempts to keep the suite quick; a flakier flaky endpoint so 8 attempts surely see 503s
     targets = [lab.url("flaky", p=0.9) if u == urls["flaky"] else u for u in runs[1].parameters["targets"]]
     runs[1] = NotebookRun(

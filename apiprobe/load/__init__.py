@@ -14,7 +14,6 @@ from apiprobe.load.resolv_conf import ResolvConf, parse_resolv_conf, read_resolv
 from apiprobe.load.tables import read_dns, read_pings, read_probes, write_table
 from apiprobe.load.traces import SPAN_KINDS, TRACE_FORMATS, parse_traces, read_traces
 
-
 __all__ = [
     "DIALECTS",
     "HAR_EXTRA_COLUMNS",
