@@ -7,6 +7,8 @@ from typing import Any
 
 import pandas as pd
 
+from apiprobe.errors import InvalidParameterError
+
 __all__ = ["to_utc", "utc_window"]
 
 
@@ -20,7 +22,7 @@ def to_utc(value: Any) -> pd.Timestamp:
     """
     ts = pd.Timestamp(value)
     if ts is pd.NaT:
-        raise ValueError(f"not a time: {value!r}")
+        raise InvalidParameterError(f"not a time: {value!r}")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
 
 
@@ -35,8 +37,8 @@ def utc_window(window: Sequence[Any] | None, name: str) -> tuple[pd.Timestamp, p
     if window is None:
         return None
     if isinstance(window, str) or len(window) != 2:
-        raise ValueError(f"{name} must be a (start, end) pair, got {window!r}")
+        raise InvalidParameterError(f"{name} must be a (start, end) pair, got {window!r}")
     start, end = to_utc(window[0]), to_utc(window[1])
     if not start < end:
-        raise ValueError(f"{name} must start before it ends, got {start} .. {end}")
+        raise InvalidParameterError(f"{name} must start before it ends, got {start} .. {end}")
     return start, end

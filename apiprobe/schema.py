@@ -359,7 +359,7 @@ def _cast(series: pd.Series, dtype: str) -> pd.Series:
             if isinstance(v, str):
                 key = v.strip().lower()
                 if key not in mapping:
-                    raise ValueError(f"not a boolean: {v!r}")
+                    raise SchemaError(f"not a boolean: {v!r}")
                 return mapping[key]
             return v
 

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from apiprobe._frames import require_columns
 from apiprobe.analyze._findings import finding, findings_frame
 from apiprobe.schema import PHASE_LABELS, PHASES, TIMEOUT_KINDS
 
@@ -27,9 +28,7 @@ _SYN_TOLERANCE_MS = 150.0
 
 def _value_columns(df: pd.DataFrame, phases: tuple[str, ...] | None) -> list[str]:
     if phases is not None:
-        missing = [p for p in phases if p not in df.columns]
-        if missing:
-            raise KeyError(f"columns not in the table: {missing}")
+        require_columns(df, phases)
         return list(phases)
     if "rtt_ms" in df.columns and "total_ms" not in df.columns:
         return ["rtt_ms"]

@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from apiprobe.analyze._findings import finding, findings_frame
+from apiprobe.errors import InvalidParameterError
 
 __all__ = [
     "POOL_LOG_PATTERNS",
@@ -296,7 +297,7 @@ def littles_law(rate_per_s: float, latency_ms: float) -> float:
     10.0
     """
     if rate_per_s < 0 or latency_ms < 0:
-        raise ValueError("rate and latency must not be negative")
+        raise InvalidParameterError("rate and latency must not be negative")
     return float(rate_per_s) * float(latency_ms) / 1000.0
 
 
@@ -340,9 +341,9 @@ def mmc_wait(rate_per_s: float, service_ms: float, servers: int) -> dict[str, fl
     0.3333
     """
     if servers < 1:
-        raise ValueError("servers must be at least 1")
+        raise InvalidParameterError("servers must be at least 1")
     if rate_per_s < 0 or service_ms <= 0:
-        raise ValueError("rate must not be negative and service_ms must be positive")
+        raise InvalidParameterError("rate must not be negative and service_ms must be positive")
     load = rate_per_s * service_ms / 1000.0
     rho = load / servers
     p_wait = _erlang_c(servers, load)
@@ -410,9 +411,9 @@ def pool_sizing(
         Largest size tabulated (default: enough to pass the recommendation).
     """
     if latency_ms <= 0:
-        raise ValueError("latency_ms must be positive")
+        raise InvalidParameterError("latency_ms must be positive")
     if not 0 < max_utilisation <= 1:
-        raise ValueError("max_utilisation must be in (0, 1]")
+        raise InvalidParameterError("max_utilisation must be in (0, 1]")
     target = 0.1 * latency_ms if target_wait_ms is None else float(target_wait_ms)
     in_flight = littles_law(rate_per_s, latency_ms)
     handbook: int | None = None

@@ -22,6 +22,7 @@ from typing import Any, Literal, NamedTuple
 import numpy as np
 import pandas as pd
 
+from apiprobe.errors import InvalidParameterError
 from apiprobe.load.pprof import Location, LocTable, Profile, clean_path, concat_profiles, share_locations
 
 __all__ = ["flame_table", "format_percentage", "label_pivot", "profile_diff", "profile_top", "top_diff"]
@@ -92,7 +93,7 @@ class _Graph:
 
     def __init__(self, profile: Profile, granularity: str) -> None:
         if granularity not in _GRANULARITIES:
-            raise ValueError(f"granularity must be one of {_GRANULARITIES}, not {granularity!r}")
+            raise InvalidParameterError(f"granularity must be one of {_GRANULARITIES}, not {granularity!r}")
         table = profile._table()
         if granularity == "functions" and table is not None:
             flat_a, counts_a, self.names = _function_nodes_table(table)
@@ -274,7 +275,7 @@ def _cached(profile: Profile, key: tuple[Any, ...], build: Any, *, stacks: bool 
 
 def _graph(profile: Profile, granularity: str) -> _Graph:
     if granularity not in _GRANULARITIES:
-        raise ValueError(f"granularity must be one of {_GRANULARITIES}, not {granularity!r}")
+        raise InvalidParameterError(f"granularity must be one of {_GRANULARITIES}, not {granularity!r}")
     graph: _Graph = _cached(profile, ("graph", granularity), lambda: _Graph(profile, granularity))
     return graph
 
@@ -641,7 +642,7 @@ def profile_diff(base: Profile, new: Profile, *, normalize: bool = False) -> Pro
     source profile, rounding half away from zero; zero samples dropped).
     """
     if [t for t, _ in base.sample_types] != [t for t, _ in new.sample_types]:
-        raise ValueError(f"incompatible sample types: {base.sample_types} vs {new.sample_types}")
+        raise InvalidParameterError(f"incompatible sample types: {base.sample_types} vs {new.sample_types}")
     n = new
     if normalize:
         # pprof merges identical samples (same stack and labels) while loading,

@@ -10,7 +10,7 @@ and an ``events`` table (log lines):
   :func:`trace_coverage`, :func:`propagation_report`;
 * logs and spans together: :func:`join_logs_to_spans`; from logs alone:
   :func:`trace_journeys`;
-* findings: :func:`detect_trace_findings` (``propagation_gap`` and ``slow_span``).
+* findings: :func:`detect_span_faults` (``propagation_gap`` and ``slow_span``).
 
 Conventions: a span is identified by ``(trace_id, span_id)``; a span exported
 twice is counted once (the first row wins). A span's *parent is missing* when
@@ -28,13 +28,13 @@ import numpy as np
 import pandas as pd
 
 from apiprobe.analyze._findings import finding, findings_frame
-from apiprobe.errors import SchemaError
+from apiprobe.errors import InvalidParameterError, SchemaError
 
 __all__ = [
     "PEER_KEYS",
     "broken_traces",
     "critical_path",
-    "detect_trace_findings",
+    "detect_span_faults",
     "join_logs_to_spans",
     "orphan_spans",
     "propagation_report",
@@ -47,7 +47,7 @@ __all__ = [
 ]
 
 _REF = "§3.2"
-_DETECTOR = "detect_trace_findings"
+_DETECTOR = "detect_span_faults"
 _NAT = np.iinfo("int64").min
 _MS = 1e6  # ns per ms
 
@@ -1295,7 +1295,7 @@ def _propagation_findings(
     return rows
 
 
-def detect_trace_findings(
+def detect_span_faults(
     spans: pd.DataFrame | None = None,
     events: pd.DataFrame | None = None,
     *,
@@ -1336,9 +1336,9 @@ def detect_trace_findings(
         A findings table, most severe first.
     """
     if not 0 < slow_quantile < 1:
-        raise ValueError(f"slow_quantile must be in (0, 1), got {slow_quantile!r}")
+        raise InvalidParameterError(f"slow_quantile must be in (0, 1), got {slow_quantile!r}")
     if not 0 < dominant_share <= 1:
-        raise ValueError(f"dominant_share must be in (0, 1], got {dominant_share!r}")
+        raise InvalidParameterError(f"dominant_share must be in (0, 1], got {dominant_share!r}")
     report = propagation_report(spans, events, skew_ms=skew_ms, min_coverage=min_coverage)
     rows = _propagation_findings(report, spans, min_coverage)
     if spans is not None and len(spans):

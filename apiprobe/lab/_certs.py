@@ -32,6 +32,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.x509.oid import AuthorityInformationAccessOID, ExtendedKeyUsageOID, NameOID
 
+from apiprobe.errors import InvalidParameterError
+
 PrivateKey = ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey
 """The private key types the lab generates."""
 
@@ -59,7 +61,7 @@ def generate_key(key_type: KeyType = "ec") -> PrivateKey:
         return ec.generate_private_key(ec.SECP256R1())
     if key_type == "rsa":
         return rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    raise ValueError(f"unknown key_type {key_type!r}; expected 'ec' or 'rsa'")
+    raise InvalidParameterError(f"unknown key_type {key_type!r}; expected 'ec' or 'rsa'")
 
 
 def _utcnow() -> dt.datetime:
@@ -539,7 +541,7 @@ def resign(cert: x509.Certificate, issuer_key: PrivateKey, hash_name: Literal["s
     kind = "ec" if isinstance(issuer_key, ec.EllipticCurvePrivateKey) else "rsa"
     algorithm = _LEGACY_ALGORITHMS.get((kind, hash_name))
     if algorithm is None:
-        raise ValueError(f"no {hash_name} signature algorithm for {kind} keys")
+        raise InvalidParameterError(f"no {hash_name} signature algorithm for {kind} keys")
     tbs = cert.tbs_certificate_bytes
     start, end = _der_element(tbs, 0)
     children: list[bytes] = []

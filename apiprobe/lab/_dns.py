@@ -63,7 +63,7 @@ import dns.rdataclass
 import dns.rdatatype
 import dns.rrset
 
-from apiprobe.errors import LabError
+from apiprobe.errors import InvalidParameterError, LabError
 
 __all__ = ["DnsServer", "default_lab_zone"]
 
@@ -117,7 +117,7 @@ def default_lab_zone(*, view: str = "inside") -> dict[str, dict[str, Any]]:
         A zone mapping for :class:`DnsServer`.
     """
     if view not in ("inside", "outside"):
-        raise ValueError(f"view must be 'inside' or 'outside', not {view!r}")
+        raise InvalidParameterError(f"view must be 'inside' or 'outside', not {view!r}")
     return {
         "ok.lab.test": {
             "A": ["127.0.0.1"],
@@ -534,7 +534,7 @@ class DnsServer:
                 if exc.errno != errno.EADDRINUSE:
                     raise
                 last = exc
-        raise OSError(f"no port free for both UDP and TCP after {_BIND_ATTEMPTS} attempts: {last}")
+        raise LabError(f"no port free for both UDP and TCP after {_BIND_ATTEMPTS} attempts: {last}")
 
     def _start(self) -> None:
         run = self._run

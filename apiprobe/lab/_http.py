@@ -55,7 +55,7 @@ MISUSE_BODIES: dict[str, dict[str, Any]] = {
 }
 
 
-class BadRequestError(Exception):
+class _BadRequestError(Exception):
     """A request the lab refuses with a 4xx status (not a fault being reproduced)."""
 
     def __init__(self, status: int, message: str) -> None:
@@ -104,7 +104,7 @@ class Request:
 
         Raises
         ------
-        BadRequestError
+        _BadRequestError
             If the value is not a finite number or lies outside the bounds.
         """
         raw = self.query.get(name)
@@ -113,9 +113,9 @@ class Request:
         try:
             value = float(raw)
         except ValueError:
-            raise BadRequestError(400, f"query parameter {name}={raw!r} is not a number") from None
+            raise _BadRequestError(400, f"query parameter {name}={raw!r} is not a number") from None
         if not math.isfinite(value) or not lo <= value <= hi:
-            raise BadRequestError(400, f"query parameter {name}={raw!r} must lie in [{lo:g}, {hi:g}]")
+            raise _BadRequestError(400, f"query parameter {name}={raw!r} must lie in [{lo:g}, {hi:g}]")
         return value
 
 
@@ -305,7 +305,7 @@ class FaultApp:
         except ValueError:
             code = 0
         if not 200 <= code <= 599:
-            raise BadRequestError(400, f"/status/{code_text}: the code must be an integer in [200, 599]")
+            raise _BadRequestError(400, f"/status/{code_text}: the code must be an integer in [200, 599]")
         conn.respond(code, {"endpoint": "status", "status": code, "reason": _reason(code)})
 
     def flaky(self, conn: Connection) -> None:
@@ -717,7 +717,7 @@ class HttpProtocol(asyncio.Protocol):
                 if request is None:
                     return
                 result = self._app.route(request)(Connection(self, request))
-            except BadRequestError as exc:
+            except _BadRequestError as exc:
                 self._fail(exc)
                 return
             if result is not None:
@@ -733,16 +733,16 @@ class HttpProtocol(asyncio.Protocol):
         self._busy = False
         if self._task is task:
             self._task = None
-        if not task.cancelled() and isinstance(task.exception(), BadRequestError):
+        if not task.cancelled() and isinstance(task.exception(), _BadRequestError):
             bad = task.exception()
-            assert isinstance(bad, BadRequestError)
+            assert isinstance(bad, _BadRequestError)
             self._fail(bad)
             return
         _log_task_result(task)
         if self._buffer and not self.closing:
             self._process()
 
-    def _fail(self, exc: BadRequestError) -> None:
+    def _fail(self, exc: _BadRequestError) -> None:
         """Answer a request the lab cannot serve with a 4xx, then close."""
         self.write(build_response(exc.status, json_body({"error": exc.message}), keep_alive=False))
         self.close()
@@ -755,19 +755,19 @@ class HttpProtocol(asyncio.Protocol):
         end = buf.find(b"\r\n\r\n")
         if end < 0:
             if len(buf) > MAX_HEAD_BYTES:
-                raise BadRequestError(431, "request head too large")
+                raise _BadRequestError(431, "request head too large")
             return None
         head = bytes(buf[:end]).decode("latin-1")
         request_line, *header_lines = head.split("\r\n")
         parts = request_line.split(" ")
         if len(parts) != 3 or parts[2] not in ("HTTP/1.1", "HTTP/1.0"):
-            raise BadRequestError(400, f"malformed request line {request_line[:100]!r}")
+            raise _BadRequestError(400, f"malformed request line {request_line[:100]!r}")
         method, target, version = parts
         headers: dict[str, str] = {}
         for line in header_lines:
             name, sep, value = line.partition(":")
             if not sep or not name or name != name.strip():
-                raise BadRequestError(400, f"malformed header line {line[:100]!r}")
+                raise _BadRequestError(400, f"malformed header line {line[:100]!r}")
             key = name.lower()
             value = value.strip()
             headers[key] = f"{headers[key]}, {value}" if key in headers else value
@@ -781,9 +781,9 @@ class HttpProtocol(asyncio.Protocol):
             try:
                 length = int(headers["content-length"])
             except ValueError:
-                raise BadRequestError(400, "invalid Content-Length") from None
+                raise _BadRequestError(400, "invalid Content-Length") from None
             if not 0 <= length <= MAX_BODY_BYTES:
-                raise BadRequestError(413, "request body too large")
+                raise _BadRequestError(413, "request body too large")
             if len(buf) < pos + length:
                 return None
             body = bytes(buf[pos : pos + length])
@@ -807,7 +807,7 @@ def _dechunk(buf: bytearray, pos: int) -> tuple[bytes, int] | None:
         try:
             size = int(size_text, 16)
         except ValueError:
-            raise BadRequestError(400, "invalid chunk size") from None
+            raise _BadRequestError(400, "invalid chunk size") from None
         pos = eol + 2
         if size == 0:
             # trailers, terminated by an empty line
@@ -820,7 +820,7 @@ def _dechunk(buf: bytearray, pos: int) -> tuple[bytes, int] | None:
                 if line_empty:
                     return bytes(out), pos
         if len(out) + size > MAX_BODY_BYTES:
-            raise BadRequestError(413, "request body too large")
+            raise _BadRequestError(413, "request body too large")
         if len(buf) < pos + size + 2:
             return None
         out += buf[pos : pos + size]

@@ -26,7 +26,7 @@ from concurrent.futures import TimeoutError as FutureTimeoutError
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
-from apiprobe.errors import LabError
+from apiprobe.errors import InvalidParameterError, LabError
 
 __all__ = ["PoolServer"]
 
@@ -70,9 +70,9 @@ class PoolServer:
 
     def __init__(self, capacity: int = 2, service_ms: float = 50.0, host: str = "127.0.0.1", *, port: int = 0) -> None:
         if capacity < 1:
-            raise ValueError("capacity must be at least 1")
+            raise InvalidParameterError("capacity must be at least 1")
         if service_ms < 0:
-            raise ValueError("service_ms must not be negative")
+            raise InvalidParameterError("service_ms must not be negative")
         self.capacity = int(capacity)
         self.service_ms = float(service_ms)
         self.host = host

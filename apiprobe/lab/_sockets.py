@@ -20,6 +20,8 @@ import contextlib
 import select
 import socket
 
+from apiprobe.errors import LabError
+
 #: How many filler connections may be needed before the accept queue is full.
 _MAX_FILLERS = 16
 #: How long a verifying connect may take before we call its SYN dropped (loopback answers in µs).
@@ -95,10 +97,10 @@ def open_syn_drop(host: str) -> tuple[socket.socket, list[socket.socket]]:
             conn = _connect_within(address, family, 1.0 if not fillers else _PROBE_WAIT_S)
             if conn is None:
                 if not fillers:
-                    raise OSError(f"syn_drop: cannot connect to own listener {address}")
+                    raise LabError(f"syn_drop: cannot connect to own listener {address}")
                 return listener, fillers  # this SYN went unanswered: the queue is full
             fillers.append(conn)
-        raise OSError(f"syn_drop: accept queue of {address} still admits SYNs after {_MAX_FILLERS} connections")
+        raise LabError(f"syn_drop: accept queue of {address} still admits SYNs after {_MAX_FILLERS} connections")
     except BaseException:
         for sock in fillers:
             sock.close()

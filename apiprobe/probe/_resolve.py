@@ -44,6 +44,10 @@ class Resolution:
     error: str | None = None
 
 
+class _NotInMapError(LookupError):
+    """A host the static resolver map does not name (caught: the probe row says so)."""
+
+
 def parse_url(target: str) -> UrlTarget:
     """Validate an HTTP(S) URL.
 
@@ -146,7 +150,7 @@ async def _lookup(host: str, port: int, resolver: Resolver) -> list[str]:
         return list(seen)
     if isinstance(resolver, Mapping):
         if host not in resolver:
-            raise LookupError("name not in the static resolver map")
+            raise _NotInMapError("name not in the static resolver map")
         value = resolver[host]
         return [value] if isinstance(value, str) else list(value)
     if callable(resolver):

@@ -19,6 +19,7 @@ import pandas as pd
 
 from apiprobe._redact import redact_url
 from apiprobe.analyze.pool import find_knee
+from apiprobe.errors import InvalidParameterError
 from apiprobe.probe._resolve import parse_url
 from apiprobe.probe.http import probe_http
 
@@ -105,12 +106,12 @@ def probe_concurrency(
     parse_url(url)
     wanted = sorted({int(lv) for lv in levels})
     if not wanted or wanted[0] < 1:
-        raise ValueError("levels must be positive integers")
+        raise InvalidParameterError("levels must be positive integers")
     if requests_per_level < 1:
-        raise ValueError("requests_per_level must be at least 1")
+        raise InvalidParameterError("requests_per_level must be at least 1")
     for key in ("count", "interval", "concurrency", "duration"):
         if key in probe_kwargs:
-            raise TypeError(f"probe_concurrency sets {key!r} itself")
+            raise InvalidParameterError(f"probe_concurrency sets {key!r} itself")
     probe_kwargs.setdefault("keepalive", True)
     probe_kwargs.setdefault("progress", False)
     rows: list[dict[str, Any]] = []

@@ -41,7 +41,7 @@ import dns.rdatatype
 import dns.rrset
 import pandas as pd
 
-from apiprobe.errors import InvalidTargetError
+from apiprobe.errors import InvalidParameterError, InvalidTargetError
 from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, run_sync
 from apiprobe.schema import conform
 
@@ -175,13 +175,13 @@ def _plan(
                 "query a DNS server directly for other record types"
             )
     if count < 1:
-        raise ValueError("count must be at least 1")
+        raise InvalidParameterError("count must be at least 1")
     if interval < 0:
-        raise ValueError("interval must not be negative")
+        raise InvalidParameterError("interval must not be negative")
     if timeout <= 0:
-        raise ValueError("timeout must be positive")
+        raise InvalidParameterError("timeout must be positive")
     if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
+        raise InvalidParameterError("concurrency must be at least 1")
     return _Plan(parsed_names, parsed_rtypes, servers)
 
 

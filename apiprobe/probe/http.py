@@ -22,6 +22,7 @@ import httpx
 import pandas as pd
 
 from apiprobe._redact import redact_url
+from apiprobe.errors import InvalidParameterError
 from apiprobe.probe._resolve import (
     DEFAULT_PORTS,
     Resolution,
@@ -343,15 +344,15 @@ async def aprobe_http(
     """Async form of :func:`probe_http`, for callers already inside an event loop."""
     targets = [parse_url(u) for u in ([urls] if isinstance(urls, str) else list(urls))]
     if not targets:
-        raise ValueError("no URLs to probe")
+        raise InvalidParameterError("no URLs to probe")
     if count < 1:
-        raise ValueError("count must be at least 1")
+        raise InvalidParameterError("count must be at least 1")
     if timeout <= 0:
-        raise ValueError("timeout must be positive")
+        raise InvalidParameterError("timeout must be positive")
     if interval < 0:
-        raise ValueError("interval must not be negative")
+        raise InvalidParameterError("interval must not be negative")
     if duration is not None and interval <= 0:
-        raise ValueError("duration needs a positive interval (attempts = duration / interval)")
+        raise InvalidParameterError("duration needs a positive interval (attempts = duration / interval)")
     if duration is not None:
         count = max(1, int(duration / interval + 1e-9)) if interval > 0 else count
     prober = _HttpProber(

@@ -18,6 +18,8 @@ from typing import Any, Generic, TypeVar
 
 from tqdm.auto import tqdm
 
+from apiprobe.errors import InvalidParameterError
+
 T = TypeVar("T")
 
 
@@ -66,9 +68,9 @@ async def run_jobs(
         Label of the progress bar.
     """
     if concurrency < 1:
-        raise ValueError("concurrency must be at least 1")
+        raise InvalidParameterError("concurrency must be at least 1")
     if rate is not None and rate <= 0:
-        raise ValueError("rate must be positive")
+        raise InvalidParameterError("rate must be positive")
     order = sorted(range(len(jobs)), key=lambda i: jobs[i].due)
     results: list[Any] = [None] * len(jobs)
     loop = asyncio.get_running_loop()

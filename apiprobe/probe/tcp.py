@@ -16,6 +16,7 @@ from typing import Any
 
 import pandas as pd
 
+from apiprobe.errors import InvalidParameterError
 from apiprobe.probe._resolve import Resolver, parse_hostport, resolve
 from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, run_sync
 from apiprobe.schema import conform
@@ -58,11 +59,11 @@ async def aprobe_tcp(
     items = [targets] if isinstance(targets, str) else list(targets)
     parsed = [(t, *parse_hostport(t)) for t in items]
     if not parsed:
-        raise ValueError("no targets to probe")
+        raise InvalidParameterError("no targets to probe")
     if count < 1:
-        raise ValueError("count must be at least 1")
+        raise InvalidParameterError("count must be at least 1")
     if timeout <= 0:
-        raise ValueError("timeout must be positive")
+        raise InvalidParameterError("timeout must be positive")
     run = run_id or uuid.uuid4().hex[:12]
     resolutions = await asyncio.gather(*(resolve(h, p, resolver, timeout) for _, h, p in parsed))
 

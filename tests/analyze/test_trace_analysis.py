@@ -12,7 +12,7 @@ from pandas.testing import assert_frame_equal
 from apiprobe.analyze.traces import (
     broken_traces,
     critical_path,
-    detect_trace_findings,
+    detect_span_faults,
     join_logs_to_spans,
     orphan_spans,
     propagation_report,
@@ -405,7 +405,7 @@ def test_trace_journeys() -> None:
 
 def test_detect_trace_findings(tree: pd.DataFrame, shop: pd.DataFrame) -> None:
     spans = pd.concat([shop, tree, _broken()], ignore_index=True)
-    findings = validate(detect_trace_findings(spans, _events()), "findings")
+    findings = validate(detect_span_faults(spans, _events()), "findings")
     assert set(findings["fault"]) <= set(FAULTS) and (findings["handbook_ref"] == "§3.2").all()
     by = {(r.fault, r.subject): r for r in findings.itertuples()}
     restarted = by[("propagation_gap", "gateway → inventory")]
@@ -425,7 +425,7 @@ def test_detect_trace_findings(tree: pd.DataFrame, shop: pd.DataFrame) -> None:
 def test_slow_span_finding(shop: pd.DataFrame, tree: pd.DataFrame) -> None:
     # both traces are slow; payments holds 104 of the shop trace's 120 critical ms, 78 in POST /fraud-check,
     # and that is enough: it dominates in half of the slow traces
-    findings = detect_trace_findings(pd.concat([shop, tree], ignore_index=True), slow_ms=110)
+    findings = detect_span_faults(pd.concat([shop, tree], ignore_index=True), slow_ms=110)
     slow = findings[findings["fault"] == "slow_span"]
     assert slow["subject"].tolist() == ["payments"]
     row = slow.iloc[0]
@@ -435,17 +435,17 @@ def test_slow_span_finding(shop: pd.DataFrame, tree: pd.DataFrame) -> None:
         "path, 75% of it in 'POST /fraud-check'."
     )
     # in t1 no service holds half of the critical path
-    assert detect_trace_findings(tree)["fault"].tolist() == ["propagation_gap"]
+    assert detect_span_faults(tree)["fault"].tolist() == ["propagation_gap"]
 
 
 def test_detect_without_evidence_and_no_trace_ids() -> None:
-    assert detect_trace_findings().empty
+    assert detect_span_faults().empty
     ev = conform([{"ts": at(0), "service": "a", "msg": "x"}, {"ts": at(1), "service": "b", "msg": "y"}], "events")
-    f = detect_trace_findings(events=ev)
+    f = detect_span_faults(events=ev)
     assert f["severity"].tolist() == ["info"] and f["subject"].tolist() == ["(all services)"]
     assert f["evidence"].iloc[0] == "None of the 2 log lines carries a trace id."
     with pytest.raises(ValueError, match="slow_quantile"):
-        detect_trace_findings(slow_quantile=1.0)
+        detect_span_faults(slow_quantile=1.0)
 
 
 def test_new_traces_at_an_entry_service_are_not_evidence() -> None:

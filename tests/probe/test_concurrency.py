@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from apiprobe.errors import InvalidParameterError
 from apiprobe.lab._pool import PoolServer
 from apiprobe.probe.concurrency import SWEEP_COLUMNS, find_knee, probe_concurrency
 
@@ -34,5 +35,5 @@ def test_sweep_stops_at_max_duration_and_records_failures() -> None:
 def test_sweep_rejects_misuse() -> None:
     with pytest.raises(ValueError):
         probe_concurrency("http://127.0.0.1:9/", levels=(0, 1))
-    with pytest.raises(TypeError):
+    with pytest.raises(InvalidParameterError, match="count"):
         probe_concurrency("http://127.0.0.1:9/", count=3)
