@@ -42,7 +42,7 @@ import dns.rrset
 import pandas as pd
 
 from apiprobe.errors import InvalidParameterError, InvalidTargetError
-from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, run_sync
+from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, sync_twin
 from apiprobe.schema import conform
 
 __all__ = ["aprobe_dns", "probe_dns"]
@@ -333,37 +333,10 @@ async def aprobe_dns(
     progress: bool | None = None,
     run_id: str | None = None,
 ) -> pd.DataFrame:
-    """Async form of :func:`probe_dns` (for code that already runs an event loop)."""
-    plan = _plan(names, rtypes, resolvers, count, interval, timeout, concurrency)
-    run = run_id or uuid.uuid4().hex[:12]
-
-    def job(q: _Query) -> Job[dict[str, Any]]:
-        return Job(q.attempt * interval, lambda: _run_query(q, timeout, run))
-
-    jobs = [
-        job(_Query(name, qname, rtype, server, attempt))
-        for attempt in range(count)
-        for name, qname in plan.names
-        for rtype in plan.rtypes
-        for server in plan.servers
-    ]
-    rows = await run_jobs(jobs, concurrency=concurrency, progress=progress, desc="dns queries")
-    return _frame(rows)
-
-
-def probe_dns(
-    names: str | Iterable[str],
-    *,
-    rtypes: str | Iterable[str] = ("A", "AAAA"),
-    resolvers: str | Iterable[str] = ("system",),
-    count: int = 1,
-    interval: float = 1.0,
-    timeout: float = 2.0,
-    concurrency: int = 10,
-    progress: bool | None = None,
-    run_id: str | None = None,
-) -> pd.DataFrame:
     """Resolve names with one or more resolvers and record what each answered.
+
+    ``probe_dns`` blocks until done (also inside a running Jupyter kernel);
+    ``aprobe_dns`` is the same probe as a coroutine, for code that runs its own event loop.
 
     Each row is one query (schema ``dns``), one per (name, record type,
     resolver, attempt): ``ts`` (UTC, when the query was sent), ``name`` (as
@@ -404,6 +377,13 @@ def probe_dns(
     run_id
         Identifier written to every row (default: a random one).
 
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``dns``, one row per query: ``ts``, ``name``, ``rtype``, ``resolver``,
+        ``rcode``, ``answers``, ``ttl`` (s), ``elapsed_ms``, ``error_kind``, ``error``,
+        then ``attempt``, ``transport``, ``run_id``.
+
     Raises
     ------
     InvalidTargetError
@@ -413,20 +393,21 @@ def probe_dns(
     --------
     >>> probe_dns(["api.example.com"], resolvers=["system", "10.96.0.10"], count=5)  # doctest: +SKIP
     """
-    name_list = _as_list(names, "names")  # lists first: a generator can be read only once
-    rtype_list = _as_list(rtypes, "record types")
-    resolver_list = _as_list(resolvers, "resolvers")
-    _plan(name_list, rtype_list, resolver_list, count, interval, timeout, concurrency)
-    return run_sync(
-        lambda: aprobe_dns(
-            name_list,
-            rtypes=rtype_list,
-            resolvers=resolver_list,
-            count=count,
-            interval=interval,
-            timeout=timeout,
-            concurrency=concurrency,
-            progress=progress,
-            run_id=run_id,
-        )
-    )
+    plan = _plan(names, rtypes, resolvers, count, interval, timeout, concurrency)
+    run = run_id or uuid.uuid4().hex[:12]
+
+    def job(q: _Query) -> Job[dict[str, Any]]:
+        return Job(q.attempt * interval, lambda: _run_query(q, timeout, run))
+
+    jobs = [
+        job(_Query(name, qname, rtype, server, attempt))
+        for attempt in range(count)
+        for name, qname in plan.names
+        for rtype in plan.rtypes
+        for server in plan.servers
+    ]
+    rows = await run_jobs(jobs, concurrency=concurrency, progress=progress, desc="dns queries")
+    return _frame(rows)
+
+
+probe_dns = sync_twin(aprobe_dns, "probe_dns")

@@ -32,7 +32,7 @@ from apiprobe.probe._resolve import (
     resolve,
     resolver_label,
 )
-from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, run_sync
+from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, sync_twin
 from apiprobe.schema import conform
 
 __all__ = ["aprobe_http", "probe_http"]
@@ -341,67 +341,10 @@ async def aprobe_http(
     progress: bool | None = None,
     run_id: str | None = None,
 ) -> pd.DataFrame:
-    """Async form of :func:`probe_http`, for callers already inside an event loop."""
-    targets = [parse_url(u) for u in ([urls] if isinstance(urls, str) else list(urls))]
-    if not targets:
-        raise InvalidParameterError("no URLs to probe")
-    if count < 1:
-        raise InvalidParameterError("count must be at least 1")
-    if timeout <= 0:
-        raise InvalidParameterError("timeout must be positive")
-    if interval < 0:
-        raise InvalidParameterError("interval must not be negative")
-    if duration is not None and interval <= 0:
-        raise InvalidParameterError("duration needs a positive interval (attempts = duration / interval)")
-    if duration is not None:
-        count = max(1, int(duration / interval + 1e-9)) if interval > 0 else count
-    prober = _HttpProber(
-        timeout=timeout,
-        concurrency=concurrency,
-        method=method,
-        headers=headers,
-        content=content,
-        verify=verify,
-        cafile=cafile,
-        resolver=resolver,
-        keepalive=keepalive,
-        body_limit=max(0, body_limit),
-        run_id=run_id or uuid.uuid4().hex[:12],
-    )
-
-    def job(t: UrlTarget) -> Any:
-        return lambda: prober.attempt(t)
-
-    jobs = [Job(seq * interval, job(t)) for seq in range(count) for t in targets]
-    try:
-        rows = await run_jobs(jobs, concurrency=concurrency, rate=rate, progress=progress, desc="http probes")
-    finally:
-        await prober.aclose()
-    df = conform(rows, "probes")
-    return df.sort_values("ts", kind="stable").reset_index(drop=True)
-
-
-def probe_http(
-    urls: str | Iterable[str],
-    *,
-    count: int = 1,
-    interval: float = 1.0,
-    timeout: float = 5.0,
-    concurrency: int = 10,
-    method: str = "GET",
-    headers: Mapping[str, str] | None = None,
-    content: bytes | None = None,
-    verify: bool = True,
-    cafile: str | None = None,
-    resolver: Resolver = None,
-    keepalive: bool = False,
-    duration: float | None = None,
-    rate: float | None = None,
-    body_limit: int = 0,
-    progress: bool | None = None,
-    run_id: str | None = None,
-) -> pd.DataFrame:
     """Probe HTTP(S) URLs and time every phase of every attempt.
+
+    ``probe_http`` blocks until done (also inside a running Jupyter kernel);
+    ``aprobe_http`` is the same probe as a coroutine, for code that runs its own event loop.
 
     Each row is one attempt (schema ``probes``): ``ts`` (UTC start),
     ``dns_ms``, ``connect_ms``, ``tls_ms``, ``request_ms``, ``ttfb_ms``
@@ -448,6 +391,16 @@ def probe_http(
     run_id
         Identifier written to every row (default: random).
 
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``probes``, one row per attempt, sorted by ``ts``: ``ts``, ``run_id``,
+        ``target``, ``url``, ``method``, ``host``, ``ip``, ``port``, ``scheme``,
+        ``resolver``, the phases ``dns_ms``, ``connect_ms``, ``tls_ms``, ``request_ms``,
+        ``ttfb_ms``, ``transfer_ms``, ``total_ms`` (float ms, NA when not reached),
+        ``status``, ``http_version``, ``tls_version``, ``reused_conn``, ``bytes``,
+        ``error_kind``, ``error`` (plus ``body`` with ``body_limit``).
+
     Raises
     ------
     InvalidTargetError
@@ -457,9 +410,20 @@ def probe_http(
     --------
     >>> df = probe_http("https://api.example.com/health", count=10, interval=1)  # doctest: +SKIP
     """
-    kwargs = dict(
-        count=count,
-        interval=interval,
+    targets = [parse_url(u) for u in ([urls] if isinstance(urls, str) else list(urls))]
+    if not targets:
+        raise InvalidParameterError("no URLs to probe")
+    if count < 1:
+        raise InvalidParameterError("count must be at least 1")
+    if timeout <= 0:
+        raise InvalidParameterError("timeout must be positive")
+    if interval < 0:
+        raise InvalidParameterError("interval must not be negative")
+    if duration is not None and interval <= 0:
+        raise InvalidParameterError("duration needs a positive interval (attempts = duration / interval)")
+    if duration is not None:
+        count = max(1, int(duration / interval + 1e-9)) if interval > 0 else count
+    prober = _HttpProber(
         timeout=timeout,
         concurrency=concurrency,
         method=method,
@@ -469,13 +433,20 @@ def probe_http(
         cafile=cafile,
         resolver=resolver,
         keepalive=keepalive,
-        duration=duration,
-        rate=rate,
-        body_limit=body_limit,
-        progress=progress,
-        run_id=run_id,
+        body_limit=max(0, body_limit),
+        run_id=run_id or uuid.uuid4().hex[:12],
     )
-    targets = [urls] if isinstance(urls, str) else list(urls)
-    for u in targets:  # raise on bad input before any thread or loop is started
-        parse_url(u)
-    return run_sync(lambda: aprobe_http(targets, **kwargs))  # type: ignore[arg-type]
+
+    def job(t: UrlTarget) -> Any:
+        return lambda: prober.attempt(t)
+
+    jobs = [Job(seq * interval, job(t)) for seq in range(count) for t in targets]
+    try:
+        rows = await run_jobs(jobs, concurrency=concurrency, rate=rate, progress=progress, desc="http probes")
+    finally:
+        await prober.aclose()
+    df = conform(rows, "probes")
+    return df.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+probe_http = sync_twin(aprobe_http, "probe_http")

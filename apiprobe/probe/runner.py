@@ -9,18 +9,20 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import functools
 import os
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine, Sequence
 from dataclasses import dataclass
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, ParamSpec, TypeVar
 
 from tqdm.auto import tqdm
 
 from apiprobe.errors import InvalidParameterError
 
 T = TypeVar("T")
+P = ParamSpec("P")
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,11 @@ async def run_jobs(
         Show a tqdm progress bar; None decides from the job count.
     desc
         Label of the progress bar.
+
+    Returns
+    -------
+    list
+        Each job's result, in the order of ``jobs``.
     """
     if concurrency < 1:
         raise InvalidParameterError("concurrency must be at least 1")
@@ -107,6 +114,16 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     Outside an event loop this is :func:`asyncio.run`. Inside one (a Jupyter
     kernel), the coroutine runs on a fresh loop in a worker thread, so callers
     never need ``nest_asyncio`` or ``await``.
+
+    Parameters
+    ----------
+    make : callable
+        Builds the coroutine to run (called in the thread that runs it).
+
+    Returns
+    -------
+    object
+        The coroutine's result; its exception propagates.
     """
     try:
         asyncio.get_running_loop()
@@ -114,6 +131,34 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
         return asyncio.run(make())
     with concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="apiprobe") as pool:
         return pool.submit(lambda: asyncio.run(make())).result()
+
+
+def sync_twin(probe: Callable[P, Coroutine[Any, Any, T]], name: str) -> Callable[P, T]:
+    """The blocking twin of an async probe: same signature, same docstring, run by :func:`run_sync`.
+
+    Each probe is written once, as a coroutine (``aprobe_http``); its sync form
+    (``probe_http = sync_twin(aprobe_http, "probe_http")``) keeps the exact
+    signature for ``inspect``, type checkers and the docs.
+
+    Parameters
+    ----------
+    probe : callable
+        The ``async def`` probe.
+    name : str
+        The sync function's name.
+
+    Returns
+    -------
+    callable
+        A function taking the same arguments that returns the coroutine's result.
+    """
+
+    @functools.wraps(probe)
+    def blocking(*args: P.args, **kwargs: P.kwargs) -> T:
+        return run_sync(lambda: probe(*args, **kwargs))
+
+    blocking.__name__ = blocking.__qualname__ = name
+    return blocking
 
 
 def monotonic_ms() -> float:

@@ -18,7 +18,7 @@ import pandas as pd
 
 from apiprobe.errors import InvalidParameterError
 from apiprobe.probe._resolve import Resolver, parse_hostport, resolve
-from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, run_sync
+from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, sync_twin
 from apiprobe.schema import conform
 
 __all__ = ["aprobe_tcp", "probe_tcp"]
@@ -55,7 +55,49 @@ async def aprobe_tcp(
     progress: bool | None = None,
     run_id: str | None = None,
 ) -> pd.DataFrame:
-    """Async form of :func:`probe_tcp`."""
+    """Sample TCP-connect round-trip times to ``host:port`` targets.
+
+    ``probe_tcp`` blocks until done (also inside a running Jupyter kernel);
+    ``aprobe_tcp`` is the same probe as a coroutine, for code that runs its own event loop.
+
+    Each row is one connect attempt (schema ``pings``): ``ts`` (UTC), ``target``,
+    ``ip``, ``port``, ``seq`` (0-based per target), ``rtt_ms`` (float ms, NA
+    when the attempt failed), ``ok``, ``error_kind`` (connect_refused,
+    connect_timeout, connect_error, dns_failure, dns_timeout) and ``error``.
+    Loss is the share of rows with ``ok`` False. The name is resolved once
+    per target, so samples measure the network, not the resolver.
+
+    Parameters
+    ----------
+    targets
+        ``host:port``, ``[v6addr]:port`` or http(s) URLs (default ports apply).
+    count
+        Samples per target.
+    interval
+        Seconds between samples of one target.
+    timeout
+        Seconds to wait for one connect.
+    concurrency
+        Maximum connects in flight.
+    resolver
+        As in :func:`apiprobe.probe_http`.
+    progress
+        Show a progress bar (None: when there are 20 or more samples).
+    run_id
+        Identifier written to every row.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``pings``, one row per connect attempt, sorted by ``ts``: ``ts``,
+        ``run_id``, ``target``, ``ip``, ``port``, ``seq``, ``rtt_ms`` (float ms, NA
+        on failure), ``ok``, ``error_kind``, ``error``.
+
+    Raises
+    ------
+    InvalidTargetError
+        When a target is not ``host:port`` or a URL.
+    """
     items = [targets] if isinstance(targets, str) else list(targets)
     parsed = [(t, *parse_hostport(t)) for t in items]
     if not parsed:
@@ -95,62 +137,4 @@ async def aprobe_tcp(
     return conform(rows, "pings").sort_values(["ts"], kind="stable").reset_index(drop=True)
 
 
-def probe_tcp(
-    targets: str | Iterable[str],
-    *,
-    count: int = 10,
-    interval: float = 1.0,
-    timeout: float = 3.0,
-    concurrency: int = 10,
-    resolver: Resolver = None,
-    progress: bool | None = None,
-    run_id: str | None = None,
-) -> pd.DataFrame:
-    """Sample TCP-connect round-trip times to ``host:port`` targets.
-
-    Each row is one connect attempt (schema ``pings``): ``ts`` (UTC), ``target``,
-    ``ip``, ``port``, ``seq`` (0-based per target), ``rtt_ms`` (float ms, NA
-    when the attempt failed), ``ok``, ``error_kind`` (connect_refused,
-    connect_timeout, connect_error, dns_failure, dns_timeout) and ``error``.
-    Loss is the share of rows with ``ok`` False. The name is resolved once
-    per target, so samples measure the network, not the resolver.
-
-    Parameters
-    ----------
-    targets
-        ``host:port``, ``[v6addr]:port`` or http(s) URLs (default ports apply).
-    count
-        Samples per target.
-    interval
-        Seconds between samples of one target.
-    timeout
-        Seconds to wait for one connect.
-    concurrency
-        Maximum connects in flight.
-    resolver
-        As in :func:`apiprobe.probe_http`.
-    progress
-        Show a progress bar (None: when there are 20 or more samples).
-    run_id
-        Identifier written to every row.
-
-    Raises
-    ------
-    InvalidTargetError
-        When a target is not ``host:port`` or a URL.
-    """
-    items = [targets] if isinstance(targets, str) else list(targets)
-    for t in items:
-        parse_hostport(t)
-    return run_sync(
-        lambda: aprobe_tcp(
-            items,
-            count=count,
-            interval=interval,
-            timeout=timeout,
-            concurrency=concurrency,
-            resolver=resolver,
-            progress=progress,
-            run_id=run_id,
-        )
-    )
+probe_tcp = sync_twin(aprobe_tcp, "probe_tcp")
