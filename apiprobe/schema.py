@@ -380,6 +380,11 @@ def conform(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, name: str) 
     name
         Schema name, a key of :data:`SCHEMAS`.
 
+    Returns
+    -------
+    pandas.DataFrame
+        A new table: the schema's columns in order with their dtypes, then any extra columns.
+
     Raises
     ------
     SchemaError
@@ -412,6 +417,18 @@ def conform(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, name: str) 
 
 def validate(df: pd.DataFrame, name: str) -> pd.DataFrame:
     """Check that ``df`` follows schema ``name``; return it unchanged.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table to check.
+    name : str
+        Schema name, a key of :data:`SCHEMAS`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``df`` itself, so a check can sit in a pipeline.
 
     Raises
     ------

@@ -54,6 +54,11 @@ def expand_name(name: str, conf: ResolvConf | None = None) -> list[str]:
     conf
         Resolver configuration (default: :class:`ResolvConf` defaults).
 
+    Returns
+    -------
+    list of str
+        Absolute candidate names, in the order the resolver tries them.
+
     Raises
     ------
     InvalidTargetError
@@ -116,6 +121,12 @@ def summarize_dns(dns: pd.DataFrame) -> pd.DataFrame:
     ----------
     dns
         A ``dns`` table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``name, rtype, resolver, queries, answered, failures, nxdomain, servfail, dns_timeout,
+        dns_failure, p50_ms, p90_ms, max_ms, answer_sets, answers, min_ttl``.
     """
     df = _table(dns)
     if df.empty:
@@ -532,6 +543,12 @@ def detect_dns_faults(
     resolv_conf
         The client's resolver configuration (see :func:`read_resolv_conf`), for
         the search-list finding and Go's error text for the system resolver.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``findings``: ``detector, fault, severity, subject, ts_start, ts_end, metric,
+        value, threshold, evidence, recommendation, handbook_ref``, most severe first.
     """
     df = _table(dns)
     rows: list[dict[str, Any]] = []

@@ -60,6 +60,20 @@ def select_probes(
     """Rows of one target (None: all) with ``start <= ts < end`` (None: open-ended).
 
     Returns a new frame; the input is not modified.
+
+    Parameters
+    ----------
+    probes : pandas.DataFrame
+        A probes or pings table.
+    target : str, optional
+        Keep this target only (None: all).
+    start, end : pandas.Timestamp or str, optional
+        Keep ``start <= ts < end`` (None: open-ended); naive times are UTC.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The selected rows, same columns.
     """
     mask = pd.Series(True, index=probes.index)
     if target is not None:
@@ -78,6 +92,16 @@ def jitter_stats(values: pd.Series) -> dict[str, float]:
     |xₙ − xₙ₋₁| over consecutive successful samples, as mtr reports) and
     ``jitter_rfc3550_ms`` (RFC 3550 interarrival jitter, J += (|D| − J)/16).
     NaN samples (failures) are skipped; fewer than two samples give NaN.
+
+    Parameters
+    ----------
+    values : pandas.Series
+        Latencies in ms, in time order; NaN marks a failed sample.
+
+    Returns
+    -------
+    dict of str to float
+        ``jitter_mean_ms``, ``jitter_max_ms``, ``jitter_rfc3550_ms`` (ms; NaN with fewer than two samples).
     """
     x = pd.to_numeric(values, errors="coerce").dropna().to_numpy(dtype=float)
     if len(x) < 2:
@@ -115,6 +139,12 @@ def summarize_latency(
     phases
         Value columns to summarise; default: every phase present plus ``total_ms``
         (``rtt_ms`` for pings).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` column, ``phase``, ``attempts, count, failures, loss, http_5xx, error_rate, mean_ms,
+        p50_ms, p90_ms, p99_ms, max_ms, jitter_mean_ms, jitter_max_ms, jitter_rfc3550_ms``.
     """
     cols = _value_columns(probes, phases)
     out_cols = [
@@ -180,6 +210,23 @@ def compare_latency(
     and baseline ``p50_ms``, ``p99_ms`` and ``loss`` side by side and the
     ratios ``p50_ratio`` and ``p99_ratio`` (current / baseline; NA when the
     baseline has no samples).
+
+    Parameters
+    ----------
+    probes : pandas.DataFrame
+        The probes (or pings) under review.
+    baseline : pandas.DataFrame
+        Probes from a good period, same schema.
+    by : str, default "target"
+        Grouping column.
+    phases : tuple of str, optional
+        Value columns to compare (default as :func:`summarize_latency`).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``by`` column, ``phase``, ``p50_ms``, ``p99_ms``, ``loss``, ``p50_ms_baseline``,
+        ``p99_ms_baseline``, ``loss_baseline`` (ms; loss as share 0–1), ``p50_ratio``, ``p99_ratio``.
     """
     keep = ["p50_ms", "p99_ms", "loss"]
     cur = summarize_latency(probes, by=by, phases=phases)[[by, "phase", *keep]]
@@ -272,6 +319,26 @@ def detect_latency_faults(
     timeout_ms
         The timeout of the client whose calls these probes imitate (e.g. the
         Go service's ``http.Client.Timeout``), in ms. None skips the budget check.
+    rtt_threshold_ms : float, default 500
+        TCP-connect p90 above which latency is high (handbook §2.1).
+    loss_threshold : float, default 0.01
+        Share of transport failures counted as loss (handbook: 1 %).
+    dns_threshold_ms : float, default 200
+        Resolution p90 above which DNS is slow.
+    error_rate_threshold : float, default 0.005
+        5xx share above which the server errors (handbook §5: 0.5 %).
+    jitter_threshold_ms : float, default 50
+        Mean |Δ| between consecutive totals above which latency jitters.
+    slow_quantile : float, default 0.9
+        Requests above this quantile of ``total_ms`` are the slow ones whose dominant phase is named.
+    by : str, default "target"
+        Grouping column.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``findings``: ``detector, fault, severity, subject, ts_start, ts_end, metric,
+        value, threshold, evidence, recommendation, handbook_ref``, most severe first.
     """
     rows: list[dict[str, Any]] = []
     if probes.empty:

@@ -92,6 +92,12 @@ def group_goroutines(goroutines: pd.DataFrame) -> pd.DataFrame:
     ----------
     goroutines
         A goroutines table from :func:`~apiprobe.load.goroutines.read_goroutines`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group_id, count, states, wait_min, wait_max, wait_minutes, wait_site, top_function,
+        app_function, created_by, goroutine_ids, stack``, largest group first.
     """
     cols = [
         "group_id",
@@ -163,6 +169,17 @@ def compare_dumps(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     ``count_before``, ``count_after`` (Int64, 0 when absent), ``delta`` and
     ``change``: ``new`` (only after), ``gone`` (only before), ``grown``,
     ``shrunk`` or ``same``. Sorted by the size of the change, growth first.
+
+    Parameters
+    ----------
+    before, after : pandas.DataFrame
+        Goroutine tables (:func:`apiprobe.parse_goroutines`) of an earlier and a later dump.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group_id, top_function, wait_site, count_before, count_after, delta, change``,
+        largest change first.
     """
     b = group_goroutines(before).set_index("group_id")
     a = group_goroutines(after).set_index("group_id")
@@ -226,6 +243,11 @@ def growth(dumps: Sequence[pd.DataFrame] | Mapping[str, pd.DataFrame]) -> pd.Dat
     ----------
     dumps
         Goroutine tables in time order, or a mapping label → table.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``group_id, snapshot, snapshot_no, count, top_function, wait_site, growing, leak_suspect``.
     """
     if isinstance(dumps, Mapping):
         items = list(dumps.items())
@@ -290,6 +312,11 @@ def littles_law(rate_per_s: float, latency_ms: float) -> float:
         Arrival (or completion) rate, requests per second.
     latency_ms
         Mean time one request holds its connection, ms.
+
+    Returns
+    -------
+    float
+        Mean number of requests in flight.
 
     Examples
     --------
@@ -409,6 +436,12 @@ def pool_sizing(
         Headroom: the highest share of the pool busy on average.
     max_size
         Largest size tabulated (default: enough to pass the recommendation).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``pool_size, utilisation, p_wait, mean_wait_ms, mean_response_ms, queue_length,
+        recommended, handbook``; ``attrs`` as described above.
     """
     if latency_ms <= 0:
         raise InvalidParameterError("latency_ms must be positive")
@@ -493,6 +526,11 @@ def find_knee(sweep: pd.DataFrame, *, latency_rise: float = 1.5, min_gain: float
         Factor over the base p50 that counts as queueing.
     min_gain
         Share of the linear throughput gain below which throughput "stopped growing".
+
+    Returns
+    -------
+    int or None
+        The concurrency level at the knee; None when the sweep shows none.
     """
     if sweep is None or sweep.empty:
         return None

@@ -640,6 +640,20 @@ def profile_diff(base: Profile, new: Profile, *, normalize: bool = False) -> Pro
     ``normalize`` (``-normalize``) the *new* profile is scaled per sample
     type by ``base_total / new_total`` (Go's ``Profile.Normalize`` on the
     source profile, rounding half away from zero; zero samples dropped).
+
+    Parameters
+    ----------
+    base : Profile
+        The profile from before (the baseline).
+    new : Profile
+        The profile under review.
+    normalize : bool, default False
+        Scale ``new`` to the base's totals per sample type (``-normalize``).
+
+    Returns
+    -------
+    Profile
+        One profile: the new samples and the negated base samples, labelled ``pprof::base``.
     """
     if [t for t, _ in base.sample_types] != [t for t, _ in new.sample_types]:
         raise InvalidParameterError(f"incompatible sample types: {base.sample_types} vs {new.sample_types}")
@@ -727,6 +741,21 @@ def top_diff(
 
     Each row is one function present in either profile.
 
+    Parameters
+    ----------
+    base : Profile
+        The profile from before.
+    new : Profile
+        The profile under review.
+    sample_index : int or str, optional
+        Sample type (index or name); default: the profile's default.
+    value : {"flat", "cum"}, default "flat"
+        Which value to compare.
+    normalize : bool, default False
+        Scale ``new`` to the base's total first (``-normalize``).
+    granularity : str, default "functions"
+        ``"functions"``, ``"files"``, ``"lines"`` or ``"addresses"``, as ``go tool pprof``.
+
     Returns
     -------
     pandas.DataFrame
@@ -758,6 +787,15 @@ def label_pivot(profile: Profile, key: str, *, sample_index: int | str | None = 
     """Value per label value (``go tool pprof -tags`` for one key).
 
     Each row is one value of label ``key`` (``<none>`` for samples without it).
+
+    Parameters
+    ----------
+    profile : Profile
+        A profile from :func:`apiprobe.read_pprof`.
+    key : str
+        The pprof label to pivot by (e.g. ``"handler"``).
+    sample_index : int or str, optional
+        Sample type (index or name); default: the profile's default.
 
     Returns
     -------
@@ -802,6 +840,10 @@ def flame_table(
         weighs at least as much as a child, so the tree stays connected).
     min_fraction
         Drop nodes lighter than this fraction of the total.
+    profile : Profile
+        A profile from :func:`apiprobe.read_pprof`.
+    sample_index : int or str, optional
+        Sample type (index or name such as ``"cpu"``); default: the profile's default.
 
     Returns
     -------

@@ -369,6 +369,11 @@ def self_time(spans: pd.DataFrame) -> pd.DataFrame:
     parent cycle (a → b → a) are taken as written, each a child of the
     other; :func:`trace_summary` counts them in ``cycle_spans``.
 
+    Parameters
+    ----------
+    spans : pandas.DataFrame
+        A spans table.
+
     Returns
     -------
     pandas.DataFrame
@@ -408,6 +413,11 @@ def self_time(spans: pd.DataFrame) -> pd.DataFrame:
 def service_self_time(spans: pd.DataFrame) -> pd.DataFrame:
     """Self time (:func:`self_time`) summed per service: which service's own code takes the time.
 
+    Parameters
+    ----------
+    spans : pandas.DataFrame
+        A spans table.
+
     Returns
     -------
     pandas.DataFrame
@@ -439,6 +449,11 @@ def service_self_time(spans: pd.DataFrame) -> pd.DataFrame:
 
 def trace_summary(spans: pd.DataFrame) -> pd.DataFrame:
     """One row per trace: its root, extent, services and what is wrong with it.
+
+    Parameters
+    ----------
+    spans : pandas.DataFrame
+        A spans table.
 
     Returns
     -------
@@ -532,6 +547,11 @@ def orphan_spans(spans: pd.DataFrame) -> pd.DataFrame:
     errors, a service not instrumented that still forwards ``traceparent``)
     or the span id was mangled in propagation. A trace read only partly
     (one file of several) shows the same symptom.
+
+    Parameters
+    ----------
+    spans : pandas.DataFrame
+        A spans table.
 
     Returns
     -------
@@ -756,6 +776,11 @@ def trace_coverage(events: pd.DataFrame) -> pd.DataFrame:
     Lines that did not parse (``parse_ok`` False) are left out: their fields
     are unknown.
 
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        An events table.
+
     Returns
     -------
     pandas.DataFrame
@@ -795,6 +820,13 @@ def join_logs_to_spans(events: pd.DataFrame, spans: pd.DataFrame) -> pd.DataFram
     shortest). Lines without a service match spans of any service. Log and
     span clocks of one service come from the same host, so time containment
     is sound within a service; it is not used across services.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        An events table (:func:`apiprobe.read_logs`).
+    spans : pandas.DataFrame
+        A spans table (:func:`apiprobe.read_traces`).
 
     Returns
     -------
@@ -889,6 +921,11 @@ def trace_journeys(events: pd.DataFrame) -> pd.DataFrame:
     * ``outcome``: ``"error"`` when any line is at level error/fatal or
       logs a status ≥ 500, else ``"ok"``; ``error_services`` lists the
       services with such lines, in order of their first such line's ``ts``; ``max_status`` is the highest status logged.
+
+    Parameters
+    ----------
+    events : pandas.DataFrame
+        An events table.
 
     Returns
     -------
@@ -1050,6 +1087,17 @@ def propagation_report(
       ``min_coverage`` of the log lines carry a trace id while another
       service's lines mostly (≥ 50 %) do (:func:`trace_coverage`); when no
       service logs trace ids at all, one row for ``"(all services)"``.
+
+    Parameters
+    ----------
+    spans : pandas.DataFrame, optional
+        A spans table.
+    events : pandas.DataFrame, optional
+        An events table (log lines).
+    skew_ms : float, default 25
+        Clock skew tolerated between services when matching a restarted trace to its caller, ms.
+    min_coverage : float, default 0.1
+        Trace-id share of a service's log lines below which it counts as losing the id.
 
     Returns
     -------

@@ -96,12 +96,19 @@ def probe_concurrency(
         ``method``, ``verify``, ``resolver``, …). ``keepalive`` defaults to
         True here: a pooled client is what is being modelled.
 
+    Returns
+    -------
+    pandas.DataFrame
+        ``concurrency, requests, failures, throughput_rps, p50_ms, p90_ms, p99_ms, mean_ms,
+        elapsed_s, target``; ``attrs["knee"]`` and ``attrs["stopped_early"]``.
+
     Raises
     ------
     InvalidTargetError
         When the URL is malformed.
-    ValueError
-        When a level is below 1 or ``requests_per_level`` is below 1.
+    InvalidParameterError
+        When a level or ``requests_per_level`` is below 1, or ``probe_kwargs`` sets
+        an option the sweep sets itself (``count``, ``interval``, ``concurrency``, ``duration``).
     """
     parse_url(url)
     wanted = sorted({int(lv) for lv in levels})
