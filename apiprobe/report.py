@@ -156,6 +156,14 @@ def find_notebook(name: str | os.PathLike[str]) -> Path:
     raise ReportError(f"no notebook {str(name)!r}: not a file, and not one of the installed notebooks ({known})")
 
 
+def _notebook_path(name: str | os.PathLike[str]) -> Path:
+    """Like :func:`find_notebook`, but a notebook that is nowhere stays as given: its run is marked failed."""
+    try:
+        return find_notebook(name)
+    except ReportError:
+        return Path(name)
+
+
 def external_scripts(page: str) -> list[str]:
     """The ``src`` of every ``<script>`` in ``page`` that loads from the network.
 
@@ -437,7 +445,7 @@ def run_report(
     """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
-    items = [r if isinstance(r, NotebookRun) else NotebookRun(find_notebook(r)) for r in runs]
+    items = [r if isinstance(r, NotebookRun) else NotebookRun(_notebook_path(r)) for r in runs]
     if not items:
         raise ReportError("no notebooks to run")
     slugs = [r.slug() for r in items]

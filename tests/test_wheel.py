@@ -63,12 +63,18 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_wheel_holds_notebooks_and_runs_the_demo_report(installed: Path, tmp_path: Path) -> None:
-    env = {**os.environ, "JUPYTER_DATA_DIR": str(tmp_path / "jupyter"), "JUPYTER_PATH": ""}
+    # nbconvert's templates are data files of the dependencies (this environment's share/jupyter);
+    # the kernel spec goes to a fresh user data dir, which Jupyter searches first
+    env = {
+        **os.environ,
+        "JUPYTER_DATA_DIR": str(tmp_path / "jupyter"),
+        "JUPYTER_PATH": str(Path(sys.prefix) / "share" / "jupyter"),
+    }
     env.pop("PYTHONPATH", None)
     where = _run([installed / "python", "-c", "import apiprobe; print(apiprobe.__file__)"], cwd=tmp_path, env=env)
     assert str(installed.parent) in where.stdout, f"apiprobe imported from {where.stdout.strip()}, not the wheel"
     # the kernel the report starts must be this venv's python, so it imports the wheel too
-    _run([installed / "python", "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3"], env=env)
+    _run([installed / "python", "-m", "ipykernel", "install", "--user", "--name", "python3"], env=env)
 
     _run([installed / "apiprobe", "demo", "--out", "data"], cwd=tmp_path, env=env)
     res = _run([installed / "apiprobe", "report", "--demo", "--data", "data", "--out", "report"], cwd=tmp_path, env=env)
@@ -77,3 +83,5 @@ def test_wheel_holds_notebooks_and_runs_the_demo_report(installed: Path, tmp_pat
     assert findings["ok"], [r["error"] for r in findings["runs"] if not r["ok"]]
     assert len(findings["runs"]) >= 10 and findings["findings"]
     assert (tmp_path / "report" / "index.html").is_file(), res.stdout[-2000:]
+    spec = json.loads((tmp_path / "jupyter" / "kernels" / "python3" / "kernel.json").read_text())
+    assert spec["argv"][0].startswith(str(installed.parent)), "the report ran on another interpreter"
