@@ -33,8 +33,9 @@ from apiprobe.lab._catalogue import (
 )
 from apiprobe.lab._certs import LAB_SANS, LabPki, write_pem
 from apiprobe.lab._dns import DnsServer, default_lab_zone
-from apiprobe.lab._http import ConnectionRegistry, DiscardProtocol, FaultApp, HttpProtocol
+from apiprobe.lab._http import FaultApp
 from apiprobe.lab._pool import PoolServer
+from apiprobe.lab._protocol import ConnectionRegistry, DiscardProtocol, HttpProtocol
 from apiprobe.lab._sockets import bind_socket, close_all, open_syn_drop, port_of
 
 logger = logging.getLogger("apiprobe.lab")
