@@ -45,11 +45,9 @@ import random
 import socket
 import struct
 import threading
-import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Any, cast
 
 import dns.exception
@@ -64,6 +62,7 @@ import dns.rdatatype
 import dns.rrset
 
 from apiprobe.errors import InvalidParameterError, LabError
+from apiprobe.lab._server import ManagedServer, run_loop
 
 __all__ = ["DnsServer", "default_lab_zone"]
 
@@ -310,7 +309,7 @@ class _Running:
     writers: set[asyncio.StreamWriter] = field(default_factory=set)
 
 
-class DnsServer:
+class DnsServer(ManagedServer):
     """An authoritative-style DNS server on loopback, UDP and TCP on one port.
 
     Parameters
@@ -373,76 +372,22 @@ class DnsServer:
         self._turns: dict[tuple[dns.name.Name, int], int] = {}
         self._log: list[dict[str, Any]] = []
         self._log_lock = threading.Lock()
-        self._lock = threading.Lock()
-        self._state = "new"  # -> "running" -> "stopped"
+        self._init_lifecycle()
         self._port: int | None = None
         self._run = _Running()
-        self._finalizer: weakref.finalize[Any, Any] | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------
+    # -- lifecycle (start, stop, with: apiprobe.lab._server.ManagedServer) ----------------
 
-    def start(self) -> DnsServer:
-        """Bind the port and start answering (no-op if already running).
+    _what = "the DNS server"
 
-        Returns
-        -------
-        DnsServer
-            ``self``.
-
-        Raises
-        ------
-        LabError
-            If the server was stopped already or could not bind or start.
-        """
-        with self._lock:
-            if self._state == "running":
-                return self
-            if self._state == "stopped":
-                raise LabError("this DnsServer was stopped; create a new one")
-            self._finalizer = weakref.finalize(self, _teardown, self._run)
-            try:
-                self._start()
-            except Exception as exc:
-                self._finalizer()
-                self._state = "stopped"
-                raise LabError(f"the DNS server could not start: {exc}") from exc
-            self._state = "running"
-            return self
-
-    def stop(self) -> None:
-        """Close both sockets, stop the loop and join its thread. Idempotent.
-
-        A server that was never started becomes stopped too; a stopped server
-        cannot be restarted.
-        """
-        with self._lock:
-            if self._state == "stopped":
-                return
-            self._state = "stopped"
-            if self._finalizer is not None:
-                self._finalizer()
-
-    def __enter__(self) -> DnsServer:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _teardown_call(self) -> tuple[Callable[[_Running], None], _Running]:
+        return _teardown, self._run
 
     def __repr__(self) -> str:
         where = f" {self._netloc()}" if self._port is not None else ""
         return f"<DnsServer seed={self._seed} {len(self._entries)} names {self._state}{where}>"
 
     # -- public views ------------------------------------------------------------------
-
-    @property
-    def running(self) -> bool:
-        """Whether the server answers queries."""
-        return self._state == "running"
 
     @property
     def address(self) -> tuple[str, int]:
@@ -506,11 +451,6 @@ class DnsServer:
 
     # -- internals ---------------------------------------------------------------------
 
-    def _require_running(self) -> None:
-        if self._state != "running":
-            hint = "create a new DnsServer" if self._state == "stopped" else "call start() or use 'with'"
-            raise LabError(f"the DNS server is not running ({self._state}); {hint}")
-
     def _netloc(self) -> str:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"{host}:{self._port}"
@@ -543,7 +483,7 @@ class DnsServer:
         self._port = int(udp.getsockname()[1])
         loop = asyncio.new_event_loop()
         run.loop = loop
-        run.thread = threading.Thread(target=_run_loop, args=(loop,), name="apiprobe-dns-server", daemon=True)
+        run.thread = threading.Thread(target=run_loop, args=(loop,), name="apiprobe-dns-server", daemon=True)
         run.thread.start()
         future = asyncio.run_coroutine_threadsafe(self._serve(udp, tcp), loop)
         try:
@@ -764,15 +704,3 @@ def _teardown(run: _Running) -> None:
         with contextlib.suppress(OSError):
             sock.close()
     run.sockets.clear()
-
-
-def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Thread body: run the server loop until stopped, then close it."""
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_forever()
-    finally:
-        try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()

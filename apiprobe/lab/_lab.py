@@ -10,12 +10,10 @@ import socket
 import ssl
 import tempfile
 import threading
-import weakref
 from collections.abc import Callable
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from dataclasses import dataclass, field
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 from urllib.parse import urlencode
 
@@ -36,6 +34,7 @@ from apiprobe.lab._dns import DnsServer, default_lab_zone
 from apiprobe.lab._http import FaultApp
 from apiprobe.lab._pool import PoolServer
 from apiprobe.lab._protocol import ConnectionRegistry, DiscardProtocol, HttpProtocol
+from apiprobe.lab._server import ManagedServer, run_loop
 from apiprobe.lab._sockets import bind_socket, close_all, open_syn_drop, port_of
 
 logger = logging.getLogger("apiprobe.lab")
@@ -137,7 +136,7 @@ class _Running:
     pool: PoolServer | None = None
 
 
-class FaultLab:
+class FaultLab(ManagedServer):
     """Real servers on loopback that reproduce API faults on demand.
 
     The servers run on an asyncio loop in a background thread; every port is
@@ -191,70 +190,24 @@ class FaultLab:
         self._tls = bool(tls)
         self._tls_faults = bool(tls_faults)
         self._dns = bool(dns)
-        self._state = "new"  # -> "running" -> "stopped"
-        self._lock = threading.Lock()
+        self._init_lifecycle()
         self._run = _Running()
         self._endpoints: dict[str, Endpoint] = {}
-        self._finalizer: weakref.finalize[Any, Any] | None = None
 
-    # -- lifecycle ---------------------------------------------------------------------
+    # -- lifecycle (start, stop, with: apiprobe.lab._server.ManagedServer) ----------------
 
-    def start(self) -> FaultLab:
-        """Start every server (no-op if already running).
+    _what = "the fault lab"
 
-        Returns
-        -------
-        FaultLab
-            ``self``, so ``lab = FaultLab().start()`` works.
+    def _before_start(self) -> None:
+        # the temp dir is made before the finalizer, so that at exit the finalizer runs first
+        if self._tls:
+            self._run.tmp = tempfile.TemporaryDirectory(prefix="apiprobe-lab-")
 
-        Raises
-        ------
-        LabError
-            If the lab was stopped already or a server could not start.
-        """
-        with self._lock:
-            if self._state == "running":
-                return self
-            if self._state == "stopped":
-                raise LabError("this FaultLab was stopped; create a new one")
-            # Registered first, so that a partial start, stop() and a lab that is garbage
-            # collected or still running at interpreter exit are all torn down the same way.
-            # (The temp dir is made before it, so that at exit our finalizer runs first.)
-            if self._tls:
-                self._run.tmp = tempfile.TemporaryDirectory(prefix="apiprobe-lab-")
-            self._finalizer = weakref.finalize(self, _teardown, self._run)
-            try:
-                self._start()
-            except Exception as exc:
-                self._finalizer()
-                self._state = "stopped"
-                raise LabError(f"the fault lab could not start: {exc}") from exc
-            self._state = "running"
-            return self
+    def _teardown_call(self) -> tuple[Callable[[_Running], None], _Running]:
+        return _teardown, self._run
 
-    def stop(self) -> None:
-        """Close every socket, stop the loop and join its thread; remove the temp files.
-
-        Idempotent. A stopped lab cannot be restarted.
-        """
-        with self._lock:
-            if self._state == "stopped":
-                return
-            self._state = "stopped"
-            if self._finalizer is not None:
-                self._finalizer()
-            self._endpoints = {}
-
-    def __enter__(self) -> FaultLab:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
+    def _after_stop(self) -> None:
+        self._endpoints = {}
 
     def __repr__(self) -> str:
         port = self._run.ports.get("http")
@@ -272,11 +225,6 @@ class FaultLab:
     def host(self) -> str:
         """The IP every port is bound to."""
         return self._host
-
-    @property
-    def running(self) -> bool:
-        """Whether the servers are up."""
-        return self._state == "running"
 
     @property
     def endpoints(self) -> dict[str, Endpoint]:
@@ -416,11 +364,6 @@ class FaultLab:
 
     # -- internals ----------------------------------------------------------------------
 
-    def _require_running(self) -> None:
-        if self._state != "running":
-            hint = "create a new FaultLab" if self._state == "stopped" else "call start() or use 'with'"
-            raise LabError(f"the fault lab is not running ({self._state}); {hint}")
-
     def _netloc(self, port: int | None) -> str:
         host = f"[{self._host}]" if ":" in self._host else self._host
         return f"{host}:{port}"
@@ -476,7 +419,7 @@ class FaultLab:
         loop = asyncio.new_event_loop()
         loop.set_exception_handler(_quiet_exception_handler)
         run.loop = loop
-        run.thread = threading.Thread(target=_run_loop, args=(loop,), name="apiprobe-fault-lab", daemon=True)
+        run.thread = threading.Thread(target=run_loop, args=(loop,), name="apiprobe-fault-lab", daemon=True)
         run.thread.start()
         future = asyncio.run_coroutine_threadsafe(self._serve(bound, tls_contexts), loop)
         try:
@@ -605,15 +548,3 @@ def _query_value(value: Any) -> str:
     if isinstance(value, bool):
         return "1" if value else "0"
     return str(value)
-
-
-def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
-    """Thread body: run the lab loop until stopped, then close it."""
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_forever()
-    finally:
-        try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()

@@ -27,6 +27,7 @@ from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from apiprobe.errors import InvalidParameterError, LabError
+from apiprobe.lab._server import run_loop
 
 __all__ = ["PoolServer"]
 
@@ -116,7 +117,7 @@ class PoolServer:
             if self._server is not None:
                 return self
             loop = asyncio.new_event_loop()
-            thread = threading.Thread(target=_run_loop, args=(loop,), name="apiprobe-pool-server", daemon=True)
+            thread = threading.Thread(target=run_loop, args=(loop,), name="apiprobe-pool-server", daemon=True)
             thread.start()
             future = asyncio.run_coroutine_threadsafe(self._open(), loop)
             try:
@@ -269,14 +270,3 @@ async def _respond(
     )
     writer.write(head.encode("latin-1") + body)
     await writer.drain()
-
-
-def _run_loop(loop: asyncio.AbstractEventLoop) -> None:
-    asyncio.set_event_loop(loop)
-    try:
-        loop.run_forever()
-    finally:
-        try:
-            loop.run_until_complete(loop.shutdown_asyncgens())
-        finally:
-            loop.close()
