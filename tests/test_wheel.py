@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import site
 import subprocess
 import sys
@@ -22,6 +23,8 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+#: What a source copy for the build leaves out.
+SKIP = (".git", ".venv", "build", "*.egg-info", "reports", "data", "__pycache__", ".*_cache")
 
 pytestmark = pytest.mark.slow
 
@@ -43,7 +46,11 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Path:
     except ImportError:
         pytest.skip("setuptools is not installed (pip install -e '.[dev]')")
     tmp = tmp_path_factory.mktemp("wheel")
-    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp / "dist", REPO])
+    # build from a copy of the sources: setuptools reuses a build/ folder, which in a working
+    # checkout may still hold modules that were moved away since
+    src = tmp / "src"
+    shutil.copytree(REPO, src, symlinks=True, ignore=shutil.ignore_patterns(*SKIP))
+    _run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", tmp / "dist", src])
     (wheel,) = (tmp / "dist").glob("apiprobe-*.whl")
     env_dir = tmp / "venv"
     venv.create(env_dir, with_pip=True)
