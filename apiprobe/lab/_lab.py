@@ -33,7 +33,7 @@ from apiprobe.lab._certs import LAB_SANS, LabPki, write_pem
 from apiprobe.lab._dns import DnsServer, default_lab_zone
 from apiprobe.lab._http import FaultApp
 from apiprobe.lab._pool import PoolServer
-from apiprobe.lab._protocol import ConnectionRegistry, DiscardProtocol, HttpProtocol
+from apiprobe.lab._protocol import ConnectionRegistry, DiscardProtocol, HttpProtocol, RegisteredProtocol
 from apiprobe.lab._server import ManagedServer, run_loop
 from apiprobe.lab._sockets import bind_socket, close_all, open_syn_drop, port_of
 
@@ -49,7 +49,7 @@ _STOP_TIMEOUT_S = 10.0
 _AIA_PATH = "/apiprobe-lab-intermediate.crt"
 
 
-class _AiaProtocol(asyncio.Protocol):
+class _AiaProtocol(RegisteredProtocol):
     """Answer one plain HTTP request with the lab intermediate (DER) or a 404, then close.
 
     This is the server behind the AIA ``caIssuers`` URL of ``https_missing_intermediate``:
@@ -57,17 +57,10 @@ class _AiaProtocol(asyncio.Protocol):
     """
 
     def __init__(self, registry: ConnectionRegistry, path: str, der: bytes) -> None:
-        self._registry = registry
+        super().__init__(registry)
         self._path = path
         self._der = der
         self._buffer = bytearray()
-        self._transport: asyncio.Transport | None = None
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        assert isinstance(transport, asyncio.Transport)
-        self._transport = transport
-        if not self._registry.add(self):
-            transport.abort()
 
     def data_received(self, data: bytes) -> None:
         if self._transport is None or self._transport.is_closing():
@@ -87,14 +80,6 @@ class _AiaProtocol(asyncio.Protocol):
         ).encode()
         self._transport.write(head + (b"" if method == b"HEAD" else body))
         self._transport.close()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._registry.discard(self)
-
-    def abort(self) -> None:
-        """Drop the connection (used when the lab stops)."""
-        if self._transport is not None:
-            self._transport.abort()
 
 
 def _quiet_exception_handler(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:

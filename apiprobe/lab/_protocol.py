@@ -71,8 +71,8 @@ class ConnectionRegistry:
             logger.warning("fault lab: %d connection(s) did not close in %.1f s", len(self._live), timeout)
 
 
-class DiscardProtocol(asyncio.Protocol):
-    """Accept, read and discard; never answer (the ``blackhole`` endpoint)."""
+class RegisteredProtocol(asyncio.Protocol):
+    """A connection the lab tracks in its :class:`ConnectionRegistry`, so stopping the lab drops it."""
 
     def __init__(self, registry: ConnectionRegistry) -> None:
         self._registry = registry
@@ -84,14 +84,6 @@ class DiscardProtocol(asyncio.Protocol):
         if not self._registry.add(self):
             transport.abort()
 
-    def data_received(self, data: bytes) -> None:
-        pass
-
-    def eof_received(self) -> bool:
-        # The client gave up (FIN): close our side too, or every timed-out probe would
-        # leave a CLOSE_WAIT socket behind until the lab stops.
-        return False
-
     def connection_lost(self, exc: Exception | None) -> None:
         self._registry.discard(self)
 
@@ -99,6 +91,18 @@ class DiscardProtocol(asyncio.Protocol):
         """Drop the connection (used when the lab stops)."""
         if self._transport is not None:
             self._transport.abort()
+
+
+class DiscardProtocol(RegisteredProtocol):
+    """Accept, read and discard; never answer (the ``blackhole`` endpoint)."""
+
+    def data_received(self, data: bytes) -> None:
+        pass
+
+    def eof_received(self) -> bool:
+        # The client gave up (FIN): close our side too, or every timed-out probe would
+        # leave a CLOSE_WAIT socket behind until the lab stops.
+        return False
 
 
 _LINGER_RST = struct.pack("ii", 1, 0)
