@@ -239,8 +239,20 @@ def _top_function(functions: Sequence[str]) -> str | None:
 
 
 def _is_stdlib(func: str) -> bool:
-    first = func.split(".", 1)[0].split("/", 1)[0]
-    return "." not in first and first != "main"
+    """Whether ``func`` (``net/http.(*Transport).getConn``) is in Go's standard library.
+
+    Go's rule (``go list std``, cmd/go's ``search.IsStandardImportPath``): an
+    import path whose first element has no dot is standard, ``main`` aside;
+    ``github.com/…``, ``golang.org/x/…``, ``gopkg.in/…`` are not. The import
+    path ends at the first dot after its last slash (``gopkg.in/yaml.v3.F`` is
+    package ``gopkg.in/yaml.v3``'s ``F``, still not standard).
+    """
+    name = func.split("[", 1)[0]  # type arguments may name other packages
+    slash = name.rfind("/")
+    dot = name.find(".", slash + 1)
+    path = name if dot < 0 else name[:dot]
+    first = path.split("/", 1)[0]
+    return "." not in first and path != "main"
 
 
 def _app_function(functions: Sequence[str]) -> str | None:

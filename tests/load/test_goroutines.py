@@ -230,3 +230,55 @@ def test_real_go_debug1_profile(go_dump: tuple[str, str]) -> None:
     # the same stacks get the same group ids in both formats
     assert pool1["group_id"].iloc[0] in set(d2.loc[d2["wait_site"] == "http_pool_wait", "group_id"])
     assert detect_pool_exhaustion(goroutines=d1, pool_size=2)["value"].iloc[0] == pool1["count"].iloc[0]
+
+
+#: Module-path shapes of real services (issue 11): only a first path element without a dot is
+#: the standard library (Go's own rule); golang.org/x, gopkg.in and go.etcd.io are not.
+MODULE_PATH_DUMP = """goroutine 7 [select, 3 minutes]:
+net/http.(*Transport).getConn(0xc0001, 0xc0002, {0x0, {0xc0003, 0x4}, {0xc0004, 0xe}, 0x0})
+\t/usr/local/go/src/net/http/transport.go:1406 +0x5a5
+net/http.(*Transport).roundTrip(0xc0001, 0xc0005)
+\t/usr/local/go/src/net/http/transport.go:595 +0x73a
+net/http.(*Client).Do(...)
+\t/usr/local/go/src/net/http/client.go:590
+github.com/acme/payments/internal/ledger.(*Client).Post(0xc0006, {0xc0007, 0x10})
+\t/src/internal/ledger/client.go:88 +0x1d1
+created by github.com/acme/payments/internal/server.(*Server).handle in goroutine 1
+\t/src/internal/server/server.go:42 +0x85
+
+goroutine 8 [IO wait]:
+internal/poll.runtime_pollWait(0x7f, 0x72)
+\t/usr/local/go/src/runtime/netpoll.go:345 +0x85
+golang.org/x/net/http2.(*ClientConn).readLoop(0xc0008)
+\t/go/pkg/mod/golang.org/x/net@v0.30.0/http2/transport.go:2251 +0x1f
+created by golang.org/x/net/http2.(*Transport).newClientConn in goroutine 7
+\t/go/pkg/mod/golang.org/x/net@v0.30.0/http2/transport.go:870 +0xc53
+
+goroutine 9 [chan receive]:
+gopkg.in/yaml.v3.(*decoder).unmarshal(0xc0009)
+\t/go/pkg/mod/gopkg.in/yaml.v3@v3.0.1/decode.go:500 +0x2f
+go.etcd.io/etcd/client/v3.(*watchGrpcStream).run(0xc000a)
+\t/go/pkg/mod/go.etcd.io/etcd/client/v3@v3.5.15/watch.go:551 +0x3a5
+
+goroutine 10 [sync.Mutex.Lock]:
+sync.(*Mutex).Lock(...)
+\t/usr/local/go/src/sync/mutex.go:90
+main.(*cache).get(0xc000b)
+\t/src/main.go:31 +0x2b
+"""
+
+
+def test_app_function_is_the_first_frame_outside_the_standard_library() -> None:
+    df = parse_goroutines(MODULE_PATH_DUMP, source="modules.txt").set_index("goroutine_id")
+    assert df.at[7, "app_function"] == "github.com/acme/payments/internal/ledger.(*Client).Post"
+    assert df.at[8, "app_function"] == "golang.org/x/net/http2.(*ClientConn).readLoop"
+    assert df.at[9, "app_function"] == "gopkg.in/yaml.v3.(*decoder).unmarshal"
+    assert df.at[10, "app_function"] == "main.(*cache).get"
+
+
+def test_pool_exhaustion_names_the_calling_module() -> None:
+    waiting = MODULE_PATH_DUMP.split("\n\n")[0]  # goroutine 7, waiting for a connection
+    waits = "\n\n".join(waiting.replace("goroutine 7 ", f"goroutine {100 + i} ") for i in range(12))
+    groups = group_goroutines(parse_goroutines(waits, source="pool.txt"))
+    assert groups.at[0, "count"] == 12
+    assert groups.at[0, "app_function"] == "github.com/acme/payments/internal/ledger.(*Client).Post"
