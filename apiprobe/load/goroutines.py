@@ -21,9 +21,9 @@ and addresses ignored, like panicparse's buckets).
 
 from __future__ import annotations
 
-import gzip
 import hashlib
 import re
+import warnings
 import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -286,7 +286,7 @@ def _strip_args(line: str) -> str:
 class _Goroutine:
     line_no: int
     goroutine_id: int | None
-    count: int = 1
+    count: int | None = 1
     state: str | None = None
     wait_minutes: float | None = None
     locked: bool = False
@@ -335,6 +335,15 @@ def _parse_header(g: _Goroutine, inside: str) -> None:
     g.state = ", ".join(state) or None
 
 
+_INT64_MAX = 2**63 - 1
+
+
+def _int64(digits: str) -> int | None:
+    """A goroutine id or count that fits the Int64 columns; None (NA) when it does not."""
+    value = int(digits)
+    return value if value <= _INT64_MAX else None
+
+
 class _Errors:
     def __init__(self) -> None:
         self.count = 0
@@ -360,7 +369,9 @@ def _parse_debug2(lines: list[str], errors: _Errors) -> list[_Goroutine]:
             continue
         m = _HEADER.match(line)
         if m:
-            g = _Goroutine(line_no=i, goroutine_id=int(m["id"]))
+            g = _Goroutine(line_no=i, goroutine_id=_int64(m["id"]))
+            if g.goroutine_id is None:
+                errors.add(i, line)  # kept with an NA id, and counted
             _parse_header(g, m["inside"])
             out.append(g)
             mode, pending_func = "frames", False
@@ -372,9 +383,13 @@ def _parse_debug2(lines: list[str], errors: _Errors) -> list[_Goroutine]:
             continue
         a = _ANCESTOR.match(line)
         if a:
-            g.ancestors.append(int(a["id"]))
-            if g.created_in is None and len(g.ancestors) == 1:
-                g.created_in = int(a["id"])
+            ancestor = _int64(a["id"])
+            if ancestor is None:
+                errors.add(i, line)
+            else:
+                g.ancestors.append(ancestor)
+                if g.created_in is None and len(g.ancestors) == 1:
+                    g.created_in = ancestor
             mode, pending_func = "ancestor", False
             continue
         if line.startswith((" ", "\t")):
@@ -391,7 +406,9 @@ def _parse_debug2(lines: list[str], errors: _Errors) -> list[_Goroutine]:
             if mode == "frames":
                 g.created_by = c["func"]
                 if c["parent"] is not None:
-                    g.created_in = int(c["parent"])
+                    g.created_in = _int64(c["parent"])
+                    if g.created_in is None:
+                        errors.add(i, line)
                 mode = "created"
             pending_func = True
             continue
@@ -418,7 +435,9 @@ def _parse_debug1(lines: list[str], errors: _Errors) -> list[_Goroutine]:
             continue
         m = _D1_GROUP.match(line)
         if m:
-            g = _Goroutine(line_no=i, goroutine_id=None, count=int(m["n"]))
+            g = _Goroutine(line_no=i, goroutine_id=None, count=_int64(m["n"]))
+            if g.count is None:
+                errors.add(i, line)  # kept with an NA count, and counted
             out.append(g)
             continue
         if g is not None:
@@ -478,7 +497,9 @@ def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | N
     -------
     pandas.DataFrame
         The goroutines table; ``attrs`` holds ``format``, ``parse_errors``,
-        ``bad_lines`` and ``source`` (and ``total`` for debug=1).
+        ``bad_lines``, ``source``, ``preamble_lines`` / ``preamble`` (non-blank text
+        before the first goroutine, e.g. a panic message: kept, not parsed) and
+        ``total`` for debug=1.
 
     Raises
     ------
@@ -490,7 +511,7 @@ def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | N
     if not isinstance(data, (str, bytes)):
         data = data.read()
     text = _decode(data, name) if isinstance(data, bytes) else data
-    lines = text.splitlines()
+    lines = text.removeprefix("\ufeff").splitlines()  # a BOM would hide the first header
     errors = _Errors()
     fmt = _detect_format(lines)
     if fmt is None:
@@ -505,6 +526,13 @@ def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | N
     df.attrs["parse_errors"] = errors.count
     df.attrs["bad_lines"] = list(errors.lines)
     df.attrs["source"] = source
+    # text before the first block (a panic message, log lines, or garbage): kept and counted, not parsed
+    first_block = next(
+        (i for i, ln in enumerate(lines) if _HEADER.match(ln) or _D1_TOTAL.match(ln) or _D1_GROUP.match(ln)), 0
+    )
+    preamble = [ln for ln in lines[:first_block] if ln.strip()]
+    df.attrs["preamble_lines"] = len(preamble)
+    df.attrs["preamble"] = preamble[:50]
     if fmt == 1:
         total = next((int(m["n"]) for ln in lines[:5] if (m := _D1_TOTAL.match(ln))), None)
         df.attrs["total"] = total
@@ -595,11 +623,22 @@ def read_goroutines(path: str | PathLike[str], *, source: str | None = None) -> 
         data = file.read_bytes()
     except OSError as exc:
         raise DataFormatError(f"{file}: cannot read goroutine dump: {exc.strerror or exc}") from exc
+    cut_short = False
     if data[:2] == GZIP_MAGIC:
+        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
         try:
-            inner = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error):
-            inner = b""
-        if inner[:9] == b"goroutine" or _D1_GROUP.match(inner[:80].decode("latin-1").split("\n", 1)[0]):
+            inner = inflater.decompress(data)  # as much as there is: a truncated file keeps its start
+            cut_short = not inflater.eof
+        except zlib.error:
+            inner, cut_short = b"", True
+        head = inner.removeprefix(b"\xef\xbb\xbf")
+        if head[:9] == b"goroutine" or _D1_GROUP.match(head[:80].decode("latin-1").split("\n", 1)[0]):
             data = inner  # a gzipped text dump
-    return parse_goroutines(data, source=source or file.name)
+        else:
+            cut_short = False  # a protobuf profile (or gzip that inflates to nothing): parse_goroutines says so
+    df = parse_goroutines(data, source=source or file.name)
+    if cut_short:
+        note = f"{file.name}: the gzip stream is cut short; only the goroutines before the cut were read"
+        df.attrs["note"] = note
+        warnings.warn(note, stacklevel=2)
+    return df

@@ -282,3 +282,45 @@ def test_pool_exhaustion_names_the_calling_module() -> None:
     groups = group_goroutines(parse_goroutines(waits, source="pool.txt"))
     assert groups.at[0, "count"] == 12
     assert groups.at[0, "app_function"] == "github.com/acme/payments/internal/ledger.(*Client).Post"
+
+
+TWO = "goroutine 1 [running]:\nmain.f()\n\t/a.go:1 +0x1\n\ngoroutine 2 [select]:\nmain.g()\n\t/a.go:2 +0x2\n"
+
+
+def test_bom_keeps_the_first_goroutine() -> None:
+    for data in ("\ufeff" + TWO, b"\xef\xbb\xbf" + TWO.encode()):
+        df = parse_goroutines(data, source="bom.txt")
+        assert df["goroutine_id"].tolist() == [1, 2]
+
+
+def test_text_before_the_first_goroutine_is_counted() -> None:
+    df = parse_goroutines("panic: boom\n\x07garbled\ufffd line\n\n" + TWO, source="p.txt")
+    assert len(df) == 2
+    assert df.attrs["preamble_lines"] == 2 and df.attrs["preamble"][0] == "panic: boom"
+
+
+def test_numbers_beyond_int64_are_na_and_counted() -> None:
+    big = "9" * 25
+    text = (
+        f"goroutine {big} [select, {big} minutes]:\nmain.f()\n\t/a.go:1 +0x1\n"
+        f"created by main.main in goroutine {big}\n\t/a.go:3 +0x3\n\n" + TWO
+    )
+    df = parse_goroutines(text, source="big.txt")
+    assert len(df) == 3 and df["goroutine_id"].isna().sum() == 1 and df["created_in"].isna().all()
+    assert df.attrs["parse_errors"] == 2
+    assert df["wait_minutes"].iloc[0] == float(big)
+    d1 = parse_goroutines(
+        f"goroutine profile: total 3\n{big} @ 0x1 0x2\n#\t0x1\tmain.f+0x1\t/a.go:1\n", source="d1.txt"
+    )
+    assert d1["count"].isna().all() and d1.attrs["parse_errors"] == 1
+
+
+def test_truncated_gzip_text_dump_keeps_what_was_written(tmp_path: Path) -> None:
+    import gzip
+
+    whole = gzip.compress((TWO * 200).encode())
+    path = tmp_path / "goroutines.txt.gz"
+    path.write_bytes(whole[: len(whole) // 2])
+    with pytest.warns(UserWarning, match="cut short"):
+        df = read_goroutines(path)
+    assert 0 < len(df) < 400 and "cut short" in df.attrs["note"]
