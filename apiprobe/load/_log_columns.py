@@ -251,14 +251,28 @@ def _epoch_to_timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     return pa.chunked_array([pa.array(ns, pa.int64(), mask=~ok).cast(target)])
 
 
+_NS_MIN = pd.Timestamp.min.tz_localize("UTC")
+_NS_MAX = pd.Timestamp.max.tz_localize("UTC")
+
+
+def _as_ns(parsed: pd.Series) -> pd.Series:
+    """UTC times of any resolution as ns; a time ns cannot hold (Go's zero time, year 9999) → NaT."""
+    return parsed.where((parsed >= _NS_MIN) & (parsed <= _NS_MAX)).astype("datetime64[ns, UTC]")
+
+
 def _timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     """Any time column (epoch s/ms/µs/ns numbers or strings, RFC 3339, Go formats) → ns UTC."""
     target = pa.timestamp("ns", tz="UTC")
     t = arr.type
     if pa.types.is_timestamp(t):
-        if t.tz is None:
-            return pc.cast(pc.assume_timezone(arr, "UTC"), target)
-        return pc.cast(arr, target)
+        # epoch counts in the column's own unit (UTC: a naive time is taken as UTC); a time that
+        # nanoseconds cannot hold (Go's zero time 0001-01-01, year 9999) becomes NaT, the line stays
+        per_unit = {"s": 10**9, "ms": 10**6, "us": 10**3, "ns": 1}[t.unit]
+        counts = pc.cast(arr, pa.int64())
+        limit = np.iinfo(np.int64).max // per_unit
+        fits = pc.and_(pc.less_equal(counts, limit), pc.greater_equal(counts, -limit))
+        ns = pc.multiply(pc.if_else(fits, counts, pa.scalar(None, pa.int64())), per_unit)
+        return pc.cast(ns, target)
     if pa.types.is_integer(t) or pa.types.is_floating(t):
         return _epoch_to_timestamps(arr)
     strings = to_string(arr)
@@ -270,15 +284,13 @@ def _timestamps(arr: pa.ChunkedArray) -> pa.ChunkedArray:
     numeric = pd.to_numeric(series, errors="coerce")
     if numeric.notna().mean() > 0.5:
         return _timestamps(pa.chunked_array([pa.array(numeric.to_numpy("float64"), from_pandas=True)]))
-    parsed = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601").astype("datetime64[ns, UTC]")
+    parsed = _as_ns(pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601"))
     # "mixed" guesses; only let it see values that carry a full date (a year),
     # so a clock-only time such as zerolog's "5:41PM" stays NaT instead of today.
     missing = parsed.isna() & series.notna() & series.astype(str).str.contains(r"(?:^|\D)\d{4}(?:\D|$)")
     if missing.any():
         cleaned = series[missing].str.replace(r"(\d{2}:\d{2}:\d{2}(?:\.\d+)?) ([+-]\d{4}) \w+$", r"\1\2", regex=True)
-        parsed[missing] = pd.to_datetime(cleaned, utc=True, errors="coerce", format="mixed").astype(
-            "datetime64[ns, UTC]"
-        )
+        parsed[missing] = _as_ns(pd.to_datetime(cleaned, utc=True, errors="coerce", format="mixed"))
     return pa.chunked_array([pa.array(parsed.astype("datetime64[ns, UTC]"), type=target)])
 
 

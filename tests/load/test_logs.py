@@ -542,3 +542,30 @@ def test_truncated_gzip_file_keeps_the_lines_before_the_cut(tmp_path: Path) -> N
     with pytest.warns(UserWarning, match="cut or corrupt"):
         again = read_logs(tmp_path / "cut.log.gz", format="zap")
     assert summarize_log_sources(again).iloc[0]["lines"] == stats["lines"]
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        # JSON: pyarrow infers a timestamp column in seconds; Go's zero time does not fit nanoseconds
+        [
+            '{"level":"info","ts":"2026-03-14T10:00:00Z","msg":"ok"}',
+            '{"level":"info","ts":"0001-01-01T00:00:00Z","msg":"zero"}',
+        ],
+        # JSON with mixed precision: the string path, and a year-9999 time
+        [
+            '{"level":"info","ts":"2026-03-14T10:00:00Z","msg":"ok"}',
+            '{"level":"error","ts":"9999-12-31T23:59:59Z","msg":"far"}',
+            '{"level":"info","ts":"2026-03-14T10:00:01.5Z","msg":"frac"}',
+        ],
+        # slog text
+        ["time=2026-03-14T10:00:00Z level=INFO msg=ok", "time=0001-01-01T00:00:00Z level=INFO msg=zero"],
+    ],
+)
+def test_times_out_of_range_are_na_and_keep_their_line(lines: list[str]) -> None:
+    ev = parse_logs("\n".join(lines), source="zero-time.log")
+    assert len(ev) == len(lines) and ev["parse_ok"].all()
+    assert ev["ts"].isna().sum() == 1
+    untimed = ev[ev["ts"].isna()].iloc[0]
+    assert untimed["msg"] in ("zero", "far")
+    assert lines[int(untimed["line_no"]) - 1].endswith(("msg=zero", '"msg":"zero"}', '"msg":"far"}'))
