@@ -17,10 +17,13 @@ def to_utc(value: Any) -> pd.Timestamp:
 
     Raises
     ------
-    ValueError
+    InvalidParameterError
         When ``value`` is not a time.
     """
-    ts = pd.Timestamp(value)
+    try:
+        ts = pd.Timestamp(value)
+    except (ValueError, TypeError) as exc:  # pandas' parse errors are ValueError subclasses
+        raise InvalidParameterError(f"not a time: {value!r} ({exc})") from exc
     if ts is pd.NaT:
         raise InvalidParameterError(f"not a time: {value!r}")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
@@ -31,7 +34,7 @@ def utc_window(window: Sequence[Any] | None, name: str) -> tuple[pd.Timestamp, p
 
     Raises
     ------
-    ValueError
+    InvalidParameterError
         When it is not a pair of times, or does not start before it ends.
     """
     if window is None:

@@ -443,7 +443,10 @@ def _time_order(table: pa.Table) -> pa.Array | None:
 def _compile(regex: str | re.Pattern[str] | None) -> re.Pattern[str] | None:
     if regex is None:
         return None
-    pattern = re.compile(regex) if isinstance(regex, str) else regex
+    try:
+        pattern = re.compile(regex) if isinstance(regex, str) else regex
+    except re.error as exc:
+        raise InvalidParameterError(f"regex: {regex!r} is not a valid regular expression: {exc}") from exc
     if not pattern.groupindex:
         raise InvalidParameterError(f"regex: log regex {pattern.pattern!r} has no named groups (e.g. (?P<msg>.*))")
     return pattern
@@ -599,7 +602,14 @@ def parse_logs(
         content = lines_or_file.read()
         data = content.encode("utf-8") if isinstance(content, str) else content
     else:
-        data = "\n".join(ln.rstrip("\r\n") for ln in lines_or_file).encode("utf-8")
+        lines = list(lines_or_file)
+        wrong = next((ln for ln in lines if not isinstance(ln, str | bytes)), None)
+        if wrong is not None:
+            raise InvalidParameterError(
+                f"lines_or_file: expected text, bytes, an open file or lines of text; "
+                f"a line is {type(wrong).__name__} ({wrong!r:.40})"
+            )
+        data = b"\n".join((ln if isinstance(ln, bytes) else ln.encode("utf-8")).rstrip(b"\r\n") for ln in lines)
     stream: Any = io.BytesIO(data)
     if data[:2] == GZIP_MAGIC:
         stream = _TolerantStream(gzip.GzipFile(fileobj=stream, mode="rb"))  # type: ignore[arg-type]

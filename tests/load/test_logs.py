@@ -569,3 +569,15 @@ def test_times_out_of_range_are_na_and_keep_their_line(lines: list[str]) -> None
     untimed = ev[ev["ts"].isna()].iloc[0]
     assert untimed["msg"] in ("zero", "far")
     assert lines[int(untimed["line_no"]) - 1].endswith(("msg=zero", '"msg":"zero"}', '"msg":"far"}'))
+
+
+def test_misuse_is_a_named_error(tmp_path: Path) -> None:
+    log = tmp_path / "a.log"
+    log.write_text('{"level":"info","ts":"2026-03-14T10:00:00Z","msg":"ok"}\n')
+    with pytest.raises(InvalidParameterError, match="not a time: 'yesterday-ish'"):
+        read_logs(log, since="yesterday-ish")
+    with pytest.raises(InvalidParameterError, match="a line is int"):
+        parse_logs([1, 2])  # type: ignore[list-item]
+    with pytest.raises(InvalidParameterError, match="not a valid regular expression"):
+        parse_logs("a=1", format="regex", regex="(?P<msg>[")
+    assert parse_logs(['{"msg":"a"}', b'{"msg":"b"}'])["msg"].tolist() == ["a", "b"]
