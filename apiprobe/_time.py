@@ -15,10 +15,21 @@ __all__ = ["to_utc", "utc_window"]
 def to_utc(value: Any) -> pd.Timestamp:
     """``value`` as a tz-aware UTC timestamp; a naive time is taken as UTC.
 
+    Parameters
+    ----------
+    value : Any
+        Anything :class:`pandas.Timestamp` accepts: a string (ISO 8601), a datetime,
+        a Timestamp, a datetime64.
+
+    Returns
+    -------
+    pandas.Timestamp
+        The time, tz-aware in UTC.
+
     Raises
     ------
     InvalidParameterError
-        When ``value`` is not a time.
+        When ``value`` is not a time (NaT included); the message names the value.
     """
     try:
         ts = pd.Timestamp(value)
@@ -31,6 +42,18 @@ def to_utc(value: Any) -> pd.Timestamp:
 
 def utc_window(window: Sequence[Any] | None, name: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:
     """``(start, end)`` as UTC timestamps, or None; ``start < end`` is required.
+
+    Parameters
+    ----------
+    window : sequence of two times, or None
+        The window as given by the user; each end as :func:`to_utc` accepts.
+    name : str
+        The argument's name, for the message (``"incident"``, ``"since/until"``).
+
+    Returns
+    -------
+    tuple of pandas.Timestamp, or None
+        ``(start, end)`` in UTC; None when ``window`` is None.
 
     Raises
     ------

@@ -33,7 +33,18 @@ BOOL = "boolean"
 
 @dataclass(frozen=True)
 class Column:
-    """One column of a schema: name, pandas dtype and meaning (with unit)."""
+    """One column of a schema: name, pandas dtype and meaning (with unit).
+
+    Attributes
+    ----------
+    name : str
+        Column name.
+    dtype : str
+        pandas dtype name (``"float64"``, ``"string"``, ``"datetime64[ns, UTC]"``...) or
+        ``"attrs"`` for a mapping column (an Arrow struct/map or object).
+    doc : str
+        What the column holds, with its unit.
+    """
 
     name: str
     dtype: str
@@ -324,7 +335,23 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
 
 
 def columns(name: str) -> list[str]:
-    """Return the column names of schema ``name`` in order."""
+    """Return the column names of schema ``name`` in order.
+
+    Parameters
+    ----------
+    name : str
+        Schema name, a key of :data:`SCHEMAS`.
+
+    Returns
+    -------
+    list of str
+        The column names, in schema order.
+
+    Raises
+    ------
+    SchemaError
+        When ``name`` is not a known schema.
+    """
     return [c.name for c in _schema(name)]
 
 
@@ -375,9 +402,10 @@ def conform(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, name: str) 
 
     Parameters
     ----------
-    data
+    data : pandas.DataFrame, iterable of mapping, or None
         A DataFrame, an iterable of row mappings, or None for an empty table.
-    name
+        A DataFrame is copied, never modified.
+    name : str
         Schema name, a key of :data:`SCHEMAS`.
 
     Returns
@@ -388,7 +416,7 @@ def conform(data: pd.DataFrame | Iterable[Mapping[str, Any]] | None, name: str) 
     Raises
     ------
     SchemaError
-        When a column cannot be cast to its schema dtype.
+        When ``name`` is not a known schema or a column cannot be cast to its schema dtype.
     """
     schema = _schema(name)
     if data is None:

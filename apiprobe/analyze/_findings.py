@@ -44,7 +44,19 @@ def finding(
 
 
 def findings_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
-    """Findings table, most severe first, then by subject."""
+    """Findings table, most severe first, then by subject.
+
+    Parameters
+    ----------
+    rows : list of dict
+        Rows made by :func:`finding`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Schema ``findings`` (see :data:`apiprobe.schema.FINDINGS`), sorted by severity,
+        subject and fault.
+    """
     df = conform(rows, "findings")
     if df.empty:
         return df
@@ -55,3 +67,25 @@ def findings_frame(rows: list[dict[str, Any]]) -> pd.DataFrame:
         .drop(columns="_rank")
         .reset_index(drop=True)
     )
+
+
+def finding_window(rows: pd.DataFrame, mask: pd.Series | None = None) -> dict[str, Any]:
+    """``ts_start`` / ``ts_end`` of ``rows`` (those under ``mask``), as keywords for :func:`finding`.
+
+    Parameters
+    ----------
+    rows : pandas.DataFrame
+        The rows a finding is about.
+    mask : pandas.Series of bool, optional
+        Keep only these rows (aligned on ``rows.index``).
+
+    Returns
+    -------
+    dict
+        ``ts_start`` and ``ts_end`` (earliest and latest ``ts``); empty when no row is
+        selected or the table has no ``ts`` column.
+    """
+    picked = rows if mask is None else rows[mask]
+    if "ts" not in picked.columns or picked.empty:
+        return {}
+    return {"ts_start": picked["ts"].min(), "ts_end": picked["ts"].max()}

@@ -10,6 +10,7 @@ import math
 
 import pandas as pd
 
+from apiprobe._frames import require_columns
 from apiprobe.errors import InvalidParameterError
 
 
@@ -18,9 +19,9 @@ def littles_law(rate_per_s: float, latency_ms: float) -> float:
 
     Parameters
     ----------
-    rate_per_s
+    rate_per_s : float
         Arrival (or completion) rate, requests per second.
-    latency_ms
+    latency_ms : float
         Mean time one request holds its connection, ms.
 
     Returns
@@ -28,13 +29,20 @@ def littles_law(rate_per_s: float, latency_ms: float) -> float:
     float
         Mean number of requests in flight.
 
+    Raises
+    ------
+    InvalidParameterError
+        When ``rate_per_s`` or ``latency_ms`` is negative.
+
     Examples
     --------
     >>> littles_law(200, 50)
     10.0
     """
     if rate_per_s < 0 or latency_ms < 0:
-        raise InvalidParameterError("rate and latency must not be negative")
+        raise InvalidParameterError(
+            f"rate_per_s and latency_ms must not be negative, got rate_per_s={rate_per_s!r}, latency_ms={latency_ms!r}"
+        )
     return float(rate_per_s) * float(latency_ms) / 1000.0
 
 
@@ -55,22 +63,27 @@ def mmc_wait(rate_per_s: float, service_ms: float, servers: int) -> dict[str, fl
 
     Parameters
     ----------
-    rate_per_s
+    rate_per_s : float
         Arrival rate λ, requests per second (Poisson).
-    service_ms
+    service_ms : float
         Mean time one request holds a connection, ms (exponential).
-    servers
+    servers : int
         Pool size c.
 
     Returns
     -------
-    dict
-        ``offered_load`` (erlangs, λ·S = Little's law in service),
+    dict of str to float
+        ``servers`` (c), ``offered_load`` (erlangs, λ·S = Little's law in service),
         ``utilisation`` (ρ = load / c), ``p_wait`` (probability a request
         waits for a connection), ``mean_wait_ms`` (mean wait over all
         requests; ``inf`` when ρ ≥ 1), ``mean_response_ms`` (wait +
         service), ``queue_length`` (mean waiting, L_q) and ``in_flight``
         (mean waiting + served, L).
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``servers`` < 1, ``rate_per_s`` < 0 or ``service_ms`` ≤ 0.
 
     Examples
     --------
@@ -78,9 +91,12 @@ def mmc_wait(rate_per_s: float, service_ms: float, servers: int) -> dict[str, fl
     0.3333
     """
     if servers < 1:
-        raise InvalidParameterError("servers must be at least 1")
+        raise InvalidParameterError(f"servers must be at least 1, got {servers!r}")
     if rate_per_s < 0 or service_ms <= 0:
-        raise InvalidParameterError("rate must not be negative and service_ms must be positive")
+        raise InvalidParameterError(
+            "rate_per_s must not be negative and service_ms must be positive, "
+            f"got rate_per_s={rate_per_s!r}, service_ms={service_ms!r}"
+        )
     load = rate_per_s * service_ms / 1000.0
     rho = load / servers
     p_wait = _erlang_c(servers, load)
@@ -131,32 +147,39 @@ def pool_sizing(
 
     Parameters
     ----------
-    rate_per_s
+    rate_per_s : float
         Peak request rate through the pool, per second.
-    latency_ms
+    latency_ms : float
         Mean time a request holds a connection, ms.
-    cores
+    cores : int, optional
         CPU cores, for the handbook rule.
-    wait_ms, compute_ms
+    wait_ms, compute_ms : float, optional
         I/O wait and CPU time of one task, ms, for the handbook rule; when only
         ``compute_ms`` is given, ``wait_ms = latency_ms − compute_ms``.
-    target_wait_ms
-        Acceptable mean wait for a connection (default: 10 % of ``latency_ms``).
-    max_utilisation
-        Headroom: the highest share of the pool busy on average.
-    max_size
+    target_wait_ms : float, optional
+        Acceptable mean wait for a connection, ms (default: 10 % of ``latency_ms``).
+    max_utilisation : float, default 0.8
+        Headroom: the highest share of the pool busy on average (0–1).
+    max_size : int, optional
         Largest size tabulated (default: enough to pass the recommendation).
 
     Returns
     -------
     pandas.DataFrame
-        ``pool_size, utilisation, p_wait, mean_wait_ms, mean_response_ms, queue_length,
-        recommended, handbook``; ``attrs`` as described above.
+        One row per pool size: ``pool_size`` (int64, connections); ``utilisation``,
+        ``p_wait`` (shares 0–1); ``mean_wait_ms``, ``mean_response_ms`` (ms);
+        ``queue_length`` (requests); ``recommended``, ``handbook`` (bool).
+        ``attrs`` as described above.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``latency_ms`` ≤ 0, ``max_utilisation`` is outside (0, 1] or ``rate_per_s`` < 0.
     """
     if latency_ms <= 0:
-        raise InvalidParameterError("latency_ms must be positive")
+        raise InvalidParameterError(f"latency_ms must be positive, got {latency_ms!r}")
     if not 0 < max_utilisation <= 1:
-        raise InvalidParameterError("max_utilisation must be in (0, 1]")
+        raise InvalidParameterError(f"max_utilisation must be in (0, 1], got {max_utilisation!r}")
     target = 0.1 * latency_ms if target_wait_ms is None else float(target_wait_ms)
     in_flight = littles_law(rate_per_s, latency_ms)
     handbook: int | None = None
@@ -229,21 +252,27 @@ def find_knee(sweep: pd.DataFrame, *, latency_rise: float = 1.5, min_gain: float
 
     Parameters
     ----------
-    sweep
+    sweep : pandas.DataFrame
         A table from :func:`~apiprobe.probe.concurrency.probe_concurrency`
-        (columns ``concurrency``, ``p50_ms``, ``throughput_rps``).
-    latency_rise
+        (columns ``concurrency``, ``p50_ms`` in ms, ``throughput_rps`` in requests per second).
+    latency_rise : float, default 1.5
         Factor over the base p50 that counts as queueing.
-    min_gain
+    min_gain : float, default 0.5
         Share of the linear throughput gain below which throughput "stopped growing".
 
     Returns
     -------
     int or None
         The concurrency level at the knee; None when the sweep shows none.
+
+    Raises
+    ------
+    SchemaError
+        When a non-empty ``sweep`` lacks one of the three columns.
     """
     if sweep is None or sweep.empty:
         return None
+    require_columns(sweep, ["concurrency", "p50_ms", "throughput_rps"], table="concurrency sweep")
     s = sweep.dropna(subset=["p50_ms", "throughput_rps"]).sort_values("concurrency")
     s = s[s["throughput_rps"] > 0]
     if len(s) < 2:

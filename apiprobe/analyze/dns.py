@@ -1,7 +1,8 @@
 """DNS analysis: summaries and findings from a ``dns`` table, and resolv.conf rules.
 
-Pure functions (``read_resolv_conf`` aside, which reads one file): a ``dns``
-table (from :func:`apiprobe.probe.dns.probe_dns`) in, a table out. The
+Pure functions: a ``dns`` table (from :func:`apiprobe.probe.dns.probe_dns`)
+in, a table out; resolv.conf is read by :func:`apiprobe.load.read_resolv_conf`,
+whose :class:`~apiprobe.load.ResolvConf` the functions here take. The
 slow-resolution threshold defaults to the handbook's (§2.1: DNS > 200 ms is
 abnormal).
 
@@ -23,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from apiprobe.analyze._findings import finding, findings_frame
+from apiprobe.analyze._findings import finding, finding_window, findings_frame
 from apiprobe.errors import InvalidTargetError
 from apiprobe.load.resolv_conf import ResolvConf
 from apiprobe.schema import conform
@@ -49,10 +50,11 @@ def expand_name(name: str, conf: ResolvConf | None = None) -> list[str]:
 
     Parameters
     ----------
-    name
+    name : str
         Host name as a client would pass it.
-    conf
-        Resolver configuration (default: :class:`ResolvConf` defaults).
+    conf : apiprobe.load.ResolvConf, optional
+        Resolver configuration (default: :class:`~apiprobe.load.ResolvConf` defaults:
+        ``ndots:1``, no search list).
 
     Returns
     -------
@@ -119,14 +121,16 @@ def summarize_dns(dns: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    dns
-        A ``dns`` table.
+    dns : pandas.DataFrame
+        A ``dns`` table (schema ``dns``; missing columns are taken as NA).
 
     Returns
     -------
     pandas.DataFrame
-        ``name, rtype, resolver, queries, answered, failures, nxdomain, servfail, dns_timeout,
-        dns_failure, p50_ms, p90_ms, max_ms, answer_sets, answers, min_ttl``.
+        One row per (name, rtype, resolver): ``name, rtype, resolver`` (str); ``queries,
+        answered, failures, nxdomain, servfail, dns_timeout, dns_failure`` (counts);
+        ``p50_ms, p90_ms, max_ms`` (query time, ms); ``answer_sets`` (count); ``answers``
+        (str); ``min_ttl`` (Int64, s).
     """
     df = _table(dns)
     if df.empty:
@@ -161,12 +165,6 @@ def summarize_dns(dns: pd.DataFrame) -> pd.DataFrame:
 
 
 # -- findings -----------------------------------------------------------------------------------
-
-
-def _window(rows: pd.DataFrame) -> dict[str, Any]:
-    if rows.empty:
-        return {}
-    return {"ts_start": rows["ts"].min(), "ts_end": rows["ts"].max()}
 
 
 def _server_for(resolver: str, conf: ResolvConf | None) -> str | None:
@@ -234,7 +232,7 @@ def _slow(df: pd.DataFrame, slow_ms: float, conf: ResolvConf | None) -> list[dic
                 evidence=evidence,
                 recommendation=advice,
                 handbook_ref=_REF,
-                **_window(group),
+                **finding_window(group),
             )
         )
     return rows
@@ -307,7 +305,7 @@ def _failures(df: pd.DataFrame, conf: ResolvConf | None) -> list[dict[str, Any]]
                 evidence=evidence,
                 recommendation=advice,
                 handbook_ref=_REF,
-                **_window(group),
+                **finding_window(group),
             )
         )
     return rows
@@ -365,7 +363,7 @@ def _differ(df: pd.DataFrame) -> list[dict[str, Any]]:
                 evidence=evidence,
                 recommendation=advice,
                 handbook_ref=_REF,
-                **_window(group),
+                **finding_window(group),
             )
         )
     return rows
@@ -413,7 +411,7 @@ def _flapping(df: pd.DataFrame) -> list[dict[str, Any]]:
                 evidence=evidence,
                 recommendation=advice,
                 handbook_ref=_REF,
-                **_window(group),
+                **finding_window(group),
             )
         )
     return rows
@@ -444,7 +442,7 @@ def _low_ttl(df: pd.DataFrame, low_ttl_s: float) -> list[dict[str, Any]]:
                 "package resolves on every new connection whatever the TTL: keep connections "
                 "alive (Transport.MaxIdleConnsPerHost) and run a local DNS cache.",
                 handbook_ref=_REF,
-                **_window(group),
+                **finding_window(group),
             )
         )
     return rows
@@ -483,7 +481,7 @@ def _expansion(df: pd.DataFrame, conf: ResolvConf) -> list[dict[str, Any]]:
             " (No DNS server in this table answered them as is; names that rely on the search list "
             "are meant to be expanded.)"
         )
-    window = _window(df[df["name"].isin(names)])
+    window = finding_window(df[df["name"].isin(names)])
     return [
         finding(
             _DETECTOR,
@@ -534,14 +532,14 @@ def detect_dns_faults(
 
     Parameters
     ----------
-    dns
+    dns : pandas.DataFrame
         A ``dns`` table (from :func:`apiprobe.probe.dns.probe_dns`).
-    slow_ms
-        Threshold for the p90 query time, ms.
-    low_ttl_s
+    slow_ms : float, default 200
+        Threshold for the p90 query time, ms (handbook §2.1).
+    low_ttl_s : float, default 30
         TTLs below this many seconds are reported.
-    resolv_conf
-        The client's resolver configuration (see :func:`read_resolv_conf`), for
+    resolv_conf : apiprobe.load.ResolvConf, optional
+        The client's resolver configuration (see :func:`apiprobe.load.read_resolv_conf`), for
         the search-list finding and Go's error text for the system resolver.
 
     Returns

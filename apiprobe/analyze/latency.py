@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from apiprobe._frames import require_columns
-from apiprobe.analyze._findings import finding, findings_frame
+from apiprobe._frames import failed_mask, require_columns
+from apiprobe.analyze._findings import finding, finding_window, findings_frame
 from apiprobe.schema import PHASE_LABELS, PHASES, TIMEOUT_KINDS
 
 __all__ = ["compare_latency", "detect_latency_faults", "jitter_stats", "select_probes", "summarize_latency"]
@@ -42,12 +42,9 @@ def _num(df: pd.DataFrame, col: str) -> pd.Series:
     return pd.to_numeric(df[col], errors="coerce").astype("float64")
 
 
-def _failed(df: pd.DataFrame) -> pd.Series:
-    """Transport failures: error_kind set (or ``ok`` False for pings)."""
-    failed = df["error_kind"].notna() if "error_kind" in df.columns else pd.Series(False, index=df.index)
-    if "ok" in df.columns:
-        failed = failed | df["ok"].eq(False).fillna(False)
-    return failed.astype(bool)
+def _measured(df: pd.DataFrame) -> str | None:
+    """The column that measures a whole attempt: ``total_ms`` for probes, ``rtt_ms`` for pings."""
+    return next((c for c in ("total_ms", "rtt_ms") if c in df.columns), None)
 
 
 def select_probes(
@@ -74,7 +71,15 @@ def select_probes(
     -------
     pandas.DataFrame
         The selected rows, same columns.
+
+    Raises
+    ------
+    SchemaError
+        When ``target`` is given and there is no ``target`` column, or a bound is given and
+        there is no ``ts`` column.
     """
+    bounded = start is not None or end is not None
+    require_columns(probes, ["target" if target is not None else None, "ts" if bounded else None], table="probes")
     mask = pd.Series(True, index=probes.index)
     if target is not None:
         mask &= probes["target"].eq(target).fillna(False)
@@ -123,8 +128,9 @@ def summarize_latency(
 
     Each row is one (``by`` value, phase) pair with columns ``attempts``
     (rows for the target), ``count`` (samples where the phase was measured),
-    ``failures`` (transport failures: ``error_kind`` set), ``loss`` (failures
-    / attempts, 0–1), ``http_5xx`` (answers with status ≥ 500),
+    ``failures`` (transport failures, :func:`apiprobe._frames.failed_mask`:
+    ``error_kind`` set or ``ok`` False; in a table with neither, no
+    ``total_ms`` / ``rtt_ms``), ``loss`` (failures / attempts, 0–1), ``http_5xx`` (answers with status ≥ 500),
     ``error_rate`` ((failures + 5xx) / attempts), ``mean_ms``, ``p50_ms``,
     ``p90_ms``, ``p99_ms``, ``max_ms``, ``jitter_mean_ms``,
     ``jitter_max_ms`` and ``jitter_rfc3550_ms``. Percentiles use only
@@ -132,19 +138,25 @@ def summarize_latency(
 
     Parameters
     ----------
-    probes
+    probes : pandas.DataFrame
         A probes table, or a pings table (phase ``rtt_ms``).
-    by
+    by : str, default "target"
         Grouping column.
-    phases
+    phases : tuple of str, optional
         Value columns to summarise; default: every phase present plus ``total_ms``
         (``rtt_ms`` for pings).
 
     Returns
     -------
     pandas.DataFrame
-        ``by`` column, ``phase``, ``attempts, count, failures, loss, http_5xx, error_rate, mean_ms,
-        p50_ms, p90_ms, p99_ms, max_ms, jitter_mean_ms, jitter_max_ms, jitter_rfc3550_ms``.
+        One row per (``by`` value, phase): the ``by`` column, ``phase`` (str); ``attempts,
+        count, failures, http_5xx`` (counts); ``loss, error_rate`` (shares 0–1); ``mean_ms,
+        p50_ms, p90_ms, p99_ms, max_ms, jitter_mean_ms, jitter_max_ms, jitter_rfc3550_ms`` (ms).
+
+    Raises
+    ------
+    SchemaError
+        When ``probes`` lacks the ``by`` column or one of ``phases``.
     """
     cols = _value_columns(probes, phases)
     out_cols = [
@@ -165,8 +177,9 @@ def summarize_latency(
     ]
     if probes.empty:
         return pd.DataFrame(columns=[by, "phase", *out_cols])
+    require_columns(probes, [by], table="probes")
     df = probes.sort_values("ts", kind="stable") if "ts" in probes.columns else probes
-    failed = _failed(df)
+    failed = failed_mask(df, _measured(df))
     status = pd.to_numeric(df["status"], errors="coerce") if "status" in df.columns else None
     rows: list[dict[str, Any]] = []
     for key, group in df.groupby(by, sort=True, dropna=False):
@@ -242,13 +255,6 @@ def _pct(x: float) -> str:
     return f"{100 * x:.1f} %"
 
 
-def _window(group: pd.DataFrame, mask: pd.Series | None = None) -> dict[str, Any]:
-    rows = group if mask is None else group[mask]
-    if "ts" not in rows.columns or rows.empty:
-        return {}
-    return {"ts_start": rows["ts"].min(), "ts_end": rows["ts"].max()}
-
-
 _TIMEOUT_ADVICE = {
     "connect_timeout": (
         "SYNs went unanswered: check that the host is up, that no firewall or security group drops "
@@ -314,9 +320,9 @@ def detect_latency_faults(
 
     Parameters
     ----------
-    probes
-        A probes table.
-    timeout_ms
+    probes : pandas.DataFrame
+        A probes table (a pings table works too: ``rtt_ms`` stands for the connect time).
+    timeout_ms : float, optional
         The timeout of the client whose calls these probes imitate (e.g. the
         Go service's ``http.Client.Timeout``), in ms. None skips the budget check.
     rtt_threshold_ms : float, default 500
@@ -339,12 +345,18 @@ def detect_latency_faults(
     pandas.DataFrame
         Schema ``findings``: ``detector, fault, severity, subject, ts_start, ts_end, metric,
         value, threshold, evidence, recommendation, handbook_ref``, most severe first.
+
+    Raises
+    ------
+    SchemaError
+        When a non-empty ``probes`` lacks the ``by`` column or ``error_kind``.
     """
     rows: list[dict[str, Any]] = []
     if probes.empty:
         return findings_frame(rows)
+    require_columns(probes, [by, "error_kind"], table="probes")
     df = probes.sort_values("ts", kind="stable") if "ts" in probes.columns else probes
-    failed = _failed(df)
+    failed = failed_mask(df, _measured(df))
     for target, group in df.groupby(by, sort=True):
         subject = str(target)
         n = len(group)
@@ -368,7 +380,7 @@ def detect_latency_faults(
                     "that interface (ss -ltnp); during a deploy, check readiness gates "
                     "and that the load balancer drains before stopping instances.",
                     handbook_ref="§2.1",
-                    **_window(group, group["error_kind"].eq("connect_refused").fillna(False)),
+                    **finding_window(group, group["error_kind"].eq("connect_refused").fillna(False)),
                 )
             )
         loss = float(failed.loc[group.index].mean())
@@ -391,7 +403,7 @@ def detect_latency_faults(
                     "then at the link (mtr, interface errors) or at the server's "
                     "accept queue; make callers retry idempotent requests with backoff.",
                     handbook_ref="§2.1",
-                    **_window(group, failed.loc[group.index]),
+                    **finding_window(group, failed.loc[group.index]),
                 )
             )
         rows += _latency(subject, group, rtt_threshold_ms, jitter_threshold_ms)
@@ -427,7 +439,7 @@ def _timeouts(
             evidence=f"{len(timed_out)} of {n} attempts ({_pct(share)}) timed out: {detail}.",
             recommendation=_TIMEOUT_ADVICE.get(main, "See the error column for details."),
             handbook_ref="§2.1, §4.3",
-            **_window(group, group["error_kind"].isin(TIMEOUT_KINDS).fillna(False)),
+            **finding_window(group, group["error_kind"].isin(TIMEOUT_KINDS).fillna(False)),
         )
     ]
 
@@ -454,7 +466,7 @@ def _latency(
                 "route (mtr -T -P PORT), compare with another vantage point and keep "
                 "connections alive so each request does not pay the round trips again.",
                 handbook_ref="§2.1",
-                **_window(group),
+                **finding_window(group),
             )
         )
     value_col = "total_ms" if "total_ms" in group.columns else rtt_col
@@ -481,7 +493,7 @@ def _latency(
                     "noisy neighbour (take a CPU profile during a spike); network-side "
                     "variance at congestion. Set timeouts from p99, not from the average.",
                     handbook_ref="§2.1",
-                    **_window(group),
+                    **finding_window(group),
                 )
             )
     return rows
@@ -507,7 +519,7 @@ def _dns(subject: str, group: pd.DataFrame, kinds: pd.Series, dns_threshold_ms: 
                     "domains and ndots in /etc/resolv.conf (use a trailing dot or "
                     "ndots:1 for external names) and consider a local cache.",
                     handbook_ref="§2.1",
-                    **_window(group),
+                    **finding_window(group),
                 )
             )
     failures = int(kinds.isin(["dns_failure"]).sum())
@@ -526,7 +538,7 @@ def _dns(subject: str, group: pd.DataFrame, kinds: pd.Series, dns_threshold_ms: 
                 "record exists from this network (Go logs 'lookup HOST on RESOLVER: "
                 "no such host').",
                 handbook_ref="§2.1",
-                **_window(group, group["error_kind"].eq("dns_failure").fillna(False)),
+                **finding_window(group, group["error_kind"].eq("dns_failure").fillna(False)),
             )
         )
     return rows
@@ -560,7 +572,7 @@ def _slow_phase(subject: str, group: pd.DataFrame, slow_quantile: float) -> list
                     f"≥ {cut:.0f} ms), {PHASE_LABELS[top]} takes {_pct(float(share[top]))} of the time.",
                     recommendation=_PHASE_ADVICE[top],
                     handbook_ref="§2.1",
-                    **_window(slow),
+                    **finding_window(slow),
                 )
             )
     if "connect_ms" in group.columns:
@@ -586,7 +598,7 @@ def _slow_phase(subject: str, group: pd.DataFrame, slow_quantile: float) -> list
                     "(check ListenOverflows in nstat, raise the backlog / somaxconn, add "
                     "capacity). A dial timeout under 1 s turns these into failures.",
                     handbook_ref="§2.1",
-                    **_window(group, near),
+                    **finding_window(group, near),
                 )
             )
     return rows
@@ -632,7 +644,7 @@ def _server_errors(subject: str, group: pd.DataFrame, threshold: float) -> list[
             "these windows; 503 usually means overload or a dependency down — retry "
             "with backoff and jitter, and let a circuit breaker shed load.",
             handbook_ref="§2.4, §5",
-            **_window(group, bad.fillna(False)),
+            **finding_window(group, bad.fillna(False)),
         )
     ]
 
@@ -670,6 +682,6 @@ def _budget(subject: str, group: pd.DataFrame, kinds: pd.Series, timeout_ms: flo
             "caller gives up while the callee still works. Propagate one deadline with "
             "context.WithTimeout, and fix the slow phase rather than only raising the timeout.",
             handbook_ref="§4.3",
-            **_window(group),
+            **finding_window(group),
         )
     ]

@@ -27,6 +27,7 @@ from typing import Any
 
 import pandas as pd
 
+from apiprobe._frames import require_columns
 from apiprobe.analyze._findings import finding, findings_frame
 from apiprobe.analyze._pool_sizing import find_knee, littles_law, mmc_wait, pool_sizing  # sizing has its own module
 
@@ -90,14 +91,21 @@ def group_goroutines(goroutines: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    goroutines
+    goroutines : pandas.DataFrame
         A goroutines table from :func:`~apiprobe.load.goroutines.read_goroutines`.
 
     Returns
     -------
     pandas.DataFrame
-        ``group_id, count, states, wait_min, wait_max, wait_minutes, wait_site, top_function,
-        app_function, created_by, goroutine_ids, stack``, largest group first.
+        One row per group, largest first: ``group_id`` (str), ``count`` (Int64, goroutines),
+        ``states`` (str), ``wait_min``, ``wait_max`` (float64, minutes), ``wait_minutes`` (str),
+        ``wait_site, top_function, app_function, created_by, goroutine_ids, stack`` (str).
+
+    Raises
+    ------
+    SchemaError
+        When a non-empty table lacks ``group_id``, ``state``, ``wait_minutes``, ``wait_site``,
+        ``top_function`` or ``stack``.
     """
     cols = [
         "group_id",
@@ -125,6 +133,9 @@ def group_goroutines(goroutines: pd.DataFrame) -> pd.DataFrame:
                 for c in cols
             }
         )
+    require_columns(
+        goroutines, ["group_id", "state", "wait_minutes", "wait_site", "top_function", "stack"], table="goroutines"
+    )
     rows: list[dict[str, Any]] = []
     g = goroutines.assign(_n=goroutines["count"].fillna(1).astype("int64") if "count" in goroutines else 1)
     for gid, part in g.groupby("group_id", sort=False):
@@ -178,8 +189,8 @@ def compare_dumps(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     Returns
     -------
     pandas.DataFrame
-        ``group_id, top_function, wait_site, count_before, count_after, delta, change``,
-        largest change first.
+        One row per group, largest change first: ``group_id, top_function, wait_site`` (str),
+        ``count_before, count_after, delta`` (Int64, goroutines), ``change`` (str).
     """
     b = group_goroutines(before).set_index("group_id")
     a = group_goroutines(after).set_index("group_id")
@@ -241,13 +252,15 @@ def growth(dumps: Sequence[pd.DataFrame] | Mapping[str, pd.DataFrame]) -> pd.Dat
 
     Parameters
     ----------
-    dumps
+    dumps : sequence of pandas.DataFrame or mapping of str to pandas.DataFrame
         Goroutine tables in time order, or a mapping label → table.
 
     Returns
     -------
     pandas.DataFrame
-        ``group_id, snapshot, snapshot_no, count, top_function, wait_site, growing, leak_suspect``.
+        One row per (group, snapshot): ``group_id, snapshot`` (str), ``snapshot_no`` (Int64),
+        ``count`` (Int64, goroutines), ``top_function, wait_site`` (str),
+        ``growing, leak_suspect`` (boolean).
     """
     if isinstance(dumps, Mapping):
         items = list(dumps.items())
@@ -311,6 +324,7 @@ def _from_goroutines(
     out: list[dict[str, Any]] = []
     if g is None or g.empty:
         return out
+    require_columns(g, ["stack", "wait_site", "wait_minutes"], table="goroutines")
     stacks = g["stack"].fillna("")
     for site, (pool_name, setting, func) in _WAIT_SITES_POOL.items():
         mask = g["wait_site"] == site
@@ -525,27 +539,28 @@ def detect_pool_exhaustion(
 
     Parameters
     ----------
-    goroutines
+    goroutines : pandas.DataFrame, optional
         A goroutine dump table (:func:`~apiprobe.load.goroutines.read_goroutines`):
         goroutines in ``http_pool_wait`` / ``sql_pool_wait`` / ``pool_wait``
         are compared with ``pool_size`` or, for HTTP, with the goroutines that
         hold a connection (``net/http.(*persistConn).roundTrip``).
-    events
+    events : pandas.DataFrame, optional
         Log events with a ``msg`` and/or ``error`` column; lines matching
         :data:`POOL_LOG_PATTERNS` are counted.
-    probes
+    probes : pandas.DataFrame, optional
         A concurrency sweep (:func:`~apiprobe.probe.concurrency.probe_concurrency`);
         a knee means requests queue for a limited number of slots.
-    pool_size
+    pool_size : int, optional
         The configured pool size (MaxConnsPerHost, SetMaxOpenConns, PoolSize).
-    rate, latency_ms
+    rate, latency_ms : float, optional
         Peak request rate (per second) and mean latency (ms): with ``pool_size``,
         checks pool usage by Little's law against the handbook's 80 %.
 
     Returns
     -------
     pandas.DataFrame
-        A findings table, most severe first.
+        Schema ``findings``: ``detector, fault, severity, subject, ts_start, ts_end, metric,
+        value, threshold, evidence, recommendation, handbook_ref``, most severe first.
     """
     rows: list[dict[str, Any]] = []
     if goroutines is not None:
