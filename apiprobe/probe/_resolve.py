@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from apiprobe.errors import InvalidTargetError
+from apiprobe.errors import InvalidParameterError, InvalidTargetError
 from apiprobe.probe.runner import monotonic_ms
 
 #: What ``resolver=`` accepts: None/"system" (getaddrinfo: hosts file, search
@@ -51,6 +51,16 @@ class _NotInMapError(LookupError):
 def parse_url(target: str) -> UrlTarget:
     """Validate an HTTP(S) URL.
 
+    Parameters
+    ----------
+    target : str
+        The URL as the user gave it.
+
+    Returns
+    -------
+    UrlTarget
+        Scheme, host, port (the scheme's default when absent) and path with query.
+
     Raises
     ------
     InvalidTargetError
@@ -80,6 +90,18 @@ def parse_url(target: str) -> UrlTarget:
 
 def parse_hostport(target: str, default_port: int | None = None) -> tuple[str, int]:
     """Split ``host:port``, ``[v6]:port`` or an http(s) URL into host and port.
+
+    Parameters
+    ----------
+    target : str
+        The target as the user gave it.
+    default_port : int, optional
+        Port to use when ``target`` names none (a URL uses its scheme's default).
+
+    Returns
+    -------
+    tuple of (str, int)
+        Host (IPv6 without brackets) and TCP port.
 
     Raises
     ------
@@ -112,18 +134,57 @@ def is_ip(host: str) -> bool:
 
 
 def resolver_label(resolver: Resolver) -> str:
-    """Name recorded in the ``resolver`` column for this resolver option."""
+    """Name recorded in the ``resolver`` column for this resolver option.
+
+    Parameters
+    ----------
+    resolver : Resolver
+        The ``resolver=`` option of a probe.
+
+    Returns
+    -------
+    str
+        ``system``, ``static`` (a mapping) or the callable's ``__name__`` (``custom`` without one).
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``resolver`` is none of the accepted kinds.
+    """
     if resolver is None or resolver == "system":
         return "system"
     if isinstance(resolver, Mapping):
         return "static"
     if callable(resolver):
         return getattr(resolver, "__name__", "custom")
-    raise InvalidTargetError(f"unsupported resolver {resolver!r}: use 'system', a mapping or a callable")
+    raise InvalidParameterError(f"resolver must be 'system', a mapping or a callable, not {resolver!r}")
 
 
 async def resolve(host: str, port: int, resolver: Resolver, timeout: float) -> Resolution:
-    """Resolve ``host`` with ``resolver``, timing it; failures are returned, never raised."""
+    """Resolve ``host`` with ``resolver``, timing it; failures are returned, never raised.
+
+    Parameters
+    ----------
+    host : str
+        Name or IP literal (a literal is returned as is, untimed).
+    port : int
+        TCP port, passed to getaddrinfo.
+    resolver : Resolver
+        The ``resolver=`` option of a probe.
+    timeout : float
+        Seconds to wait for the answer.
+
+    Returns
+    -------
+    Resolution
+        Addresses in resolver order and ``dns_ms``, or ``error_kind`` ``dns_timeout`` /
+        ``dns_failure`` with a message.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``resolver`` is none of the accepted kinds.
+    """
     if is_ip(host):
         return Resolution((host,), None, "literal")
     label = resolver_label(resolver)
@@ -158,4 +219,4 @@ async def _lookup(host: str, port: int, resolver: Resolver) -> list[str]:
         if inspect.isawaitable(answer):
             answer = await answer
         return [str(a) for a in answer]
-    raise InvalidTargetError(f"unsupported resolver {resolver!r}")
+    raise InvalidParameterError(f"resolver must be 'system', a mapping or a callable, not {resolver!r}")

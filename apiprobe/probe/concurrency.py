@@ -69,13 +69,9 @@ def probe_concurrency(
 ) -> pd.DataFrame:
     """Sweep concurrency against one URL; one row per level.
 
-    Each row is one concurrency level: ``concurrency``, ``requests`` sent,
-    ``failures`` (rows with an ``error_kind``), ``throughput_rps``
-    (successful requests per wall-clock second of the level), ``p50_ms``,
-    ``p90_ms``, ``p99_ms`` and ``mean_ms`` of ``total_ms`` over successful
-    requests, ``elapsed_s`` (wall time of the level) and ``target``.
-    ``df.attrs["knee"]`` is :func:`find_knee` of the table and
-    ``df.attrs["stopped_early"]`` tells whether ``max_duration`` cut the sweep.
+    Levels run one after another, each with
+    :func:`~apiprobe.probe.http.probe_http`; failed requests are counted, never
+    raised.
 
     Parameters
     ----------
@@ -99,8 +95,19 @@ def probe_concurrency(
     Returns
     -------
     pandas.DataFrame
-        ``concurrency, requests, failures, throughput_rps, p50_ms, p90_ms, p99_ms, mean_ms,
-        elapsed_s, target``; ``attrs["knee"]`` and ``attrs["stopped_early"]``.
+        One row per level that ran, in increasing order (dtypes in :data:`SWEEP_COLUMNS`).
+
+        * ``concurrency`` -- requests in flight at this level.
+        * ``requests`` -- requests sent.
+        * ``failures`` -- requests with an ``error_kind`` or no ``total_ms``.
+        * ``throughput_rps`` -- successful requests per wall-clock second of the level.
+        * ``p50_ms``, ``p90_ms``, ``p99_ms``, ``mean_ms`` -- ``total_ms`` of the successful
+          requests, float ms; NaN when none succeeded.
+        * ``elapsed_s`` -- wall time of the level, seconds.
+        * ``target`` -- the URL, query secrets redacted.
+
+        ``attrs["knee"]`` is :func:`find_knee` of the table (a level, or None) and
+        ``attrs["stopped_early"]`` is True when ``max_duration`` cut the sweep.
 
     Raises
     ------
@@ -108,17 +115,20 @@ def probe_concurrency(
         When the URL is malformed.
     InvalidParameterError
         When a level or ``requests_per_level`` is below 1, or ``probe_kwargs`` sets
-        an option the sweep sets itself (``count``, ``interval``, ``concurrency``, ``duration``).
+        an option the sweep sets itself (``count``, ``interval``, ``concurrency``, ``duration``)
+        or one :func:`~apiprobe.probe.http.probe_http` rejects.
     """
     parse_url(url)
     wanted = sorted({int(lv) for lv in levels})
     if not wanted or wanted[0] < 1:
-        raise InvalidParameterError("levels must be positive integers")
+        raise InvalidParameterError(f"levels must be positive integers, got {tuple(levels)!r}")
     if requests_per_level < 1:
-        raise InvalidParameterError("requests_per_level must be at least 1")
+        raise InvalidParameterError(f"requests_per_level must be at least 1, got {requests_per_level!r}")
     for key in ("count", "interval", "concurrency", "duration"):
         if key in probe_kwargs:
-            raise InvalidParameterError(f"probe_concurrency sets {key!r} itself")
+            raise InvalidParameterError(
+                f"probe_kwargs: probe_concurrency sets {key} itself for each level, drop {key}={probe_kwargs[key]!r}"
+            )
     probe_kwargs.setdefault("keepalive", True)
     probe_kwargs.setdefault("progress", False)
     rows: list[dict[str, Any]] = []

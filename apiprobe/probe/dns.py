@@ -41,8 +41,8 @@ import dns.rdatatype
 import dns.rrset
 import pandas as pd
 
-from apiprobe.errors import InvalidParameterError, InvalidTargetError
-from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, sync_twin
+from apiprobe.errors import InvalidTargetError
+from apiprobe.probe.runner import Job, check_options, monotonic_ms, run_jobs, sync_twin
 from apiprobe.schema import conform
 
 __all__ = ["aprobe_dns", "probe_dns"]
@@ -72,40 +72,40 @@ class _Query:
     attempt: int
 
 
-def _as_list(value: str | Iterable[str], what: str) -> list[str]:
+def _as_list(value: str | Iterable[str], arg: str, what: str) -> list[str]:
     if isinstance(value, str):
         return [value]
     if not isinstance(value, Iterable):
-        raise InvalidTargetError(f"expected {what} as a string or a list of strings, not {value!r}")
+        raise InvalidTargetError(f"{arg} must be a string or a list of strings ({what}), not {value!r}")
     items = list(value)
     if not items:
-        raise InvalidTargetError(f"no {what} to probe")
+        raise InvalidTargetError(f"{arg} is empty ({value!r}): no {what} to probe")
     return items
 
 
 def _parse_name(name: Any) -> tuple[str, dns.name.Name]:
     if not isinstance(name, str) or not name.strip():
-        raise InvalidTargetError(f"not a DNS name: {name!r}")
+        raise InvalidTargetError(f"names: not a DNS name: {name!r}")
     text = name.strip()
     if any(ch.isspace() for ch in text) or "/" in text or ":" in text:
         hint = " (give the host name, not a URL or host:port)" if ("/" in text or ":" in text) else ""
-        raise InvalidTargetError(f"not a DNS name: {name!r}{hint}")
+        raise InvalidTargetError(f"names: not a DNS name: {name!r}{hint}")
     try:
         ipaddress.ip_address(text)
     except ValueError:
         pass
     else:
-        raise InvalidTargetError(f"{name!r} is an IP address, not a name to resolve")
+        raise InvalidTargetError(f"names: {name!r} is an IP address, not a name to resolve")
     try:
         qname = dns.name.from_text(text)
     except (dns.exception.DNSException, UnicodeError, ValueError) as exc:
-        raise InvalidTargetError(f"not a DNS name: {name!r} ({exc})") from exc
+        raise InvalidTargetError(f"names: not a DNS name: {name!r} ({exc})") from exc
     return text, qname
 
 
 def _parse_resolver(spec: Any) -> _Server:
     if not isinstance(spec, str) or not spec.strip():
-        raise InvalidTargetError(f"not a resolver: {spec!r}")
+        raise InvalidTargetError(f"resolvers: not a resolver: {spec!r}")
     text = spec.strip()
     if text.lower() == _SYSTEM:
         return _Server(_SYSTEM)
@@ -121,15 +121,15 @@ def _parse_resolver(spec: Any) -> _Server:
         ip = ipaddress.ip_address(host)
     except ValueError:
         raise InvalidTargetError(
-            f"resolver {spec!r}: expected 'system', an IP address, 'IP:port' or '[v6]:port' "
+            f"resolvers: {spec!r}: expected 'system', an IP address, 'IP:port' or '[v6]:port' "
             "(a resolver given by name would itself need DNS)"
         ) from None
     if m and ip.version != 6:
-        raise InvalidTargetError(f"resolver {spec!r}: brackets are for IPv6 addresses")
+        raise InvalidTargetError(f"resolvers: {spec!r}: brackets are for IPv6 addresses")
     port = 53
     if port_text is not None:
         if not port_text.isdigit() or not 0 < int(port_text) < 65536:
-            raise InvalidTargetError(f"resolver {spec!r}: bad port {port_text!r}")
+            raise InvalidTargetError(f"resolvers: {spec!r}: bad port {port_text!r}")
         port = int(port_text)
     label = f"[{ip}]:{port}" if ip.version == 6 else f"{ip}:{port}"
     return _Server(label, str(ip), port)
@@ -137,13 +137,13 @@ def _parse_resolver(spec: Any) -> _Server:
 
 def _parse_rtype(rtype: Any) -> str:
     if not isinstance(rtype, str):
-        raise InvalidTargetError(f"not a DNS record type: {rtype!r}")
+        raise InvalidTargetError(f"rtypes: not a DNS record type: {rtype!r}")
     try:
         value = dns.rdatatype.from_text(rtype.strip().upper())
     except dns.exception.DNSException:
-        raise InvalidTargetError(f"unknown DNS record type {rtype!r}") from None
+        raise InvalidTargetError(f"rtypes: unknown DNS record type {rtype!r}") from None
     if dns.rdatatype.is_metatype(value):
-        raise InvalidTargetError(f"record type {rtype!r} cannot be probed (a meta type)")
+        raise InvalidTargetError(f"rtypes: record type {rtype!r} cannot be probed (a meta type)")
     return dns.rdatatype.to_text(value)
 
 
@@ -164,24 +164,17 @@ def _plan(
     concurrency: int,
 ) -> _Plan:
     """Validate every input; raise before any network traffic."""
-    parsed_names = list(dict.fromkeys(_parse_name(n) for n in _as_list(names, "names")))
-    parsed_rtypes = list(dict.fromkeys(_parse_rtype(r) for r in _as_list(rtypes, "record types")))
-    servers = list(dict.fromkeys(_parse_resolver(r) for r in _as_list(resolvers, "resolvers")))
+    parsed_names = list(dict.fromkeys(_parse_name(n) for n in _as_list(names, "names", "names")))
+    parsed_rtypes = list(dict.fromkeys(_parse_rtype(r) for r in _as_list(rtypes, "rtypes", "record types")))
+    servers = list(dict.fromkeys(_parse_resolver(r) for r in _as_list(resolvers, "resolvers", "resolvers")))
     if any(s.ip is None for s in servers):
         other = [r for r in parsed_rtypes if r not in _FAMILIES]
         if other:
             raise InvalidTargetError(
-                f"the system resolver (getaddrinfo) answers only A and AAAA, not {', '.join(other)}; "
+                f"rtypes: the system resolver (getaddrinfo) answers only A and AAAA, not {', '.join(other)}; "
                 "query a DNS server directly for other record types"
             )
-    if count < 1:
-        raise InvalidParameterError("count must be at least 1")
-    if interval < 0:
-        raise InvalidParameterError("interval must not be negative")
-    if timeout <= 0:
-        raise InvalidParameterError("timeout must be positive")
-    if concurrency < 1:
-        raise InvalidParameterError("concurrency must be at least 1")
+    check_options(count=count, interval=interval, timeout=timeout, concurrency=concurrency)
     return _Plan(parsed_names, parsed_rtypes, servers)
 
 
@@ -338,20 +331,9 @@ async def aprobe_dns(
     ``probe_dns`` blocks until done (also inside a running Jupyter kernel);
     ``aprobe_dns`` is the same probe as a coroutine, for code that runs its own event loop.
 
-    Each row is one query (schema ``dns``), one per (name, record type,
-    resolver, attempt): ``ts`` (UTC, when the query was sent), ``name`` (as
-    given), ``rtype``, ``resolver`` (``system`` or the server as ``IP:port`` /
-    ``[v6]:port``), ``rcode`` (``NOERROR``, ``NXDOMAIN``, ``SERVFAIL``, ...;
-    NA when no answer came), ``answers`` (addresses or targets of the asked
-    type, sorted — IP addresses numerically — and comma-separated; NA when empty), ``ttl`` (smallest TTL of
-    the answer in seconds, or for NXDOMAIN / NODATA the negative-caching TTL
-    from the SOA in authority; NA for the system resolver), ``elapsed_ms``
-    (query time in ms, including a TCP retry after truncation; NA when nothing
-    came back), ``error_kind`` (``nxdomain``, ``servfail`` for SERVFAIL and
-    REFUSED, ``dns_timeout``, ``dns_failure``; NA on NOERROR, including an
-    empty NODATA answer) and ``error``. After them: ``attempt`` (0-based),
-    ``transport`` (``udp``, ``tcp`` when a truncated answer was retried over
-    TCP, or ``system``) and ``run_id``.
+    NXDOMAIN, SERVFAIL, REFUSED, timeouts and unreachable servers are rows
+    with ``error_kind`` set, never exceptions; only misuse raises, before any
+    query is sent.
 
     Parameters
     ----------
@@ -380,14 +362,36 @@ async def aprobe_dns(
     Returns
     -------
     pandas.DataFrame
-        Schema ``dns``, one row per query: ``ts``, ``name``, ``rtype``, ``resolver``,
-        ``rcode``, ``answers``, ``ttl`` (s), ``elapsed_ms``, ``error_kind``, ``error``,
-        then ``attempt``, ``transport``, ``run_id``.
+        Schema ``dns`` (:data:`apiprobe.schema.DNS`), one row per (name, record type,
+        resolver, attempt), sorted by ``ts``.
+
+        * ``ts`` -- UTC time the query was sent (``datetime64[ns, UTC]``).
+        * ``name`` -- the name as given.
+        * ``rtype`` -- record type asked for.
+        * ``resolver`` -- ``system`` or the server as ``IP:port`` / ``[v6]:port``.
+        * ``rcode`` -- ``NOERROR``, ``NXDOMAIN``, ``SERVFAIL``, ...; NA when no answer came
+          (the system resolver gives ``NOERROR`` on success, NA on failure).
+        * ``answers`` -- addresses or targets of the asked type, sorted (IP addresses
+          numerically), comma-separated; NA when empty.
+        * ``ttl`` -- smallest TTL of the answer, seconds; for NXDOMAIN / NODATA the
+          negative-caching TTL from the SOA in authority; NA for the system resolver.
+        * ``elapsed_ms`` -- query time, float ms, including a TCP retry after truncation;
+          NA when nothing came back.
+        * ``error_kind`` -- ``nxdomain``, ``servfail`` (SERVFAIL and REFUSED), ``dns_timeout``
+          or ``dns_failure``; NA on NOERROR, including an empty NODATA answer.
+        * ``error`` -- failure detail.
+        * ``run_id`` -- identifier shared by all rows of the run.
+        * ``attempt`` -- attempt number within (name, record type, resolver), from 0.
+        * ``transport`` -- ``udp``, ``tcp`` (a truncated answer retried over TCP) or ``system``.
 
     Raises
     ------
     InvalidTargetError
-        When a name, record type or resolver spec is malformed.
+        When a name, record type or resolver spec is malformed, a list is empty, or
+        the system resolver is asked for a type other than A / AAAA.
+    InvalidParameterError
+        When ``count`` or ``concurrency`` is below 1, ``interval`` is negative or
+        ``timeout`` is not positive.
 
     Examples
     --------

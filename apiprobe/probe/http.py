@@ -15,7 +15,7 @@ import datetime as dt
 import ssl
 import uuid
 import warnings
-from collections.abc import Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
 import httpx
@@ -32,7 +32,7 @@ from apiprobe.probe._resolve import (
     resolve,
     resolver_label,
 )
-from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, sync_twin
+from apiprobe.probe.runner import Job, check_options, monotonic_ms, run_jobs, sync_twin
 from apiprobe.schema import conform
 
 __all__ = ["aprobe_http", "probe_http"]
@@ -346,13 +346,8 @@ async def aprobe_http(
     ``probe_http`` blocks until done (also inside a running Jupyter kernel);
     ``aprobe_http`` is the same probe as a coroutine, for code that runs its own event loop.
 
-    Each row is one attempt (schema ``probes``): ``ts`` (UTC start),
-    ``dns_ms``, ``connect_ms``, ``tls_ms``, ``request_ms``, ``ttfb_ms``
-    (request written → response headers), ``transfer_ms``, ``total_ms``
-    (all float ms, NA when the phase did not happen or failed), ``status``,
-    ``http_version``, ``tls_version``, ``reused_conn``, ``bytes``,
-    ``error_kind`` and ``error``. A timeout, refused connection, unresolvable
-    name or TLS failure is a row with ``error_kind`` set, never an exception.
+    A timeout, refused connection, unresolvable name or TLS failure is a row
+    with ``error_kind`` set, never an exception; only misuse raises.
 
     Parameters
     ----------
@@ -394,17 +389,39 @@ async def aprobe_http(
     Returns
     -------
     pandas.DataFrame
-        Schema ``probes``, one row per attempt, sorted by ``ts``: ``ts``, ``run_id``,
-        ``target``, ``url``, ``method``, ``host``, ``ip``, ``port``, ``scheme``,
-        ``resolver``, the phases ``dns_ms``, ``connect_ms``, ``tls_ms``, ``request_ms``,
-        ``ttfb_ms``, ``transfer_ms``, ``total_ms`` (float ms, NA when not reached),
-        ``status``, ``http_version``, ``tls_version``, ``reused_conn``, ``bytes``,
-        ``error_kind``, ``error`` (plus ``body`` with ``body_limit``).
+        Schema ``probes`` (:data:`apiprobe.schema.PROBES`), one row per attempt, sorted by ``ts``.
+        Phase durations are float milliseconds, NA when the phase did not happen or failed.
+
+        * ``ts`` -- UTC wall-clock time the attempt started (``datetime64[ns, UTC]``).
+        * ``run_id`` -- identifier shared by all rows of the run.
+        * ``target``, ``url`` -- the URL as given and as requested (query secrets redacted).
+        * ``method``, ``host`` -- HTTP method and the host name from the URL.
+        * ``ip`` -- address connected to; NA when resolution failed.
+        * ``port``, ``scheme`` -- TCP port; ``http`` or ``https``.
+        * ``resolver`` -- ``system``, ``literal``, ``static`` or the resolver callable's name.
+        * ``dns_ms`` -- name resolution, ms; NA for IP literals.
+        * ``connect_ms`` -- TCP connect (SYN → SYN-ACK → ACK), ms.
+        * ``tls_ms`` -- TLS handshake, ms; NA for plain HTTP and reused connections.
+        * ``request_ms`` -- writing the request headers and body, ms.
+        * ``ttfb_ms`` -- server wait, request written → response headers, ms.
+        * ``transfer_ms`` -- response body download, ms.
+        * ``total_ms`` -- attempt start (before DNS) → last body byte, ms; NA when it failed.
+        * ``status`` -- HTTP status code; NA when no response came.
+        * ``http_version``, ``tls_version`` -- ``HTTP/1.1`` / ``HTTP/2``, e.g. ``TLSv1.3``.
+        * ``reused_conn`` -- True when a kept-alive connection was reused.
+        * ``bytes`` -- response body size, bytes.
+        * ``error_kind`` -- failure class from :data:`apiprobe.schema.ERROR_KINDS`; NA on success.
+        * ``error`` -- failure detail from the network stack.
+        * ``body`` -- the first ``body_limit`` bytes of the body, decoded (only with ``body_limit``).
 
     Raises
     ------
     InvalidTargetError
         When a URL is malformed or not http/https.
+    InvalidParameterError
+        When ``urls`` is empty, an option is out of range (``count`` < 1, ``timeout`` ≤ 0,
+        negative ``interval``, ``concurrency`` < 1, ``rate`` ≤ 0), ``duration`` comes
+        without a positive ``interval``, or ``resolver`` is of an unsupported kind.
 
     Examples
     --------
@@ -412,15 +429,13 @@ async def aprobe_http(
     """
     targets = [parse_url(u) for u in ([urls] if isinstance(urls, str) else list(urls))]
     if not targets:
-        raise InvalidParameterError("no URLs to probe")
-    if count < 1:
-        raise InvalidParameterError("count must be at least 1")
-    if timeout <= 0:
-        raise InvalidParameterError("timeout must be positive")
-    if interval < 0:
-        raise InvalidParameterError("interval must not be negative")
+        raise InvalidParameterError(f"urls is empty ({urls!r}): give at least one URL")
+    check_options(count=count, interval=interval, timeout=timeout, concurrency=concurrency, rate=rate)
     if duration is not None and interval <= 0:
-        raise InvalidParameterError("duration needs a positive interval (attempts = duration / interval)")
+        raise InvalidParameterError(
+            f"duration={duration!r} needs a positive interval, got interval={interval!r} "
+            "(attempts = duration / interval)"
+        )
     if duration is not None:
         count = max(1, int(duration / interval + 1e-9)) if interval > 0 else count
     prober = _HttpProber(
@@ -437,7 +452,7 @@ async def aprobe_http(
         run_id=run_id or uuid.uuid4().hex[:12],
     )
 
-    def job(t: UrlTarget) -> Any:
+    def job(t: UrlTarget) -> Callable[[], Awaitable[dict[str, Any]]]:
         return lambda: prober.attempt(t)
 
     jobs = [Job(seq * interval, job(t)) for seq in range(count) for t in targets]

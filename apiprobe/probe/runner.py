@@ -27,7 +27,15 @@ P = ParamSpec("P")
 
 @dataclass(frozen=True)
 class Job(Generic[T]):
-    """One unit of work due ``due`` seconds after the run starts."""
+    """One unit of work due ``due`` seconds after the run starts.
+
+    Attributes
+    ----------
+    due : float
+        Earliest start, seconds after the run starts.
+    run : callable
+        Builds and awaits the work; called once.
+    """
 
     due: float
     run: Callable[[], Awaitable[T]]
@@ -38,12 +46,64 @@ def want_progress(progress: bool | None, n_jobs: int) -> bool:
 
     ``APIPROBE_PROGRESS=0`` in the environment turns bars off (report runs set it,
     so headless HTML reports carry no progress widgets).
+
+    Parameters
+    ----------
+    progress : bool or None
+        The caller's choice; True or False wins.
+    n_jobs : int
+        Number of jobs in the run.
+
+    Returns
+    -------
+    bool
+        Whether to show a progress bar (None: 20 jobs or more, unless the environment says no).
     """
     if progress is not None:
         return progress
     if os.environ.get("APIPROBE_PROGRESS", "") == "0":
         return False
     return n_jobs >= 20
+
+
+def check_options(
+    *,
+    count: int | None = None,
+    interval: float | None = None,
+    timeout: float | None = None,
+    concurrency: int | None = None,
+    rate: float | None = None,
+) -> None:
+    """Check the scheduling options every probe shares; None skips an option.
+
+    Parameters
+    ----------
+    count : int, optional
+        Attempts per target; must be at least 1.
+    interval : float, optional
+        Seconds between attempts; must not be negative.
+    timeout : float, optional
+        Seconds; must be positive.
+    concurrency : int, optional
+        Attempts in flight; must be at least 1.
+    rate : float, optional
+        Attempts per second; must be positive.
+
+    Raises
+    ------
+    InvalidParameterError
+        Naming the first option out of range and the value it got.
+    """
+    if count is not None and count < 1:
+        raise InvalidParameterError(f"count must be at least 1, got {count!r}")
+    if interval is not None and interval < 0:
+        raise InvalidParameterError(f"interval must not be negative, got {interval!r}")
+    if timeout is not None and timeout <= 0:
+        raise InvalidParameterError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if concurrency is not None and concurrency < 1:
+        raise InvalidParameterError(f"concurrency must be at least 1, got {concurrency!r}")
+    if rate is not None and rate <= 0:
+        raise InvalidParameterError(f"rate must be a positive number of attempts per second, got {rate!r}")
 
 
 async def run_jobs(
@@ -73,11 +133,13 @@ async def run_jobs(
     -------
     list
         Each job's result, in the order of ``jobs``.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``concurrency`` is below 1 or ``rate`` is not positive.
     """
-    if concurrency < 1:
-        raise InvalidParameterError("concurrency must be at least 1")
-    if rate is not None and rate <= 0:
-        raise InvalidParameterError("rate must be positive")
+    check_options(concurrency=concurrency, rate=rate)
     order = sorted(range(len(jobs)), key=lambda i: jobs[i].due)
     results: list[Any] = [None] * len(jobs)
     loop = asyncio.get_running_loop()
@@ -162,5 +224,11 @@ def sync_twin(probe: Callable[P, Coroutine[Any, Any, T]], name: str) -> Callable
 
 
 def monotonic_ms() -> float:
-    """Milliseconds on the monotonic high-resolution clock used for all phase timings."""
+    """Milliseconds on the monotonic high-resolution clock used for all phase timings.
+
+    Returns
+    -------
+    float
+        ``time.perf_counter()`` in ms (only differences are meaningful).
+    """
     return time.perf_counter() * 1000.0

@@ -11,14 +11,14 @@ import asyncio
 import datetime as dt
 import socket
 import uuid
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 import pandas as pd
 
 from apiprobe.errors import InvalidParameterError
 from apiprobe.probe._resolve import Resolver, parse_hostport, resolve
-from apiprobe.probe.runner import Job, monotonic_ms, run_jobs, sync_twin
+from apiprobe.probe.runner import Job, check_options, monotonic_ms, run_jobs, sync_twin
 from apiprobe.schema import conform
 
 __all__ = ["aprobe_tcp", "probe_tcp"]
@@ -60,12 +60,9 @@ async def aprobe_tcp(
     ``probe_tcp`` blocks until done (also inside a running Jupyter kernel);
     ``aprobe_tcp`` is the same probe as a coroutine, for code that runs its own event loop.
 
-    Each row is one connect attempt (schema ``pings``): ``ts`` (UTC), ``target``,
-    ``ip``, ``port``, ``seq`` (0-based per target), ``rtt_ms`` (float ms, NA
-    when the attempt failed), ``ok``, ``error_kind`` (connect_refused,
-    connect_timeout, connect_error, dns_failure, dns_timeout) and ``error``.
-    Loss is the share of rows with ``ok`` False. The name is resolved once
-    per target, so samples measure the network, not the resolver.
+    The name is resolved once per target, so samples measure the network, not
+    the resolver. A refused or timed-out connect is a row with ``ok`` False,
+    never an exception; loss is the share of such rows.
 
     Parameters
     ----------
@@ -89,27 +86,39 @@ async def aprobe_tcp(
     Returns
     -------
     pandas.DataFrame
-        Schema ``pings``, one row per connect attempt, sorted by ``ts``: ``ts``,
-        ``run_id``, ``target``, ``ip``, ``port``, ``seq``, ``rtt_ms`` (float ms, NA
-        on failure), ``ok``, ``error_kind``, ``error``.
+        Schema ``pings`` (:data:`apiprobe.schema.PINGS`), one row per connect attempt, sorted by ``ts``.
+
+        * ``ts`` -- UTC wall-clock time the sample started (``datetime64[ns, UTC]``).
+        * ``run_id`` -- identifier shared by all rows of the run.
+        * ``target`` -- the target as given.
+        * ``ip`` -- address connected to; NA when the name did not resolve.
+        * ``port`` -- TCP port.
+        * ``seq`` -- sample number within the target, from 0.
+        * ``rtt_ms`` -- TCP connect time (SYN → SYN-ACK), float ms; NA when the sample failed.
+        * ``ok`` -- True when the connection was established.
+        * ``error_kind`` -- ``connect_refused``, ``connect_timeout``, ``connect_error``,
+          ``dns_failure`` or ``dns_timeout``; NA on success.
+        * ``error`` -- failure detail.
 
     Raises
     ------
     InvalidTargetError
         When a target is not ``host:port`` or a URL.
+    InvalidParameterError
+        When ``targets`` is empty, ``count`` or ``concurrency`` is below 1, ``timeout`` is
+        not positive, or ``resolver`` is of an unsupported kind.
     """
     items = [targets] if isinstance(targets, str) else list(targets)
     parsed = [(t, *parse_hostport(t)) for t in items]
     if not parsed:
-        raise InvalidParameterError("no targets to probe")
-    if count < 1:
-        raise InvalidParameterError("count must be at least 1")
-    if timeout <= 0:
-        raise InvalidParameterError("timeout must be positive")
+        raise InvalidParameterError(f"targets is empty ({targets!r}): give at least one host:port")
+    check_options(count=count, timeout=timeout, concurrency=concurrency)
     run = run_id or uuid.uuid4().hex[:12]
     resolutions = await asyncio.gather(*(resolve(h, p, resolver, timeout) for _, h, p in parsed))
 
-    def job(target: str, host: str, port: int, seq: int, ip: str | None, failure: tuple[Any, Any]) -> Any:
+    def job(
+        target: str, host: str, port: int, seq: int, ip: str | None, failure: tuple[str | None, str | None]
+    ) -> Callable[[], Awaitable[dict[str, Any]]]:
         async def run_one() -> dict[str, Any]:
             row: dict[str, Any] = {
                 "ts": dt.datetime.now(dt.UTC),
