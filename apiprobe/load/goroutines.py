@@ -24,7 +24,6 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-import zlib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from os import PathLike
@@ -34,6 +33,7 @@ from typing import IO, Any
 import pandas as pd
 
 from apiprobe.errors import DataFormatError, InvalidParameterError
+from apiprobe.load._limits import gunzip
 from apiprobe.load._text import GZIP_MAGIC
 
 __all__ = [
@@ -625,12 +625,8 @@ def read_goroutines(path: str | PathLike[str], *, source: str | None = None) -> 
         raise DataFormatError(f"{file}: cannot read goroutine dump: {exc.strerror or exc}") from exc
     cut_short = False
     if data[:2] == GZIP_MAGIC:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            inner = inflater.decompress(data)  # as much as there is: a truncated file keeps its start
-            cut_short = not inflater.eof
-        except zlib.error:
-            inner, cut_short = b"", True
+        inflated = gunzip(data, file.name)  # as much as there is: a truncated file keeps its start
+        inner, cut_short = inflated.data, not inflated.complete
         head = inner.removeprefix(b"\xef\xbb\xbf")
         if head[:9] == b"goroutine" or _D1_GROUP.match(head[:80].decode("latin-1").split("\n", 1)[0]):
             data = inner  # a gzipped text dump
