@@ -567,3 +567,18 @@ def test_missing_system_store_is_said(tls_lab: FaultLab, monkeypatch: pytest.Mon
     assert "system: UNKNOWN" in text and "[1] CN=apiprobe fault lab intermediate CA" in text
     with pytest.raises(InvalidTargetError, match=r"known: certifi, system, ca\.pem"):
         report.go_error("nope")
+
+
+def test_chain_order_is_judged_as_sent_for_every_store(tls_lab: FaultLab, tmp_path: Path) -> None:
+    """[leaf, root, intermediate]: out of order whichever store judges it (the CA file holds the root)."""
+    leaf, inter, root = pem_blocks(tls_lab.chain_path("https_root_sent"))
+    for blocks, in_order in (([leaf, root, inter], False), ([leaf, inter, root], True), ([leaf, inter], True)):
+        pem = tmp_path / "chain.pem"
+        pem.write_text("".join(blocks))
+        report = diagnose_chain(pem, "lab.apiprobe.test", cafile=tls_lab.ca_path, stores=("certifi",))
+        order = report.verdicts.query("check == 'chain_order'")
+        assert set(order["store"]) == {"ca.pem", "certifi"}
+        assert order["ok"].tolist() == [in_order, in_order], order
+        if not in_order:
+            assert (order["severity"] == "warning").all()
+            assert order["detail"].str.contains(r"0 .* → 2 .* → 1 ").all()

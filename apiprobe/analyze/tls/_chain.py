@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from apiprobe.analyze.tls._trust import TrustStore
 from apiprobe.load.certs import CertFacts, cert_facts, signed_by
 
-__all__ = ["ChainPath", "build_path", "cert_ref", "chain_defect", "chain_ok_detail"]
+__all__ = ["ChainPath", "build_path", "cert_ref", "chain_defect", "chain_ok_detail", "sent_issuer_walk"]
 
 
 @dataclass
@@ -89,6 +89,41 @@ def build_path(chain: Sequence[CertFacts], store: TrustStore) -> ChainPath:
         current = nxt
     path.missing_for = current
     return path
+
+
+def sent_issuer_walk(chain: Sequence[CertFacts]) -> list[int]:
+    """Positions of the sent certificates on the issuer walk from the leaf, using only what was sent.
+
+    The walk follows each certificate to the sent certificate that signed it,
+    so it is the same for every trust store: the order a TLS 1.2 client that
+    does not reorder (older OpenSSL, Java, embedded stacks) would have to accept.
+
+    Parameters
+    ----------
+    chain : sequence of CertFacts
+        The certificates as sent, leaf first.
+
+    Returns
+    -------
+    list of int
+        Positions in ``chain``, leaf (0) first; in order when the list is sorted.
+    """
+    walk = [0]
+    current = chain[0]
+    while not current.self_signed:
+        nxt = next(
+            (
+                i
+                for i in range(1, len(chain))
+                if i not in walk and chain[i].subject == current.issuer and signed_by(current.cert, chain[i].cert)
+            ),
+            None,
+        )
+        if nxt is None:
+            break
+        walk.append(nxt)
+        current = chain[nxt]
+    return walk
 
 
 def cert_ref(cert: CertFacts, chain: Sequence[CertFacts]) -> str:

@@ -15,7 +15,7 @@ from cryptography import x509
 from cryptography.exceptions import UnsupportedAlgorithm
 from cryptography.x509.verification import PolicyBuilder, VerificationError
 
-from apiprobe.analyze.tls._chain import build_path, cert_ref, chain_defect, chain_ok_detail
+from apiprobe.analyze.tls._chain import build_path, cert_ref, chain_defect, chain_ok_detail, sent_issuer_walk
 from apiprobe.analyze.tls._go_errors import as_ip, go_time, go_view
 from apiprobe.analyze.tls._trust import TrustStore
 from apiprobe.analyze.tls._verdicts import EXPIRY_INFO_DAYS, EXPIRY_WARN_DAYS, verdict_row
@@ -187,9 +187,7 @@ def store_rows(
         rows.append(verdict_row(check, ok, ok_detail if ok else explain, go=chain_go, rec=rec_chain))
 
     # order, root, extras
-    positions = [
-        next(i for i, c in enumerate(chain) if c is p) for p, s in zip(path.certs, path.sent, strict=True) if s
-    ]
+    positions = sent_issuer_walk(chain)  # judged as sent: the same verdict for every store
     if positions != sorted(positions):
         order = " → ".join(f"{pos} {chain[pos].label!r}" for pos in positions)
         rows.append(
