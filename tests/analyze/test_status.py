@@ -425,3 +425,59 @@ def test_empty_and_wrong_input() -> None:
         detect_status_misuse(pd.DataFrame({"a": [1]}))
     with pytest.raises(InvalidParameterError, match="data must be a DataFrame"):
         detect_status_misuse([{"status": 200}])  # type: ignore[arg-type]
+
+
+BODY = json.dumps({"error": "invalid email: must contain @"})
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"status": 500, "body": BODY},  # zap.String("body", ...)
+        {"status": 500, "body": json.loads(BODY)},  # zap.Any("body", v): an object, not text
+        {"status": 500, "payload": BODY},
+        {"status_code": 500, "resp": BODY},
+        {"http": {"method": "POST", "status": 500, "response": {"body": BODY}}},  # nested groups (slog.Group)
+        {"response": {"status_code": 500, "body": BODY}},
+    ],
+    ids=["string", "object", "payload", "status_code+resp", "http.response.body", "response.body"],
+)
+def test_500_with_validation_body_in_log_fields(tmp_path: Path, fields: dict[str, Any]) -> None:
+    """A request log line whose body is a logged field feeds the same rule as HAR and probe bodies."""
+    from apiprobe.load.logs import read_logs
+
+    ok = {"level": "info", "ts": 1731424740.0, "msg": "request", "method": "POST", "path": "/v1/users", "status": 201}
+    bad = {"level": "error", "ts": 1731424746.5, "msg": "request failed", "method": "POST", "path": "/v1/users"}
+    log = tmp_path / "api.log"
+    log.write_text(json.dumps(ok) + "\n" + json.dumps({**bad, **fields}) + "\n")
+    events = read_logs(log)
+    kinds = classify_status_misuse(events)["misuse"]
+    assert kinds.isna().iloc[0] and kinds.iloc[1] == "server_error_validation"
+    found = detect_status_misuse(events)
+    assert found["metric"].tolist() == ["share of 500 answers for invalid requests"]
+
+
+def test_500_with_validation_body_from_har_and_probe(lab: Any, tmp_path: Path) -> None:
+    """The lab's /misuse/500-validation probed live, and the same answer saved as a HAR entry."""
+    from apiprobe.probe import probe_http
+
+    url = lab.url("misuse_500_validation")
+    probes = probe_http(url, count=1, body_limit=4096)
+    assert at(probes, 0, "status") == 500 and "must contain @" in at(probes, 0, "body")
+    assert at(classify_status_misuse(probes), 0, "misuse") == "server_error_validation"
+    entry = {
+        "startedDateTime": "2024-11-12T15:19:06.000Z",
+        "time": 12.0,
+        "request": {"method": "POST", "url": url, "httpVersion": "HTTP/1.1", "headers": [], "queryString": []},
+        "response": {
+            "status": 500,
+            "statusText": "Internal Server Error",
+            "httpVersion": "HTTP/1.1",
+            "headers": [],
+            "content": {"size": len(BODY), "mimeType": "application/json", "text": at(probes, 0, "body")},
+        },
+        "timings": {"send": 0.1, "wait": 11.0, "receive": 0.9},
+    }
+    har = tmp_path / "capture.har"
+    har.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "t"}, "entries": [entry]}}))
+    assert at(classify_status_misuse(read_har(har)), 0, "misuse") == "server_error_validation"

@@ -77,14 +77,23 @@ def _attr_groups(attrs: pd.Series, groups: Mapping[str, Sequence[str]]) -> dict[
                 if group not in found or rank < found[group][0]:
                     found[group] = (rank, value)
             if hits[1] and isinstance(value, Mapping):
-                inner = {str(k).lower(): v for k, v in value.items()}
                 for child, group, rank in hits[1]:
-                    v = inner.get(child)
+                    v = _dig(value, child)
                     if v is not None and v != "" and (group not in found or rank < found[group][0]):
                         found[group] = (rank, v)
         for group, (_, value) in found.items():
             out[group][i] = value
     return out
+
+
+def _dig(value: Mapping[Any, Any], path: str) -> Any:
+    """``value["a"]["b"]`` for ``path`` ``"a.b"`` (keys case-insensitive); None when a step is missing."""
+    current: Any = value
+    for part in path.split("."):
+        if not isinstance(current, Mapping):
+            return None
+        current = next((v for k, v in current.items() if str(k).lower() == part), None)
+    return current
 
 
 def _struct_groups(attrs: pd.Series, groups: Mapping[str, Sequence[str]]) -> dict[str, list[Any]]:
@@ -105,18 +114,30 @@ def _struct_groups(attrs: pd.Series, groups: Mapping[str, Sequence[str]]) -> dic
         values: pd.Series | None = None
         if lower in top:
             values = attrs.struct.field(top[lower])
-        elif "." in lower and lower.split(".", 1)[0] in top:
-            parent_name, child = lower.split(".", 1)
-            parent = attrs.struct.field(top[parent_name])
-            if isinstance(parent.dtype, pd.ArrowDtype) and pa.types.is_struct(parent.dtype.pyarrow_dtype):
-                inner = fields_of(parent)
-                if child in inner:
-                    values = parent.struct.field(inner[child])
+        elif "." in lower:
+            values = attrs
+            for part in lower.split("."):  # a.b.c: one struct level per part
+                if not (isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_struct(values.dtype.pyarrow_dtype)):
+                    values = None
+                    break
+                inner = fields_of(values)
+                if part not in inner:
+                    values = None
+                    break
+                values = values.struct.field(inner[part])
         arr = None
-        if values is not None and not (
-            isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_struct(values.dtype.pyarrow_dtype)
-        ):
-            obj = values.astype(object)
+        if values is not None:
+            if isinstance(values.dtype, pd.ArrowDtype) and pa.types.is_struct(values.dtype.pyarrow_dtype):
+                # an object logged as a field (zap.Any("body", v)): its JSON text, nulls dropped
+                obj = pd.Series(
+                    [
+                        {k: x for k, x in v.items() if x is not None} if isinstance(v, Mapping) else None
+                        for v in values.tolist()
+                    ],
+                    dtype=object,
+                )
+            else:
+                obj = values.astype(object)
             arr = np.asarray(obj.where(obj.notna() & (obj != ""), None).to_numpy(dtype=object))
         cache[lower] = arr
         return arr

@@ -138,8 +138,27 @@ _STATUS_KEYS = (
     "http.response.status_code",
     "http_status",
     "resp_status",
+    "http.status",
+    "response.status",
+    "response.status_code",
+    "http.response.status",
+    "resp.status",
 )
-_BODY_KEYS = ("body", "response", "response_body", "resp_body", "resp", "reply")
+_BODY_KEYS = (
+    "body",
+    "response",
+    "response_body",
+    "resp_body",
+    "resp",
+    "reply",
+    "payload",
+    "response_payload",
+    "error_body",
+    "response.body",
+    "http.response.body",
+    "resp.body",
+    "http.body",
+)
 _CLIENT_KEYS: dict[str, tuple[str, ...]] = {
     "client id": (
         "client_id",
