@@ -20,6 +20,7 @@ __all__ = [
     "is_secret_name",
     "redact_body",
     "redact_headers",
+    "redact_strings",
     "redact_text",
     "redact_url",
     "redact_value",
@@ -102,32 +103,70 @@ def redact_headers(headers: Mapping[str, str]) -> dict[str, str]:
     return {k: (REDACTED if is_secret_name(k) else v) for k, v in headers.items()}
 
 
-# Secrets inside free text (log messages, error strings, bodies): a bearer or
-# basic credential, a key=value / "key": "value" pair whose key names a
-# secret, and credentials in URLs.
-_AUTH_SCHEME = re.compile(r"\b(Bearer|Basic|Token|Digest)\s+[A-Za-z0-9._~+/=-]{6,}", re.IGNORECASE)
+# Secrets inside free text (log messages, error strings, bodies, span names,
+# figure hover texts). One list of detectors, applied by redact_text:
+#   PEM private-key blocks, JWTs, AWS access key ids and secret keys, Cookie
+#   header lines, Bearer/Basic/Token/Digest credentials, key=value and
+#   "key": "value" pairs whose key names a secret, passwords in URLs.
+_SECRET_WORDS = (
+    r"authorization|cookie|token|secret|passw(?:or)?d|api[-_]?key|apikey|access[-_]?key|signature|"
+    r"session|credential|private[-_]?key"
+)
+_PEM_PRIVATE = re.compile(
+    r"-----BEGIN (?P<kind>[A-Z0-9 ]*PRIVATE KEY)-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.DOTALL
+)
+#: A JSON Web Token: three base64url parts, the first two JSON objects (``eyJ`` = ``{"``).
+_JWT = re.compile(r"\beyJ[A-Za-z0-9_-]{4,}\.eyJ[A-Za-z0-9_-]{4,}\.[A-Za-z0-9_-]*")
+#: AWS access key ids (``AKIA…`` long-term, ``ASIA…`` temporary, and the other IAM id prefixes).
+_AWS_KEY_ID = re.compile(r"\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA|ABIA|ACCA)[A-Z0-9]{16}\b")
+#: An AWS secret access key: 40 base64 characters mixing upper, lower and digits or ``/+``
+#: (a 40-hex SHA-1 has no upper case, so commit and object hashes stay readable).
+_AWS_SECRET = re.compile(
+    r"(?<![A-Za-z0-9/+=])(?=[A-Za-z0-9/+]{0,39}[A-Z])(?=[A-Za-z0-9/+]{0,39}[a-z])"
+    r"(?=[A-Za-z0-9/+]{0,39}[0-9/+])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])"
+)
+_COOKIE_LINE = re.compile(r"(?P<key>\b(?:set-)?cookie\s*:\s*)(?P<value>[^\r\n\"]+)", re.IGNORECASE)
+#: ``Bearer``/``Token``/``Digest``/``Basic`` credentials; the credential must hold a digit, a
+#: symbol or an inner capital, so that prose ("basic information", "token bucket") stays readable.
+_AUTH_SCHEME = re.compile(
+    r"\b(?P<scheme>Bearer|Token|Digest|Basic)\s+(?=(?-i:[A-Za-z]?[a-z.]*[A-Z0-9_~+/=-]))[A-Za-z0-9._~+/=-]{6,}",
+    re.IGNORECASE,
+)
 _SECRET_PAIR = re.compile(
-    r"""(?P<key>["']?[\w.-]*(?:authorization|cookie|token|secret|passw(?:or)?d|api[-_]?key|apikey|"""
-    r"""access[-_]?key|signature|session|credential|private[-_]?key)["']?)"""
-    r"""(?P<sep>\s*[:=]\s*)(?P<value>\[REDACTED\]|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s,;&}\]]+)""",
+    rf"""(?P<key>\\?["']?[\w.-]*(?:{_SECRET_WORDS})(?:\\?["'])?)"""
+    r"""(?P<sep>\s*[:=]\s*)(?P<value>(?:Bearer|Basic|Token|Digest)\s+(?:\[REDACTED\]|[^\s,;&}\]"]+)|\[REDACTED\]|"(?:[^"\\]|\\.)*"|'[^']*'|\\"(?:[^"\\]|\\[^"])*\\"|[^\s,;&}\]"]+)""",
     re.IGNORECASE,
 )
 _URL_USERINFO = re.compile(r"(?P<scheme>\b[a-z][a-z0-9+.-]*://)(?P<user>[^/\s:@]+):(?P<pw>[^/\s@]+)@", re.IGNORECASE)
 
 
+def _pair(m: re.Match[str]) -> str:
+    value = m.group("value")
+    if value.strip("\"'\\") in (REDACTED, "%5BREDACTED%5D"):
+        return m.group(0)
+    # a JSON document logged as a string quotes with \": {\"password\": \"x\"}
+    quote = '\\"' if value.startswith('\\"') else value[0] if value[:1] in "\"'" else ""
+    return f"{m.group('key')}{m.group('sep')}{quote}{REDACTED}{quote}"
+
+
 def redact_text(text: str) -> str:
     """Return ``text`` with credentials replaced by ``[REDACTED]``.
+
+    The one pass every string a report, a finding, a figure or the CLI shows
+    goes through (tables keep raw data; see the README).
 
     Parameters
     ----------
     text : str
-        Free text: a log message, an error string, a body.
+        Free text: a log message, an error string, a body, a span name.
 
     Returns
     -------
     str
-        ``text`` with bearer/basic credentials, ``key=value`` and ``"key": "value"``
-        secrets and passwords in URLs replaced; an empty text is returned as is.
+        ``text`` with PEM private keys, JWTs, AWS access key ids and secret
+        keys, Cookie header values, Bearer/Basic credentials, ``key=value`` and
+        ``"key": "value"`` secrets and passwords in URLs replaced; an empty
+        text is returned as is.
 
     Examples
     --------
@@ -135,18 +174,60 @@ def redact_text(text: str) -> str:
     'login failed password=[REDACTED] user=bob'
     >>> redact_text('{"token": "abc.def", "n": 1} Authorization: Bearer eyJhbGciOi.x.y')
     '{"token": "[REDACTED]", "n": 1} Authorization: [REDACTED]'
+    >>> redact_text("key id AKIAIOSFODNN7EXAMPLE")
+    'key id [REDACTED]'
     """
-    if not text:
+    if not text or not isinstance(text, str):
         return text
-
-    def pair(m: re.Match[str]) -> str:
-        value = m.group("value")
-        quote = value[0] if value[:1] in "\"'" else ""
-        return f"{m.group('key')}{m.group('sep')}{quote}{REDACTED}{quote}"
-
-    out = _AUTH_SCHEME.sub(REDACTED, text)
-    out = _SECRET_PAIR.sub(pair, out)
+    out = _PEM_PRIVATE.sub(
+        lambda m: f"-----BEGIN {m.group('kind')}-----{REDACTED}-----END {m.group('kind')}-----", text
+    )
+    out = _JWT.sub(REDACTED, out)
+    out = _AWS_KEY_ID.sub(REDACTED, out)
+    out = _AWS_SECRET.sub(REDACTED, out)
+    out = _COOKIE_LINE.sub(lambda m: f"{m.group('key')}{REDACTED}", out)
+    out = _AUTH_SCHEME.sub(lambda m: f"{m.group('scheme')} {REDACTED}", out)
+    out = _SECRET_PAIR.sub(_pair, out)
     return _URL_USERINFO.sub(lambda m: f"{m.group('scheme')}{m.group('user')}:{REDACTED}@", out)
+
+
+#: Keys of JSON documents (notebook outputs, plotly figures) whose strings are
+#: binary payloads, never shown as text: base64 images and plotly's typed arrays.
+_BINARY_KEYS = frozenset({"bdata", "image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf"})
+
+
+def redact_strings(value: Any) -> Any:
+    """Every string in a JSON-like document through :func:`redact_text` (a new document).
+
+    Used for figures (hover texts, labels, titles) and executed notebooks
+    (every output a report shows). Values under secret keys are replaced
+    whole; base64 payloads (``bdata``, images) are left as they are.
+
+    Parameters
+    ----------
+    value : Any
+        A string, mapping, list/tuple or any other value.
+
+    Returns
+    -------
+    Any
+        The same structure with its strings redacted; other values unchanged.
+    """
+    if isinstance(value, str):
+        return redact_text(value)
+    if isinstance(value, Mapping):
+        out: dict[Any, Any] = {}
+        for k, v in value.items():
+            if isinstance(k, str) and k in _BINARY_KEYS:
+                out[k] = v
+            elif isinstance(k, str) and isinstance(v, str) and v and is_secret_name(k):
+                out[k] = REDACTED
+            else:
+                out[k] = redact_strings(v)
+        return out
+    if isinstance(value, (list, tuple)):
+        return [redact_strings(v) for v in value]
+    return value
 
 
 def redact_value(value: object) -> object:
@@ -176,9 +257,6 @@ def redact_value(value: object) -> object:
     return value
 
 
-#: ``Bearer``/``Basic`` credentials in free text (the credential must hold a non-letter,
-#: so that prose such as "basic information" stays readable).
-_BEARER = re.compile(r"\b(Bearer|Basic)\s+(?=[A-Za-z.]*[0-9_~+/=-])[A-Za-z0-9._~+/=-]{8,}", re.IGNORECASE)
 _KV_SECRET = re.compile(r"(?<![\w.-])([A-Za-z][\w.-]{0,63})=([^\s&\"',;]+)")
 _JSON_SECRET = re.compile(
     r'("(?P<key>[^"\\]{1,64})"\s*:\s*)"(?:[^"\\]|\\.)*"',
@@ -232,7 +310,7 @@ def redact_body(text: str | None, content_type: str | None = None) -> str | None
     >>> redact_body('{"user":"bob","password":"hunter2"}')
     '{"user":"bob","password":"[REDACTED]"}'
     >>> redact_body("Authorization: Bearer abcdef123456")
-    'Authorization: Bearer [REDACTED]'
+    'Authorization: [REDACTED]'
     """
     if text is None or (not isinstance(text, str) and pd.isna(text)):
         return None
@@ -263,4 +341,4 @@ def redact_body(text: str | None, content_type: str | None = None) -> str | None
             lambda m: f'{m.group(1)}"{REDACTED}"' if is_secret_name(m.group("key")) else m.group(0), text
         )
         text = _KV_SECRET.sub(lambda m: f"{m.group(1)}={REDACTED}" if is_secret_name(m.group(1)) else m.group(0), text)
-    return _BEARER.sub(lambda m: f"{m.group(1)} {REDACTED}", text)
+    return redact_text(text)

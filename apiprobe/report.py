@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from apiprobe._redact import is_secret_name, redact_url
-from apiprobe.errors import ReportError
+from apiprobe._redact import is_secret_name, redact_strings, redact_text, redact_url
+from apiprobe.errors import InvalidParameterError, ReportError
 from apiprobe.notebook import FINDINGS_MIME
 
 __all__ = [
@@ -247,6 +247,36 @@ def _collect_findings(ipynb: Path) -> list[dict[str, Any]]:
     return found
 
 
+def _redact_notebook(ipynb: Path) -> None:
+    """Rewrite an executed notebook with every output string and the parameters cell redacted.
+
+    The last pass before anything leaves a run: the written ``.ipynb``, the
+    HTML exported from it and ``findings.json`` collected from it all show
+    only what :func:`apiprobe._redact.redact_strings` lets through (text,
+    HTML, tracebacks, figure JSON, findings records). Images and plotly's
+    binary arrays are left as they are.
+
+    Parameters
+    ----------
+    ipynb : pathlib.Path
+        The executed notebook, rewritten in place.
+
+    Returns
+    -------
+    None
+    """
+    import nbformat
+
+    nb = nbformat.read(ipynb, as_version=4)
+    for cell in nb.cells:
+        if "injected-parameters" in cell.get("metadata", {}).get("tags", []):
+            cell["source"] = redact_text(cell.get("source", ""))
+        outputs = cell.get("outputs")
+        if outputs:
+            cell["outputs"] = nbformat.from_dict(redact_strings(outputs))
+    nbformat.write(nb, ipynb)
+
+
 def _without_interactive_cells(path: Path) -> Any:
     """The notebook with cells tagged ``interactive-only`` removed.
 
@@ -295,7 +325,10 @@ def _run_one(
         error = _error_text(exc)
     findings: list[dict[str, Any]] = []
     out_html: Path | None = None
+    if error is not None:
+        error = redact_text(error)
     if ipynb.is_file():
+        _redact_notebook(ipynb)
         findings = _collect_findings(ipynb)
         try:
             out_html = export_html(ipynb, html_path)
@@ -442,9 +475,19 @@ def run_report(
     -------
     ReportResult
         ``.ok`` is False when any notebook failed; the report is written regardless.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``out_dir`` is an existing file, or cannot be created.
     """
     out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
+    if out.exists() and not out.is_dir():
+        raise InvalidParameterError(f"out_dir: {out} is a file, not a directory; name a new or existing directory")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidParameterError(f"out_dir: cannot create {out}: {exc.strerror or exc}") from exc
     items = [r if isinstance(r, NotebookRun) else NotebookRun(_notebook_path(r)) for r in runs]
     if not items:
         raise ReportError("no notebooks to run")

@@ -6,6 +6,7 @@ from typing import Any
 
 import pandas as pd
 
+from apiprobe._redact import redact_text
 from apiprobe.schema import SEVERITIES, conform
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(SEVERITIES)}
@@ -26,7 +27,13 @@ def finding(
     ts_start: Any = None,
     ts_end: Any = None,
 ) -> dict[str, Any]:
-    """One findings row as a dict (validated when the table is built)."""
+    """One findings row as a dict (validated when the table is built).
+
+    Every text a finding shows (subject, evidence, recommendation) goes
+    through :func:`apiprobe._redact.redact_text`: findings travel into
+    ``findings.json``, report pages and postmortems.
+    """
+    subject, evidence, recommendation = (redact_text(t) for t in (subject, evidence, recommendation))
     return {
         "detector": detector,
         "fault": fault,

@@ -7,11 +7,12 @@ Findings are displayed with a machine-readable twin (MIME type
 from __future__ import annotations
 
 import html
+import json
 from typing import Any
 
 import pandas as pd
 
-from apiprobe._redact import redact_text, redact_value
+from apiprobe._redact import redact_strings, redact_text, redact_value
 from apiprobe.errors import ApiprobeError
 from apiprobe.schema import validate
 
@@ -32,24 +33,30 @@ def _register_renderer() -> None:
     from plotly.io.base_renderers import MimetypeRenderer
 
     class OfflineHtmlRenderer(MimetypeRenderer):
-        """``text/html`` figure output that loads nothing: no plotly.js, no MathJax.
+        """Each figure as plotly's mimetype and as a ``text/html`` div that loads nothing, secrets redacted.
 
-        plotly's own ``notebook`` renderer hard-codes MathJax from a CDN. The
-        report template (``templates/apiprobe_offline``) puts plotly.js inline
-        in the page head once, so every figure finds ``window.Plotly``.
+        JupyterLab draws the mimetype interactively; the HTML export uses the
+        div (plotly's own ``notebook`` renderer hard-codes MathJax from a CDN;
+        the report template puts plotly.js inline in the page head once, so
+        every figure finds ``window.Plotly``). Every string of the figure —
+        hover texts, labels, titles — passes through
+        :func:`apiprobe._redact.redact_strings` first.
         """
 
-        def to_mimebundle(self, fig_dict: Any) -> dict[str, str]:
+        def to_mimebundle(self, fig_dict: Any) -> dict[str, Any]:
+            clean = redact_strings(json.loads(pio.to_json(fig_dict, validate=False, remove_uids=False)))
+            clean["config"] = {"displaylogo": False}
             page = pio.to_html(
-                fig_dict,
+                clean,
                 include_plotlyjs=False,
                 include_mathjax=False,
                 full_html=False,
                 default_width="100%",
                 default_height=525,
                 config={"displaylogo": False},
+                validate=False,
             )
-            return {"text/html": page}
+            return {"application/vnd.plotly.v1+json": clean, "text/html": page}
 
     pio.renderers[HTML_RENDERER] = OfflineHtmlRenderer()
 
@@ -67,7 +74,7 @@ def setup_notebook() -> None:
 
     if HTML_RENDERER not in pio.renderers:
         _register_renderer()
-    pio.renderers.default = f"plotly_mimetype+{HTML_RENDERER}"
+    pio.renderers.default = HTML_RENDERER
     pd.set_option("display.max_colwidth", 200)
     shell = get_ipython()
     if shell is not None:

@@ -24,6 +24,7 @@ import plotly.graph_objects as go
 from plotly.colors import qualitative
 
 from apiprobe._frames import failed_mask, format_duration, require_columns
+from apiprobe._redact import redact_text
 from apiprobe.errors import InvalidParameterError
 from apiprobe.schema import PHASE_LABELS
 
@@ -188,10 +189,11 @@ def nothing_to_draw(title: str, reason: str) -> go.Figure:
 def plain(text: object) -> str:
     """Text from logs or servers made safe for plotly labels and hover text.
 
-    plotly renders a few HTML tags in labels (``<b>``, ``<a href>``, ``<br>``,
-    ``<span style>``); a log message must show as written, never as markup.
+    Secrets are redacted (:func:`apiprobe._redact.redact_text`), and plotly
+    renders a few HTML tags in labels (``<b>``, ``<a href>``, ``<br>``,
+    ``<span style>``): a log message must show as written, never as markup.
     """
-    return html.escape(str(text), quote=False)
+    return html.escape(redact_text(str(text)), quote=False)
 
 
 def value_name(value: str) -> str:
