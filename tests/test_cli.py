@@ -205,3 +205,33 @@ def test_report_names_an_unknown_notebook(tmp_path: Path) -> None:
     res = cli("report", "99_nope", "--out", str(tmp_path / "r"))
     assert res.returncode == 2
     assert "no notebook '99_nope'" in res.stderr and "01_latency_timeouts" in res.stderr
+
+
+def test_logs_output_shows_no_planted_secret(tmp_path: Path) -> None:
+    from test_redact import PLANTED, leaked
+
+    lines = [f'{{"level":"info","ts":{1710409200 + i},"msg":"ok"}}' for i in range(30)]
+    lines += [
+        json.dumps({"level": "error", "ts": 1710409300 + i, "msg": f"upstream failed: {text}", "error": text})
+        for i, text in enumerate(list(PLANTED.values()) * 3)
+    ]
+    log = tmp_path / "api.log"
+    log.write_text("\n".join(lines) + "\n")
+    res = cli("logs", str(log), "-q")
+    assert res.returncode == 0, res.stderr
+    assert "[REDACTED]" in res.stdout and not leaked(res.stdout + res.stderr), leaked(res.stdout)
+
+
+def test_misuse_is_a_message_not_a_traceback(tmp_path: Path) -> None:
+    log = tmp_path / "api.log"
+    log.write_text('{"level":"error","ts":1710409300,"msg":"boom"}\n')
+    reversed_window = cli("logs", str(log), "--incident", "2030-01-01/2020-01-01")
+    assert reversed_window.returncode != 0 and "must start before it ends" in reversed_window.stderr
+    assert "Traceback" not in reversed_window.stderr
+    bad_regex = cli("logs", str(log), "--format", "regex", "--regex", "(?P<msg>")
+    assert bad_regex.returncode == 2 and "regex" in bad_regex.stderr and "Traceback" not in bad_regex.stderr
+    existing = tmp_path / "report.html"
+    existing.write_text("")
+    out_file = cli("report", "01_latency_timeouts", "--out", str(existing))
+    assert out_file.returncode == 2 and "is a file, not a directory" in out_file.stderr
+    assert "Traceback" not in out_file.stderr
