@@ -245,7 +245,7 @@ class _HttpProber:
             # The attempt's overall deadline fired (e.g. a trickling body).
             row["error_kind"] = row.get("error_kind") or _classify(exc, trace)
             row["error"] = f"no completion within the {self.timeout:g} s timeout"
-            _fill_phases(row, trace, t0=None)
+            _fill_phases(row, trace, t0=None, has_body=bool(self.content))
         return row
 
     async def _attempt(self, target: UrlTarget, row: dict[str, Any], t0: float, trace: _Trace) -> None:
@@ -291,12 +291,12 @@ class _HttpProber:
             row["error"] = _describe(exc)
             if str(row["error_kind"]).startswith("tls_"):
                 row["error"] += f" — diagnose the chain: apiprobe tls {target.host}:{target.port}"
-            _fill_phases(row, trace, t0=None)
+            _fill_phases(row, trace, t0=None, has_body=bool(self.content))
             return
         end = monotonic_ms()
         if self.keepalive:
             row["reused_conn"] = "connect" not in trace.started
-        _fill_phases(row, trace, t0=t0, end=end)
+        _fill_phases(row, trace, t0=t0, end=end, has_body=bool(self.content))
 
 
 def _tls_version(response: httpx.Response) -> str | None:
@@ -307,12 +307,21 @@ def _tls_version(response: httpx.Response) -> str | None:
     return ssl_object.version() if ssl_object is not None else None
 
 
-def _fill_phases(row: dict[str, Any], trace: _Trace, *, t0: float | None, end: float | None = None) -> None:
+def _fill_phases(
+    row: dict[str, Any], trace: _Trace, *, t0: float | None, end: float | None = None, has_body: bool = False
+) -> None:
     """Write phase durations from ``trace``; phases that did not complete stay NA."""
     row["connect_ms"] = trace.span("connect")
     row["tls_ms"] = trace.span("tls")
     row["request_ms"] = trace.span("send_headers", "send_body")
-    sent = trace.completed.get("send_body")
+    # The server wait starts when the last request bytes are handed to the kernel. A stamp taken
+    # after that write returns is late by however long this process waited for a core (on a busy
+    # machine, milliseconds): a 50 ms server delay would show as 46 ms. Stamp the instant *before*
+    # the last write instead (the body's when there is one, else the headers'): never later than
+    # the bytes left, so ttfb_ms is never shorter than the true wait.
+    sent = trace.started.get("send_body" if has_body else "send_headers")
+    if sent is not None and "send_body" not in trace.completed:
+        sent = None  # the request was never fully written: no server wait to speak of
     got_headers = trace.completed.get("headers")
     row["ttfb_ms"] = got_headers - sent if sent is not None and got_headers is not None else None
     if end is not None and got_headers is not None:
@@ -403,7 +412,8 @@ async def aprobe_http(
         * ``connect_ms`` -- TCP connect (SYN → SYN-ACK → ACK), ms.
         * ``tls_ms`` -- TLS handshake, ms; NA for plain HTTP and reused connections.
         * ``request_ms`` -- writing the request headers and body, ms.
-        * ``ttfb_ms`` -- server wait, request written → response headers, ms.
+        * ``ttfb_ms`` -- server wait, request written → response headers, ms (from the instant
+          before the last request write, so never shorter than the server's own wait).
         * ``transfer_ms`` -- response body download, ms.
         * ``total_ms`` -- attempt start (before DNS) → last body byte, ms; NA when it failed.
         * ``status`` -- HTTP status code; NA when no response came.
