@@ -6,11 +6,19 @@ picks the candidate lines (first byte ``{``, last byte ``}``); those go to
 line numbers so nothing is lost. When pyarrow refuses a chunk (a line that
 looks like an object but is not valid JSON, or a key that changes type from
 line to line), that chunk falls back to ``json.loads`` line by line.
+
+A line nested deeper than :data:`MAX_JSON_DEPTH` never reaches either parser:
+pyarrow's reader crashes the process on ~50,000 levels and ``json.loads``
+raises ``RecursionError`` past ~1,000. Such a line is handed back with the
+other lines the fast path left, and ends as one unparsed row. Only a line of
+at least ``2 * MAX_JSON_DEPTH`` bytes can be that deep, so the check costs
+nothing on ordinary logs.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import IO, Any
@@ -19,11 +27,15 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.json as pa_json
 
+from apiprobe.load._limits import max_line_bytes
+
 __all__ = [
+    "MAX_JSON_DEPTH",
     "Chunk",
     "count_lines",
     "iter_file_chunks",
     "iter_line_chunks",
+    "json_depth",
     "read_json_chunk",
     "read_json_file",
     "rows_to_table",
@@ -31,6 +43,38 @@ __all__ = [
 
 _NL, _CR, _LBRACE, _RBRACE = 10, 13, 123, 125
 CHUNK_BYTES = 32 << 20
+#: Deepest JSON nesting a log line may have to be parsed (real logs nest a few levels).
+MAX_JSON_DEPTH = 512
+_MIN_DEEP_BYTES = 2 * MAX_JSON_DEPTH
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"')
+_DEPTH_STEP = np.zeros(256, dtype=np.int8)
+_DEPTH_STEP[[ord("{"), ord("[")]] = 1
+_DEPTH_STEP[[ord("}"), ord("]")]] = -1
+
+
+def json_depth(line: bytes) -> int:
+    """The deepest nesting of objects and arrays in one JSON text (brackets inside strings ignored).
+
+    Parameters
+    ----------
+    line : bytes
+        The JSON text (valid or not).
+
+    Returns
+    -------
+    int
+        The maximum nesting depth (0 for a scalar).
+    """
+    bare = _JSON_STRING.sub(b'""', line)
+    steps = _DEPTH_STEP[np.frombuffer(bare, dtype=np.uint8)].astype(np.int32)
+    return int(np.cumsum(steps).max(initial=0))
+
+
+def _too_deep(line: bytes) -> bool:
+    """Whether a line nests past :data:`MAX_JSON_DEPTH` (cheap: few brackets cannot nest deep)."""
+    if len(line) < _MIN_DEEP_BYTES or line.count(b"{") + line.count(b"[") <= MAX_JSON_DEPTH:
+        return False
+    return json_depth(line) > MAX_JSON_DEPTH
 
 
 @dataclass
@@ -41,6 +85,8 @@ class Chunk:
     starts: np.ndarray
     ends: np.ndarray  # exclusive, without the line break
     first_line: int  # 1-based line number of the first line
+    #: The chunk is one line longer than the line cap, cut to it (the rest was never held).
+    cut: bool = False
 
     @property
     def line_nos(self) -> np.ndarray:
@@ -56,16 +102,29 @@ class Chunk:
         return self.data[start : int(self.ends[i])].to_pybytes()
 
 
-def iter_line_chunks(stream: IO[bytes], chunk_bytes: int = CHUNK_BYTES, *, head: bytes = b"") -> Iterator[Chunk]:
+def _cut_line(head: bytes, line_no: int) -> Chunk:
+    """A one-line chunk for a line longer than the cap: its first bytes only."""
+    return Chunk(pa.py_buffer(head + b"\n"), np.array([0]), np.array([len(head)]), line_no, cut=True)
+
+
+def iter_line_chunks(
+    stream: IO[bytes], chunk_bytes: int = CHUNK_BYTES, *, head: bytes = b"", max_line: int | None = None
+) -> Iterator[Chunk]:
     """Yield :class:`Chunk` objects of whole lines from ``head`` and then a binary stream.
 
     Each chunk owns a fresh buffer that the stream is read into directly, so
-    a chunk's lines are never copied on the way to the parser.
+    a chunk's lines are never copied on the way to the parser. A line that
+    outgrows ``max_line`` bytes (default :func:`~apiprobe.load._limits.max_line_bytes`)
+    without a line break is cut: its first ``max_line`` bytes come as a chunk
+    of its own with ``cut`` set, the rest is read past and dropped, so memory
+    stays bounded and no byte is copied twice.
     """
+    cap = max_line_bytes() if max_line is None else max_line
     carry = head[3:] if head.startswith(b"\xef\xbb\xbf") else head
     check_bom = not head
     line_no = 1
     eof = False
+    cut_head: bytes | None = None  # reading past the rest of an over-long line
     while not eof:
         buf = bytearray(len(carry) + chunk_bytes)
         buf[: len(carry)] = carry
@@ -83,6 +142,17 @@ def iter_line_chunks(stream: IO[bytes], chunk_bytes: int = CHUNK_BYTES, *, head:
             if buf.startswith(b"\xef\xbb\xbf"):
                 del buf[:3]
                 filled -= 3
+        if cut_head is not None:
+            nl = buf.find(b"\n", 0, filled)
+            if nl < 0 and not eof:
+                carry = b""
+                continue
+            yield _cut_line(cut_head, line_no)
+            line_no += 1
+            cut_head = None
+            skip = filled if nl < 0 else nl + 1
+            del buf[:skip]
+            filled -= skip
         if filled == 0:
             return
         if eof and buf[filled - 1] != _NL:
@@ -93,9 +163,14 @@ def iter_line_chunks(stream: IO[bytes], chunk_bytes: int = CHUNK_BYTES, *, head:
             filled += 1
         last_nl = buf.rfind(b"\n", 0, filled)
         if last_nl < 0:
-            carry = bytes(buf[:filled])
+            if filled > cap:
+                cut_head, carry = bytes(buf[:cap]), b""
+            else:
+                carry = bytes(buf[:filled])
             continue
         carry = bytes(buf[last_nl + 1 : filled])
+        if len(carry) > cap:
+            cut_head, carry = carry[:cap], b""
         arr = np.frombuffer(buf, dtype=np.uint8, count=last_nl + 1)
         ends = np.flatnonzero(arr == _NL)
         starts = np.empty_like(ends)
@@ -105,14 +180,18 @@ def iter_line_chunks(stream: IO[bytes], chunk_bytes: int = CHUNK_BYTES, *, head:
         ends = ends - has_cr
         yield Chunk(pa.py_buffer(buf)[: last_nl + 1], starts, ends, line_no)
         line_no += len(starts)
+    if cut_head is not None:
+        yield _cut_line(cut_head, line_no)
 
 
-def iter_file_chunks(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chunk]:
+def iter_file_chunks(path: str, chunk_bytes: int = CHUNK_BYTES, *, max_line: int | None = None) -> Iterator[Chunk]:
     """Yield :class:`Chunk` objects of whole lines of an uncompressed file, memory-mapped.
 
     The chunks are zero-copy views of the mapping, so a large file is never
-    copied into fresh memory on its way to the parser.
+    copied into fresh memory on its way to the parser. A line longer than
+    ``max_line`` bytes and the window comes cut, as in :func:`iter_line_chunks`.
     """
+    cap = max_line_bytes() if max_line is None else max_line
     whole = pa.memory_map(path, "r").read_buffer()
     size = whole.size
     if size == 0:
@@ -132,6 +211,21 @@ def iter_file_chunks(path: str, chunk_bytes: int = CHUNK_BYTES) -> Iterator[Chun
                 tail = whole.slice(start).to_pybytes() + b"\n"
                 yield _chunk(pa.py_buffer(tail), np.array([len(tail) - 1]), line_no)
                 return
+            if stop - start > cap:  # a line past the cap: cut it, find its end window by window
+                head = whole.slice(start, cap).to_pybytes()
+                at = stop
+                while at < size:
+                    nl = np.flatnonzero(data[at : min(at + chunk_bytes, size)] == _NL)
+                    if len(nl):
+                        at += int(nl[0]) + 1
+                        break
+                    at += chunk_bytes
+                yield _cut_line(head, line_no)
+                line_no += 1
+                start = min(at, size)
+                window = chunk_bytes
+                scratch = np.empty(min(window, size), dtype=bool)
+                continue
             window *= 2  # a line longer than the window
             scratch = np.empty(min(window, size), dtype=bool)
             continue
@@ -171,6 +265,10 @@ def read_json_chunk(chunk: Chunk) -> ChunkResult:
     first = arr[np.minimum(starts, len(arr) - 1)]
     last = arr[np.maximum(ends - 1, 0)]
     good = nonempty & (first == _LBRACE) & (last == _RBRACE)
+    long_good = np.flatnonzero(good & (ends - starts >= _MIN_DEEP_BYTES))
+    if len(long_good):
+        deep = [i for i in long_good.tolist() if _too_deep(chunk.line(i))]
+        good[deep] = False  # handed back: kept as unparsed rows by the caller
     other = np.flatnonzero(nonempty & ~good)
     blank = int(len(starts) - np.count_nonzero(nonempty))
     good_idx = np.flatnonzero(good)
@@ -230,11 +328,21 @@ def read_json_file(path: str) -> tuple[pa.Table, int] | None:
     the file or skipped lines (blank ones), so that line numbers would not be
     row positions; the caller then takes the chunked path.
     """
+    lines, object_lines, non_ascii, long_lines = _scan(path)
+    if len(long_lines) >= _MAX_LONG_LINES:
+        return None  # too many to check one by one here: the chunked path checks them per chunk
+    if any(end - start > max_line_bytes() for start, end in long_lines):
+        return None  # the chunked path cuts lines past the cap
+    if long_lines:  # lines long enough to nest past MAX_JSON_DEPTH: check each before pyarrow sees them
+        with open(path, "rb") as fh:
+            for start, end in long_lines:
+                fh.seek(start)
+                if _too_deep(fh.read(end - start)):
+                    return None  # the chunked path keeps that line as an unparsed row
     try:
         table = pa_json.read_json(path)  # default blocks; a longer line takes the chunked path
     except (pa.ArrowInvalid, pa.ArrowNotImplementedError, OSError):
         return None
-    lines, object_lines, non_ascii = _scan(path)
     # Row i is line i only when every line is one object: no blank line, no two objects on a line.
     if not table.num_rows == lines == object_lines:
         return None
@@ -248,18 +356,33 @@ def count_lines(path: str) -> int:
     return _scan(path)[0]
 
 
-def _scan(path: str) -> tuple[int, int, bool]:
-    """Lines, lines starting with ``{``, and whether any byte is non-ASCII, in one pass."""
+_MAX_LONG_LINES = 100_000
+
+
+def _scan(path: str) -> tuple[int, int, bool, list[tuple[int, int]]]:
+    """Lines, lines starting with ``{``, whether any byte is non-ASCII, and the byte spans of
+    lines long enough to nest past :data:`MAX_JSON_DEPTH` (every line's span once there are
+    too many to list), in one pass."""
     block = bytearray(8 << 20)
     view = np.frombuffer(block, dtype=np.uint8)
     hits = np.empty(len(block), dtype=bool)
     lines = objects = 0
     last, at_line_start, non_ascii = _NL, True, False
+    offset = line_start = 0
+    long_lines: list[tuple[int, int]] = []
     with open(path, "rb", buffering=0) as fh:
         while n := fh.readinto(block):
             part = view[:n]
             np.equal(part, _NL, out=hits[:n])
             breaks = np.flatnonzero(hits[:n])
+            if len(breaks):
+                line_starts = np.concatenate(([line_start], offset + breaks[:-1] + 1))
+                line_ends = offset + breaks
+                longer = np.flatnonzero(line_ends - line_starts >= _MIN_DEEP_BYTES)
+                if len(longer) and len(long_lines) < _MAX_LONG_LINES:
+                    long_lines += zip(line_starts[longer].tolist(), line_ends[longer].tolist(), strict=True)
+                line_start = offset + int(breaks[-1]) + 1
+            offset += n
             lines += len(breaks)
             if at_line_start and part[0] == _LBRACE:
                 objects += 1
@@ -268,7 +391,9 @@ def _scan(path: str) -> tuple[int, int, bool]:
             non_ascii = non_ascii or int(part.max()) >= 0x80
             last = int(part[-1])
             at_line_start = last == _NL
-    return lines + (last != _NL), objects, non_ascii
+    if offset - line_start >= _MIN_DEEP_BYTES:
+        long_lines.append((line_start, offset))
+    return lines + (last != _NL), objects, non_ascii, long_lines
 
 
 def _fallback(chunk: Chunk, good_idx: np.ndarray, other: list[int], blank: int) -> ChunkResult:
@@ -277,7 +402,7 @@ def _fallback(chunk: Chunk, good_idx: np.ndarray, other: list[int], blank: int) 
     for i in good_idx.tolist():
         try:
             obj = json.loads(chunk.line(i))
-        except ValueError:
+        except (ValueError, RecursionError):
             other.append(i)
             continue
         if isinstance(obj, dict):

@@ -61,7 +61,7 @@ def detect_dialect(lines: Iterable[str]) -> str:
         if ln.startswith("{"):
             try:
                 obj = json.loads(ln)
-            except ValueError:
+            except (ValueError, RecursionError):  # broken, or nested past what the parser can follow
                 obj = None
             if isinstance(obj, dict):
                 objs.append(obj)

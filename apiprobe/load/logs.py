@@ -60,6 +60,7 @@ from apiprobe.load._jsonlines import (
     read_json_file,
     rows_to_table,
 )
+from apiprobe.load._limits import MAX_INFLATED_ENV, MAX_LINE_ENV, max_inflated_bytes, max_line_bytes
 from apiprobe.load._log_columns import events_table, parse_go_duration, to_string, unparsed_table
 from apiprobe.load._log_dialects import DIALECTS, JSON_DIALECTS, TEXT_LINE, detect_dialect
 from apiprobe.load._logfmt import parse_logfmt
@@ -98,6 +99,7 @@ class _FileLoad:
         self.lines = 0
         self.blank = 0
         self.unparsed = 0
+        self.cut_lines = 0
         self.note: str | None = None
 
     def _emit(self, table: pa.Table, line_nos: np.ndarray) -> None:
@@ -139,8 +141,8 @@ class _FileLoad:
         if stripped.startswith("{"):
             try:
                 obj = json.loads(stripped)
-            except ValueError:
-                return None  # a truncated or broken object is not logfmt either
+            except (ValueError, RecursionError):
+                return None  # a truncated, broken or absurdly nested object is not logfmt either
             return obj if isinstance(obj, dict) else None
         if self.dialect == "text":
             m = TEXT_LINE.match(stripped)
@@ -150,6 +152,16 @@ class _FileLoad:
 
     def add_chunk(self, chunk: Chunk) -> None:
         self.lines += len(chunk.starts)
+        if chunk.cut:  # a line past APIPROBE_MAX_LINE: kept, cut, never parsed
+            text = chunk.text(0)
+            self.cut_lines += 1
+            self.unparsed += 1
+            self.tables.append(
+                unparsed_table(
+                    [(chunk.first_line, text)], service=self.service or self.default_service, source=self.source
+                )
+            )
+            return
         if self.dialect in JSON_DIALECTS:
             res = read_json_chunk(chunk)
             self.blank += res.blank
@@ -192,9 +204,11 @@ class _TolerantStream:
     stopped the stream.
     """
 
-    def __init__(self, raw: IO[bytes]) -> None:
+    def __init__(self, raw: IO[bytes], limit: int | None = None) -> None:
         self.raw = raw
         self.error: str | None = None
+        self.limit = max_inflated_bytes() if limit is None else limit
+        self.total = 0
 
     def _guard(self, call: Callable[[], Any], empty: Any) -> Any:
         if self.error is not None:
@@ -205,8 +219,21 @@ class _TolerantStream:
             self.error = str(exc) or type(exc).__name__
             return empty
 
+    def _count(self, n: int) -> int:
+        """Bytes of ``n`` that fit under the cap on inflated size; past it the stream ends."""
+        room = self.limit - self.total
+        if n > room:
+            n = max(room, 0)
+            self.error = (
+                f"it inflates past {self.limit:,} bytes, the cap for one compressed file "
+                f"({MAX_INFLATED_ENV} raises it): only the start was read"
+            )
+        self.total += n
+        return n
+
     def read(self, size: int = -1) -> bytes:
-        return bytes(self._guard(lambda: self.raw.read(size), b""))
+        data = bytes(self._guard(lambda: self.raw.read(size if size >= 0 else self.limit - self.total + 1), b""))
+        return data[: self._count(len(data))]
 
     def readinto(self, buffer: Any) -> int:
         # Small steps: a read that hits the cut loses what it decompressed, so keep that little.
@@ -215,6 +242,7 @@ class _TolerantStream:
         while total < len(view) and self.error is None:
             piece = view[total : total + _TOLERANT_STEP]
             n = int(self._guard(lambda: self.raw.readinto(piece), 0))  # type: ignore[attr-defined]  # noqa: B023
+            n = self._count(n)
             if not n:
                 break
             total += n
@@ -316,11 +344,22 @@ def _load_stream(
         load.add_chunk(chunk)
         if progress is not None:
             progress(len(chunk.data))
+    notes: list[str] = []
+    if load.cut_lines:
+        notes.append(
+            f"{load.cut_lines} line(s) longer than {max_line_bytes():,} bytes kept cut, as unparsed rows "
+            f"({MAX_LINE_ENV} raises the cap)"
+        )
     error = stream.error if isinstance(stream, _TolerantStream) else None
     if error is not None:
         if load.lines == 0:
             raise DataFormatError(f"{source}: truncated or corrupt gzip data: {error}")
-        load.note = f"gzip data cut or corrupt after line {load.lines} ({error}); the lines before it are kept"
+        if error.startswith("it inflates past"):
+            notes.append(f"reading stopped after line {load.lines}: {error}")
+        else:
+            notes.append(f"gzip data cut or corrupt after line {load.lines} ({error}); the lines before it are kept")
+    if notes:
+        load.note = "; ".join(notes)
         warnings.warn(f"{source}: {load.note}", stacklevel=3)
     return load
 
