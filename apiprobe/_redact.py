@@ -320,14 +320,13 @@ def redact_body(text: str | None, content_type: str | None = None) -> str | None
     if stripped[:1] in ("{", "["):
         try:
             parsed = json.loads(stripped)
-        except ValueError:
-            pass  # truncated or not quite JSON: redacted key by key below
-        else:
-            structured = True
             redacted, changed = _redact_json(parsed)
             if changed:
                 compact = '": ' not in text and '", ' not in text
                 text = json.dumps(redacted, ensure_ascii=False, separators=(",", ":") if compact else None)
+            structured = True
+        except (ValueError, RecursionError):
+            pass  # truncated, not quite JSON or absurdly deep: redacted key by key below
     elif (content_type or "").lower().startswith("application/x-www-form-urlencoded") or (
         "=" in text and " " not in text.strip() and "&" in text
     ):

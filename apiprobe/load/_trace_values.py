@@ -167,7 +167,7 @@ def int_or_none(value: Any) -> int | None:
         return None
     try:
         out = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # OverflowError: a float infinity
         try:
             f = float(value)
         except (TypeError, ValueError):

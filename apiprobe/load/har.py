@@ -54,7 +54,6 @@ import binascii
 import codecs
 import contextlib
 import io
-import json
 import math
 import os
 import re
@@ -65,10 +64,12 @@ from urllib.parse import urlencode, urlsplit
 
 import pandas as pd
 from pandas.api.types import pandas_dtype
+from pandas.errors import OutOfBoundsDatetime
 
 from apiprobe._redact import redact_body, redact_headers, redact_url
 from apiprobe.errors import DataFormatError
-from apiprobe.load._text import decode_text
+from apiprobe.load._sniff import describe_json
+from apiprobe.load._text import decode_text, parse_json
 from apiprobe.schema import columns, conform
 
 __all__ = ["HAR_EXTRA_COLUMNS", "parse_har", "read_har", "redact_body"]
@@ -286,6 +287,11 @@ def _entry_row(entry: Any, index: int, pages: Mapping[str, str], body_limit: int
         response = {}
     started = entry.get("startedDateTime")
     ts = pd.to_datetime(started, utc=True, errors="coerce", format="ISO8601") if isinstance(started, str) else None
+    if ts is not None and not pd.isna(ts):
+        try:
+            ts = ts.as_unit("ns")  # Go's zero time (year 1) or year 9999 do not fit: NA, the entry kept
+        except (OutOfBoundsDatetime, OverflowError):
+            ts = None
     if ts is None or pd.isna(ts):
         problems.append("startedDateTime")
         ts = None
@@ -390,12 +396,7 @@ def _load_json(data: bytes | str, name: str) -> Any:
     text = decode_text(data, name, what="HAR file") if isinstance(data, bytes) else data.removeprefix("\ufeff")
     if not text.strip():
         raise DataFormatError(f"{name}: empty file; not a HAR file")
-    try:
-        return json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise DataFormatError(
-            f"{name}: not valid JSON at line {exc.lineno}, column {exc.colno}: {exc.msg}; not a HAR file"
-        ) from exc
+    return parse_json(text, name, what="HAR file")
 
 
 def parse_har(
@@ -433,7 +434,9 @@ def parse_har(
     doc = raw if isinstance(raw, Mapping) else _load_json(raw, source)
     log = doc.get("log") if isinstance(doc, Mapping) else None
     if not isinstance(log, Mapping):
-        raise DataFormatError(f"{source}: not a HAR file: the JSON has no top-level 'log' object")
+        other = describe_json(doc)
+        hint = f" (this is {other[0]}: use {other[1]})" if other is not None and other[1] != "read_har" else ""
+        raise DataFormatError(f"{source}: not a HAR file: the JSON has no top-level 'log' object{hint}")
     entries = log.get("entries")
     if not isinstance(entries, list):
         raise DataFormatError(f"{source}: not a HAR file: 'log.entries' is missing or not a list")

@@ -26,6 +26,7 @@ and trace ids found in logs, can be joined. A file may be gzip-compressed.
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Iterator, Mapping
 from os import PathLike
 from pathlib import Path
@@ -36,6 +37,7 @@ import pandas as pd
 
 from apiprobe.errors import DataFormatError, InvalidParameterError
 from apiprobe.load._paths import expand_paths
+from apiprobe.load._sniff import describe_json, sniff_bytes
 from apiprobe.load._text import decode_text
 from apiprobe.load._trace_values import (
     SPAN_KINDS,
@@ -48,6 +50,7 @@ from apiprobe.load._trace_values import (
     otlp_status,
     tag_status,
 )
+from apiprobe.load._zipkin_merge import merge_fragments
 from apiprobe.schema import conform
 
 __all__ = [
@@ -78,6 +81,7 @@ class _Ctx:
 
     def __init__(self, name: str) -> None:
         self.name = name
+        self.merged = 0  # Zipkin fragments folded into their span
 
     def fail(self, where: str, what: str) -> DataFormatError:
         return DataFormatError(f"{self.name}: {where}: {what}")
@@ -251,7 +255,8 @@ def _parse_zipkin(doc: Any, ctx: _Ctx) -> list[_Row]:
     if not isinstance(doc, list):
         raise ctx.fail("top level", "not Zipkin v2 JSON (expected an array of spans)")
     rows: list[_Row] = []
-    for at, span in _zipkin_spans(doc):
+    spans, ctx.merged = merge_fragments(list(_zipkin_spans(doc)))
+    for at, span in spans:
         if not isinstance(span, Mapping):
             raise ctx.fail(at, "span is not an object")
         tid, sid, pid = _ids(ctx, at, span.get("traceId"), span.get("id"), span.get("parentId"))
@@ -315,6 +320,31 @@ def _unshare(rows: list[_Row]) -> list[_Row]:
     return rows
 
 
+def _unwrap(doc: Any) -> Any:
+    """The trace document inside the wrappers today's backends put around it.
+
+    * Jaeger v2 ``/api/v3/traces``: ``{"result": {"resourceSpans": …}}`` (OTLP inside);
+    * Grafana Tempo ``/api/v2/traces/<id>``: ``{"trace": {"resourceSpans": …}}``
+      (``/api/traces/<id>`` is ``{"batches": …}``, OTLP under another name, read as is);
+    * the Jaeger UI / query API with one trace as an object: ``{"data": {"traceID": …, "spans": …}}``;
+    * a bare list of Jaeger spans, each carrying its ``process`` (jaeger's anonymizer and ``uiconv``).
+    """
+    if isinstance(doc, Mapping):
+        for key in ("result", "trace"):
+            inner = doc.get(key)
+            if isinstance(inner, Mapping) and ("resourceSpans" in inner or "batches" in inner):
+                return inner
+        data = doc.get("data")
+        if isinstance(data, Mapping) and "spans" in data:
+            return {**doc, "data": [data]}
+    if isinstance(doc, list) and doc and all(isinstance(s, Mapping) and "spanID" in s and "traceID" in s for s in doc):
+        return {
+            "traceID": doc[0]["traceID"],
+            "spans": doc,
+        }  # a bare list of Jaeger spans, each with its own process (jaeger-anonymizer, uiconv)
+    return doc
+
+
 def _detect(doc: Any) -> str | None:
     """Format of one parsed JSON document, or None when it fits none."""
     if isinstance(doc, Mapping):
@@ -337,6 +367,7 @@ def _detect(doc: Any) -> str | None:
 
 
 def _parse_doc(doc: Any, fmt: str, ctx: _Ctx) -> tuple[list[_Row], str]:
+    doc = _unwrap(doc)
     detected = _detect(doc)
     if fmt == "auto":
         if detected is None:
@@ -361,6 +392,11 @@ def _parse_doc(doc: Any, fmt: str, ctx: _Ctx) -> tuple[list[_Row], str]:
 
 
 def _describe_unknown(doc: Any) -> str:
+    other = describe_json(doc)
+    if other is not None and other[1] != "read_traces":
+        return f"this is {other[0]}, not a trace export: use {other[1]}"
+    if isinstance(doc, Mapping) and "data" in doc and not isinstance(doc["data"], (list, Mapping, type(None))):
+        return f"'data' is a {type(doc['data']).__name__}; Jaeger JSON has a list of traces (or one trace object) there"
     if isinstance(doc, Mapping):
         keys = ", ".join(repr(k) for k in list(doc)[:6]) or "none"
         return (
@@ -375,6 +411,9 @@ def _describe_unknown(doc: Any) -> str:
 # --------------------------------------------------------------------------- frame
 
 
+_NS_MIN, _NS_MAX = int(np.iinfo("int64").min) + 1, int(np.iinfo("int64").max)
+
+
 def _utc(ns: list[int | None]) -> pd.DatetimeIndex:
     """Exact UTC timestamps from integer nanoseconds (None → NaT), without a float round trip."""
     nat = np.iinfo("int64").min
@@ -382,10 +421,26 @@ def _utc(ns: list[int | None]) -> pd.DatetimeIndex:
     return pd.DatetimeIndex(values.view("datetime64[ns]")).tz_localize("UTC")
 
 
+def _fit_times(rows: list[_Row]) -> int:
+    """Times nanoseconds cannot hold (year 9999, 2^63 ns) become None; the count of spans touched."""
+    bad = 0
+    for row in rows:
+        hit = False
+        for key in ("start_ns", "end_ns"):
+            v = row[key]
+            if v is not None and not _NS_MIN <= v <= _NS_MAX:
+                row[key] = None
+                hit = True
+        bad += hit
+    return bad
+
+
 def _frame(rows: list[_Row], source: str | None) -> pd.DataFrame:
     if not rows:
         df = conform(None, "spans")
+        df.attrs["bad_times"] = 0
         return df
+    bad_times = _fit_times(rows)
     raw = pd.DataFrame.from_records(rows)
     start = _utc([r["start_ns"] for r in rows])  # from the rows: a frame column with None is float
     end = _utc([r["end_ns"] for r in rows])
@@ -400,7 +455,9 @@ def _frame(rows: list[_Row], source: str | None) -> pd.DataFrame:
     raw = raw.drop(columns=["start_ns", "end_ns", "attrs"])
     raw["attrs"] = attrs
     raw["http_status"] = pd.array(raw["http_status"].tolist(), dtype="Int64")
-    return conform(raw, "spans")
+    df = conform(raw, "spans")
+    df.attrs["bad_times"] = bad_times
+    return df
 
 
 # --------------------------------------------------------------------------- text
@@ -409,7 +466,13 @@ def _frame(rows: list[_Row], source: str | None) -> pd.DataFrame:
 def _to_text(data: str | bytes, name: str) -> str:
     if isinstance(data, str):
         return data
-    return decode_text(data, name, what="JSON trace file")
+    try:
+        return decode_text(data, name, what="JSON trace file")
+    except DataFormatError as exc:
+        other = sniff_bytes(data)
+        if other is not None and other[1] != "read_traces":
+            raise DataFormatError(f"{name}: this is {other[0]}, not a trace export: use {other[1]}") from exc
+        raise
 
 
 def _parse_text(text: str, fmt: str, name: str) -> pd.DataFrame:
@@ -424,12 +487,19 @@ def _parse_text(text: str, fmt: str, name: str) -> pd.DataFrame:
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and stripped[0] in "{[":
             return _parse_json_lines(stripped, fmt, ctx)
+        other = sniff_bytes(stripped[:8192].encode("utf-8", "replace"))
+        if other is not None and other[1] != "read_traces":
+            raise DataFormatError(f"{name}: this is {other[0]}, not a trace export: use {other[1]}") from None
         raise DataFormatError(
             f"{name}: line {exc.lineno} column {exc.colno}: not JSON ({exc.msg}); expected OTLP, Jaeger or Zipkin JSON"
         ) from None
+    except RecursionError:
+        raise DataFormatError(
+            f"{name}: JSON nested too deeply to read (thousands of levels); not a trace export"
+        ) from None
     rows, detected = _parse_doc(doc, fmt, ctx)
     df = _frame(rows, None if name == "<text>" else name)
-    df.attrs.update({"format": detected, "parse_errors": 0, "bad_lines": []})
+    df.attrs.update({"format": detected, "parse_errors": 0, "bad_lines": [], "merged_fragments": ctx.merged})
     return df
 
 
@@ -446,6 +516,9 @@ def _parse_json_lines(text: str, fmt: str, ctx: _Ctx) -> pd.DataFrame:
             doc = json.loads(line)
         except json.JSONDecodeError as exc:
             bad.append((line_no, f"not JSON ({exc.msg})"))
+            continue
+        except RecursionError:
+            bad.append((line_no, "JSON nested too deeply to read"))
             continue
         # JSON of the wrong structure raises: unlike a line cut short, it is not a truncated write
         got, detected = _parse_doc(doc, fmt, _Ctx(f"{ctx.name}: line {line_no}"))
@@ -524,6 +597,11 @@ def parse_traces(
         df = _frame(rows, source)
         df.attrs.update({"format": detected, "parse_errors": 0, "bad_lines": []})
     df.attrs["source"] = source
+    if df.attrs.get("bad_times"):
+        warnings.warn(
+            f"{name}: {df.attrs['bad_times']} span(s) have a time nanoseconds cannot hold; those times are NaT",
+            stacklevel=2,
+        )
     return df
 
 
@@ -573,7 +651,17 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
     ``df.attrs``: ``format`` (``otlp``, ``jaeger``, ``zipkin``, with
     ``-jsonl`` for JSON lines), ``parse_errors`` and ``bad_lines``
     (``(file, line_no, reason)``: JSON-lines lines that were not JSON, such
-    as a line truncated when the writer stopped; every other defect raises).
+    as a line truncated when the writer stopped), ``bad_times`` (spans whose
+    start or end nanoseconds cannot hold — year 9999, 2^63 ns — kept with NaT),
+    ``merged_fragments`` (Zipkin span fragments folded into their span, as the
+    Zipkin UI does: see :mod:`apiprobe.load._zipkin_merge`) and
+    ``skipped_files`` (``(file, reason)`` for each file that could not be
+    read: the others are still read, with a warning).
+
+    Besides plain OTLP JSON (``resourceSpans``), the wrappers of today's
+    backends are read: Jaeger v2 ``/api/v3/traces`` (``{"result": …}``),
+    Grafana Tempo (``{"batches": …}``, ``{"trace": …}``) and the Jaeger
+    query API / UI download (``{"data": [...]}``, or one trace object).
 
     Parameters
     ----------
@@ -594,9 +682,9 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
     Raises
     ------
     DataFormatError
-        When a file cannot be read, is not JSON, is JSON of none of the
-        formats, or holds a span without ids; the message names the file
-        and the place in it.
+        When no file can be read: not JSON, JSON of none of the formats
+        (a HAR file or a goroutine dump says which function reads it), or a
+        span without ids; the message names each file and the place in it.
     InvalidParameterError
         When ``format`` is not one of the four.
 
@@ -610,19 +698,48 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
     frames: list[pd.DataFrame] = []
     formats: list[str] = []
     bad: list[tuple[str, int, str]] = []
+    skipped: list[tuple[str, str]] = []
+    read: list[str] = []
     for file, label in zip(files, _labels(files), strict=True):
-        df = _read_one(file, fmt, label)
+        try:
+            df = _read_one(file, fmt, label)
+        except DataFormatError as exc:  # one unreadable file must not lose the others
+            skipped.append((label, str(exc)))
+            continue
+        read.append(label)
         formats.append(str(df.attrs.get("format")))
         bad += [(label, n, why) for n, why in df.attrs.get("bad_lines", [])]
         frames.append(df)
+    if not frames:
+        if len(skipped) == 1:
+            raise DataFormatError(skipped[0][1])
+        raise DataFormatError(
+            f"{path}: no readable trace file among {len(skipped)}: " + "; ".join(why for _, why in skipped)
+        )
+    if skipped:
+        warnings.warn(
+            f"{path}: skipped {len(skipped)} unreadable file(s) of {len(files)} "
+            f"(see df.attrs['skipped_files']): {skipped[0][1]}",
+            stacklevel=2,
+        )
+    bad_times = sum(int(f.attrs.get("bad_times", 0)) for f in frames)
+    if bad_times:
+        warnings.warn(
+            f"{path}: {bad_times} span(s) have a start or end time outside what nanoseconds can hold "
+            "(year 9999, Go's zero time as a count); those times are NaT, the spans kept",
+            stacklevel=2,
+        )
     nonempty = [f for f in frames if len(f)]
     out = conform(pd.concat(nonempty, ignore_index=True) if nonempty else None, "spans")
     out.attrs.update(
         {
             "format": formats[0] if len(set(formats)) == 1 else "mixed",
-            "formats": dict(zip(_labels(files), formats, strict=True)),
+            "formats": dict(zip(read, formats, strict=True)),
             "parse_errors": sum(int(f.attrs.get("parse_errors", 0)) for f in frames),
             "bad_lines": bad[:_MAX_BAD_LINES],
+            "bad_times": bad_times,
+            "merged_fragments": sum(int(f.attrs.get("merged_fragments", 0)) for f in frames),
+            "skipped_files": skipped,
             "source": str(path),
         }
     )

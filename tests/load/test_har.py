@@ -230,3 +230,10 @@ def test_string_status_is_parsed_and_junk_status_is_flagged() -> None:
     assert junk["bytes"] == 2  # a response was recorded: its size is kept
     none = _one_entry(status=0)  # no response: as before
     assert pd.isna(none["status"]) and none["error_kind"] == "error"
+
+
+def test_trace_export_given_to_read_har_names_read_traces(tmp_path: Path) -> None:
+    path = tmp_path / "trace.json"
+    path.write_text('[{"traceId": "4bf92f3577b34da6", "id": "00f067aa0ba902b7", "name": "get"}]')
+    with pytest.raises(DataFormatError, match=r"trace\.json: not a HAR file.*use read_traces"):
+        read_har(path)
