@@ -39,6 +39,17 @@ def _node_key(loc: Location, fr_index: int, granularity: str) -> _NodeKey:
     return (addr, name, file, line, loc.mapping, fr.start_line)
 
 
+def _node_info_text(key: _NodeKey) -> str:
+    """``fmt.Sprint`` of pprof's NodeInfo for ``key``: pprof's last tie-break between nodes of one name.
+
+    ``{Name OrigName Address File StartLine Lineno Columnno Objfile}`` (columns
+    are not read: 0, the same for every node, so the order is that of both Go
+    1.19's and current pprof).
+    """
+    addr, name, file, line, objfile, start = key
+    return f"{{{name}  {addr} {file} {start} {line} 0 {objfile}}}"
+
+
 def _printable(key: _NodeKey) -> str:
     addr, name, file, line, objfile, _start = key
     parts: list[str] = []
@@ -70,11 +81,14 @@ class _Graph:
     """
 
     names: list[str]
+    #: per node, the text pprof breaks ties between equal names with (None: names are unique)
+    infos: list[str] | None = None
     nodes: np.ndarray
     outer: np.ndarray
     loc_count: np.ndarray
     loc_start: np.ndarray
     _rank_cache: np.ndarray | None = None
+    _info_cache: np.ndarray | None = None
     _names_cache: np.ndarray | None = None
 
     def __init__(self, profile: Profile, granularity: str) -> None:
@@ -101,6 +115,7 @@ class _Graph:
                             nid = key_ids[key] = len(key_ids)
                         flat.append(nid)
                 self.names = [_printable(k) for k in key_ids]
+                self.infos = [_node_info_text(k) for k in key_ids]
             flat_a = np.asarray(flat, dtype=np.int64)
             counts_a = np.asarray(counts, dtype=np.int64)
         outer = np.zeros(int(counts_a.sum()), dtype=bool)
@@ -130,6 +145,13 @@ class _Graph:
         if self._rank_cache is None:
             self._rank_cache = _name_rank(self.names)
         return self._rank_cache
+
+    @property
+    def info_rank(self) -> np.ndarray:
+        """Rank of each node's NodeInfo text (pprof's tie-break after the name); zeros when names are unique."""
+        if self._info_cache is None:
+            self._info_cache = _name_rank(self.infos) if self.infos is not None else np.zeros(self.n, dtype=np.int64)
+        return self._info_cache
 
 
 def _function_nodes(profile: Profile) -> tuple[dict[str | _NodeKey, int], list[int], list[int]]:
@@ -311,10 +333,11 @@ def _structure(profile: Profile, g: _Graph) -> _Structure:
     # call edges into nodes that are somewhere an inlined frame (the others never get a marker)
     inl_node = np.zeros(nn, dtype=bool)
     inl_node[g.nodes[~g.outer]] = True
-    if not inl_node.any() or sl.shape[0] < 2:
+    if not inl_node.any():
         z = np.zeros(0, dtype=np.int64)
         return _Structure(leaf, pair_stack, pair_node, z, z, z, np.zeros(0, dtype=bool))
     # across locations: outer frame of entry j (child) called from the first frame of entry j + 1
+    # (none with a single location entry; the edges within its location still count below)
     j = np.flatnonzero(inl_node[outer_node][sl[:-1]])
     j = j[entry_stack[j] == entry_stack[j + 1]]
     c_child = outer_node[sl[j]]

@@ -84,7 +84,10 @@ def profile_top(
         ``sum_pct``, ``cum``, ``cum_pct`` (values in the unit of the sample
         type, int64; percentages in %, signed) and ``inline`` (``""``,
         ``"inline"`` or ``"partial-inline"``, pprof's suffix). Ordered like
-        pprof: ``|flat|`` descending, then name, then ``|cum|`` descending.
+        pprof: ``|flat|`` descending, then name, then ``|cum|`` descending,
+        then pprof's node text (rows of one file at ``files`` granularity,
+        one per function start line, in Go 1.19's pprof order; the pprof in
+        current Go leaves such rows in an unspecified order).
     """
     si = profile.sample_index(sample_index)
     total = _total(profile, si)
@@ -113,7 +116,8 @@ def profile_top(
         _mark_inline(s, present, sw, int(flat.sum()), edge_fraction, inline_any, noinline_any)
     sel = np.flatnonzero((flat != 0) | (cum != 0))
     flat_s, cum_s = flat[sel], cum[sel]
-    sel = sel[np.lexsort((-np.abs(cum_s), g.name_rank[sel], -np.abs(flat_s)))]
+    # pprof's FlatNameOrder: |flat| descending, the printed name, |cum| descending, the NodeInfo as text
+    sel = sel[np.lexsort((g.info_rank[sel], -np.abs(cum_s), g.name_rank[sel], -np.abs(flat_s)))]
     flat_s, cum_s = flat[sel], cum[sel]
     marker = np.where(inline_any[sel], np.where(noinline_any[sel], 2, 1), 0)
     out = pd.DataFrame(

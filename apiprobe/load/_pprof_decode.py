@@ -22,6 +22,7 @@ from apiprobe.load._pprof_fast import (
     gather,
     top_level_fields,
 )
+from apiprobe.load._pprof_names import pprof_function_name, pprof_name_indices
 from apiprobe.load._pprof_profile import (
     Frame,
     Location,
@@ -401,7 +402,7 @@ def _fast_table(
         line_offsets=lt.line_offsets,
         line_func=fidx,
         line_number=lt.line_number,
-        func_name=ft.name.astype(np.int64),
+        func_name=pprof_name_indices(strings, ft.name, ft.system_name),
         func_system_name=ft.system_name.astype(np.int64),
         func_file=ft.filename.astype(np.int64),
         func_start_line=ft.start_line,
@@ -442,7 +443,7 @@ def _slow_locations(
             fv[k >> 3] = v
         if pos > b:
             raise WireFormatError(f"function record overruns its length at byte {b}")
-        functions[fv[1]] = (s(fv[2]), s(fv[3]), s(fv[4]), to_int64(fv[5]))
+        functions[fv[1]] = (pprof_function_name(s(fv[2]), s(fv[3])), s(fv[3]), s(fv[4]), to_int64(fv[5]))
     locations: list[Location] = []
     loc_ids: list[int] = []
     funcs_get = functions.get

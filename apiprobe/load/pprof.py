@@ -19,12 +19,11 @@ the :class:`Profile` object in :mod:`apiprobe.load._pprof_profile`).
 
 from __future__ import annotations
 
-import gzip
-import zlib
 from os import PathLike
 from pathlib import Path
 
 from apiprobe.errors import InvalidParameterError, ProfileFormatError, WireFormatError
+from apiprobe.load._limits import gunzip
 from apiprobe.load._pprof_decode import decode_profile
 from apiprobe.load._pprof_drop import apply_drop_frames
 from apiprobe.load._pprof_profile import (
@@ -37,6 +36,7 @@ from apiprobe.load._pprof_profile import (
 from apiprobe.load._pprof_profile import clean_path as clean_path
 from apiprobe.load._pprof_profile import concat_profiles as concat_profiles
 from apiprobe.load._pprof_profile import share_locations as share_locations
+from apiprobe.load._sniff import sniff_bytes
 from apiprobe.load._text import GZIP_MAGIC
 
 __all__ = ["Frame", "LocTable", "Location", "Profile", "ProfileFormatError", "parse_pprof", "read_pprof"]
@@ -139,11 +139,14 @@ def parse_pprof(data: bytes, *, source: str = "<bytes>", drop_frames: bool = Tru
     """
     if not data:
         raise ProfileFormatError(f"{source}: empty file, not a pprof profile")
+    other = sniff_bytes(data)
+    if other is not None and other[1] != "read_pprof":
+        raise ProfileFormatError(f"{source}: this is {other[0]}, not a pprof profile: use {other[1]}")
     if data[:2] == GZIP_MAGIC:
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError, zlib.error) as exc:
-            raise ProfileFormatError(f"{source}: corrupt or truncated gzip stream: {exc}") from exc
+        inflated = gunzip(data, source, error=ProfileFormatError)  # bounded: APIPROBE_MAX_INFLATED
+        if not inflated.complete:
+            raise ProfileFormatError(f"{source}: corrupt or truncated gzip stream: {inflated.error}")
+        data = inflated.data
         if not data:
             raise ProfileFormatError(f"{source}: empty profile after gunzip")
     if _looks_legacy(data):
