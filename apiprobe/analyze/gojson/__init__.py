@@ -24,12 +24,21 @@ returning the first error (``,string`` misuse on a non-number aborts at once),
 promotion with Go's dominance rules, pointer allocation (embedded pointers
 are allocated as soon as one of their keys appears), maps (string and integer
 keys), arrays, ``interface{}`` (float64 numbers), ``[]byte`` (base64),
-``json.RawMessage`` and ``json.Number``.
+``json.RawMessage`` and ``json.Number``, every predeclared type (``error`` and
+other non-empty interfaces refuse values, ``complex64``/``complex128`` are
+unsupported as in Go) and generic types instantiated in fields
+(``Items Page[int]``, named ``Page[int]`` in errors as reflect does).
 
-Not simulated: custom ``UnmarshalJSON``/``UnmarshalText``/``MarshalJSON``
-methods and types from other packages (``time.Time``): their keys are reported
-with outcome ``not_simulated``; generic type declarations; base64 error offsets
-for some malformed inputs; non-ASCII case folding beyond Python's lower/upper.
+Wording follows Go 1.19's encoding/json; newer Go names the whole path in type
+errors and changed a few messages (the differences are recorded side by side
+in ``tests/analyze/gojson_cases.py``, ``CHANGED_SINCE_1_19``).
+
+Not simulated: custom ``UnmarshalJSON``/``UnmarshalText`` methods and types
+from other packages (``time.Time``): their keys are reported with outcome
+``not_simulated`` and their values are ``pandas.NA`` (custom ``MarshalJSON``
+stops :func:`simulate_marshal`); base64 error offsets for some malformed
+inputs; non-ASCII case folding beyond Python's lower/upper; JSON nested past
+about a thousand levels (a clear error; Go decodes up to 10,000).
 
 Layout (private modules, one responsibility each):
 

@@ -16,7 +16,7 @@ from apiprobe.analyze.gojson._fields import drift_hint, is_valid_tag_name, norm_
 from apiprobe.analyze.gojson._gosource import SCALAR_BASIC, GoField, GoType, Package, load_struct, parse_package
 from apiprobe.analyze.gojson._scanner import as_bytes
 from apiprobe.analyze.gojson._values import is_struct
-from apiprobe.errors import DataFormatError
+from apiprobe.errors import DataFormatError, InvalidParameterError
 
 __all__ = ["audit_payloads", "audit_struct_tags"]
 
@@ -321,7 +321,8 @@ def audit_payloads(
           ``user_id`` vs tag ``userId``), NA when none.
 
         ``attrs["payloads_with_error"]`` counts the payloads for which
-        Unmarshal returns an error.
+        Unmarshal returns an error; ``attrs["payloads_without_body"]`` the
+        missing ones (None/NA: requests without a body), which are skipped.
 
     Raises
     ------
@@ -332,17 +333,30 @@ def audit_payloads(
     """
     pkg, t = load_struct(go_source, struct_name)
     data: list[bytes] = []
+    no_body = 0
     for p in payloads.tolist() if isinstance(payloads, pd.Series) else payloads:
+        if p is None or (not isinstance(p, (str, bytes, bytearray, Mapping)) and pd.isna(p)):
+            no_body += 1  # a request without a body (GET): nothing for Unmarshal to see
+            continue
         if isinstance(p, Mapping):
             data.append(json.dumps(p).encode())
-        else:
+        elif isinstance(p, (str, bytes, bytearray)):
             data.append(as_bytes(p))
+        else:
+            raise InvalidParameterError(
+                f"payloads: expected JSON text, bytes or dicts, got a {type(p).__name__} ({p!r:.60})"
+            )
     per_key: dict[str, Counter[str]] = {}
     fields_of: dict[str, str] = {}
     filled: set[str] = set()
     errors = 0
     for d in data:
-        res = unmarshal(pkg, t, d)
+        try:
+            res = unmarshal(pkg, t, d)
+        except RecursionError as exc:
+            raise DataFormatError(
+                f"{struct_name}: a payload nests too deeply to simulate (thousands of levels)"
+            ) from exc
         errors += res.error is not None
         for r in res.keys.itertuples(index=False):
             key = re.sub(r"\[\d+\]", "[]", str(r.key))
@@ -435,4 +449,5 @@ def audit_payloads(
         (df["set"] / df["seen"].where(df["seen"] > 0)).astype("float64"),
     )
     df.attrs["payloads_with_error"] = errors
+    df.attrs["payloads_without_body"] = no_body
     return df.sort_values(["never_filled", "key"], kind="stable").reset_index(drop=True)

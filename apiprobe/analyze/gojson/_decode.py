@@ -15,7 +15,8 @@ from apiprobe.analyze._findings import finding, findings_frame
 from apiprobe.analyze.gojson._decoder import KeyRow, decode
 from apiprobe.analyze.gojson._gosource import GoType, Package, load_struct
 from apiprobe.analyze.gojson._scanner import TreeParser, as_bytes, check_valid
-from apiprobe.analyze.gojson._values import export_value, zero_value
+from apiprobe.analyze.gojson._values import NOT_SIMULATED, export_value, zero_value
+from apiprobe.errors import DataFormatError
 
 __all__ = ["KEY_OUTCOMES", "UnmarshalResult", "simulate_unmarshal"]
 
@@ -51,7 +52,10 @@ class UnmarshalResult:
         struct fields, embedded structs under their type name, unexported
         fields absent, zero values where Go leaves them ("" / 0 / 0.0 / False,
         None for nil pointers, slices, maps and interfaces; ``bytes`` for
-        ``[]byte`` and ``json.RawMessage``).
+        ``[]byte`` and ``json.RawMessage``). A value Go fills through a type's
+        own ``UnmarshalJSON``/``UnmarshalText`` (or a type from another
+        package, such as ``time.Time``) is ``pandas.NA``: the simulator never
+        shows a zero Go would not leave.
     error : str or None
         The error Unmarshal returns, in Go's wording, or None.
     keys : pandas.DataFrame
@@ -98,8 +102,13 @@ def simulate_unmarshal(go_source: str, struct_name: str, payload: str | bytes | 
     InvalidParameterError
         When ``struct_name`` is not a struct type of the source (the ones found are listed).
     """
-    pkg, t = load_struct(go_source, struct_name)
-    return unmarshal(pkg, t, as_bytes(payload))
+    try:
+        pkg, t = load_struct(go_source, struct_name)
+        return unmarshal(pkg, t, as_bytes(payload))
+    except RecursionError as exc:  # 5,000 nested anonymous structs, a payload thousands of levels deep
+        raise DataFormatError(
+            f"{struct_name}: the Go source or the payload nests too deeply to simulate (thousands of levels)"
+        ) from exc
 
 
 def unmarshal(pkg: Package, t: GoType, data: bytes) -> UnmarshalResult:
@@ -119,6 +128,21 @@ def unmarshal(pkg: Package, t: GoType, data: bytes) -> UnmarshalResult:
             )
         ]
         return UnmarshalResult(values, syntax, keys, findings_frame(rows))
+    if t.kind == "named" and t.name in pkg.custom_unmarshal:
+        # the struct decodes itself: Go calls its UnmarshalJSON with the whole payload
+        u = pkg.under(t)
+        values = {f.name: NOT_SIMULATED for f in u.fields if f.exported or f.embedded}
+        keys = pd.DataFrame({c: pd.Series([], dtype="string") for c in _KEY_COLUMNS})
+        rows = [
+            _finding(
+                "info",
+                t.name,
+                "not_simulated",
+                f"{t.name} has its own UnmarshalJSON: Go hands it the whole payload; its fields are not simulated",
+                "check the UnmarshalJSON method itself; the simulator models encoding/json's own rules",
+            )
+        ]
+        return UnmarshalResult(values, None, keys, findings_frame(rows))
     tree = TreeParser(data).value()
     error, key_rows = decode(pkg, tree, t, root)
     _mark_duplicates(key_rows)

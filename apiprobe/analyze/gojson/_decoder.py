@@ -18,7 +18,7 @@ from typing import Any
 from apiprobe.analyze.gojson._fields import JField, drift_hint, fold_equal, struct_fields_of, tag_get, type_fields
 from apiprobe.analyze.gojson._gosource import FLOAT_BITS, INT_BITS, UINT_BITS, GoType, Package, go_quote
 from apiprobe.analyze.gojson._scanner import Node, unquote
-from apiprobe.analyze.gojson._values import NUMBER_RE, Ptr, Slice, is_bytes_slice, zero_value
+from apiprobe.analyze.gojson._values import NOT_SIMULATED, NUMBER_RE, Ptr, Slice, is_bytes_slice, zero_value
 
 
 class _AbortError(Exception):
@@ -104,7 +104,12 @@ class _Decoder:
     def type_error(self, value: str, t: GoType) -> None:
         ts = self.ts(t)
         if self.struct_t is not None or self.stack:
-            sname = self.struct_t.name if self.struct_t is not None and self.struct_t.kind == "named" else ""
+            st = self.struct_t
+            sname = ""
+            if st is not None and st.kind == "named":
+                # reflect's Name(): Page[int], Pair[string,main.Item] for an instantiated generic type
+                args = ",".join(self.ts(a) for a in st.args)
+                sname = f"{st.name}[{args}]" if st.args else st.name
             msg = f"json: cannot unmarshal {value} into Go struct field {sname}.{'.'.join(self.stack)} of type {ts}"
         else:
             msg = f"json: cannot unmarshal {value} into Go value of type {ts}"
@@ -115,7 +120,7 @@ class _Decoder:
 
     # -- pointers
     def check_simulated(self, t: GoType) -> None:
-        if t.kind == "unsupported" or (t.kind == "named" and t.name in self.pkg.custom):
+        if t.kind == "unsupported" or (t.kind == "named" and t.name in self.pkg.custom_unmarshal):
             raise _NotSimulatedError(self.ts(t))
 
     def indirect(
@@ -347,9 +352,10 @@ class _Decoder:
         except _NotSimulatedError as exc:
             row.outcome = "not_simulated"
             row.explanation = (
-                f"type {exc} has custom JSON methods or comes from another package; "
-                "its decoding is not simulated (value left unchanged)"
+                f"type {exc} has its own UnmarshalJSON/UnmarshalText or comes from another package; "
+                "its decoding is not simulated (its value is NA)"
             )
+            cell[ckey] = NOT_SIMULATED  # Go fills it: never show a zero Go would not leave
             return
         except _AbortError as exc:
             row.outcome = "type_error"
@@ -500,14 +506,16 @@ class _Decoder:
             cell[key] = f
         elif u.kind == "basic" and u.name in INT_BITS:
             bits = INT_BITS[u.name]
-            n = int(s) if _INT_RE.match(s) else None
+            n = (
+                int(s) if _INT_RE.match(s) and len(s) <= 21 else None
+            )  # longer cannot fit (and passes int()'s digit limit)
             if n is None or not -(1 << (bits - 1)) <= n < (1 << (bits - 1)):
                 self.type_error("number " + s, t)
                 return
             cell[key] = n
         elif u.kind == "basic" and u.name in UINT_BITS:
             bits = UINT_BITS[u.name]
-            n = int(s) if _UINT_RE.match(s) else None
+            n = int(s) if _UINT_RE.match(s) and len(s) <= 21 else None
             if n is None or n >= (1 << bits):
                 self.type_error("number " + s, t)
                 return

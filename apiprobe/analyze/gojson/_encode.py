@@ -12,7 +12,7 @@ import numpy as np
 from apiprobe.analyze.gojson._fields import struct_fields_of, type_fields
 from apiprobe.analyze.gojson._gosource import FLOAT_BITS, GoType, Package, go_quote, load_struct
 from apiprobe.analyze.gojson._scanner import check_valid
-from apiprobe.analyze.gojson._values import NUMBER_RE, is_bytes_slice, zero_value
+from apiprobe.analyze.gojson._values import NOT_SIMULATED, NUMBER_RE, is_bytes_slice, zero_value
 from apiprobe.errors import DataFormatError
 
 __all__ = ["simulate_marshal"]
@@ -104,12 +104,18 @@ class _Encoder:
         self.pkg = pkg
 
     def enc(self, v: Any, t: GoType, quoted: bool = False) -> str:
-        if t.kind == "unsupported" or (t.kind == "named" and t.name in self.pkg.custom):
+        if t.kind == "unsupported" or (t.kind == "named" and t.name in self.pkg.custom_marshal):
             raise DataFormatError(
                 f"type {self.pkg.type_string(t)} has custom JSON methods or comes from another package: not simulated"
             )
+        if v is NOT_SIMULATED:
+            raise DataFormatError(
+                f"the value of type {self.pkg.type_string(t)} was not simulated (its UnmarshalJSON decides it)"
+            )
         u = self.pkg.under(t)
         k = u.kind
+        if k == "basic" and u.name in ("complex64", "complex128"):
+            raise DataFormatError(f"json: unsupported type: {u.name}")
         if k == "basic":
             q = '"' if quoted else ""
             if u.name == "bool":

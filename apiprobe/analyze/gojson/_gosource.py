@@ -10,8 +10,8 @@ imports, constants and variables are skipped. encoding/json's field rules
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
-from typing import Literal
+from dataclasses import dataclass, field, replace
+from typing import Any, Literal
 
 from apiprobe.errors import DataFormatError, InvalidParameterError
 
@@ -36,6 +36,8 @@ BASIC: dict[str, str] = {
     "rune": "int32",
     "float32": "float32",
     "float64": "float64",
+    "complex64": "complex64",  # encoding/json refuses both: unsupported type / cannot unmarshal
+    "complex128": "complex128",
 }
 INT_BITS: dict[str, int] = {"int": 64, "int8": 8, "int16": 16, "int32": 32, "int64": 64}
 UINT_BITS: dict[str, int] = {"uint": 64, "uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64, "uintptr": 64}
@@ -74,6 +76,7 @@ class GoType:
     length: int | None = None
     fields: tuple[GoField, ...] = ()
     methods: bool = False
+    args: tuple[GoType, ...] = ()  # type arguments of an instantiated generic type (``Page[int]``)
 
 
 @dataclass(frozen=True)
@@ -133,25 +136,47 @@ class Package:
     types: dict[str, GoType] = field(default_factory=dict)  # declared name -> underlying type
     lines: dict[str, int] = field(default_factory=dict)
     structs: dict[str, GoStruct] = field(default_factory=dict)
-    custom: set[str] = field(default_factory=set)  # types with UnmarshalJSON/MarshalJSON methods
+    custom: set[str] = field(default_factory=set)  # types with any of the four JSON/text methods
+    custom_unmarshal: set[str] = field(default_factory=set)  # UnmarshalJSON / UnmarshalText: decoding not simulated
+    custom_marshal: set[str] = field(default_factory=set)  # MarshalJSON / MarshalText: encoding not simulated
+    #: generic type declarations: name -> (type parameter names, body with the parameters as names)
+    generics: dict[str, tuple[tuple[str, ...], GoType]] = field(default_factory=dict)
 
     def under(self, t: GoType) -> GoType:
-        """Underlying type of ``t`` (follows declared names)."""
+        """Underlying type of ``t`` (follows declared names, instantiates generic ones)."""
         seen = 0
         while t.kind == "named":
-            if t.name not in self.types:
+            if t.args:
+                t = self.instantiate(t)
+            elif t.name not in self.types:
+                if t.name in self.generics:
+                    raise DataFormatError(f"Go type {t.name!r} is generic: it needs type arguments ({t.name}[...])")
                 raise DataFormatError(f"Go type {t.name!r} is not declared in the given source")
-            t = self.types[t.name]
+            else:
+                t = self.types[t.name]
             seen += 1
             if seen > 100:
                 raise DataFormatError(f"Go type {t.name!r} is defined in terms of itself")
         return t
+
+    def instantiate(self, t: GoType) -> GoType:
+        """The body of generic type ``t.name`` with its parameters replaced by ``t.args``."""
+        if t.name not in self.generics:
+            raise DataFormatError(f"Go type {t.name!r} is not a generic type declared in the given source")
+        params, body = self.generics[t.name]
+        if len(params) != len(t.args):
+            raise DataFormatError(
+                f"Go type {t.name}: {len(t.args)} type argument(s) for {len(params)} parameter(s) [{', '.join(params)}]"
+            )
+        return _substitute(body, dict(zip(params, t.args, strict=True)))
 
     def type_string(self, t: GoType) -> str:
         """What reflect.Type.String() prints for ``t``."""
         if t.kind == "basic":
             return t.name
         if t.kind == "named":
+            if t.args:  # reflect: main.Page[int], main.Pair[main.Item,string]
+                return f"{self.name}.{t.name}[{','.join(self.type_string(a) for a in t.args)}]"
             return f"{self.name}.{t.name}"
         if t.kind == "ptr":
             assert t.elem is not None
@@ -166,6 +191,8 @@ class Package:
             assert t.elem is not None and t.key is not None
             return f"map[{self.type_string(t.key)}]{self.type_string(t.elem)}"
         if t.kind == "iface":
+            if t.name == "error":
+                return "error"
             return "interface {}" if not t.methods else "interface { ... }"
         if t.kind == "raw":
             return "json.RawMessage"
@@ -182,6 +209,24 @@ class Package:
                 parts.append(s)
             return "struct { " + "; ".join(parts) + " }"
         return t.name
+
+
+def _substitute(t: GoType, subst: dict[str, GoType]) -> GoType:
+    """``t`` with the type parameters named in ``subst`` replaced by their arguments."""
+    if t.kind == "named" and not t.args and t.name in subst:
+        return subst[t.name]
+    changes: dict[str, Any] = {}
+    if t.elem is not None:
+        changes["elem"] = _substitute(t.elem, subst)
+    if t.key is not None:
+        changes["key"] = _substitute(t.key, subst)
+    if t.args:
+        changes["args"] = tuple(_substitute(a, subst) for a in t.args)
+    if t.fields:
+        changes["fields"] = tuple(
+            GoField(f.name, _substitute(f.type, subst), f.tag, f.embedded, f.line) for f in t.fields
+        )
+    return replace(t, **changes) if changes else t
 
 
 def go_quote(s: str) -> str:
@@ -383,6 +428,7 @@ class _Parser:
         name = self.peek().text if self.peek().kind == "ident" else ""
         if recv and name in ("UnmarshalJSON", "UnmarshalText", "MarshalJSON", "MarshalText"):
             self.pkg.custom.add(recv)
+            (self.pkg.custom_unmarshal if name.startswith("Unmarshal") else self.pkg.custom_marshal).add(recv)
         # skip the rest of the signature and the body, stopping at the end of the declaration
         while self.peek().kind != "eof" and self.peek().text != ";":
             if self.peek().text == "{" and self.peek().kind == "op":
@@ -398,15 +444,37 @@ class _Parser:
         finally:
             self.in_type = ""
 
+    def type_params(self) -> tuple[str, ...]:
+        """``[K comparable, V any]``: the parameter names (constraints are not needed to decode)."""
+        self.expect("[")
+        names: list[str] = []
+        while True:
+            group = [self.ident().text]
+            while self.peek().text == "," and self.peek().kind == "op":
+                self.next()
+                group.append(self.ident().text)
+            names += group
+            # the constraint: everything up to the next top-level ',' or ']'
+            while not (self.peek().kind == "op" and self.peek().text in (",", "]")):
+                if self.peek().kind == "eof":
+                    raise self.fail("']' closing the type parameters")
+                self.skip_balanced()
+            if self.next().text == "]":
+                return tuple(names)
+
     def type_spec_body(self, name_tok: Tok) -> None:
+        params: tuple[str, ...] = ()
         if self.peek().text == "[" and self.peek(1).kind == "ident" and self.peek(2).text not in ("]",):
-            # generic type declaration: not simulated, skip it
-            self.skip_balanced()
-            self.skip_type_rest()
-            return
+            params = self.type_params()  # a generic type: instantiated where a field names it
         if self.peek().text == "=":
             self.next()
         t = self.type_expr()
+        if params:
+            self.pkg.generics[name_tok.text] = (params, t)
+            self.pkg.lines[name_tok.text] = name_tok.line
+            if self.peek().text not in (";", ")") and self.peek().kind != "eof":
+                raise self.fail("';' or a new line after the type")
+            return
         self.pkg.types[name_tok.text] = t
         self.pkg.lines[name_tok.text] = name_tok.line
         if t.kind == "struct":
@@ -545,12 +613,31 @@ class _Parser:
             return GoType("basic", BASIC[first.text])
         if first.text == "any":
             return GoType("iface", "interface {}")
+        if first.text == "error":  # the predeclared interface { Error() string }
+            return GoType("iface", "error", methods=True)
+        if self.peek().text == "[" and self.peek().kind == "op" and self.peek(1).text != "]":
+            return self.instantiation(first)
         return GoType("named", first.text)
+
+    def instantiation(self, first: Tok) -> GoType:
+        """``Name[T1, T2]``: a generic type instantiated with type arguments."""
+        self.expect("[")
+        args = [self.type_expr()]
+        while self.peek().text == "," and self.peek().kind == "op":
+            self.next()
+            if self.peek().text == "]":
+                break
+            args.append(self.type_expr())
+        self.expect("]")
+        return GoType("named", first.text, args=tuple(args))
 
 
 def parse_package(src: str) -> Package:
     """Parse Go source text; raise DataFormatError naming the line on a syntax error."""
-    return _Parser(src).parse()
+    try:
+        return _Parser(src).parse()
+    except RecursionError as exc:  # thousands of nested anonymous structs or brackets
+        raise DataFormatError("Go source nests types too deeply to parse (thousands of levels)") from exc
 
 
 def go_unquote(lit: str) -> str | None:
@@ -639,4 +726,42 @@ def load_struct(go_source: str | Package, struct_name: str) -> tuple[Package, Go
         raise InvalidParameterError(
             f"struct_name={struct_name!r}: no struct type {struct_name!r} in the Go source (struct types: {known})"
         )
+    cycle = _value_cycle(pkg, struct_name)
+    if cycle:
+        raise DataFormatError(
+            f"invalid recursive type {cycle[0]}: {' → '.join(cycle)} contains itself by value "
+            "(Go rejects this source: use a pointer, slice or map to refer back)"
+        )
     return pkg, GoType("named", struct_name)
+
+
+def _value_cycle(pkg: Package, start: str) -> list[str]:
+    """A chain of declared types from ``start`` back to a type it contains by value, or []."""
+
+    def by_value(t: GoType) -> list[str]:
+        if t.kind == "named" and not t.args:
+            return [t.name]
+        if t.kind == "array" and t.elem is not None:
+            return by_value(t.elem)
+        if t.kind == "struct":
+            return [n for f in t.fields for n in by_value(f.type)]
+        return []  # pointers, slices, maps, interfaces break a cycle
+
+    path: list[str] = []
+    done: set[str] = set()
+
+    def visit(name: str) -> list[str]:
+        if name in path:
+            return [*path[path.index(name) :], name]
+        if name in done or name not in pkg.types:
+            return []
+        path.append(name)
+        for nxt in by_value(pkg.types[name]):
+            found = visit(nxt)
+            if found:
+                return found
+        path.pop()
+        done.add(name)
+        return []
+
+    return visit(start)

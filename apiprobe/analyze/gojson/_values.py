@@ -10,11 +10,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pandas as pd
+
 from apiprobe.analyze.gojson._gosource import FLOAT_BITS, GoType, Package
 from apiprobe.errors import DataFormatError
 
 #: A valid json.Number text (Go's isValidNumber).
 NUMBER_RE = re.compile(r"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?\Z")
+
+
+#: The value of a field whose type decodes itself (``UnmarshalJSON``, ``UnmarshalText``, a type
+#: from another package such as ``time.Time``): Go fills it, the simulator does not know with what.
+NOT_SIMULATED: Any = pd.NA
 
 
 class Ptr(list[Any]):
@@ -51,7 +58,9 @@ def zero_value(pkg: Package, t: GoType) -> Any:
 
 
 def export_value(pkg: Package, t: GoType, v: Any) -> Any:
-    """Model value -> plain Python value (unexported fields dropped)."""
+    """Model value -> plain Python value (unexported fields dropped; not simulated values stay NA)."""
+    if v is NOT_SIMULATED:
+        return v
     u = pkg.under(t)
     if u.kind == "ptr":
         assert u.elem is not None
