@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from apiprobe.load._log_text_dialects import TEXT_DIALECTS, detect_text_dialect
 from apiprobe.load._logfmt import parse_logfmt
 
 __all__ = ["DIALECTS", "JSON_DIALECTS", "TEXT_LINE", "detect_dialect"]
@@ -24,6 +25,7 @@ DIALECTS: tuple[str, ...] = (
     "logrus_text",
     "slog_text",
     "logfmt",
+    *TEXT_DIALECTS,
     "text",
     "regex",
 )
@@ -57,6 +59,7 @@ def detect_dialect(lines: Iterable[str]) -> str:
     objs: list[dict[str, Any]] = []
     pairs: list[dict[str, Any]] = []
     texts = 0
+    non_json: list[str] = []
     for ln in sample:
         if ln.startswith("{"):
             try:
@@ -66,6 +69,14 @@ def detect_dialect(lines: Iterable[str]) -> str:
             if isinstance(obj, dict):
                 objs.append(obj)
                 continue
+        non_json.append(ln)
+    # the text formats with a fixed shape (zap/zerolog console, gin, nginx, Envoy, Go's log) first:
+    # a generic reading would swallow their fields into the message
+    if len(non_json) > len(objs):
+        shaped = detect_text_dialect(non_json)
+        if shaped is not None:
+            return shaped
+    for ln in non_json:
         if TEXT_LINE.match(ln):
             texts += 1
             continue

@@ -63,6 +63,7 @@ from apiprobe.load._jsonlines import (
 from apiprobe.load._limits import MAX_INFLATED_ENV, MAX_LINE_ENV, max_inflated_bytes, max_line_bytes
 from apiprobe.load._log_columns import events_table, parse_go_duration, to_string, unparsed_table
 from apiprobe.load._log_dialects import DIALECTS, JSON_DIALECTS, TEXT_LINE, detect_dialect
+from apiprobe.load._log_text_dialects import TEXT_DIALECTS, parse_text_line
 from apiprobe.load._logfmt import parse_logfmt
 from apiprobe.load._paths import expand_paths
 from apiprobe.load._text import GZIP_MAGIC
@@ -134,6 +135,10 @@ class _FileLoad:
 
     def _parse_line(self, text: str) -> dict[str, Any] | None:
         stripped = text.strip()
+        if self.dialect in TEXT_DIALECTS:
+            rec = parse_text_line(self.dialect, text.rstrip("\r"))
+            if rec is not None:
+                return rec  # else: a line of another shape in the same file (a JSON line, plain text)
         if self.dialect == "regex":
             assert self.regex is not None
             m = self.regex.search(text)
@@ -144,7 +149,7 @@ class _FileLoad:
             except (ValueError, RecursionError):
                 return None  # a truncated, broken or absurdly nested object is not logfmt either
             return obj if isinstance(obj, dict) else None
-        if self.dialect == "text":
+        if self.dialect in ("text", *TEXT_DIALECTS):
             m = TEXT_LINE.match(stripped)
             if m is not None:
                 return {k: v for k, v in m.groupdict().items() if v is not None}
