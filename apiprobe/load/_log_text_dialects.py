@@ -29,13 +29,14 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Iterable
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["TEXT_DIALECTS", "detect_text_dialect", "parse_text_line"]
 
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 _CALLER = re.compile(r"^\S+\.go:\d+$")
+_EPOCH = re.compile(r"^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 _ZAP_LEVELS = frozenset({"DEBUG", "INFO", "WARN", "ERROR", "DPANIC", "PANIC", "FATAL"})
 _ZEROLOG_LEVELS = {"TRC": "trace", "DBG": "debug", "INF": "info", "WRN": "warn", "ERR": "error", "FTL": "fatal"}
 _ZEROLOG = re.compile(
@@ -46,7 +47,8 @@ _TRAILING_PAIRS = re.compile(rf"^(?P<msg>.*?)(?P<pairs>(?:\s*{_PAIR})*)\s*$")
 _ONE_PAIR = re.compile(r'([\w.\-]+)=("(?:[^"\\]|\\.)*"|\S*)')
 _GIN = re.compile(
     r"^\[GIN\] (?P<date>\d{4}/\d{2}/\d{2}) - (?P<time>\d{2}:\d{2}:\d{2}) \|\s*(?P<status>\d{3})\s*\|"
-    r"\s*(?P<latency>\S+)\s*\|\s*(?P<client_ip>\S*)\s*\|\s*(?P<method>[A-Z]+)\s+\"(?P<path>[^\"]*)\"\s*(?P<error>.*)$"
+    r"\s*(?P<latency>\S+)\s*\|\s*(?P<client_ip>\S*)\s*\|\s*(?P<method>[A-Z]+)\s+"
+    r"(?:\"(?P<path>[^\"]*)\"|(?P<bare_path>\S+))\s*(?P<error>.*)$"  # gin before 1.5 did not quote the path
 )
 _GIN_DEBUG = re.compile(r"^\[GIN-(?P<kind>debug|warning)\] (?P<msg>.*)$")
 _STDLOG = re.compile(
@@ -86,7 +88,13 @@ def _zap_console(line: str) -> dict[str, Any] | None:
     parts = _ANSI.sub("", line).split("\t")
     if len(parts) < 3 or parts[1].upper() not in _ZAP_LEVELS:
         return None
-    rec: dict[str, Any] = {"ts": parts[0], "level": parts[1].lower()}
+    ts: Any = parts[0]
+    if _EPOCH.match(ts):  # zap's default EpochTimeEncoder: float seconds, e.g. 1.7314247485e+09
+        try:
+            ts = datetime.fromtimestamp(float(ts), tz=UTC).isoformat()
+        except (OverflowError, OSError, ValueError):
+            ts = None
+    rec: dict[str, Any] = {"ts": ts, "level": parts[1].lower()}
     rest = parts[2:]
     if rest and rest[-1].startswith("{") and rest[-1].endswith("}"):
         try:
@@ -123,15 +131,16 @@ def _gin(line: str) -> dict[str, Any] | None:
     m = _GIN.match(clean)
     if m is not None:
         status = int(m.group("status"))
+        path = m.group("path") if m.group("path") is not None else m.group("bare_path")
         rec: dict[str, Any] = {
             "ts": f"{m.group('date').replace('/', '-')}T{m.group('time')}",
             "level": _level_for_status(status),
-            "msg": f"{m.group('method')} {m.group('path')}",
+            "msg": f"{m.group('method')} {path}",
             "status": status,
             "latency": m.group("latency"),
             "client_ip": m.group("client_ip"),
             "method": m.group("method"),
-            "path": m.group("path"),
+            "path": path,
         }
         if m.group("error").strip():
             rec["error"] = m.group("error").strip()
