@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -171,11 +171,10 @@ def test_unreadable_input(tmp_path: Path) -> None:
 
 
 @pytest.fixture(scope="module")
-def go_dump(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
-    go = shutil.which("go")
-    if go is None:
-        pytest.skip("go not installed (CI installs golang-go)")
-    work = tmp_path_factory.mktemp("poolwait")
+def go_dump(go_toolchain: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
+    """debug=2 and debug=1 dumps of a real Go program, once per toolchain (Go 1.19 and current Go)."""
+    go = go_toolchain.go
+    work = tmp_path_factory.mktemp(f"poolwait-{go_toolchain.version}")
     src = work / "src" / "poolwait"
     src.mkdir(parents=True)
     (src / "main.go").write_text(GO_PROGRAM)
@@ -202,10 +201,18 @@ def go_dump(tmp_path_factory: pytest.TempPathFactory) -> tuple[str, str]:
     return debug2, debug1
 
 
-def test_real_go_dump_shows_pool_exhaustion(go_dump: tuple[str, str]) -> None:
+def test_real_go_dump_shows_pool_exhaustion(go_dump: tuple[str, str], go_toolchain: Any) -> None:
     debug2, _ = go_dump
     df = parse_goroutines(debug2, source="poolwait")
     assert len(df) == len(re.findall(r"^goroutine \d+ \[", debug2, flags=re.M))
+    # "created by F in goroutine N": Go 1.21 and later name the parent goroutine, 1.19 does not
+    assert bool(re.search(r"^created by \S+ in goroutine \d+$", debug2, flags=re.M)) == (go_toolchain.minor >= 21)
+    assert df["created_by"].notna().sum() >= 20
+    assert not df["created_by"].dropna().str.contains(" in goroutine").any()  # the function only
+    assert df["created_in"].notna().any() == (go_toolchain.minor >= 21)  # ... and the parent in created_in
+    # the application frame names the caller for every pool waiter (main is application code)
+    waiters = df[df["wait_site"] == "http_pool_wait"]
+    assert waiters["app_function"].notna().all() and waiters["app_function"].str.startswith("main.").all()
     assert df.attrs["parse_errors"] == 0
     waiting = int((df["wait_site"] == "http_pool_wait").sum())
     assert 16 <= waiting <= 18
