@@ -34,6 +34,7 @@ import pandas as pd
 
 from apiprobe.errors import DataFormatError, InvalidParameterError
 from apiprobe.load._limits import gunzip
+from apiprobe.load._sniff import sniff_bytes
 from apiprobe.load._text import GZIP_MAGIC
 
 __all__ = [
@@ -516,6 +517,9 @@ def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | N
     fmt = _detect_format(lines)
     if fmt is None:
         first = next(((i, ln) for i, ln in enumerate(lines, start=1) if ln.strip()), (1, ""))
+        other = sniff_bytes(text[:8192].encode("utf-8", "replace"))
+        if other is not None and other[1] != "read_goroutines":
+            raise DataFormatError(f"{name}: this is {other[0]}, not a goroutine dump: use {other[1]}")
         raise DataFormatError(
             f"{name}: line {first[0]}: no goroutine dump found (expected 'goroutine N [state]:' blocks "
             f"from debug=2 or 'N @ 0x…' groups from debug=1); first line: {first[1][:80]!r}"

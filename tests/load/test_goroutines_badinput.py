@@ -127,3 +127,17 @@ def test_generated_dumps_round_trip(goroutines: list[tuple[int, str, int]]) -> N
         assert by_id.loc[gid, "state"] == state
         assert (int(by_id.loc[gid, "wait_minutes"]) if minutes else 0) == minutes
         assert by_id.loc[gid, "app_function"] == "github.com/acme/svc/internal/db.(*Pool).Get"
+
+
+def test_wrong_kind_of_file_names_its_reader(tmp_path: Path) -> None:
+    from apiprobe.errors import DataFormatError
+    from apiprobe.load.goroutines import read_goroutines
+
+    trace = tmp_path / "trace.json"
+    trace.write_text('[{"traceId": "4bf92f3577b34da6", "id": "00f067aa0ba902b7"}]')
+    with pytest.raises(DataFormatError, match="not a goroutine dump: use read_traces"):
+        read_goroutines(trace)
+    log = tmp_path / "app.log"
+    log.write_text('{"level":"info","ts":1.5,"msg":"a"}\n{"level":"info","ts":1.6,"msg":"b"}\n')
+    with pytest.raises(DataFormatError, match="not a goroutine dump: use read_logs"):
+        read_goroutines(log)
