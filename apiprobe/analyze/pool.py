@@ -63,6 +63,13 @@ POOL_LOG_PATTERNS: dict[str, tuple[str, str]] = {
     ),
 }
 
+#: Stack frames of a goroutine that holds a database/sql connection: a driver call in progress
+#: (``(*DB).queryDC``, ``execDC``, ``ctxDriverQuery`` …) or rows being read.
+_SQL_HOLDING = (
+    r"(?m)^database/sql\.(?:\(\*DB\)\.(?:queryDC|execDC|pingDC|prepareDC|beginDC)"
+    r"|ctxDriver\w+|\(\*Rows\)\.(?:Next|nextLocked))$"
+)
+
 _WAIT_SITES_POOL = {
     "http_pool_wait": ("HTTP pool", "MaxConnsPerHost", "net/http.(*Transport).getConn"),
     "sql_pool_wait": ("database/sql pool", "SetMaxOpenConns", "database/sql.(*DB).conn"),
@@ -344,6 +351,15 @@ def _from_goroutines(
                     f"; {holders} request{'s' if holders != 1 else ''} hold a connection and wait for "
                     f"the upstream's response (net I/O)"
                 )
+        elif site == "sql_pool_wait":
+            # a goroutine inside the driver (queryDC, execDC, ctxDriver…) or reading rows holds a connection
+            inside = stacks.str.contains(_SQL_HOLDING, regex=True) & ~mask
+            holders = _count(g, inside) or None
+            if holders:
+                holder_note = (
+                    f"; {holders} goroutine{'s' if holders != 1 else ''} hold a connection inside the "
+                    "driver (database/sql.(*DB).queryDC / execDC or (*Rows).Next)"
+                )
         pool = pool_size if pool_size is not None else holders
         wm = pd.to_numeric(g.loc[mask, "wait_minutes"], errors="coerce")
         longest = float(wm.max()) if wm.notna().any() else None
@@ -542,8 +558,9 @@ def detect_pool_exhaustion(
     goroutines : pandas.DataFrame, optional
         A goroutine dump table (:func:`~apiprobe.load.goroutines.read_goroutines`):
         goroutines in ``http_pool_wait`` / ``sql_pool_wait`` / ``pool_wait``
-        are compared with ``pool_size`` or, for HTTP, with the goroutines that
-        hold a connection (``net/http.(*persistConn).roundTrip``).
+        are compared with ``pool_size`` or, when it is not given, with the
+        goroutines that hold a connection (HTTP: ``net/http.(*persistConn).roundTrip``;
+        database/sql: a driver call in ``(*DB).queryDC`` / ``execDC`` or ``(*Rows).Next``).
     events : pandas.DataFrame, optional
         Log events with a ``msg`` and/or ``error`` column; lines matching
         :data:`POOL_LOG_PATTERNS` are counted.

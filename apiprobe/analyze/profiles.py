@@ -186,6 +186,10 @@ def profile_diff(base: Profile, new: Profile, *, normalize: bool = False) -> Pro
     ``normalize`` (``-normalize``) the *new* profile is scaled per sample
     type by ``base_total / new_total`` (Go's ``Profile.Normalize`` on the
     source profile, rounding half away from zero; zero samples dropped).
+    Each sample is rounded as the file holds it, as current Go (1.20 and
+    later) does; Go 1.19's pprof merged identical samples (same stack and
+    labels) first, so its ``-normalize`` totals can differ by a unit per
+    merged sample.
 
     Parameters
     ----------
@@ -205,9 +209,8 @@ def profile_diff(base: Profile, new: Profile, *, normalize: bool = False) -> Pro
         raise InvalidParameterError(f"incompatible sample types: {base.sample_types} vs {new.sample_types}")
     n = new
     if normalize:
-        # pprof merges identical samples (same stack and labels) while loading,
-        # before Normalize rounds each one: do the same so the rounding agrees.
-        n = _merge_identical(new)
+        # pprof since google/pprof#729 (Go 1.20+) no longer merges a single source
+        # profile before Normalize rounds each sample: round the samples as they are.
         bt = base.values.sum(axis=0).astype(float)
         st = new.values.sum(axis=0).astype(float)
         ratio = np.where(st == 0, 0.0, bt / np.where(st == 0, 1.0, st))

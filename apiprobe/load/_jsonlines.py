@@ -113,7 +113,8 @@ def iter_line_chunks(
     """Yield :class:`Chunk` objects of whole lines from ``head`` and then a binary stream.
 
     Each chunk owns a fresh buffer that the stream is read into directly, so
-    a chunk's lines are never copied on the way to the parser. A line that
+    a chunk's lines are never copied on the way to the parser; a buffer that
+    ends inside a line is followed by one at least twice that line's size. A line that
     outgrows ``max_line`` bytes (default :func:`~apiprobe.load._limits.max_line_bytes`)
     without a line break is cut: its first ``max_line`` bytes come as a chunk
     of its own with ``cut`` set, the rest is read past and dropped, so memory
@@ -126,7 +127,9 @@ def iter_line_chunks(
     eof = False
     cut_head: bytes | None = None  # reading past the rest of an over-long line
     while not eof:
-        buf = bytearray(len(carry) + chunk_bytes)
+        # A line still without its break doubles the next buffer, so a long line is copied
+        # O(log) times, not once per chunk (quadratic): memory stays within twice the line cap.
+        buf = bytearray(len(carry) + max(chunk_bytes, len(carry)))
         buf[: len(carry)] = carry
         view = memoryview(buf)
         filled = len(carry)

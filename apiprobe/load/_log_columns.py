@@ -91,7 +91,9 @@ _LATENCY_KEYS: tuple[tuple[str, float | None], ...] = (
 )
 # zap's default duration encoder writes seconds; slog's JSON handler and logrus's
 # JSONFormatter (encoding/json) write a time.Duration as integer nanoseconds.
-_DIALECT_DURATION_MS: dict[str, float] = {"zap": 1e3, "slog_json": 1e-6, "logrus_json": 1e-6}
+# zap's console encoder uses the same encoder config (NewProductionEncoderConfig: seconds;
+# NewDevelopmentEncoderConfig writes strings such as "1.2ms", read as Go durations).
+_DIALECT_DURATION_MS: dict[str, float] = {"zap": 1e3, "zap_console": 1e3, "slog_json": 1e-6, "logrus_json": 1e-6}
 
 _LEVEL_WORDS: dict[str, str] = {
     "trace": "trace",

@@ -40,23 +40,27 @@ _EPOCH = re.compile(r"^\d+(?:\.\d+)?(?:[eE][+-]?\d+)?$")
 _ZAP_LEVELS = frozenset({"DEBUG", "INFO", "WARN", "ERROR", "DPANIC", "PANIC", "FATAL"})
 _ZEROLOG_LEVELS = {"TRC": "trace", "DBG": "debug", "INF": "info", "WRN": "warn", "ERR": "error", "FTL": "fatal"}
 _ZEROLOG = re.compile(
-    r"^(?P<ts>\S+) (?P<level>TRC|DBG|INF|WRN|ERR|FTL|PNC|\?\?\?)(?: (?P<caller>\S+:\d+) >)?(?: (?P<rest>.*))?$"
+    # the time in ConsoleWriter's default time.Kitchen ("3:04PM") or any TimeFormat (time.StampMilli and
+    # "2006-01-02 15:04:05" hold a space), "<nil>" when the event has none, or no time part at all
+    r"^(?:(?P<ts>[A-Z][a-z]{2} [ \d]\d \d{2}:\d{2}:\d{2}(?:\.\d+)?|\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2}(?:\.\d+)?"
+    r"|\S+) )?(?P<level>TRC|DBG|INF|WRN|ERR|FTL|PNC|\?\?\?)(?: (?P<caller>\S+:\d+) >)?(?: (?P<rest>.*))?$"
 )
-_PAIR = r'[\w.\-]+=(?:"(?:[^"\\]|\\.)*"|\S*)'
-_TRAILING_PAIRS = re.compile(rf"^(?P<msg>.*?)(?P<pairs>(?:\s*{_PAIR})*)\s*$")
-_ONE_PAIR = re.compile(r'([\w.\-]+)=("(?:[^"\\]|\\.)*"|\S*)')
+# one token of zerolog's console tail: a key=value pair (a quoted value may hold spaces), else a word
+_TOKEN = re.compile(r'\s*(?:(?P<key>[\w.\-]+)=(?P<value>"(?:[^"\\]|\\.)*"|\S*)|(?P<word>\S+))')
 _GIN = re.compile(
     r"^\[GIN\] (?P<date>\d{4}/\d{2}/\d{2}) - (?P<time>\d{2}:\d{2}:\d{2}) \|\s*(?P<status>\d{3})\s*\|"
     r"\s*(?P<latency>\S+)\s*\|\s*(?P<client_ip>\S*)\s*\|\s*(?P<method>[A-Z]+)\s+"
     r"(?:\"(?P<path>[^\"]*)\"|(?P<bare_path>\S+))\s*(?P<error>.*)$"  # gin before 1.5 did not quote the path
 )
 _GIN_DEBUG = re.compile(r"^\[GIN-(?P<kind>debug|warning)\] (?P<msg>.*)$")
+_GIN_DEBUG_TAG = re.compile(r"^\[(WARNING|ERROR)\] ")
 _STDLOG = re.compile(
     r"^(?P<prefix>.*?)(?P<date>\d{4}/\d{2}/\d{2}) (?P<time>\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?) "
     r"(?:(?P<caller>\S+\.go:\d+): )?(?P<msg>.*)$"
 )
 _NGINX = re.compile(
-    r"^(?P<client_ip>\S+) \S+ (?P<remote_user>\S+) \[(?P<ts>[^\]]+)\] \"(?P<request>[^\"]*)\" (?P<status>\d{3}) "
+    # $remote_addr is one address, or (real_ip / a vhost prefix) a list such as "10.0.0.2, 10.0.0.1, 127.0.0.1"
+    r"^(?P<remote_addr>.+?) - (?P<remote_user>\S+) \[(?P<ts>[^\]]+)\] \"(?P<request>[^\"]*)\" (?P<status>\d{3}) "
     r"(?P<bytes>\d+|-) \"(?P<referer>[^\"]*)\" \"(?P<user_agent>[^\"]*)\"(?P<extra>.*)$"
 )
 _ENVOY = re.compile(
@@ -115,15 +119,37 @@ def _zerolog_console(line: str) -> dict[str, Any] | None:
     m = _ZEROLOG.match(_ANSI.sub("", line))
     if m is None:
         return None
-    rec: dict[str, Any] = {"ts": m.group("ts"), "level": _ZEROLOG_LEVELS.get(m.group("level"), "panic")}
+    rec: dict[str, Any] = {"ts": None if m.group("ts") == "<nil>" else m.group("ts")}  # "<nil>": no time
+    if m.group("level") != "???":  # "???": an event without a level (zerolog's Log())
+        rec["level"] = _ZEROLOG_LEVELS.get(m.group("level"), "panic")
     if m.group("caller"):
         rec["caller"] = m.group("caller")
-    split = _TRAILING_PAIRS.match(m.group("rest") or "")
-    if split is not None:
-        rec["msg"] = split.group("msg").strip()
-        for key, value in _ONE_PAIR.findall(split.group("pairs")):
-            rec.setdefault(key, _unquote(value))
+    msg, pairs = _split_pairs(m.group("rest") or "")
+    rec["msg"] = msg
+    for key, value in pairs:
+        rec.setdefault(key, _unquote(value))
     return rec
+
+
+def _split_pairs(text: str) -> tuple[str, list[tuple[str, str]]]:
+    """The message and the ``key=value`` pairs that end a zerolog console line, in one pass.
+
+    A single left-to-right scan (no backtracking between ways to split the
+    pairs, which a regular expression does exponentially on ``a=a=a=…``).
+    """
+    pairs: list[tuple[str, str]] = []
+    msg_end = 0  # where the message ends: before the run of pairs that reaches the end of the line
+    pos, end = 0, len(text)
+    while pos < end:
+        m = _TOKEN.match(text, pos)
+        if m is None or m.end() == pos:  # only blanks left
+            break
+        if m.group("word") is not None:
+            pairs, msg_end = [], m.end()
+        else:
+            pairs.append((m.group("key"), m.group("value")))
+        pos = m.end()
+    return text[:msg_end].strip(), pairs
 
 
 def _gin(line: str) -> dict[str, Any] | None:
@@ -147,7 +173,11 @@ def _gin(line: str) -> dict[str, Any] | None:
         return rec
     d = _GIN_DEBUG.match(clean)
     if d is not None:
-        return {"level": "debug" if d.group("kind") == "debug" else "warn", "msg": d.group("msg"), "logger": "gin"}
+        msg, level = d.group("msg"), "debug" if d.group("kind") == "debug" else "warn"
+        tag = _GIN_DEBUG_TAG.match(msg)  # gin's debugPrintWARNING / debugPrintError: "[GIN-debug] [WARNING] ..."
+        if tag is not None:
+            level, msg = ("warn" if tag.group(1) == "WARNING" else "error"), msg[tag.end() :]
+        return {"level": level, "msg": msg, "logger": "gin"}
     return None
 
 
@@ -171,13 +201,19 @@ def _nginx(line: str) -> dict[str, Any] | None:
     if m is None:
         return None
     status = int(m.group("status"))
-    rec: dict[str, Any] = {"level": _level_for_status(status), "status": status, "client_ip": m.group("client_ip")}
+    addr = m.group("remote_addr")
+    client = re.split(r"[\s,\"]+", addr.strip('"').strip())[-1]  # the peer: the last address of a list
+    rec: dict[str, Any] = {"level": _level_for_status(status), "status": status, "client_ip": client}
+    if addr != client:
+        rec["remote_addr"] = addr
     try:
         rec["ts"] = datetime.strptime(m.group("ts"), "%d/%b/%Y:%H:%M:%S %z").isoformat()
     except ValueError:
         rec["time_local"] = m.group("ts")
     request = m.group("request").split(" ")
-    if len(request) == 3:
+    if not m.group("request"):
+        rec["msg"] = ""  # nothing was sent before the connection closed (status 400)
+    elif len(request) == 3:
         rec["method"], rec["path"], rec["protocol"] = request
         rec["msg"] = f"{request[0]} {request[1]}"
     else:

@@ -42,6 +42,19 @@ from apiprobe.load._protobuf import (
 _HOT_KEYS = (0x12, 0x22, 0x2A, 0x32)  # sample, location, function, string_table
 
 
+def _value_type(buf: bytes, start: int, end: int) -> tuple[int, int]:
+    """(type, unit) string indices of a ValueType message; a field of the wrong wire type is refused, as Go does."""
+    t = u = 0
+    for f2, w2, v2, _e2 in fields(buf, start, end):
+        if f2 in (1, 2) and w2 != 0:
+            raise WireFormatError(f"value type field {f2} at byte {start} has wire type {w2}, expected a varint")
+        if f2 == 1:
+            t = v2
+        elif f2 == 2:
+            u = v2
+    return t, u
+
+
 def decode_profile(buf: bytes, source: str) -> Profile:
     a = np.frombuffer(buf, dtype=np.uint8)
     top, generic = top_level_fields(buf, a)
@@ -81,20 +94,10 @@ def decode_profile(buf: bytes, source: str) -> Profile:
         if fnum == 3 and wt == 2:
             mapping_spans.append((va, vb))
         elif fnum == 1 and wt == 2:
-            t = u = 0
-            for f2, w2, v2, _e2 in fields(buf, va, vb):
-                if w2 == 0 and f2 == 1:
-                    t = v2
-                elif w2 == 0 and f2 == 2:
-                    u = v2
+            t, u = _value_type(buf, va, vb)
             sample_type_raw.append((t, u))
         elif fnum == 11 and wt == 2:
-            t = u = 0
-            for f2, w2, v2, _e2 in fields(buf, va, vb):
-                if w2 == 0 and f2 == 1:
-                    t = v2
-                elif w2 == 0 and f2 == 2:
-                    u = v2
+            t, u = _value_type(buf, va, vb)
             period_type_raw = (t, u)
         elif fnum == 13:
             if wt == 0:
@@ -135,6 +138,8 @@ def decode_profile(buf: bytes, source: str) -> Profile:
         }
         for f2, w2, v2, _e2 in fields(buf, va, vb):
             if w2 != 0:
+                if f2 <= 10:  # every known Mapping field is a varint (as Go's decoder, refuse the mismatch)
+                    raise WireFormatError(f"mapping field {f2} at byte {va} has wire type {w2}, expected a varint")
                 continue
             if f2 == 1:
                 m["id"] = v2

@@ -353,7 +353,7 @@ class _Errors:
     def add(self, line_no: int, text: str) -> None:
         self.count += 1
         if len(self.lines) < 200:
-            self.lines.append((line_no, text))
+            self.lines.append((line_no, text[:_KEEP_CHARS]))
 
 
 def _parse_debug2(lines: list[str], errors: _Errors) -> list[_Goroutine]:
@@ -467,18 +467,59 @@ def _frame(goroutines: Iterable[_Goroutine], source: str | None) -> pd.DataFrame
     return df.astype(GOROUTINE_COLUMNS)
 
 
-def _decode(data: bytes, name: str) -> str:
-    if data[:2] == GZIP_MAGIC:
-        raise DataFormatError(
-            f"{name}: this is a gzip-compressed protobuf goroutine profile (debug=0), not a text dump; "
-            "fetch /debug/pprof/goroutine?debug=2 for per-goroutine stacks, or load it as a pprof profile"
+#: Longest text kept per line in ``attrs["bad_lines"]`` and ``attrs["preamble"]``: a 50 MB
+#: garbage line is counted, not copied into every DataFrame the table is derived into.
+_KEEP_CHARS = 500
+
+#: First bytes of a protobuf pprof profile: the tag of one of its length-delimited or varint
+#: fields (sample_type = 1, sample = 2, … string_table = 6, period_type = 11 …).
+_PROTO_TAGS = frozenset(b"\x0a\x12\x1a\x22\x2a\x32\x38\x40\x48\x50\x5a\x60\x68")
+
+
+def _looks_like_pprof(data: bytes) -> bool:
+    head = data[:4096]
+    return bool(head) and head[0] in _PROTO_TAGS and any(b < 9 for b in head[:64])
+
+
+def _not_a_dump(data: bytes, name: str, compressed: bool) -> DataFormatError | None:
+    """The error for bytes that are no text dump at all (a profile, other binary data), or None."""
+    gz = "gzip-compressed " if compressed else ""
+    if _looks_like_pprof(data):
+        kind = "goroutine profile (debug=0)" if b"goroutine" in data[:65536] else "profile"
+        return DataFormatError(
+            f"{name}: this is a {gz}protobuf pprof {kind}, not a text goroutine dump: use read_pprof; "
+            "fetch /debug/pprof/goroutine?debug=2 for per-goroutine stacks and states"
         )
     if b"\x00" in data[:4096]:
-        raise DataFormatError(f"{name}: binary data (NUL bytes at the start); not a goroutine dump")
+        other = sniff_bytes(data[:8192])
+        if other is not None and other[1] != "read_goroutines":
+            return DataFormatError(f"{name}: this is {other[0]}, not a goroutine dump: use {other[1]}")
+        return DataFormatError(f"{name}: {gz}binary data (NUL bytes at the start); not a goroutine dump")
+    return None
+
+
+def _inflate(data: bytes, name: str) -> tuple[bytes, bool]:
+    """``(bytes, cut_short)``: gzip data inflated under the ``APIPROBE_MAX_INFLATED`` cap."""
+    if data[:2] != GZIP_MAGIC:
+        return data, False
+    inflated = gunzip(data, name)  # as much as there is: a truncated file keeps its start
+    if not inflated.data.strip():
+        why = inflated.error or "the gzip stream inflates to no text"
+        raise DataFormatError(f"{name}: {why}; not a goroutine dump")
+    return inflated.data, not inflated.complete
+
+
+def _decode(data: bytes, name: str, compressed: bool = False) -> tuple[str, int]:
+    """``(text, invalid_lines)``: UTF-8 text, bytes that are not UTF-8 replaced (U+FFFD) and counted."""
+    refused = _not_a_dump(data, name, compressed)
+    if refused is not None:
+        raise refused
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise DataFormatError(f"{name}: not UTF-8 text at byte {exc.start}; not a goroutine dump") from exc
+        return data.decode("utf-8"), 0
+    except UnicodeDecodeError:
+        # a panic message or a log line may carry any bytes: one of them must not lose the dump
+        text = data.decode("utf-8", "replace")
+        return text, sum(1 for ln in text.splitlines() if "\ufffd" in ln)
 
 
 def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | None = None) -> pd.DataFrame:
@@ -490,7 +531,8 @@ def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | N
     Parameters
     ----------
     data : str, bytes or file object
-        The dump as text, bytes (not gzip-compressed) or an open file object.
+        The dump as text, bytes (plain or gzip-compressed, inflated under the
+        ``APIPROBE_MAX_INFLATED`` cap) or an open file object.
     source : str, optional
         Name written to the ``source`` column and used in error messages.
 
@@ -499,19 +541,33 @@ def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | N
     pandas.DataFrame
         The goroutines table; ``attrs`` holds ``format``, ``parse_errors``,
         ``bad_lines``, ``source``, ``preamble_lines`` / ``preamble`` (non-blank text
-        before the first goroutine, e.g. a panic message: kept, not parsed) and
-        ``total`` for debug=1.
+        before the first goroutine, e.g. a panic message: kept, not parsed),
+        ``invalid_utf8_lines`` (lines whose bytes are not UTF-8, read with U+FFFD),
+        ``note`` when something was lost (a gzip stream cut short) and ``total``
+        for debug=1.
 
     Raises
     ------
     DataFormatError
         When the text holds no goroutine dump at all (no ``goroutine N [`` header
-        and no ``N @ 0x…`` group), or is binary / a protobuf profile.
+        and no ``N @ 0x…`` group), or is binary / a protobuf profile (the
+        message names :func:`~apiprobe.load.pprof.read_pprof`), or inflates past
+        ``APIPROBE_MAX_INFLATED``.
     """
     name = source or "<text>"
     if not isinstance(data, (str, bytes)):
         data = data.read()
-    text = _decode(data, name) if isinstance(data, bytes) else data
+    if isinstance(data, str):
+        return _parse_text(data, source, name)
+    compressed = data[:2] == GZIP_MAGIC
+    inner, cut_short = _inflate(data, name)
+    text, invalid = _decode(inner, name, compressed)
+    return _parse_text(text, source, name, invalid=invalid, cut_short=cut_short)
+
+
+def _parse_text(
+    text: str, source: str | None, name: str, *, invalid: int = 0, cut_short: bool = False, stacklevel: int = 3
+) -> pd.DataFrame:
     lines = text.removeprefix("\ufeff").splitlines()  # a BOM would hide the first header
     errors = _Errors()
     fmt = _detect_format(lines)
@@ -520,9 +576,10 @@ def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | N
         other = sniff_bytes(text[:8192].encode("utf-8", "replace"))
         if other is not None and other[1] != "read_goroutines":
             raise DataFormatError(f"{name}: this is {other[0]}, not a goroutine dump: use {other[1]}")
+        not_utf8 = f" ({invalid} lines are not UTF-8 text)" if invalid else ""
         raise DataFormatError(
-            f"{name}: line {first[0]}: no goroutine dump found (expected 'goroutine N [state]:' blocks "
-            f"from debug=2 or 'N @ 0x…' groups from debug=1); first line: {first[1][:80]!r}"
+            f"{name}: line {first[0]}: no goroutine dump found{not_utf8} (expected 'goroutine N [state]:' "
+            f"blocks from debug=2 or 'N @ 0x…' groups from debug=1); first line: {first[1][:80]!r}"
         )
     goroutines = _parse_debug2(lines, errors) if fmt == 2 else _parse_debug1(lines, errors)
     df = _frame(goroutines, source)
@@ -536,10 +593,20 @@ def parse_goroutines(data: str | bytes | IO[str] | IO[bytes], *, source: str | N
     )
     preamble = [ln for ln in lines[:first_block] if ln.strip()]
     df.attrs["preamble_lines"] = len(preamble)
-    df.attrs["preamble"] = preamble[:50]
+    df.attrs["preamble"] = [ln[:_KEEP_CHARS] for ln in preamble[:50]]
+    df.attrs["invalid_utf8_lines"] = invalid
     if fmt == 1:
         total = next((int(m["n"]) for ln in lines[:5] if (m := _D1_TOTAL.match(ln))), None)
         df.attrs["total"] = total
+    notes = []
+    if invalid:
+        notes.append(f"{name}: {invalid} lines are not UTF-8 text; their bytes were replaced by U+FFFD")
+    if cut_short:
+        notes.append(f"{name}: the gzip stream is cut short; only the goroutines before the cut were read")
+    if notes:
+        df.attrs["note"] = "; ".join(notes)
+        for note in notes:
+            warnings.warn(note, stacklevel=stacklevel)
     return df
 
 
@@ -585,7 +652,11 @@ def read_goroutines(path: str | PathLike[str], *, source: str | None = None) -> 
     ``df.attrs["parse_errors"]`` (count) and ``df.attrs["bad_lines"]``
     (``(line_no, text)`` pairs, first 200). ``df.attrs["format"]`` is
     ``"debug=1"`` or ``"debug=2"``. Text before the first header (a panic
-    message, log lines) is skipped.
+    message, log lines) is kept in ``df.attrs["preamble"]`` and counted in
+    ``df.attrs["preamble_lines"]``; bytes that are not UTF-8 are replaced and
+    counted (``df.attrs["invalid_utf8_lines"]``); a ``.gz`` file cut short
+    keeps the goroutines before the cut, with a warning and ``df.attrs["note"]``.
+    Gzip data inflates under a cap (``APIPROBE_MAX_INFLATED``, 1 GiB by default).
 
     Parameters
     ----------
@@ -627,18 +698,10 @@ def read_goroutines(path: str | PathLike[str], *, source: str | None = None) -> 
         data = file.read_bytes()
     except OSError as exc:
         raise DataFormatError(f"{file}: cannot read goroutine dump: {exc.strerror or exc}") from exc
-    cut_short = False
-    if data[:2] == GZIP_MAGIC:
-        inflated = gunzip(data, file.name)  # as much as there is: a truncated file keeps its start
-        inner, cut_short = inflated.data, not inflated.complete
-        head = inner.removeprefix(b"\xef\xbb\xbf")
-        if head[:9] == b"goroutine" or _D1_GROUP.match(head[:80].decode("latin-1").split("\n", 1)[0]):
-            data = inner  # a gzipped text dump
-        else:
-            cut_short = False  # a protobuf profile (or gzip that inflates to nothing): parse_goroutines says so
-    df = parse_goroutines(data, source=source or file.name)
-    if cut_short:
-        note = f"{file.name}: the gzip stream is cut short; only the goroutines before the cut were read"
-        df.attrs["note"] = note
-        warnings.warn(note, stacklevel=2)
-    return df
+    name = file.name
+    compressed = data[:2] == GZIP_MAGIC
+    inner, cut_short = _inflate(data, name)
+    del data  # the compressed bytes are not needed once inflated
+    text, invalid = _decode(inner, name, compressed)
+    del inner
+    return _parse_text(text, source or name, name, invalid=invalid, cut_short=cut_short)

@@ -5,20 +5,38 @@ globs or directories (``.gz`` read transparently), detects each file's
 dialect, maps the keys every logger spells differently onto the ``events``
 schema and merges the files in time order (stable).
 
-=================  ==============================================================
-dialect            how it is recognised
-=================  ==============================================================
-``zap``            JSON, numeric ``ts`` (epoch seconds), ``msg``
-``zerolog``        JSON, ``message`` (or ``time`` + lower-case ``level``, no ``msg``)
-``logrus_json``    JSON, ``time`` + ``msg`` + lower-case level (``warning``)
-``slog_json``      JSON, ``time`` + ``msg`` + upper-case ``level`` (``INFO+2``)
-``json``           any other JSON object per line
-``logrus_text``    logfmt with quoted ``time="…"`` and lower-case levels
-``slog_text``      logfmt with upper-case levels
-``logfmt``         other logfmt (go-kit: ``ts=… level=… msg=…``)
-``text``           plain lines: an optional leading timestamp and level, then the message
-``regex``          plain lines matched by a user regex with named groups
-=================  ==============================================================
+====================  ==============================================================
+dialect               how it is recognised
+====================  ==============================================================
+``zap``               JSON, numeric ``ts`` (epoch seconds), ``msg``
+``zerolog``           JSON, ``message`` (or ``time`` + lower-case ``level``, no ``msg``)
+``logrus_json``       JSON, ``time`` + ``msg`` + lower-case level (``warning``)
+``slog_json``         JSON, ``time`` + ``msg`` + upper-case ``level`` (``INFO+2``)
+``json``              any other JSON object per line
+``logrus_text``       logfmt with quoted ``time="…"`` and lower-case levels
+``slog_text``         logfmt with upper-case levels
+``logfmt``            other logfmt (go-kit: ``ts=… level=… msg=…``)
+``zap_console``       zap's console encoder: ``TS<TAB>LEVEL[<TAB>logger][<TAB>caller]<TAB>msg[<TAB>{json}]``
+``zerolog_console``   zerolog's ``ConsoleWriter``: ``3:04PM INF [caller >] msg key=value …`` (colours stripped)
+``gin``               gin's default logger ``[GIN] date - time | status | latency | ip | METHOD "path"``
+                      and its ``[GIN-debug]`` lines
+``nginx``             nginx ``combined`` access log (``rt=``/``urt=`` suffixes read as latency)
+``envoy``             Envoy's default access-log format
+``stdlog``            Go's ``log`` package: ``[prefix]2009/11/10 23:00:00[.µs] [file.go:12: ]msg``
+``text``              plain lines: an optional leading timestamp and level, then the message
+``regex``             plain lines matched by a user regex with named groups
+====================  ==============================================================
+
+The text dialects (``zap_console`` … ``stdlog``, see :mod:`apiprobe.load._log_text_dialects`)
+are tried before the generic families, and win when they fit most sample lines
+(a third for the strict shapes, which share files with stack traces and panics).
+
+Hostile input stays bounded: a JSON line nested deeper than 512 levels never
+reaches pyarrow (it crashes the process) and becomes one unparsed row; a line
+longer than ``APIPROBE_MAX_LINE`` (default 8 MiB) is kept cut, as one unparsed
+row; a ``.gz`` stops at ``APIPROBE_MAX_INFLATED`` (default 1 GiB) of inflated
+data, keeping the lines before it. Each of these is a ``note`` of the file in
+:func:`summarize_log_sources` and a warning.
 
 Nothing is lost: a line that does not parse in its file's dialect is tried in
 the other family (JSON ↔ logfmt) and otherwise becomes a row with

@@ -19,6 +19,7 @@ the :class:`Profile` object in :mod:`apiprobe.load._pprof_profile`).
 
 from __future__ import annotations
 
+import re
 from os import PathLike
 from pathlib import Path
 
@@ -114,6 +115,39 @@ def _looks_legacy(data: bytes) -> bool:
     return False
 
 
+_CONTROL = frozenset(range(32)) - {9, 10, 13}
+_COLLAPSED = re.compile(rb"^[^\n;]+(;[^\n;]+)* \d+\r?$", re.MULTILINE)
+
+
+def _not_protobuf(data: bytes) -> str | None:
+    """What ``data`` is when its first bytes show it cannot be ``profile.proto``, with the way to read it.
+
+    Every encoded profile has a control byte in its first few bytes (a field
+    tag such as ``0x08``, or the empty first string's length ``0x00``), so
+    data whose start is printable UTF-8 text is never a profile.
+    """
+    if data.startswith(b"go 1.") and b" trace" in data[:16]:
+        return "a Go execution trace (runtime/trace), not a pprof profile: open it with `go tool trace`"
+    head = data[:512]
+    if any(b in _CONTROL for b in head):
+        return None
+    try:
+        text = head.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        if exc.start < len(head) - 3:  # not just a character cut at the 512-byte mark
+            return None
+        text = head[: exc.start].decode("utf-8")
+    first = text.strip().split("\n", 1)[0][:80]
+    if text.lstrip()[:1] in ("{", "["):
+        kind = "a Chrome trace-event JSON file" if '"traceEvents"' in text else "a JSON document"
+        return f"{kind}, not a pprof profile (it starts {first!r})"
+    if "flat  flat%" in text:
+        return "pprof's text report, not the profile: read the profile it was made from (`go tool pprof -proto`)"
+    if _COLLAPSED.match(head.lstrip()):
+        return "collapsed stacks (flame graph input), not a pprof profile"
+    return f"a text file, not a pprof profile (it starts {first!r})"
+
+
 def parse_pprof(data: bytes, *, source: str = "<bytes>", drop_frames: bool = True) -> Profile:
     """Decode pprof bytes (gzip or raw protobuf).
 
@@ -151,6 +185,9 @@ def parse_pprof(data: bytes, *, source: str = "<bytes>", drop_frames: bool = Tru
             raise ProfileFormatError(f"{source}: empty profile after gunzip")
     if _looks_legacy(data):
         raise ProfileFormatError(f"{source}: {_LEGACY_HINT}")
+    what = _not_protobuf(data)
+    if what is not None:
+        raise ProfileFormatError(f"{source}: this is {what}")
     try:
         with gc_paused():
             prof = decode_profile(data, source)

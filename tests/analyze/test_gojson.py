@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import json
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,8 @@ from typing import Any
 import pandas as pd
 import pytest
 from gojson_cases import CASES, CHANGED_SINCE_1_19, GoCase
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from apiprobe.analyze.gojson import (
     UnmarshalResult,
@@ -474,3 +477,376 @@ def test_custom_methods_and_foreign_types_are_not_guessed() -> None:
     assert keys_of(res) == {"at": "not_simulated", "st": "not_simulated", "n": "set"}
     assert res.values["N"] == 1 and res.error is None
     assert set(res.findings["metric"]) == {"not_simulated"}
+
+
+# ---------------------------------------------------------------- any source, many payloads, one Go process
+
+_BATCH_MAIN = """package main
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"os"
+	"reflect"
+	"strconv"
+)
+
+var _ = base64.StdEncoding
+
+var factories = map[string]func() any{
+FACTORIES
+}
+
+VIEW
+
+func main() {
+	raw, err := os.ReadFile(os.Args[1])
+	if err != nil {
+		panic(err)
+	}
+	var batch [][2]string
+	if err := json.Unmarshal(raw, &batch); err != nil {
+		panic(err)
+	}
+	out := []any{}
+	for _, c := range batch {
+		payload, _ := base64.StdEncoding.DecodeString(c[1])
+		v := factories[c[0]]()
+		err := json.Unmarshal(payload, v)
+		res := map[string]any{"values": view(reflect.ValueOf(v)), "error": nil}
+		if err != nil {
+			res["error"] = err.Error()
+		}
+		out = append(out, res)
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(out); err != nil {
+		panic(err)
+	}
+	_ = strconv.Itoa
+}
+"""
+
+
+def go_decode_batch(
+    toolchain: Any, workdir: Path, files: dict[str, str], cases: list[tuple[str, bytes]]
+) -> list[dict[str, Any]]:
+    """``json.Unmarshal(payload, new(Struct))`` for every ``(struct, payload)`` case, in one Go process.
+
+    ``files`` are Go sources of one package (their ``package`` clause becomes ``main``); the
+    reflect view of each result is the one ``dump.go.tmpl`` prints.
+    """
+
+    exe = go_build_batch(toolchain, workdir, files, sorted({s for s, _ in cases}))
+    return go_run_batch(exe, cases)
+
+
+def go_build_batch(toolchain: Any, workdir: Path, files: dict[str, str], structs: list[str]) -> Path:
+    """Build the batch decoder for ``structs`` declared in ``files`` (see :func:`go_decode_batch`)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        (workdir / name).write_text(re.sub(r"(?m)^package \w+$", "package main", text, count=1))
+    tmpl = (GO_DIR / "dump.go.tmpl").read_text()
+    view = tmpl[tmpl.index("func view(") : tmpl.index("func main()")]
+    main = _BATCH_MAIN.replace("FACTORIES", "\n".join(f'\t"{s}": func() any {{ return new({s}) }},' for s in structs))
+    (workdir / "zz_batch_main.go").write_text(main.replace("VIEW", view))
+    (workdir / "go.mod").write_text("module gjbatch\n\ngo 1.18\n")
+    env = toolchain.env(workdir)
+    build = subprocess.run(
+        [toolchain.go, "build", "-o", "gjbatch", "."], cwd=workdir, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert build.returncode == 0, build.stderr
+    return workdir / "gjbatch"
+
+
+def go_run_batch(exe: Path, cases: list[tuple[str, bytes]]) -> list[dict[str, Any]]:
+    """Run a batch decoder built by :func:`go_build_batch` over ``(struct, payload)`` cases."""
+    batch = exe.parent / "cases.json"
+    batch.write_text(json.dumps([[s, base64.b64encode(p).decode()] for s, p in cases]))
+    run = subprocess.run([str(exe), str(batch)], capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    out: list[dict[str, Any]] = json.loads(run.stdout)
+    return out
+
+
+def agrees(sim: Any, go: Any) -> bool:
+    """True when the simulator's value matches Go's, NA (not simulated) matching anything."""
+    if sim is pd.NA:
+        return True
+    if isinstance(sim, dict) and isinstance(go, dict) and set(go) != {"__bytes__"}:
+        return set(sim) == set(go) and all(agrees(sim[k], go[k]) for k in sim)
+    if isinstance(sim, list) and isinstance(go, list):
+        return len(sim) == len(go) and all(agrees(a, b) for a, b in zip(sim, go, strict=True))
+    return bool(canon(sim) == canon(go))
+
+
+def check_against_go(
+    toolchain: Any,
+    workdir: Path,
+    files: dict[str, str],
+    cases: list[tuple[str, bytes]],
+    newer: dict[tuple[str, bytes], str] | None = None,
+    *,
+    exact_errors: bool = True,
+) -> list[str]:
+    """Mismatches between :func:`simulate_unmarshal` and Go over ``cases`` (empty when all agree).
+
+    ``newer`` records, side by side, the error Go 1.20+ returns where its wording left Go 1.19's
+    (the simulator speaks Go 1.19): under such a toolchain that recorded string is checked instead.
+    """
+    got = go_decode_batch(toolchain, workdir, files, cases)
+    return compare_with_go("\n".join(files.values()), cases, got, toolchain.minor, newer, exact_errors=exact_errors)
+
+
+def compare_with_go(
+    source: str,
+    cases: list[tuple[str, bytes]],
+    got: list[dict[str, Any]],
+    minor: int,
+    newer: dict[tuple[str, bytes], str] | None = None,
+    *,
+    exact_errors: bool = True,
+) -> list[str]:
+    """Mismatches between :func:`simulate_unmarshal` on ``source`` and Go's results ``got``.
+
+    Go ran the source as package main (types read ``main.X``): so is it simulated.
+    """
+    source = re.sub(r"(?m)^package \w+$", "package main", source)
+    bad = []
+    for (struct, payload), go in zip(cases, got, strict=True):
+        res = simulate_unmarshal(source, struct, payload)
+        go_values = go["values"]
+        expected_error = res.error
+        if minor >= 20 and (struct, payload) in (newer or {}):
+            expected_error = (newer or {})[(struct, payload)]
+        if exact_errors:
+            same_error = expected_error == go["error"]
+        else:
+            same_error = (expected_error is None) == (go["error"] is None)
+        if not same_error or not agrees(res.values, go_values):
+            bad.append(f"{struct} {payload[:200]!r}: {res.error!r} {res.values!r} != Go {go['error']!r} {go_values!r}")
+    return bad
+
+
+# ---------------------------------------------------------------- real-world sources against Go
+
+REAL = Path(__file__).resolve().parents[1] / "fixtures" / "realworld" / "gostructs"
+
+
+def _fixture_files(prefix: str) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(REAL.glob(f"{prefix}*.go"))}
+
+
+ZIPKIN_CASES: list[tuple[str, bytes]] = [
+    ("SpanContext", b'{"traceId":"00000000000000010000000000000002","id":"0000000000000003","debug":true}'),
+    ("SpanContext", b'{"parentId":"0000000000000004","Debug":false,"sampled":true,"Err":"x"}'),
+    ("SpanContext", b'{"debug":"yes"}'),
+    ("Endpoint", b'{"serviceName":"web","port":8080,"ipv4":"10.0.0.1"}'),
+    ("Endpoint", b'{"serviceName":"web","port":70000}'),
+    ("Endpoint", b'{"SERVICENAME":"db","port":-1}'),
+    ("Annotation", b'{"timestamp":1,"value":"cs"}'),
+]
+#: Go 1.20+ names a field matched case-insensitively by the payload's key (1.19: by the field's name).
+ZIPKIN_NEWER_GO = {
+    ZIPKIN_CASES[4]: "json: cannot unmarshal number 70000 into Go struct field Endpoint.port of type uint16",
+    ZIPKIN_CASES[5]: "json: cannot unmarshal number -1 into Go struct field Endpoint.port of type uint16",
+}
+
+
+def test_zipkin_go_model_agrees_with_go(go_toolchain: Any, tmp_path: Path) -> None:
+    """openzipkin/zipkin-go's model package compiled as is: every simulated value and error is Go's."""
+    bad = check_against_go(
+        go_toolchain, tmp_path / "zipkin", _fixture_files("zipkin-go-model-"), ZIPKIN_CASES, ZIPKIN_NEWER_GO
+    )
+    assert not bad, "\n".join(bad)
+
+
+MO_PROFILE = """package mo
+
+type Profile struct {
+	Nick  Option[string] `json:"nick"`
+	Age   int            `json:"age"`
+	Pages []Option[int]  `json:"pages"`
+	Next  *Profile       `json:"next"`
+}
+"""
+
+
+def test_samber_mo_generic_option_agrees_with_go(go_toolchain: Any, tmp_path: Path) -> None:
+    """samber/mo's Option[T] decodes itself (UnmarshalJSON on *Option[T]): NA, the rest as Go."""
+    files = {**_fixture_files("samber-mo-"), "profile.go": MO_PROFILE}
+    cases = [
+        ("Profile", b'{"nick":"x","age":3}'),
+        ("Profile", b'{"nick":null,"age":"3","pages":[1,null]}'),
+        ("Profile", b'{"next":{"age":4,"next":{"nick":"deep"}},"AGE":5}'),
+    ]
+    bad = check_against_go(go_toolchain, tmp_path / "mo", files, cases)
+    assert not bad, "\n".join(bad)
+    res = simulate_unmarshal("\n".join(files.values()), "Profile", cases[0][1])
+    assert res.values["Nick"] is pd.NA and res.values["Age"] == 3
+    assert dict(zip(res.keys["key"], res.keys["outcome"], strict=True)) == {"nick": "not_simulated", "age": "set"}
+
+
+METHODS_SRC = """package methods
+
+import (
+	"encoding/json"
+	"time"
+)
+
+type Opt[T any] struct {
+	V   T
+	Set bool
+}
+
+func (o *Opt[T]) UnmarshalJSON(b []byte) error { o.Set = true; return json.Unmarshal(b, &o.V) }
+
+type Base struct{ ID int }
+
+func (b *Base) UnmarshalJSON(d []byte) error { b.ID = 42; return nil }
+
+type B1 struct{ A int }
+type B2 struct{ B int }
+
+func (*B1) UnmarshalJSON([]byte) error { return nil }
+func (*B2) UnmarshalJSON([]byte) error { return nil }
+
+type WithOpt struct {
+	A Opt[int] `json:"a"`
+	N int      `json:"n"`
+}
+
+type Promoted struct {
+	Base
+	Name string `json:"name"`
+}
+
+type EmbedsTime struct {
+	time.Time
+	Name string `json:"name"`
+}
+
+type Ambiguous struct {
+	B1
+	B2
+	Name string `json:"name"`
+}
+
+type Holder struct {
+	P  Promoted           `json:"p"`
+	M  map[string]Opt[int] `json:"m"`
+	At time.Time          `json:"at"`
+	N  int                `json:"n"`
+}
+"""
+
+
+def test_custom_methods_own_promoted_and_generic_agree_with_go(go_toolchain: Any, tmp_path: Path) -> None:
+    """UnmarshalJSON on a generic receiver, promoted from an embedded field (also time.Time's), or
+    cancelled by two embedded fields at one depth: what the simulator shows is what Go leaves."""
+    cases = [
+        ("WithOpt", b'{"a":5,"n":1}'),
+        ("Promoted", b'{"name":"x","ID":3}'),
+        ("Ambiguous", b'{"name":"x","A":1,"B":"no"}'),
+        ("Holder", b'{"p":{"name":"x"},"m":{"k":1},"n":"2"}'),
+    ]
+    bad = check_against_go(go_toolchain, tmp_path / "methods", {"methods.go": METHODS_SRC}, cases)
+    assert not bad, "\n".join(bad)
+    promoted = simulate_unmarshal(METHODS_SRC, "Promoted", cases[1][1])
+    assert promoted.values == {"Base": pd.NA, "Name": pd.NA} and promoted.keys.empty
+    assert "promoted from its embedded field Base" in promoted.findings.loc[0, "evidence"]
+    embeds_time = simulate_unmarshal(METHODS_SRC, "EmbedsTime", b'{"name":"x"}')
+    assert embeds_time.values["Name"] is pd.NA  # Go hands the whole object to time.Time.UnmarshalJSON
+    holder = simulate_unmarshal(METHODS_SRC, "Holder", cases[3][1])
+    assert keys_of(holder) == {"p": "not_simulated", "m": "not_simulated", "m.k": "not_simulated", "n": "type_error"}
+
+
+def test_predeclared_names_declared_by_the_source_are_its_own() -> None:
+    """Go's package block shadows the universe block: a source's own ``type any = int`` is an int."""
+    src = 'type any = int\ntype T struct {\n\tA any `json:"a"`\n}\n'
+    assert simulate_unmarshal(src, "T", '{"a":3}').values == {"A": 3}
+    with pytest.raises(DataFormatError, match="'comparable' is not a type"):
+        simulate_unmarshal('type T struct {\n\tC comparable `json:"c"`\n}\n', "T", "{}")
+
+
+def test_foreign_embedded_struct_keys_are_not_claimed_dropped() -> None:
+    """Kubernetes-style ``metav1.TypeMeta `json:",inline"```: its promoted keys are unknown, not dropped."""
+    src = (
+        'type Pod struct {\n\tmetav1.TypeMeta `json:",inline"`\n'
+        '\tmetav1.ObjectMeta `json:"metadata,omitempty"`\n\tSpec string `json:"spec"`\n}\n'
+    )
+    res = simulate_unmarshal(src, "Pod", '{"kind":"Pod","metadata":{"name":"x"},"spec":"s"}')
+    assert keys_of(res) == {"kind": "not_simulated", "metadata": "not_simulated", "spec": "set"}
+    assert res.values == {"TypeMeta": pd.NA, "ObjectMeta": pd.NA, "Spec": "s"}
+
+
+# ---------------------------------------------------------------- property: random documents against Go
+
+PROP_SRC = """package prop
+
+import "encoding/json"
+
+type Inner struct {
+	N int     `json:"n"`
+	S string  `json:"s,omitempty"`
+	F float32 `json:"f"`
+}
+
+type Prop struct {
+	Inner
+	A  int8              `json:"a"`
+	U  uint16            `json:"u"`
+	B  bool              `json:"b"`
+	S  string            `json:"s"`
+	F  float64           `json:"f"`
+	Q  int               `json:"q,string"`
+	L  []int             `json:"l"`
+	M  map[string]*Inner `json:"m"`
+	I  Inner             `json:"i"`
+	P  *Inner            `json:"p"`
+	X  any               `json:"x"`
+	R  json.RawMessage   `json:"r"`
+	Bs []byte            `json:"bs"`
+	Ar [2]string         `json:"ar"`
+	E  error             `json:"e"`
+	K  map[int8]bool     `json:"k"`
+}
+"""
+
+_KEYS = ["a", "A", "u", "b", "s", "S", "f", "q", "l", "m", "i", "p", "x", "r", "bs", "ar", "e", "k", "n", "N", "zz"]
+_scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**70), 2**70)
+    | st.floats(allow_nan=False, allow_infinity=False, width=64)
+    | st.sampled_from(["", "x", "aGk=", "12", "-3", "true", "null", "1e3", "ß", "K"])
+)
+_json_values = st.recursive(
+    _scalars,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.sampled_from(_KEYS), inner, max_size=3),
+    max_leaves=8,
+)
+_documents = st.lists(st.tuples(st.sampled_from(_KEYS), _json_values), max_size=6).map(
+    lambda pairs: ("{" + ",".join(f"{json.dumps(k)}:{json.dumps(v)}" for k, v in pairs) + "}").encode()
+)
+
+
+@pytest.fixture(scope="session")
+def prop_decoder(go_toolchain: Any, tmp_path_factory: pytest.TempPathFactory) -> tuple[Any, Path]:
+    """The batch decoder for PROP_SRC, built once per toolchain."""
+    workdir = tmp_path_factory.mktemp(f"gojson-prop-{go_toolchain.version}")
+    return go_toolchain, go_build_batch(go_toolchain, workdir, {"prop.go": PROP_SRC}, ["Inner", "Prop"])
+
+
+@settings(max_examples=4, deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+@given(documents=st.lists(_documents, min_size=40, max_size=60))
+def test_random_documents_agree_with_go(prop_decoder: tuple[Any, Path], documents: list[bytes]) -> None:
+    """Random JSON objects (duplicate and case-folded keys, wrong types, nulls, huge numbers) into one
+    struct: values always as Go leaves them; the error string exactly Go 1.19's (newer Go reworded
+    some, so under it only whether Unmarshal fails is compared)."""
+    toolchain, exe = prop_decoder
+    cases = [("Prop", d) for d in documents]
+    got = go_run_batch(exe, cases)
+    bad = compare_with_go(PROP_SRC, cases, got, toolchain.minor, exact_errors=toolchain.minor < 20)
+    assert not bad, "\n".join(bad)

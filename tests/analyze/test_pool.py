@@ -152,3 +152,14 @@ def test_pool_sizing() -> None:
     assert below["utilisation"] > 0.8 or below["mean_wait_ms"] > 5.0
     assert df.attrs["handbook_size"] == 2 * (1 + 45 // 5)
     assert df["mean_wait_ms"].is_monotonic_decreasing
+
+
+def test_sql_pool_size_is_inferred_from_the_goroutines_inside_the_driver() -> None:
+    """A real database/sql exhaustion (Go 1.27, tests/fixtures/realworld/goroutines/SOURCES.md)."""
+    real = Path(__file__).resolve().parents[1] / "fixtures" / "realworld" / "goroutines"
+    for name in ("ledger-go1.27-sql-debug2.txt", "ledger-go1.19-sql-debug1.txt"):
+        f = detect_pool_exhaustion(goroutines=read_goroutines(real / name)).iloc[0]
+        assert f["subject"] == "database/sql pool (github.com/acme/ledger/internal/store.(*Repo).Balance)"
+        assert (f["value"], f["threshold"]) == (18, 2.0)
+        assert "2 goroutines hold a connection inside the driver" in f["evidence"]
+        assert detect_pool_exhaustion(goroutines=read_goroutines(real / name), pool_size=5)["threshold"].iloc[0] == 5

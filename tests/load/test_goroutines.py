@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
 from apiprobe.analyze.pool import detect_pool_exhaustion, group_goroutines
@@ -164,7 +167,7 @@ def test_unreadable_input(tmp_path: Path) -> None:
         read_goroutines(bad)
     gz = tmp_path / "goroutine.pb.gz"
     gz.write_bytes(b"\x1f\x8b\x08\x00" + b"\x00" * 20)
-    with pytest.raises(DataFormatError, match="protobuf"):
+    with pytest.raises(DataFormatError, match=r"goroutine\.pb\.gz: corrupt gzip data"):
         read_goroutines(gz)
     with pytest.raises(DataFormatError, match="cannot read"):
         read_goroutines(tmp_path / "missing.txt")
@@ -331,3 +334,222 @@ def test_truncated_gzip_text_dump_keeps_what_was_written(tmp_path: Path) -> None
     with pytest.warns(UserWarning, match="cut short"):
         df = read_goroutines(path)
     assert 0 < len(df) < 400 and "cut short" in df.attrs["note"]
+
+
+# -- real dumps from public repositories and from Go itself (tests/fixtures/realworld/goroutines) --
+
+REAL = REPO / "tests" / "fixtures" / "realworld" / "goroutines"
+LEDGER = REAL / "ledger"  # the Go program behind the ledger-*.txt dumps
+_HEAD = re.compile(r"^goroutine (\d+)(?: gp=\S+ m=\S+(?: mp=\S+)?)? \[([^\]]*)\]:", re.M)
+_CREATED_LINE = re.compile(r"^created by (\S+?)(?: in goroutine (\d+))?$", re.M)
+_FUNC_FILE = re.compile(r"^(\S.*)\([^()]*\)\n\t(\S+?):\d+", re.M)
+
+
+def _blocks(text: str) -> list[dict[str, Any]]:
+    """Each goroutine of a debug=2 dump, read with plain regular expressions (not apiprobe's parser)."""
+    heads = list(_HEAD.finditer(text))
+    out = []
+    for m, nxt in zip(heads, [*heads[1:], None], strict=True):
+        body = text[m.end() : nxt.start() if nxt else len(text)]
+        own = body.split("\n[originating from goroutine", 1)[0]  # tracebackancestors sections aside
+        parts = [p.strip() for p in m[2].split(",")]
+        minutes = [int(p.split()[0]) for p in parts if re.fullmatch(r"\d+ minutes?", p)]
+        created = _CREATED_LINE.search(own)
+        frames = [(f, path) for f, path in _FUNC_FILE.findall(own.split("\ncreated by ", 1)[0]) if f != "created by"]
+        out.append(
+            {
+                "id": int(m[1]),
+                "state": ", ".join(
+                    p for p in parts if p != "locked to thread" and not re.fullmatch(r"\d+ minutes?", p)
+                ),
+                "minutes": float(minutes[0]) if minutes else None,
+                "locked": "locked to thread" in parts,
+                "created_by": created[1] if created else None,
+                "created_in": int(created[2]) if created and created[2] else None,
+                "frames": frames,
+            }
+        )
+    return out
+
+
+def _goroot(text: str) -> str | None:
+    """GOROOT's src directory as the dump shows it (the directory holding runtime/*.go)."""
+    m = re.search(r"^\t(\S*?/src/)runtime/\w+\.go:\d+", text, flags=re.M)
+    return m[1] if m else None
+
+
+REAL_TEXT = sorted(p.name for p in REAL.glob("*.txt") if p.name.startswith(("gostackparse-", "panicparse-", "ledger-")))
+
+
+@pytest.mark.parametrize("name", [n for n in REAL_TEXT if "debug1" not in n and "errorhandling" not in n])
+def test_real_dumps_agree_with_an_independent_count(name: str) -> None:
+    text = (REAL / name).read_text()
+    expected = _blocks(text)
+    df = read_goroutines(REAL / name)
+    assert df.attrs["format"] == "debug=2" and df.attrs["parse_errors"] == 0
+    assert df["goroutine_id"].tolist() == [b["id"] for b in expected]
+    assert df["state"].tolist() == [b["state"] for b in expected]
+    assert [None if pd.isna(m) else m for m in df["wait_minutes"]] == [b["minutes"] for b in expected]
+    assert df["locked"].tolist() == [b["locked"] for b in expected]
+    assert [c if isinstance(c, str) else None for c in df["created_by"]] == [b["created_by"] for b in expected]
+    own_parent = [b["created_in"] for b in expected]
+    assert [None if pd.isna(c) else int(c) for c in df["created_in"]][: len(own_parent)] == [
+        p if p is not None else (None if pd.isna(c) else int(c))
+        for p, c in zip(own_parent, df["created_in"], strict=True)
+    ]
+    # the application frame is the first one whose file is outside GOROOT (judged by path, not by name)
+    goroot = _goroot(text)
+    if goroot is not None:
+        for b, app in zip(expected, df["app_function"], strict=True):
+            outside = [f for f, path in b["frames"] if not path.startswith(goroot)]
+            assert (app if isinstance(app, str) else None) == (outside[0] if outside else None), b["id"]
+
+
+def _golden(name: str) -> list[tuple[Any, ...]]:
+    doc = json.loads((REAL / name).read_text())
+    return [
+        (
+            g["ID"],
+            g["State"],
+            g["Wait"] / 60e9 or None,  # gostackparse: a duration in ns
+            g["LockedToThread"],
+            [f["Func"] for f in g["Stack"]],
+            [f"{f['File']}:{f['Line']}" for f in g["Stack"]],
+            g["FramesElided"],
+            (g["CreatedBy"] or {}).get("Func"),
+        )
+        for g in doc["Goroutines"]
+    ]
+
+
+@pytest.mark.parametrize("golden", sorted(p.name for p in REAL.glob("gostackparse-*.golden.json")))
+def test_gostackparse_fixtures_match_its_own_parse(golden: str) -> None:
+    """DataDog/gostackparse ships each dump with its parse (.golden.json): apiprobe reads the same."""
+    df = read_goroutines(REAL / golden.replace(".golden.json", ".txt")).set_index("goroutine_id")
+    errors = json.loads((REAL / golden).read_text())["Errors"] or []
+    for gid, state, wait, locked, funcs, frames, elided, created in _golden(golden):
+        row = df.loc[gid]
+        assert row["state"] == state and bool(row["locked"]) == locked and bool(row["truncated"]) == elided
+        assert (None if pd.isna(row["wait_minutes"]) else row["wait_minutes"]) == wait
+        assert row["stack"].split("\n") == funcs and row["frames"].split("\n") == frames
+        assert (row["created_by"] if isinstance(row["created_by"], str) else None) == created
+    if "errorhandling" in golden:
+        # gostackparse drops goroutine 2 (its frame 'main.main)(' is garbled); apiprobe keeps it with
+        # an empty stack and counts the two lines it could not read
+        assert len(errors) == 1 and df.attrs["parse_errors"] == 2 and df.at[2, "stack"] == ""
+        assert [n for n, _ in df.attrs["bad_lines"]] == [6, 7]
+    elif "partial" not in golden:
+        assert not errors and df.attrs["parse_errors"] == 0 and len(df) == len(_golden(golden))
+
+
+def test_real_dumps_name_the_application_frame() -> None:
+    """Module paths (github.com/…, gopkg.in/…) are application code, as are main's frames."""
+    web = read_goroutines(REAL / "panicparse-panicweb.txt")
+    assert len(web) == 71 and web["app_function"].notna().sum() == 29
+    apps = web["app_function"].dropna()
+    assert apps.str.startswith(("github.com/maruel/panicparse/", "golang.org/x/sys/unix.", "main.")).all()
+    assert apps.value_counts()["github.com/maruel/panicparse/cmd/panicweb/internal.GetAsync.func1"] == 13
+    assert web.attrs["parse_errors"] == 0 and set(web["wait_minutes"].dropna()) == {2.0}
+    assert int(web["locked"].sum()) == 1
+    locked = read_goroutines(REAL / "gostackparse-lockedm.txt").iloc[0]
+    assert locked["app_function"] == "gopkg.in/DataDog/dd-trace-go.v1/profiler/internal/stackparse.TestParse_Example"
+    assert locked["state"] == "running" and bool(locked["locked"])
+    created = read_goroutines(REAL / "gostackparse-go121_createdby.txt").set_index("goroutine_id")
+    assert created.at[18, "created_by"] == "main.main" and created.at[18, "created_in"] == 1
+    assert created.at[1, "wait_site"] == "waitgroup"
+    anc = read_goroutines(REAL / "gostackparse-ancestors.txt").set_index("goroutine_id")
+    assert anc.at[25, "ancestors"].split(",")[0] == "24" and anc.at[25, "created_in"] == 24
+
+
+def _expect(text: str) -> dict[str, int]:
+    m = re.search(r"^expect: (\{.*\})$", text, flags=re.M)
+    assert m, "the program prints what it knows before the dump"
+    return dict(json.loads(m[1]))
+
+
+def _check_ledger(outputs: dict[str, str], minor: int) -> None:
+    """What the ledger program writes (tests/fixtures/realworld/goroutines/ledger) under Go 1.<minor>."""
+    stats = _expect(outputs["expect"])
+    assert stats == {"goroutines": 22, "in_use": 2, "waiting": 18}
+    caller = "github.com/acme/ledger/internal/store.(*Repo).Balance"
+    d2 = parse_goroutines(outputs["sql-debug2"], source="sql-debug2")
+    d1 = parse_goroutines(outputs["sql-debug1"], source="sql-debug1")
+    assert len(d2) == stats["goroutines"] == int(d1["count"].sum()) == d1.attrs["total"]
+    assert d2.attrs["parse_errors"] == d1.attrs["parse_errors"] == 0
+    for df in (d2, d1):
+        f = detect_pool_exhaustion(goroutines=df).iloc[0]
+        assert f["subject"] == f"database/sql pool ({caller})" and f["severity"] == "critical"
+        assert f["value"] == stats["waiting"] and f["threshold"] == stats["in_use"]
+        assert "SetMaxOpenConns" in f["evidence"] and "inside the driver" in f["evidence"]
+        waiting = df[df["wait_site"] == "sql_pool_wait"]
+        assert (waiting["app_function"] == caller).all() and int(waiting["count"].sum()) == stats["waiting"]
+    assert (d2["created_in"].notna().sum() == 21) == (minor >= 21)  # every goroutine but main
+    assert set(d2.loc[d2["wait_site"] == "sql_pool_wait", "state"]) == {"select"}
+    # a panic re-raised in a deferred recover, GOTRACEBACK=all: every user goroutine, the preamble kept
+    crash = parse_goroutines(outputs["panic"], source="panic")
+    assert len(crash) == _expect(outputs["panic"])["goroutines"] and crash.attrs["parse_errors"] == 0
+    assert crash.attrs["preamble"][1:] == [
+        "panic: ledger: 18 callers wait for a connection [recovered]",
+        "\tpanic: ledger: giving up",
+    ]
+    assert int((crash["wait_site"] == "sql_pool_wait").sum()) == 18
+    # GOTRACEBACK=system adds the runtime's own goroutines, and (Go 1.23+) gp=/m= in each header
+    system = parse_goroutines(outputs["system"], source="system")
+    assert len(system) == len(_HEAD.findall(outputs["system"])) > len(crash)
+    assert system.attrs["parse_errors"] == 0 and "gc_idle" in set(system["wait_site"])
+    assert bool(re.search(r"^goroutine 1 gp=0x[0-9a-f]+ m=\d+ ", outputs["system"], re.M)) == (minor >= 23)
+    assert len(system) - len(crash) == int((system["wait_site"] == "gc_idle").sum())  # the runtime's own
+    # every goroutine blocked: the runtime's deadlock report, with the wait reasons of the version
+    dead = parse_goroutines(outputs["deadlock"], source="deadlock")
+    assert len(dead) == _expect(outputs["deadlock"])["goroutines"] == 11 and dead.attrs["parse_errors"] == 0
+    assert dead.attrs["preamble"][1] == "fatal error: all goroutines are asleep - deadlock!"
+    states = dead["state"].value_counts().to_dict()
+    assert states["chan receive (nil chan)"] == 1 and states["select (no cases)"] == 1 and states["chan send"] == 3
+    if minor == 19:
+        assert states["semacquire"] == 6  # 1.19: the mutex and the WaitGroup both say semacquire
+    elif minor >= 27:
+        assert states["sync.Mutex.Lock"] == 3 and states["sync.WaitGroup.Wait"] == 3
+    sites = dead["wait_site"].value_counts().to_dict()
+    assert sites["mutex"] == sites["waitgroup"] == sites["chan_send"] == 3
+    assert dead.loc[dead["goroutine_id"] == 1, "wait_site"].iloc[0] == "chan_receive"
+    assert dead["app_function"].str.startswith("main.").all()
+
+
+@pytest.mark.parametrize("minor", [19, 27])
+def test_ledger_fixtures(minor: int) -> None:
+    """The stored output of the ledger program (Go 1.19.8 and 1.27.3), checked like a fresh run."""
+    names = ("sql-debug2", "sql-debug1", "panic", "system", "deadlock")
+    outputs = {k: (REAL / f"ledger-go1.{minor}-{k}.txt").read_text() for k in names}
+    outputs["expect"] = outputs["panic"]
+    _check_ledger(outputs, minor)
+
+
+def test_ledger_program_under_each_toolchain(go_toolchain: Any, tmp_path: Path) -> None:
+    """Build the ledger program with each Go and read what it writes, in every shape."""
+    src = tmp_path / "ledger"
+    shutil.copytree(LEDGER, src)
+    env = go_toolchain.env(tmp_path)
+    exe = tmp_path / "ledger-bin"
+    build = subprocess.run(
+        [go_toolchain.go, "build", "-o", str(exe), "."], cwd=src, env=env, capture_output=True, text=True, timeout=300
+    )
+    assert build.returncode == 0, build.stderr
+    base = {k: v for k, v in os.environ.items() if k != "GOTRACEBACK"}
+
+    def run(mode: str, traceback: str | None) -> subprocess.CompletedProcess[str]:
+        child = {**base, **({"GOTRACEBACK": traceback} if traceback else {})}
+        return subprocess.run([str(exe), mode], capture_output=True, text=True, timeout=120, env=child)
+
+    dump = run("dump", None)
+    assert dump.returncode == 0, dump.stderr
+    debug2, debug1 = dump.stdout.split("=====\n")
+    outputs = {"expect": dump.stderr, "sql-debug2": debug2, "sql-debug1": debug1}
+    for mode, traceback, key in (
+        ("panic", "all", "panic"),
+        ("panic", "system", "system"),
+        ("deadlock", None, "deadlock"),
+    ):
+        res = run(mode, traceback)
+        assert res.returncode == 2, res.stderr[-500:]
+        outputs[key] = res.stderr
+    _check_ledger(outputs, go_toolchain.minor)

@@ -8,10 +8,12 @@ or a whole file lost for one bad line. See ``tests/bounded.py``.
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import os
 import zlib
 from pathlib import Path
+from typing import Any
 
 import pytest
 from bounded import Outcome, run_bounded
@@ -19,6 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from apiprobe.errors import ApiprobeError
+from apiprobe.load._jsonlines import iter_line_chunks
 from apiprobe.load.logs import parse_logs
 
 GOOD = [
@@ -166,3 +169,79 @@ def test_generated_json_lines_round_trip(records: list[dict[str, object]]) -> No
     ev = parse_logs(text)
     assert len(ev) == len(records)
     assert ev.sort_values("line_no")["msg"].tolist() == [r["msg"] for r in records]
+
+
+def test_zerolog_console_line_of_pairs_is_linear(tmp_path: Path) -> None:
+    """``a=a=a=…`` split into message and pairs by a regex backtracked exponentially (minutes at 30 pairs)."""
+    good = [f"3:19PM INF request {i} status=200 latency=1.2" for i in range(10)]
+    hostile = ["3:19PM INF " + "a=" * 5_000 + " x", "3:19PM WRN " + "k=v " * 50_000 + "end", '3:19PM ERR k="' * 2_000]
+    path = tmp_path / "console.log"
+    path.write_text("\n".join(good[:5] + hostile + good[5:]) + "\n")
+    out = run_bounded(
+        f"{SUMMARY}(apiprobe.read_logs({str(path)!r}))", env={**os.environ}, timeout_s=120
+    )  # a ceiling for a runaway, not a performance target
+    assert out.kind == "ok", out
+    assert out.result[:2] == [13, 0]
+
+
+def test_hundred_megabyte_single_line(tmp_path: Path) -> None:
+    """One 100 MB line without a line break (plain file): kept cut as one unparsed row, with a note."""
+    path = tmp_path / "one-line.log"
+    with path.open("wb") as fh:
+        fh.write(b'{"level":"info","msg":"')
+        block = b"x" * (1 << 20)
+        for _ in range(100):
+            fh.write(block)
+    out = read(path, env={"APIPROBE_MAX_LINE": "1M"})
+    assert out.kind == "ok", out
+    rows, unparsed, note = out.result
+    assert (rows, unparsed) == (1, 1) and "longer than 1,048,576 bytes" in note
+
+
+def test_mixed_dialects_in_one_file(tmp_path: Path) -> None:
+    """gin requests with gin's debug lines, a JSON line, a Go panic and binary noise: every line kept."""
+    text = [
+        '[GIN-debug] [WARNING] Running in "debug" mode. Switch to "release" mode in production.',
+        "[GIN-debug] GET    /ping                     --> main.main.func1 (3 handlers)",
+        '[GIN] 2024/11/12 - 15:19:06 | 200 |     953.2µs |       127.0.0.1 | GET      "/ping"',
+        '{"level":"error","ts":1731424746.5,"msg":"db down","status":503}',
+        '[GIN] 2024/11/12 - 15:19:07 | 503 |  1.500342s |       127.0.0.1 | PUT      "/v1/orders/7"',
+        "panic: runtime error: invalid memory address or nil pointer dereference",
+        "goroutine 1 [running]:",
+        "\x00\x01\x02 garbage",
+        '[GIN] 2024/11/12 - 15:19:08 | 404 |       5.1µs |       10.0.0.9 | GET      "/favicon.ico"',
+    ]
+    path = tmp_path / "mixed.log"
+    path.write_text("\n".join(text) + "\n")
+    out = run_bounded(
+        f"(lambda ev: [len(ev), int((~ev['parse_ok']).sum()), apiprobe.summarize_log_sources(ev)['dialect'].iloc[0], "
+        "sorted(int(s) for s in ev['status'].dropna()), sorted(round(x, 4) for x in ev['latency_ms'].dropna())])"
+        f"(apiprobe.read_logs({str(path)!r}))",
+        env={**os.environ},
+    )
+    assert out.kind == "ok", out
+    rows, unparsed, dialect, statuses, latencies = out.result
+    assert (rows, unparsed, dialect) == (9, 3, "gin")  # the panic, its goroutine header and the noise
+    assert statuses == [200, 404, 503, 503] and latencies == [0.0051, 0.9532, 1500.342]
+
+
+class _CountingStream(io.BytesIO):
+    """Records how many bytes each ``readinto`` was offered (each buffer ``iter_line_chunks`` allocates)."""
+
+    def __init__(self, data: bytes) -> None:
+        super().__init__(data)
+        self.offered: list[int] = []
+
+    def readinto(self, buffer: Any) -> int:  # type: ignore[override]
+        self.offered.append(len(buffer))
+        return super().readinto(buffer)
+
+
+def test_a_long_line_is_not_copied_once_per_chunk() -> None:
+    """A line with no break across many chunks: the buffer doubles, so it is copied O(log n) times, not O(n)."""
+    line = b"z" * (4 << 20)
+    stream = _CountingStream(line + b"\nnext\n")
+    chunks = list(iter_line_chunks(stream, chunk_bytes=4096, max_line=64 << 20))
+    assert [len(c.starts) for c in chunks] == [2] and chunks[0].line(0) == line and chunks[0].line(1) == b"next"
+    # 4 MiB in 4 KiB chunks: ~1,000 buffers (and a quadratic 2 GiB of copying) before; now ~12
+    assert len(stream.offered) < 20

@@ -22,6 +22,23 @@ from apiprobe.load.pprof import parse_pprof
 GOOD = demo_cpu_profile()
 
 
+def _varint(n: int) -> bytes:
+    out = bytearray()
+    while True:
+        out.append((n & 0x7F) | (0x80 if n > 0x7F else 0))
+        n >>= 7
+        if not n:
+            return bytes(out)
+
+
+def _nested(field: int, depth: int) -> bytes:
+    """``field`` holding itself ``depth`` times: length-delimited messages nested ``depth`` deep."""
+    data = b""
+    for _ in range(depth):
+        data = bytes([field << 3 | 2]) + _varint(len(data)) + data
+    return data
+
+
 def read(path: Path, env: dict[str, str] | None = None) -> Outcome:
     return run_bounded(
         f"(lambda p: [p.n_samples, len(p.sample_types)])(apiprobe.read_pprof({str(path)!r}))",
@@ -36,7 +53,7 @@ def test_gzip_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
         for _ in range(32):  # 2 GiB of zeros
             fh.write(comp.compress(b"\0" * (64 << 20)))
         fh.write(comp.flush())
-    out = read(path, env={"APIPROBE_MAX_INFLATED": "64M"})
+    out = read(path, env={"APIPROBE_MAX_INFLATED": "10M"})
     assert out.kind == "named_error" and out.type == "ProfileFormatError", out
     assert "bomb.pb.gz" in out.message and "APIPROBE_MAX_INFLATED" in out.message
 
@@ -54,6 +71,14 @@ def test_gzip_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
         ("dump.txt.gz", gzip.compress(b"goroutine 1 [running]:\nmain.main()\n"), "use read_goroutines"),
         ("spans.json", b'{"resourceSpans": [{"scopeSpans": []}]}', "use read_traces"),
         ("app.log", b'{"level":"info","ts":1.5,"msg":"a"}\n{"level":"info","ts":1.6,"msg":"b"}\n', "use read_logs"),
+        ("capture.har", b'{"log": {"version": "1.2", "entries": []}}', "use read_har"),
+        ("trace.out", b"go 1.22 trace\x00\x00\x00" + os.urandom(64), "Go execution trace.*go tool trace"),
+        ("events.json", b'{"traceEvents": [{"ph": "X"}]}', "Chrome trace-event JSON"),
+        ("top.txt", b"Showing nodes accounting for 10ms\n      flat  flat%   sum%        cum   cum%\n", "text report"),
+        ("stacks.folded", b"main;work;compute 120\nmain;idle 3\n", "collapsed stacks"),
+        ("notes.txt", "résumé of the incident\n".encode(), "a text file"),
+        ("deep.pb", _nested(1, 20_000), "wire type 2, expected a varint"),
+        ("deep-mapping.pb", _nested(3, 20_000), "wire type 2, expected a varint"),
     ],
 )
 def test_bad_files_are_named_errors(tmp_path: Path, name: str, data: bytes, says: str) -> None:
@@ -110,3 +135,13 @@ def test_mutated_profiles_parse_or_raise_profile_format_error(data: st.DataObjec
         parse_pprof(bytes(raw), source="mutated.pb")
     except ProfileFormatError as exc:
         assert "mutated.pb" in str(exc)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=400) | st.binary(max_size=200).map(gzip.compress))
+def test_any_bytes_are_a_profile_or_a_profile_format_error(data: bytes) -> None:
+    """Property: whatever the bytes (raw or gzip), parse_pprof gives a profile or a ProfileFormatError naming them."""
+    try:
+        parse_pprof(data, source="any.pb")
+    except ProfileFormatError as exc:
+        assert "any.pb" in str(exc)

@@ -33,16 +33,19 @@ Wording follows Go 1.19's encoding/json; newer Go names the whole path in type
 errors and changed a few messages (the differences are recorded side by side
 in ``tests/analyze/gojson_cases.py``, ``CHANGED_SINCE_1_19``).
 
-Not simulated: custom ``UnmarshalJSON``/``UnmarshalText`` methods and types
-from other packages (``time.Time``): their keys are reported with outcome
-``not_simulated`` and their values are ``pandas.NA`` (custom ``MarshalJSON``
-stops :func:`simulate_marshal`); base64 error offsets for some malformed
+Not simulated: custom ``UnmarshalJSON``/``UnmarshalText`` methods (declared,
+on generic receivers such as ``*Option[T]``, or promoted from an embedded field
+as embedding ``time.Time`` does; two at one depth cancel) and types from other
+packages (``time.Time``, an embedded ``metav1.TypeMeta`` whose promoted keys are
+unknown): their keys are reported with outcome ``not_simulated`` and their
+values are ``pandas.NA`` (custom ``MarshalJSON`` stops :func:`simulate_marshal`);
+base64 error offsets for some malformed
 inputs; non-ASCII case folding beyond Python's lower/upper; JSON nested past
 about a thousand levels (a clear error; Go decodes up to 10,000).
 
 Layout (private modules, one responsibility each):
 
-* ``_gosource``: Go source → :class:`GoStruct` / :class:`GoField` / :class:`GoType`;
+* ``_gotokens`` / ``_gosource``: Go source → :class:`GoStruct` / :class:`GoField` / :class:`GoType`;
 * ``_fields``: struct tags, encoding/json's ``typeFields`` and key folding;
 * ``_scanner``: Go's JSON syntax check, the tree parser and string unquoting;
 * ``_values``: the Python model of Go values;

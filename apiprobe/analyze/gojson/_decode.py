@@ -128,8 +128,9 @@ def unmarshal(pkg: Package, t: GoType, data: bytes) -> UnmarshalResult:
             )
         ]
         return UnmarshalResult(values, syntax, keys, findings_frame(rows))
-    if t.kind == "named" and t.name in pkg.custom_unmarshal:
-        # the struct decodes itself: Go calls its UnmarshalJSON with the whole payload
+    reason = pkg.decodes_itself(t)
+    if reason is not None:
+        # the struct decodes itself: Go calls its (own or promoted) method with the whole payload
         u = pkg.under(t)
         values = {f.name: NOT_SIMULATED for f in u.fields if f.exported or f.embedded}
         keys = pd.DataFrame({c: pd.Series([], dtype="string") for c in _KEY_COLUMNS})
@@ -138,7 +139,7 @@ def unmarshal(pkg: Package, t: GoType, data: bytes) -> UnmarshalResult:
                 "info",
                 t.name,
                 "not_simulated",
-                f"{t.name} has its own UnmarshalJSON: Go hands it the whole payload; its fields are not simulated",
+                f"{reason}: Go hands it the whole payload; its fields are not simulated",
                 "check the UnmarshalJSON method itself; the simulator models encoding/json's own rules",
             )
         ]

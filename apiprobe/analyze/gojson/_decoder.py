@@ -120,8 +120,12 @@ class _Decoder:
 
     # -- pointers
     def check_simulated(self, t: GoType) -> None:
-        if t.kind == "unsupported" or (t.kind == "named" and t.name in self.pkg.custom_unmarshal):
-            raise _NotSimulatedError(self.ts(t))
+        if t.kind == "unsupported":
+            raise _NotSimulatedError(f"{self.ts(t)} is not declared in the source (another package or kind)")
+        if t.kind in ("named", "struct"):
+            reason = self.pkg.decodes_itself(t)
+            if reason is not None:
+                raise _NotSimulatedError(reason)
 
     def indirect(
         self, t: GoType, cell: list[Any] | dict[Any, Any], key: Any, decoding_null: bool
@@ -344,6 +348,7 @@ class _Decoder:
         self.stack.append(f.name)
         self.struct_t = t
         before = len(row.errors)
+        first_inner = len(self.rows)
         try:
             if f.quoted:
                 self.destring(sub, f.field_type, cell, ckey)
@@ -351,10 +356,9 @@ class _Decoder:
                 self.value(sub, f.field_type, cell, ckey)
         except _NotSimulatedError as exc:
             row.outcome = "not_simulated"
-            row.explanation = (
-                f"type {exc} has its own UnmarshalJSON/UnmarshalText or comes from another package; "
-                "its decoding is not simulated (its value is NA)"
-            )
+            row.explanation = f"{exc}: its decoding is not simulated (its value is NA)"
+            for inner in self.rows[first_inner:]:  # keys inside it: Go hands them to the method too
+                inner.outcome, inner.explanation = "not_simulated", f"inside {row.key!r}: {row.explanation}"
             cell[ckey] = NOT_SIMULATED  # Go fills it: never show a zero Go would not leave
             return
         except _AbortError as exc:
@@ -410,6 +414,13 @@ class _Decoder:
                 row.outcome = "dropped_unexported"
                 row.explanation = f"field {f.name} is unexported: encoding/json ignores it, tag or not"
                 return
+        if fields.opaque:
+            row.outcome = "not_simulated"
+            row.explanation = (
+                f"no declared field takes key {name!r}, but it may be a field promoted from embedded "
+                f"{', '.join(fields.opaque)}, a type not in the source: not simulated"
+            )
+            return
         row.outcome = "dropped_unknown"
         hint = drift_hint(name, [ff.name for ff in fields.fields])
         row.explanation = f"no field takes key {name!r} (not even case-insensitively): silently dropped" + (

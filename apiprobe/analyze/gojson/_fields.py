@@ -14,7 +14,8 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from apiprobe.analyze.gojson._gosource import SCALAR_BASIC, GoField, GoType, Package, go_unquote
+from apiprobe.analyze.gojson._gosource import SCALAR_BASIC, GoField, GoType, Package
+from apiprobe.analyze.gojson._gotokens import go_unquote
 from apiprobe.errors import DataFormatError
 
 # ---------------------------------------------------------------- tags
@@ -109,6 +110,8 @@ class StructFields:
     name_index: dict[str, int]
     conflicts: dict[str, tuple[JField, ...]]  # JSON name -> fields that cancelled each other
     hidden: dict[str, tuple[JField, ...]]  # JSON name -> deeper fields hidden by the dominant one
+    #: embedded fields of types not in the source (``metav1.TypeMeta``): the fields they promote are unknown
+    opaque: tuple[str, ...] = ()
 
 
 def struct_fields_of(pkg: Package, t: GoType) -> tuple[GoField, ...]:
@@ -142,6 +145,7 @@ def type_fields(pkg: Package, t: GoType) -> StructFields:
     next_count: dict[str, int] = {}
     visited: set[str] = set()
     found: list[JField] = []
+    opaque: list[str] = []
 
     while nxt:
         current, nxt = nxt, []
@@ -179,6 +183,8 @@ def type_fields(pkg: Package, t: GoType) -> StructFields:
                 quoted = "string" in optset and (
                     (fu.kind == "basic" and fu.name in SCALAR_BASIC) or fu.kind == "number"
                 )
+                if sf.embedded and not name and fu.kind == "unsupported" and "." in fu.name:
+                    opaque.append(f"{'.'.join(path)} ({fu.name})")
                 if name or not sf.embedded or fu.kind != "struct":
                     jf = JField(name or sf.name, bool(name), index, path, ft, sf.type, quoted, "omitempty" in optset)
                     found.append(jf)
@@ -210,7 +216,7 @@ def type_fields(pkg: Package, t: GoType) -> StructFields:
             hidden[name] = tuple(g for g in dict.fromkeys(group[1:]) if g != group[0])
         i = j
     out.sort(key=lambda x: x.index)
-    result = StructFields(tuple(out), {f.name: k for k, f in enumerate(out)}, conflicts, hidden)
+    result = StructFields(tuple(out), {f.name: k for k, f in enumerate(out)}, conflicts, hidden, tuple(opaque))
     cache[cache_key] = result
     return result
 

@@ -9,10 +9,10 @@ imports, constants and variables are skipped. encoding/json's field rules
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
+from apiprobe.analyze.gojson._gotokens import Tok, go_unquote, tokenize
 from apiprobe.errors import DataFormatError, InvalidParameterError
 
 Kind = Literal["basic", "named", "ptr", "slice", "array", "map", "struct", "iface", "raw", "number", "unsupported"]
@@ -43,6 +43,30 @@ INT_BITS: dict[str, int] = {"int": 64, "int8": 8, "int16": 16, "int32": 32, "int
 UINT_BITS: dict[str, int] = {"uint": 64, "uint8": 8, "uint16": 16, "uint32": 32, "uint64": 64, "uintptr": 64}
 FLOAT_BITS: dict[str, int] = {"float32": 32, "float64": 64}
 SCALAR_BASIC = frozenset(BASIC.values())
+#: Types of other packages known to decode themselves (by their usual package name), so a
+#: struct embedding one is decoded by that method alone (Go promotes it).
+FOREIGN_UNMARSHALERS: dict[str, tuple[str, ...]] = {
+    "time.Time": ("UnmarshalJSON", "UnmarshalText"),
+    "big.Int": ("UnmarshalJSON", "UnmarshalText"),
+    "big.Float": ("UnmarshalText",),
+    "big.Rat": ("UnmarshalText",),
+    "net.IP": ("UnmarshalText",),
+    "netip.Addr": ("UnmarshalText",),
+    "netip.AddrPort": ("UnmarshalText",),
+    "netip.Prefix": ("UnmarshalText",),
+    "slog.Level": ("UnmarshalJSON", "UnmarshalText"),
+    "slog.LevelVar": ("UnmarshalText",),
+    "uuid.UUID": ("UnmarshalText",),
+    "metav1.Time": ("UnmarshalJSON",),
+    "metav1.Duration": ("UnmarshalJSON",),
+    "resource.Quantity": ("UnmarshalJSON",),
+    "intstr.IntOrString": ("UnmarshalJSON",),
+}
+#: Predeclared identifiers that are not types a field can have (constraints, builtin functions, constants).
+NOT_A_FIELD_TYPE = frozenset(
+    {"comparable", "append", "cap", "clear", "close", "complex", "copy", "delete", "imag", "len", "make", "max"}
+    | {"min", "new", "panic", "print", "println", "real", "recover", "true", "false", "iota", "nil"}
+)
 
 
 @dataclass(frozen=True)
@@ -141,6 +165,81 @@ class Package:
     custom_marshal: set[str] = field(default_factory=set)  # MarshalJSON / MarshalText: encoding not simulated
     #: generic type declarations: name -> (type parameter names, body with the parameters as names)
     generics: dict[str, tuple[tuple[str, ...], GoType]] = field(default_factory=dict)
+    #: declared type -> its own decoding methods (``UnmarshalJSON`` / ``UnmarshalText``)
+    methods: dict[str, set[str]] = field(default_factory=dict)
+    _decodes_itself: dict[str, str | None] = field(default_factory=dict)
+
+    def own_unmarshalers(self, t: GoType) -> set[str]:
+        """``UnmarshalJSON``/``UnmarshalText`` declared on ``t`` itself (or known for a type of another package)."""
+        if t.kind == "ptr" and t.elem is not None:
+            t = t.elem
+        if t.kind == "named":
+            return self.methods.get(t.name, set())
+        if t.kind == "unsupported":
+            return set(FOREIGN_UNMARSHALERS.get(t.name, ()))
+        return set()
+
+    def decodes_itself(self, t: GoType) -> str | None:
+        """Why encoding/json hands values of ``t`` to a method rather than decoding them, or None.
+
+        A type decodes itself when it declares ``UnmarshalJSON``/``UnmarshalText`` or when a
+        struct gets one promoted from an embedded field (Go's selector rules: the shallowest
+        depth wins, two at the same depth cancel), as embedding ``time.Time`` does.
+        """
+        cacheable = t.kind == "named" and not t.args
+        if cacheable and t.name in self._decodes_itself:
+            return self._decodes_itself[t.name]
+        if cacheable:
+            self._decodes_itself[t.name] = None  # a cycle through embedded pointers promotes nothing new
+        reason = self._decodes_itself_uncached(t)
+        if cacheable:
+            self._decodes_itself[t.name] = reason
+        return reason
+
+    def _decodes_itself_uncached(self, t: GoType) -> str | None:
+        own = self.own_unmarshalers(t)
+        if own:
+            method = "UnmarshalJSON" if "UnmarshalJSON" in own else "UnmarshalText"
+            return f"{self.type_string(t)} has its own {method}"
+        try:
+            u = self.under(t) if t.kind == "named" else t
+        except DataFormatError:
+            return None
+        if u.kind != "struct":
+            return None
+        level: list[tuple[GoType, tuple[str, ...]]] = [(u, ())]
+        seen: set[str] = set()
+        for _depth in range(32):
+            found: dict[str, list[tuple[str, ...]]] = {}
+            nxt: list[tuple[GoType, tuple[str, ...]]] = []
+            for st, path in level:
+                for f in st.fields:
+                    if not f.embedded:
+                        continue
+                    et = f.type.elem if f.type.kind == "ptr" and f.type.elem is not None else f.type
+                    for m in self.own_unmarshalers(et):
+                        found.setdefault(m, []).append((*path, f.name))
+                    key = self.type_string(et)
+                    if key in seen:
+                        continue
+                    seen.add(key)
+                    try:
+                        eu = self.under(et) if et.kind == "named" else et
+                    except DataFormatError:
+                        continue
+                    if eu.kind == "struct":
+                        nxt.append((eu, (*path, f.name)))
+            for m in ("UnmarshalJSON", "UnmarshalText"):
+                paths = found.get(m, [])
+                if len(paths) == 1:
+                    return (
+                        f"{self.type_string(t)} gets {m} promoted from its embedded field "
+                        f"{'.'.join(paths[0])}: Go hands that method the whole value"
+                    )
+            if not nxt:
+                return None
+            level = nxt
+        return None
 
     def under(self, t: GoType) -> GoType:
         """Underlying type of ``t`` (follows declared names, instantiates generic ones)."""
@@ -149,6 +248,8 @@ class Package:
             if t.args:
                 t = self.instantiate(t)
             elif t.name not in self.types:
+                if t.name in NOT_A_FIELD_TYPE:
+                    raise DataFormatError(f"Go's predeclared {t.name!r} is not a type a value can have")
                 if t.name in self.generics:
                     raise DataFormatError(f"Go type {t.name!r} is generic: it needs type arguments ({t.name}[...])")
                 raise DataFormatError(f"Go type {t.name!r} is not declared in the given source")
@@ -258,85 +359,13 @@ def go_quote(s: str) -> str:
     return "".join(out)
 
 
-# ---------------------------------------------------------------- tokenizer
-
-_TOKEN = re.compile(
-    r"""
-    (?P<ws>[ \t\r]+)
-  | (?P<nl>\n)
-  | (?P<lcomment>//[^\n]*)
-  | (?P<bcomment>/\*.*?\*/)
-  | (?P<raw>`[^`]*`)
-  | (?P<str>"(?:[^"\\\n]|\\.)*")
-  | (?P<char>'(?:[^'\\\n]|\\.)*')
-  | (?P<num>\.?[0-9][0-9a-zA-Z_.]*(?:[eEpP][+-][0-9_]+)?)
-  | (?P<ident>[^\W\d]\w*)
-  | (?P<op>\.\.\.|<-|:=|==|!=|<=|>=|&&|\|\||\+\+|--|[-+*/%&|^<>=!(){}\[\],;:.~])
-""",
-    re.VERBOSE | re.DOTALL,
-)
-
-_SEMI_AFTER = {"ident", "num", "str", "raw", "char"}
-_SEMI_AFTER_OPS = {")", "]", "}", "++", "--"}
-_SEMI_AFTER_KW = {"break", "continue", "fallthrough", "return"}
-
-
-@dataclass(frozen=True)
-class Tok:
-    kind: str
-    text: str
-    line: int
-
-
-def tokenize(src: str) -> list[Tok]:
-    """Go tokens with automatic semicolons; raises DataFormatError naming the line."""
-    toks: list[Tok] = []
-    pos, line = 0, 1
-
-    def semi() -> None:
-        if toks:
-            last = toks[-1]
-            if last.kind in _SEMI_AFTER or (last.kind == "op" and last.text in _SEMI_AFTER_OPS):
-                toks.append(Tok("op", ";", line))
-
-    while pos < len(src):
-        m = _TOKEN.match(src, pos)
-        if m is None:
-            ch = src[pos]
-            if ch == "`":
-                raise DataFormatError(f"Go source line {line}: raw string literal not terminated")
-            if ch == '"':
-                raise DataFormatError(f"Go source line {line}: string literal not terminated")
-            if src.startswith("/*", pos):
-                raise DataFormatError(f"Go source line {line}: comment not terminated")
-            raise DataFormatError(f"Go source line {line}: invalid character {ch!r}")
-        kind = m.lastgroup or ""
-        text = m.group()
-        if kind == "nl":
-            semi()
-            line += 1
-        elif kind in ("ws", "lcomment"):
-            pass
-        elif kind == "bcomment":
-            if "\n" in text:
-                semi()
-            line += text.count("\n")
-        else:
-            if kind == "ident" and text in _SEMI_AFTER_KW:
-                kind = "kw"
-            toks.append(Tok(kind if kind != "kw" else "ident", text, line))
-            line += text.count("\n")
-        pos = m.end()
-    semi()
-    return toks
-
-
 # ---------------------------------------------------------------- parser
 
 
 class _Parser:
-    def __init__(self, src: str) -> None:
+    def __init__(self, src: str, shadowed: frozenset[str] = frozenset()) -> None:
         self.toks = tokenize(src)
+        self.shadowed = shadowed  # predeclared names the source declares as its own types
         self.eof_line = src.count("\n") + 1
         self.i = 0
         self.pkg = Package(name="main")
@@ -423,12 +452,13 @@ class _Parser:
         if self.peek().text == "(":
             start = self.i
             self.skip_balanced()
-            names = [t.text for t in self.toks[start : self.i] if t.kind == "ident"]
-            recv = names[-1] if names else None
+            recv = _receiver_type(self.toks[start : self.i])
         name = self.peek().text if self.peek().kind == "ident" else ""
         if recv and name in ("UnmarshalJSON", "UnmarshalText", "MarshalJSON", "MarshalText"):
             self.pkg.custom.add(recv)
             (self.pkg.custom_unmarshal if name.startswith("Unmarshal") else self.pkg.custom_marshal).add(recv)
+            if name.startswith("Unmarshal"):
+                self.pkg.methods.setdefault(recv, set()).add(name)
         # skip the rest of the signature and the body, stopping at the end of the declaration
         while self.peek().kind != "eof" and self.peek().text != ";":
             if self.peek().text == "{" and self.peek().kind == "op":
@@ -609,11 +639,13 @@ class _Parser:
             if first.text == "json" and sel == "Number":
                 return GoType("number", "json.Number")
             return GoType("unsupported", f"{first.text}.{sel}")
-        if first.text in BASIC:
+        if first.text in self.shadowed:
+            pass  # the source's own type of that name (Go scoping: the package block wins)
+        elif first.text in BASIC:
             return GoType("basic", BASIC[first.text])
-        if first.text == "any":
+        elif first.text == "any":
             return GoType("iface", "interface {}")
-        if first.text == "error":  # the predeclared interface { Error() string }
+        elif first.text == "error":  # the predeclared interface { Error() string }
             return GoType("iface", "error", methods=True)
         if self.peek().text == "[" and self.peek().kind == "op" and self.peek(1).text != "]":
             return self.instantiation(first)
@@ -632,52 +664,27 @@ class _Parser:
         return GoType("named", first.text, args=tuple(args))
 
 
+def _receiver_type(toks: list[Tok]) -> str | None:
+    """The type name in a method receiver ``(r *T)``, ``(T)``, ``(p *Page[T])``, ``(Pair[K, _])``."""
+    idents = [i for i, t in enumerate(toks) if t.kind == "ident"]
+    if not idents:
+        return None
+    bracket = next((i for i, t in enumerate(toks) if t.kind == "op" and t.text == "["), None)
+    if bracket is not None:
+        before = [i for i in idents if i < bracket]
+        return toks[before[-1]].text if before else None
+    return toks[idents[-1]].text
+
+
 def parse_package(src: str) -> Package:
     """Parse Go source text; raise DataFormatError naming the line on a syntax error."""
     try:
-        return _Parser(src).parse()
+        pkg = _Parser(src).parse()
+        shadowed = frozenset(pkg.types) | frozenset(pkg.generics)
+        shadowed &= frozenset(BASIC) | {"any", "error"}
+        return _Parser(src, shadowed).parse() if shadowed else pkg
     except RecursionError as exc:  # thousands of nested anonymous structs or brackets
         raise DataFormatError("Go source nests types too deeply to parse (thousands of levels)") from exc
-
-
-def go_unquote(lit: str) -> str | None:
-    """strconv.Unquote for a double-quoted Go string literal; None when invalid."""
-    if len(lit) < 2 or lit[0] != '"' or lit[-1] != '"':
-        return None
-    body = lit[1:-1]
-    out: list[str] = []
-    i = 0
-    simple = {"a": "\a", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t", "v": "\v", "\\": "\\", '"': '"'}
-    while i < len(body):
-        c = body[i]
-        if c == '"' or c == "\n":
-            return None
-        if c != "\\":
-            out.append(c)
-            i += 1
-            continue
-        if i + 1 >= len(body):
-            return None
-        e = body[i + 1]
-        if e in simple:
-            out.append(simple[e])
-            i += 2
-        elif e in "xuU":
-            n = {"x": 2, "u": 4, "U": 8}[e]
-            digits = body[i + 2 : i + 2 + n]
-            if len(digits) != n or not re.fullmatch(r"[0-9a-fA-F]+", digits):
-                return None
-            out.append(chr(int(digits, 16)))
-            i += 2 + n
-        elif e in "01234567":
-            digits = body[i + 1 : i + 4]
-            if not re.fullmatch(r"[0-7]{3}", digits):
-                return None
-            out.append(chr(int(digits, 8)))
-            i += 4
-        else:
-            return None
-    return "".join(out)
 
 
 # ---------------------------------------------------------------- public entry points
@@ -739,7 +746,7 @@ def _value_cycle(pkg: Package, start: str) -> list[str]:
     """A chain of declared types from ``start`` back to a type it contains by value, or []."""
 
     def by_value(t: GoType) -> list[str]:
-        if t.kind == "named" and not t.args:
+        if t.kind == "named":  # a generic instantiation Bad[T] contains Bad's body
             return [t.name]
         if t.kind == "array" and t.elem is not None:
             return by_value(t.elem)
@@ -753,10 +760,14 @@ def _value_cycle(pkg: Package, start: str) -> list[str]:
     def visit(name: str) -> list[str]:
         if name in path:
             return [*path[path.index(name) :], name]
-        if name in done or name not in pkg.types:
+        body = pkg.types[name] if name in pkg.types else pkg.generics[name][1] if name in pkg.generics else None
+        if name in done or body is None:
             return []
+        params = pkg.generics[name][0] if name not in pkg.types else ()
         path.append(name)
-        for nxt in by_value(pkg.types[name]):
+        for nxt in by_value(body):
+            if nxt in params:  # a type parameter, not the declared type that shares its name
+                continue
             found = visit(nxt)
             if found:
                 return found

@@ -49,6 +49,8 @@ def zero_value(pkg: Package, t: GoType) -> Any:
         return 0
     if u.kind == "number":
         return ""
+    if u.kind == "unsupported" and "." in u.name:
+        return NOT_SIMULATED  # time.Time, metav1.ObjectMeta: their zero value is not modelled
     if u.kind == "struct":
         return {f.name: zero_value(pkg, f.type) for f in u.fields}
     if u.kind == "array":
