@@ -38,6 +38,7 @@ from apiprobe.load import parse_har as parse_har
 from apiprobe.load import parse_logs as parse_logs
 from apiprobe.load import parse_pprof as parse_pprof
 from apiprobe.load import parse_resolv_conf as parse_resolv_conf
+from apiprobe.load import parse_timeouts as parse_timeouts
 from apiprobe.load import parse_traces as parse_traces
 from apiprobe.load import read_certificates as read_certificates
 from apiprobe.load import read_dns as read_dns
@@ -48,6 +49,7 @@ from apiprobe.load import read_pings as read_pings
 from apiprobe.load import read_pprof as read_pprof
 from apiprobe.load import read_probes as read_probes
 from apiprobe.load import read_resolv_conf as read_resolv_conf
+from apiprobe.load import read_timeouts as read_timeouts
 from apiprobe.load import read_traces as read_traces
 from apiprobe.load import summarize_log_sources as summarize_log_sources
 from apiprobe.load import write_table as write_table
@@ -109,6 +111,29 @@ from apiprobe.analyze import pool_sizing as pool_sizing
 from apiprobe.analyze import profile_diff as profile_diff
 from apiprobe.analyze import profile_top as profile_top
 from apiprobe.analyze import top_diff as top_diff
+
+# analyze: resilience (retries, breakers, timeout budgets, fallbacks)
+from apiprobe.analyze import BreakerReplay as BreakerReplay
+from apiprobe.analyze import RetryBudget as RetryBudget
+from apiprobe.analyze import RetryPolicy as RetryPolicy
+from apiprobe.analyze import breaker_from_logs as breaker_from_logs
+from apiprobe.analyze import breaker_what_if as breaker_what_if
+from apiprobe.analyze import budget_tree as budget_tree
+from apiprobe.analyze import deadline_chains as deadline_chains
+from apiprobe.analyze import detect_breaker_faults as detect_breaker_faults
+from apiprobe.analyze import detect_fallback as detect_fallback
+from apiprobe.analyze import detect_retry_storm as detect_retry_storm
+from apiprobe.analyze import detect_timeout_faults as detect_timeout_faults
+from apiprobe.analyze import fallback_share as fallback_share
+from apiprobe.analyze import replay_breaker as replay_breaker
+from apiprobe.analyze import retry_amplification as retry_amplification
+from apiprobe.analyze import retry_attempts as retry_attempts
+from apiprobe.analyze import retry_budget as retry_budget
+from apiprobe.analyze import retry_decision as retry_decision
+from apiprobe.analyze import retry_policy as retry_policy
+from apiprobe.analyze import retry_schedule as retry_schedule
+from apiprobe.analyze import retry_timeline as retry_timeline
+from apiprobe.analyze import timeout_budget as timeout_budget
 
 # report
 from apiprobe.report import NotebookRun as NotebookRun

@@ -118,12 +118,17 @@ FAULTS: dict[str, str] = {
     "tls_hostname": "certificate not valid for the name the client asks for",
     "tls_weak": "weak key, weak signature, old protocol, or a leaf that is a CA",
     "server_errors": "5xx answers above the error-rate threshold",
-    "timeout_budget": "the client timeout leaves no slack over the observed p99",
+    "timeout_budget": "a timeout with no slack: over the observed p99, or longer than what its caller has left",
     "serialization": "request/response body decoding traps",
     "status_misuse": "HTTP status codes that say the wrong thing",
     "pool_exhaustion": "waits for a connection from an exhausted pool",
     "retry_storm": "retries amplifying load",
+    "retry_misuse": "retries that ignore backoff, retry in lockstep (no jitter) or retry errors a retry cannot fix",
     "breaker_flapping": "a circuit breaker that opens and closes repeatedly",
+    "breaker_open": "a circuit breaker rejecting a large share of calls",
+    "breaker_misconfig": "a circuit breaker that counts the caller's errors, or whose trip rule cannot fire",
+    "orphaned_work": "calls still running after their caller gave up (context not propagated)",
+    "fallback": "requests served by a fallback or degraded mode",
     "propagation_gap": "a trace id lost between services",
     "error_burst": "an error kind or message template grew sharply in the incident window",
     "new_error": "an error kind or message template that the baseline window never showed",
@@ -321,6 +326,115 @@ SPANS: tuple[Column, ...] = (
     Column("source_file", STR, "file the span came from"),
 )
 
+# --------------------------------------------------------------------------- resilience (handbook §4)
+
+#: The waits of a retry policy (:func:`apiprobe.retry_schedule`).
+RETRY_SCHEDULE: tuple[Column, ...] = (
+    Column("run", INT, "independent run (one call retried until the policy stops), from 0"),
+    Column("retry", INT, "index of the wait within the run, from 0 (the wait before attempt retry + 2)"),
+    Column("delay_s", F64, "the wait, seconds (the libraries' unit; nanosecond-exact)"),
+    Column("elapsed_s", F64, "from the first attempt's start to the end of this wait, attempts included, seconds"),
+)
+
+#: Amplification down a call chain (:func:`apiprobe.retry_amplification`).
+RETRY_AMPLIFICATION: tuple[Column, ...] = (
+    Column("hop", INT, "position in the chain, 1 at the top"),
+    Column("caller", STR, "the calling service"),
+    Column("callee", STR, "the called service"),
+    Column("attempts", INT, "attempts per call from the caller (retries + 1)"),
+    Column("amplification", F64, "calls reaching the callee per user request, worst case"),
+)
+
+#: One outgoing call attempt (:func:`apiprobe.retry_attempts`).
+RETRY_ATTEMPTS: tuple[Column, ...] = (
+    Column("ts", TS, "when the attempt was logged or its span started, UTC"),
+    Column("caller", STR, "service making the call"),
+    Column("callee", STR, "service called (a field, the Go error's prefix, or the span's peer); NA if unknown"),
+    Column("request_id", STR, "id shared by the attempts of one original request (request id or trace id)"),
+    Column("attempt", INT, "attempt number within the request, from 1"),
+    Column("ok", BOOL, "no error, status below 500 and not 429"),
+    Column("status", INT, "HTTP status of the attempt"),
+    Column("error", STR, "error text of the attempt"),
+    Column("error_kind", STR, "failure class (ERROR_KINDS) when classified"),
+    Column("gap_s", F64, "seconds since the request's previous attempt; NaN for the first"),
+    Column("offset_s", F64, "seconds since the request's first attempt"),
+    Column("source", STR, "logs or traces"),
+)
+
+#: Requests and retries per caller → callee over time (:func:`apiprobe.retry_timeline`).
+RETRY_TIMELINE: tuple[Column, ...] = (
+    Column("ts", TS, "bin start, UTC"),
+    Column("caller", STR, "service making the calls"),
+    Column("callee", STR, "service called"),
+    Column("requests", INT, "first attempts in the bin"),
+    Column("retries", INT, "later attempts in the bin"),
+    Column("failures", INT, "failed attempts in the bin"),
+    Column("amplification", F64, "attempts / requests; NaN without requests"),
+)
+
+#: Circuit-breaker state changes (:func:`apiprobe.replay_breaker` on datetimes, :func:`apiprobe.breaker_from_logs`).
+BREAKER_TRANSITIONS: tuple[Column, ...] = (
+    Column("ts", TS, "when the breaker was consulted and changed, UTC (seconds when replayed from seconds)"),
+    Column("from_state", STR, "closed, half-open or open"),
+    Column("to_state", STR, "closed, half-open or open"),
+)
+
+#: Each child span against its parent's time left (:func:`apiprobe.timeout_budget`).
+TIMEOUT_BUDGET: tuple[Column, ...] = (
+    Column("trace_id", STR, "trace id"),
+    Column("span_id", STR, "the child span"),
+    Column("caller", STR, "the parent span's service"),
+    Column("callee", STR, "the child span's service"),
+    Column("name", STR, "the child's operation"),
+    Column("start", TS, "child start, UTC"),
+    Column("end", TS, "child end, UTC"),
+    Column("duration_ms", F64, "child duration, ms"),
+    Column("parent_left_ms", F64, "parent end − child start, ms: the time the caller had left"),
+    Column("overrun_ms", F64, "child end − parent end, ms; positive when the child outlived its caller"),
+    Column("orphaned", BOOL, "the child outlived its caller by more than 1 ms"),
+    Column("deadline_ms", F64, "declared deadline (grpc-timeout, deadline/timeout attribute), ms; NaN without one"),
+    Column("exceeds_parent", BOOL, "the declared deadline is longer than what the caller had left"),
+)
+
+#: A declared call graph's budget, hop by hop (:func:`apiprobe.budget_tree`).
+BUDGET_TREE: tuple[Column, ...] = (
+    Column("path", STR, "root/…/callee"),
+    Column("depth", INT, "1 for a root's calls"),
+    Column("caller", STR, "calling service"),
+    Column("callee", STR, "called service"),
+    Column("timeout_s", F64, "one attempt's timeout, seconds"),
+    Column("retries", INT, "retries after the first attempt"),
+    Column("backoff", STR, "retry preset between attempts; NA for none"),
+    Column("attempts", INT, "retries + 1"),
+    Column("worst_s", F64, "every attempt times out and every wait is at its longest, seconds"),
+    Column("caller_timeout_s", F64, "the timeout of the call into the caller, seconds; NaN at a root"),
+    Column("slack_s", F64, "caller_timeout_s − worst_s"),
+    Column("verdict", STR, "over budget, no slack, ok, or root"),
+)
+
+#: Deadline and cancel errors across services, per trace (:func:`apiprobe.deadline_chains`).
+DEADLINE_CHAINS: tuple[Column, ...] = (
+    Column("trace_id", STR, "trace id"),
+    Column("first_service", STR, "the service that gave up first"),
+    Column("first_kind", STR, "deadline_exceeded or canceled"),
+    Column("first_ts", TS, "when it gave up, UTC"),
+    Column("services", INT, "services with such errors in the trace"),
+    Column("chain", STR, "service: kind → …, each service once, in time order"),
+    Column("spread_ms", F64, "first to last such error, ms"),
+)
+
+#: Requests served by a fallback, per bin (:func:`apiprobe.fallback_share`).
+FALLBACK_SHARE: tuple[Column, ...] = (
+    Column("ts", TS, "bin start, UTC"),
+    Column("service", STR, "the service answering requests"),
+    Column("requests", INT, "requests answered in the bin"),
+    Column("fallback", INT, "requests served by a fallback in the bin"),
+    Column("share", F64, "fallback / requests; NaN without requests"),
+    Column("primary_calls", INT, "the service's outgoing call attempts in the bin"),
+    Column("primary_errors", INT, "failed outgoing call attempts in the bin"),
+    Column("primary_error_rate", F64, "primary_errors / primary_calls; NaN without calls"),
+)
+
 SCHEMAS: dict[str, tuple[Column, ...]] = {
     "probes": PROBES,
     "pings": PINGS,
@@ -331,6 +445,15 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "goroutines": GOROUTINES,
     "events": EVENTS,
     "spans": SPANS,
+    "retry_schedule": RETRY_SCHEDULE,
+    "retry_amplification": RETRY_AMPLIFICATION,
+    "retry_attempts": RETRY_ATTEMPTS,
+    "retry_timeline": RETRY_TIMELINE,
+    "breaker_transitions": BREAKER_TRANSITIONS,
+    "timeout_budget": TIMEOUT_BUDGET,
+    "budget_tree": BUDGET_TREE,
+    "deadline_chains": DEADLINE_CHAINS,
+    "fallback_share": FALLBACK_SHARE,
 }
 
 

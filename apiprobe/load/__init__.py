@@ -12,6 +12,7 @@ from apiprobe.load.logs import DIALECTS, parse_logs, read_logs, summarize_log_so
 from apiprobe.load.pprof import Profile, parse_pprof, read_pprof
 from apiprobe.load.resolv_conf import ResolvConf, parse_resolv_conf, read_resolv_conf
 from apiprobe.load.tables import read_dns, read_pings, read_probes, write_table
+from apiprobe.load.timeouts import parse_timeouts, read_timeouts
 from apiprobe.load.traces import SPAN_KINDS, TRACE_FORMATS, parse_traces, read_traces
 
 __all__ = [
@@ -28,6 +29,7 @@ __all__ = [
     "parse_logs",
     "parse_pprof",
     "parse_resolv_conf",
+    "parse_timeouts",
     "parse_traces",
     "read_certificates",
     "read_dns",
@@ -38,6 +40,7 @@ __all__ = [
     "read_pprof",
     "read_probes",
     "read_resolv_conf",
+    "read_timeouts",
     "read_traces",
     "summarize_log_sources",
     "write_table",

@@ -10,7 +10,8 @@ Modules: :mod:`~apiprobe.plot.latency` (latency and failures over time),
 :mod:`~apiprobe.plot.error_kinds` (classified log errors, templates),
 :mod:`~apiprobe.plot.status`, :mod:`~apiprobe.plot.dns`,
 :mod:`~apiprobe.plot.tls`, :mod:`~apiprobe.plot.pool`,
-:mod:`~apiprobe.plot.profiles`, :mod:`~apiprobe.plot.traces`. Shared
+:mod:`~apiprobe.plot.profiles`, :mod:`~apiprobe.plot.traces`,
+:mod:`~apiprobe.plot.resilience` (retries, breakers, timeout budgets, fallbacks). Shared
 machinery (look, colours, time binning, failure rule) lives in
 ``plot/_core.py``; shared parameter docs in ``plot/_doc.py``.
 """
@@ -32,6 +33,14 @@ from apiprobe.plot.latency import fig_error_timeline, fig_smoke
 from apiprobe.plot.phases import fig_phase_breakdown, fig_waterfall
 from apiprobe.plot.pool import fig_sizing, fig_sweep, fig_wait_sites
 from apiprobe.plot.profiles import MAX_FLAME_NODES, fig_flame, fig_flame_diff, fig_top
+from apiprobe.plot.resilience import (
+    fig_breaker_states,
+    fig_fallback_share,
+    fig_retry_amplification,
+    fig_retry_schedule,
+    fig_retry_storm,
+    fig_timeout_budget,
+)
 from apiprobe.plot.status import STATUS_COLORS, fig_status_by_route, fig_status_timeline
 from apiprobe.plot.tls import fig_chain, fig_expiry_timeline
 from apiprobe.plot.traces import fig_service_self_time, fig_trace_coverage, fig_trace_waterfall
@@ -48,6 +57,7 @@ __all__ = [
     "PHASE_COLORS",
     "PHASE_LABELS",
     "STATUS_COLORS",
+    "fig_breaker_states",
     "fig_chain",
     "fig_dns_latency",
     "fig_ecdf",
@@ -55,12 +65,16 @@ __all__ = [
     "fig_error_kinds",
     "fig_error_timeline",
     "fig_expiry_timeline",
+    "fig_fallback_share",
     "fig_flame",
     "fig_flame_diff",
     "fig_histogram",
     "fig_jitter_loss",
     "fig_phase_breakdown",
     "fig_resolver_matrix",
+    "fig_retry_amplification",
+    "fig_retry_schedule",
+    "fig_retry_storm",
     "fig_service_self_time",
     "fig_sizing",
     "fig_smoke",
@@ -68,6 +82,7 @@ __all__ = [
     "fig_status_timeline",
     "fig_sweep",
     "fig_template_changes",
+    "fig_timeout_budget",
     "fig_top",
     "fig_trace_coverage",
     "fig_trace_waterfall",
