@@ -543,7 +543,8 @@ def demo_runs(
     the TLS notebook against the lab's broken-chain endpoints; the serialization
     notebook on the demo service's struct and payloads; the DNS notebook against
     the lab zone on loopback resolvers; the status-code, tracing and logs
-    notebooks on the multi-service demo incident (:mod:`apiprobe.demo`).
+    notebooks on the multi-service demo incident (:mod:`apiprobe.demo`); the
+    resilience notebook on the fault lab's live retry scenario and the demo call graph.
 
     Parameters
     ----------
@@ -687,6 +688,18 @@ def demo_runs(
             },
             name="09_logs_demo",
             title="Logs & errors — demo incident across six logger dialects",
+        )
+    )
+    runs.append(
+        NotebookRun(
+            nb_dir / "10_resilience.ipynb",
+            {
+                "scenario": "lab",
+                "timeouts_path": str(data / "resilience" / "timeouts.yaml"),
+                "title": "Fault lab: clients retrying through a breaker into a flaky upstream, and the demo call graph",
+            },
+            name="10_resilience_lab",
+            title="Resilience — live retry storm, breaker and fallback; the demo's timeout budget",
         )
     )
     runs.append(

@@ -11,6 +11,8 @@
 * :func:`demo_incident_files` — logs of six services in six logger dialects,
   traces in three formats and a HAR of a checkout outage
   (:mod:`apiprobe.demo._incident_story` tells the story);
+* :data:`DEMO_TIMEOUTS_YAML` — the declared call graph of the checkout path, with
+  timeouts and retries (:mod:`apiprobe.demo._resilience`);
 * :func:`write_demo` — all of it as files under ``data/demo``.
 
 The same arguments always give the same bytes. This package may use
@@ -34,6 +36,7 @@ from apiprobe.demo._incident_story import (
 )
 from apiprobe.demo._probes import DEMO_START, DEMO_TIMEOUT_MS, demo_pings, demo_probes
 from apiprobe.demo._profiles import demo_cpu_profile, write_demo_profiles
+from apiprobe.demo._resilience import DEMO_TIMEOUTS_YAML
 from apiprobe.demo._serialization import DEMO_GO_SOURCE, DEMO_PAYLOADS
 from apiprobe.demo._write import write_demo
 
@@ -46,6 +49,7 @@ __all__ = [
     "DEMO_SERVICES",
     "DEMO_START",
     "DEMO_TIMELINE",
+    "DEMO_TIMEOUTS_YAML",
     "DEMO_TIMEOUT_MS",
     "DEMO_TRACE_FILES",
     "GATEWAY_TIMEOUT_S",

@@ -9,6 +9,7 @@ from apiprobe.demo._goroutines import write_demo_dumps
 from apiprobe.demo._incident import write_demo_incident
 from apiprobe.demo._probes import demo_pings, demo_probes
 from apiprobe.demo._profiles import write_demo_profiles
+from apiprobe.demo._resilience import DEMO_TIMEOUTS_YAML
 from apiprobe.demo._serialization import DEMO_GO_SOURCE, DEMO_PAYLOADS
 from apiprobe.load.tables import write_table
 
@@ -19,7 +20,7 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     """Write the demo incident under ``out_dir``.
 
     probes.csv, baseline.csv, pings.csv, serialization/order.go with
-    serialization/payloads.jsonl, goroutines/goroutines-{before,after}.txt and
+    serialization/payloads.jsonl, resilience/timeouts.yaml, goroutines/goroutines-{before,after}.txt and
     profiles/cpu.pb.gz with profiles/cpu_baseline.pb.gz, and the logs/traces/HAR
     incident of :func:`write_demo_incident` under logs/, traces/ and har/.
 
@@ -34,7 +35,7 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     -------
     dict of str to pathlib.Path
         The written paths by name: ``probes``, ``baseline``, ``pings``,
-        ``go_source``, ``payloads``, ``goroutines_before``, ``goroutines_after``,
+        ``go_source``, ``payloads``, ``timeouts``, ``goroutines_before``, ``goroutines_after``,
         ``cpu_profile``, ``cpu_baseline``, and ``log_<service>``,
         ``trace_<format>`` and ``har`` of :func:`write_demo_incident`.
     """
@@ -43,6 +44,9 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     ser.mkdir(parents=True, exist_ok=True)
     (ser / "order.go").write_text(DEMO_GO_SOURCE, encoding="utf-8")
     (ser / "payloads.jsonl").write_text(DEMO_PAYLOADS, encoding="utf-8")
+    res = out / "resilience"
+    res.mkdir(parents=True, exist_ok=True)
+    (res / "timeouts.yaml").write_text(DEMO_TIMEOUTS_YAML, encoding="utf-8")
     dumps = write_demo_dumps(out / "goroutines")
     profiles = write_demo_profiles(out / "profiles")
     incident = write_demo_incident(out)
@@ -57,4 +61,5 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
         "pings": write_table(demo_pings(seed=seed), out / "pings.csv"),
         "go_source": ser / "order.go",
         "payloads": ser / "payloads.jsonl",
+        "timeouts": res / "timeouts.yaml",
     }

@@ -20,7 +20,7 @@ from apiprobe.analyze.resilience._breaker import (
     breaker_what_if,
     replay_breaker,
 )
-from apiprobe.analyze.resilience._breaker_faults import breaker_from_logs, detect_breaker_faults
+from apiprobe.analyze.resilience._breaker_faults import breaker_calls, breaker_from_logs, detect_breaker_faults
 from apiprobe.analyze.resilience._fallback import DEFAULT_FALLBACK_PATTERN, detect_fallback, fallback_share
 from apiprobe.analyze.resilience._retry import (
     RETRY_PRESETS,
@@ -61,6 +61,7 @@ __all__ = [
     "GoBreaker",
     "RetryBudget",
     "RetryPolicy",
+    "breaker_calls",
     "breaker_from_logs",
     "breaker_what_if",
     "budget_tree",

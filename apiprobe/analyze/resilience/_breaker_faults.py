@@ -24,7 +24,7 @@ from apiprobe.analyze.resilience._storm import CALLEE_KEYS, REQUEST_KEYS
 from apiprobe.errors import InvalidParameterError
 from apiprobe.schema import conform
 
-__all__ = ["breaker_from_logs", "detect_breaker_faults"]
+__all__ = ["breaker_calls", "breaker_from_logs", "detect_breaker_faults"]
 
 _STATE = r"(?:state)?(closed|half[-_ ]?open|open)"
 _ARROW = re.compile(rf"(?i)\b{_STATE}\b\s*(?:->|→|=>|to)\s*\b{_STATE}\b")
@@ -59,7 +59,8 @@ def breaker_from_logs(events: pd.DataFrame) -> BreakerReplay:
         logs show (lines naming a callee or carrying an attempt number) and
         per rejection: ``ts, service, breaker, request_id, ok, allowed,
         rejected`` (``open``, ``too_many_requests`` or NA) and ``state`` (the
-        last logged state before it; NA before the first change).
+        last logged state before it; NA before the first change) and
+        ``latency_ms`` (as logged).
         ``settings`` is ``{"source": "logs"}``.
 
     Raises
@@ -79,6 +80,7 @@ def breaker_from_logs(events: pd.DataFrame) -> BreakerReplay:
     status = events["status"].astype("Int64") if "status" in events.columns else pd.Series(pd.NA, index=events.index)
     attempt = events["attempt"].notna().to_numpy() if "attempt" in events.columns else np.zeros(n, dtype=bool)
     ts, service = events["ts"].tolist(), events["service"].astype("string").tolist()
+    latency = events["latency_ms"].astype(float).tolist() if "latency_ms" in events.columns else [np.nan] * n
     transitions, requests = [], []
     for i in range(n):
         line = text[i]
@@ -110,17 +112,67 @@ def breaker_from_logs(events: pd.DataFrame) -> BreakerReplay:
                 "ok": not failed,
                 "allowed": rejected is None,
                 "rejected": rejected,
+                "latency_ms": latency[i],
             }
         )
     tr = pd.DataFrame(transitions, columns=["ts", "service", "breaker", "from_state", "to_state"])
-    rq = pd.DataFrame(requests, columns=["ts", "service", "breaker", "request_id", "ok", "allowed", "rejected"])
+    rq = pd.DataFrame(
+        requests, columns=["ts", "service", "breaker", "request_id", "ok", "allowed", "rejected", "latency_ms"]
+    )
     for frame in (tr, rq):
         frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
         for col in frame.columns:
-            if col not in ("ts", "ok", "allowed"):
+            if col not in ("ts", "ok", "allowed", "latency_ms"):
                 frame[col] = frame[col].astype("string")
     rq["state"] = _state_at(rq, tr)
     return BreakerReplay(rq, conform(tr, "breaker_transitions"), {"source": "logs"})
+
+
+def breaker_calls(breaker: BreakerReplay, *, service: str | None = None, name: str | None = None) -> pd.DataFrame:
+    """The calls a logged breaker guarded, as ``start, end, ok`` for :func:`replay_breaker` and what-ifs.
+
+    A call's line is written when it returns: ``end`` is its time and
+    ``start`` is ``end − latency_ms`` (``end`` itself without a latency).
+    Calls the breaker rejected never reached the dependency, so their outcome
+    is unknown; each takes the outcome of the nearest call in time that did
+    (``estimated`` is True for them).
+
+    Parameters
+    ----------
+    breaker : BreakerReplay
+        From :func:`breaker_from_logs`.
+    service, name : str, optional
+        Only the calls of this service / this breaker (callee).
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``start, end, ok, estimated, rejected_in_logs``, sorted by start.
+    """
+    rq = breaker.requests
+    if service is not None:
+        rq = rq[rq["service"] == service]
+    if name is not None:
+        rq = rq[rq["breaker"] == name]
+    columns = ["start", "end", "ok", "estimated", "rejected_in_logs"]
+    if rq.empty:
+        return pd.DataFrame(columns=columns)
+    end = rq["ts"]
+    lat = pd.to_timedelta(rq["latency_ms"].fillna(0.0).clip(lower=0.0), unit="ms")
+    out = pd.DataFrame({"start": end - lat, "end": end, "ok": rq["ok"].astype(bool)})
+    out["rejected_in_logs"] = ~rq["allowed"].astype(bool).to_numpy()
+    out["estimated"] = out["rejected_in_logs"]
+    real = out[~out["rejected_in_logs"]].sort_values("end")
+    if len(real) and out["estimated"].any():
+        guess = out.loc[out["estimated"]]
+        pos = np.searchsorted(real["end"].to_numpy(), guess["end"].to_numpy())
+        pos = np.clip(pos, 0, len(real) - 1)
+        before = np.clip(pos - 1, 0, len(real) - 1)
+        t = guess["end"].to_numpy()
+        ends = real["end"].to_numpy()
+        pick = np.where(np.abs(ends[before] - t) <= np.abs(ends[pos] - t), before, pos)
+        out.loc[out["estimated"], "ok"] = real["ok"].to_numpy()[pick]
+    return out.sort_values("start", kind="stable").reset_index(drop=True)[columns]
 
 
 def _state_at(requests: pd.DataFrame, transitions: pd.DataFrame) -> pd.Series:

@@ -205,6 +205,11 @@ def budget_tree(calls: pd.DataFrame, *, min_slack: float = 0.1) -> pd.DataFrame:
 
     for root in roots:
         walk(root, root, 1, frozenset([root]))
+    # hops no root reaches (a cycle, or a second component) are listed too: nothing is dropped
+    placed = {(r["caller"], r["callee"]) for r in ordered}
+    for _, row in df.iterrows():
+        if (row["caller"], row["callee"]) not in placed:
+            ordered.append({"path": f"{row['caller']}/{row['callee']}", "depth": 1, **row.to_dict()})
     columns = [
         "path",
         "depth",
