@@ -7,7 +7,7 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -221,7 +221,7 @@ def detect_resilience_faults(evidence: ResilienceEvidence) -> pd.DataFrame:
     if evidence.breaker is not None and (len(evidence.breaker.transitions) or len(evidence.breaker.requests)):
         parts.append(detect_breaker_faults(evidence.breaker, window_s=10.0))
     parts.append(detect_timeout_faults(spans=evidence.spans, calls=evidence.calls, events=evidence.events))
-    rows = [r for p in parts for r in p.to_dict("records")]
+    rows = [cast(dict[str, Any], r) for p in parts for r in p.to_dict("records")]
     return findings_frame(rows)
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
@@ -272,13 +274,18 @@ def fig_timeout_budget(tree: pd.DataFrame, *, title: str = "Timeout budget per h
     parents = [""] * len(roots) + ["/".join(p.split("/")[:-1]) for p in tree["path"]]
     labels = roots + [plain(c) for c in tree["callee"]]
     colors = ["#7f7f7f"] * len(roots) + [_VERDICT_COLORS.get(v, "#7f7f7f") for v in tree["verdict"]]
+    hops: list[dict[str, Any]] = cast(list[dict[str, Any]], tree.to_dict("records"))
     hover = [f"{r}: the caller" for r in roots] + [
-        f"{plain(r.caller)} → {plain(r.callee)}<br>{r.attempts} × {r.timeout_s:g} s"
-        + (f" + {r.backoff} backoff" if isinstance(r.backoff, str) and r.backoff else "")
-        + f"<br>worst case {r.worst_s:.3g} s; caller has "
-        + ("no timeout" if pd.isna(r.caller_timeout_s) else f"{r.caller_timeout_s:g} s (slack {r.slack_s:.3g} s)")
-        + f"<br>{r.verdict}"
-        for r in tree.itertuples(index=False)
+        f"{plain(h['caller'])} → {plain(h['callee'])}<br>{h['attempts']} × {h['timeout_s']:g} s"
+        + (f" + {h['backoff']} backoff" if isinstance(h["backoff"], str) and h["backoff"] else "")
+        + f"<br>worst case {h['worst_s']:.3g} s; caller has "
+        + (
+            "no timeout"
+            if pd.isna(h["caller_timeout_s"])
+            else f"{h['caller_timeout_s']:g} s (slack {h['slack_s']:.3g} s)"
+        )
+        + f"<br>{h['verdict']}"
+        for h in hops
     ]
     fig = go.Figure(
         go.Icicle(

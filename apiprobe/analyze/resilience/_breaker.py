@@ -217,7 +217,8 @@ def _time_ns(values: pd.Series, name: str) -> tuple[np.ndarray, bool]:
     if pd.api.types.is_datetime64_any_dtype(values):
         ts = values if getattr(values.dt, "tz", None) is not None else values.dt.tz_localize("UTC")
         if ts.isna().any():
-            raise SchemaError(f"requests: column {name!r} has missing times (row {int(ts.isna().idxmax())})")
+            first = int(np.flatnonzero(ts.isna().to_numpy())[0])
+            raise SchemaError(f"requests: column {name!r} has missing times (row {first})")
         return ts.dt.tz_convert("UTC").astype("int64").to_numpy(), True
     if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
         arr = values.to_numpy(dtype="float64")

@@ -177,20 +177,23 @@ def breaker_calls(breaker: BreakerReplay, *, service: str | None = None, name: s
 
 def _state_at(requests: pd.DataFrame, transitions: pd.DataFrame) -> pd.Series:
     """The last logged state before each request, per (service, breaker)."""
-    out = pd.Series(pd.NA, index=requests.index, dtype="string")
     if requests.empty or transitions.empty:
-        return out
-    for (svc, name), grp in transitions.groupby(["service", "breaker"], dropna=False):
-        mask = (requests["service"].fillna("") == ("" if pd.isna(svc) else svc)) & (
-            requests["breaker"].fillna("") == ("" if pd.isna(name) else name)
-        )
-        if not mask.any():
+        return pd.Series(pd.NA, index=requests.index, dtype="string")
+    req_key = requests["service"].fillna("").astype(str) + "\x00" + requests["breaker"].fillna("").astype(str)
+    tr_key = transitions["service"].fillna("").astype(str) + "\x00" + transitions["breaker"].fillna("").astype(str)
+    values: list[Any] = [pd.NA] * len(requests)
+    for key in tr_key.unique():
+        grp = transitions[tr_key == key]
+        rows = np.flatnonzero((req_key == key).to_numpy())
+        if not len(rows):
             continue
         times = grp["ts"].to_numpy()
-        pos = np.searchsorted(times, requests.loc[mask, "ts"].to_numpy(), side="right") - 1
-        states = np.array([*grp["to_state"].tolist(), pd.NA], dtype=object)
-        out.loc[mask] = pd.array([states[p] if p >= 0 else pd.NA for p in pos], dtype="string")
-    return out
+        pos = np.searchsorted(times, requests["ts"].to_numpy()[rows], side="right") - 1
+        states = grp["to_state"].tolist()
+        for r, p in zip(rows.tolist(), pos.tolist(), strict=True):
+            if p >= 0:
+                values[r] = states[p]
+    return pd.Series(pd.array(values, dtype="string"), index=requests.index)
 
 
 def _ts_seconds(values: pd.Series) -> np.ndarray:

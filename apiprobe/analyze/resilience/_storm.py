@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -91,7 +91,8 @@ def _from_events(events: pd.DataFrame) -> pd.DataFrame:
         known = set(events["service"].dropna().astype(str))
         prefix = events["error"].astype("string").str.extract(r"^([\w.-]+):", expand=False)
         named = prefix.where(prefix.isin(known)).astype("string").to_numpy()
-        callee = pd.array(np.where(pd.isna(callee), named, callee), dtype="string")
+        merged = [n if c is pd.NA else c for c, n in zip(callee.tolist(), named.tolist(), strict=True)]
+        callee = pd.array(merged, dtype="string")
     request = pd.array([None if v is None else str(v) for v in groups["request"]], dtype="string")
     attempt = (
         events["attempt"].astype("Int64")
@@ -398,7 +399,7 @@ def detect_retry_storm(
         subject = _fmt_pair(caller, callee)
         bins = timeline[(timeline["caller"] == caller) & (timeline["callee"] == callee)]
         judged = bins[bins["requests"] >= min_requests]
-        peak = judged.loc[judged["amplification"].idxmax()] if len(judged) else None
+        peak = judged.iloc[int(np.argmax(judged["amplification"].to_numpy(dtype=float)))] if len(judged) else None
         peak_amp = float(peak["amplification"]) if peak is not None else math.nan
         worst = max(amp, peak_amp) if not math.isnan(peak_amp) else amp
         if worst >= amplification_warn and requests >= min_requests:
@@ -493,8 +494,10 @@ def _non_retryable_findings(attempts: pd.DataFrame, pol: RetryPolicy | None, sub
         return []
     bad = []
     for row in retried.itertuples(index=False):
-        status = None if pd.isna(row.status) else int(row.status)
-        error = None if pd.isna(row.error) else str(row.error)
+        raw_status: Any = row.status
+        raw_error: Any = row.error
+        status = None if pd.isna(raw_status) else int(raw_status)
+        error = None if pd.isna(raw_error) else str(raw_error)
         if status is not None and 400 <= status < 500 and status != 429:
             bad.append(row)
         elif status is None and error and (not retry_decision(judge, error=error) or _CLIENT_ERRORS.search(error)):
@@ -531,7 +534,8 @@ def _non_retryable_findings(attempts: pd.DataFrame, pol: RetryPolicy | None, sub
 
 def _lockstep_findings(retries: pd.DataFrame, subject: str, min_requests: int, spread: float) -> list[dict[str, Any]]:
     out = []
-    for attempt, grp in retries.groupby("attempt"):
+    for attempt_no, grp in retries.groupby("attempt"):
+        attempt = int(cast(Any, attempt_no))
         offsets = grp["offset_s"].dropna().to_numpy(dtype=float)
         if len(offsets) < min_requests:
             continue
@@ -552,7 +556,7 @@ def _lockstep_findings(retries: pd.DataFrame, subject: str, min_requests: int, s
                 value=float((q3 - q1) / median),
                 threshold=spread,
                 evidence=(
-                    f"attempt {int(attempt)} of {len(gaps)} requests came {median * 1e3:.1f} ms after the previous one "
+                    f"attempt {attempt} of {len(gaps)} requests came {median * 1e3:.1f} ms after the previous one "
                     f"(interquartile range {(q3 - q1) * 1e3:.2f} ms): clients retry in lockstep, in synchronized waves"
                 ),
                 recommendation=(

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -45,6 +45,11 @@ _GRPC_UNITS = {"H": 3.6e6, "M": 6e4, "S": 1e3, "m": 1.0, "u": 1e-3, "n": 1e-6}
 _GO_UNITS = {"h": 3.6e6, "m": 6e4, "s": 1e3, "ms": 1.0, "us": 1e-3, "µs": 1e-3, "μs": 1e-3, "ns": 1e-6}
 _GO_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)")
 _ORPHAN_TOLERANCE_MS = 1.0
+
+
+def _records(df: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as dicts keyed by column name (NA as None)."""
+    return cast(list[dict[str, Any]], df.astype(object).where(df.notna(), None).to_dict("records"))
 
 
 def duration_ms(value: Any) -> float:
@@ -174,14 +179,15 @@ def budget_tree(calls: pd.DataFrame, *, min_slack: float = 0.1) -> pd.DataFrame:
     """
     df = _calls_frame(calls)
     worst = []
-    for row in df.itertuples(index=False):
-        attempts = int(row.retries) + 1
-        name = row.backoff if isinstance(row.backoff, str) and row.backoff.strip() else None
+    for hop in _records(df):
+        attempts = int(hop["retries"]) + 1
+        backoff = hop["backoff"]
+        name = backoff if isinstance(backoff, str) and backoff.strip() else None
         if name is None or attempts == 1:
-            worst.append(attempts * float(row.timeout_s))
+            worst.append(attempts * float(hop["timeout_s"]))
         else:
-            pol = retry_policy(name, retries=int(row.retries))
-            worst.append(retry_budget(pol, attempt_timeout_s=float(row.timeout_s), deadline_s=1e12).worst_s)
+            pol = retry_policy(name, retries=int(hop["retries"]))
+            worst.append(retry_budget(pol, attempt_timeout_s=float(hop["timeout_s"]), deadline_s=1e12).worst_s)
     df["attempts"] = df["retries"] + 1
     df["worst_s"] = worst
     into = df.groupby("callee")["timeout_s"].min()
@@ -196,20 +202,20 @@ def budget_tree(calls: pd.DataFrame, *, min_slack: float = 0.1) -> pd.DataFrame:
     ordered: list[dict[str, Any]] = []
 
     def walk(node: str, path: str, depth: int, seen: frozenset[str]) -> None:
-        for _, row in df[df["caller"] == node].iterrows():
-            if row["callee"] in seen:
+        for hop in _records(df[df["caller"] == node]):
+            if hop["callee"] in seen:
                 continue
-            here = f"{path}/{row['callee']}"
-            ordered.append({"path": here, "depth": depth, **row.to_dict()})
-            walk(row["callee"], here, depth + 1, seen | {row["callee"]})
+            here = f"{path}/{hop['callee']}"
+            ordered.append({"path": here, "depth": depth, **hop})
+            walk(hop["callee"], here, depth + 1, seen | {hop["callee"]})
 
     for root in roots:
         walk(root, root, 1, frozenset([root]))
     # hops no root reaches (a cycle, or a second component) are listed too: nothing is dropped
     placed = {(r["caller"], r["callee"]) for r in ordered}
-    for _, row in df.iterrows():
-        if (row["caller"], row["callee"]) not in placed:
-            ordered.append({"path": f"{row['caller']}/{row['callee']}", "depth": 1, **row.to_dict()})
+    for hop in _records(df):
+        if (hop["caller"], hop["callee"]) not in placed:
+            ordered.append({"path": f"{hop['caller']}/{hop['callee']}", "depth": 1, **hop})
     columns = [
         "path",
         "depth",
@@ -352,21 +358,25 @@ def detect_timeout_faults(
             )
     if calls is not None and len(calls):
         tree = budget_tree(calls)
-        for row in tree[tree["verdict"].isin(["over budget", "no slack"])].itertuples(index=False):
-            over_budget = row.verdict == "over budget"
+        for hop in _records(tree[tree["verdict"].isin(["over budget", "no slack"])]):
+            over_budget = hop["verdict"] == "over budget"
             rows.append(
                 finding(
                     "timeouts",
                     "timeout_budget",
                     "critical" if over_budget else "info",
-                    f"{row.caller} → {row.callee}",
+                    f"{hop['caller']} → {hop['callee']}",
                     metric="worst case / caller's timeout",
-                    value=float(row.worst_s / row.caller_timeout_s),
+                    value=float(hop["worst_s"] / hop["caller_timeout_s"]),
                     threshold=1.0,
                     evidence=(
-                        f"{row.attempts} attempts × {row.timeout_s:g} s"
-                        + (f" with {row.backoff} backoff" if isinstance(row.backoff, str) and row.backoff else "")
-                        + f" can take {row.worst_s:.3g} s; {row.caller} itself has {row.caller_timeout_s:g} s"
+                        f"{hop['attempts']} attempts × {hop['timeout_s']:g} s"
+                        + (
+                            f" with {hop['backoff']} backoff"
+                            if isinstance(hop["backoff"], str) and hop["backoff"]
+                            else ""
+                        )
+                        + f" can take {hop['worst_s']:.3g} s; {hop['caller']} itself has {hop['caller_timeout_s']:g} s"
                     ),
                     recommendation=(
                         "Keep each hop's attempts × timeout + backoff below its caller's timeout, with slack: "
