@@ -306,3 +306,23 @@ def test_fallback_share_and_its_period() -> None:
     assert found.iloc[0]["fault"] == "fallback" and "12 of" in found.iloc[0]["evidence"]
     with pytest.raises(ValueError, match="marker"):
         fallback_share(parse_logs("\n".join(lines), format="zap"), marker="(")
+
+
+def test_bad_input_gets_clear_errors() -> None:
+    from apiprobe import InvalidParameterError, SchemaError
+
+    with pytest.raises(SchemaError, match="retry_attempts needs log lines"):
+        retry_attempts(pd.DataFrame({"x": [1]}))
+    with pytest.raises(InvalidParameterError, match="DataFrame"):
+        retry_attempts([1, 2])  # type: ignore[arg-type]
+    with pytest.raises(SchemaError, match="msg"):
+        breaker_from_logs(pd.DataFrame({"ts": [], "service": []}))
+    with pytest.raises(SchemaError, match="service"):
+        fallback_share(pd.DataFrame({"ts": [], "msg": []}))
+    with pytest.raises(InvalidParameterError, match="BreakerReplay"):
+        detect_breaker_faults(pd.DataFrame())  # type: ignore[arg-type]
+    with pytest.raises(InvalidParameterError, match="min_requests"):
+        detect_retry_storm(parse_logs(storm_lines(gaps=[0.1]), format="zap"), min_requests=0)
+    empty = parse_logs("", format="zap")
+    assert retry_attempts(empty).empty and detect_retry_storm(empty).empty
+    assert breaker_from_logs(empty).transitions.empty and fallback_share(empty).empty
