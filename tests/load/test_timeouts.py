@@ -57,5 +57,5 @@ def test_bad_graphs_name_the_entry(text: str, match: str) -> None:
 
 
 def test_unreadable_file_names_the_path(tmp_path: Path) -> None:
-    with pytest.raises(DataFormatError, match="missing.yaml: cannot read"):
+    with pytest.raises(DataFormatError, match=r"missing\.yaml: cannot read"):
         read_timeouts(tmp_path / "missing.yaml")
