@@ -52,7 +52,17 @@ _NS = 1_000_000_000
 
 @dataclass(frozen=True)
 class BreakerCounts:
-    """gobreaker's ``Counts``, as ``ready_to_trip`` receives them."""
+    """gobreaker's ``Counts``, as ``ready_to_trip`` receives them (cleared at each new generation).
+
+    Attributes
+    ----------
+    requests : int
+        Requests let through in this generation.
+    total_successes, total_failures : int
+        Outcomes counted in this generation.
+    consecutive_successes, consecutive_failures : int
+        The current run of equal outcomes.
+    """
 
     requests: int = 0
     total_successes: int = 0

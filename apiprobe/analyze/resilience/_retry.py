@@ -65,27 +65,23 @@ _NS = 1_000_000_000
 _MAX_WAITS = 100_000
 
 #: Each preset's parameters and their defaults (the library's defaults, in seconds).
-RETRY_PRESETS: Mapping[str, Mapping[str, Any]] = MappingProxyType(
-    {
-        "go-retryablehttp": MappingProxyType({"min_s": 1.0, "max_s": 30.0, "retries": 4}),
-        "go-retryablehttp-linear-jitter": MappingProxyType({"min_s": 1.0, "max_s": 30.0, "retries": 4}),
-        "cenkalti-backoff": MappingProxyType(
-            {
-                "initial_s": 0.5,
-                "randomization_factor": 0.5,
-                "multiplier": 1.5,
-                "max_interval_s": 60.0,
-                "max_elapsed_s": 900.0,
-                "retries": None,
-            }
-        ),
-        "grpc": MappingProxyType({"base_s": 1.0, "multiplier": 1.6, "jitter": 0.2, "max_s": 120.0, "retries": None}),
-        "exponential": MappingProxyType(
-            {"base_s": 1.0, "cap_s": 60.0, "multiplier": 2.0, "jitter": "none", "retries": 5}
-        ),
-        "handbook": MappingProxyType({"base_s": 1.0, "max_s": 60.0, "retries": 5}),
-    }
-)
+RETRY_PRESETS: dict[str, Mapping[str, Any]] = {
+    "go-retryablehttp": MappingProxyType({"min_s": 1.0, "max_s": 30.0, "retries": 4}),
+    "go-retryablehttp-linear-jitter": MappingProxyType({"min_s": 1.0, "max_s": 30.0, "retries": 4}),
+    "cenkalti-backoff": MappingProxyType(
+        {
+            "initial_s": 0.5,
+            "randomization_factor": 0.5,
+            "multiplier": 1.5,
+            "max_interval_s": 60.0,
+            "max_elapsed_s": 900.0,
+            "retries": None,
+        }
+    ),
+    "grpc": MappingProxyType({"base_s": 1.0, "multiplier": 1.6, "jitter": 0.2, "max_s": 120.0, "retries": None}),
+    "exponential": MappingProxyType({"base_s": 1.0, "cap_s": 60.0, "multiplier": 2.0, "jitter": "none", "retries": 5}),
+    "handbook": MappingProxyType({"base_s": 1.0, "max_s": 60.0, "retries": 5}),
+}
 
 _JITTERS = ("none", "full", "equal", "decorrelated")
 # go-retryablehttp's non-retryable transport errors (its regexps, plus the
