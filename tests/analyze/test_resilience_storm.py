@@ -326,3 +326,37 @@ def test_bad_input_gets_clear_errors() -> None:
     empty = parse_logs("", format="zap")
     assert retry_attempts(empty).empty and detect_retry_storm(empty).empty
     assert breaker_from_logs(empty).transitions.empty and fallback_share(empty).empty
+
+
+def test_sibling_client_spans_are_attempts_of_one_call() -> None:
+    t0 = pd.Timestamp("2026-12-05T10:00:00Z")
+    rows = []
+    for r in range(12):
+        parent = f"p{r:03d}"
+        rows.append((f"t{r:02d}", parent, None, "checkout", "POST /checkout", "server", 0, 900, "error", None))
+        for a in range(3):  # three tries of the same operation under one parent, 200 ms apart
+            start = 10 + a * 200
+            rows.append(
+                (
+                    f"t{r:02d}",
+                    f"c{r:03d}{a}",
+                    parent,
+                    "checkout",
+                    "GET /stock",
+                    "client",
+                    start,
+                    start + 150,
+                    "error",
+                    {"peer.service": "inventory"},
+                )
+            )
+    spans = pd.DataFrame(
+        rows, columns=["trace_id", "span_id", "parent_span_id", "service", "name", "kind", "s", "e", "status", "attrs"]
+    )
+    spans["start"] = t0 + pd.to_timedelta(spans.pop("s"), unit="ms")
+    spans["end"] = t0 + pd.to_timedelta(spans.pop("e"), unit="ms")
+    att = retry_attempts(spans)
+    assert len(att) == 36 and set(att["callee"]) == {"inventory"} and set(att["source"]) == {"traces"}
+    assert att.groupby("request_id")["attempt"].max().eq(3).all()
+    found = detect_retry_storm(spans, policy="go-retryablehttp")
+    assert {"retry_storm", "retry_misuse"} == set(found["fault"])  # 3× and 200 ms where 1 s is the minimum
