@@ -88,6 +88,14 @@ its ``IP:port``) serving :func:`default_lab_zone`: ``ok``, ``alias`` (CNAME),
 ``refused``, ``drop`` (never answers), ``flap``, ``short-ttl``, ``big``
 (truncated over UDP), ``split`` and ``v4only``, all under ``lab.test``.
 :class:`DnsServer` runs one on its own, with any zone.
+
+:func:`run_resilience_scenario` is a short piece of real traffic for handbook
+§4: a client service ("checkout", zap JSON logs) whose workers call a flaky
+upstream ("inventory", zerolog JSON logs) through a gobreaker circuit breaker,
+retrying with a chosen policy (without jitter by default) and falling back to
+a cache; the upstream fails during an outage window. The logs it writes show a
+retry storm, a flapping breaker and a fallback period; the returned
+:class:`ResilienceScenario` says what really happened.
 """
 
 from __future__ import annotations
@@ -95,11 +103,14 @@ from __future__ import annotations
 from apiprobe.lab._dns import DnsServer, default_lab_zone
 from apiprobe.lab._lab import Endpoint, FaultLab
 from apiprobe.lab._pool import PoolServer
+from apiprobe.lab._resilience import ResilienceScenario, run_resilience_scenario
 
 __all__ = [
     "DnsServer",
     "Endpoint",
     "FaultLab",
     "PoolServer",
+    "ResilienceScenario",
     "default_lab_zone",
+    "run_resilience_scenario",
 ]

@@ -78,7 +78,8 @@ def breaker_from_logs(events: pd.DataFrame) -> BreakerReplay:
     )
     text = (msg + " " + err).tolist()
     status = events["status"].astype("Int64") if "status" in events.columns else pd.Series(pd.NA, index=events.index)
-    attempt = events["attempt"].notna().to_numpy() if "attempt" in events.columns else np.zeros(n, dtype=bool)
+    attempt_no = events["attempt"].tolist() if "attempt" in events.columns else [None] * n
+    attempt = np.array([a is not None and a is not pd.NA for a in attempt_no], dtype=bool)
     ts, service = events["ts"].tolist(), events["service"].astype("string").tolist()
     latency = events["latency_ms"].astype(float).tolist() if "latency_ms" in events.columns else [np.nan] * n
     transitions, requests = [], []
@@ -113,12 +114,27 @@ def breaker_from_logs(events: pd.DataFrame) -> BreakerReplay:
                 "allowed": rejected is None,
                 "rejected": rejected,
                 "latency_ms": latency[i],
+                "_attempt": attempt_no[i] if attempt[i] else None,
+                "_named": got["breaker"][i] is not None or got["callee"][i] is not None,
             }
         )
     tr = pd.DataFrame(transitions, columns=["ts", "service", "breaker", "from_state", "to_state"])
     rq = pd.DataFrame(
-        requests, columns=["ts", "service", "breaker", "request_id", "ok", "allowed", "rejected", "latency_ms"]
+        requests,
+        columns=[
+            "ts",
+            "service",
+            "breaker",
+            "request_id",
+            "ok",
+            "allowed",
+            "rejected",
+            "latency_ms",
+            "_attempt",
+            "_named",
+        ],
     )
+    rq = _without_received(rq)
     for frame in (tr, rq):
         frame["ts"] = pd.to_datetime(frame["ts"], utc=True)
         for col in frame.columns:
@@ -126,6 +142,17 @@ def breaker_from_logs(events: pd.DataFrame) -> BreakerReplay:
                 frame[col] = frame[col].astype("string")
     rq["state"] = _state_at(rq, tr)
     return BreakerReplay(rq, conform(tr, "breaker_transitions"), {"source": "logs"})
+
+
+def _without_received(rq: pd.DataFrame) -> pd.DataFrame:
+    """Drop a callee's own lines for attempts it received (the caller's line already counts them)."""
+    sent = rq[rq["_named"] & rq["request_id"].notna() & rq["_attempt"].notna()]
+    keys = set(zip(sent["breaker"], sent["request_id"], sent["_attempt"], strict=True))
+    echo = [
+        (not named) and (svc, req, att) in keys
+        for named, svc, req, att in zip(rq["_named"], rq["service"], rq["request_id"], rq["_attempt"], strict=True)
+    ]
+    return rq[~np.array(echo, dtype=bool)].drop(columns=["_attempt", "_named"]).reset_index(drop=True)
 
 
 def breaker_calls(breaker: BreakerReplay, *, service: str | None = None, name: str | None = None) -> pd.DataFrame:

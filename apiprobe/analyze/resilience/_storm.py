@@ -189,6 +189,10 @@ def _from_spans(spans: pd.DataFrame) -> pd.DataFrame:
 def retry_attempts(data: pd.DataFrame) -> pd.DataFrame:
     """One row per outgoing call attempt, numbered within its original request.
 
+    A callee's own line for an attempt it received (same request id and
+    attempt number as the caller's line) is the other end of that attempt and
+    is not counted again.
+
     Parameters
     ----------
     data : pandas.DataFrame
@@ -231,6 +235,18 @@ def retry_attempts(data: pd.DataFrame) -> pd.DataFrame:
     if known.any() and att["callee"].isna().any():
         filled = att[known].groupby(["caller", "request_id"])["callee"].transform("first")
         att.loc[known, "callee"] = att.loc[known, "callee"].fillna(filled)
+    # A callee that logs the attempt number it received (same request id and attempt as a caller's
+    # outgoing attempt to it) is the receiving side of that attempt, not an attempt of its own.
+    received = att["callee"].isna() & known & att["attempt"].notna()
+    if received.any():
+        sent = att[att["callee"].notna() & known & att["attempt"].notna()]
+        sent_keys = set(zip(sent["callee"], sent["request_id"], sent["attempt"], strict=True))
+        echo = [
+            (c, r, a) in sent_keys for c, r, a in zip(att["caller"], att["request_id"], att["attempt"], strict=True)
+        ]
+        att = att[~(received & pd.Series(echo, index=att.index))].reset_index(drop=True)
+        if att.empty:
+            return _empty_attempts()
     key = [att["caller"].fillna(""), att["callee"].fillna(""), att["request_id"].fillna("")]
     grouped = att.groupby(key, sort=False, dropna=False)
     order = grouped.cumcount() + 1
