@@ -50,6 +50,7 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
         "05_status_demo",
         "08_tracing_demo",
         "09_logs_demo",
+        "10_resilience_lab",
         "06_pool_incident_logs",
     ]
     for r in result.results:
@@ -129,6 +130,12 @@ def test_findings_json(demo_report: object) -> None:
     assert {"pool_exhaustion", "timeout", "retry_storm", "new_error", "error_burst"} <= logs
     pool_logs = by_run["06_pool_incident_logs"]
     assert any(f["fault"] == "pool_exhaustion" and "go-pg pool" in f["subject"] for f in pool_logs)
+    resilience = by_run["10_resilience_lab"]
+    found = {f["fault"] for f in resilience}
+    assert {"retry_storm", "retry_misuse", "breaker_open", "fallback", "timeout_budget"} <= found
+    assert any(f["subject"] == "checkout → inventory" and f["fault"] == "retry_storm" for f in resilience)
+    over = {f["subject"] for f in resilience if f["fault"] == "timeout_budget" and f["severity"] == "critical"}
+    assert {"gateway → checkout", "checkout → inventory", "payments → bank"} <= over
     log_text = " ".join(f["evidence"] for f in by_run["09_logs_demo"])
     assert "pg: connection pool timeout" in log_text and "goaway" in log_text
 
