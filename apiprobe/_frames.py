@@ -13,7 +13,7 @@ import pandas as pd
 
 from apiprobe.errors import SchemaError
 
-__all__ = ["failed_mask", "format_duration", "require_columns"]
+__all__ = ["column_or_na", "failed_mask", "format_duration", "require_columns"]
 
 
 def require_columns(df: pd.DataFrame, columns: Iterable[str | None], *, table: str = "") -> None:
@@ -39,6 +39,28 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str | None], *, table: s
         raise SchemaError(
             f"{what} lacks column(s) {', '.join(map(repr, missing))}; it has: {', '.join(map(str, df.columns))}"
         )
+
+
+def column_or_na(df: pd.DataFrame, name: str, dtype: str) -> pd.Series:
+    """``df[name]`` as ``dtype``, or an all-NA column of that dtype when ``df`` has no such column.
+
+    Parameters
+    ----------
+    df : pandas.DataFrame
+        The table.
+    name : str
+        An optional column.
+    dtype : str
+        The pandas dtype wanted (``"Int64"``, ``"string"``...).
+
+    Returns
+    -------
+    pandas.Series
+        Aligned with ``df.index``.
+    """
+    if name in df.columns:
+        return df[name].astype(dtype)
+    return pd.Series(pd.NA, index=df.index, dtype=dtype)
 
 
 def failed_mask(df: pd.DataFrame, values: str | None = None) -> pd.Series:

@@ -17,7 +17,7 @@ from typing import Any, cast
 import numpy as np
 import pandas as pd
 
-from apiprobe._frames import require_columns
+from apiprobe._frames import column_or_na, require_columns
 from apiprobe.analyze._attrs import attr_groups
 from apiprobe.analyze._findings import finding, findings_frame
 from apiprobe.analyze.resilience._retry import RetryPolicy, retry_decision, retry_policy
@@ -94,11 +94,7 @@ def _from_events(events: pd.DataFrame) -> pd.DataFrame:
         merged = [n if c is pd.NA else c for c, n in zip(callee.tolist(), named.tolist(), strict=True)]
         callee = pd.array(merged, dtype="string")
     request = pd.array([None if v is None else str(v) for v in groups["request"]], dtype="string")
-    attempt = (
-        events["attempt"].astype("Int64")
-        if "attempt" in events.columns
-        else pd.Series(pd.NA, index=events.index, dtype="Int64")
-    )
+    attempt = column_or_na(events, "attempt", "Int64")
     keep = np.asarray(pd.notna(callee) | attempt.notna().to_numpy(), dtype=bool)
     if not keep.any():
         return _empty_attempts()
@@ -106,21 +102,9 @@ def _from_events(events: pd.DataFrame) -> pd.DataFrame:
     req = pd.Series(request[keep], index=rows.index, dtype="string")
     if "trace_id" in rows.columns:
         req = req.fillna(rows["trace_id"].astype("string"))
-    status = (
-        rows["status"].astype("Int64")
-        if "status" in rows.columns
-        else pd.Series(pd.NA, index=rows.index, dtype="Int64")
-    )
-    error = (
-        rows["error"].astype("string")
-        if "error" in rows.columns
-        else pd.Series(pd.NA, index=rows.index, dtype="string")
-    )
-    kind = (
-        rows["error_kind"].astype("string")
-        if "error_kind" in rows.columns
-        else pd.Series(pd.NA, index=rows.index, dtype="string")
-    )
+    status = column_or_na(rows, "status", "Int64")
+    error = column_or_na(rows, "error", "string")
+    kind = column_or_na(rows, "error_kind", "string")
     failed = error.notna() | (status.fillna(0) >= 500) | (status.fillna(0) == 429) | kind.notna()
     return pd.DataFrame(
         {
@@ -153,11 +137,7 @@ def _from_spans(spans: pd.DataFrame) -> pd.DataFrame:
     )
     callee = pd.Series([str(p) if p is not None else None for p in peer], index=client.index, dtype="string")
     callee = callee.fillna(client["name"].astype("string"))
-    status = (
-        client["http_status"].astype("Int64")
-        if "http_status" in client.columns
-        else pd.Series(pd.NA, index=client.index, dtype="Int64")
-    )
+    status = column_or_na(client, "http_status", "Int64")
     failed = (
         (client["status"].astype("string") == "error").fillna(False)
         if "status" in client.columns
