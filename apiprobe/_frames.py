@@ -10,6 +10,7 @@ from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import pandas_dtype
 
 from apiprobe.errors import SchemaError
 
@@ -58,9 +59,10 @@ def column_or_na(df: pd.DataFrame, name: str, dtype: str) -> pd.Series:
     pandas.Series
         Aligned with ``df.index``.
     """
+    wanted = pandas_dtype(dtype)
     if name in df.columns:
-        return df[name].astype(dtype)
-    return pd.Series(pd.NA, index=df.index, dtype=dtype)
+        return df[name].astype(wanted)
+    return pd.Series(pd.NA, index=df.index, dtype=wanted)
 
 
 def failed_mask(df: pd.DataFrame, values: str | None = None) -> pd.Series:
