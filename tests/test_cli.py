@@ -66,6 +66,7 @@ def test_demo_writes_data(tmp_path: Path) -> None:
         "logs",
         "traces",
         "har",
+        "resilience",
     }
 
 
