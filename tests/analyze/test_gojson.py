@@ -849,4 +849,8 @@ def test_random_documents_agree_with_go(prop_decoder: tuple[Any, Path], document
     cases = [("Prop", d) for d in documents]
     got = go_run_batch(exe, cases)
     bad = compare_with_go(PROP_SRC, cases, got, toolchain.minor, exact_errors=toolchain.minor < 20)
+    if toolchain.minor >= 20:
+        # Newer Go no longer stops decoding at a bad ",string" value, so the fields after it differ
+        # (gojson_cases.CHANGED_SINCE_1_19["string_option_abort"]); the simulator follows Go 1.19.
+        bad = [b for b in bad if "invalid use of ,string struct tag" not in b]
     assert not bad, "\n".join(bad)
