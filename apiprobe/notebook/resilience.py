@@ -218,11 +218,31 @@ def detect_resilience_faults(evidence: ResilienceEvidence) -> pd.DataFrame:
         parts.append(detect_fallback(fallback_share(evidence.events)))
     if evidence.spans is not None and len(evidence.spans):
         parts.append(detect_retry_storm(evidence.spans, policy=evidence.policy))
-    if evidence.breaker is not None and (len(evidence.breaker.transitions) or len(evidence.breaker.requests)):
-        parts.append(detect_breaker_faults(evidence.breaker, window_s=10.0))
+    if evidence.breaker is not None:
+        for subject, replay in _per_breaker(evidence.breaker):
+            parts.append(detect_breaker_faults(replay, window_s=10.0, subject=subject))
     parts.append(detect_timeout_faults(spans=evidence.spans, calls=evidence.calls, events=evidence.events))
     rows = [cast(dict[str, Any], r) for p in parts for r in p.to_dict("records")]
     return findings_frame(rows)
+
+
+def _per_breaker(breaker: BreakerReplay) -> list[tuple[str, BreakerReplay]]:
+    """One replay per (service, breaker) the logs show, named ``"checkout → inventory breaker"``."""
+    out = []
+    rq, tr = breaker.requests, breaker.transitions
+    keys = pd.concat([rq[["service", "breaker"]], tr[["service", "breaker"]]]).drop_duplicates()
+    for svc, name in keys.itertuples(index=False):
+        in_rq = (rq["service"].fillna("") == (svc if pd.notna(svc) else "")) & (
+            rq["breaker"].fillna("") == (name if pd.notna(name) else "")
+        )
+        in_tr = (tr["service"].fillna("") == (svc if pd.notna(svc) else "")) & (
+            tr["breaker"].fillna("") == (name if pd.notna(name) else "")
+        )
+        if not in_tr.any() and not (~rq.loc[in_rq, "allowed"]).any():
+            continue  # calls with no breaker in sight
+        subject = f"{svc} → {name} breaker" if pd.notna(name) else f"{svc} breaker"
+        out.append((subject, BreakerReplay(rq[in_rq], tr[in_tr], breaker.settings)))
+    return out
 
 
 def show_retry_policy(evidence: ResilienceEvidence, *, attempt_timeout_s: float = 0.0, deadline_s: float = 0.0) -> None:
