@@ -73,6 +73,15 @@ def duration_ms(value: Any) -> float:
         return math.nan
 
 
+def _budget_evidence(hop: dict[str, Any]) -> str:
+    """ "3 attempts × 3 s with go-retryablehttp backoff can take 12 s; gateway itself has 10 s"."""
+    own = f"{hop['caller']} itself has {hop['caller_timeout_s']:g} s"
+    if hop["attempts"] == 1:
+        return f"one attempt may take its full {hop['timeout_s']:g} s timeout; {own}"
+    backoff = f" with {hop['backoff']} backoff" if isinstance(hop["backoff"], str) and hop["backoff"] else ""
+    return f"{hop['attempts']} attempts × {hop['timeout_s']:g} s{backoff} can take {hop['worst_s']:.3g} s; {own}"
+
+
 def timeout_budget(spans: pd.DataFrame) -> pd.DataFrame:
     """Each child span against the time its parent had left.
 
@@ -369,15 +378,7 @@ def detect_timeout_faults(
                     metric="worst case / caller's timeout",
                     value=float(hop["worst_s"] / hop["caller_timeout_s"]),
                     threshold=1.0,
-                    evidence=(
-                        f"{hop['attempts']} attempts × {hop['timeout_s']:g} s"
-                        + (
-                            f" with {hop['backoff']} backoff"
-                            if isinstance(hop["backoff"], str) and hop["backoff"]
-                            else ""
-                        )
-                        + f" can take {hop['worst_s']:.3g} s; {hop['caller']} itself has {hop['caller_timeout_s']:g} s"
-                    ),
+                    evidence=_budget_evidence(hop),
                     recommendation=(
                         "Keep each hop's attempts × timeout + backoff below its caller's timeout, with slack: "
                         "shorten the timeout, retry less, or retry at one layer only"
