@@ -83,7 +83,13 @@ def breaker_from_logs(events: pd.DataFrame) -> BreakerReplay:
     ts, service = events["ts"].tolist(), events["service"].astype("string").tolist()
     latency = events["latency_ms"].astype(float).tolist() if "latency_ms" in events.columns else [np.nan] * n
     transitions, requests = [], []
-    for i in range(n):
+    # Only lines that can matter are looked at one by one: a breaker word in the text, a callee,
+    # an attempt number or state fields (a million-line log is mostly none of these).
+    mentions = (msg + " " + err).str.contains(r"(?i)breaker|circuit|too many requests", regex=True).to_numpy(bool)
+    fields = np.array(
+        [any(got[k][i] is not None for k in ("breaker", "callee", "from", "to")) for i in range(n)], dtype=bool
+    )
+    for i in np.flatnonzero(mentions | fields | attempt).tolist():
         line = text[i]
         name = got["breaker"][i] or got["callee"][i]
         name = None if name is None else str(name)
