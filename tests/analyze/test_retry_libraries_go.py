@@ -14,7 +14,11 @@ libraries' own waits in nanoseconds:
 * jittered ones (20,000 draws per wait) must fall inside the bounds the
   library's source gives, as apiprobe's draws do, with apiprobe's mean within
   four standard errors of the library's;
-* ``DefaultRetryPolicy`` must make the decisions :func:`apiprobe.retry_decision` makes.
+* ``DefaultRetryPolicy`` must make the decisions :func:`apiprobe.retry_decision` makes;
+* gRPC-Go's connection backoff (``internal/backoff.Exponential``, from
+  ``golang-google-grpc-dev``) is built in a temporary module that *is*
+  ``google.golang.org/grpc`` (an internal package can only be imported from
+  its own module): exact without jitter, bounds and means with it.
 
 Skips with a reason when Go or the Debian library sources are absent.
 """
@@ -204,3 +208,75 @@ def test_exponential_backoff_equals_cenkalti(go_answers: dict[str, Any], case: i
     assert (np.round(mine_ns[0]) >= np.floor(lo)).all() and (np.round(mine_ns[1]) <= hi).all()
     se = np.array(theirs["std"]) / np.sqrt(SAMPLES)
     assert (np.abs(ours.mean().to_numpy() * NS - np.array(theirs["mean"])) < 4 * np.sqrt(2) * se).all()
+
+
+# --------------------------------------------------------------------------- gRPC-Go's connection backoff
+
+GRPC = GOCODE / "google.golang.org/grpc"
+GRPC_PROGRAM = Path(__file__).with_name("go") / "grpc_backoff.go"
+GRPC_CASES: list[dict[str, Any]] = [
+    # (apiprobe parameters, draws per wait)
+    {"params": {"jitter": 0.0, "retries": 14}, "samples": 1},
+    {"params": {"base_s": 0.25, "multiplier": 2.5, "jitter": 0.0, "max_s": 7.0, "retries": 8}, "samples": 1},
+    {"params": {"retries": 10}, "samples": SAMPLES},
+]
+
+
+@pytest.fixture(scope="module")
+def grpc_answers(go_toolchain: Any, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    parts = ["backoff", "internal/backoff", "internal/grpcrand"]
+    if not all((GRPC / p).is_dir() for p in parts):
+        pytest.skip("gRPC-Go's sources are not installed (Debian package golang-google-grpc-dev)")
+    tmp = tmp_path_factory.mktemp(f"grpcbackoff-{go_toolchain.version}")
+    root = tmp / "mod"
+    for part in parts:  # the module must be google.golang.org/grpc itself to import its internal packages
+        shutil.copytree(GRPC / part, root / part, ignore=shutil.ignore_patterns("*_test.go"))
+    (root / "cmd" / "apiprobecheck").mkdir(parents=True)
+    shutil.copy(GRPC_PROGRAM, root / "cmd" / "apiprobecheck" / "main.go")
+    (root / "go.mod").write_text("module google.golang.org/grpc\n\ngo 1.19\n", encoding="utf-8")
+    request = []
+    for case in GRPC_CASES:
+        p = retry_policy("grpc", **case["params"])
+        request.append(
+            {
+                "base_ns": round(p["base_s"] * NS),
+                "multiplier": p["multiplier"],
+                "jitter": p["jitter"],
+                "max_ns": round(p["max_s"] * NS),
+                "retries": p.retries,
+                "samples": case["samples"],
+            }
+        )
+    proc = subprocess.run(
+        [go_toolchain.go, "run", "./cmd/apiprobecheck"],
+        cwd=root,
+        input=json.dumps(request),
+        capture_output=True,
+        text=True,
+        env=go_toolchain.env(tmp),
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stderr
+    return json.loads(proc.stdout)
+
+
+@pytest.mark.parametrize("case", range(len(GRPC_CASES)))
+def test_grpc_backoff_equals_grpc_go(grpc_answers: list[dict[str, Any]], case: int) -> None:
+    c = GRPC_CASES[case]
+    policy = retry_policy("grpc", **c["params"])
+    theirs = grpc_answers[case]
+    if c["samples"] == 1:
+        assert _ns(retry_schedule(policy)["delay_s"]) == theirs["min"] == theirs["max"]
+        return
+    ours = retry_schedule(policy, n=SAMPLES, seed=3).groupby("retry")["delay_s"]
+    assert theirs["min"][0] == theirs["max"][0] == round(ours.min().iloc[0] * NS)  # the first wait has no jitter
+    se = np.maximum(np.array(theirs["std"]), 1.0) / np.sqrt(SAMPLES)
+    assert (np.abs(ours.mean().to_numpy() * NS - np.array(theirs["mean"])) < 4 * np.sqrt(2) * se).all()
+    # both inside [c(1 - j), c(1 + j)] around the capped exponential
+    ceiling = np.array([min(1.6**i, 120.0) for i in range(10)]) * NS
+    lo, hi = ceiling * 0.8, ceiling * 1.2
+    lo[0] = hi[0] = NS
+    for got in (np.array(theirs["min"]), np.round(ours.min().to_numpy() * NS)):
+        assert (got >= np.floor(lo) - 1).all()
+    for got in (np.array(theirs["max"]), np.round(ours.max().to_numpy() * NS)):
+        assert (got <= np.ceil(hi) + 1).all()

@@ -30,8 +30,9 @@ for default, with durations in seconds:
 
 All delays are computed in integer nanoseconds with float64 steps where the
 library uses them, so a jitter-free schedule equals the library's to the
-nanosecond (``tests/analyze/test_retry_go.py`` runs the Debian-packaged
-libraries themselves).
+nanosecond (``tests/analyze/test_retry_libraries_go.py`` runs the
+Debian-packaged libraries themselves: go-retryablehttp, cenkalti/backoff and
+gRPC-Go's ``internal/backoff``).
 """
 
 from __future__ import annotations
