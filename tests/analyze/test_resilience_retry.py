@@ -1,7 +1,7 @@
 """Retry presets, decisions, budgets and amplification, from the libraries' sources.
 
 The figures here are derived by hand from each library's source (named per
-test); ``test_retry_go.py`` runs the Debian-packaged Go libraries themselves.
+test); ``test_retry_libraries_go.py`` runs the Debian-packaged Go libraries themselves.
 """
 
 from __future__ import annotations
