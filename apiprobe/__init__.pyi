@@ -10,6 +10,7 @@ from apiprobe.errors import DataFormatError as DataFormatError
 from apiprobe.errors import InvalidParameterError as InvalidParameterError
 from apiprobe.errors import InvalidTargetError as InvalidTargetError
 from apiprobe.errors import LabError as LabError
+from apiprobe.errors import PrometheusError as PrometheusError
 from apiprobe.errors import ProfileFormatError as ProfileFormatError
 from apiprobe.errors import ReportError as ReportError
 from apiprobe.errors import SchemaError as SchemaError
@@ -28,6 +29,7 @@ from apiprobe.probe import probe_dns as probe_dns
 from apiprobe.probe import probe_http as probe_http
 from apiprobe.probe import probe_tcp as probe_tcp
 from apiprobe.probe import probe_tls as probe_tls
+from apiprobe.probe import read_prometheus as read_prometheus
 
 # load
 from apiprobe.load import Profile as Profile
@@ -36,6 +38,7 @@ from apiprobe.load import parse_certificates as parse_certificates
 from apiprobe.load import parse_goroutines as parse_goroutines
 from apiprobe.load import parse_har as parse_har
 from apiprobe.load import parse_logs as parse_logs
+from apiprobe.load import parse_metrics_text as parse_metrics_text
 from apiprobe.load import parse_pprof as parse_pprof
 from apiprobe.load import parse_resolv_conf as parse_resolv_conf
 from apiprobe.load import parse_timeouts as parse_timeouts
@@ -45,6 +48,7 @@ from apiprobe.load import read_dns as read_dns
 from apiprobe.load import read_goroutines as read_goroutines
 from apiprobe.load import read_har as read_har
 from apiprobe.load import read_logs as read_logs
+from apiprobe.load import read_metrics_text as read_metrics_text
 from apiprobe.load import read_pings as read_pings
 from apiprobe.load import read_pprof as read_pprof
 from apiprobe.load import read_probes as read_probes
@@ -111,6 +115,18 @@ from apiprobe.analyze import pool_sizing as pool_sizing
 from apiprobe.analyze import profile_diff as profile_diff
 from apiprobe.analyze import profile_top as profile_top
 from apiprobe.analyze import top_diff as top_diff
+
+# analyze: metrics and SLOs (Prometheus)
+from apiprobe.analyze import METRIC_NAMES as METRIC_NAMES
+from apiprobe.analyze import SLO_ALERTS as SLO_ALERTS
+from apiprobe.analyze import SloAlert as SloAlert
+from apiprobe.analyze import detect_metric_faults as detect_metric_faults
+from apiprobe.analyze import detect_slo_burn as detect_slo_burn
+from apiprobe.analyze import error_budget as error_budget
+from apiprobe.analyze import golden_signals as golden_signals
+from apiprobe.analyze import histogram_quantile as histogram_quantile
+from apiprobe.analyze import metric_rate as metric_rate
+from apiprobe.analyze import slo_burn_rate as slo_burn_rate
 
 # analyze: resilience (retries, breakers, timeout budgets, fallbacks)
 from apiprobe.analyze import BreakerReplay as BreakerReplay

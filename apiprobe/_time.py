@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
+from datetime import timedelta
 from typing import Any
 
 import pandas as pd
 
 from apiprobe.errors import InvalidParameterError
 
-__all__ = ["to_utc", "utc_window"]
+__all__ = ["duration_seconds", "format_duration", "to_utc", "utc_window"]
 
 
 def to_utc(value: Any) -> pd.Timestamp:
@@ -68,3 +70,77 @@ def utc_window(window: Sequence[Any] | None, name: str) -> tuple[pd.Timestamp, p
     if not start < end:
         raise InvalidParameterError(f"{name} must start before it ends, got {start} .. {end}")
     return start, end
+
+
+_PROM_UNITS = {"y": 365 * 86400.0, "w": 7 * 86400.0, "d": 86400.0, "h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3}
+_PROM_DURATION = re.compile(r"(?:(\d+)y)?(?:(\d+)w)?(?:(\d+)d)?(?:(\d+)h)?(?:(\d+)m)?(?:(\d+)s)?(?:(\d+)ms)?")
+
+
+def duration_seconds(value: Any, name: str = "duration") -> float:
+    """A duration given by a user, in seconds: a number of seconds, a timedelta, or a Prometheus duration.
+
+    Parameters
+    ----------
+    value : float, int, str, timedelta or pandas.Timedelta
+        Seconds as a number, or a Prometheus duration such as ``"90s"``, ``"1h30m"``,
+        ``"3d"`` (units ``y w d h m s ms``, largest first, as PromQL writes them).
+    name : str
+        The argument's name, for the message.
+
+    Returns
+    -------
+    float
+        Seconds, greater than zero.
+
+    Raises
+    ------
+    InvalidParameterError
+        When ``value`` is not a positive duration; the message names the argument.
+    """
+    if isinstance(value, bool):
+        raise InvalidParameterError(f"{name} must be a duration, got {value!r}")
+    if isinstance(value, timedelta | pd.Timedelta):
+        seconds = pd.Timedelta(value).total_seconds()
+    elif isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        m = _PROM_DURATION.fullmatch(text)
+        if not text or m is None:
+            try:
+                seconds = float(text)
+            except ValueError:
+                raise InvalidParameterError(
+                    f"{name} must be seconds or a Prometheus duration such as '60s', '5m', '1h30m', got {value!r}"
+                ) from None
+        else:
+            seconds = sum(int(n) * u for n, u in zip(m.groups(), _PROM_UNITS.values(), strict=True) if n)
+    else:
+        raise InvalidParameterError(f"{name} must be a duration, got {type(value).__name__}")
+    if not seconds > 0 or seconds != seconds or seconds == float("inf"):
+        raise InvalidParameterError(f"{name} must be a positive duration, got {value!r}")
+    return seconds
+
+
+def format_duration(seconds: float) -> str:
+    """``seconds`` as the shortest Prometheus duration that says it exactly (``3600`` → ``"1h"``).
+
+    Parameters
+    ----------
+    seconds : float
+        A positive duration; whole milliseconds are kept.
+
+    Returns
+    -------
+    str
+        A Prometheus duration (``"5m"``, ``"1h30m"``, ``"1500ms"`` for 1.5 s).
+    """
+    ms = round(seconds * 1000)
+    if ms % 1000:
+        return f"{ms}ms"
+    rest, out = ms // 1000, []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if rest >= size:
+            out.append(f"{rest // size}{unit}")
+            rest %= size
+    return "".join(out) or "0s"

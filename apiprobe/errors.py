@@ -12,6 +12,7 @@ misuse and unreadable input only::
     │   ├── ProfileFormatError             a pprof file that is legacy, corrupt or truncated
     │   └── WireFormatError                protobuf bytes that are malformed or truncated
     ├── LabError(RuntimeError)             the fault lab could not start, or was used after it stopped
+    ├── PrometheusError(RuntimeError)      a Prometheus server that is unreachable, not Prometheus, or refused a query
     └── ReportError(RuntimeError)          a notebook run or export that failed
 
 The rule
@@ -38,6 +39,7 @@ __all__ = [
     "InvalidTargetError",
     "LabError",
     "ProfileFormatError",
+    "PrometheusError",
     "ReportError",
     "SchemaError",
     "WireFormatError",
@@ -83,6 +85,20 @@ class WireFormatError(DataFormatError):
 
 class LabError(ApiprobeError, RuntimeError):
     """The fault lab could not start or was used after it stopped."""
+
+
+class PrometheusError(ApiprobeError, RuntimeError):
+    """A Prometheus query failed: the server is unreachable, is not Prometheus, or refused the query.
+
+    ``error_type`` and ``error`` carry Prometheus' own ``errorType`` and ``error``
+    when it answered; ``query`` is the PromQL asked for.
+    """
+
+    def __init__(self, message: str, *, query: str = "", error_type: str = "", error: str = "") -> None:
+        super().__init__(message)
+        self.query = query
+        self.error_type = error_type
+        self.error = error
 
 
 class ReportError(ApiprobeError, RuntimeError):

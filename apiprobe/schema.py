@@ -129,6 +129,10 @@ FAULTS: dict[str, str] = {
     "breaker_misconfig": "a circuit breaker that counts the caller's errors, or whose trip rule cannot fire",
     "orphaned_work": "calls still running after their caller gave up (context not propagated)",
     "fallback": "requests served by a fallback or degraded mode",
+    "slo_burn": "the error budget burns faster than a multiwindow burn-rate alert allows",
+    "gc_pressure": "garbage collection pauses above the handbook's 5 s per minute",
+    "goroutine_leak": "goroutines that only grow",
+    "cpu_throttling": "the container's CPU limit throttles the process",
     "propagation_gap": "a trace id lost between services",
     "error_burst": "an error kind or message template grew sharply in the incident window",
     "new_error": "an error kind or message template that the baseline window never showed",
@@ -435,6 +439,31 @@ FALLBACK_SHARE: tuple[Column, ...] = (
     Column("primary_error_rate", F64, "primary_errors / primary_calls; NaN without calls"),
 )
 
+METRICS: tuple[Column, ...] = (
+    Column("ts", TS, "sample (or evaluation) time, UTC"),
+    Column("metric", STR, "the sample's name (Prometheus' __name__); one column per label follows"),
+    Column("value", F64, "the sample value; NaN and ±Inf kept as Prometheus gives them"),
+)
+
+GOLDEN_SIGNALS: tuple[Column, ...] = (
+    Column("ts", TS, "evaluation time, UTC"),
+    Column("service", STR, "value of the service label (job by default); empty when absent"),
+    Column("signal", STR, "rate, error_ratio, p50/p90/p99, goroutines, heap_bytes, gc_seconds_per_minute, pool_usage"),
+    Column("value", F64, "the signal's value in its unit"),
+    Column("unit", STR, "req/s, ratio, s, goroutines, bytes, s/min"),
+    Column("promql", STR, "the PromQL that computes the same series in Prometheus or Grafana"),
+)
+
+SLO_BURN: tuple[Column, ...] = (
+    Column("ts", TS, "evaluation time, UTC"),
+    Column("window", STR, "the window as a Prometheus duration (5m, 1h, 3d)"),
+    Column("window_s", F64, "the window in seconds"),
+    Column("errors", F64, "errors in the window (extrapolated increase, as PromQL increase())"),
+    Column("total", F64, "requests in the window"),
+    Column("error_ratio", F64, "errors / total; NaN without requests"),
+    Column("burn_rate", F64, "error_ratio / (1 - objective): 1 spends the budget exactly over the SLO period"),
+)
+
 SCHEMAS: dict[str, tuple[Column, ...]] = {
     "probes": PROBES,
     "pings": PINGS,
@@ -454,6 +483,9 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "budget_tree": BUDGET_TREE,
     "deadline_chains": DEADLINE_CHAINS,
     "fallback_share": FALLBACK_SHARE,
+    "metrics": METRICS,
+    "golden_signals": GOLDEN_SIGNALS,
+    "slo_burn": SLO_BURN,
 }
 
 

@@ -9,6 +9,7 @@ from apiprobe.load.certs import parse_certificates, read_certificates
 from apiprobe.load.goroutines import WAIT_SITES, parse_goroutines, read_goroutines
 from apiprobe.load.har import HAR_EXTRA_COLUMNS, parse_har, read_har
 from apiprobe.load.logs import DIALECTS, parse_logs, read_logs, summarize_log_sources
+from apiprobe.load.metrics import METRIC_TYPES, parse_metrics_text, read_metrics_text
 from apiprobe.load.pprof import Profile, parse_pprof, read_pprof
 from apiprobe.load.resolv_conf import ResolvConf, parse_resolv_conf, read_resolv_conf
 from apiprobe.load.tables import read_dns, read_pings, read_probes, write_table
@@ -18,6 +19,7 @@ from apiprobe.load.traces import SPAN_KINDS, TRACE_FORMATS, parse_traces, read_t
 __all__ = [
     "DIALECTS",
     "HAR_EXTRA_COLUMNS",
+    "METRIC_TYPES",
     "SPAN_KINDS",
     "TRACE_FORMATS",
     "WAIT_SITES",
@@ -27,6 +29,7 @@ __all__ = [
     "parse_goroutines",
     "parse_har",
     "parse_logs",
+    "parse_metrics_text",
     "parse_pprof",
     "parse_resolv_conf",
     "parse_timeouts",
@@ -36,6 +39,7 @@ __all__ = [
     "read_goroutines",
     "read_har",
     "read_logs",
+    "read_metrics_text",
     "read_pings",
     "read_pprof",
     "read_probes",

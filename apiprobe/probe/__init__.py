@@ -8,6 +8,7 @@ refused connection, unresolvable name or bad certificate is a row with
 from apiprobe.probe.concurrency import probe_concurrency
 from apiprobe.probe.dns import aprobe_dns, probe_dns
 from apiprobe.probe.http import aprobe_http, probe_http
+from apiprobe.probe.prometheus import read_prometheus
 from apiprobe.probe.runner import run_jobs, run_sync
 from apiprobe.probe.tcp import aprobe_tcp, probe_tcp
 from apiprobe.probe.tls import probe_tls
@@ -21,6 +22,7 @@ __all__ = [
     "probe_http",
     "probe_tcp",
     "probe_tls",
+    "read_prometheus",
     "run_jobs",
     "run_sync",
 ]

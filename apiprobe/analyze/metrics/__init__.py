@@ -1,0 +1,25 @@
+"""Metrics: PromQL's functions on samples tables, the handbook's production checks, SLO burn-rate alerts.
+
+A samples table is what :func:`apiprobe.read_prometheus` and
+:func:`apiprobe.read_metrics_text` return: ``ts``, ``metric``, ``value`` and one
+column per label.
+"""
+
+from apiprobe.analyze.metrics._faults import METRIC_NAMES, detect_metric_faults, golden_signals
+from apiprobe.analyze.metrics._promql import histogram_quantile, label_columns, metric_rate, sum_by
+from apiprobe.analyze.metrics._slo import SLO_ALERTS, SloAlert, detect_slo_burn, error_budget, slo_burn_rate
+
+__all__ = [
+    "METRIC_NAMES",
+    "SLO_ALERTS",
+    "SloAlert",
+    "detect_metric_faults",
+    "detect_slo_burn",
+    "error_budget",
+    "golden_signals",
+    "histogram_quantile",
+    "label_columns",
+    "metric_rate",
+    "slo_burn_rate",
+    "sum_by",
+]
