@@ -163,5 +163,5 @@ def test_folder_of_snapshots_forms_series(tmp_path) -> None:  # type: ignore[no-
     (tmp_path / "notes.txt").write_text("just some notes\nnothing here\n")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        with pytest.raises(DataFormatError, match="notes.txt"):
+        with pytest.raises(DataFormatError, match=r"notes\.txt"):
             ap.read_metrics_text(tmp_path)
