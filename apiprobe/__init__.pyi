@@ -123,9 +123,11 @@ from apiprobe.analyze import SloAlert as SloAlert
 from apiprobe.analyze import detect_metric_faults as detect_metric_faults
 from apiprobe.analyze import detect_slo_burn as detect_slo_burn
 from apiprobe.analyze import error_budget as error_budget
+from apiprobe.analyze import golden_signal_queries as golden_signal_queries
 from apiprobe.analyze import golden_signals as golden_signals
 from apiprobe.analyze import histogram_quantile as histogram_quantile
 from apiprobe.analyze import metric_rate as metric_rate
+from apiprobe.analyze import slo_alerts as slo_alerts
 from apiprobe.analyze import slo_burn_rate as slo_burn_rate
 
 # analyze: resilience (retries, breakers, timeout budgets, fallbacks)

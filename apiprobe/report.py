@@ -704,6 +704,19 @@ def demo_runs(
     )
     runs.append(
         NotebookRun(
+            nb_dir / "11_metrics_slo.ipynb",
+            {
+                "metrics_path": str(data / "metrics" / "incident.openmetrics.txt.gz"),
+                "service": "gateway",
+                "objective": 0.999,
+                "title": "Demo incident: three Go services' Prometheus metrics, six hours",
+            },
+            name="11_metrics_demo",
+            title="Metrics & SLOs — demo incident, golden signals and burn-rate alerts",
+        )
+    )
+    runs.append(
+        NotebookRun(
             nb_dir / "06_pool_exhaustion.ipynb",
             {
                 "logs_path": str(data / "logs"),

@@ -13,6 +13,8 @@
   (:mod:`apiprobe.demo._incident_story` tells the story);
 * :data:`DEMO_TIMEOUTS_YAML` — the declared call graph of the checkout path, with
   timeouts and retries (:mod:`apiprobe.demo._resilience`);
+* :func:`demo_metrics_text` — the incident as six hours of three Go services'
+  Prometheus metrics in OpenMetrics (:mod:`apiprobe.demo._metrics`);
 * :func:`write_demo` — all of it as files under ``data/demo``.
 
 The same arguments always give the same bytes. This package may use
@@ -34,6 +36,7 @@ from apiprobe.demo._incident_story import (
     INCIDENT,
     STORM_CLIENT_IP,
 )
+from apiprobe.demo._metrics import DEMO_METRICS_END, DEMO_OBJECTIVE, demo_metrics_text
 from apiprobe.demo._probes import DEMO_START, DEMO_TIMEOUT_MS, demo_pings, demo_probes
 from apiprobe.demo._profiles import demo_cpu_profile, write_demo_profiles
 from apiprobe.demo._resilience import DEMO_TIMEOUTS_YAML
@@ -45,6 +48,8 @@ __all__ = [
     "DEMO_GO_SOURCE",
     "DEMO_HAR_FILE",
     "DEMO_LOG_FILES",
+    "DEMO_METRICS_END",
+    "DEMO_OBJECTIVE",
     "DEMO_PAYLOADS",
     "DEMO_SERVICES",
     "DEMO_START",
@@ -60,6 +65,7 @@ __all__ = [
     "demo_dump_pair",
     "demo_goroutine_dump",
     "demo_incident_files",
+    "demo_metrics_text",
     "demo_pings",
     "demo_probes",
     "write_demo",

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import gzip
 import os
 from pathlib import Path
 
 from apiprobe.demo._goroutines import write_demo_dumps
 from apiprobe.demo._incident import write_demo_incident
+from apiprobe.demo._metrics import demo_metrics_text
 from apiprobe.demo._probes import demo_pings, demo_probes
 from apiprobe.demo._profiles import write_demo_profiles
 from apiprobe.demo._resilience import DEMO_TIMEOUTS_YAML
@@ -20,7 +22,8 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     """Write the demo incident under ``out_dir``.
 
     probes.csv, baseline.csv, pings.csv, serialization/order.go with
-    serialization/payloads.jsonl, resilience/timeouts.yaml, goroutines/goroutines-{before,after}.txt and
+    serialization/payloads.jsonl, resilience/timeouts.yaml, metrics/incident.openmetrics.txt.gz,
+    goroutines/goroutines-{before,after}.txt and
     profiles/cpu.pb.gz with profiles/cpu_baseline.pb.gz, and the logs/traces/HAR
     incident of :func:`write_demo_incident` under logs/, traces/ and har/.
 
@@ -35,7 +38,7 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     -------
     dict of str to pathlib.Path
         The written paths by name: ``probes``, ``baseline``, ``pings``,
-        ``go_source``, ``payloads``, ``timeouts``, ``goroutines_before``, ``goroutines_after``,
+        ``go_source``, ``payloads``, ``timeouts``, ``metrics``, ``goroutines_before``, ``goroutines_after``,
         ``cpu_profile``, ``cpu_baseline``, and ``log_<service>``,
         ``trace_<format>`` and ``har`` of :func:`write_demo_incident`.
     """
@@ -47,6 +50,11 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     res = out / "resilience"
     res.mkdir(parents=True, exist_ok=True)
     (res / "timeouts.yaml").write_text(DEMO_TIMEOUTS_YAML, encoding="utf-8")
+    metrics = out / "metrics"
+    metrics.mkdir(parents=True, exist_ok=True)
+    (metrics / "incident.openmetrics.txt.gz").write_bytes(
+        gzip.compress(demo_metrics_text().encode(), compresslevel=9, mtime=0)
+    )
     dumps = write_demo_dumps(out / "goroutines")
     profiles = write_demo_profiles(out / "profiles")
     incident = write_demo_incident(out)
@@ -62,4 +70,5 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
         "go_source": ser / "order.go",
         "payloads": ser / "payloads.jsonl",
         "timeouts": res / "timeouts.yaml",
+        "metrics": metrics / "incident.openmetrics.txt.gz",
     }

@@ -11,7 +11,8 @@ Modules: :mod:`~apiprobe.plot.latency` (latency and failures over time),
 :mod:`~apiprobe.plot.status`, :mod:`~apiprobe.plot.dns`,
 :mod:`~apiprobe.plot.tls`, :mod:`~apiprobe.plot.pool`,
 :mod:`~apiprobe.plot.profiles`, :mod:`~apiprobe.plot.traces`,
-:mod:`~apiprobe.plot.resilience` (retries, breakers, timeout budgets, fallbacks). Shared
+:mod:`~apiprobe.plot.resilience` (retries, breakers, timeout budgets, fallbacks),
+:mod:`~apiprobe.plot.metrics` (golden signals, SLO burn, error budget). Shared
 machinery (look, colours, time binning, failure rule) lives in
 ``plot/_core.py``; shared parameter docs in ``plot/_doc.py``.
 """
@@ -30,6 +31,7 @@ from apiprobe.plot.error_kinds import (
     fig_template_changes,
 )
 from apiprobe.plot.latency import fig_error_timeline, fig_smoke
+from apiprobe.plot.metrics import fig_error_budget, fig_golden_signals, fig_slo_burn
 from apiprobe.plot.phases import fig_phase_breakdown, fig_waterfall
 from apiprobe.plot.pool import fig_sizing, fig_sweep, fig_wait_sites
 from apiprobe.plot.profiles import MAX_FLAME_NODES, fig_flame, fig_flame_diff, fig_top
@@ -61,6 +63,7 @@ __all__ = [
     "fig_chain",
     "fig_dns_latency",
     "fig_ecdf",
+    "fig_error_budget",
     "fig_error_counts",
     "fig_error_kinds",
     "fig_error_timeline",
@@ -68,6 +71,7 @@ __all__ = [
     "fig_fallback_share",
     "fig_flame",
     "fig_flame_diff",
+    "fig_golden_signals",
     "fig_histogram",
     "fig_jitter_loss",
     "fig_phase_breakdown",
@@ -77,6 +81,7 @@ __all__ = [
     "fig_retry_storm",
     "fig_service_self_time",
     "fig_sizing",
+    "fig_slo_burn",
     "fig_smoke",
     "fig_status_by_route",
     "fig_status_timeline",

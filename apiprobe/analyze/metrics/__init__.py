@@ -5,9 +5,16 @@ A samples table is what :func:`apiprobe.read_prometheus` and
 column per label.
 """
 
-from apiprobe.analyze.metrics._faults import METRIC_NAMES, detect_metric_faults, golden_signals
+from apiprobe.analyze.metrics._faults import METRIC_NAMES, detect_metric_faults, golden_signal_queries, golden_signals
 from apiprobe.analyze.metrics._promql import histogram_quantile, label_columns, metric_rate, sum_by
-from apiprobe.analyze.metrics._slo import SLO_ALERTS, SloAlert, detect_slo_burn, error_budget, slo_burn_rate
+from apiprobe.analyze.metrics._slo import (
+    SLO_ALERTS,
+    SloAlert,
+    detect_slo_burn,
+    error_budget,
+    slo_alerts,
+    slo_burn_rate,
+)
 
 __all__ = [
     "METRIC_NAMES",
@@ -16,10 +23,12 @@ __all__ = [
     "detect_metric_faults",
     "detect_slo_burn",
     "error_budget",
+    "golden_signal_queries",
     "golden_signals",
     "histogram_quantile",
     "label_columns",
     "metric_rate",
+    "slo_alerts",
     "slo_burn_rate",
     "sum_by",
 ]

@@ -25,7 +25,7 @@ from apiprobe.analyze.metrics._promql import histogram_quantile, metric_rate, su
 from apiprobe.errors import InvalidParameterError
 from apiprobe.schema import conform
 
-__all__ = ["METRIC_NAMES", "detect_metric_faults", "golden_signals"]
+__all__ = ["METRIC_NAMES", "detect_metric_faults", "golden_signal_queries", "golden_signals"]
 
 #: Metric and label names the checks read (Go client, promhttp, sqlstats, cAdvisor).
 METRIC_NAMES: dict[str, str] = {
@@ -59,6 +59,47 @@ def _pick(metrics: pd.DataFrame, name: str) -> pd.DataFrame:
 
 def _by(metrics: pd.DataFrame, service_label: str) -> list[str]:
     return [service_label] if service_label in metrics.columns else []
+
+
+def golden_signal_queries(
+    *, window: Any = "5m", names: Mapping[str, str] | None = None, quantiles: tuple[float, ...] = (0.5, 0.9, 0.99)
+) -> dict[str, str]:
+    """The PromQL of each golden signal, as :func:`golden_signals` computes it (``$service`` is the service regex).
+
+    Parameters
+    ----------
+    window : str or float
+        The ``rate`` window.
+    names : mapping, optional
+        Overrides of :data:`METRIC_NAMES`.
+    quantiles : tuple of float
+        Latency quantiles.
+
+    Returns
+    -------
+    dict of str to str
+        Signal name → PromQL, ready for Grafana (with a ``$service`` variable) or
+        for :func:`apiprobe.read_prometheus` once ``$service`` is replaced.
+    """
+    n = _names(names)
+    svc, code = n["service_label"], n["code_label"]
+    sel = f'{{{svc}=~"$service"}}'
+    err = f'{{{code}=~"5..",{svc}=~"$service"}}'
+    w = format_duration(duration_seconds(window, "window"))
+    req = n["requests"]
+    out = {
+        "rate": f"sum by ({svc}) (rate({req}{sel}[{w}]))",
+        "error_ratio": f"sum by ({svc}) (rate({req}{err}[{w}])) / sum by ({svc}) (rate({req}{sel}[{w}]))",
+    }
+    for q in quantiles:
+        out[f"p{round(q * 100)}"] = (
+            f"histogram_quantile({q:g}, sum by ({svc}, le) (rate({n['duration']}_bucket{sel}[{w}])))"
+        )
+    out["goroutines"] = f"sum by ({svc}) ({n['goroutines']}{sel})"
+    out["heap_bytes"] = f"sum by ({svc}) ({n['heap']}{sel})"
+    out["gc_seconds_per_minute"] = f"sum by ({svc}) (rate({n['gc']}_sum{sel}[{w}])) * 60"
+    out["pool_usage"] = f"sum by ({svc}) ({n['pool_in_use']}{sel}) / sum by ({svc}) ({n['pool_max']}{sel})"
+    return out
 
 
 def golden_signals(
@@ -101,8 +142,7 @@ def golden_signals(
     n = _names(names)
     svc = n["service_label"]
     by = _by(metrics, svc)
-    sel = f'{{{svc}=~"$service"}}' if by else ""
-    w = format_duration(duration_seconds(window, "window"))
+    queries = golden_signal_queries(window=window, names=names, quantiles=quantiles)
     parts: list[pd.DataFrame] = []
 
     def add(frame: pd.DataFrame, signal: str, unit: str, promql: str) -> None:
@@ -115,19 +155,13 @@ def golden_signals(
     if not requests.empty:
         rate = metric_rate(requests, window, step=step)
         total = sum_by(rate, by)
-        add(total, "rate", "req/s", f"sum by ({svc}) (rate({n['requests']}{sel}[{w}]))")
+        add(total, "rate", "req/s", queries["rate"])
         code = n["code_label"]
         if code in rate.columns:
             errs = sum_by(rate[rate[code].astype(str).str.startswith("5")], by)
             merged = total.merge(errs, on=["ts", *by], how="left", suffixes=("_total", "_err"))
             merged["value"] = merged["value_err"].fillna(0.0) / merged["value_total"]
-            add(
-                merged,
-                "error_ratio",
-                "ratio",
-                f'sum by ({svc}) (rate({n["requests"]}{{{code}=~"5.."{"," + sel[1:-1] if sel else ""}}}[{w}]))'
-                f" / sum by ({svc}) (rate({n['requests']}{sel}[{w}]))",
-            )
+            add(merged, "error_ratio", "ratio", queries["error_ratio"])
     buckets = _pick(metrics, f"{n['duration']}_bucket")
     if not buckets.empty and "le" in buckets.columns:
         rates = sum_by(metric_rate(buckets, window, step=step), [*by, "le"])
@@ -136,14 +170,14 @@ def golden_signals(
                 histogram_quantile(q, rates),
                 f"p{round(q * 100)}",
                 "s",
-                f"histogram_quantile({q:g}, sum by ({svc}, le) (rate({n['duration']}_bucket{sel}[{w}])))",
+                queries[f"p{round(q * 100)}"],
             )
     goroutines = _pick(metrics, n["goroutines"])
     if not goroutines.empty:
-        add(sum_by(goroutines, by), "goroutines", "goroutines", f"sum by ({svc}) ({n['goroutines']}{sel})")
+        add(sum_by(goroutines, by), "goroutines", "goroutines", queries["goroutines"])
     heap = _pick(metrics, n["heap"])
     if not heap.empty:
-        add(sum_by(heap, by), "heap_bytes", "bytes", f"sum by ({svc}) ({n['heap']}{sel})")
+        add(sum_by(heap, by), "heap_bytes", "bytes", queries["heap_bytes"])
     gc = _pick(metrics, f"{n['gc']}_sum")
     if not gc.empty:
         gc_rate = sum_by(metric_rate(gc, window, step=step), by)
@@ -151,7 +185,7 @@ def golden_signals(
             gc_rate.assign(value=gc_rate["value"] * 60),
             "gc_seconds_per_minute",
             "s/min",
-            f"sum by ({svc}) (rate({n['gc']}_sum{sel}[{w}])) * 60",
+            queries["gc_seconds_per_minute"],
         )
     in_use, max_open = _pick(metrics, n["pool_in_use"]), _pick(metrics, n["pool_max"])
     if not in_use.empty and not max_open.empty:
@@ -162,7 +196,7 @@ def golden_signals(
             merged,
             "pool_usage",
             "ratio",
-            f"sum by ({svc}) ({n['pool_in_use']}{sel}) / sum by ({svc}) ({n['pool_max']}{sel})",
+            queries["pool_usage"],
         )
     if not parts:
         return conform(None, "golden_signals")
@@ -207,7 +241,9 @@ def detect_metric_faults(
     Parameters
     ----------
     metrics : pandas.DataFrame
-        A samples table with ``ts``, ``metric``, ``value`` and labels.
+        A samples table with ``ts``, ``metric``, ``value`` and labels, or a golden-signals
+        table (:func:`golden_signals`, or the same computed by Prometheus), which skips the
+        CPU throttling check.
     p99_threshold_s, p99_rise, error_ratio, gc_seconds_per_minute, pool_usage, goroutine_growth, throttled_share
         Thresholds, as above.
     baseline : (start, end), optional
@@ -231,7 +267,8 @@ def detect_metric_faults(
     InvalidParameterError
         For unknown ``names`` keys or a bad window.
     """
-    signals = golden_signals(metrics, window=window, step=step, names=names)
+    precomputed = "signal" in metrics.columns
+    signals = metrics if precomputed else golden_signals(metrics, window=window, step=step, names=names)
     n = _names(names)
     rows: list[dict[str, Any]] = []
     for (service_key, signal), series in signals.groupby(["service", "signal"], sort=True):
@@ -310,7 +347,8 @@ def detect_metric_faults(
                         **_span(series, over),
                     )
                 )
-    rows.extend(_throttling(metrics, n, throttled_share, window, step))
+    if not precomputed:
+        rows.extend(_throttling(metrics, n, throttled_share, window, step))
     return findings_frame(rows)
 
 

@@ -29,7 +29,7 @@ from apiprobe.analyze.metrics._promql import _grid, metric_rate, sum_by
 from apiprobe.errors import InvalidParameterError
 from apiprobe.schema import conform
 
-__all__ = ["SLO_ALERTS", "SloAlert", "detect_slo_burn", "error_budget", "slo_burn_rate"]
+__all__ = ["SLO_ALERTS", "SloAlert", "detect_slo_burn", "error_budget", "slo_alerts", "slo_burn_rate"]
 
 
 @dataclass(frozen=True)
@@ -229,11 +229,7 @@ def detect_slo_burn(
 ) -> pd.DataFrame:
     """When each multiwindow burn-rate alert would have fired and cleared.
 
-    One finding per firing episode: ``ts_start`` is the first evaluation step at
-    which both windows burned faster than the alert's factor, ``ts_end`` the last
-    (the alert cleared at the next step, or was still firing at the end of the
-    data). The evidence gives the peak burn rates, the budget consumed so far and
-    the time left until the budget is gone at the rate seen when it fired.
+    :func:`slo_burn_rate` over the alerts' windows, then :func:`slo_alerts`.
 
     Parameters
     ----------
@@ -260,15 +256,63 @@ def detect_slo_burn(
     InvalidParameterError
         For an objective outside (0, 1), bad windows or an empty input.
     """
-    budget = _budget(objective)
     windows = sorted({a.long for a in alerts} | {a.short for a in alerts}, key=lambda w: duration_seconds(w))
     burn = slo_burn_rate(errors, total, objective=objective, windows=windows, start=start, end=end, step=step)
     spend = error_budget(errors, total, objective=objective, period=period, start=start, end=end, step=step)
-    wide = burn.pivot_table(index="ts", columns="window", values="burn_rate", aggfunc="first")
+    return slo_alerts(burn, objective=objective, alerts=alerts, budget=spend, period=period, subject=subject)
+
+
+def slo_alerts(
+    burn: pd.DataFrame,
+    *,
+    objective: float,
+    alerts: Sequence[SloAlert] = SLO_ALERTS,
+    budget: pd.DataFrame | None = None,
+    period: Any = "30d",
+    subject: str = "SLO",
+) -> pd.DataFrame:
+    """Firing episodes of multiwindow burn-rate alerts, from a burn-rate table.
+
+    One finding per episode: ``ts_start`` is the first evaluation step at which
+    both windows burned faster than the alert's factor, ``ts_end`` the last (the
+    alert cleared at the next step, or was still firing at the end of the data).
+    The evidence gives the peak burn rates and, with ``budget``, the share of the
+    budget consumed and how long the rest lasts at the rate the alert fired with.
+
+    Parameters
+    ----------
+    burn : pandas.DataFrame
+        Schema ``slo_burn`` (:func:`slo_burn_rate`, or the same computed by Prometheus)
+        holding every window the alerts use.
+    objective : float
+        The SLO, e.g. 0.999.
+    alerts : sequence of SloAlert
+        The alerts (default :data:`SLO_ALERTS`).
+    budget : pandas.DataFrame, optional
+        From :func:`error_budget`.
+    period : str or float
+        The SLO period.
+    subject : str
+        What the SLO is about, for the findings.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Findings (schema ``findings``), fault ``slo_burn``.
+
+    Raises
+    ------
+    SchemaError
+        When ``burn`` lacks ``ts``, ``window`` or ``burn_rate``, or a window an alert needs.
+    """
+    require_columns(burn, ["ts", "window", "burn_rate"], table="slo_burn")
+    budget_share = _budget(objective)
     period_s = duration_seconds(period, "period")
+    wide = burn.pivot_table(index="ts", columns="window", values="burn_rate", aggfunc="first", dropna=False)
     rows = []
     for alert in alerts:
         long_w, short_w = format_duration(duration_seconds(alert.long)), format_duration(duration_seconds(alert.short))
+        require_columns(wide, [long_w, short_w], table="slo_burn windows")
         long_b = wide[long_w].to_numpy(dtype="float64")
         short_b = wide[short_w].to_numpy(dtype="float64")
         with np.errstate(invalid="ignore"):
@@ -277,8 +321,21 @@ def detect_slo_burn(
             fired, cleared = wide.index[first], wide.index[last]
             still = last == len(wide) - 1
             at_fire = float(long_b[first])
-            consumed = float(spend["consumed"].iloc[min(last, len(spend) - 1)])
-            left_s = (1 - consumed) * period_s / at_fire if at_fire > 0 else np.inf
+            spent = ""
+            if budget is not None and not budget.empty:
+                pos = min(int((budget["ts"] <= cleared).sum()) - 1, len(budget) - 1)
+                consumed = float(budget["consumed"].iloc[max(pos, 0)])
+                left_s = (1 - consumed) * period_s / at_fire if at_fire > 0 else np.inf
+                spent = (
+                    f" {consumed:.1%} of the {format_duration(period_s)} error budget consumed by then; "
+                    f"at the burn rate it fired with ({at_fire:.1f}×) the rest lasts {_human(left_s)}."
+                )
+            coverage = (wide.index[first] - wide.index[0]).total_seconds()
+            thin = (
+                f" The {long_w} window then held only {_human(coverage)} of data."
+                if coverage < duration_seconds(long_w)
+                else ""
+            )
             rows.append(
                 finding(
                     "detect_slo_burn",
@@ -290,12 +347,10 @@ def detect_slo_burn(
                     threshold=alert.factor,
                     evidence=(
                         f"{alert.name} alert ({alert.factor:g}× over {long_w} and {short_w}, objective "
-                        f"{objective:.4g}, budget {budget:.3g}) fired at {fired:%Y-%m-%d %H:%M:%S} UTC and "
+                        f"{objective:.4g}, budget {budget_share:.3g}) fired at {fired:%Y-%m-%d %H:%M:%S} UTC and "
                         + ("was still firing at the end of the data" if still else f"cleared after {cleared:%H:%M:%S}")
                         + f"; peak burn {np.nanmax(long_b[first : last + 1]):.1f}× over {long_w}, "
-                        f"{np.nanmax(short_b[first : last + 1]):.1f}× over {short_w}. "
-                        f"{consumed:.1%} of the {format_duration(period_s)} error budget consumed by then; "
-                        f"at the burn rate it fired with ({at_fire:.1f}×) the rest lasts {_human(left_s)}."
+                        f"{np.nanmax(short_b[first : last + 1]):.1f}× over {short_w}." + spent + thin
                     ),
                     recommendation=(
                         "Page-level burn: stop the bleeding first (roll back the last change, shed or fail over), "
