@@ -39,6 +39,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_probe.py
 	$(BIN)/python benchmarks/bench_pprof.py
 	$(BIN)/python benchmarks/bench_logs.py
+	$(BIN)/python benchmarks/bench_metrics.py
 	$(BIN)/python benchmarks/bench_report.py
 
 clean:
