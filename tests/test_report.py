@@ -51,6 +51,7 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
         "08_tracing_demo",
         "09_logs_demo",
         "10_resilience_lab",
+        "11_metrics_demo",
         "06_pool_incident_logs",
     ]
     for r in result.results:
@@ -136,6 +137,9 @@ def test_findings_json(demo_report: object) -> None:
     assert any(f["subject"] == "checkout → inventory" and f["fault"] == "retry_storm" for f in resilience)
     over = {f["subject"] for f in resilience if f["fault"] == "timeout_budget" and f["severity"] == "critical"}
     assert {"gateway → checkout", "checkout → inventory", "payments → bank"} <= over
+    metric_faults = {(f["fault"], f["subject"]) for f in by_run["11_metrics_demo"]}
+    assert {("slo_burn", "gateway"), ("pool_exhaustion", "payments"), ("server_errors", "gateway")} <= metric_faults
+    assert ("goroutine_leak", "gateway") in metric_faults
     log_text = " ".join(f["evidence"] for f in by_run["09_logs_demo"])
     assert "pg: connection pool timeout" in log_text and "goaway" in log_text
 

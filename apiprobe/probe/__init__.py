@@ -3,6 +3,8 @@
 Every probe returns rows and never raises on a network failure: a timeout,
 refused connection, unresolvable name or bad certificate is a row with
 ``error_kind`` set (vocabulary in :data:`apiprobe.schema.ERROR_KINDS`).
+:func:`read_prometheus` is a read, not a probe: a Prometheus that cannot answer
+raises :class:`~apiprobe.errors.PrometheusError`, as a missing file would.
 """
 
 from apiprobe.probe.concurrency import probe_concurrency
