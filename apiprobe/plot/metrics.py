@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
@@ -21,10 +22,12 @@ _ROWS = (
 _DASH = {"p50": "dot", "p90": "dash", "p99": "solid", "pool_usage": "solid", "goroutines": "dot"}
 
 
-def _shade(fig: go.Figure, findings: pd.DataFrame | None, **where: Any) -> None:
+def _shade(fig: go.Figure, findings: pd.DataFrame | None, x_range: pd.Timedelta | None = None, **where: Any) -> None:
     if findings is None or findings.empty:
         return
     spans = findings.dropna(subset=["ts_start", "ts_end"])
+    if x_range is not None:  # a finding about the whole range (a slow leak) would only tint everything
+        spans = spans[(spans["ts_end"] - spans["ts_start"]) < 0.5 * x_range]
     starts, ends = naive_utc(spans["ts_start"]), naive_utc(spans["ts_end"])
     for x0, x1, severity in zip(starts, ends, spans["severity"], strict=True):
         fig.add_vrect(
@@ -95,7 +98,7 @@ def fig_golden_signals(
     fig.update_yaxes(tickformat=".1%", row=2, col=1)
     fig.update_yaxes(tickformat=".0%", row=4, col=1, secondary_y=False)
     fig.update_yaxes(title_text="goroutines", row=4, col=1, secondary_y=True)
-    _shade(fig, findings, row="all", col=1)
+    _shade(fig, findings, signals["ts"].max() - signals["ts"].min(), row="all", col=1)
     base_layout(
         fig, title, "p50 dotted, p90 dashed, p99 solid; saturation: pool usage solid, goroutines dotted", height=900
     )
@@ -135,15 +138,25 @@ def fig_slo_burn(
         fig.add_trace(
             go.Scatter(
                 x=naive_utc(part["ts"]),
-                y=part["burn_rate"].clip(lower=1e-3),
+                y=part["burn_rate"].clip(lower=1e-2),
                 mode="lines",
                 name=f"burn over {window}",
                 line={"color": TARGET_COLORS[i % len(TARGET_COLORS)], "width": 1.5},
                 hovertemplate=f"{window}: %{{y:.2f}}×<br>%{{x}}<extra></extra>",
             )
         )
-    for label, factor in (thresholds or {}).items():
-        fig.add_hline(y=factor, line_dash="dash", line_color="#7f7f7f", annotation_text=plain(label))
+    x = naive_utc(pd.Series([burn["ts"].min(), burn["ts"].max()]))
+    for i, (label, factor) in enumerate((thresholds or {}).items()):
+        fig.add_trace(
+            go.Scatter(
+                x=x,
+                y=[factor, factor],
+                mode="lines",
+                name=plain(label),
+                line={"color": "#7f7f7f", "dash": ("dash", "dot", "dashdot")[i % 3], "width": 1},
+                hoverinfo="name",
+            )
+        )
     _shade(fig, alerts)
     if alerts is not None and not alerts.empty:
         fired = alerts.dropna(subset=["ts_start"])
@@ -158,7 +171,9 @@ def fig_slo_burn(
                 hoverinfo="text",
             )
         )
-    fig.update_yaxes(type="log", title_text="burn rate (× budget)")
+    shown = burn["burn_rate"].replace([np.inf, -np.inf], np.nan).dropna()
+    top = max(float(shown.max()) if len(shown) else 1.0, *(thresholds or {1: 1.0}).values())
+    fig.update_yaxes(type="log", title_text="burn rate (× budget)", range=[-2, np.log10(top * 3)])
     base_layout(fig, title, "shaded: while an alert fires; triangles: when it fired", height=460)
     return fig
 

@@ -143,6 +143,8 @@ def golden_signals(
     svc = n["service_label"]
     by = _by(metrics, svc)
     queries = golden_signal_queries(window=window, names=names, quantiles=quantiles)
+    # start once a whole window of samples exists (PromQL extrapolates a lone first pair badly)
+    grid = {"start": metrics["ts"].min() + pd.Timedelta(seconds=duration_seconds(window, "window")), "step": step}
     parts: list[pd.DataFrame] = []
 
     def add(frame: pd.DataFrame, signal: str, unit: str, promql: str) -> None:
@@ -153,7 +155,7 @@ def golden_signals(
 
     requests = _pick(metrics, n["requests"])
     if not requests.empty:
-        rate = metric_rate(requests, window, step=step)
+        rate = metric_rate(requests, window, **grid)
         total = sum_by(rate, by)
         add(total, "rate", "req/s", queries["rate"])
         code = n["code_label"]
@@ -164,7 +166,7 @@ def golden_signals(
             add(merged, "error_ratio", "ratio", queries["error_ratio"])
     buckets = _pick(metrics, f"{n['duration']}_bucket")
     if not buckets.empty and "le" in buckets.columns:
-        rates = sum_by(metric_rate(buckets, window, step=step), [*by, "le"])
+        rates = sum_by(metric_rate(buckets, window, **grid), [*by, "le"])
         for q in quantiles:
             add(
                 histogram_quantile(q, rates),
@@ -180,7 +182,7 @@ def golden_signals(
         add(sum_by(heap, by), "heap_bytes", "bytes", queries["heap_bytes"])
     gc = _pick(metrics, f"{n['gc']}_sum")
     if not gc.empty:
-        gc_rate = sum_by(metric_rate(gc, window, step=step), by)
+        gc_rate = sum_by(metric_rate(gc, window, **grid), by)
         add(
             gc_rate.assign(value=gc_rate["value"] * 60),
             "gc_seconds_per_minute",

@@ -317,6 +317,9 @@ def slo_alerts(
         short_b = wide[short_w].to_numpy(dtype="float64")
         with np.errstate(invalid="ignore"):
             firing = (long_b > alert.factor) & (short_b > alert.factor)
+        # judged only once the table covers the short window: a first minute of data says nothing about 6 h
+        covered = (wide.index - wide.index[0]).total_seconds().to_numpy() >= duration_seconds(short_w)
+        firing &= covered
         for first, last in _episodes(firing):
             fired, cleared = wide.index[first], wide.index[last]
             still = last == len(wide) - 1
