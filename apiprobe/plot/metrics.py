@@ -172,7 +172,7 @@ def fig_slo_burn(
             )
         )
     shown = burn["burn_rate"].replace([np.inf, -np.inf], np.nan).dropna()
-    top = max(float(shown.max()) if len(shown) else 1.0, *(thresholds or {1: 1.0}).values())
+    top = max(float(shown.max()) if len(shown) else 1.0, *(thresholds or {}).values(), 1.0)
     fig.update_yaxes(type="log", title_text="burn rate (× budget)", range=[-2, np.log10(top * 3)])
     base_layout(fig, title, "shaded: while an alert fires; triangles: when it fired", height=460)
     return fig
