@@ -67,6 +67,7 @@ def test_demo_writes_data(tmp_path: Path) -> None:
         "traces",
         "har",
         "resilience",
+        "metrics",
     }
 
 

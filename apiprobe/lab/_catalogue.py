@@ -78,6 +78,14 @@ class _TcpSpec:
 _HTTP_SPECS: tuple[_HttpSpec, ...] = (
     _HttpSpec("ok", "/ok", {}, "none (baseline)", "200 with a small JSON body"),
     _HttpSpec(
+        "metrics",
+        "/metrics",
+        {},
+        "none: the lab's own traffic in the Go client's metric names (http_requests_total, "
+        "http_request_duration_seconds, go_goroutines)",
+        "200 with a Prometheus text exposition (0.0.4)",
+    ),
+    _HttpSpec(
         "delay",
         "/delay",
         {"ms": 50},

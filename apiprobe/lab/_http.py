@@ -18,10 +18,13 @@ import asyncio
 import json
 import math
 import random
+import time
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
+
+from apiprobe.lab._metrics import CONTENT_TYPE, HttpMetrics
 
 if TYPE_CHECKING:
     from apiprobe.lab._protocol import HttpProtocol
@@ -186,6 +189,19 @@ class Connection:
     def __init__(self, protocol: HttpProtocol, request: Request) -> None:
         self._protocol = protocol
         self.request = request
+        self._started = time.perf_counter()
+        self._counted: tuple[HttpMetrics, str] | None = None
+
+    def count_in(self, metrics: HttpMetrics, handler: str) -> None:
+        """Count this request's response in ``metrics`` under ``handler`` when it completes."""
+        self._counted = (metrics, handler)
+
+    def observe(self, status: int) -> None:
+        """Count the completed response (once) if the route asked for it."""
+        if self._counted is not None:
+            metrics, handler = self._counted
+            self._counted = None
+            metrics.observe(status, self.request.method, handler, time.perf_counter() - self._started)
 
     @property
     def closed(self) -> bool:
@@ -213,6 +229,7 @@ class Connection:
                 head_only=self.request.method == "HEAD",
             )
         )
+        self.observe(status)
         self._protocol.finish(keep_alive)
 
     def write(self, data: bytes) -> None:
@@ -266,6 +283,7 @@ class FaultApp:
 
     seed: int = 0
     _streams: dict[str, _Stream] = field(default_factory=dict, init=False)
+    metrics: HttpMetrics = field(default_factory=HttpMetrics, init=False)
 
     def stream(self, name: str) -> _Stream:
         """The random stream of endpoint ``name`` (created on first use)."""
@@ -277,18 +295,41 @@ class FaultApp:
     def route(self, request: Request) -> Route:
         """Pick the handler for ``request`` (a 404 handler when nothing matches)."""
         path = request.path
+        if path == "/metrics":
+            return self.metrics_page
         handler = _ROUTES.get(path)
         if handler is not None:
-            return lambda conn: handler(self, conn)
+
+            def counted(conn: Connection) -> RouteResult:
+                conn.count_in(self.metrics, path)
+                return handler(self, conn)
+
+            return counted
         if path.startswith("/status/"):
-            return lambda conn: self.status(conn, path[len("/status/") :])
-        return lambda conn: conn.respond(404, {"error": "not found", "path": path, "routes": list(_ROUTES)})
+
+            def status(conn: Connection) -> RouteResult:
+                conn.count_in(self.metrics, "/status/{code}")
+                self.status(conn, path[len("/status/") :])
+                return None
+
+            return status
+
+        def not_found(conn: Connection) -> RouteResult:
+            conn.count_in(self.metrics, "other")
+            conn.respond(404, {"error": "not found", "path": path, "routes": [*_ROUTES, "/metrics"]})
+            return None
+
+        return not_found
+
+    def metrics_page(self, conn: Connection) -> None:
+        """``/metrics``: the lab's own traffic in the Go client's names (not counted itself)."""
+        conn.respond(200, self.metrics.render(), content_type=CONTENT_TYPE)
 
     # -- immediate routes -------------------------------------------------------------
 
     def index(self, conn: Connection) -> None:
         """``/``: list the routes."""
-        conn.respond(200, {"endpoint": "index", "routes": [*_ROUTES, "/status/{code}"]})
+        conn.respond(200, {"endpoint": "index", "routes": [*_ROUTES, "/status/{code}", "/metrics"]})
 
     def ok(self, conn: Connection) -> None:
         """``/ok``: 200 with a small JSON body."""
@@ -421,6 +462,7 @@ class FaultApp:
             if conn.closed:
                 return
             conn.write(chunk)
+        conn.observe(200)
         conn.finish(q.keep_alive)
 
     async def reset(self, conn: Connection) -> None:

@@ -456,6 +456,7 @@ class FaultLab(ManagedServer):
         run = self._run
         registry = run.registry = ConnectionRegistry()
         app = FaultApp(self._seed)
+        app.metrics.connections = registry.__len__  # a Go server holds a goroutine per connection
 
         def http_factory(ctx: ssl.SSLContext | None = None) -> Callable[[], asyncio.Protocol]:
             return lambda: HttpProtocol(app, registry, ctx)

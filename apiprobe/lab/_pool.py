@@ -27,6 +27,7 @@ from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from apiprobe.errors import InvalidParameterError, LabError
+from apiprobe.lab._metrics import CONTENT_TYPE, render_pool
 from apiprobe.lab._server import run_loop
 
 __all__ = ["PoolServer"]
@@ -62,6 +63,10 @@ class PoolServer:
         Highest number of requests served at the same time (never above ``capacity``).
     max_queued : int
         Highest number of requests waiting for a slot.
+    waited : int
+        Requests that had to wait for a slot.
+    blocked_s : float
+        Their total wait, in seconds. ``/metrics`` exposes these as a database/sql pool.
 
     Examples
     --------
@@ -83,6 +88,8 @@ class PoolServer:
         self.queued = 0
         self.max_in_flight = 0
         self.max_queued = 0
+        self.waited = 0
+        self.blocked_s = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -215,7 +222,12 @@ class PoolServer:
         if int(length):
             await reader.readexactly(int(length))
         keep = headers.get("connection", "").lower() != "close" and parts[2] == "HTTP/1.1"
-        query = dict(parse_qsl(urlsplit(parts[1]).query))
+        target = urlsplit(parts[1])
+        if target.path == "/metrics":
+            page = render_pool(self.capacity, self.in_flight, self.waited, self.blocked_s, self.served)
+            await _respond(writer, 200, page, keep=keep, content_type=CONTENT_TYPE)
+            return keep
+        query = dict(parse_qsl(target.query))
         try:
             service_ms = min(float(query.get("ms", self.service_ms)), _MAX_SERVICE_MS)
         except ValueError:
@@ -224,10 +236,14 @@ class PoolServer:
         assert self._slots is not None
         queued_at_arrival = self.queued
         self.queued += 1
-        if self._slots.locked():
+        must_wait = self._slots.locked()
+        if must_wait:
             self.max_queued = max(self.max_queued, self.queued)
+            self.waited += 1
+        arrived = asyncio.get_running_loop().time()
         try:
             async with self._slots:
+                self.blocked_s += asyncio.get_running_loop().time() - arrived if must_wait else 0.0
                 self.queued -= 1
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)

@@ -35,6 +35,7 @@ from apiprobe.lab._http import FaultApp
 
 NAMES = [
     "ok",
+    "metrics",
     "delay",
     "jitter",
     "slow_body",
