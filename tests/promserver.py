@@ -69,17 +69,17 @@ class PrometheusServer:
         The storage directory (backfilled blocks, or empty).
     workdir : Path
         Where the config and the log go.
-    targets : list of str
-        ``host:port`` targets to scrape (``/metrics``), every ``scrape_interval``.
+    targets : dict of str to list of str
+        Job name → ``host:port`` targets to scrape (``/metrics``), every ``scrape_interval``.
     scrape_interval : str
         Prometheus duration.
     """
 
     def __init__(
-        self, tsdb: Path, *, workdir: Path, targets: list[str] | None = None, scrape_interval: str = "1s"
+        self, tsdb: Path, *, workdir: Path, targets: dict[str, list[str]] | None = None, scrape_interval: str = "1s"
     ) -> None:
         self.tsdb, self.workdir = tsdb, workdir
-        self.targets = targets or []
+        self.targets = targets or {}
         self.scrape_interval = scrape_interval
         self.url = ""
         self.log_path = workdir / "prometheus.log"
@@ -92,12 +92,9 @@ class PrometheusServer:
             f"  evaluation_interval: {self.scrape_interval}",
         ]
         if self.targets:
-            lines += [
-                "scrape_configs:",
-                "  - job_name: lab",
-                "    static_configs:",
-                f"      - targets: {self.targets!r}",
-            ]
+            lines.append("scrape_configs:")
+            for job, targets in self.targets.items():
+                lines += [f"  - job_name: {job}", "    static_configs:", f"      - targets: {targets!r}"]
         path = self.workdir / "prometheus.yml"
         path.write_text("\n".join(lines).replace("'", '"') + "\n")
         return path
