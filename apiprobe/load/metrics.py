@@ -27,7 +27,7 @@ import os
 import re
 import warnings
 from collections.abc import Iterable, Mapping
-from typing import Any
+from typing import Any, NoReturn
 
 import numpy as np
 import pandas as pd
@@ -311,14 +311,14 @@ def parse_metrics_text(
         raise InvalidParameterError(f"text must be str or bytes, got {type(text).__name__}")
     page = _Page()
     page.add_text(text, source=source, default_ts=_snapshot_seconds(ts), openmetrics=openmetrics)
-    _require_samples(page, source)
+    if not page.names and not page.types and not page.help:
+        _not_a_page(source, page.bad)
     return _finish(page, stacklevel=3)
 
 
-def _require_samples(page: _Page, where: str) -> None:
-    if not page.names and not page.types and not page.help:
-        first = f"; first line: {page.bad[0][2][:80]!r}" if page.bad else ""
-        raise DataFormatError(f"{where}: not a Prometheus /metrics page (no sample, # TYPE or # HELP line){first}")
+def _not_a_page(where: str, bad: list[tuple[str, int, str, str]]) -> NoReturn:
+    first = f"; first line: {bad[0][2][:80]!r}" if bad else ""
+    raise DataFormatError(f"{where}: not a Prometheus /metrics page (no sample, # TYPE or # HELP line){first}")
 
 
 def read_metrics_text(
@@ -370,10 +370,8 @@ def read_metrics_text(
         else:
             seconds = _snapshot_seconds(ts) if ts is not None else path.stat().st_mtime
         text = decode_text(path.read_bytes(), str(path), what="metrics page")
-        before = (len(page.names), len(page.types), page.bad_count)
+        samples, families, bad = len(page.names), len(page.types) + len(page.help), len(page.bad)
         page.add_text(text, source=str(path), default_ts=seconds, openmetrics=openmetrics)
-        if (len(page.names), len(page.types)) == before[:2]:
-            sub = _Page()
-            sub.bad = page.bad[before[2] :]
-            _require_samples(sub, str(path))
+        if (len(page.names), len(page.types) + len(page.help)) == (samples, families):
+            _not_a_page(str(path), page.bad[bad:])
     return _finish(page, stacklevel=2)

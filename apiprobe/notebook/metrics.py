@@ -16,7 +16,7 @@ from typing import Any
 
 import pandas as pd
 
-from apiprobe._time import duration_seconds, format_duration
+from apiprobe._time import duration_seconds, format_duration, to_utc
 from apiprobe.analyze._findings import findings_frame
 from apiprobe.analyze.metrics import (
     METRIC_NAMES,
@@ -160,6 +160,10 @@ def get_metrics(
         errors_q, total_q = _slo_queries(names, service)
     grid = {"start": start or None, "end": end or None, "step": step or None}
     signals = golden_signals(samples, window=window, step=grid["step"], names=names)
+    if start:
+        signals = signals[signals["ts"] >= to_utc(start)].reset_index(drop=True)
+    if end:
+        signals = signals[signals["ts"] <= to_utc(end)].reset_index(drop=True)
     req = samples[samples["metric"] == names["requests"]]
     if service and service_label in req.columns:
         req = req[req[service_label] == service]

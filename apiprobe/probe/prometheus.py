@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import sys
+import warnings
 from collections.abc import Mapping
 from typing import Any
 
@@ -113,9 +114,7 @@ class _Columns:
                 np.array([labels.get(key, "") for labels, _ in self.labels], dtype=object),
                 [count for _, count in self.labels],
             )
-        df = pd.DataFrame(data)
-        assert len(df) == n
-        return df
+        return pd.DataFrame(data, index=pd.RangeIndex(n))
 
 
 def _collect(data: dict[str, Any], into: _Columns, query: str) -> None:
@@ -178,7 +177,7 @@ def read_prometheus(
         Show a progress bar over the chunks; by default when there are more than two.
     verify : bool, str or ssl.SSLContext
         TLS verification for an ``https`` server (a CA bundle path or context);
-        ``False`` must be asked for explicitly.
+        ``False`` must be asked for explicitly and warns.
 
     Returns
     -------
@@ -200,6 +199,8 @@ def read_prometheus(
     if (start is None) != (end is None):
         raise InvalidParameterError("give both start and end (a range query) or neither (an instant query)")
     where = redact_url(url)
+    if verify is False:
+        warnings.warn(f"TLS verification is off for {where}: its answers could come from anyone", stacklevel=2)
     requests: list[dict[str, str]] = []
     if start is None:
         endpoint = _api_url(url, "query")
