@@ -78,3 +78,23 @@ def test_cpu_throttling_and_names() -> None:
     assert found["subject"].iloc[0] == "api"
     with pytest.raises(InvalidParameterError, match="unknown keys"):
         ap.detect_metric_faults(rows, names={"reqs": "x"})
+
+
+def test_heap_that_only_grows_and_gc_pauses() -> None:
+    ts = pd.date_range("2026-01-01", periods=120, freq="30s", tz="UTC")
+    heap = pd.DataFrame(
+        {"ts": ts, "metric": "go_memstats_heap_inuse_bytes", "job": "api", "value": 50e6 * (1 + np.arange(120) / 40)}
+    )
+    found = ap.detect_metric_faults(heap)
+    assert found["metric"].tolist() == ["heap_growth"] and found["fault"].iloc[0] == "gc_pressure"
+    assert found["value"].iloc[0] == pytest.approx(
+        np.median(heap["value"].iloc[-12:]) / np.median(heap["value"].iloc[:12])
+    )
+    # 8 s of stop-the-world pauses per minute (the handbook allows 5)
+    pauses = pd.DataFrame(
+        {"ts": ts, "metric": "go_gc_duration_seconds_sum", "job": "api", "value": np.arange(120) * 4.0}
+    )
+    found = ap.detect_metric_faults(pauses, window="2m")
+    assert found["fault"].tolist() == ["gc_pressure"] and found["value"].iloc[0] == pytest.approx(8.0)
+    flat = heap.assign(value=60e6)
+    assert ap.detect_metric_faults(flat).empty

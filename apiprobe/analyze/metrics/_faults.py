@@ -224,6 +224,7 @@ def detect_metric_faults(
     gc_seconds_per_minute: float = 5.0,
     pool_usage: float = 0.8,
     goroutine_growth: float = 2.0,
+    heap_growth: float = 2.0,
     throttled_share: float = 0.25,
     baseline: tuple[Any, Any] | None = None,
     window: Any = "5m",
@@ -235,8 +236,9 @@ def detect_metric_faults(
     Per service (the ``job`` label by default): p99 latency above ``p99_threshold_s``
     or ``p99_rise`` times its baseline median (``high_latency``); 5xx ratio above
     ``error_ratio`` (``server_errors``); GC pauses above ``gc_seconds_per_minute``
-    (``gc_pressure``, with heap growth as evidence); goroutines that only grow, by
-    ``goroutine_growth`` times or more (``goroutine_leak``); connection pool usage
+    (``gc_pressure``), a heap in use that grows ``heap_growth`` times and stays
+    (``gc_pressure``); goroutines that only grow, by ``goroutine_growth`` times or more
+    (``goroutine_leak``); connection pool usage
     above ``pool_usage`` and the time spent at 100 % (``pool_exhaustion``); CPU
     throttled in more than ``throttled_share`` of cgroup periods (``cpu_throttling``).
 
@@ -246,8 +248,10 @@ def detect_metric_faults(
         A samples table with ``ts``, ``metric``, ``value`` and labels, or a golden-signals
         table (:func:`golden_signals`, or the same computed by Prometheus), which skips the
         CPU throttling check.
-    p99_threshold_s, p99_rise, error_ratio, gc_seconds_per_minute, pool_usage, goroutine_growth, throttled_share
-        Thresholds, as above.
+    p99_threshold_s, p99_rise, error_ratio : float
+        Latency and error thresholds, as above.
+    gc_seconds_per_minute, pool_usage, goroutine_growth, heap_growth, throttled_share : float
+        Saturation thresholds, as above.
     baseline : (start, end), optional
         The normal window for the p99 rise check (default: the first quarter of the data).
     window : str or float
@@ -328,6 +332,8 @@ def detect_metric_faults(
                 )
         elif signal == "goroutines":
             rows.extend(_goroutines(series, subject, promql, goroutine_growth))
+        elif signal == "heap_bytes":
+            rows.extend(_heap(series, subject, promql, heap_growth))
         elif signal == "pool_usage":
             over = values > pool_usage
             if over.any():
@@ -405,15 +411,24 @@ def _latency(
     ]
 
 
-def _goroutines(series: pd.DataFrame, subject: str, promql: str, growth: float) -> list[dict[str, Any]]:
+def _growth(series: pd.DataFrame, growth: float) -> tuple[float, float, float] | None:
+    """(first, last, trend) when the series grew ``growth``-fold and stayed up, else None."""
     values = series["value"].astype("float64").reset_index(drop=True)
     if len(values) < 10:
-        return []
+        return None
     tenth = max(len(values) // 10, 1)
     first, last = float(values.iloc[:tenth].median()), float(values.iloc[-tenth:].median())
+    if not first > 0 or last < growth * first:
+        return None
     trend = float(np.corrcoef(values.rank().to_numpy(), np.arange(len(values)))[0, 1])  # Spearman's rho
-    if not first > 0 or last < growth * first or not trend >= 0.5:
+    return (first, last, trend) if trend >= 0.5 else None
+
+
+def _goroutines(series: pd.DataFrame, subject: str, promql: str, growth: float) -> list[dict[str, Any]]:
+    grew = _growth(series, growth)
+    if grew is None:
         return []
+    first, last, trend = grew
     ratio = last / first
     return [
         finding(
@@ -428,6 +443,32 @@ def _goroutines(series: pd.DataFrame, subject: str, promql: str, growth: float) 
             f"{ratio:.1f}×, and did not come back down (rank correlation with time {trend:.2f}). PromQL: {promql}",
             recommendation="Take two goroutine dumps a minute apart (notebook 06) and diff the stacks that grow: "
             "usually a missing resp.Body.Close, a blocked channel send or a context never canceled.",
+            handbook_ref="§5, §3.1",
+            ts_start=series["ts"].iloc[0],
+            ts_end=series["ts"].iloc[-1],
+        )
+    ]
+
+
+def _heap(series: pd.DataFrame, subject: str, promql: str, growth: float) -> list[dict[str, Any]]:
+    grew = _growth(series, growth)
+    if grew is None:
+        return []
+    first, last, trend = grew
+    return [
+        finding(
+            "detect_metric_faults",
+            "gc_pressure",
+            "warning",
+            subject,
+            metric="heap_growth",
+            value=last / first,
+            threshold=growth,
+            evidence=f"heap in use grew from {first / 2**20:.0f} MiB to {last / 2**20:.0f} MiB "
+            f"({last / first:.1f}×) and did not come back down (rank correlation with time {trend:.2f}): "
+            f"the collector runs more often as the live heap grows. PromQL: {promql}",
+            recommendation="Compare two heap profiles (inuse_space) taken apart in time (notebook 07): what is "
+            "retained — caches without bounds, maps that only grow, goroutines holding buffers?",
             handbook_ref="§5, §3.1",
             ts_start=series["ts"].iloc[0],
             ts_end=series["ts"].iloc[-1],
