@@ -25,9 +25,9 @@ def _pyproject_deps() -> dict[str, str]:
 def _conda_deps() -> dict[str, str]:
     out = {}
     for line in (REPO / "environment.yml").read_text().splitlines():
-        m = re.match(r"^\s+-\s+([A-Za-z0-9_.-]+)\s*(.*)$", line)
+        m = re.match(r"^\s+-\s+([A-Za-z0-9_.-]+)\s*([^#]*)", line)
         if m and m[1] not in ("python", "pip", "conda-forge"):
-            out[m[1].lower()] = m[2].replace(" ", "")
+            out[m[1].lower().replace("_", "-")] = m[2].replace(" ", "")  # conda names may use "_"
     return out
 
 

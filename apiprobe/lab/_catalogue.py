@@ -81,9 +81,11 @@ _HTTP_SPECS: tuple[_HttpSpec, ...] = (
         "metrics",
         "/metrics",
         {},
-        "none: the lab's own traffic in the Go client's metric names (http_requests_total, "
-        "http_request_duration_seconds, go_goroutines)",
-        "200 with a Prometheus text exposition (0.0.4)",
+        "none: the lab's real traffic since start in the Go client's names: promhttp's http_requests_total and "
+        "http_request_duration_seconds (default buckets) by code, method and route pattern (handler, e.g. "
+        "/status/{code}), http_requests_in_flight, go_goroutines (stand-in: asyncio tasks + open connections), "
+        "process_*; scrapes are not counted",
+        "200 with a Prometheus text exposition (text/plain; version=0.0.4)",
     ),
     _HttpSpec(
         "delay",

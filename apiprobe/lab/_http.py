@@ -186,22 +186,36 @@ class Connection:
         The request being answered.
     """
 
+    __slots__ = ("_handler", "_metrics", "_protocol", "_started", "request")
+
     def __init__(self, protocol: HttpProtocol, request: Request) -> None:
         self._protocol = protocol
         self.request = request
         self._started = time.perf_counter()
-        self._counted: tuple[HttpMetrics, str] | None = None
+        self._metrics: HttpMetrics | None = None
+        self._handler = ""
 
     def count_in(self, metrics: HttpMetrics, handler: str) -> None:
-        """Count this request's response in ``metrics`` under ``handler`` when it completes."""
-        self._counted = (metrics, handler)
+        """Count this request in ``metrics`` under route pattern ``handler``: in flight now, observed when it ends."""
+        if self._metrics is None:
+            metrics.in_flight += 1
+        self._metrics = metrics
+        self._handler = handler
 
     def observe(self, status: int) -> None:
-        """Count the completed response (once) if the route asked for it."""
-        if self._counted is not None:
-            metrics, handler = self._counted
-            self._counted = None
-            metrics.observe(status, self.request.method, handler, time.perf_counter() - self._started)
+        """The handler returned with ``status``: count the request (once) if the route asked for it."""
+        metrics = self._metrics
+        if metrics is not None:
+            self._metrics = None
+            metrics.in_flight -= 1
+            metrics.observe(status, self.request.method, self._handler, time.perf_counter() - self._started)
+
+    def abandon(self) -> None:
+        """The handler aborted (the connection was dropped): no longer in flight, and not counted."""
+        metrics = self._metrics
+        if metrics is not None:
+            self._metrics = None
+            metrics.in_flight -= 1
 
     @property
     def closed(self) -> bool:
@@ -284,6 +298,10 @@ class FaultApp:
     seed: int = 0
     _streams: dict[str, _Stream] = field(default_factory=dict, init=False)
     metrics: HttpMetrics = field(default_factory=HttpMetrics, init=False)
+    _routes: dict[str, Route] = field(default_factory=dict, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self._routes = {path: self._counted(path, handler) for path, handler in _ROUTES.items()}
 
     def stream(self, name: str) -> _Stream:
         """The random stream of endpoint ``name`` (created on first use)."""
@@ -292,37 +310,39 @@ class FaultApp:
             s = self._streams[name] = _Stream(random.Random(f"apiprobe-lab:{self.seed}:{name}"))
         return s
 
+    def _counted(self, pattern: str, handler: Callable[[FaultApp, Connection], RouteResult]) -> Route:
+        def counted(conn: Connection) -> RouteResult:
+            conn.count_in(self.metrics, pattern)
+            return handler(self, conn)
+
+        return counted
+
     def route(self, request: Request) -> Route:
-        """Pick the handler for ``request`` (a 404 handler when nothing matches)."""
+        """Pick the handler for ``request`` (a 404 handler when nothing matches).
+
+        Every route but ``/metrics`` is counted in :attr:`metrics` under its
+        pattern: ``/status/{code}`` for every code, ``/`` for unknown paths.
+        """
         path = request.path
+        counted = self._routes.get(path)
+        if counted is not None:
+            return counted
         if path == "/metrics":
             return self.metrics_page
-        handler = _ROUTES.get(path)
-        if handler is not None:
-
-            def counted(conn: Connection) -> RouteResult:
-                conn.count_in(self.metrics, path)
-                return handler(self, conn)
-
-            return counted
         if path.startswith("/status/"):
+            return self._status_route
+        return self._not_found
 
-            def status(conn: Connection) -> RouteResult:
-                conn.count_in(self.metrics, "/status/{code}")
-                self.status(conn, path[len("/status/") :])
-                return None
+    def _status_route(self, conn: Connection) -> None:
+        conn.count_in(self.metrics, "/status/{code}")
+        self.status(conn, conn.request.path[len("/status/") :])
 
-            return status
-
-        def not_found(conn: Connection) -> RouteResult:
-            conn.count_in(self.metrics, "other")
-            conn.respond(404, {"error": "not found", "path": path, "routes": [*_ROUTES, "/metrics"]})
-            return None
-
-        return not_found
+    def _not_found(self, conn: Connection) -> None:
+        conn.count_in(self.metrics, "/")  # a Go ServeMux hands unmatched paths to the "/" pattern
+        conn.respond(404, {"error": "not found", "path": conn.request.path, "routes": [*_ROUTES, "/metrics"]})
 
     def metrics_page(self, conn: Connection) -> None:
-        """``/metrics``: the lab's own traffic in the Go client's names (not counted itself)."""
+        """``/metrics``: the lab's own traffic in the Go client's names (uninstrumented: scrapes are not counted)."""
         conn.respond(200, self.metrics.render(), content_type=CONTENT_TYPE)
 
     # -- immediate routes -------------------------------------------------------------
@@ -455,11 +475,13 @@ class FaultApp:
             )
         )
         if q.method == "HEAD":
+            conn.observe(200)
             conn.finish(q.keep_alive)
             return
         for _ in range(chunks):
             await asyncio.sleep(interval)
             if conn.closed:
+                conn.observe(200)  # the client left mid-body; a Go handler returns and is counted with its 200
                 return
             conn.write(chunk)
         conn.observe(200)

@@ -433,7 +433,7 @@ class FaultLab(ManagedServer):
             "pool",
             run.pool.url,
             f"an upstream that serves only {_POOL_CAPACITY} requests at once ({_POOL_SERVICE_MS} ms each); "
-            "the rest queue",
+            "the rest queue; its /metrics shows the slots as a database/sql pool (go_sql_stats_connections_*)",
             f"200: above concurrency {_POOL_CAPACITY} throughput stays flat and latency grows linearly",
         )
 
@@ -456,7 +456,7 @@ class FaultLab(ManagedServer):
         run = self._run
         registry = run.registry = ConnectionRegistry()
         app = FaultApp(self._seed)
-        app.metrics.connections = registry.__len__  # a Go server holds a goroutine per connection
+        app.metrics.connections = registry.__len__  # go_goroutines: a Go server runs one per connection
 
         def http_factory(ctx: ssl.SSLContext | None = None) -> Callable[[], asyncio.Protocol]:
             return lambda: HttpProtocol(app, registry, ctx)

@@ -9,6 +9,15 @@ knee at ``capacity``: up to it, latency stays at ``service_ms``; beyond it,
 throughput stays at ``capacity / service_ms`` and latency grows linearly with
 concurrency (Little's law).
 
+``/metrics`` answers in the Go client's names (see :mod:`apiprobe.lab._metrics`):
+the promhttp request counter, duration histogram and in-flight gauge of its
+traffic (``handler="/"``), and the slots as a ``database/sql`` pool in the names
+of ``dlmiddlecote/sqlstats`` with ``db_name="lab"``. A slot is a connection
+that ``database/sql`` opens when a request needs one and none is idle, and,
+with no idle limit or lifetime, keeps: ``open`` is the most slots ever held at
+once, ``idle`` is ``open - in_use``, ``waited_for`` and ``blocked_seconds``
+count the requests that queued for a slot and their total wait.
+
 The server runs on its own asyncio loop in a daemon thread, like the fault
 lab. Query parameter ``ms`` overrides the service time of one request
 (``/?ms=500``); the response body is JSON with the in-flight and queued counts
@@ -22,12 +31,13 @@ import contextlib
 import json
 import logging
 import threading
+import time
 from concurrent.futures import TimeoutError as FutureTimeoutError
 from types import TracebackType
 from urllib.parse import parse_qsl, urlsplit
 
 from apiprobe.errors import InvalidParameterError, LabError
-from apiprobe.lab._metrics import CONTENT_TYPE, render_pool
+from apiprobe.lab._metrics import CONTENT_TYPE, HttpMetrics, PoolStats
 from apiprobe.lab._server import run_loop
 
 __all__ = ["PoolServer"]
@@ -67,6 +77,8 @@ class PoolServer:
         Requests that had to wait for a slot.
     blocked_s : float
         Their total wait, in seconds. ``/metrics`` exposes these as a database/sql pool.
+    metrics : HttpMetrics
+        The counters behind ``/metrics``.
 
     Examples
     --------
@@ -90,6 +102,7 @@ class PoolServer:
         self.max_queued = 0
         self.waited = 0
         self.blocked_s = 0.0
+        self.metrics = HttpMetrics(pool=self.pool_stats)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._server: asyncio.Server | None = None
@@ -163,6 +176,10 @@ class PoolServer:
         where = self.url if self.running else "stopped"
         return f"PoolServer(capacity={self.capacity}, service_ms={self.service_ms:g}, {where})"
 
+    def pool_stats(self) -> PoolStats:
+        """The slots as ``sql.DBStats``: capacity, slots opened so far, held now, waits and their total time."""
+        return PoolStats(self.capacity, self.max_in_flight, self.in_flight, self.waited, self.blocked_s)
+
     # -- serving -----------------------------------------------------------------------------
 
     async def _open(self) -> asyncio.Server:
@@ -223,16 +240,26 @@ class PoolServer:
             await reader.readexactly(int(length))
         keep = headers.get("connection", "").lower() != "close" and parts[2] == "HTTP/1.1"
         target = urlsplit(parts[1])
-        if target.path == "/metrics":
-            page = render_pool(self.capacity, self.in_flight, self.waited, self.blocked_s, self.served)
-            await _respond(writer, 200, page, keep=keep, content_type=CONTENT_TYPE)
+        if target.path == "/metrics":  # uninstrumented, as promhttp.Handler() usually is
+            await _respond(writer, 200, self.metrics.render(), keep=keep, content_type=CONTENT_TYPE)
             return keep
-        query = dict(parse_qsl(target.query))
+        started = time.perf_counter()
+        self.metrics.in_flight += 1
+        try:
+            status = await self._serve(writer, target.query, keep)
+        finally:
+            self.metrics.in_flight -= 1
+        self.metrics.observe(status, parts[0], "/", time.perf_counter() - started)
+        return keep
+
+    async def _serve(self, writer: asyncio.StreamWriter, query_text: str, keep: bool) -> int:
+        """Hold a slot for the service time and answer; return the status written."""
+        query = dict(parse_qsl(query_text))
         try:
             service_ms = min(float(query.get("ms", self.service_ms)), _MAX_SERVICE_MS)
         except ValueError:
             await _respond(writer, 400, b"ms must be a number\n", keep=keep)
-            return keep
+            return 400
         assert self._slots is not None
         queued_at_arrival = self.queued
         self.queued += 1
@@ -268,7 +295,7 @@ class PoolServer:
             + b"\n"
         )
         await _respond(writer, 200, body, keep=keep, content_type="application/json")
-        return keep
+        return 200
 
 
 async def _respond(

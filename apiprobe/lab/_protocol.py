@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import socket
 import ssl
@@ -284,37 +285,52 @@ class HttpProtocol(asyncio.Protocol):
         while not self._busy and not self._paused and not self.closing:
             try:
                 request = self._parse()
-                if request is None:
-                    return
-                result = self._app.route(request)(Connection(self, request))
-            except _BadRequestError as exc:
+            except _BadRequestError as exc:  # refused before any route, as net/http does: not counted
                 self._fail(exc)
                 return
-            if result is not None:
-                self._busy = True
-                # The route coroutine itself is the task: a task cancelled before its first
-                # step then still closes the coroutine (no "never awaited" warning).
-                task = asyncio.get_running_loop().create_task(result, name=f"lab {request.path}")
-                task.add_done_callback(self._request_done)
-                self._task = task
+            if request is None:
                 return
+            conn = Connection(self, request)
+            try:
+                result = self._app.route(request)(conn)
+            except _BadRequestError as exc:
+                self._fail(exc, conn)
+                return
+            if result is None:
+                conn.abandon()  # no-op once answered; /close and /garbage end here unanswered
+                continue
+            self._busy = True
+            # The route coroutine itself is the task: a task cancelled before its first
+            # step then still closes the coroutine (no "never awaited" warning).
+            task = asyncio.get_running_loop().create_task(result, name=f"lab {request.path}")
+            task.add_done_callback(functools.partial(self._request_done, conn))
+            self._task = task
+            return
 
-    def _request_done(self, task: asyncio.Task[None]) -> None:
+    def _request_done(self, conn: Connection, task: asyncio.Task[None]) -> None:
         self._busy = False
         if self._task is task:
             self._task = None
-        if not task.cancelled() and isinstance(task.exception(), _BadRequestError):
+        if task.cancelled():
+            # The client went away (or the lab stops) while the route waited: a Go handler returns
+            # when its request context is canceled, and promhttp counts it with code 200.
+            conn.observe(200)
+        elif isinstance(task.exception(), _BadRequestError):
             bad = task.exception()
             assert isinstance(bad, _BadRequestError)
-            self._fail(bad)
+            self._fail(bad, conn)
             return
+        else:
+            conn.abandon()  # no-op once answered; /reset ends here
         _log_task_result(task)
         if self._buffer and not self.closing:
             self._process()
 
-    def _fail(self, exc: _BadRequestError) -> None:
-        """Answer a request the lab cannot serve with a 4xx, then close."""
+    def _fail(self, exc: _BadRequestError, conn: Connection | None = None) -> None:
+        """Answer a request the lab cannot serve with a 4xx, then close (counted under ``conn``'s route if given)."""
         self.write(build_response(exc.status, json_body({"error": exc.message}), keep_alive=False))
+        if conn is not None:
+            conn.observe(exc.status)
         self.close()
 
     def _parse(self) -> Request | None:
