@@ -29,6 +29,12 @@ name           path and query (defaults)                       behaviour
 ``flaky``      ``/flaky?p=0.3``                                503 with probability ``p`` (seeded)
 ``status``     ``/status/{code}`` (``lab.url("status",         that status (200–599), small body
                code=404)``, default 500)
+``metrics``    ``/metrics``                                    the lab's real traffic in the Go
+                                                               client's names (promhttp counters,
+                                                               histograms, in-flight, goroutines)
+``pool``       its own port: ``/?ms=50``, ``/metrics``         serves two requests at a time, the
+                                                               rest queue; its ``/metrics`` shows
+                                                               the slots as a database/sql pool
 =============  ==============================================  ====================================
 
 TCP-level endpoints (each on its own port)
