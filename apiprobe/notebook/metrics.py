@@ -250,7 +250,7 @@ def detect_metrics_faults(ev: MetricsEvidence, **thresholds: Any) -> pd.DataFram
         Findings, most severe first.
     """
     source = ev.samples if ev.samples is not None else ev.signals
-    found = detect_metric_faults(source, window=ev.window, names=ev.names, **thresholds)
+    found = detect_metric_faults(source, window=ev.window, names=ev.names, signals=ev.signals, **thresholds)
     parts = [f for f in (found, ev.alerts) if not f.empty]
     return (
         findings_frame(

@@ -230,6 +230,7 @@ def detect_metric_faults(
     window: Any = "5m",
     step: Any = None,
     names: Mapping[str, str] | None = None,
+    signals: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """The handbook's production checks (§5) on Go services' metrics.
 
@@ -260,6 +261,8 @@ def detect_metric_faults(
         Evaluation step.
     names : mapping, optional
         Overrides of :data:`METRIC_NAMES`.
+    signals : pandas.DataFrame, optional
+        :func:`golden_signals` of ``metrics`` when already computed (same window, step and names).
 
     Returns
     -------
@@ -274,7 +277,10 @@ def detect_metric_faults(
         For unknown ``names`` keys or a bad window.
     """
     precomputed = "signal" in metrics.columns
-    signals = metrics if precomputed else golden_signals(metrics, window=window, step=step, names=names)
+    if precomputed:
+        signals = metrics
+    elif signals is None:
+        signals = golden_signals(metrics, window=window, step=step, names=names)
     n = _names(names)
     rows: list[dict[str, Any]] = []
     for (service_key, signal), series in signals.groupby(["service", "signal"], sort=True):
@@ -350,7 +356,7 @@ def detect_metric_faults(
                         evidence=f"connection pool usage above {pool_usage:.0%} in {_share_text(over)}, at 100 % in "
                         f"{_share_text(full)} (peak {values.max():.0%}). PromQL: {promql}",
                         recommendation="Find who holds connections (goroutine dump: database/sql conn waits), "
-                        "check for leaked rows/transactions, then size the pool (notebook 07).",
+                        "check for leaked rows/transactions, then size the pool (notebook 06).",
                         handbook_ref="§5, §2.5",
                         **_span(series, over),
                     )
@@ -403,7 +409,7 @@ def _latency(
             value=value,
             threshold=limit,
             evidence=f"p99 latency {what} (peak {peak:.3g} s{versus}). PromQL: {promql}",
-            recommendation="Split the time by phase (notebook 01) and by span (notebook 05) for this window; "
+            recommendation="Split the time by phase (notebook 01) and by span (notebook 08) for this window; "
             "compare it with the baseline: deploys, dependencies, pool waits.",
             handbook_ref="§5, §2.1",
             **_span(series, mask),
