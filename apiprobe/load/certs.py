@@ -37,6 +37,8 @@ from cryptography.utils import CryptographyDeprecationWarning
 from cryptography.x509.oid import AuthorityInformationAccessOID, NameOID, SignatureAlgorithmOID
 
 from apiprobe.errors import DataFormatError, InvalidParameterError
+from apiprobe.load._paths import refusal
+from apiprobe.load._sniff import judge_bytes
 from apiprobe.schema import conform
 
 __all__ = ["parse_certificates", "read_certificates"]
@@ -135,14 +137,18 @@ def read_certificates(path: str | os.PathLike[str]) -> list[x509.Certificate]:
     Raises
     ------
     DataFormatError
-        The file cannot be read, holds no certificate, or has a block that is
-        not one (the message names the file, the block number and its line).
+        The file cannot be read, holds no certificate (another kind of evidence
+        names the function that reads it), or has a block that is not one (the
+        message names the file, the block number and its line).
     """
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise DataFormatError(f"{p}: cannot read the certificate file: {exc.strerror or exc}") from exc
+    message = refusal(str(p), *judge_bytes(data, p.name), "certs", "a certificate file", unknown=True)
+    if message is not None:
+        raise DataFormatError(message)
     return parse_certificates(data, source=str(p))
 
 

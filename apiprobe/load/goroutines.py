@@ -34,7 +34,8 @@ import pandas as pd
 
 from apiprobe.errors import DataFormatError, InvalidParameterError
 from apiprobe.load._limits import gunzip
-from apiprobe.load._sniff import sniff_bytes
+from apiprobe.load._paths import refusal
+from apiprobe.load._sniff import judge_bytes
 from apiprobe.load._text import GZIP_MAGIC
 
 __all__ = [
@@ -471,29 +472,24 @@ def _frame(goroutines: Iterable[_Goroutine], source: str | None) -> pd.DataFrame
 #: garbage line is counted, not copied into every DataFrame the table is derived into.
 _KEEP_CHARS = 500
 
-#: First bytes of a protobuf pprof profile: the tag of one of its length-delimited or varint
-#: fields (sample_type = 1, sample = 2, … string_table = 6, period_type = 11 …).
-_PROTO_TAGS = frozenset(b"\x0a\x12\x1a\x22\x2a\x32\x38\x40\x48\x50\x5a\x60\x68")
-
-
-def _looks_like_pprof(data: bytes) -> bool:
-    head = data[:4096]
-    return bool(head) and head[0] in _PROTO_TAGS and any(b < 9 for b in head[:64])
-
 
 def _not_a_dump(data: bytes, name: str, compressed: bool) -> DataFormatError | None:
-    """The error for bytes that are no text dump at all (a profile, other binary data), or None."""
-    gz = "gzip-compressed " if compressed else ""
-    if _looks_like_pprof(data):
-        kind = "goroutine profile (debug=0)" if b"goroutine" in data[:65536] else "profile"
+    """The error for bytes that are no text dump at all (a profile, other binary data), or None.
+
+    ``data`` is the inflated data; the sniff looks at the bytes as given (gzip-compressed or not).
+    """
+    found, shape = judge_bytes(data, name)
+    if found.kind == "pprof" and found.problem is None:
+        gz = "a gzip-compressed " if compressed else "a "
         return DataFormatError(
-            f"{name}: this is a {gz}protobuf pprof {kind}, not a text goroutine dump: use read_pprof; "
-            "fetch /debug/pprof/goroutine?debug=2 for per-goroutine stacks and states"
+            f"{name}: this is {gz}{found.what.removeprefix('a ')}, not a text goroutine dump: read it with "
+            "read_pprof; fetch /debug/pprof/goroutine?debug=2 for per-goroutine stacks and states"
         )
-    if b"\x00" in data[:4096]:
-        other = sniff_bytes(data[:8192])
-        if other is not None and other[1] != "read_goroutines":
-            return DataFormatError(f"{name}: this is {other[0]}, not a goroutine dump: use {other[1]}")
+    if b"\x00" in data[:4096] or shape == "secret":
+        message = refusal(name, found, shape, "goroutines", "a goroutine dump", unknown=True)
+        if message is not None:
+            return DataFormatError(message)
+        gz = "gzip-compressed " if compressed else ""
         return DataFormatError(f"{name}: {gz}binary data (NUL bytes at the start); not a goroutine dump")
     return None
 
@@ -573,9 +569,11 @@ def _parse_text(
     fmt = _detect_format(lines)
     if fmt is None:
         first = next(((i, ln) for i, ln in enumerate(lines, start=1) if ln.strip()), (1, ""))
-        other = sniff_bytes(text[:8192].encode("utf-8", "replace"))
-        if other is not None and other[1] != "read_goroutines":
-            raise DataFormatError(f"{name}: this is {other[0]}, not a goroutine dump: use {other[1]}")
+        message = refusal(
+            name, *judge_bytes(text[:65537].encode("utf-8", "replace"), name), "goroutines", "a goroutine dump"
+        )
+        if message is not None:
+            raise DataFormatError(message)
         not_utf8 = f" ({invalid} lines are not UTF-8 text)" if invalid else ""
         raise DataFormatError(
             f"{name}: line {first[0]}: no goroutine dump found{not_utf8} (expected 'goroutine N [state]:' "

@@ -68,7 +68,8 @@ from pandas.errors import OutOfBoundsDatetime
 
 from apiprobe._redact import redact_body, redact_headers, redact_url
 from apiprobe.errors import DataFormatError
-from apiprobe.load._sniff import describe_json
+from apiprobe.load._paths import refusal
+from apiprobe.load._sniff import describe_json, judge_bytes
 from apiprobe.load._text import decode_text, parse_json
 from apiprobe.schema import columns, conform
 
@@ -435,7 +436,7 @@ def parse_har(
     log = doc.get("log") if isinstance(doc, Mapping) else None
     if not isinstance(log, Mapping):
         other = describe_json(doc)
-        hint = f" (this is {other[0]}: use {other[1]})" if other is not None and other[1] != "read_har" else ""
+        hint = f" (this is {other.what}: read it with {other.reader})" if other.kind not in (None, "har") else ""
         raise DataFormatError(f"{source}: not a HAR file: the JSON has no top-level 'log' object{hint}")
     entries = log.get("entries")
     if not isinstance(entries, list):
@@ -507,11 +508,14 @@ def read_har(path: str | os.PathLike[str], *, body_limit: int | None = 65536) ->
     ------
     DataFormatError
         When the file is missing, not JSON (with line and column), or not a
-        HAR archive.
+        HAR archive (another kind of evidence names the function that reads it).
     """
     p = Path(path)
     try:
         data = p.read_bytes()
     except OSError as exc:
         raise DataFormatError(f"{p}: cannot read HAR file: {exc.strerror or exc}") from exc
+    message = refusal(str(p), *judge_bytes(data, p.name), "har", "a HAR file")
+    if message is not None:
+        raise DataFormatError(message)
     return parse_har(data, source=str(p), body_limit=body_limit)

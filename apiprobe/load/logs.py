@@ -83,7 +83,7 @@ from apiprobe.load._log_columns import events_table, parse_go_duration, to_strin
 from apiprobe.load._log_dialects import DIALECTS, JSON_DIALECTS, TEXT_LINE, detect_dialect
 from apiprobe.load._log_text_dialects import TEXT_DIALECTS, parse_text_line
 from apiprobe.load._logfmt import parse_logfmt
-from apiprobe.load._paths import expand_paths
+from apiprobe.load._paths import evidence_files, warn_skipped
 from apiprobe.load._text import GZIP_MAGIC
 from apiprobe.schema import conform
 
@@ -540,7 +540,12 @@ def read_logs(
     ----------
     paths : str, path-like or iterable of them
         A file, a directory (read recursively), a glob, or a list of them.
-        Gzip files are recognised by their magic bytes.
+        Gzip files are recognised by their magic bytes. Files in a directory
+        or matched by a glob that hold another kind of evidence (a pprof
+        profile, a goroutine dump, a trace export, a certificate, a key, an
+        image …) are skipped with one warning naming each and the function
+        that reads it; ``df.attrs["skipped"]`` lists them (``file``, ``kind``,
+        ``what``, ``reader``).
     format : str, default "auto"
         ``"auto"`` (detect per file from its first lines) or one of
         :data:`DIALECTS` for every file.
@@ -567,14 +572,18 @@ def read_logs(
     Raises
     ------
     DataFormatError
-        A path that does not exist or cannot be opened, or a gzip file cut
-        short before its first line.
+        A path that does not exist or cannot be opened, a gzip file cut
+        short before its first line, a file named explicitly that holds
+        another kind of evidence (with ``format="auto"``; the message names
+        the function to use), or a directory whose files are all of other kinds.
     InvalidParameterError
         An unknown ``format``, or a ``regex`` without named groups.
     """
-    files = expand_paths(paths, what="log")
     pattern = _compile(regex)
     fmt = "regex" if pattern is not None and format == "auto" else format
+    files, skipped = evidence_files(
+        paths, kind="logs", what="log", try_shapes=frozenset({"prose", "empty"}), refuse_explicit=fmt == "auto"
+    )
     total = sum(f.stat().st_size for f in files)
     show = progress if progress is not None else total > (64 << 20)
     bar = None
@@ -616,7 +625,9 @@ def read_logs(
     finally:
         if bar is not None:
             bar.close()
-    return _finish(loads, since, until)
+    df = _finish(loads, since, until)
+    df.attrs["skipped"] = warn_skipped(paths, skipped, "log")
+    return df
 
 
 def parse_logs(

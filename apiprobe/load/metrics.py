@@ -34,7 +34,7 @@ import pandas as pd
 
 from apiprobe._time import to_utc
 from apiprobe.errors import DataFormatError, InvalidParameterError
-from apiprobe.load._paths import expand_paths
+from apiprobe.load._paths import evidence_files, warn_skipped
 from apiprobe.load._text import decode_text
 
 __all__ = ["METRIC_TYPES", "parse_metrics_text", "read_metrics_text"]
@@ -333,7 +333,10 @@ def read_metrics_text(
     ----------
     path_or_text : path, folder, glob, list of them, or str
         Where the pages are (``.gz`` is inflated). A string that holds a newline or
-        starts with ``#`` is taken as the page's text.
+        starts with ``#`` is taken as the page's text. Files in a folder or matched
+        by a glob that hold another kind of evidence (or binary data) are skipped with
+        one warning naming each and the function that reads it; ``df.attrs["skipped"]``
+        lists them (``file``, ``kind``, ``what``, ``reader``).
     ts : time or mapping, optional
         When each page was scraped, for samples without their own timestamp: one
         time for all, or a mapping from file name (or path) to time. Default: the
@@ -350,18 +353,23 @@ def read_metrics_text(
     Raises
     ------
     DataFormatError
-        A path that does not exist, a file that is not a ``/metrics`` page (named in the message).
+        A path that does not exist, a file that is not a ``/metrics`` page (named in the
+        message, with the function that reads it when it is other evidence), a folder
+        with no page.
     InvalidParameterError
         When ``ts`` is not a time.
 
     Warns
     -----
     UserWarning
-        When lines were malformed (counted and kept in ``df.attrs["bad_lines"]``).
+        When lines were malformed (counted and kept in ``df.attrs["bad_lines"]``), or
+        files of other kinds were skipped.
     """
     if isinstance(path_or_text, str) and ("\n" in path_or_text or path_or_text.startswith("#")):
         return parse_metrics_text(path_or_text, ts=ts, openmetrics=openmetrics)
-    files = expand_paths(path_or_text, what="metrics")
+    files, skipped = evidence_files(
+        path_or_text, kind="metrics", what="metrics", try_shapes=frozenset({"prose", "text", "empty"})
+    )
     page = _Page()
     for path in files:
         if isinstance(ts, Mapping):
@@ -374,4 +382,6 @@ def read_metrics_text(
         page.add_text(text, source=str(path), default_ts=seconds, openmetrics=openmetrics)
         if (len(page.names), len(page.types) + len(page.help)) == (samples, families):
             _not_a_page(str(path), page.bad[bad:])
-    return _finish(page, stacklevel=2)
+    df = _finish(page, stacklevel=2)
+    df.attrs["skipped"] = warn_skipped(path_or_text, skipped, "metrics")
+    return df

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from apiprobe.errors import InvalidParameterError, ProfileFormatError, WireFormatError
 from apiprobe.load._limits import gunzip
+from apiprobe.load._paths import refusal
 from apiprobe.load._pprof_decode import decode_profile
 from apiprobe.load._pprof_drop import apply_drop_frames
 from apiprobe.load._pprof_profile import (
@@ -37,7 +38,7 @@ from apiprobe.load._pprof_profile import (
 from apiprobe.load._pprof_profile import clean_path as clean_path
 from apiprobe.load._pprof_profile import concat_profiles as concat_profiles
 from apiprobe.load._pprof_profile import share_locations as share_locations
-from apiprobe.load._sniff import sniff_bytes
+from apiprobe.load._sniff import judge_bytes
 from apiprobe.load._text import GZIP_MAGIC
 
 __all__ = ["Frame", "LocTable", "Location", "Profile", "ProfileFormatError", "parse_pprof", "read_pprof"]
@@ -173,9 +174,9 @@ def parse_pprof(data: bytes, *, source: str = "<bytes>", drop_frames: bool = Tru
     """
     if not data:
         raise ProfileFormatError(f"{source}: empty file, not a pprof profile")
-    other = sniff_bytes(data)
-    if other is not None and other[1] != "read_pprof":
-        raise ProfileFormatError(f"{source}: this is {other[0]}, not a pprof profile: use {other[1]}")
+    message = refusal(source, *judge_bytes(data, source), "pprof", "a pprof profile")
+    if message is not None:
+        raise ProfileFormatError(message)
     if data[:2] == GZIP_MAGIC:
         inflated = gunzip(data, source, error=ProfileFormatError)  # bounded: APIPROBE_MAX_INFLATED
         if not inflated.complete:

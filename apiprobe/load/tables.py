@@ -8,6 +8,8 @@ from pathlib import Path
 import pandas as pd
 
 from apiprobe.errors import DataFormatError, SchemaError
+from apiprobe.load._paths import refusal
+from apiprobe.load._sniff import judge_file
 from apiprobe.schema import columns, conform
 
 __all__ = ["read_dns", "read_pings", "read_probes", "read_table", "write_table"]
@@ -44,12 +46,17 @@ def read_table(path: str | os.PathLike[str], schema: str) -> pd.DataFrame:
     Raises
     ------
     DataFormatError
-        When the file is missing, unreadable, or lacks the schema's key columns.
+        When the file is missing, unreadable, lacks the schema's key columns, or
+        holds another kind of evidence (the message names the function that reads it).
     """
     p = Path(path)
     fmt = _format(p)
     if not p.is_file():
         raise DataFormatError(f"{p}: no such file")
+    if schema in ("probes", "pings", "dns"):
+        message = refusal(str(p), *judge_file(p), schema, f"a {schema} table")
+        if message is not None:
+            raise DataFormatError(message)
     try:
         if fmt == "csv":
             df = pd.read_csv(p, dtype=str, keep_default_na=True)

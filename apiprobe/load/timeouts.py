@@ -27,6 +27,8 @@ import pandas as pd
 
 from apiprobe.errors import DataFormatError
 from apiprobe.load._log_columns import parse_go_duration
+from apiprobe.load._paths import refusal
+from apiprobe.load._sniff import judge_file
 
 __all__ = ["parse_timeouts", "read_timeouts"]
 
@@ -162,9 +164,13 @@ def read_timeouts(path: str | os.PathLike[str]) -> pd.DataFrame:
     Raises
     ------
     DataFormatError
-        The file cannot be read or is not a call graph.
+        The file cannot be read or is not a call graph (another kind of evidence
+        names the function that reads it).
     """
     p = Path(path)
+    message = refusal(str(p), *judge_file(p), "timeouts", "a timeouts declaration") if p.is_file() else None
+    if message is not None:
+        raise DataFormatError(message)
     try:
         text = p.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:

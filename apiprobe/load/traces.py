@@ -36,8 +36,8 @@ import numpy as np
 import pandas as pd
 
 from apiprobe.errors import DataFormatError, InvalidParameterError
-from apiprobe.load._paths import expand_paths
-from apiprobe.load._sniff import describe_json, sniff_bytes
+from apiprobe.load._paths import evidence_files, refusal, skipped_list, warn_skipped
+from apiprobe.load._sniff import describe_json, judge_bytes
 from apiprobe.load._text import decode_text
 from apiprobe.load._trace_values import (
     SPAN_KINDS,
@@ -393,8 +393,8 @@ def _parse_doc(doc: Any, fmt: str, ctx: _Ctx) -> tuple[list[_Row], str]:
 
 def _describe_unknown(doc: Any) -> str:
     other = describe_json(doc)
-    if other is not None and other[1] != "read_traces":
-        return f"this is {other[0]}, not a trace export: use {other[1]}"
+    if other.kind is not None and other.kind != "traces":
+        return f"this is {other.what}, not a trace export: read it with {other.reader}"
     if isinstance(doc, Mapping) and "data" in doc and not isinstance(doc["data"], (list, Mapping, type(None))):
         return f"'data' is a {type(doc['data']).__name__}; Jaeger JSON has a list of traces (or one trace object) there"
     if isinstance(doc, Mapping):
@@ -469,9 +469,9 @@ def _to_text(data: str | bytes, name: str) -> str:
     try:
         return decode_text(data, name, what="JSON trace file")
     except DataFormatError as exc:
-        other = sniff_bytes(data)
-        if other is not None and other[1] != "read_traces":
-            raise DataFormatError(f"{name}: this is {other[0]}, not a trace export: use {other[1]}") from exc
+        message = refusal(name, *judge_bytes(data, name), "traces", "a trace export")
+        if message is not None:
+            raise DataFormatError(message) from exc
         raise
 
 
@@ -487,9 +487,11 @@ def _parse_text(text: str, fmt: str, name: str) -> pd.DataFrame:
     except json.JSONDecodeError as exc:
         if exc.msg == "Extra data" and stripped[0] in "{[":
             return _parse_json_lines(stripped, fmt, ctx)
-        other = sniff_bytes(stripped[:8192].encode("utf-8", "replace"))
-        if other is not None and other[1] != "read_traces":
-            raise DataFormatError(f"{name}: this is {other[0]}, not a trace export: use {other[1]}") from None
+        message = refusal(
+            name, *judge_bytes(stripped[:65537].encode("utf-8", "replace"), name), "traces", "a trace export"
+        )
+        if message is not None:
+            raise DataFormatError(message) from None
         raise DataFormatError(
             f"{name}: line {exc.lineno} column {exc.colno}: not JSON ({exc.msg}); expected OTLP, Jaeger or Zipkin JSON"
         ) from None
@@ -654,9 +656,11 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
     as a line truncated when the writer stopped), ``bad_times`` (spans whose
     start or end nanoseconds cannot hold — year 9999, 2^63 ns — kept with NaT),
     ``merged_fragments`` (Zipkin span fragments folded into their span, as the
-    Zipkin UI does: see :mod:`apiprobe.load._zipkin_merge`) and
+    Zipkin UI does: see :mod:`apiprobe.load._zipkin_merge`),
     ``skipped_files`` (``(file, reason)`` for each file that could not be
-    read: the others are still read, with a warning).
+    read: the others are still read, with a warning) and ``skipped`` (files
+    of the folder that hold another kind of evidence, with one warning: dicts
+    of ``file``, ``kind``, ``what`` and ``reader``, the function that reads it).
 
     Besides plain OTLP JSON (``resourceSpans``), the wrappers of today's
     backends are read: Jaeger v2 ``/api/v3/traces`` (``{"result": …}``),
@@ -666,10 +670,12 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
     Parameters
     ----------
     path : str or path-like
-        A file, a directory (every ``*.json``, ``*.jsonl``, ``*.ndjson`` and
-        ``*.gz`` file in it and below) or a glob pattern; several files are
-        concatenated in name order. Gzip-compressed files are recognised by
-        their magic bytes.
+        A file, a directory (read recursively) or a glob pattern; several
+        files are concatenated in name order. Each file is judged by its
+        content: trace exports are read, files of other kinds skipped (see
+        ``skipped`` above); a file of unknown content is tried when named
+        ``*.json``, ``*.jsonl``, ``*.ndjson`` or ``*.gz``. Gzip-compressed
+        files are recognised by their magic bytes.
     format : {"auto", "otlp", "jaeger", "zipkin"}, default "auto"
         ``"auto"`` detects each file's format from its structure; ``"otlp"``,
         ``"jaeger"`` or ``"zipkin"`` forces one.
@@ -685,6 +691,7 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
         When no file can be read: not JSON, JSON of none of the formats
         (a HAR file or a goroutine dump says which function reads it), or a
         span without ids; the message names each file and the place in it.
+        Also for a file named explicitly that holds another kind of evidence.
     InvalidParameterError
         When ``format`` is not one of the four.
 
@@ -694,7 +701,13 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
     >>> spans.groupby("service")["duration_ms"].describe()  # doctest: +SKIP
     """
     fmt = _check_format(format)
-    files = expand_paths(path, what="trace", suffixes=_TRACE_SUFFIXES)
+    files, other_kinds = evidence_files(
+        path,
+        kind="traces",
+        what="trace",
+        try_shapes=frozenset({"prose", "text", "empty"}),
+        try_suffixes=_TRACE_SUFFIXES,
+    )
     frames: list[pd.DataFrame] = []
     formats: list[str] = []
     bad: list[tuple[str, int, str]] = []
@@ -711,11 +724,13 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
         bad += [(label, n, why) for n, why in df.attrs.get("bad_lines", [])]
         frames.append(df)
     if not frames:
+        others = f"; and {len(other_kinds)} file(s) of other kinds: {skipped_list(other_kinds)}" if other_kinds else ""
         if len(skipped) == 1:
-            raise DataFormatError(skipped[0][1])
+            raise DataFormatError(skipped[0][1] + others)
         raise DataFormatError(
-            f"{path}: no readable trace file among {len(skipped)}: " + "; ".join(why for _, why in skipped)
+            f"{path}: no readable trace file among {len(skipped)}: " + "; ".join(why for _, why in skipped) + others
         )
+    kinds = warn_skipped(path, other_kinds, "trace")
     if skipped:
         warnings.warn(
             f"{path}: skipped {len(skipped)} unreadable file(s) of {len(files)} "
@@ -740,6 +755,7 @@ def read_traces(path: str | PathLike[str], *, format: TraceFormat = "auto") -> p
             "bad_times": bad_times,
             "merged_fragments": sum(int(f.attrs.get("merged_fragments", 0)) for f in frames),
             "skipped_files": skipped,
+            "skipped": kinds,
             "source": str(path),
         }
     )

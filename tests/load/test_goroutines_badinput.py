@@ -108,8 +108,8 @@ def test_protobuf_goroutine_profile_names_read_pprof(tmp_path: Path, name: str) 
     path.write_bytes(gzip.compress(data) if name.endswith(".gz") else data)
     out = read(path)
     assert out.kind == "named_error" and out.type == "DataFormatError", out
-    assert out.message.startswith(f"{name}: this is a ") and "protobuf pprof goroutine profile" in out.message
-    assert "use read_pprof" in out.message
+    assert out.message.startswith(f"{name}: this is a ") and "pprof goroutine profile (debug=0)" in out.message
+    assert "not a text goroutine dump: read it with read_pprof" in out.message
 
 
 @pytest.mark.parametrize(
@@ -231,9 +231,9 @@ def test_wrong_kind_of_file_names_its_reader(tmp_path: Path) -> None:
 
     trace = tmp_path / "trace.json"
     trace.write_text('[{"traceId": "4bf92f3577b34da6", "id": "00f067aa0ba902b7"}]')
-    with pytest.raises(DataFormatError, match="not a goroutine dump: use read_traces"):
+    with pytest.raises(DataFormatError, match="not a goroutine dump: read it with read_traces"):
         read_goroutines(trace)
     log = tmp_path / "app.log"
     log.write_text('{"level":"info","ts":1.5,"msg":"a"}\n{"level":"info","ts":1.6,"msg":"b"}\n')
-    with pytest.raises(DataFormatError, match="not a goroutine dump: use read_logs"):
+    with pytest.raises(DataFormatError, match="not a goroutine dump: read it with read_logs"):
         read_goroutines(log)

@@ -235,5 +235,8 @@ def test_string_status_is_parsed_and_junk_status_is_flagged() -> None:
 def test_trace_export_given_to_read_har_names_read_traces(tmp_path: Path) -> None:
     path = tmp_path / "trace.json"
     path.write_text('[{"traceId": "4bf92f3577b34da6", "id": "00f067aa0ba902b7", "name": "get"}]')
-    with pytest.raises(DataFormatError, match=r"trace\.json: not a HAR file.*use read_traces"):
+    with pytest.raises(
+        DataFormatError,
+        match=r"trace\.json: this is a Zipkin v2 JSON trace export, not a HAR file: read it with read_traces",
+    ):
         read_har(path)

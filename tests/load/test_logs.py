@@ -583,3 +583,44 @@ def test_misuse_is_a_named_error(tmp_path: Path) -> None:
     with pytest.raises(InvalidParameterError, match="not a valid regular expression"):
         parse_logs("a=1", format="regex", regex="(?P<msg>[")
     assert parse_logs(['{"msg":"a"}', b'{"msg":"b"}'])["msg"].tolist() == ["a", "b"]
+
+
+def test_folder_skips_files_of_other_kinds_with_one_warning(tmp_path: Path) -> None:
+    """A real incident folder: the six demo logs beside a profile, a chain, a key, a dump, a HAR, a screenshot."""
+    import shutil
+    import warnings
+
+    from pandas.testing import assert_frame_equal
+    from test_sniff import DEMO, write_other_kinds
+
+    folder = tmp_path / "incident"
+    folder.mkdir()
+    six = sorted((DEMO / "logs").iterdir())
+    for f in six:
+        shutil.copy(f, folder / f.name)
+    others = write_other_kinds(folder)
+    alone = read_logs([folder / f.name for f in six])
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = read_logs(folder)
+    assert_frame_equal(df, alone)  # the same rows: nothing of the other files became a "log line"
+    assert summarize_log_sources(df)["source_file"].tolist() == [str(folder / f.name) for f in six]
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and f"skipped {len(others)} file(s) that are not log files" in said[0], said
+    for name, reader in others.items():
+        assert f"{name} → " in said[0] and f"→ {reader or 'no apiprobe reader'}" in said[0]
+    assert "cpu.pb.gz → a gzip-compressed pprof profile → read_pprof" in said[0]
+    assert "payments.key → a PEM private key (not evidence; never share it) → no apiprobe reader" in said[0]
+    assert {Path(s["file"]).name: s["reader"] for s in df.attrs["skipped"]} == others
+    assert all(list(s) == ["file", "kind", "what", "reader"] for s in df.attrs["skipped"])
+    assert alone.attrs["skipped"] == []
+    with pytest.warns(UserWarning, match=r"skipped 6 file\(s\) .*: checkout\.har → a HAR file → read_har;"):
+        globbed = read_logs(str(folder / "*"))  # a glob skips like a folder
+    assert len(globbed) == len(alone) and len(globbed.attrs["skipped"]) == len(others)
+    with pytest.raises(DataFormatError, match=r"cpu\.pb\.gz: this is a gzip-compressed pprof profile, not a log file"):
+        read_logs([folder / "auth.log", folder / "cpu.pb.gz"])  # named explicitly: refused
+    only = tmp_path / "no-logs"
+    write_other_kinds(only)
+    with pytest.raises(DataFormatError, match=f"no log file among {len(others)}: ") as err:
+        read_logs(only)
+    assert "goroutines.txt → a goroutine dump (debug=2) → read_goroutines" in str(err.value)

@@ -165,3 +165,31 @@ def test_folder_of_snapshots_forms_series(tmp_path) -> None:  # type: ignore[no-
         warnings.simplefilter("ignore")
         with pytest.raises(DataFormatError, match=r"notes\.txt"):
             ap.read_metrics_text(tmp_path)
+
+
+def test_folder_skips_files_of_other_kinds_with_one_warning(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    import shutil
+    from pathlib import Path
+
+    from pandas.testing import assert_frame_equal
+    from test_sniff import DEMO, write_other_kinds
+
+    page = DEMO / "metrics" / "incident.openmetrics.txt.gz"
+    alone = ap.read_metrics_text(page)
+    folder = tmp_path / "metrics"
+    others = write_other_kinds(folder)
+    shutil.copy(page, folder / page.name)
+    shutil.copy(DEMO / "logs" / "billing.log", folder / "billing.log")
+    others["billing.log"] = "read_logs"
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = ap.read_metrics_text(folder)
+    assert_frame_equal(df, alone)
+    said = [str(w.message) for w in caught if "not metrics files" in str(w.message)]
+    assert len(said) == 1 and "billing.log → a logfmt log → read_logs" in said[0], said
+    assert {Path(s["file"]).name: s["reader"] for s in df.attrs["skipped"]} == others
+    with pytest.raises(DataFormatError, match=r"billing\.log: this is a logfmt log, not a metrics file: read it"):
+        ap.read_metrics_text(folder / "billing.log")
+    (folder / page.name).unlink()
+    with pytest.raises(DataFormatError, match=f"no metrics file among {len(others)}: "):
+        ap.read_metrics_text(folder)

@@ -468,3 +468,33 @@ def test_zipkin_shared_server_span_exported_twice_is_one_span() -> None:
     other = {**server, "timestamp": 1_000_020, "duration": 50}
     ids = parse_traces(json.dumps([client, server, other]))["span_id"].tolist()
     assert len(set(ids)) == 3
+
+
+def test_folder_skips_files_of_other_kinds_with_one_warning(tmp_path: Path) -> None:
+    import warnings
+
+    from test_sniff import DEMO, write_other_kinds
+
+    folder = tmp_path / "incident"
+    shutil.copytree(DEMO / "traces", folder)
+    alone = read_traces(folder)
+    others = write_other_kinds(folder)
+    shutil.copy(DEMO / "logs" / "inventory.jsonl", folder / "inventory.jsonl")  # a .jsonl, yet a log
+    others["inventory.jsonl"] = "read_logs"
+    (folder / "README.md").write_text("Traces exported from the three backends during the incident.\n")
+    others["README.md"] = None
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        df = read_traces(folder)
+    assert_frame_equal(df, alone)
+    said = [str(w.message) for w in caught]
+    assert len(said) == 1 and f"skipped {len(others)} file(s) that are not trace files" in said[0], said
+    assert "inventory.jsonl → an slog JSON log → read_logs" in said[0]
+    assert {Path(s["file"]).name: s["reader"] for s in df.attrs["skipped"]} == others
+    assert df.attrs["skipped_files"] == [] and alone.attrs["skipped"] == []
+    with pytest.raises(DataFormatError, match=r"cpu\.pb\.gz: this is a gzip-compressed pprof profile"):
+        read_traces(folder / "cpu.pb.gz")
+    for f in (DEMO / "traces").iterdir():
+        (folder / f.name).unlink()
+    with pytest.raises(DataFormatError, match=f"no trace file among {len(others)}: .*checkout.har → a HAR file"):
+        read_traces(folder)

@@ -55,7 +55,8 @@ def read(reader: str, path: Path, env: dict[str, str] | None = None) -> Outcome:
 @pytest.mark.parametrize(("reader", "suffix"), [("read_traces", ".json"), ("read_har", ".har")])
 def test_deep_json_is_a_named_error(tmp_path: Path, depth: int, reader: str, suffix: str) -> None:
     path = tmp_path / f"deep{suffix}"
-    path.write_text('{"resourceSpans": ' + "[" * depth + "]" * depth + "}")
+    key = '{"log": ' if reader == "read_har" else '{"resourceSpans": '  # each reader's own kind
+    path.write_text(key + "[" * depth + "]" * depth + "}" * key.count("{"))
     out = read(reader, path)
     assert out.kind == "named_error" and "deep" in out.message, out
     if depth > 10_000:  # 1,000 levels may parse (then the structure is wrong): 50,000 cannot
@@ -66,8 +67,8 @@ def test_deep_json_is_a_named_error(tmp_path: Path, depth: int, reader: str, suf
 def test_gzip_bomb_is_refused_in_bounded_memory(tmp_path: Path, reader: str, suffix: str) -> None:
     path = tmp_path / f"bomb{suffix}"
     comp = zlib.compressobj(9, zlib.DEFLATED, 31)
-    with path.open("wb") as fh:
-        fh.write(comp.compress(b'{"resourceSpans": ["'))
+    with path.open("wb") as fh:  # each reader's own kind, else it is refused before it is inflated
+        fh.write(comp.compress(b'{"log": {"entries": ["' if reader == "read_har" else b'{"resourceSpans": ["'))
         for _ in range(16):
             fh.write(comp.compress(b"A" * (64 << 20)))  # 1 GiB inflated
         fh.write(comp.flush())

@@ -132,28 +132,44 @@ def test_folder_with_unreadable_files_reads_the_rest(tmp_path: Path) -> None:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         df = read_traces(tmp_path)
-    assert any("skipped 3 unreadable file(s) of 5" in str(w.message) for w in caught)
+    messages = [str(w.message) for w in caught]
+    # files of other kinds are skipped by their content, with one warning naming the reader of each
+    assert any(
+        "skipped 2 file(s) that are not trace files" in m
+        and "capture.har.json → a HAR file → read_har" in m
+        and "goroutines.json → a goroutine dump (debug=2) → read_goroutines" in m
+        for m in messages
+    ), messages
+    assert any("skipped 1 unreadable file(s) of 3" in m for m in messages), messages  # the broken trace export
     assert len(df) == len(load("zipkin-lens-yelp.json")) + 5
-    skipped = dict(df.attrs["skipped_files"])
-    assert set(skipped) == {"broken.json", "capture.har.json", "goroutines.json"}
-    assert "use read_har" in skipped["capture.har.json"]
-    assert "goroutine dump" in skipped["goroutines.json"] and "use read_goroutines" in skipped["goroutines.json"]
+    assert dict(df.attrs["skipped_files"]).keys() == {"broken.json"}
+    assert {Path(s["file"]).name: s["reader"] for s in df.attrs["skipped"]} == {
+        "capture.har.json": "read_har",
+        "goroutines.json": "read_goroutines",
+    }
     assert set(df.attrs["formats"]) == {"zipkin-lens-yelp.json", "jaeger-integration-example-otlp.json"}
     (tmp_path / "zipkin-lens-yelp.json").unlink()
     (tmp_path / "jaeger-integration-example-otlp.json").unlink()
-    with pytest.raises(DataFormatError, match="no readable trace file among 3") as err:
+    with pytest.raises(DataFormatError, match=r"broken\.json: .*not JSON") as err:
         read_traces(tmp_path)
-    assert "broken.json" in str(err.value) and "use read_har" in str(err.value)
+    assert "capture.har.json → a HAR file → read_har" in str(err.value)
+    (tmp_path / "broken.json").unlink()
+    with pytest.raises(DataFormatError, match=r"no trace file among 2: capture\.har\.json → a HAR file → read_har"):
+        read_traces(tmp_path)
 
 
 def test_wrong_kind_of_file_names_its_reader(tmp_path: Path) -> None:
     har = tmp_path / "session.har"
     har.write_text(json.dumps({"log": {"version": "1.2", "creator": {"name": "x"}, "entries": []}}))
-    with pytest.raises(DataFormatError, match=r"session\.har: .*this is a HAR file.*use read_har"):
+    with pytest.raises(
+        DataFormatError, match=r"session\.har: this is a HAR file, not a trace file: read it with read_har"
+    ):
         read_traces(har)
     dump = tmp_path / "dump.json"
     dump.write_text("goroutine 7 [select, 5 minutes]:\nmain.loop()\n\t/app/main.go:12 +0x1d\n")
-    with pytest.raises(DataFormatError, match="text goroutine dump, not a trace export: use read_goroutines"):
+    with pytest.raises(
+        DataFormatError, match=r"goroutine dump \(debug=2\), not a trace file: read it with read_goroutines"
+    ):
         read_traces(dump)
     jaeger_obj = tmp_path / "ui.json"
     jaeger_obj.write_text(json.dumps({"data": "trace 4bf9 not found"}))
