@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from apiprobe.demo import demo_pings, demo_probes, write_demo
+from apiprobe.demo import DEMO_TRIAGE_FILES, demo_pings, demo_probes, write_demo
 from apiprobe.load import read_probes
 from apiprobe.schema import validate
 
@@ -50,6 +50,8 @@ def test_write_demo(tmp_path: Path) -> None:
         "trace_zipkin",
         "har",
     }
+    assert {f"incident_{name}" for name in DEMO_TRIAGE_FILES} <= set(paths)
+    assert all(paths[f"incident_{name}"] == tmp_path / "incident" / rel for name, rel in DEMO_TRIAGE_FILES.items())
     assert len(read_probes(paths["probes"])) == len(demo_probes())
 
 
@@ -59,3 +61,13 @@ def test_committed_demo_data_matches_the_generator(tmp_path: Path) -> None:
     for name, path in fresh.items():
         rel = path.relative_to(tmp_path)
         assert (committed / rel).read_bytes() == path.read_bytes(), f"data/demo/{rel} drifted ({name})"
+
+
+def test_write_demo_twice_gives_the_same_bytes(tmp_path: Path) -> None:
+    a = write_demo(tmp_path / "a")
+    b = write_demo(tmp_path / "b")
+    assert set(a) == set(b)
+    for name, path in a.items():
+        assert path.read_bytes() == b[name].read_bytes(), name
+    written = sorted(p.relative_to(tmp_path / "a") for p in (tmp_path / "a").rglob("*") if p.is_file())
+    assert written == sorted(p.relative_to(tmp_path / "a") for p in a.values())  # every file is in the result

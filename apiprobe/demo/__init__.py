@@ -15,7 +15,14 @@
   timeouts and retries (:mod:`apiprobe.demo._resilience`);
 * :func:`demo_metrics_text` — the incident as six hours of three Go services'
   Prometheus metrics in OpenMetrics (:mod:`apiprobe.demo._metrics`);
-* :func:`write_demo` — all of it as files under ``data/demo``.
+* :func:`write_demo_triage_folder` — the same incident as the folder an on-call
+  engineer collected (:data:`DEMO_TRIAGE_FILES`): skewed clocks
+  (:data:`DEMO_CLOCK_SKEW`), logs that cover different spans
+  (:data:`DEMO_LOG_COVER`), a healthy bystander service, payments' goroutine
+  dump and profiles, a truncated profile, a red-herring certificate chain and a
+  screenshot (:mod:`apiprobe.demo._triage_folder`);
+* :func:`write_demo` — all of it as files under ``data/demo`` (the triage folder
+  in ``data/demo/incident``).
 
 The same arguments always give the same bytes. This package may use
 :mod:`apiprobe.load`, :mod:`apiprobe.schema` and :mod:`apiprobe.analyze`, never
@@ -41,12 +48,15 @@ from apiprobe.demo._probes import DEMO_START, DEMO_TIMEOUT_MS, demo_pings, demo_
 from apiprobe.demo._profiles import demo_cpu_profile, write_demo_profiles
 from apiprobe.demo._resilience import DEMO_TIMEOUTS_YAML
 from apiprobe.demo._serialization import DEMO_GO_SOURCE, DEMO_PAYLOADS
+from apiprobe.demo._triage_folder import DEMO_CLOCK_SKEW, DEMO_LOG_COVER, DEMO_TRIAGE_FILES, write_demo_triage_folder
 from apiprobe.demo._write import write_demo
 
 __all__ = [
     "BASELINE",
+    "DEMO_CLOCK_SKEW",
     "DEMO_GO_SOURCE",
     "DEMO_HAR_FILE",
+    "DEMO_LOG_COVER",
     "DEMO_LOG_FILES",
     "DEMO_METRICS_END",
     "DEMO_OBJECTIVE",
@@ -57,6 +67,7 @@ __all__ = [
     "DEMO_TIMEOUTS_YAML",
     "DEMO_TIMEOUT_MS",
     "DEMO_TRACE_FILES",
+    "DEMO_TRIAGE_FILES",
     "GATEWAY_TIMEOUT_S",
     "HAR_CLIENT_IP",
     "INCIDENT",
@@ -72,4 +83,5 @@ __all__ = [
     "write_demo_dumps",
     "write_demo_incident",
     "write_demo_profiles",
+    "write_demo_triage_folder",
 ]

@@ -34,7 +34,7 @@ class _ServiceLogs(_Sim):
         level = "error" if status in (500, 504) else "info"  # 502/503 at info: the misuse of §3.3
         rec: dict[str, Any] = {
             "level": level,
-            "ts": end / _S,
+            "ts": self.clock("gateway", end) / _S,
             "logger": "http",
             "caller": "server/handler.go:88",
             "msg": "request",
@@ -88,7 +88,7 @@ class _ServiceLogs(_Sim):
             "msg": msg,
             "path": path,
             "status": status,
-            "time": _rfc3339(end),
+            "time": _rfc3339(self.clock("auth", end)),
         }
         if err:
             rec["error"] = err
@@ -100,7 +100,7 @@ class _ServiceLogs(_Sim):
         self, req: _Request, ns: int, level: str, func: str, line: int, msg: str, attrs: dict[str, Any]
     ) -> None:
         rec = {
-            "time": _rfc3339_ms(ns),
+            "time": _rfc3339_ms(self.clock("inventory", ns)),
             "level": level,
             "source": {"function": f"main.(*server).{func}", "file": f"/app/{func}.go", "line": line},
             "msg": msg,
@@ -134,14 +134,14 @@ class _ServiceLogs(_Sim):
     def zerolog(self, ns: int, level: str, req: _Request, order_id: str, message: str, **fields: Any) -> None:
         rec: dict[str, Any] = {"level": level, "service": "orders", "trace_id": req.trace_id, "order_id": order_id}
         rec.update({k: v for k, v in fields.items() if v is not None})
-        rec["time"] = _rfc3339(ns)
+        rec["time"] = _rfc3339(self.clock("orders", ns))
         rec["message"] = message
         self.log("orders", ns, _json(rec))
 
     def panic(self, ns: int) -> None:
         """net/http recovers the handler's panic and prints it with the standard logger (not logrus)."""
         rng = self.rng
-        stamp = datetime.fromtimestamp(ns // _S, UTC).strftime("%Y/%m/%d %H:%M:%S")
+        stamp = datetime.fromtimestamp(self.clock("payments", ns) // _S, UTC).strftime("%Y/%m/%d %H:%M:%S")
 
         def a() -> str:
             return f"0xc000{rng.randrange(0x10000, 0xFFFFF) << 4:06x}"
@@ -182,7 +182,7 @@ class _ServiceLogs(_Sim):
         while t < _T_END:
             ns = t + rng.randrange(0, _S)
             rec = {
-                "time": _rfc3339_ms(ns),
+                "time": _rfc3339_ms(self.clock("inventory", ns)),
                 "level": "INFO+2",
                 "source": {"function": "main.(*restocker).run", "file": "/app/restock.go", "line": 112},
                 "msg": "stock below reorder threshold",
@@ -218,7 +218,7 @@ class _ServiceLogs(_Sim):
                 "payments",
                 ns,
                 _logrus_text(
-                    ns,
+                    self.clock("payments", ns),
                     "info",
                     "pg pool stats",
                     {
@@ -237,7 +237,10 @@ class _ServiceLogs(_Sim):
             "payments",
             ns,
             _logrus_text(
-                ns, "info", "reconciliation job started", {"job": "ledger-reconcile", "workers": 16, "window": "24h"}
+                self.clock("payments", ns),
+                "info",
+                "reconciliation job started",
+                {"job": "ledger-reconcile", "workers": 16, "window": "24h"},
             ),
         )
         ns = _T_JOB_END + 388_412
@@ -245,7 +248,7 @@ class _ServiceLogs(_Sim):
             "payments",
             ns,
             _logrus_text(
-                ns,
+                self.clock("payments", ns),
                 "warning",
                 "reconciliation job cancelled",
                 {"error": "context canceled", "job": "ledger-reconcile", "rows": 1_284_311},

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -45,9 +46,15 @@ class _Request:
 
 
 class _Sim:
-    """Random sources, ids, and what the services logged and traced so far."""
+    """Random sources, ids, and what the services logged and traced so far.
 
-    def __init__(self, seed: int) -> None:
+    ``clock_skew`` maps a service to how far its clock is ahead of true time (ns, negative when
+    behind): the times a service *writes* in its log lines are read off its own clock
+    (:meth:`clock`); the log buffer and the spans keep true time.
+    """
+
+    def __init__(self, seed: int, clock_skew: Mapping[str, int] | None = None) -> None:
+        self.skew: dict[str, int] = dict(clock_skew or {})
         self.rng = random.Random(seed)
         self.ids = random.Random(seed + 1)
         self.seq = 0
@@ -73,6 +80,10 @@ class _Sim:
 
     def net(self) -> int:
         return self.rng.randrange(200_000, 700_000)
+
+    def clock(self, service: str, ns: int) -> int:
+        """What ``service``'s clock reads at true time ``ns``."""
+        return ns + self.skew.get(service, 0)
 
     def log(self, service: str, ns: int, line: str) -> None:
         self.seq += 1

@@ -112,7 +112,15 @@ class _Incident(_ServiceLogs):
             self.log(
                 "orders",
                 ns,
-                _json({"level": "info", "service": "orders", **extra, "time": _rfc3339(ns), "message": msg}),
+                _json(
+                    {
+                        "level": "info",
+                        "service": "orders",
+                        **extra,
+                        "time": _rfc3339(self.clock("orders", ns)),
+                        "message": msg,
+                    }
+                ),
             )
         self.pool_stats()
         self.reorder_notices()
@@ -381,11 +389,11 @@ class _Incident(_ServiceLogs):
                 status = 0
             elif perr is None:
                 fields["amount_cents"] = amount
-                self.log("payments", s_end, _logrus_text(s_end, "info", "charge ok", fields))
+                self.log("payments", s_end, _logrus_text(self.clock("payments", s_end), "info", "charge ok", fields))
             else:
                 fields["error"] = perr
                 level = "error" if kind == "card" else "warning"
-                self.log("payments", s_end, _logrus_text(s_end, level, "charge failed", fields))
+                self.log("payments", s_end, _logrus_text(self.clock("payments", s_end), level, "charge failed", fields))
             # spans: orders' client call, payments' server span, its pool wait and its query
             client = self.span(
                 req,
@@ -541,7 +549,7 @@ class _Incident(_ServiceLogs):
         end = start + took
         invoice = f"inv-{int(order_id[2:]) * 7 % 1_000_003:07d}"
         fields = {
-            "ts": _rfc3339_nano(end),
+            "ts": _rfc3339_nano(self.clock("billing", end)),
             "caller": "invoice.go:42",
             "level": "info",
             "msg": "invoice created",

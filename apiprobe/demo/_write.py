@@ -13,6 +13,7 @@ from apiprobe.demo._probes import demo_pings, demo_probes
 from apiprobe.demo._profiles import write_demo_profiles
 from apiprobe.demo._resilience import DEMO_TIMEOUTS_YAML
 from apiprobe.demo._serialization import DEMO_GO_SOURCE, DEMO_PAYLOADS
+from apiprobe.demo._triage_folder import write_demo_triage_folder
 from apiprobe.load.tables import write_table
 
 __all__ = ["write_demo"]
@@ -24,8 +25,9 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     probes.csv, baseline.csv, pings.csv, serialization/order.go with
     serialization/payloads.jsonl, resilience/timeouts.yaml, metrics/incident.openmetrics.txt.gz,
     goroutines/goroutines-{before,after}.txt and
-    profiles/cpu.pb.gz with profiles/cpu_baseline.pb.gz, and the logs/traces/HAR
-    incident of :func:`write_demo_incident` under logs/, traces/ and har/.
+    profiles/cpu.pb.gz with profiles/cpu_baseline.pb.gz, the logs/traces/HAR
+    incident of :func:`write_demo_incident` under logs/, traces/ and har/, and
+    the triage folder of :func:`write_demo_triage_folder` under incident/.
 
     Parameters
     ----------
@@ -39,8 +41,9 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     dict of str to pathlib.Path
         The written paths by name: ``probes``, ``baseline``, ``pings``,
         ``go_source``, ``payloads``, ``timeouts``, ``metrics``, ``goroutines_before``, ``goroutines_after``,
-        ``cpu_profile``, ``cpu_baseline``, and ``log_<service>``,
-        ``trace_<format>`` and ``har`` of :func:`write_demo_incident`.
+        ``cpu_profile``, ``cpu_baseline``, ``log_<service>``,
+        ``trace_<format>`` and ``har`` of :func:`write_demo_incident`, and
+        ``incident_<name>`` for each file of :func:`write_demo_triage_folder`.
     """
     out = Path(out_dir)
     ser = out / "serialization"
@@ -58,8 +61,10 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     dumps = write_demo_dumps(out / "goroutines")
     profiles = write_demo_profiles(out / "profiles")
     incident = write_demo_incident(out)
+    triage = write_demo_triage_folder(out / "incident")
     return {
         **incident,
+        **{f"incident_{name}": path for name, path in triage.items()},
         "cpu_profile": profiles["cpu"],
         "cpu_baseline": profiles["cpu_baseline"],
         "goroutines_before": dumps["before"],
