@@ -40,6 +40,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_pprof.py
 	$(BIN)/python benchmarks/bench_logs.py
 	$(BIN)/python benchmarks/bench_metrics.py
+	$(BIN)/python benchmarks/bench_triage.py
 	$(BIN)/python benchmarks/bench_report.py
 
 clean:

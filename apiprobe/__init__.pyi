@@ -112,6 +112,7 @@ from apiprobe.analyze import detect_pool_exhaustion as detect_pool_exhaustion
 from apiprobe.analyze import group_goroutines as group_goroutines
 from apiprobe.analyze import label_pivot as label_pivot
 from apiprobe.analyze import pool_sizing as pool_sizing
+from apiprobe.analyze import detect_profile_faults as detect_profile_faults
 from apiprobe.analyze import profile_diff as profile_diff
 from apiprobe.analyze import profile_top as profile_top
 from apiprobe.analyze import top_diff as top_diff
@@ -129,6 +130,7 @@ from apiprobe.analyze import histogram_quantile as histogram_quantile
 from apiprobe.analyze import metric_rate as metric_rate
 from apiprobe.analyze import slo_alerts as slo_alerts
 from apiprobe.analyze import slo_burn_rate as slo_burn_rate
+from apiprobe.analyze import slo_from_samples as slo_from_samples
 
 # analyze: resilience (retries, breakers, timeout budgets, fallbacks)
 from apiprobe.analyze import BreakerReplay as BreakerReplay
@@ -140,6 +142,7 @@ from apiprobe.analyze import budget_tree as budget_tree
 from apiprobe.analyze import deadline_chains as deadline_chains
 from apiprobe.analyze import detect_breaker_faults as detect_breaker_faults
 from apiprobe.analyze import detect_fallback as detect_fallback
+from apiprobe.analyze import detect_resilience_faults as detect_resilience_faults
 from apiprobe.analyze import detect_retry_storm as detect_retry_storm
 from apiprobe.analyze import detect_timeout_faults as detect_timeout_faults
 from apiprobe.analyze import fallback_share as fallback_share
@@ -152,6 +155,19 @@ from apiprobe.analyze import retry_policy as retry_policy
 from apiprobe.analyze import retry_schedule as retry_schedule
 from apiprobe.analyze import retry_timeline as retry_timeline
 from apiprobe.analyze import timeout_budget as timeout_budget
+
+# triage: a folder of mixed evidence → one incident story
+from apiprobe.incident import triage as triage
+from apiprobe.load import read_evidence as read_evidence
+from apiprobe.analyze import CAUSE_RULES as CAUSE_RULES
+from apiprobe.analyze import CauseRule as CauseRule
+from apiprobe.analyze import TriageResult as TriageResult
+from apiprobe.analyze import incident_window as incident_window
+from apiprobe.analyze import life_events as life_events
+from apiprobe.analyze import postmortem as postmortem
+from apiprobe.analyze import rank_hypotheses as rank_hypotheses
+from apiprobe.analyze import service_calls as service_calls
+from apiprobe.analyze import triage_timeline as triage_timeline
 
 # report
 from apiprobe.report import NotebookRun as NotebookRun

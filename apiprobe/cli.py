@@ -1,4 +1,4 @@
-"""The ``apiprobe`` command: probe, ping, tls, dns, logs, lab, demo, report.
+"""The ``apiprobe`` command: triage, probe, ping, tls, dns, logs, lab, demo, report.
 
 Exit codes: 0 success; 1 a report notebook failed; 2 bad usage or input.
 """
@@ -12,7 +12,7 @@ import sys
 import threading
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from apiprobe.errors import ApiprobeError
 
@@ -20,6 +20,12 @@ if TYPE_CHECKING:  # pandas loads with the command that needs it, not for --help
     import pandas as pd
 
 __all__ = ["main"]
+
+
+def _usage(message: str) -> NoReturn:
+    """Bad usage: the message on stderr and exit code 2, as argparse does."""
+    print(message, file=sys.stderr)
+    raise SystemExit(2)
 
 
 def _parse_value(text: str) -> Any:
@@ -51,7 +57,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
     for h in args.header or []:
         name, sep, value = h.partition(":")
         if not sep:
-            raise SystemExit(f"apiprobe probe: --header needs 'Name: value', got {h!r}")
+            _usage(f"apiprobe probe: --header needs 'Name: value', got {h!r}")
         headers[name.strip()] = value.strip()
     resolver = None
     if args.resolve:
@@ -59,7 +65,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
         for item in args.resolve:
             host, sep, ip = item.partition(":")
             if not sep:
-                raise SystemExit(f"apiprobe probe: --resolve needs HOST:ADDRESS, got {item!r}")
+                _usage(f"apiprobe probe: --resolve needs HOST:ADDRESS, got {item!r}")
             resolver[host] = ip
     probes = probe_http(
         args.urls,
@@ -164,7 +170,7 @@ def _window(text: str | None, flag: str) -> tuple[str, str] | None:
         return None
     start, sep, end = text.partition("/")
     if not sep or not start or not end:
-        raise SystemExit(f"apiprobe logs: {flag} needs START/END (ISO 8601 times), got {text!r}")
+        _usage(f"apiprobe: {flag} needs START/END (ISO 8601 times), got {text!r}")
     return start, end
 
 
@@ -243,6 +249,80 @@ def _cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def _print_triage(result: Any) -> None:
+    """The inventory, the windows and the top hypotheses, for a terminal."""
+    import pandas as pd
+
+    from apiprobe._redact import redact_text
+
+    inv = result.inventory
+    used = int(inv["usable"].fillna(False).sum())
+    print(f"evidence: {result.path} — {used} of {len(inv)} files used")
+    for row in inv.itertuples():
+        when = "" if pd.isna(row.ts_start) else f" {row.ts_start:%m-%d %H:%M:%S}–{row.ts_end:%H:%M:%S}"
+        svc = f" [{row.services}]" if isinstance(row.services, str) else ""
+        used = bool(row.usable) if pd.notna(row.usable) else False
+        note = row.reason if isinstance(row.reason, str) else ""
+        state = f"  NOT USED: {note}" if not used else (f"  ({note})" if note else "")
+        print(f"  {row.path}: {row.what}{svc}{when}{state}")
+    if result.incident is not None:
+        print(
+            f"incident: {result.incident[0]:%Y-%m-%d %H:%M:%S}–{result.incident[1]:%H:%M:%S} UTC ({result.window_note})"
+        )
+    else:
+        print(f"incident: {result.window_note}")
+    hyp = result.hypotheses
+    if hyp.empty:
+        print("hypotheses: none (no detector found anything)")
+    shown = hyp[hyp["role"] != "unrelated"].head(8)
+    for row in shown.itertuples():
+        lead = "    " if row.role == "consequence" else "  "
+        cause = f" of #{int(row.caused_by)}" if pd.notna(row.caused_by) else ""
+        print(f"{lead}#{row.rank} [{row.role}{cause}, confidence {row.confidence:.2f}] {redact_text(str(row.title))}")
+        if row.role != "consequence":
+            print(f"{lead}   now: {redact_text(str(row.next))[:300]}")
+    rest = len(hyp) - len(shown)
+    if rest > 0:
+        print(f"  … {rest} more (see the report)")
+    for note in result.notes:
+        print(f"note: {note}", file=sys.stderr)
+
+
+def _cmd_triage(args: argparse.Namespace) -> int:
+    from apiprobe.report import triage_report, write_triage_files
+
+    incident, baseline = _window(args.incident, "--incident"), _window(args.baseline, "--baseline")
+    out = Path(args.out) if args.out else Path("reports") / f"triage-{Path(args.path).resolve().name}"
+    if args.no_report:
+        from apiprobe.incident import triage
+
+        result = triage(
+            args.path,
+            incident=incident,
+            baseline=baseline,
+            service=args.service,
+            progress=sys.stderr.isatty() and not args.quiet,
+        )
+        _print_triage(result)
+        files = write_triage_files(result, out)
+        print(f"postmortem draft: {files['postmortem'].resolve()}")
+        return 0
+    result, report = triage_report(
+        args.path,
+        out,
+        incident=incident,
+        baseline=baseline,
+        service=args.service,
+        kernel_name=args.kernel,
+        log=(lambda line: print(line, file=sys.stderr)) if not args.quiet else None,
+        progress=sys.stderr.isatty() and not args.quiet,
+    )
+    _print_triage(result)
+    print(f"postmortem draft: {(out / 'postmortem.md').resolve()}")
+    print(f"report: {report.index_path.resolve()}")
+    return 0 if report.ok else 1
+
+
 def _cmd_report(args: argparse.Namespace) -> int:
     from apiprobe.report import NOTEBOOKS, NotebookRun, demo_runs, find_notebook, run_report
 
@@ -251,17 +331,36 @@ def _cmd_report(args: argparse.Namespace) -> int:
     if args.demo:
         from apiprobe.demo import write_demo
         from apiprobe.lab import FaultLab
+        from apiprobe.report import triage_report
 
         data_dir = Path(args.data)
-        if not (data_dir / "probes.csv").is_file():
+        if not (data_dir / "incident").is_dir():
             write_demo(data_dir)
         with FaultLab(seed=0) as lab:
             urls = {name: ep.url for name, ep in lab.endpoints.items()}
-            runs = demo_runs(notebooks_dir, data_dir, urls, cafile=str(lab.ca_path))
-            result = run_report(runs, args.out, kernel_name=args.kernel, log=print)
+            extra = demo_runs(notebooks_dir, data_dir, urls, cafile=str(lab.ca_path))
+            _, result = triage_report(
+                data_dir / "incident",
+                args.out,
+                extra_runs=extra,
+                notebooks_dir=notebooks_dir,
+                kernel_name=args.kernel,
+                log=print,
+            )
+    elif args.triage:
+        from apiprobe.report import triage_report
+
+        _, result = triage_report(
+            args.triage,
+            args.out,
+            extra_runs=[NotebookRun(find_notebook(nb), params) for nb in args.notebooks_to_run],
+            notebooks_dir=notebooks_dir,
+            kernel_name=args.kernel,
+            log=print,
+        )
     else:
         if not args.notebooks_to_run:
-            raise SystemExit("apiprobe report: name at least one notebook, or use --demo")
+            _usage("apiprobe report: name at least one notebook, or use --demo or --triage PATH")
         runs = [NotebookRun(find_notebook(nb), params) for nb in args.notebooks_to_run]
         result = run_report(runs, args.out, kernel_name=args.kernel, log=print)
     print(f"report: {result.index_path.resolve()}")
@@ -272,6 +371,22 @@ def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``apiprobe`` command."""
     parser = argparse.ArgumentParser(prog="apiprobe", description="Probe APIs and build incident reports.")
     sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser(
+        "triage",
+        help="in an incident: read a folder of mixed evidence, rank the causes, write a report and a postmortem draft",
+    )
+    p.add_argument(
+        "path", metavar="PATH", help="a folder of logs, dumps, profiles, traces, HAR, certificates, metrics..."
+    )
+    p.add_argument("--out", "-o", help="report folder (default reports/triage-<folder name>)")
+    p.add_argument("--incident", metavar="START/END", help="incident window (default: where failures step up)")
+    p.add_argument("--baseline", metavar="START/END", help="baseline window (default: just before the incident)")
+    p.add_argument("--service", help="the service users call (impact, SLO); default: the top of the call graph")
+    p.add_argument("--no-report", action="store_true", help="print and write postmortem.md only; run no notebook")
+    p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
+    p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
+    p.set_defaults(func=_cmd_triage)
 
     p = sub.add_parser("probe", help="time HTTP(S) requests phase by phase")
     p.add_argument("urls", nargs="+", metavar="URL")
@@ -358,7 +473,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="notebook parameter; VALUE is JSON if it parses, else a string",
     )
     p.add_argument("--out", "-o", default="reports/latest")
-    p.add_argument("--demo", action="store_true", help="run the demo suite (demo data + live fault lab)")
+    p.add_argument("--demo", action="store_true", help="run the demo suite (triage of the demo incident + fault lab)")
+    p.add_argument("--triage", metavar="PATH", help="lead with the triage of an evidence folder and its notebooks")
     p.add_argument("--notebooks", default=None, help="notebook folder for --demo (default: the installed notebooks)")
     p.add_argument("--data", default="data/demo", help="demo data folder for --demo")
     p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")

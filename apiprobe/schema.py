@@ -464,6 +464,63 @@ SLO_BURN: tuple[Column, ...] = (
     Column("burn_rate", F64, "error_ratio / (1 - objective): 1 spends the budget exactly over the SLO period"),
 )
 
+INVENTORY: tuple[Column, ...] = (
+    Column("path", STR, "the file, relative to the folder triaged"),
+    Column(
+        "kind", STR, "evidence kind (logs, traces, har, pprof, goroutines, certs, metrics, ...); NA: not recognised"
+    ),
+    Column("dialect", STR, "log dialect, trace format or table format, when the kind has several"),
+    Column("what", STR, "what the file is, in words"),
+    Column("services", STR, "services the file covers, comma-separated"),
+    Column("ts_start", TS, "first timestamp in the file (or when it was taken)"),
+    Column("ts_end", TS, "last timestamp in the file"),
+    Column("rows", INT, "rows it gave: log lines, spans, samples, goroutines, certificates, payloads"),
+    Column("bytes", INT, "file size on disk"),
+    Column("usable", BOOL, "True when its evidence went into the triage"),
+    Column("reason", STR, "why it could not be used (or what is partly wrong with it)"),
+)
+
+TRIAGE_TIMELINE: tuple[Column, ...] = (
+    Column("ts", TS, "start of the bin, or the moment of an event or finding, UTC"),
+    Column("source", STR, "logs, traces, metrics, findings"),
+    Column("service", STR, "the service; empty when the row is about no one service"),
+    Column(
+        "signal",
+        STR,
+        "errors, requests, latency_p99_ms, pool_waits, breaker_state, burn_rate, pool_usage, event, finding",
+    ),
+    Column("series", STR, "what the signal is split by: an error kind, a breaker, an SLO window, a fault"),
+    Column("value", F64, "the value in the signal's unit (count per bin, ms, ratio); NaN for events"),
+    Column("text", STR, "for events and findings: one line to show"),
+    Column("severity", STR, "for findings: critical, warning or info"),
+)
+
+HYPOTHESES: tuple[Column, ...] = (
+    Column("rank", INT, "1 for the most likely root cause; consequences follow their cause"),
+    Column("title", STR, "the hypothesis in one line"),
+    Column("fault", STR, "fault class from FAULTS"),
+    Column("confidence", F64, "0-1: how strongly independent evidence supports it"),
+    Column("evidence", STR, "what was seen, with the files"),
+    Column("confirm", STR, "what would confirm or refute it"),
+    Column("next", STR, "what to do now"),
+    Column("handbook_ref", STR, "handbook section"),
+    Column(
+        "role",
+        STR,
+        "root cause, consequence, unexplained symptom, possible cause (no time), contributing factor, unrelated",
+    ),
+    Column("caused_by", INT, "rank of the hypothesis that explains this one; NA for roots"),
+    Column("service", STR, "where it happens"),
+    Column("ts_start", TS, "first observation"),
+    Column("ts_end", TS, "last observation"),
+    Column("why", STR, "why it is ranked here, in words"),
+    Column("sources", STR, "the kinds of evidence behind it, comma-separated"),
+    Column("files", STR, "the files behind it, comma-separated"),
+    Column("findings", STR, "row numbers of its findings in the triage findings table, comma-separated"),
+    Column("notebook", STR, "the per-type notebook to open next"),
+    Column("parameters", STR, "that notebook's parameters, as JSON"),
+)
+
 SCHEMAS: dict[str, tuple[Column, ...]] = {
     "probes": PROBES,
     "pings": PINGS,
@@ -486,6 +543,9 @@ SCHEMAS: dict[str, tuple[Column, ...]] = {
     "metrics": METRICS,
     "golden_signals": GOLDEN_SIGNALS,
     "slo_burn": SLO_BURN,
+    "inventory": INVENTORY,
+    "triage_timeline": TRIAGE_TIMELINE,
+    "hypotheses": HYPOTHESES,
 }
 
 

@@ -24,7 +24,7 @@ from typing import Any
 #: Detector names changed by the architecture work (old → new).
 RENAMED = {"detect_error_findings": "detect_error_faults", "detect_trace_findings": "detect_span_faults"}
 #: Runs whose findings come from live lab probes: only keys and masked text must agree.
-LIVE_RUNS = {"01_latency_fault_lab", "02_tls_fault_lab", "03_dns_lab_zone", "06_pool_demo", "05_status_demo"}
+LIVE_RUNS = {"01_latency_fault_lab", "02_tls_fault_lab", "03_dns_lab_zone", "06_pool_demo", "05_status_lab"}
 KEY = ("run", "detector", "fault", "severity", "subject", "metric")
 _PORT = re.compile(r"(127\.0\.0\.1|localhost|\[::1\]):\d+")
 _NUMBER = re.compile(r"\d+(\.\d+)?")

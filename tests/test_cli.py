@@ -68,6 +68,7 @@ def test_demo_writes_data(tmp_path: Path) -> None:
         "har",
         "resilience",
         "metrics",
+        "incident",
     }
 
 
@@ -237,3 +238,27 @@ def test_misuse_is_a_message_not_a_traceback(tmp_path: Path) -> None:
     out_file = cli("report", "01_latency_timeouts", "--out", str(existing))
     assert out_file.returncode == 2 and "is a file, not a directory" in out_file.stderr
     assert "Traceback" not in out_file.stderr
+
+
+def test_triage_prints_inventory_story_and_writes_the_postmortem(tmp_path: Path) -> None:
+    out = tmp_path / "triage"
+    res = cli("triage", "data/demo/incident", "--no-report", "--out", str(out))
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0] == "evidence: data/demo/incident — 18 of 21 files used"
+    assert any("grafana-screenshot.png" in line and "NOT USED: not evidence" in line for line in lines)
+    assert any("payments-heap.pb.gz" in line and "NOT USED: truncated gzip stream" in line for line in lines)
+    story = [line for line in lines if line.lstrip().startswith("#")]
+    assert story[0] == "  #1 [root cause, confidence 0.86] payments: connection pool exhausted"
+    assert story[1].startswith("    #2 [consequence of #1")
+    assert f"postmortem draft: {out.resolve() / 'postmortem.md'}" in res.stdout
+    assert (out / "postmortem.md").read_text(encoding="utf-8").startswith("# Postmortem (draft)")
+    assert "Traceback" not in res.stderr
+
+
+def test_triage_of_an_empty_folder_is_a_clear_error(tmp_path: Path) -> None:
+    res = cli("triage", str(tmp_path), "--no-report")
+    assert res.returncode == 2
+    assert "the folder is empty" in res.stderr and "Traceback" not in res.stderr
+    res = cli("triage", str(tmp_path), "--incident", "2026-03-14T10:00:00Z")
+    assert res.returncode == 2 and "--incident needs START/END" in res.stderr

@@ -198,3 +198,24 @@ def test_pool_evidence_from_logs_only(published: list[dict[str, Any]]) -> None:
     show_pool_logs(ev)
     page = " ".join(str(d.get("text/html", "")) for d in published)
     assert "No goroutine dump" in page and "pool_timeout" in page
+
+
+def test_figure_html_twin_carries_numbers_that_redaction_cannot_cut() -> None:
+    """Base64 typed arrays inside the text/html twin once met the report's redaction pass and broke the figure."""
+    import json
+
+    import numpy as np
+    import plotly.graph_objects as go
+    import plotly.io as pio
+
+    from apiprobe._redact import redact_text
+    from apiprobe.notebook import HTML_RENDERER, setup_notebook
+
+    setup_notebook()
+    y = np.random.default_rng(3).random(4000) * 1e6
+    fig = go.Figure(go.Scatter(y=y, customdata=np.arange(8000).reshape(4000, 2)))
+    bundle = pio.renderers[HTML_RENDERER].to_mimebundle(fig.to_dict())
+    page = bundle["text/html"]
+    assert "bdata" not in page
+    assert redact_text(page) == page
+    assert "bdata" in json.dumps(bundle["application/vnd.plotly.v1+json"])  # the interactive twin stays compact

@@ -26,6 +26,7 @@ NAMESPACES = [
     "apiprobe.load",
     "apiprobe.analyze",
     "apiprobe.plot",
+    "apiprobe.incident",
     "apiprobe.widgets",
     "apiprobe.notebook",
     "apiprobe.report",

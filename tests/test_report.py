@@ -9,7 +9,7 @@ import pytest
 
 from apiprobe.demo import write_demo
 from apiprobe.lab import FaultLab
-from apiprobe.report import NOTEBOOKS, NotebookRun, demo_runs, external_scripts, run_report
+from apiprobe.report import NOTEBOOKS, NotebookRun, demo_runs, external_scripts, run_report, triage_report
 
 REPO = Path(__file__).resolve().parents[1]
 NB01 = NOTEBOOKS / "01_latency_timeouts.ipynb"
@@ -32,27 +32,37 @@ def demo_report(tmp_path_factory: pytest.TempPathFactory, lab: FaultLab) -> obje
         name=runs[1].name,
         title=runs[1].title,
     )
-    return run_report(runs, tmp / "out")
+    # as `make demo` does: the triage of the demo incident folder leads, the lab's runs follow
+    _, report = triage_report(data / "incident", tmp / "out", extra_runs=runs)
+    return report
 
 
 def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
     result = demo_report
     assert result.ok, [r.error for r in result.results]
     names = [r.run.slug() for r in result.results]
-    assert names == [
+    assert names[0] == "00_triage"
+    assert names[1] == "06_pool_exhaustion_triage"  # the root cause's notebook comes first
+    assert set(names[1:10]) == {
+        "06_pool_exhaustion_triage",
+        "10_resilience_triage",
+        "09_logs_errors_triage",
+        "11_metrics_slo_triage",
+        "08_tracing_triage",
+        "07_profiles_triage",
+        "02_tls_certificates_triage",
+        "05_status_codes_triage",
+        "04_serialization_triage",
+    }
+    assert names[10:] == [
         "01_latency_demo_incident",
         "01_latency_fault_lab",
         "02_tls_fault_lab",
-        "04_serialization_demo",
         "06_pool_demo",
         "07_profiles_demo",
         "03_dns_lab_zone",
-        "05_status_demo",
-        "08_tracing_demo",
-        "09_logs_demo",
+        "05_status_lab",
         "10_resilience_lab",
-        "11_metrics_demo",
-        "06_pool_incident_logs",
     ]
     for r in result.results:
         page = r.html_path.read_text()
@@ -103,14 +113,16 @@ def test_findings_json(demo_report: object) -> None:
     ]:
         assert (fault, endpoint) in tls, (fault, endpoint)
     assert not any(subject in ("https_ok", "https_chain_ok") for _, subject in tls)
-    ser = by_run["04_serialization_demo"]
+    triage = {(f["fault"], f["severity"]) for f in by_run["00_triage"]}
+    assert ("pool_exhaustion", "critical") in triage and ("slo_burn", "critical") in triage
+    ser = by_run["04_serialization_triage"]
     assert {f["fault"] for f in ser} == {"serialization"}
     ser_text = " ".join(f["evidence"] for f in ser)
     assert "json: cannot unmarshal number 300 into Go struct field CreateOrder.quantity of type int8" in ser_text
     assert "handbook is wrong" in ser_text and "user_id" in ser_text
     pool = " ".join(f["evidence"] for f in by_run["06_pool_demo"])
     assert "38 goroutines wait for a connection from an HTTP pool of 2" in pool
-    status = by_run["05_status_demo"]
+    status = by_run["05_status_codes_triage"] + by_run["05_status_lab"]
     assert {f["fault"] for f in status} == {"status_misuse"}
     metrics = {f["metric"] for f in status}
     for kind in (
@@ -124,23 +136,24 @@ def test_findings_json(demo_report: object) -> None:
         assert any(kind in m for m in metrics), kind
     assert any("/misuse/ok-error" in f["subject"] for f in status)  # the live lab endpoint
     assert not any("/misuse/right-422" in f["subject"] for f in status)  # the correct control is quiet
-    tracing = {(f["fault"], f["subject"]) for f in by_run["08_tracing_demo"]}
+    tracing = {(f["fault"], f["subject"]) for f in by_run["08_tracing_triage"]}
     assert ("propagation_gap", "orders → billing") in tracing and ("slow_span", "payments") in tracing
     assert not any("gateway" in subject for _, subject in tracing)  # the edge starting traces is normal
-    logs = {f["fault"] for f in by_run["09_logs_demo"]}
+    logs = {f["fault"] for f in by_run["09_logs_errors_triage"]}
     assert {"pool_exhaustion", "timeout", "retry_storm", "new_error", "error_burst"} <= logs
-    pool_logs = by_run["06_pool_incident_logs"]
-    assert any(f["fault"] == "pool_exhaustion" and "go-pg pool" in f["subject"] for f in pool_logs)
+    pool_incident = by_run["06_pool_exhaustion_triage"]
+    assert any(f["fault"] == "pool_exhaustion" and "go-pg pool" in f["subject"] for f in pool_incident)
+    assert any(f["fault"] == "pool_exhaustion" and f["value"] == 38 for f in pool_incident)  # payments' dump
     resilience = by_run["10_resilience_lab"]
     found = {f["fault"] for f in resilience}
     assert {"retry_storm", "retry_misuse", "breaker_open", "fallback", "timeout_budget"} <= found
     assert any(f["subject"] == "checkout → inventory" and f["fault"] == "retry_storm" for f in resilience)
     over = {f["subject"] for f in resilience if f["fault"] == "timeout_budget" and f["severity"] == "critical"}
     assert {"gateway → checkout", "checkout → inventory", "payments → bank"} <= over
-    metric_faults = {(f["fault"], f["subject"]) for f in by_run["11_metrics_demo"]}
+    metric_faults = {(f["fault"], f["subject"]) for f in by_run["11_metrics_slo_triage"]}
     assert {("slo_burn", "gateway"), ("pool_exhaustion", "payments"), ("server_errors", "gateway")} <= metric_faults
     assert ("goroutine_leak", "gateway") in metric_faults
-    log_text = " ".join(f["evidence"] for f in by_run["09_logs_demo"])
+    log_text = " ".join(f["evidence"] for f in by_run["09_logs_errors_triage"])
     assert "pg: connection pool timeout" in log_text and "goaway" in log_text
 
 
@@ -177,27 +190,29 @@ def test_pages_render_figures_in_a_headless_browser(demo_report: object, tmp_pat
     browser = shutil.which("chromium") or shutil.which("chromium-browser") or shutil.which("google-chrome")
     if browser is None:
         pytest.skip("no Chromium here (CI installs Debian's chromium: .ci/run)")
-    page = demo_report.results[0].html_path
-    dom = subprocess.run(
-        [
-            browser,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={tmp_path / 'profile'}",
-            "--virtual-time-budget=20000",
-            "--dump-dom",
-            page.as_uri(),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    ).stdout
-    figures = page.read_text().count('class="plotly-graph-div"')
-    assert figures >= 7
-    assert dom.count('class="main-svg"') >= figures, "some figures did not draw"
+    pages = {r.run.slug(): r.html_path for r in demo_report.results}
+    for name, least in (("01_latency_demo_incident", 7), ("00_triage", 1)):
+        page = pages[name]
+        dom = subprocess.run(
+            [
+                browser,
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                f"--user-data-dir={tmp_path / name}",
+                "--virtual-time-budget=20000",
+                "--dump-dom",
+                page.as_uri(),
+            ],
+            capture_output=True,
+            text=True,
+            timeout=180,
+        ).stdout
+        figures = page.read_text().count('class="plotly-graph-div"')
+        assert figures >= least, name
+        assert dom.count('class="main-svg"') >= figures, f"some figures of {name} did not draw"

@@ -4,6 +4,7 @@
 ``summarize_*`` and ``compare_*`` return tables. No I/O, no plotting.
 """
 
+from apiprobe.analyze._profile_faults import detect_profile_faults
 from apiprobe.analyze.dns import detect_dns_faults, expand_name, summarize_dns
 from apiprobe.analyze.error_kinds import (
     ERROR_PATTERNS,
@@ -47,6 +48,7 @@ from apiprobe.analyze.metrics import (
     metric_rate,
     slo_alerts,
     slo_burn_rate,
+    slo_from_samples,
     sum_by,
 )
 from apiprobe.analyze.pool import (
@@ -74,6 +76,7 @@ from apiprobe.analyze.resilience import (
     deadline_chains,
     detect_breaker_faults,
     detect_fallback,
+    detect_resilience_faults,
     detect_retry_storm,
     detect_timeout_faults,
     fallback_share,
@@ -111,8 +114,22 @@ from apiprobe.analyze.traces import (
     trace_journeys,
     trace_summary,
 )
+from apiprobe.analyze.triage import (
+    CAUSE_RULES,
+    CauseRule,
+    NotebookLink,
+    TriageResult,
+    incident_impact,
+    incident_window,
+    life_events,
+    postmortem,
+    rank_hypotheses,
+    service_calls,
+    triage_timeline,
+)
 
 __all__ = [
+    "CAUSE_RULES",
     "DEFAULT_FALLBACK_PATTERN",
     "DEFAULT_MASKS",
     "ERROR_PATTERNS",
@@ -126,15 +143,18 @@ __all__ = [
     "WILDCARD",
     "BreakerCounts",
     "BreakerReplay",
+    "CauseRule",
     "ErrorRule",
     "GoBreaker",
     "GoField",
     "GoStruct",
     "GoType",
+    "NotebookLink",
     "RetryBudget",
     "RetryPolicy",
     "SloAlert",
     "TlsReport",
+    "TriageResult",
     "UnmarshalResult",
     "audit_payloads",
     "audit_struct_tags",
@@ -157,6 +177,8 @@ __all__ = [
     "detect_latency_faults",
     "detect_metric_faults",
     "detect_pool_exhaustion",
+    "detect_profile_faults",
+    "detect_resilience_faults",
     "detect_retry_storm",
     "detect_slo_burn",
     "detect_span_faults",
@@ -181,9 +203,12 @@ __all__ = [
     "grouping_accuracy",
     "growth",
     "histogram_quantile",
+    "incident_impact",
+    "incident_window",
     "jitter_stats",
     "join_logs_to_spans",
     "label_pivot",
+    "life_events",
     "littles_law",
     "metric_rate",
     "mine_templates",
@@ -191,9 +216,11 @@ __all__ = [
     "orphan_spans",
     "parse_go_structs",
     "pool_sizing",
+    "postmortem",
     "profile_diff",
     "profile_top",
     "propagation_report",
+    "rank_hypotheses",
     "replay_breaker",
     "retry_amplification",
     "retry_attempts",
@@ -204,11 +231,13 @@ __all__ = [
     "retry_timeline",
     "select_probes",
     "self_time",
+    "service_calls",
     "service_self_time",
     "simulate_marshal",
     "simulate_unmarshal",
     "slo_alerts",
     "slo_burn_rate",
+    "slo_from_samples",
     "span_tree",
     "status_table",
     "sum_by",
@@ -219,4 +248,5 @@ __all__ = [
     "trace_coverage",
     "trace_journeys",
     "trace_summary",
+    "triage_timeline",
 ]

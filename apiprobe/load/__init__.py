@@ -6,10 +6,12 @@ file and what is wrong.
 """
 
 from apiprobe.load.certs import parse_certificates, read_certificates
+from apiprobe.load.evidence import Evidence, read_evidence
 from apiprobe.load.goroutines import WAIT_SITES, parse_goroutines, read_goroutines
 from apiprobe.load.har import HAR_EXTRA_COLUMNS, parse_har, read_har
 from apiprobe.load.logs import DIALECTS, parse_logs, read_logs, summarize_log_sources
 from apiprobe.load.metrics import METRIC_TYPES, parse_metrics_text, read_metrics_text
+from apiprobe.load.payloads import read_payloads
 from apiprobe.load.pprof import Profile, parse_pprof, read_pprof
 from apiprobe.load.resolv_conf import ResolvConf, parse_resolv_conf, read_resolv_conf
 from apiprobe.load.tables import read_dns, read_pings, read_probes, write_table
@@ -23,6 +25,7 @@ __all__ = [
     "SPAN_KINDS",
     "TRACE_FORMATS",
     "WAIT_SITES",
+    "Evidence",
     "Profile",
     "ResolvConf",
     "parse_certificates",
@@ -36,10 +39,12 @@ __all__ = [
     "parse_traces",
     "read_certificates",
     "read_dns",
+    "read_evidence",
     "read_goroutines",
     "read_har",
     "read_logs",
     "read_metrics_text",
+    "read_payloads",
     "read_pings",
     "read_pprof",
     "read_probes",

@@ -91,6 +91,16 @@ from apiprobe.notebook.tracing import (
     show_trace_logs,
     show_trace_overview,
 )
+from apiprobe.notebook.triage import (
+    get_triage,
+    show_hypotheses,
+    show_inventory,
+    show_next_steps,
+    show_postmortem,
+    show_triage_findings,
+    show_triage_overview,
+    show_triage_timeline,
+)
 from apiprobe.widgets import LatencyExplorer
 
 __all__ = [
@@ -125,6 +135,7 @@ __all__ = [
     "get_status_evidence",
     "get_tls_reports",
     "get_trace_evidence",
+    "get_triage",
     "pick_trace",
     "setup_notebook",
     "show_baseline",
@@ -140,14 +151,18 @@ __all__ = [
     "show_go_log_match",
     "show_golden_signals",
     "show_goroutine_groups",
+    "show_hypotheses",
+    "show_inventory",
     "show_journeys",
     "show_key_mapping",
     "show_label_pivot",
     "show_latency_overview",
     "show_log_overview",
     "show_metrics_overview",
+    "show_next_steps",
     "show_pool_logs",
     "show_pool_overview",
+    "show_postmortem",
     "show_profile_diff",
     "show_profile_overview",
     "show_promql",
@@ -168,5 +183,8 @@ __all__ = [
     "show_tls_overview",
     "show_trace_logs",
     "show_trace_overview",
+    "show_triage_findings",
+    "show_triage_overview",
+    "show_triage_timeline",
     "show_unparsed",
 ]

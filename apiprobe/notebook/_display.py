@@ -47,7 +47,7 @@ def _register_renderer() -> None:
             clean = redact_strings(json.loads(pio.to_json(fig_dict, validate=False, remove_uids=False)))
             clean["config"] = {"displaylogo": False}
             page = pio.to_html(
-                clean,
+                _plain_arrays(clean),
                 include_plotlyjs=False,
                 include_mathjax=False,
                 full_html=False,
@@ -59,6 +59,33 @@ def _register_renderer() -> None:
             return {"application/vnd.plotly.v1+json": clean, "text/html": page}
 
     pio.renderers[HTML_RENDERER] = OfflineHtmlRenderer()
+
+
+def _plain_arrays(value: Any) -> Any:
+    """plotly's base64 typed arrays (``{"dtype", "bdata"}``) as plain lists of numbers.
+
+    The ``text/html`` twin of a figure is a string, and strings pass through
+    redaction again when a report is written: a base64 run that happens to
+    look like a secret (an AWS key, a ``key=value``) would be cut and the
+    figure would fail to draw (``RangeError: byte length of Float64Array``).
+    Numbers as JSON text cannot be mistaken for secrets.
+    """
+    if isinstance(value, dict):
+        if isinstance(value.get("bdata"), str) and isinstance(value.get("dtype"), str):
+            import base64
+
+            import numpy as np
+
+            arr = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+            shape = value.get("shape")
+            if shape:
+                dims = [int(d) for d in str(shape).split(",")] if isinstance(shape, str) else list(shape)
+                arr = arr.reshape(dims)
+            return arr.tolist()
+        return {k: _plain_arrays(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_plain_arrays(v) for v in value]
+    return value
 
 
 def setup_notebook() -> None:

@@ -22,11 +22,10 @@ from apiprobe.analyze.metrics import (
     METRIC_NAMES,
     SLO_ALERTS,
     detect_metric_faults,
-    error_budget,
     golden_signal_queries,
     golden_signals,
     slo_alerts,
-    slo_burn_rate,
+    slo_from_samples,
 )
 from apiprobe.load.metrics import parse_metrics_text, read_metrics_text
 from apiprobe.notebook._common import heading, time_span
@@ -164,16 +163,7 @@ def get_metrics(
         signals = signals[signals["ts"] >= to_utc(start)].reset_index(drop=True)
     if end:
         signals = signals[signals["ts"] <= to_utc(end)].reset_index(drop=True)
-    req = samples[samples["metric"] == names["requests"]]
-    if service and service_label in req.columns:
-        req = req[req[service_label] == service]
-    errs = req[req[code_label].astype(str).str.startswith("5")] if code_label in req.columns else req.iloc[:0]
-    if req.empty:
-        burn, budget, alerts = conform(None, "slo_burn"), None, conform(None, "findings")
-    else:
-        burn = slo_burn_rate(errs, req, objective=objective, windows=windows, **grid)
-        budget = error_budget(errs, req, objective=objective, **grid)
-        alerts = slo_alerts(burn, objective=objective, budget=budget, subject=service or "all traffic")
+    burn, budget, alerts = slo_from_samples(samples, objective=objective, service=service, names=names, **grid)
     return MetricsEvidence(signals, burn, budget, alerts, samples, service, objective, source, queries, window, names)
 
 

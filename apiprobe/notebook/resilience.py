@@ -7,11 +7,10 @@ import os
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 import pandas as pd
 
-from apiprobe.analyze._findings import findings_frame
 from apiprobe.analyze.resilience import (
     BreakerReplay,
     RetryPolicy,
@@ -20,10 +19,6 @@ from apiprobe.analyze.resilience import (
     breaker_what_if,
     budget_tree,
     deadline_chains,
-    detect_breaker_faults,
-    detect_fallback,
-    detect_retry_storm,
-    detect_timeout_faults,
     fallback_share,
     retry_amplification,
     retry_attempts,
@@ -34,6 +29,7 @@ from apiprobe.analyze.resilience import (
     retry_timeline,
     timeout_budget,
 )
+from apiprobe.analyze.resilience import detect_resilience_faults as _detect_resilience
 from apiprobe.load.logs import read_logs
 from apiprobe.load.timeouts import parse_timeouts, read_timeouts
 from apiprobe.load.traces import read_traces
@@ -212,37 +208,13 @@ def detect_resilience_faults(evidence: ResilienceEvidence) -> pd.DataFrame:
     pandas.DataFrame
         Findings (schema ``findings``), most severe first.
     """
-    parts: list[pd.DataFrame] = []
-    if evidence.events is not None and len(evidence.events):
-        parts.append(detect_retry_storm(evidence.events, policy=evidence.policy))
-        parts.append(detect_fallback(fallback_share(evidence.events)))
-    if evidence.spans is not None and len(evidence.spans):
-        parts.append(detect_retry_storm(evidence.spans, policy=evidence.policy))
-    if evidence.breaker is not None:
-        for subject, replay in _per_breaker(evidence.breaker):
-            parts.append(detect_breaker_faults(replay, window_s=10.0, subject=subject))
-    parts.append(detect_timeout_faults(spans=evidence.spans, calls=evidence.calls, events=evidence.events))
-    rows = [cast(dict[str, Any], r) for p in parts for r in p.to_dict("records")]
-    return findings_frame(rows)
-
-
-def _per_breaker(breaker: BreakerReplay) -> list[tuple[str, BreakerReplay]]:
-    """One replay per (service, breaker) the logs show, named ``"checkout → inventory breaker"``."""
-    out = []
-    rq, tr = breaker.requests, breaker.transitions
-    keys = pd.concat([rq[["service", "breaker"]], tr[["service", "breaker"]]]).drop_duplicates()
-    for svc, name in keys.itertuples(index=False):
-        in_rq = (rq["service"].fillna("") == (svc if pd.notna(svc) else "")) & (
-            rq["breaker"].fillna("") == (name if pd.notna(name) else "")
-        )
-        in_tr = (tr["service"].fillna("") == (svc if pd.notna(svc) else "")) & (
-            tr["breaker"].fillna("") == (name if pd.notna(name) else "")
-        )
-        if not in_tr.any() and not (~rq.loc[in_rq, "allowed"]).any():
-            continue  # calls with no breaker in sight
-        subject = f"{svc} → {name} breaker" if pd.notna(name) else f"{svc} breaker"
-        out.append((subject, BreakerReplay(rq[in_rq], tr[in_tr], breaker.settings)))
-    return out
+    return _detect_resilience(
+        events=evidence.events,
+        spans=evidence.spans,
+        calls=evidence.calls,
+        breaker=evidence.breaker,
+        policy=evidence.policy,
+    )
 
 
 def show_retry_policy(evidence: ResilienceEvidence, *, attempt_timeout_s: float = 0.0, deadline_s: float = 0.0) -> None:

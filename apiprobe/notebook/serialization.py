@@ -13,6 +13,7 @@ import pandas as pd
 from apiprobe.analyze._findings import findings_frame
 from apiprobe.analyze.gojson import audit_struct_tags, parse_go_structs, simulate_unmarshal
 from apiprobe.errors import DataFormatError, InvalidParameterError
+from apiprobe.load.payloads import read_payloads
 from apiprobe.notebook._common import heading
 from apiprobe.notebook._display import show_table
 
@@ -48,23 +49,6 @@ class SerializationEvidence:
     struct_name: str
     payloads: list[str]
     source: str
-
-
-def _read_payloads(path: Path) -> list[str]:
-    """Request bodies from .jsonl (one document per line) or .json (one document, or an array of them)."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise DataFormatError(f"{path}: cannot read payloads: {exc}") from exc
-    if path.suffix.lower() == ".json":
-        try:
-            doc = json.loads(text)
-        except ValueError:
-            return [text]  # not valid JSON: keep it, Go's syntax error is part of the answer
-        if isinstance(doc, list):
-            return [json.dumps(item) for item in doc]
-        return [text]
-    return [line for line in text.splitlines() if line.strip()]
 
 
 def get_serialization(
@@ -139,7 +123,7 @@ def get_serialization(
             f"struct_name={name!r}: {label} has no such struct (found {', '.join(sorted(structs)) or 'none'})"
         )
     if payloads_path:
-        payloads = _read_payloads(Path(payloads_path))
+        payloads = read_payloads(payloads_path)
         source = f"struct {name} from {label}; {len(payloads)} payload(s) from {Path(payloads_path).name}"
     else:
         payloads = []

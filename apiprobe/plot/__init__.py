@@ -12,7 +12,8 @@ Modules: :mod:`~apiprobe.plot.latency` (latency and failures over time),
 :mod:`~apiprobe.plot.tls`, :mod:`~apiprobe.plot.pool`,
 :mod:`~apiprobe.plot.profiles`, :mod:`~apiprobe.plot.traces`,
 :mod:`~apiprobe.plot.resilience` (retries, breakers, timeout budgets, fallbacks),
-:mod:`~apiprobe.plot.metrics` (golden signals, SLO burn, error budget). Shared
+:mod:`~apiprobe.plot.metrics` (golden signals, SLO burn, error budget),
+:mod:`~apiprobe.plot.triage` (every source on one incident timeline). Shared
 machinery (look, colours, time binning, failure rule) lives in
 ``plot/_core.py``; shared parameter docs in ``plot/_doc.py``.
 """
@@ -46,6 +47,7 @@ from apiprobe.plot.resilience import (
 from apiprobe.plot.status import STATUS_COLORS, fig_status_by_route, fig_status_timeline
 from apiprobe.plot.tls import fig_chain, fig_expiry_timeline
 from apiprobe.plot.traces import fig_service_self_time, fig_trace_coverage, fig_trace_waterfall
+from apiprobe.plot.triage import fig_triage_timeline
 from apiprobe.schema import PHASE_LABELS, PHASES
 
 __all__ = [
@@ -91,6 +93,7 @@ __all__ = [
     "fig_top",
     "fig_trace_coverage",
     "fig_trace_waterfall",
+    "fig_triage_timeline",
     "fig_wait_sites",
     "fig_waterfall",
 ]

@@ -29,16 +29,15 @@ __all__ = [
     "NotebookRun",
     "ReportResult",
     "RunResult",
-    "demo_runs",
     "export_html",
     "external_scripts",
     "find_notebook",
     "run_report",
 ]
 
-TEMPLATES = Path(__file__).with_name("templates")
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 #: The suite's notebooks, shipped inside the package (so a wheel install can run reports).
-NOTEBOOKS = Path(__file__).with_name("notebooks")
+NOTEBOOKS = Path(__file__).resolve().parents[1] / "notebooks"
 #: Cells tagged with this are for interactive use (widgets) and left out of reports.
 INTERACTIVE_TAG = "interactive-only"
 _SCRIPT_SRC = re.compile(r"<script\b[^>]*\bsrc\s*=\s*[\"']?(?P<src>[^\"' >]+)", re.IGNORECASE)
@@ -349,7 +348,7 @@ def _show_value(name: str, value: Any) -> str:
     return json.dumps(value)
 
 
-def _index_page(results: Sequence[RunResult], generated: str) -> str:
+def _index_page(results: Sequence[RunResult], generated: str, extras: Sequence[str] = ()) -> str:
     rows = []
     for r in results:
         counts: dict[str, int] = {}
@@ -407,7 +406,7 @@ th {{ background: #f2f4f7; }}
 </style></head><body>
 <h1>apiprobe report</h1>
 <p>Generated {html.escape(generated)} · {html.escape(summary)} ·
-machine-readable: <a href="findings.json">findings.json</a></p>
+machine-readable: <a href="findings.json">findings.json</a>{"".join(extras)}</p>
 <h2>Notebooks</h2>
 <table><tr><th>Notebook</th><th>Status</th><th>Findings</th><th>Run time</th><th>Parameters</th></tr>
 {"".join(rows)}</table>
@@ -452,6 +451,7 @@ def run_report(
     timeout: float = 900.0,
     cwd: str | os.PathLike[str] | None = None,
     log: Any = None,
+    attachments: Mapping[str, str] | None = None,
 ) -> ReportResult:
     """Execute notebooks and write an offline HTML report to ``out_dir``.
 
@@ -470,6 +470,9 @@ def run_report(
         Working directory of the kernels, where relative paths in parameters resolve (default: the current one).
     log
         Callable taking a line of progress text (e.g. ``print``); None is silent.
+    attachments
+        Files already in ``out_dir`` to link from the index, name → label
+        (``{"postmortem.md": "postmortem draft"}``).
 
     Returns
     -------
@@ -506,7 +509,11 @@ def run_report(
             os.environ["APIPROBE_PROGRESS"] = saved
     generated = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
     index = out / "index.html"
-    index.write_text(_index_page(results, generated), encoding="utf-8")
+    extras = [
+        f' · {html.escape(label)}: <a href="{html.escape(name)}">{html.escape(name)}</a>'
+        for name, label in (attachments or {}).items()
+    ]
+    index.write_text(_index_page(results, generated, extras), encoding="utf-8")
     findings_path = out / "findings.json"
     payload = {
         "generated": generated,
@@ -529,204 +536,3 @@ def run_report(
     }
     findings_path.write_text(json.dumps(payload, indent=2, default=str), encoding="utf-8")
     return ReportResult(out, results, index, findings_path)
-
-
-def demo_runs(
-    notebooks_dir: str | os.PathLike[str],
-    data_dir: str | os.PathLike[str],
-    lab_urls: Mapping[str, str] | None = None,
-    *,
-    cafile: str = "",
-) -> list[NotebookRun]:
-    """The demo suite: the latency notebook on the recorded demo incident and,
-    when ``lab_urls`` (fault-lab endpoint name → URL) is given, live against the lab;
-    the TLS notebook against the lab's broken-chain endpoints; the serialization
-    notebook on the demo service's struct and payloads; the DNS notebook against
-    the lab zone on loopback resolvers; the status-code, tracing and logs
-    notebooks on the multi-service demo incident (:mod:`apiprobe.demo`); the
-    resilience notebook on the fault lab's live retry scenario and the demo call graph.
-
-    Parameters
-    ----------
-    notebooks_dir : str or path-like
-        Where the notebooks are (:data:`NOTEBOOKS` for the installed ones).
-    data_dir : str or path-like
-        The folder ``apiprobe demo`` wrote.
-    lab_urls : mapping, optional
-        Fault-lab endpoint name → URL; without it, only recorded data is used.
-    cafile : str, optional
-        The lab's CA bundle, for its HTTPS endpoints.
-
-    Returns
-    -------
-    list of NotebookRun
-        The runs, in report order.
-    """
-    nb_dir, data = Path(notebooks_dir).resolve(), Path(data_dir).resolve()
-    runs = [
-        NotebookRun(
-            nb_dir / "01_latency_timeouts.ipynb",
-            {
-                "probes_path": str(data / "probes.csv"),
-                "baseline_path": str(data / "baseline.csv"),
-                "timeout_ms": 2000.0,
-                "title": "Demo incident: payments slow, inventory lossy (recorded)",
-            },
-            name="01_latency_demo_incident",
-            title="Latency & timeouts — recorded demo incident",
-        )
-    ]
-    if lab_urls:
-        wanted = ["ok", "delay", "jitter", "flaky", "slow_body", "blackhole", "refused", "https_ok"]
-        targets = [lab_urls[k] for k in wanted if k in lab_urls]
-        runs.append(
-            NotebookRun(
-                nb_dir / "01_latency_timeouts.ipynb",
-                {
-                    "targets": targets,
-                    "count": 30,
-                    "interval": 0.2,
-                    "timeout_ms": 1000.0,
-                    "cafile": cafile,
-                    "title": "Fault lab, probed live",
-                },
-                name="01_latency_fault_lab",
-                title="Latency & timeouts — live fault lab",
-            )
-        )
-    runs.append(
-        NotebookRun(
-            nb_dir / "02_tls_certificates.ipynb",
-            {"title": "Fault lab: one certificate defect per endpoint"},
-            name="02_tls_fault_lab",
-            title="TLS chains — fault lab, one defect per endpoint",
-        )
-    )
-    runs.append(
-        NotebookRun(
-            nb_dir / "04_serialization.ipynb",
-            {
-                "go_source_path": str(data / "serialization" / "order.go"),
-                "struct_name": "CreateOrder",
-                "payloads_path": str(data / "serialization" / "payloads.jsonl"),
-                "title": "Demo service: CreateOrder",
-            },
-            name="04_serialization_demo",
-            title="Request bodies — demo service, Go's real encoding/json rules",
-        )
-    )
-    runs.append(
-        NotebookRun(
-            nb_dir / "06_pool_exhaustion.ipynb",
-            {
-                "dump_path": str(data / "goroutines" / "goroutines-before.txt"),
-                "later_dump_path": str(data / "goroutines" / "goroutines-after.txt"),
-                "sweep_url": "lab",
-                "title": "Demo service: HTTP client pool of 2",
-            },
-            name="06_pool_demo",
-            title="Pool exhaustion — demo dumps and the lab's pool-limited upstream",
-        )
-    )
-    runs.append(
-        NotebookRun(
-            nb_dir / "07_profiles.ipynb",
-            {
-                "profile_path": str(data / "profiles" / "cpu.pb.gz"),
-                "baseline_path": str(data / "profiles" / "cpu_baseline.pb.gz"),
-                "title": "Demo service: CPU profile",
-            },
-            name="07_profiles_demo",
-            title="Profiles — demo CPU profile against its baseline",
-        )
-    )
-    runs.append(
-        NotebookRun(
-            nb_dir / "03_dns.ipynb",
-            {"count": 3, "interval": 0.2, "title": "Lab DNS zone on two loopback resolvers"},
-            name="03_dns_lab_zone",
-            title="DNS — lab zone, inside and outside views",
-        )
-    )
-    from apiprobe.demo import BASELINE, INCIDENT
-
-    runs.append(
-        NotebookRun(
-            nb_dir / "05_status_codes.ipynb",
-            {
-                "logs_path": str(data / "logs"),
-                "har_path": str(data / "har" / "checkout.har"),
-                "probe_urls": "lab",
-                "title": "Demo incident: request logs, a browser HAR and the lab's status-code endpoints",
-            },
-            name="05_status_demo",
-            title="Status codes — demo logs, HAR and live lab endpoints",
-        )
-    )
-    runs.append(
-        NotebookRun(
-            nb_dir / "08_tracing.ipynb",
-            {
-                "traces_path": str(data / "traces"),
-                "logs_path": str(data / "logs"),
-                "title": "Demo incident: OTLP, Jaeger and Zipkin spans with six services' logs",
-            },
-            name="08_tracing_demo",
-            title="Tracing — demo incident, three trace formats and logs",
-        )
-    )
-    runs.append(
-        NotebookRun(
-            nb_dir / "09_logs_errors.ipynb",
-            {
-                "logs_path": str(data / "logs"),
-                "incident_start": INCIDENT[0],
-                "incident_end": INCIDENT[1],
-                "baseline_start": BASELINE[0],
-                "baseline_end": BASELINE[1],
-                "title": "Demo incident: six services, six logger dialects",
-            },
-            name="09_logs_demo",
-            title="Logs & errors — demo incident across six logger dialects",
-        )
-    )
-    runs.append(
-        NotebookRun(
-            nb_dir / "10_resilience.ipynb",
-            {
-                "scenario": "lab",
-                "timeouts_path": str(data / "resilience" / "timeouts.yaml"),
-                "title": "Fault lab: clients retrying through a breaker into a flaky upstream, and the demo call graph",
-            },
-            name="10_resilience_lab",
-            title="Resilience — live retry storm, breaker and fallback; the demo's timeout budget",
-        )
-    )
-    runs.append(
-        NotebookRun(
-            nb_dir / "11_metrics_slo.ipynb",
-            {
-                "metrics_path": str(data / "metrics" / "incident.openmetrics.txt.gz"),
-                "service": "gateway",
-                "objective": 0.999,
-                "title": "Demo incident: three Go services' Prometheus metrics, six hours",
-            },
-            name="11_metrics_demo",
-            title="Metrics & SLOs — demo incident, golden signals and burn-rate alerts",
-        )
-    )
-    runs.append(
-        NotebookRun(
-            nb_dir / "06_pool_exhaustion.ipynb",
-            {
-                "logs_path": str(data / "logs"),
-                "pool_size": 20,
-                "rate_per_s": 0.7,
-                "latency_ms": 120.0,
-                "title": "Demo incident: payments' Postgres pool (20 connections), from the logs",
-            },
-            name="06_pool_incident_logs",
-            title="Pool exhaustion — demo incident, from six services' logs",
-        )
-    )
-    return runs

@@ -59,6 +59,7 @@ from apiprobe.analyze.gojson._decode import KEY_OUTCOMES as KEY_OUTCOMES  # impo
 from apiprobe.analyze.gojson._decode import UnmarshalResult, simulate_unmarshal
 from apiprobe.analyze.gojson._encode import simulate_marshal
 from apiprobe.analyze.gojson._gosource import GoField, GoStruct, GoType, parse_go_structs
+from apiprobe.analyze.gojson._guess import guess_request_struct
 
 __all__ = [
     "GoField",
@@ -67,6 +68,7 @@ __all__ = [
     "UnmarshalResult",
     "audit_payloads",
     "audit_struct_tags",
+    "guess_request_struct",
     "parse_go_structs",
     "simulate_marshal",
     "simulate_unmarshal",

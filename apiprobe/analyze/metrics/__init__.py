@@ -15,6 +15,7 @@ from apiprobe.analyze.metrics._slo import (
     slo_alerts,
     slo_burn_rate,
 )
+from apiprobe.analyze.metrics._slo_samples import slo_from_samples
 
 __all__ = [
     "METRIC_NAMES",
@@ -30,5 +31,6 @@ __all__ = [
     "metric_rate",
     "slo_alerts",
     "slo_burn_rate",
+    "slo_from_samples",
     "sum_by",
 ]

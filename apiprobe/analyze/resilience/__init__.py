@@ -21,6 +21,7 @@ from apiprobe.analyze.resilience._breaker import (
     replay_breaker,
 )
 from apiprobe.analyze.resilience._breaker_faults import breaker_calls, breaker_from_logs, detect_breaker_faults
+from apiprobe.analyze.resilience._detect import breakers_by_subject, detect_resilience_faults
 from apiprobe.analyze.resilience._fallback import DEFAULT_FALLBACK_PATTERN, detect_fallback, fallback_share
 from apiprobe.analyze.resilience._retry import (
     RETRY_PRESETS,
@@ -64,10 +65,12 @@ __all__ = [
     "breaker_calls",
     "breaker_from_logs",
     "breaker_what_if",
+    "breakers_by_subject",
     "budget_tree",
     "deadline_chains",
     "detect_breaker_faults",
     "detect_fallback",
+    "detect_resilience_faults",
     "detect_retry_storm",
     "detect_timeout_faults",
     "duration_ms",

@@ -1,0 +1,393 @@
+"""A folder of mixed evidence → an inventory (one row per file) and every table apiprobe can make of it.
+
+Each file is recognised by its content (:func:`apiprobe.load._sniff.sniff_file`),
+not by its name, and read by the loader of its kind. Nothing is skipped
+silently: a file that is not evidence, is broken, or fails to load keeps its
+row in the inventory with ``usable=False`` and the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from apiprobe.errors import ApiprobeError, DataFormatError
+from apiprobe.load._sniff import Sniffed, sniff_file
+from apiprobe.load.certs import read_certificates
+from apiprobe.load.goroutines import read_goroutines
+from apiprobe.load.har import read_har
+from apiprobe.load.logs import read_logs, summarize_log_sources
+from apiprobe.load.metrics import read_metrics_text
+from apiprobe.load.payloads import read_payloads
+from apiprobe.load.pprof import Profile, read_pprof
+from apiprobe.load.resolv_conf import ResolvConf, read_resolv_conf
+from apiprobe.load.tables import read_dns, read_pings, read_probes
+from apiprobe.load.timeouts import read_timeouts
+from apiprobe.load.traces import read_traces
+from apiprobe.schema import conform
+
+__all__ = ["Evidence", "read_evidence", "time_in_name"]
+
+_STAMP = re.compile(
+    r"(?P<y>20\d\d)-?(?P<mo>[01]\d)-?(?P<d>[0-3]\d)[T_ -]?(?P<h>[0-2]\d)[:-]?(?P<mi>[0-5]\d)(?:[:-]?(?P<s>[0-5]\d))?Z?"
+)
+_SERVICE_LABELS = ("service", "job", "app", "service_name")
+_GO_TYPE = re.compile(r"(?m)^\s*type\s+\w+\s+struct\b")
+
+
+def time_in_name(name: str) -> pd.Timestamp | None:
+    """The UTC time written in a file name (``payments-goroutines-20260314T1006Z.txt``), if any.
+
+    Parameters
+    ----------
+    name : str
+        A file name.
+
+    Returns
+    -------
+    pandas.Timestamp or None
+        ``YYYYMMDDTHHMM[SS]`` or ``YYYY-MM-DD[T_ ]HH[:-]MM[[:-]SS]``, read as UTC.
+    """
+    m = _STAMP.search(name)
+    if not m:
+        return None
+    try:
+        return pd.Timestamp(
+            year=int(m["y"]),
+            month=int(m["mo"]),
+            day=int(m["d"]),
+            hour=int(m["h"]),
+            minute=int(m["mi"]),
+            second=int(m["s"] or 0),
+            tz="UTC",
+        )
+    except ValueError:
+        return None
+
+
+@dataclass
+class Evidence:
+    """What :func:`read_evidence` found and read.
+
+    Attributes
+    ----------
+    root : pathlib.Path
+        The folder (or file) read.
+    inventory : pandas.DataFrame
+        Schema ``inventory``.
+    events : pandas.DataFrame or None
+        Every log file, merged (schema ``events``).
+    spans : pandas.DataFrame or None
+        Every trace file, merged (schema ``spans``).
+    har : pandas.DataFrame or None
+        Every HAR file's entries (``read_har``).
+    goroutines, profiles, certs, metrics, go_sources, payloads, resolv_confs : dict
+        Per file: goroutine tables, :class:`Profile`, certificate lists, samples tables,
+        Go source text, request bodies, :class:`ResolvConf`.
+    probes, pings, dns, timeouts : pandas.DataFrame or None
+        Saved probe, ping and DNS tables, and declared timeouts, merged.
+    """
+
+    root: Path
+    inventory: pd.DataFrame
+    events: pd.DataFrame | None = None
+    spans: pd.DataFrame | None = None
+    har: pd.DataFrame | None = None
+    goroutines: dict[Path, pd.DataFrame] = field(default_factory=dict)
+    profiles: dict[Path, Profile] = field(default_factory=dict)
+    certs: dict[Path, list[Any]] = field(default_factory=dict)
+    metrics: dict[Path, pd.DataFrame] = field(default_factory=dict)
+    go_sources: dict[Path, str] = field(default_factory=dict)
+    payloads: dict[Path, list[str]] = field(default_factory=dict)
+    resolv_confs: dict[Path, ResolvConf] = field(default_factory=dict)
+    probes: pd.DataFrame | None = None
+    pings: pd.DataFrame | None = None
+    dns: pd.DataFrame | None = None
+    timeouts: pd.DataFrame | None = None
+
+    def files(self, kind: str) -> list[Path]:
+        """The usable files of one kind, as absolute paths.
+
+        Parameters
+        ----------
+        kind : str
+            An evidence kind (``"logs"``, ``"goroutines"``, ...).
+
+        Returns
+        -------
+        list of pathlib.Path
+        """
+        inv = self.inventory
+        rows = inv[(inv["kind"] == kind) & inv["usable"].fillna(False).astype(bool)]
+        return [self._abs(p) for p in rows["path"]]
+
+    def _abs(self, rel: str) -> Path:
+        return self.root / rel if self.root.is_dir() else self.root
+
+    @property
+    def services(self) -> list[str]:
+        """Every service named in the inventory, sorted."""
+        names = {s.strip() for v in self.inventory["services"].dropna() for s in str(v).split(",")}
+        return sorted(n for n in names if n)
+
+
+def _walk(root: Path) -> tuple[list[Path], dict[Path, int]]:
+    """Every file under ``root`` (hidden files too), and the hidden folders (``.git``) left unread with their size."""
+    if root.is_file():
+        return [root], {}
+    if not root.is_dir():
+        raise DataFormatError(f"{root}: no such file or directory")
+    files: list[Path] = []
+    hidden: dict[Path, int] = {}
+    for p in sorted(root.rglob("*")):
+        if not p.is_file():
+            continue
+        parts = p.relative_to(root).parts
+        dot = next((i for i, part in enumerate(parts[:-1]) if part.startswith(".")), None)
+        if dot is None:
+            files.append(p)
+        else:
+            folder = root.joinpath(*parts[: dot + 1])
+            hidden[folder] = hidden.get(folder, 0) + 1
+    return files, hidden
+
+
+def _row(rel: str, s: Sniffed, size: int) -> dict[str, Any]:
+    return {
+        "path": rel,
+        "kind": s.kind,
+        "dialect": s.dialect,
+        "what": s.what,
+        "services": None,
+        "ts_start": None,
+        "ts_end": None,
+        "rows": None,
+        "bytes": size,
+        # a log cut short still gives the lines before the cut (read_logs keeps them): usable, with the problem
+        "usable": s.kind is not None and (s.problem is None or s.kind == "logs"),
+        "reason": s.problem if s.kind is not None else f"not evidence apiprobe reads: {s.what}",
+    }
+
+
+def _span(ts: pd.Series) -> tuple[Any, Any]:
+    ts = ts.dropna()
+    return (ts.min(), ts.max()) if len(ts) else (None, None)
+
+
+def _names(values: Any) -> str | None:
+    names = sorted({str(v) for v in values if isinstance(v, str) and v})
+    return ", ".join(names) or None
+
+
+def _fail(row: dict[str, Any], exc: BaseException) -> None:
+    row["usable"] = False
+    msg = str(exc) if isinstance(exc, ApiprobeError) else f"{type(exc).__name__}: {exc}"
+    row["reason"] = msg[:500]
+
+
+def _read_logs(ev: Evidence, rows: dict[Path, dict[str, Any]], files: list[Path]) -> None:
+    if not files:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the inventory tells what the warnings would
+        try:
+            ev.events = read_logs(files)
+        except ApiprobeError:
+            parts = []
+            for f in files:
+                try:
+                    parts.append(read_logs(f))
+                except ApiprobeError as exc:
+                    _fail(rows[f], exc)
+            ev.events = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable") if parts else None
+    if ev.events is None:
+        return
+    by_file = {str(f): f for f in files} | {f.name: f for f in files}
+    sources = summarize_log_sources(ev.events)
+    for rec in sources.to_dict("records"):
+        hit = by_file.get(str(rec["source_file"])) or by_file.get(Path(str(rec["source_file"])).name)
+        if hit is None:
+            continue
+        r = rows[hit]
+        r["dialect"] = rec["dialect"]
+        r["rows"] = int(rec["lines"])
+        if rec.get("unparsed"):
+            r["reason"] = f"{int(rec['unparsed']):,} of {int(rec['lines']):,} lines did not parse (kept as raw rows)"
+    for name, grp in ev.events.groupby("source_file", sort=False):
+        hit = by_file.get(str(name)) or by_file.get(Path(str(name)).name)
+        if hit is None:
+            continue
+        rows[hit]["ts_start"], rows[hit]["ts_end"] = _span(grp["ts"])
+        rows[hit]["services"] = _names(grp["service"].dropna().unique())
+
+
+def _read_traces(ev: Evidence, rows: dict[Path, dict[str, Any]], files: list[Path]) -> None:
+    if not files:
+        return
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        parts = []
+        for f in files:
+            try:
+                parts.append(read_traces(f))
+            except ApiprobeError as exc:
+                _fail(rows[f], exc)
+                continue
+            spans = parts[-1]
+            rows[f]["rows"] = len(spans)
+            rows[f]["ts_start"], rows[f]["ts_end"] = _span(spans["start"])
+            rows[f]["services"] = _names(spans["service"].dropna().unique())
+    if parts:
+        ev.spans = pd.concat(parts, ignore_index=True)
+
+
+def _one(kind: str, f: Path, row: dict[str, Any], ev: Evidence) -> None:
+    """Read one file of ``kind`` into ``ev`` and describe it in ``row``."""
+    if kind == "har":
+        har = read_har(f)
+        row["rows"] = len(har)
+        row["ts_start"], row["ts_end"] = _span(har["ts"])
+        row["services"] = _names(har["host"].dropna().unique())
+        ev.har = har if ev.har is None else pd.concat([ev.har, har], ignore_index=True)
+    elif kind == "goroutines":
+        g = read_goroutines(f)
+        ev.goroutines[f] = g
+        row["rows"] = len(g)
+        row["ts_start"] = row["ts_end"] = time_in_name(f.name)
+    elif kind == "pprof":
+        p = read_pprof(f)
+        ev.profiles[f] = p
+        row["rows"] = int(p.n_samples)
+        binary = Path(str(p.mappings[0].get("filename") or "")).name if p.mappings else ""
+        if binary and not binary.startswith("[") and ".so" not in binary:
+            row["services"] = binary  # the program the profile was taken of: /app/payments
+        if p.time_ns:
+            start = pd.Timestamp(p.time_ns, unit="ns", tz="UTC")
+            row["ts_start"], row["ts_end"] = start, start + pd.Timedelta(p.duration_ns or 0, unit="ns")
+        else:
+            row["ts_start"] = row["ts_end"] = time_in_name(f.name)
+    elif kind == "certs":
+        certs = read_certificates(f)
+        ev.certs[f] = certs
+        row["rows"] = len(certs)
+    elif kind == "metrics":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            m = read_metrics_text(f)
+        ev.metrics[f] = m
+        row["rows"] = len(m)
+        row["ts_start"], row["ts_end"] = _span(m["ts"])
+        labels = [c for c in _SERVICE_LABELS if c in m.columns]
+        row["services"] = _names(m[labels[0]].dropna().unique()) if labels else None
+        bad = m.attrs.get("parse_errors") or len(m.attrs.get("bad_lines", []) or [])
+        if bad:
+            row["reason"] = f"{bad:,} malformed lines kept aside"
+    elif kind in ("probes", "pings", "dns"):
+        reader: Callable[[Path], pd.DataFrame] = {"probes": read_probes, "pings": read_pings, "dns": read_dns}[kind]
+        t = reader(f)
+        row["rows"] = len(t)
+        row["ts_start"], row["ts_end"] = _span(t["ts"])
+        prev = getattr(ev, kind)
+        setattr(ev, kind, t if prev is None else pd.concat([prev, t], ignore_index=True))
+    elif kind == "go_source":
+        try:
+            text = f.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DataFormatError(f"{f}: cannot read Go source: {exc}") from exc
+        ev.go_sources[f] = text
+        row["rows"] = len(_GO_TYPE.findall(text))
+    elif kind == "payloads":
+        bodies = read_payloads(f)
+        ev.payloads[f] = bodies
+        row["rows"] = len(bodies)
+    elif kind == "timeouts":
+        t = read_timeouts(f)
+        row["rows"] = len(t)
+        names = [*t.get("caller", pd.Series(dtype=str)).tolist(), *t.get("callee", pd.Series(dtype=str)).tolist()]
+        row["services"] = _names(names)
+        ev.timeouts = t if ev.timeouts is None else pd.concat([ev.timeouts, t], ignore_index=True)
+    elif kind == "resolv_conf":
+        ev.resolv_confs[f] = read_resolv_conf(f)
+        row["rows"] = 1
+
+
+def _name_services(inv: pd.DataFrame, known: list[str]) -> None:
+    """Files that name no service (dumps, profiles, certificates): the known services in their path."""
+    for i in inv.index[inv["services"].isna() & inv["kind"].isin(["goroutines", "pprof", "certs", "go_source"])]:
+        tokens = set(re.split(r"[^A-Za-z0-9]+", str(inv.at[i, "path"]).lower()))
+        hits = [s for s in known if s.lower() in tokens]
+        if hits:
+            inv.at[i, "services"] = ", ".join(hits)
+
+
+def read_evidence(path: str | os.PathLike[str], *, progress: bool = False) -> Evidence:
+    """Recognise and read every file under ``path`` (recursively, ``.gz`` too).
+
+    Hidden files are read like any other; hidden folders (``.git``) get one
+    inventory row each, not read. Rows are sorted by path.
+
+    Parameters
+    ----------
+    path : str or path-like
+        A folder of evidence (or one file).
+    progress : bool, default False
+        Show a progress bar over the files.
+
+    Returns
+    -------
+    Evidence
+        The inventory and the tables.
+
+    Raises
+    ------
+    DataFormatError
+        When ``path`` does not exist or holds no file at all.
+    """
+    root = Path(path)
+    files, hidden = _walk(root)
+    if not files:
+        raise DataFormatError(f"{root}: the folder is empty: put the incident's evidence in it (logs, dumps, ...)")
+    rows: dict[Path, dict[str, Any]] = {}
+    for folder, count in hidden.items():  # listed, not read: a .git or .cache is not evidence
+        rows[folder] = _row(f"{folder.relative_to(root)}/", Sniffed(None, f"a hidden folder of {count} files"), 0)
+        rows[folder]["reason"] = "hidden folder: not read"
+    by_kind: dict[str, list[Path]] = {}
+    iterator: Any = files
+    if progress:
+        from tqdm.auto import tqdm
+
+        iterator = tqdm(files, desc="evidence", unit="file")
+    for f in iterator:
+        rel = f.name if root.is_file() else str(f.relative_to(root))
+        try:
+            s = sniff_file(f)
+        except OSError as exc:
+            rows[f] = _row(rel, Sniffed(None, "unreadable"), 0)
+            _fail(rows[f], exc)
+            continue
+        rows[f] = _row(rel, s, f.stat().st_size)
+        if rows[f]["usable"]:
+            by_kind.setdefault(str(s.kind), []).append(f)
+    ev = Evidence(root=root, inventory=conform(None, "inventory"))
+    _read_logs(ev, rows, by_kind.get("logs", []))
+    _read_traces(ev, rows, by_kind.get("traces", []))
+    for kind, kind_files in by_kind.items():
+        if kind in ("logs", "traces"):
+            continue
+        for f in kind_files:
+            try:
+                _one(kind, f, rows[f], ev)
+            except (ApiprobeError, OSError, ValueError) as exc:
+                _fail(rows[f], exc)
+    inv = conform(sorted(rows.values(), key=lambda r: str(r["path"])), "inventory")
+    known = sorted({s.strip() for v in inv["services"].dropna() for s in str(v).split(",") if s.strip()})
+    _name_services(inv, known)
+    ev.inventory = inv
+    return ev
