@@ -11,7 +11,7 @@ import pandas as pd
 
 from apiprobe.errors import InvalidParameterError
 
-__all__ = ["duration_seconds", "format_duration", "to_utc", "utc_window"]
+__all__ = ["duration_seconds", "format_duration", "iso_utc", "to_utc", "utc_window"]
 
 
 def to_utc(value: Any) -> pd.Timestamp:
@@ -40,6 +40,24 @@ def to_utc(value: Any) -> pd.Timestamp:
     if ts is pd.NaT:
         raise InvalidParameterError(f"not a time: {value!r}")
     return ts.tz_localize("UTC") if ts.tzinfo is None else ts.tz_convert("UTC")
+
+
+def iso_utc(value: Any) -> str:
+    """A time as ``2026-03-14T10:00:00Z`` (converted to UTC first; naive times are UTC); ``""`` for NA.
+
+    Parameters
+    ----------
+    value : Any
+        Anything :func:`to_utc` takes, or None / NaT.
+
+    Returns
+    -------
+    str
+        ISO 8601 in UTC, to the second.
+    """
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return ""
+    return to_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def utc_window(window: Sequence[Any] | None, name: str) -> tuple[pd.Timestamp, pd.Timestamp] | None:

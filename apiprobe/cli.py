@@ -9,6 +9,7 @@ import argparse
 import json
 import signal
 import sys
+import textwrap
 import threading
 from collections.abc import Sequence
 from pathlib import Path
@@ -280,10 +281,10 @@ def _print_triage(result: Any) -> None:
         cause = f" of #{int(row.caused_by)}" if pd.notna(row.caused_by) else ""
         print(f"{lead}#{row.rank} [{row.role}{cause}, confidence {row.confidence:.2f}] {redact_text(str(row.title))}")
         if row.role != "consequence":
-            print(f"{lead}   now: {redact_text(str(row.next))[:300]}")
+            print(f"{lead}   now: {textwrap.shorten(redact_text(str(row.next)), 300, placeholder=' …')}")
     rest = len(hyp) - len(shown)
     if rest > 0:
-        print(f"  … {rest} more (see the report)")
+        print(f"  … {rest} more in postmortem.md and triage.json")
     for note in result.notes:
         print(f"note: {note}", file=sys.stderr)
 

@@ -141,6 +141,16 @@ FAULTS: dict[str, str] = {
 
 SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
 
+#: Vocabulary of ``role`` in hypotheses (triage), in the order a report lists them.
+HYPOTHESIS_ROLES: dict[str, str] = {
+    "root cause": "nothing in the evidence explains it, and it explains what followed",
+    "consequence": "another hypothesis (caused_by) explains it",
+    "unexplained symptom": "an effect whose cause is not in the evidence: add the callee's logs or a dump",
+    "possible cause": "a cause the evidence cannot place in the incident (no time), or too weakly supported",
+    "contributing factor": "configuration, or a fault already there before, that made the incident worse",
+    "unrelated": "true and worth fixing, but not part of this incident",
+}
+
 #: The phases of one HTTP attempt, in order; their sum is close to ``total_ms``.
 PHASES: tuple[str, ...] = ("dns_ms", "connect_ms", "tls_ms", "request_ms", "ttfb_ms", "transfer_ms")
 PHASE_LABELS: dict[str, str] = {
@@ -504,11 +514,7 @@ HYPOTHESES: tuple[Column, ...] = (
     Column("confirm", STR, "what would confirm or refute it"),
     Column("next", STR, "what to do now"),
     Column("handbook_ref", STR, "handbook section"),
-    Column(
-        "role",
-        STR,
-        "root cause, consequence, unexplained symptom, possible cause (no time), contributing factor, unrelated",
-    ),
+    Column("role", STR, "from HYPOTHESIS_ROLES: root cause, consequence, unexplained symptom, possible cause, ..."),
     Column("caused_by", INT, "rank of the hypothesis that explains this one; NA for roots"),
     Column("service", STR, "where it happens"),
     Column("ts_start", TS, "first observation"),
@@ -692,6 +698,8 @@ def validate(df: pd.DataFrame, name: str) -> pd.DataFrame:
         if actual != col.dtype and not (col.dtype == STR and isinstance(df[col.name].dtype, pd.StringDtype)):
             problems.append(f"column {col.name!r} has dtype {actual}, expected {col.dtype}")
     vocab: dict[str, set[str]] = {"error_kind": set(ERROR_KINDS), "fault": set(FAULTS), "severity": set(SEVERITIES)}
+    if name == "hypotheses":
+        vocab["role"] = set(HYPOTHESIS_ROLES)
     for col_name, allowed in vocab.items():
         if col_name in df.columns:
             bad = sorted(set(df[col_name].dropna().astype(str)) - allowed)

@@ -79,3 +79,12 @@ def test_a_triage_report_leads_with_triage_and_writes_the_postmortem(tmp_path: P
         assert (out / href).is_file(), href
     triage_json = json.loads((out / "triage.json").read_text(encoding="utf-8"))
     assert triage_json["hypotheses"][0]["fault"] == "gc_pressure"
+
+
+def test_report_parameters_carry_a_given_window_in_utc() -> None:
+    from apiprobe.report import triage_runs
+
+    _, runs = triage_runs(FOLDER, incident=("2026-03-14T12:00:00+02:00", "2026-03-14T12:20:00+02:00"))
+    params = runs[0].parameters
+    assert (params["incident_start"], params["incident_end"]) == ("2026-03-14T10:00:00Z", "2026-03-14T10:20:00Z")
+    assert "baseline_start" not in params  # inferred in the notebook as here

@@ -22,13 +22,18 @@ from apiprobe.analyze.gojson import audit_struct_tags, guess_request_struct, sim
 from apiprobe.analyze.latency import detect_latency_faults
 from apiprobe.analyze.metrics import detect_metric_faults, golden_signals, slo_from_samples
 from apiprobe.analyze.pool import detect_pool_exhaustion
-from apiprobe.analyze.resilience import detect_resilience_faults
+from apiprobe.analyze.resilience import (
+    BreakerReplay,
+    breaker_from_logs,
+    detect_resilience_faults,
+    detect_timeout_faults,
+)
 from apiprobe.analyze.status import detect_status_misuse
 from apiprobe.analyze.tls import detect_tls_faults, diagnose_chain
 from apiprobe.analyze.traces import detect_span_faults
 from apiprobe.analyze.triage import mentioned_services
 from apiprobe.errors import ApiprobeError
-from apiprobe.load.evidence import Evidence
+from apiprobe.load.evidence import Evidence, shown_path
 
 __all__ = ["DetectorRun", "run_detectors"]
 
@@ -77,8 +82,9 @@ class DetectorRun:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
                 found = call()
-        except (ApiprobeError, ValueError, KeyError, TypeError) as exc:
-            self.notes.append(f"{name} could not run on {', '.join(f.name for f in files) or source}: {exc}")
+        except Exception as exc:  # one detector failing on odd evidence must not sink the triage: a note says so
+            what = str(exc) if isinstance(exc, ApiprobeError) else f"{type(exc).__name__}: {exc}"
+            self.notes.append(f"{name} could not run on {', '.join(f.name for f in files) or source}: {what}")
             return
         if found is None or found.empty:
             return
@@ -92,8 +98,8 @@ class DetectorRun:
     def _name(self, f: Path) -> str:
         """A file as the inventory names it: relative to the folder triaged."""
         if self.root is not None and self.root.is_dir() and f.is_relative_to(self.root):
-            return str(f.relative_to(self.root))
-        return str(f)
+            return shown_path(str(f.relative_to(self.root)))
+        return shown_path(str(f))
 
     @property
     def findings(self) -> pd.DataFrame:
@@ -132,11 +138,16 @@ def _logs(run: DetectorRun, ev: Evidence, incident: Window | None, baseline: Win
     )
     run.add("detect_status_misuse", "logs", files, lambda: detect_status_misuse(events), files_of=files_of)
     run.add("detect_pool_exhaustion", "logs", files, lambda: detect_pool_exhaustion(events=events), files_of=files_of)
+    try:
+        breaker: BreakerReplay | None = breaker_from_logs(events)
+    except (ApiprobeError, ValueError, KeyError):
+        breaker = None
+    run.breakers = None if breaker is None else breaker.transitions
     run.add(
         "detect_resilience_faults",
         "logs",
-        files + ev.files("timeouts"),
-        lambda: detect_resilience_faults(events=events, calls=ev.timeouts),
+        files,
+        lambda: detect_resilience_faults(events=events, breaker=breaker),
         files_of=files_of,
     )
     run.add(
@@ -145,31 +156,24 @@ def _logs(run: DetectorRun, ev: Evidence, incident: Window | None, baseline: Win
         files + ev.files("traces"),
         lambda: detect_span_faults(ev.spans, events),
     )
-    try:
-        from apiprobe.analyze.resilience import breaker_from_logs
-
-        run.breakers = breaker_from_logs(events).transitions
-    except (ApiprobeError, ValueError, KeyError):
-        run.breakers = None
 
 
 def _traces(run: DetectorRun, ev: Evidence) -> None:
-    if ev.spans is None or ev.spans.empty or ev.events is not None:
-        if ev.spans is not None and len(ev.spans):
-            run.add(
-                "detect_resilience_faults",
-                "traces",
-                ev.files("traces"),
-                lambda: detect_resilience_faults(spans=ev.spans),
-            )
+    spans = ev.spans
+    if spans is None or spans.empty:
         return
-    run.add("detect_span_faults", "traces", ev.files("traces"), lambda: detect_span_faults(ev.spans, None))
-    run.add(
-        "detect_resilience_faults",
-        "traces",
-        ev.files("traces") + ev.files("timeouts"),
-        lambda: detect_resilience_faults(spans=ev.spans, calls=ev.timeouts),
-    )
+    if ev.events is None:  # with logs, detect_span_faults already ran on both
+        run.add("detect_span_faults", "traces", ev.files("traces"), lambda: detect_span_faults(spans, None))
+    run.add("detect_resilience_faults", "traces", ev.files("traces"), lambda: detect_resilience_faults(spans=spans))
+
+
+def _declared(run: DetectorRun, ev: Evidence) -> None:
+    """The declared call graph's timeout budget (notebook 10's timeouts_path)."""
+    timeouts = ev.timeouts
+    if timeouts is not None and len(timeouts):
+        run.add(
+            "detect_timeout_faults", "timeouts", ev.files("timeouts"), partial(detect_timeout_faults, calls=timeouts)
+        )
 
 
 def _file_services(ev: Evidence, f: Path) -> str | None:
@@ -223,14 +227,14 @@ def _metrics(run: DetectorRun, ev: Evidence, baseline: Window | None, service: s
             partial(detect_metric_faults, samples, window="5m", signals=signals, baseline=baseline),
         )
         slo = service or _edge_service(signals)
-        run.slo_service = slo
+        run.slo_service = run.slo_service or slo
         try:
             burn, _budget, alerts = slo_from_samples(samples, objective=objective, service=slo)
         except (ApiprobeError, ValueError, KeyError) as exc:
             run.notes.append(f"the SLO of {slo or 'all traffic'} could not be computed from {f.name}: {exc}")
             continue
-        run.burn = burn
-        run.add("slo_alerts", "metrics", [f], partial(_given, alerts), services=slo or None)
+        run.burn = burn if run.burn is None else pd.concat([run.burn, burn], ignore_index=True)
+        run.add("slo_alerts", "metrics", [f], alerts.copy, services=slo or None)
 
 
 def _edge_service(signals: pd.DataFrame) -> str:
@@ -271,10 +275,6 @@ def _chain_findings(path: Path, at: pd.Timestamp | None) -> pd.DataFrame:
     return found
 
 
-def _given(findings: pd.DataFrame) -> pd.DataFrame:
-    return findings
-
-
 def _unmarshal_findings(source: str, struct: str, payloads: list[str]) -> pd.DataFrame:
     frames = [simulate_unmarshal(source, struct, p).findings for p in payloads]
     rows = pd.concat([f for f in frames if not f.empty], ignore_index=True) if any(len(f) for f in frames) else None
@@ -312,6 +312,7 @@ def run_detectors(
     run = DetectorRun(ev.root)
     _logs(run, ev, incident, baseline)
     _traces(run, ev)
+    _declared(run, ev)
     _snapshots(run, ev, incident)
     _metrics(run, ev, baseline, service, objective)
     _tables(run, ev)

@@ -10,6 +10,7 @@ from typing import Any
 
 import pandas as pd
 
+from apiprobe._time import iso_utc
 from apiprobe.analyze.gojson import guess_request_struct
 from apiprobe.analyze.triage import NotebookLink
 from apiprobe.load.evidence import Evidence
@@ -60,10 +61,6 @@ def _folder(files: list[Path], root: Path) -> str:
     return str(common if common.is_dir() else root)
 
 
-def _iso(ts: Any) -> str:
-    return "" if ts is None or pd.isna(ts) else pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _pool_dump(ev: Evidence, hyp: pd.Series | None) -> Path | None:
     """The goroutine dump behind a pool hypothesis: one of its files, else one of its service's dumps."""
     dumps = ev.files("goroutines")
@@ -89,10 +86,10 @@ def _parameters(
     logs = _folder(ev.files("logs"), ev.root)
     traces = _folder(ev.files("traces"), ev.root)
     win = {
-        "incident_start": _iso(incident[0]) if incident else "",
-        "incident_end": _iso(incident[1]) if incident else "",
-        "baseline_start": _iso(baseline[0]) if baseline else "",
-        "baseline_end": _iso(baseline[1]) if baseline else "",
+        "incident_start": iso_utc(incident[0]) if incident else "",
+        "incident_end": iso_utc(incident[1]) if incident else "",
+        "baseline_start": iso_utc(baseline[0]) if baseline else "",
+        "baseline_end": iso_utc(baseline[1]) if baseline else "",
     }
 
     def logs_nb(_: pd.Series | None) -> dict[str, Any] | None:
@@ -131,7 +128,7 @@ def _parameters(
         files = ev.files("certs")
         if not files:
             return None
-        return {"pem_paths": [str(f) for f in files], "at": _iso(incident[0]) if incident else ""}
+        return {"pem_paths": [str(f) for f in files], "at": iso_utc(incident[0]) if incident else ""}
 
     def serialization(_: pd.Series | None) -> dict[str, Any] | None:
         src, bodies = ev.files("go_source"), ev.files("payloads")

@@ -12,6 +12,7 @@ from apiprobe.analyze.triage import (
     TriageResult,
     incident_impact,
     incident_window,
+    life_events,
     rank_hypotheses,
     service_calls,
     triage_timeline,
@@ -19,7 +20,8 @@ from apiprobe.analyze.triage import (
 from apiprobe.errors import DataFormatError
 from apiprobe.incident._detectors import run_detectors
 from apiprobe.incident._links import link_notebooks
-from apiprobe.load.evidence import read_evidence
+from apiprobe.load.evidence import Evidence, read_evidence
+from apiprobe.schema import conform
 
 __all__ = ["triage"]
 
@@ -44,6 +46,53 @@ def _edges(calls: pd.DataFrame, events: pd.DataFrame | None, service: str, incid
         hit = set(inside.loc[inside["status"] >= 500, "service"].dropna().astype(str))
         edges = [e for e in edges if e in hit] or edges
     return edges
+
+
+def _coverage_notes(inv: pd.DataFrame, incident: Any, *, given: bool) -> list[str]:
+    """Warnings about time: evidence in separate periods (two incidents in one folder?), a given window it misses."""
+    timed = inv.dropna(subset=["ts_start"]).sort_values("ts_start")
+    notes = []
+    if len(timed):
+        reach = timed["ts_end"].fillna(timed["ts_start"]).cummax().shift()
+        gaps = timed[timed["ts_start"] - reach > pd.Timedelta(hours=6)]
+        for row in gaps.itertuples():
+            notes.append(
+                f"the evidence covers separate periods: {row.path} starts at {row.ts_start:%Y-%m-%d %H:%M} UTC, "
+                "more than 6 hours after everything before it; the incident window covers one of them "
+                "(give --incident to choose, or triage the folders apart)"
+            )
+        if given and incident is not None:
+            inside = timed[
+                (timed["ts_start"] < incident[1]) & (timed["ts_end"].fillna(timed["ts_start"]) >= incident[0])
+            ]
+            if inside.empty:
+                notes.append(
+                    f"no file with timestamps covers the given incident window {incident[0]:%Y-%m-%d %H:%M}–"
+                    f"{incident[1]:%H:%M} UTC: the evidence is from "
+                    f"{timed['ts_start'].min():%Y-%m-%d %H:%M} to {timed['ts_end'].max():%Y-%m-%d %H:%M} UTC"
+                )
+    return notes
+
+
+def _requests(ev: Evidence) -> pd.DataFrame | None:
+    """Where the impact is counted: the logs' request lines, or a HAR's entries when no log has any."""
+    if ev.events is not None and "status" in ev.events.columns and ev.events["status"].notna().any():
+        return ev.events
+    if ev.har is None or ev.har.empty:
+        return ev.events
+    har = ev.har
+    return conform(
+        pd.DataFrame(
+            {
+                "ts": har["ts"],
+                "service": har["host"],
+                "status": har["status"],
+                "error_kind": har["error_kind"],
+                "route": har["url"].astype("string").str.extract(r"^\w+://[^/]+([^?#]*)", expand=False),
+            }
+        ),
+        "events",
+    )
 
 
 def triage(
@@ -80,8 +129,9 @@ def triage(
     incident, baseline : pair of times, optional
         ``(start, end)`` as ISO strings, datetimes or timestamps (naive = UTC).
     service : str, optional
-        The service users call (its failures are the impact; its SLO is checked);
-        default: the top of the call graph.
+        The service users call: its failures are the impact and its SLO is checked. Default: for the
+        impact, the services at the top of the call graph that failed in the incident; for the SLO, the
+        service with the most requests in the metrics.
     objective : float, default 0.999
         The SLO, for the error budget.
     progress : bool, default False
@@ -105,6 +155,7 @@ def triage(
         listing = "; ".join(f"{p}: {r}" for p, r in zip(inv["path"], inv["reason"], strict=True))
         raise DataFormatError(f"{path}: nothing here is evidence apiprobe can read ({listing})")
     inc, base, how = incident_window(ev.events, None, incident=incident, baseline=baseline)
+    notes = _coverage_notes(inv, inc, given=incident is not None)
     run = run_detectors(ev, incident=inc, baseline=base, service=service or "", objective=objective)
     findings = run.findings
     if inc is None:
@@ -116,7 +167,8 @@ def triage(
         hosts = sorted(set(ev.har["host"].dropna().astype(str)) - set(edges))
         browser = pd.DataFrame([(h, e, "har") for h in hosts for e in edges], columns=["caller", "callee", "source"])
         calls = pd.concat([calls, browser], ignore_index=True)
-    ranked = rank_hypotheses(findings, incident=inc, calls=calls, services=services)
+    life = life_events(ev.events) if ev.events is not None else None
+    ranked = rank_hypotheses(findings, incident=inc, calls=calls, services=services, life=life)
     hypotheses, links = link_notebooks(ranked, ev, incident=inc, baseline=base, slo_service=run.slo_service)
     timeline = triage_timeline(
         events=ev.events,
@@ -126,9 +178,7 @@ def triage(
         breakers=run.breakers,
         findings=findings,
     )
-    impact = incident_impact(
-        ev.events, inc, base, edges=_edges(calls, ev.events, service or "", inc), objective=objective
-    )
+    impact = incident_impact(_requests(ev), inc, base, edges=edges, objective=objective)
     return TriageResult(
         path=Path(path),
         inventory=inv,
@@ -142,5 +192,5 @@ def triage(
         calls=calls,
         impact=impact,
         links=links,
-        notes=run.notes,
+        notes=[*notes, *run.notes],
     )

@@ -33,7 +33,7 @@ from apiprobe.load.timeouts import read_timeouts
 from apiprobe.load.traces import read_traces
 from apiprobe.schema import conform
 
-__all__ = ["Evidence", "read_evidence", "time_in_name"]
+__all__ = ["Evidence", "read_evidence", "shown_path", "time_in_name"]
 
 _STAMP = re.compile(
     r"(?P<y>20\d\d)-?(?P<mo>[01]\d)-?(?P<d>[0-3]\d)[T_ -]?(?P<h>[0-2]\d)[:-]?(?P<mi>[0-5]\d)(?:[:-]?(?P<s>[0-5]\d))?Z?"
@@ -93,6 +93,9 @@ class Evidence:
         Go source text, request bodies, :class:`ResolvConf`.
     probes, pings, dns, timeouts : pandas.DataFrame or None
         Saved probe, ping and DNS tables, and declared timeouts, merged.
+    paths : dict of str to pathlib.Path
+        Inventory path → the file, where the shown path differs from the name on disk
+        (a name that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes).
     """
 
     root: Path
@@ -111,6 +114,7 @@ class Evidence:
     pings: pd.DataFrame | None = None
     dns: pd.DataFrame | None = None
     timeouts: pd.DataFrame | None = None
+    paths: dict[str, Path] = field(default_factory=dict)
 
     def files(self, kind: str) -> list[Path]:
         """The usable files of one kind, as absolute paths.
@@ -129,6 +133,8 @@ class Evidence:
         return [self._abs(p) for p in rows["path"]]
 
     def _abs(self, rel: str) -> Path:
+        if rel in self.paths:
+            return self.paths[rel]
         return self.root / rel if self.root.is_dir() else self.root
 
     @property
@@ -138,30 +144,59 @@ class Evidence:
         return sorted(n for n in names if n)
 
 
-def _walk(root: Path) -> tuple[list[Path], dict[Path, int]]:
-    """Every file under ``root`` (hidden files too), and the hidden folders (``.git``) left unread with their size."""
+def _walk(root: Path) -> tuple[list[Path], dict[Path, str]]:
+    """Every file under ``root`` (hidden files too), and what is listed but not read, with why.
+
+    Hidden folders (``.git``) are not read; neither are folders that cannot be
+    listed, broken links, sockets or pipes: each gets one inventory row.
+    """
     if root.is_file():
         return [root], {}
     if not root.is_dir():
         raise DataFormatError(f"{root}: no such file or directory")
     files: list[Path] = []
-    hidden: dict[Path, int] = {}
-    for p in sorted(root.rglob("*")):
-        if not p.is_file():
-            continue
-        parts = p.relative_to(root).parts
-        dot = next((i for i, part in enumerate(parts[:-1]) if part.startswith(".")), None)
-        if dot is None:
-            files.append(p)
-        else:
-            folder = root.joinpath(*parts[: dot + 1])
-            hidden[folder] = hidden.get(folder, 0) + 1
-    return files, hidden
+    unread: dict[Path, str] = {}
+
+    def cannot_list(err: OSError) -> None:
+        unread[Path(str(err.filename))] = f"folder cannot be read: {err.strerror or err}"
+
+    for folder, dirs, names in os.walk(root, onerror=cannot_list):
+        base = Path(folder)
+        for d in [d for d in dirs if d.startswith(".")]:
+            dirs.remove(d)
+            count = sum(len(n) for _, _, n in os.walk(base / d))
+            unread[base / d] = f"hidden folder: not read ({count} files)"
+        dirs.sort()
+        for name in sorted(names):
+            p = base / name
+            if p.is_file():
+                files.append(p)
+            elif p.is_symlink():
+                unread[p] = "broken symbolic link"
+            else:
+                unread[p] = "not a regular file (a socket, pipe or device)"
+    return files, unread
+
+
+def shown_path(rel: str) -> str:
+    """A path as text that can be shown and stored: bytes that are not UTF-8 become U+FFFD.
+
+    Parameters
+    ----------
+    rel : str
+        A path as the OS gave it (undecodable bytes as surrogates).
+
+    Returns
+    -------
+    str
+        Valid UTF-8 text.
+    """
+    return rel.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def _row(rel: str, s: Sniffed, size: int) -> dict[str, Any]:
     return {
-        "path": rel,
+        "path": shown_path(rel),
         "kind": s.kind,
         "dialect": s.dialect,
         "what": s.what,
@@ -172,7 +207,7 @@ def _row(rel: str, s: Sniffed, size: int) -> dict[str, Any]:
         "bytes": size,
         # a log cut short still gives the lines before the cut (read_logs keeps them): usable, with the problem
         "usable": s.kind is not None and (s.problem is None or s.kind == "logs"),
-        "reason": s.problem if s.kind is not None else f"not evidence apiprobe reads: {s.what}",
+        "reason": s.problem if s.kind is not None or s.problem else f"not evidence apiprobe reads: {s.what}",
     }
 
 
@@ -184,6 +219,11 @@ def _span(ts: pd.Series) -> tuple[Any, Any]:
 def _names(values: Any) -> str | None:
     names = sorted({str(v) for v in values if isinstance(v, str) and v})
     return ", ".join(names) or None
+
+
+#: What reading one file can raise besides a deliberate ApiprobeError: the OS (permissions, a name
+#: that is not valid UTF-8), and parsers below the loaders (pyarrow, zlib) on bytes they cannot take.
+_READ_ERRORS = (ApiprobeError, OSError, ValueError, EOFError)
 
 
 def _fail(row: dict[str, Any], exc: BaseException) -> None:
@@ -199,12 +239,12 @@ def _read_logs(ev: Evidence, rows: dict[Path, dict[str, Any]], files: list[Path]
         warnings.simplefilter("ignore")  # the inventory tells what the warnings would
         try:
             ev.events = read_logs(files)
-        except ApiprobeError:
+        except _READ_ERRORS:  # one bad file: read them one by one, and say which
             parts = []
             for f in files:
                 try:
                     parts.append(read_logs(f))
-                except ApiprobeError as exc:
+                except _READ_ERRORS as exc:
                     _fail(rows[f], exc)
             ev.events = pd.concat(parts, ignore_index=True).sort_values("ts", kind="stable") if parts else None
     if ev.events is None:
@@ -220,12 +260,16 @@ def _read_logs(ev: Evidence, rows: dict[Path, dict[str, Any]], files: list[Path]
         r["rows"] = int(rec["lines"])
         if rec.get("unparsed"):
             r["reason"] = f"{int(rec['unparsed']):,} of {int(rec['lines']):,} lines did not parse (kept as raw rows)"
-    for name, grp in ev.events.groupby("source_file", sort=False):
+    # one aggregation over a frame without attrs: a groupby's slices would each deep-copy the attrs
+    plain = pd.DataFrame({"file": ev.events["source_file"], "ts": ev.events["ts"], "service": ev.events["service"]})
+    spans = plain.groupby("file", sort=False).agg(
+        ts_start=("ts", "min"), ts_end=("ts", "max"), services=("service", lambda s: _names(s.dropna().unique()))
+    )
+    for name, first, last, names in spans.itertuples():
         hit = by_file.get(str(name)) or by_file.get(Path(str(name)).name)
         if hit is None:
             continue
-        rows[hit]["ts_start"], rows[hit]["ts_end"] = _span(grp["ts"])
-        rows[hit]["services"] = _names(grp["service"].dropna().unique())
+        rows[hit]["ts_start"], rows[hit]["ts_end"], rows[hit]["services"] = first, last, names
 
 
 def _read_traces(ev: Evidence, rows: dict[Path, dict[str, Any]], files: list[Path]) -> None:
@@ -237,7 +281,7 @@ def _read_traces(ev: Evidence, rows: dict[Path, dict[str, Any]], files: list[Pat
         for f in files:
             try:
                 parts.append(read_traces(f))
-            except ApiprobeError as exc:
+            except _READ_ERRORS as exc:
                 _fail(rows[f], exc)
                 continue
             spans = parts[-1]
@@ -351,13 +395,15 @@ def read_evidence(path: str | os.PathLike[str], *, progress: bool = False) -> Ev
         When ``path`` does not exist or holds no file at all.
     """
     root = Path(path)
-    files, hidden = _walk(root)
-    if not files:
+    files, unread = _walk(root)
+    if not files and not unread:
         raise DataFormatError(f"{root}: the folder is empty: put the incident's evidence in it (logs, dumps, ...)")
     rows: dict[Path, dict[str, Any]] = {}
-    for folder, count in hidden.items():  # listed, not read: a .git or .cache is not evidence
-        rows[folder] = _row(f"{folder.relative_to(root)}/", Sniffed(None, f"a hidden folder of {count} files"), 0)
-        rows[folder]["reason"] = "hidden folder: not read"
+    for p, why in unread.items():  # listed, not read: a .git, a broken link, a folder nobody may list
+        folder = p.is_dir() and not p.is_symlink()
+        rel = f"{p.relative_to(root)}/" if folder else str(p.relative_to(root))
+        rows[p] = _row(rel, Sniffed(None, "a folder" if folder else "not a file"), 0)
+        rows[p]["reason"] = why
     by_kind: dict[str, list[Path]] = {}
     iterator: Any = files
     if progress:
@@ -376,6 +422,7 @@ def read_evidence(path: str | os.PathLike[str], *, progress: bool = False) -> Ev
         if rows[f]["usable"]:
             by_kind.setdefault(str(s.kind), []).append(f)
     ev = Evidence(root=root, inventory=conform(None, "inventory"))
+    ev.paths = {row["path"]: f for f, row in rows.items()}
     _read_logs(ev, rows, by_kind.get("logs", []))
     _read_traces(ev, rows, by_kind.get("traces", []))
     for kind, kind_files in by_kind.items():
@@ -384,7 +431,7 @@ def read_evidence(path: str | os.PathLike[str], *, progress: bool = False) -> Ev
         for f in kind_files:
             try:
                 _one(kind, f, rows[f], ev)
-            except (ApiprobeError, OSError, ValueError) as exc:
+            except _READ_ERRORS as exc:
                 _fail(rows[f], exc)
     inv = conform(sorted(rows.values(), key=lambda r: str(r["path"])), "inventory")
     known = sorted({s.strip() for v in inv["services"].dropna() for s in str(v).split(",") if s.strip()})

@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 import json
 import os
+import shlex
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -181,6 +182,10 @@ def show_triage_timeline(result: TriageResult) -> None:
     fig_triage_timeline(result.timeline, incident=result.incident, baseline=result.baseline).show()
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " …"
+
+
 def _page_link(notebook: str, links: dict[str, str]) -> str:
     name = links.get(notebook)
     label = html.escape(NOTEBOOK_TITLES.get(notebook, notebook))
@@ -216,7 +221,7 @@ def show_hypotheses(result: TriageResult, *, top: int = 12) -> None:
             f"<span style='color:{color}'>{html.escape(str(row.role))}{cause}</span> · confidence "
             f"{row.confidence:.2f} · {html.escape(str(row.handbook_ref))}"
             f"<br><small>{html.escape(str(row.why))}</small>"
-            f"<br><b>Evidence:</b> {html.escape(str(row.evidence))[:900]}"
+            f"<br><b>Evidence:</b> {html.escape(_clip(str(row.evidence), 900))}"
             f"<br><b>Confirm or refute:</b> {html.escape(str(row.confirm))}"
             f"<br><b>Now:</b> {html.escape(str(row.next))}"
             f"<br><b>Deeper:</b> {nb_link}</div>"
@@ -248,7 +253,11 @@ def show_next_steps(result: TriageResult) -> None:
         return
     items = []
     for link in result.links:
-        args = " ".join(f"-p {k} {json.dumps(v)}" for k, v in link.parameters.items() if v not in ("", [], None))
+        args = " ".join(
+            f"-p {k} {shlex.quote(v if isinstance(v, str) else json.dumps(v))}"
+            for k, v in link.parameters.items()
+            if v not in ("", [], None)
+        )
         items.append(
             f"<li><a href='{html.escape(link.name)}.html'>{html.escape(link.title)}</a> — "
             f"<code>apiprobe report {html.escape(link.notebook)} {html.escape(args)}</code></li>"

@@ -8,6 +8,7 @@ import pandas as pd
 import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
+from apiprobe._time import to_utc
 from apiprobe.plot._core import FAIL_COLOR, TARGET_COLORS, base_layout, naive_utc, nothing_to_draw, plain
 
 __all__ = ["fig_triage_timeline"]
@@ -43,7 +44,7 @@ def fig_triage_timeline(
     plotly.graph_objects.Figure
         Four rows: failures per minute by service (logs); latency p99 in ms by
         service (logs, spans, metrics); saturation (pool timeouts per minute, pool
-        usage, SLO burn rate); and one row of markers: findings by severity,
+        usage, the metrics' error ratio, SLO burn rate); and one row of markers: findings by severity,
         restarts, deploys and jobs, breaker state changes. Hover names the source.
     """
     if timeline is None or timeline.empty:
@@ -57,7 +58,12 @@ def fig_triage_timeline(
         shared_xaxes=True,
         vertical_spacing=0.04,
         row_heights=[0.32, 0.26, 0.2, 0.22],
-        subplot_titles=("failures per minute", "latency p99 (ms)", "saturation and SLO burn", "what happened"),
+        subplot_titles=(
+            "failures per minute",
+            "latency p99 (ms)",
+            "saturation, error ratio and SLO burn",
+            "what happened",
+        ),
     )
     shown: set[str] = set()
 
@@ -106,7 +112,7 @@ def fig_triage_timeline(
             row=2,
             col=1,
         )
-    sat = tl[tl["signal"].isin(["pool_waits", "pool_usage", "burn_rate"])]
+    sat = tl[tl["signal"].isin(["pool_waits", "pool_usage", "error_ratio", "burn_rate"])]
     for key, grp in sat.groupby(["signal", "service", "series"]):
         signal, svc, series = (str(k) for k in cast(tuple[Any, Any, Any], key))
         label = f"{svc} {series}".strip() if signal != "burn_rate" else f"burn rate {series}"
@@ -163,7 +169,7 @@ def fig_triage_timeline(
     for window, shade, label in ((baseline, "#bbbbbb", "baseline"), (incident, FAIL_COLOR, "incident")):
         if window is None:
             continue
-        x0, x1 = (pd.Timestamp(t).tz_convert("UTC").tz_localize(None) for t in window)
+        x0, x1 = (to_utc(t).tz_localize(None) for t in window)
         fig.add_vrect(
             x0=x0,
             x1=x1,
@@ -176,8 +182,8 @@ def fig_triage_timeline(
             col=1,
         )
     if incident is not None:  # open on the incident and the baseline; the rest is a zoom out away
-        start = pd.Timestamp(baseline[0] if baseline is not None else incident[0])
-        end = pd.Timestamp(incident[1])
+        start = to_utc(baseline[0] if baseline is not None else incident[0])
+        end = to_utc(incident[1])
         margin = (end - start) * 0.1
         x_range = [(t.tz_convert("UTC").tz_localize(None)) for t in (start - margin, end + margin)]
         fig.update_xaxes(range=x_range)

@@ -8,17 +8,12 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
+from apiprobe._time import iso_utc
 from apiprobe.analyze.triage import TriageResult, postmortem
 from apiprobe.incident import triage
 from apiprobe.report._run import NOTEBOOKS, NotebookRun, ReportResult, run_report
 
 __all__ = ["triage_report", "triage_runs", "write_triage_files"]
-
-
-def _iso(ts: Any) -> str:
-    return pd.Timestamp(ts).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def triage_runs(
@@ -57,10 +52,10 @@ def triage_runs(
     result = triage(root, incident=incident, baseline=baseline, service=service, objective=objective, progress=progress)
     nb_dir = Path(notebooks_dir)
     params: dict[str, Any] = {"evidence_path": str(root), "objective": objective, "service": service or ""}
-    if incident is not None:
-        params |= {"incident_start": _iso(incident[0]), "incident_end": _iso(incident[1])}
-    if baseline is not None:
-        params |= {"baseline_start": _iso(baseline[0]), "baseline_end": _iso(baseline[1])}
+    if incident is not None and result.incident is not None:  # as given, in UTC
+        params |= {"incident_start": iso_utc(result.incident[0]), "incident_end": iso_utc(result.incident[1])}
+    if baseline is not None and result.baseline is not None:
+        params |= {"baseline_start": iso_utc(result.baseline[0]), "baseline_end": iso_utc(result.baseline[1])}
     top = result.root_cause
     params["title"] = f"Triage of {root.name}" + (f": {top['title']}" if top is not None else "")
     runs = [NotebookRun(nb_dir / "00_triage.ipynb", params, name="00_triage", title=f"Triage — {root.name}")]
@@ -102,8 +97,8 @@ def write_triage_files(result: TriageResult, out_dir: str | os.PathLike[str]) ->
     page.write_text(_postmortem_page(text), encoding="utf-8")
     doc = {
         "path": str(result.path),
-        "incident": [_iso(t) for t in result.incident] if result.incident else None,
-        "baseline": [_iso(t) for t in result.baseline] if result.baseline else None,
+        "incident": [iso_utc(t) for t in result.incident] if result.incident else None,
+        "baseline": [iso_utc(t) for t in result.baseline] if result.baseline else None,
         "window_note": result.window_note,
         "services": result.services,
         "impact": result.impact,

@@ -211,5 +211,41 @@ def test_hidden_folders_are_listed_not_read_and_hidden_files_are_read(tmp_path: 
     (folder / ".git" / "HEAD").write_text("ref: refs/heads/main\n")
     shutil.copy2(FOLDER / "logs" / "billing.log", folder / ".billing.log")
     inv = triage(folder).inventory.set_index("path")
-    assert inv.at[".git/", "usable"] == False and inv.at[".git/", "reason"] == "hidden folder: not read"  # noqa: E712
+    assert not inv.at[".git/", "usable"] and inv.at[".git/", "reason"] == "hidden folder: not read (1 files)"
     assert inv.at[".billing.log", "kind"] == "logs" and bool(inv.at[".billing.log", "usable"])
+
+
+def test_odd_files_are_rows_with_a_reason_never_a_traceback(tmp_path: Path) -> None:
+    import os
+
+    folder = _copy(tmp_path, lambda rel: rel.name.startswith("payments-cpu"))
+    odd = os.fsencode(folder) + b"/pay\xffments.log"  # a name that is not UTF-8
+    with open(odd, "wb") as fh:
+        fh.write((FOLDER / "logs" / "payments.log").read_bytes())
+    (folder / "gone.log").symlink_to(folder / "nowhere.log")
+    os.mkfifo(folder / "pipe")
+    inv = triage(folder).inventory.set_index("path")
+    assert inv.at["gone.log", "reason"] == "broken symbolic link"
+    assert inv.at["pipe", "reason"].startswith("not a regular file")
+    bad = next(p for p in inv.index if p.startswith("pay") and p.endswith("ments.log"))
+    assert inv.at[bad, "kind"] == "logs"  # recognised; read, or refused with the reason
+    assert bool(inv.at[bad, "usable"]) or inv.at[bad, "reason"]
+
+
+def test_time_warnings_separate_periods_and_a_window_with_no_evidence(tmp_path: Path) -> None:
+    folder = _copy(tmp_path, lambda rel: rel.name.startswith("payments-cpu") or rel.name == "search.log.gz")
+    shutil.copy2(FOLDER.parents[0] / "profiles" / "cpu.pb.gz", folder / "cpu-january.pb.gz")  # 2026-01-01
+    r = triage(folder)
+    assert any("separate periods" in n and "more than 6 hours" in n for n in r.notes)
+    r = triage(folder, incident=("2026-03-20T10:00:00Z", "2026-03-20T11:00:00Z"))
+    assert any("no file with timestamps covers the given incident window" in n for n in r.notes)
+
+
+def test_a_har_alone_counts_its_requests_for_the_impact(tmp_path: Path) -> None:
+    from apiprobe import postmortem
+
+    r = triage(_copy(tmp_path, lambda rel: rel.suffix == ".har"))
+    assert r.impact["edges"] == ["shop.demo.internal"] and r.impact["requests"] > 0 and r.impact["failed"] > 0
+    md = postmortem(r)
+    assert "Most likely explanation (unexplained symptom): **shop.demo.internal: 5xx answers**" in md
+    assert "requests to shop.demo.internal failed" in md

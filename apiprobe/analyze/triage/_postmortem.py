@@ -54,20 +54,20 @@ def _summary(r: TriageResult) -> list[str]:
             )
         else:
             lines.append(f"{span}; the evidence holds no request counts.")
-    roots = hyp[hyp["role"] == "root cause"] if len(hyp) else hyp
-    if len(roots):
-        top = roots.iloc[0]
+    top = r.root_cause
+    if top is not None:
         kids = hyp[hyp["caused_by"] == top["rank"]]
+        label = "root cause" if top["role"] == "root cause" else f"explanation ({top['role']})"
         lines += [
             "",
-            f"Most likely root cause: **{top['title']}** (confidence {top['confidence']:.2f}, from {top['sources']}).",
+            f"Most likely {label}: **{top['title']}** (confidence {top['confidence']:.2f}, from {top['sources']}).",
         ]
         if len(kids):
             shown = "; ".join(str(t) for t in kids["title"].head(6))
             more = f"; and {len(kids) - 6} more" if len(kids) > 6 else ""
             lines.append(f"It led to: {shown}{more}.")
     else:
-        lines += ["", "No hypothesis stands out: the evidence holds no finding inside the incident."]
+        lines += ["", "No hypothesis stands out: every finding is unrelated to the incident, or there is none."]
     return [*lines, ""]
 
 
@@ -82,13 +82,14 @@ def _impact(r: TriageResult) -> list[str]:
         )
     if imp.get("budget_used") is not None:
         lines.append(
-            f"- Error budget: {imp['budget_used']:.0%} of a 30-day {imp['objective']:.1%} SLO's budget "
-            f"(at the baseline's {imp['baseline_rate_per_s']:.2f} requests/s, the month allows "
+            f"- Error budget, from the logs' request counts: {imp['budget_used']:.1%} of a 30-day "
+            f"{imp['objective']:.1%} SLO's budget (at the baseline's {imp['baseline_rate_per_s']:.2f} requests/s, "
+            f"the month allows "
             f"{imp['baseline_rate_per_s'] * 30 * 86400 * (1 - imp['objective']):,.0f} failures)."
         )
     burn = r.findings[r.findings["fault"] == "slo_burn"] if len(r.findings) else r.findings
     for row in _rows(burn.head(3)):
-        lines.append(f"- Burn-rate alert: {_cell(row.evidence)}")
+        lines.append(f"- Burn-rate alert, from the metrics: {_cell(row.evidence)}")
     if imp.get("services"):
         lines.append(
             "- Services whose failures rose: "
@@ -130,10 +131,14 @@ def _timeline(r: TriageResult) -> list[str]:
 def _causes(r: TriageResult) -> list[str]:
     hyp = r.hypotheses
     lines = ["## Root-cause candidates", ""]
-    picked = hyp[hyp["role"].isin(["root cause", "consequence"])] if len(hyp) else hyp
+    if hyp.empty:
+        return [*lines, "None found in the incident window.", ""]
+    causes = hyp[hyp["role"].isin(["root cause", "unexplained symptom", "possible cause"])]
+    effects = hyp[hyp["role"] == "consequence"]
+    picked = pd.concat([causes.head(4), effects.head(6)]).sort_values("rank")
     if picked.empty:
         return [*lines, "None found in the incident window.", ""]
-    for row in _rows(picked.head(8)):
+    for row in _rows(picked):
         head = f"### #{row.rank} {row.title}"
         if row.role == "consequence":
             head += f" — consequence of #{int(row.caused_by)}"
@@ -152,17 +157,27 @@ def _causes(r: TriageResult) -> list[str]:
 def _factors(r: TriageResult) -> list[str]:
     hyp = r.hypotheses
     lines = ["## Contributing factors", ""]
-    picked = hyp[hyp["role"] == "contributing factor"] if len(hyp) else hyp
-    amplifiers = (
-        hyp[hyp["fault"].isin(["retry_storm", "retry_misuse", "breaker_flapping", "orphaned_work"])]
-        if len(hyp)
-        else hyp
-    )
-    for row in _rows(pd.concat([picked, amplifiers]).drop_duplicates("rank")):
-        lines.append(f"- #{row.rank} {row.title}: {_cell(row.evidence)[:300]}")
+    if len(hyp):
+        for row in _rows(hyp[hyp["role"] == "contributing factor"]):
+            lines.append(f"- #{row.rank} {row.title}: {_clip(_cell(row.evidence), 300)}")
+        amplified = hyp[(hyp["role"] == "consequence") & hyp["fault"].isin(_AMPLIFIERS)]
+        for row in _rows(amplified):
+            lines.append(
+                f"- #{row.rank} {row.title} (a consequence of #{int(row.caused_by)}, listed above) made it worse."
+            )
     if len(lines) == 2:
         lines.append("- None found in the evidence.")
     return [*lines, ""]
+
+
+_AMPLIFIERS = ("retry_storm", "retry_misuse", "breaker_flapping", "orphaned_work")
+
+
+def _clip(text: str, width: int) -> str:
+    """``text`` cut at a word boundary before ``width`` characters, with an ellipsis when cut."""
+    if len(text) <= width:
+        return text
+    return text[:width].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def _went(r: TriageResult) -> list[str]:
@@ -178,7 +193,8 @@ def _went(r: TriageResult) -> list[str]:
                 f"Recovery followed an action: {last['service']} logged “{_cell(last['text'])}” at {_t(last['ts'])}, "
                 f"and the failures ended by {_t(r.incident[1])}."
             )
-    unaffected = sorted(set(r.services) - set(imp.get("services", {})))
+    logging = set(r.timeline.loc[r.timeline["signal"] == "requests", "service"].dropna()) if len(r.timeline) else set()
+    unaffected = sorted(logging - set(imp.get("services", {})) - set(imp.get("edges", [])))
     if imp.get("services") and unaffected:
         well.append(f"The blast radius stayed limited: {', '.join(unaffected)} showed no rise in failures.")
     burn = r.findings[r.findings["fault"] == "slo_burn"] if len(r.findings) else r.findings
@@ -193,7 +209,7 @@ def _went(r: TriageResult) -> list[str]:
         else:
             badly.append("No burn-rate alert in the evidence: nothing shows the incident was detected automatically.")
     for row in _rows(hyp) if len(hyp) else []:
-        if row.fault in ("retry_storm", "breaker_flapping", "retry_misuse"):
+        if row.fault in _AMPLIFIERS and row.role != "unrelated":
             badly.append(f"{row.title} made it worse (#{row.rank}).")
         if row.fault == "propagation_gap":
             badly.append(f"{row.title}: following requests across services was harder (#{row.rank}).")
@@ -220,7 +236,13 @@ def _actions(r: TriageResult) -> list[str]:
             continue
         seen.add(action)
         n += 1
-        priority = {"root cause": "P1", "consequence": "P2", "contributing factor": "P2"}.get(row.role, "P3")
+        priority = (
+            "P1"
+            if row.rank == 1
+            else "P2"
+            if row.role in ("root cause", "consequence", "contributing factor")
+            else "P3"
+        )
         lines.append(f"| {n} | {action} |  | {priority} | {_cell(row.handbook_ref)} | #{row.rank} {_cell(row.title)} |")
     if n == 0:
         lines.append(

@@ -8,7 +8,8 @@ How a hypothesis is scored (every factor is written into its ``why``):
 * **confidence** — independent kinds of evidence agree: 1 − Π(1 − w) over the
   kinds behind it (:data:`SOURCE_WEIGHTS`), a kind with only warnings counting 0.7 × w;
 * **timing** — it overlaps the incident window (×1; snapshots with no time ×0.5;
-  outside ×0.25), and an early onset beats a late one (×1 at the start, ×0.6 at the end);
+  outside ×0.25; a trend far longer than the incident that was already there ×0.4), and
+  an early onset beats a late one (×1 at the start, ×0.6 at the end);
 * **reach** — it explains other hypotheses (×(1 + 0.15 per explained one, up to 6)).
 
 A explains B when B's fault is among A's ``leads_to`` (:data:`CAUSE_RULES`), B
@@ -36,10 +37,11 @@ from typing import Any
 
 import pandas as pd
 
-from apiprobe.analyze.triage._graph import mentioned_services, where
+from apiprobe.analyze.triage._graph import downstream, mentioned_services, where
 from apiprobe.analyze.triage._rules import (
     CALLER_KINDS,
     CALLER_SIDE,
+    CANCELED_KINDS,
     CAUSE_RULES,
     KIND_FAULTS,
     ROLES,
@@ -79,6 +81,8 @@ class _Hyp:
     role: str = ""
     rank: int = 0
     before: bool = False  # its evidence reaches back before the incident
+    shown: pd.Timestamp | None = None  # the onset shown: the incident start when the evidence reaches back
+    near: str = ""  # a restart, deploy or crash logged just before it began
 
 
 def _text(value: Any) -> str:
@@ -94,14 +98,23 @@ def _hypothesis_fault(row: Mapping[Any, Any]) -> str:
     return fault
 
 
-def _group(findings: pd.DataFrame, reach: dict[str, set[str]], services: Sequence[str]) -> list[_Hyp]:
+_LAYER_NOTE = re.compile(r"\(\w+ layer\)")
+
+
+def _group(
+    findings: pd.DataFrame, reach: dict[str, set[str]], callers: dict[str, list[str]], services: Sequence[str]
+) -> list[_Hyp]:
     groups: dict[tuple[str, str, str], _Hyp] = {}
     for i, row in enumerate(findings.to_dict("records")):
         fault = _hypothesis_fault(row)
         named = [s.strip() for s in _text(row.get("services")).split(",") if s.strip()]
-        if not named:
-            named = mentioned_services(f"{_text(row.get('subject'))} {_text(row.get('evidence'))}", services)
+        if not named:  # "(client layer)" names a layer, not a service called client
+            text = _LAYER_NOTE.sub("", f"{_text(row.get('subject'))} {_text(row.get('evidence'))}")
+            named = mentioned_services(text, services)
         service = where(named, reach, upstream=fault in CALLER_SIDE)
+        kind = _KIND.search(_text(row.get("subject")))
+        if kind and kind.group(1) in CANCELED_KINDS and callers.get(service):
+            service = callers[service][0]  # the callee logs "context canceled": its caller gave up
         # causes and amplifiers are about one resource of one service; a symptom of another kind
         # (an error kind with no hypothesis of its own) keeps its subject apart
         keyed_by_subject = fault == row["fault"] and fault in ("error_burst", "new_error")
@@ -172,6 +185,7 @@ def _timing(h: _Hyp, rows: pd.DataFrame, incident: tuple[pd.Timestamp, pd.Timest
         clipped = f" (its evidence reaches back to {h.onset:%H:%M:%S})"
         h.onset = incident[0] - tol
         h.before = True
+        h.shown = incident[0]
     seconds = max((incident[1] - incident[0]).total_seconds(), 1.0)
     late = min(max((h.onset - incident[0]).total_seconds() / seconds, 0.0), 1.0)
     h.timing = 1.0 - 0.4 * late
@@ -187,6 +201,8 @@ def _explains(a: _Hyp, b: _Hyp, reach: dict[str, set[str]], rules: Mapping[str, 
     if rule is None or b.fault not in rule.leads_to or a is b:
         return False
     if b.error_kind in CALLER_KINDS and a.fault not in CALLER_KINDS[b.error_kind]:
+        return False
+    if a.service and not b.service:  # a symptom of no known service may be anyone's
         return False
     if a.service and b.service and a.service != b.service and a.service not in reach.get(b.service, ()):
         return False
@@ -213,13 +229,22 @@ def _evidence(rows: pd.DataFrame, limit: int = 4) -> str:
     return " · ".join(parts) + (f" · and {more} more finding{'s' if more > 1 else ''}" if more > 0 else "")
 
 
+_NATURE_WORDS = {
+    "cause": "fault that can start an incident",
+    "amplifier": "fault that makes one worse",
+    "symptom": "symptom",
+    "contributing": "configuration that lets one happen",
+    "background": "standing problem",
+}
+
+
 def _why(
     h: _Hyp, rank: int, hyps: list[_Hyp], kinds: list[str], rows: pd.DataFrame, rules: Mapping[str, CauseRule]
 ) -> str:
     sev = rows["severity"].iloc[0] if len(rows) else "info"
     place = _ordinal(rank)
     kind = rules[h.fault].role if h.fault in rules else ""
-    parts = [f"Ranked {place}: {h.role or 'hypothesis'}, a {ROLES_WORDS.get(kind, 'fault')}"]
+    parts = [f"Ranked {place}: {h.role or 'hypothesis'}, a {_NATURE_WORDS.get(kind, 'fault')}"]
     parts.append(
         f"{sev} in {len(kinds)} kind{'s' if len(kinds) != 1 else ''} of evidence ({', '.join(kinds)}), "
         f"confidence {h.confidence:.2f}"
@@ -233,16 +258,27 @@ def _why(
         )
     if h.parent is not None:
         parts.append(f"explained by #{hyps[h.parent].rank}")
+    if h.near:
+        parts.append(h.near)
     return "; ".join(parts) + "."
 
 
-ROLES_WORDS = {
-    "cause": "fault that can start an incident",
-    "amplifier": "fault that makes one worse",
-    "symptom": "symptom",
-    "contributing": "configuration that lets one happen",
-    "background": "standing problem",
-}
+def _near_life_event(h: _Hyp, life: pd.DataFrame | None, reach: dict[str, set[str]]) -> str:
+    """A restart, deploy or crash logged in the minute before ``h`` began, in its service or a neighbour."""
+    if life is None or life.empty or h.onset is None or h.shown is not None:
+        return ""
+    near = life[
+        life["kind"].isin(["crash", "stop", "start", "deploy", "version"])
+        & (life["ts"] <= h.onset + pd.Timedelta(seconds=5))
+        & (life["ts"] >= h.onset - pd.Timedelta(seconds=60))
+    ]
+    if h.service:
+        related = {h.service, *reach.get(h.service, ())} | {s for s, below in reach.items() if h.service in below}
+        near = near[near["service"].isin(related)]
+    if near.empty:
+        return ""
+    ev = near.iloc[-1]
+    return f"it began just after {ev['service']} logged “{str(ev['text'])[:80]}” ({ev['ts']:%H:%M:%S}, a {ev['kind']})"
 
 
 def rank_hypotheses(
@@ -254,6 +290,7 @@ def rank_hypotheses(
     rules: Mapping[str, CauseRule] | None = None,
     notebooks: Mapping[str, Mapping[str, Any]] | None = None,
     tolerance: str | pd.Timedelta = "90s",
+    life: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Group findings into hypotheses, chain causes to consequences and rank them (schema ``hypotheses``).
 
@@ -274,6 +311,9 @@ def rank_hypotheses(
         Notebook name → its parameters, for the ``parameters`` column.
     tolerance : str or pandas.Timedelta, default "90s"
         How much earlier a consequence may seem to start than its cause (clock skew, binning).
+    life : pandas.DataFrame, optional
+        :func:`life_events` of the logs: a hypothesis that began within a minute after a restart,
+        deploy or crash of its service (or one it calls, or that calls it) says so in its ``why``.
 
     Returns
     -------
@@ -281,15 +321,18 @@ def rank_hypotheses(
         Schema ``hypotheses``: ranked, each with its role, what explains it (``caused_by``)
         and why it is where it is.
     """
-    from apiprobe.analyze.triage._graph import downstream
-
     rules = CAUSE_RULES if rules is None else rules
     tol = pd.Timedelta(tolerance)
     if findings.empty:
         return conform(None, "hypotheses")
     findings = findings.reset_index(drop=True)
     reach = downstream(calls) if calls is not None and len(calls) else {}
-    hyps = _group(findings, reach, services)
+    callers: dict[str, list[str]] = {}
+    if calls is not None:  # callers seen in spans and logs before those only declared
+        seen_first = calls.assign(_declared=calls["source"] == "declared").sort_values("_declared", kind="stable")
+        for a, b in seen_first[["caller", "callee"]].drop_duplicates().itertuples(index=False):
+            callers.setdefault(str(b), []).append(str(a))
+    hyps = _group(findings, reach, callers, services)
     details: list[tuple[pd.DataFrame, list[str]]] = []
     for h in hyps:
         rows = findings.iloc[h.rows]
@@ -299,6 +342,7 @@ def rank_hypotheses(
         sev = max(_SEVERITY.get(str(s), 0.3) for s in rows["severity"])
         h.base = ROLES.get(role, 0.3) * sev * h.confidence * h.timing
         details.append((rows, kinds))
+        h.near = _near_life_event(h, life, reach)
     for i, a in enumerate(hyps):
         for j, b in enumerate(hyps):
             if i != j and _explains(a, b, reach, rules, tol):
@@ -314,6 +358,9 @@ def rank_hypotheses(
     for k in order:
         children.setdefault(hyps[k].parent, []).append(k)
 
+    roots = [k for k in order if hyps[k].parent is None]
+    best = hyps[roots[0]].score if roots else 0.0
+
     def role_of(k: int) -> str:
         h = hyps[k]
         kind = rules[h.fault].role if h.fault in rules else "symptom"
@@ -328,6 +375,8 @@ def rank_hypotheses(
         if kind == "symptom":
             return "unexplained symptom"
         if h.onset is None and incident is not None:  # a snapshot with no time: cannot be placed in the incident
+            return "possible cause"
+        if k != roots[0] and h.score < 0.4 * best:  # a late or weakly supported cause beside a strong one
             return "possible cause"
         return "root cause"
 
@@ -375,7 +424,7 @@ def rank_hypotheses(
                 "role": h.role,
                 "caused_by": None if h.parent is None else hyps[h.parent].rank,
                 "service": h.service,
-                "ts_start": h.onset,
+                "ts_start": h.shown if h.shown is not None else h.onset,
                 "ts_end": h.end,
                 "why": _why(h, h.rank, hyps, kinds, rows, rules),
                 "sources": ", ".join(kinds),

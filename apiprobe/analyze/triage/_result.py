@@ -85,10 +85,13 @@ class TriageResult:
 
     @property
     def root_cause(self) -> pd.Series | None:
-        """The top hypothesis, or None when there is none."""
-        if self.hypotheses.empty:
-            return None
-        return self.hypotheses.iloc[0]
+        """The best explanation: the first root cause, else the first hypothesis that takes part; None without."""
+        hyp = self.hypotheses
+        for wanted in (hyp["role"] == "root cause", hyp["role"] != "unrelated"):
+            picked = hyp[wanted.fillna(False).astype(bool)]
+            if len(picked):
+                return picked.iloc[0]
+        return None
 
     def __repr__(self) -> str:
         used = int(self.inventory["usable"].fillna(False).sum()) if len(self.inventory) else 0

@@ -15,7 +15,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["CALLER_KINDS", "CALLER_SIDE", "CAUSE_RULES", "KIND_FAULTS", "ROLES", "SOURCE_WEIGHTS", "CauseRule"]
+__all__ = [
+    "CALLER_KINDS",
+    "CALLER_SIDE",
+    "CANCELED_KINDS",
+    "CAUSE_RULES",
+    "KIND_FAULTS",
+    "ROLES",
+    "SOURCE_WEIGHTS",
+    "CauseRule",
+]
 
 #: What a fault is, as a cause: its prior weight as the root of an incident.
 ROLES: dict[str, float] = {
@@ -452,8 +461,20 @@ KIND_FAULTS: dict[str, str] = {
 #: Faults that happen to the caller (it times out, retries, trips its breaker): a finding that names
 #: both ends of a call is about the caller; every other fault is about the callee, where it arose.
 CALLER_SIDE: frozenset[str] = frozenset(
-    {"timeout", "retry_storm", "retry_misuse", "breaker_flapping", "breaker_open", "breaker_misconfig", "fallback"}
+    {
+        "timeout",
+        "timeout_budget",
+        "retry_storm",
+        "retry_misuse",
+        "breaker_flapping",
+        "breaker_open",
+        "breaker_misconfig",
+        "fallback",
+    }
 )
+
+#: Error kinds a callee logs when its caller gave up (``context canceled``): the hypothesis is the caller's.
+CANCELED_KINDS: frozenset[str] = frozenset({"canceled"})
 
 #: Error kinds that callers bring on themselves (rate limits, invalid requests): a burst of them is not
 #: explained by a server-side fault, only by retries that hammer the service.

@@ -16,7 +16,10 @@ __all__ = ["LIFE_EVENTS", "life_events", "triage_timeline"]
 
 #: What a log line says about a process's life, as (kind, pattern on the message); the first match wins.
 LIFE_EVENTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("crash", re.compile(r"^(?:panic:|fatal error:)|\bpanic(?:ked)?\b.*\brecover", re.IGNORECASE)),
+    (
+        "crash",
+        re.compile(r"^(?:panic:|fatal error:)|\bhttp: panic serving\b|\bpanic(?:ked)?\b.*\brecover", re.IGNORECASE),
+    ),
     (
         "stop",
         re.compile(

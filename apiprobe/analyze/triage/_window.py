@@ -111,8 +111,8 @@ def incident_window(
             if excess >= min_errors and j > i:
                 inc = (bins[i], bins[j - 1] + pd.Timedelta(freq))
                 how = (
-                    f"inferred from the logs: failures per {freq} stayed above {bar:.3g} (the larger of "
-                    f"{factor:g}× the median minute and the average) from {bins[i]:%H:%M} to {inc[1]:%H:%M} UTC"
+                    f"inferred from the logs: failures per {freq} ran above {bar:.3g} (the larger of "
+                    f"{factor:g}× the median and the mean) from {bins[i]:%H:%M} to {inc[1]:%H:%M} UTC"
                 )
     if inc is None and findings is not None and len(findings):
         crit = findings[(findings["severity"] == "critical") & findings["ts_start"].notna()]
