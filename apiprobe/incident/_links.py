@@ -66,21 +66,19 @@ def _pool_dump(ev: Evidence, hyp: pd.Series | None) -> Path | None:
     dumps = ev.files("goroutines")
     if hyp is None or not dumps:
         return None
-    named = [d for d in dumps if str(d) in str(hyp["files"] or "")]
+    shown = {path: f for path, f in ev.paths.items() if f in dumps}  # inventory path -> file
+    files = {f.strip() for f in str(hyp["files"] or "").split(",")}
+    named = [f for path, f in shown.items() if path in files]
     if named:
         return named[0]
     service = str(hyp["service"] or "")
-    inv = ev.inventory.set_index("path")["services"].fillna("")
-    mine = [
-        d
-        for d in dumps
-        if service and service in inv.get(str(d.relative_to(ev.root)) if ev.root.is_dir() else d.name, "")
-    ]
+    services = ev.inventory.set_index("path")["services"].fillna("")
+    mine = [f for path, f in shown.items() if service and service in str(services.get(path, "")).split(", ")]
     return max(mine, key=lambda d: len(ev.goroutines.get(d, ()))) if mine else None
 
 
 def _parameters(
-    ev: Evidence, incident: Window | None, baseline: Window | None, slo_service: str
+    ev: Evidence, incident: Window | None, baseline: Window | None, slo_service: str, objective: float
 ) -> dict[str, Callable[[pd.Series | None], dict[str, Any] | None]]:
     """Notebook → a function of the hypothesis giving its parameters, or None when it has nothing to read."""
     logs = _folder(ev.files("logs"), ev.root)
@@ -112,7 +110,7 @@ def _parameters(
 
     def metrics(_: pd.Series | None) -> dict[str, Any] | None:
         files = ev.files("metrics")
-        return {"metrics_path": str(files[0]), "service": slo_service} if files else None
+        return {"metrics_path": str(files[0]), "service": slo_service, "objective": objective} if files else None
 
     def status(_: pd.Series | None) -> dict[str, Any] | None:
         har = ev.files("har")
@@ -172,6 +170,7 @@ def link_notebooks(
     incident: Window | None,
     baseline: Window | None,
     slo_service: str = "",
+    objective: float = 0.999,
 ) -> tuple[pd.DataFrame, list[NotebookLink]]:
     """Fill each hypothesis' ``notebook`` and ``parameters``, and list the runs a report should make.
 
@@ -190,13 +189,15 @@ def link_notebooks(
         The windows, passed to the notebooks that compare windows.
     slo_service : str, optional
         The service whose SLO the metrics notebook checks.
+    objective : float, default 0.999
+        That SLO.
 
     Returns
     -------
     tuple
         The hypotheses with ``notebook`` and ``parameters`` filled in, and the runs.
     """
-    makers = _parameters(ev, incident, baseline, slo_service)
+    makers = _parameters(ev, incident, baseline, slo_service, objective)
     hyps = hypotheses.copy()
     runs: dict[str, tuple[dict[str, Any], list[int]]] = {}
     for i, row in hyps.iterrows():

@@ -169,7 +169,9 @@ def triage(
         calls = pd.concat([calls, browser], ignore_index=True)
     life = life_events(ev.events) if ev.events is not None else None
     ranked = rank_hypotheses(findings, incident=inc, calls=calls, services=services, life=life)
-    hypotheses, links = link_notebooks(ranked, ev, incident=inc, baseline=base, slo_service=run.slo_service)
+    hypotheses, links = link_notebooks(
+        ranked, ev, incident=inc, baseline=base, slo_service=run.slo_service, objective=objective
+    )
     timeline = triage_timeline(
         events=ev.events,
         spans=ev.spans,
