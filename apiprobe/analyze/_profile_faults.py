@@ -26,9 +26,10 @@ def detect_profile_faults(
     """Garbage collection's share of a CPU profile, as a ``gc_pressure`` finding when it is high.
 
     The share is the cumulative CPU under :data:`GC_ROOTS` over all CPU in the
-    profile (``go tool pprof -top`` cum of those frames). A Go service that
-    allocates freely spends 5–15 %; a quarter of the CPU in the collector is
-    time taken from requests, and its pauses and assists add latency.
+    profile (``go tool pprof -top`` cum of those frames). Go's collector is
+    designed to take a quarter of GOMAXPROCS while a cycle runs; a quarter of
+    the whole profile means it ran most of the time, taking CPU from requests,
+    and its assists add latency.
 
     Parameters
     ----------

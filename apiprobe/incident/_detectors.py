@@ -31,13 +31,11 @@ from apiprobe.analyze.resilience import (
 from apiprobe.analyze.status import detect_status_misuse
 from apiprobe.analyze.tls import detect_tls_faults, diagnose_chain
 from apiprobe.analyze.traces import detect_span_faults
-from apiprobe.analyze.triage import mentioned_services
+from apiprobe.analyze.triage import Window, mentioned_services
 from apiprobe.errors import ApiprobeError
 from apiprobe.load.evidence import Evidence, shown_path
 
 __all__ = ["DetectorRun", "run_detectors"]
-
-Window = tuple[pd.Timestamp, pd.Timestamp]
 
 
 class DetectorRun:

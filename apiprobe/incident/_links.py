@@ -12,12 +12,10 @@ import pandas as pd
 
 from apiprobe._time import iso_utc
 from apiprobe.analyze.gojson import guess_request_struct
-from apiprobe.analyze.triage import NotebookLink
+from apiprobe.analyze.triage import NotebookLink, Window
 from apiprobe.load.evidence import Evidence
 
 __all__ = ["NOTEBOOK_TITLES", "link_notebooks"]
-
-Window = tuple[pd.Timestamp, pd.Timestamp]
 
 #: The suite's notebooks, by name, with what each is about.
 NOTEBOOK_TITLES: dict[str, str] = {

@@ -6,6 +6,7 @@ import html
 import json
 import os
 import shlex
+import textwrap
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
@@ -182,10 +183,6 @@ def show_triage_timeline(result: TriageResult) -> None:
     fig_triage_timeline(result.timeline, incident=result.incident, baseline=result.baseline).show()
 
 
-def _clip(text: str, width: int) -> str:
-    return text if len(text) <= width else text[:width].rsplit(" ", 1)[0] + " …"
-
-
 def _page_link(notebook: str, links: dict[str, str]) -> str:
     name = links.get(notebook)
     label = html.escape(NOTEBOOK_TITLES.get(notebook, notebook))
@@ -221,7 +218,7 @@ def show_hypotheses(result: TriageResult, *, top: int = 12) -> None:
             f"<span style='color:{color}'>{html.escape(str(row.role))}{cause}</span> · confidence "
             f"{row.confidence:.2f} · {html.escape(str(row.handbook_ref))}"
             f"<br><small>{html.escape(str(row.why))}</small>"
-            f"<br><b>Evidence:</b> {html.escape(_clip(str(row.evidence), 900))}"
+            f"<br><b>Evidence:</b> {html.escape(textwrap.shorten(str(row.evidence), 900, placeholder=' …'))}"
             f"<br><b>Confirm or refute:</b> {html.escape(str(row.confirm))}"
             f"<br><b>Now:</b> {html.escape(str(row.next))}"
             f"<br><b>Deeper:</b> {nb_link}</div>"

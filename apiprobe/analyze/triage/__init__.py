@@ -19,7 +19,7 @@ from apiprobe.analyze.triage._rank import rank_hypotheses
 from apiprobe.analyze.triage._result import NotebookLink, TriageResult
 from apiprobe.analyze.triage._rules import CAUSE_RULES, KIND_FAULTS, ROLES, SOURCE_WEIGHTS, CauseRule
 from apiprobe.analyze.triage._timeline import LIFE_EVENTS, life_events, triage_timeline
-from apiprobe.analyze.triage._window import error_mask, incident_window
+from apiprobe.analyze.triage._window import Window, error_mask, incident_window
 
 __all__ = [
     "CAUSE_RULES",
@@ -30,6 +30,7 @@ __all__ = [
     "CauseRule",
     "NotebookLink",
     "TriageResult",
+    "Window",
     "downstream",
     "error_mask",
     "incident_impact",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+import textwrap
 from types import SimpleNamespace
 from typing import Any
 
@@ -159,7 +160,7 @@ def _factors(r: TriageResult) -> list[str]:
     lines = ["## Contributing factors", ""]
     if len(hyp):
         for row in _rows(hyp[hyp["role"] == "contributing factor"]):
-            lines.append(f"- #{row.rank} {row.title}: {_clip(_cell(row.evidence), 300)}")
+            lines.append(f"- #{row.rank} {row.title}: {textwrap.shorten(_cell(row.evidence), 300, placeholder=' …')}")
         amplified = hyp[(hyp["role"] == "consequence") & hyp["fault"].isin(_AMPLIFIERS)]
         for row in _rows(amplified):
             lines.append(
@@ -171,13 +172,6 @@ def _factors(r: TriageResult) -> list[str]:
 
 
 _AMPLIFIERS = ("retry_storm", "retry_misuse", "breaker_flapping", "orphaned_work")
-
-
-def _clip(text: str, width: int) -> str:
-    """``text`` cut at a word boundary before ``width`` characters, with an ellipsis when cut."""
-    if len(text) <= width:
-        return text
-    return text[:width].rsplit(" ", 1)[0].rstrip(",;:") + " …"
 
 
 def _went(r: TriageResult) -> list[str]:
