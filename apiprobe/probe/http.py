@@ -16,6 +16,7 @@ import ssl
 import uuid
 import warnings
 from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -25,64 +26,17 @@ from apiprobe._redact import redact_url
 from apiprobe.errors import InvalidParameterError
 from apiprobe.probe._resolve import (
     DEFAULT_PORTS,
-    Resolution,
     Resolver,
     UrlTarget,
     parse_url,
     resolve,
     resolver_label,
 )
+from apiprobe.probe._transport import TIMING, ProbeTransport, Timing
 from apiprobe.probe.runner import Job, check_options, monotonic_ms, run_jobs, sync_twin
 from apiprobe.schema import conform
 
 __all__ = ["aprobe_http", "probe_http"]
-
-# httpcore trace event prefixes → our phase names (HTTP/1.1 and HTTP/2).
-_EVENT_PHASE = {
-    "connection.connect_tcp": "connect",
-    "connection.start_tls": "tls",
-    "http11.send_request_headers": "send_headers",
-    "http2.send_request_headers": "send_headers",
-    "http11.send_request_body": "send_body",
-    "http2.send_request_body": "send_body",
-    "http11.receive_response_headers": "headers",
-    "http2.receive_response_headers": "headers",
-    "http11.receive_response_body": "body",
-    "http2.receive_response_body": "body",
-}
-
-
-class _Trace:
-    """Collects httpcore trace events as monotonic timestamps (ms)."""
-
-    def __init__(self) -> None:
-        self.started: dict[str, float] = {}
-        self.completed: dict[str, float] = {}
-        self.failed: dict[str, float] = {}
-
-    async def __call__(self, name: str, info: Mapping[str, Any]) -> None:
-        prefix, _, state = name.rpartition(".")
-        phase = _EVENT_PHASE.get(prefix)
-        if phase is None:
-            return
-        now = monotonic_ms()
-        if state == "started":
-            self.started.setdefault(phase, now)
-        elif state == "complete":
-            self.completed[phase] = now
-        elif state == "failed":
-            self.failed[phase] = now
-
-    def span(self, first: str, last: str | None = None) -> float | None:
-        """Duration from ``first`` started to ``last`` (default ``first``) complete."""
-        a = self.started.get(first)
-        b = self.completed.get(last or first)
-        return None if a is None or b is None else b - a
-
-    def in_progress(self) -> str | None:
-        """The last phase that started and neither completed nor failed."""
-        pending = [p for p in self.started if p not in self.completed]
-        return pending[-1] if pending else None
 
 
 def _ssl_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
@@ -118,9 +72,13 @@ _VERIFY_KINDS = {
 }
 
 
-def _classify(exc: BaseException, trace: _Trace) -> str:
-    """Map an exception raised during an attempt to an ``error_kind``."""
-    pending = trace.in_progress()
+def _classify(exc: BaseException, timing: Timing, got_headers: bool) -> str:
+    """Map an exception raised during an attempt to an ``error_kind``.
+
+    ``timing`` says which phase was under way (:meth:`Timing.pending`);
+    ``got_headers`` whether the response head had arrived.
+    """
+    pending = timing.pending()
     chain: list[BaseException] = []
     cur: BaseException | None = exc
     while cur is not None and len(chain) < 8:
@@ -129,20 +87,16 @@ def _classify(exc: BaseException, trace: _Trace) -> str:
     for e in chain:
         if isinstance(e, ssl.SSLCertVerificationError):
             return _VERIFY_KINDS.get(e.verify_code, "tls_error")
-    if any(isinstance(e, ssl.SSLError) for e in chain) or "tls" in trace.failed:
+    if any(isinstance(e, ssl.SSLError) for e in chain):
         return "tls_error"
     if isinstance(exc, httpx.TimeoutException | TimeoutError):
-        if pending == "dns":
-            return "dns_timeout"
-        if pending == "connect" or (isinstance(exc, httpx.ConnectTimeout) and pending != "tls"):
-            return "connect_timeout"
-        if pending == "tls":
-            return "tls_timeout"
-        if pending in ("send_headers", "send_body"):
+        if pending in ("dns", "connect", "tls"):
+            return f"{pending}_timeout"
+        if pending == "send":
             return "write_error"
-        if "headers" in trace.completed:
-            return "body_timeout"
-        return "read_timeout"
+        return "body_timeout" if got_headers else "read_timeout"
+    if pending == "tls":
+        return "tls_error"
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         return "connect_refused"
     if isinstance(exc, httpx.ConnectError):
@@ -180,6 +134,17 @@ def _describe(exc: BaseException) -> str:
     return head
 
 
+@dataclass(frozen=True)
+class _Prepared:
+    """What every attempt at one (target, address) shares, built once per run."""
+
+    url: httpx.URL
+    headers: list[tuple[bytes, bytes]]
+    extensions: dict[str, Any]
+    target: str
+    shown_url: str
+
+
 class _HttpProber:
     """Holds the shared client and options for one probe run."""
 
@@ -187,7 +152,6 @@ class _HttpProber:
         self,
         *,
         timeout: float,
-        concurrency: int,
         method: str,
         headers: Mapping[str, str] | None,
         content: bytes | None,
@@ -207,21 +171,41 @@ class _HttpProber:
         self.keepalive = keepalive
         self.body_limit = body_limit
         self.run_id = run_id
-        limits = httpx.Limits(
-            max_connections=concurrency,
-            max_keepalive_connections=concurrency if keepalive else 0,
-        )
         self.client = httpx.AsyncClient(
-            verify=_ssl_context(verify, cafile),
+            transport=ProbeTransport(_ssl_context(verify, cafile), keepalive=keepalive),
             timeout=httpx.Timeout(timeout),
-            limits=limits,
             follow_redirects=False,
             trust_env=False,  # never route probes through a proxy from the environment
         )
-        self._resolved: dict[tuple[str, int], Resolution] = {}
+        self._timeouts = httpx.Timeout(timeout).as_dict()
+        self._prepared: dict[tuple[UrlTarget, str], _Prepared] = {}
 
     async def aclose(self) -> None:
         await self.client.aclose()
+
+    def _prepare(self, target: UrlTarget, ip: str) -> _Prepared:
+        """The request parts for ``target`` sent to ``ip`` (cached: attempts differ only in timing)."""
+        key = (target, ip)
+        prepared = self._prepared.get(key)
+        if prepared is None:
+            bracketed = f"[{target.host}]" if ":" in target.host else target.host  # IPv6 literal
+            default = target.port == DEFAULT_PORTS[target.scheme]
+            host_header = bracketed if default else f"{bracketed}:{target.port}"
+            headers = httpx.Headers({"Host": host_header, "User-Agent": "apiprobe/0.1", **self.headers})
+            if self.content is not None:
+                headers["Content-Length"] = str(len(self.content))
+            extensions: dict[str, Any] = {"timeout": self._timeouts}
+            if target.scheme == "https":
+                extensions["sni_hostname"] = target.host
+            prepared = _Prepared(
+                url=httpx.URL(target.url).copy_with(host=ip),
+                headers=headers.raw,
+                extensions=extensions,
+                target=redact_url(target.target),
+                shown_url=redact_url(target.url),
+            )
+            self._prepared[key] = prepared
+        return prepared
 
     async def attempt(self, target: UrlTarget) -> dict[str, Any]:
         wall = dt.datetime.now(dt.UTC)
@@ -229,29 +213,27 @@ class _HttpProber:
         row: dict[str, Any] = {
             "ts": wall,
             "run_id": self.run_id,
-            "target": redact_url(target.target),
-            "url": redact_url(target.url),
             "method": self.method,
             "host": target.host,
             "port": target.port,
             "scheme": target.scheme,
             "reused_conn": False,
         }
-        trace = _Trace()
+        timing = Timing()
         try:
             async with asyncio.timeout(self.timeout):
-                await self._attempt(target, row, t0, trace)
+                await self._attempt(target, row, t0, timing)
         except TimeoutError as exc:
             # The attempt's overall deadline fired (e.g. a trickling body).
-            row["error_kind"] = row.get("error_kind") or _classify(exc, trace)
+            row["error_kind"] = row.get("error_kind") or _classify(exc, timing, "status" in row)
             row["error"] = f"no completion within the {self.timeout:g} s timeout"
-            _fill_phases(row, trace, t0=None, has_body=bool(self.content))
+            _fill_phases(row, timing, t0=t0, end=None)
+        if "target" not in row:
+            row["target"], row["url"] = redact_url(target.target), redact_url(target.url)
         return row
 
-    async def _attempt(self, target: UrlTarget, row: dict[str, Any], t0: float, trace: _Trace) -> None:
-        trace.started["dns"] = monotonic_ms()
+    async def _attempt(self, target: UrlTarget, row: dict[str, Any], t0: float, timing: Timing) -> None:
         res = await resolve(target.host, target.port, self.resolver, self.timeout)
-        trace.completed["dns"] = monotonic_ms()
         row["resolver"] = res.resolver if res.resolver == "literal" else self.resolver_label
         row["dns_ms"] = res.dns_ms
         if res.error_kind:
@@ -259,15 +241,14 @@ class _HttpProber:
             return
         ip = res.ips[0]
         row["ip"] = ip
-        bracketed = f"[{target.host}]" if ":" in target.host else target.host  # IPv6 literal
-        host_header = bracketed if target.port == DEFAULT_PORTS[target.scheme] else f"{bracketed}:{target.port}"
-        url = httpx.URL(target.url).copy_with(host=ip)
-        headers = {"Host": host_header, "User-Agent": "apiprobe/0.1", **self.headers}
-        extensions: dict[str, Any] = {"trace": trace}
-        if target.scheme == "https":
-            extensions["sni_hostname"] = target.host
-        request = self.client.build_request(
-            self.method, url, headers=headers, content=self.content, extensions=extensions
+        prepared = self._prepare(target, ip)
+        row["target"], row["url"] = prepared.target, prepared.shown_url
+        request = httpx.Request(
+            self.method,
+            prepared.url,
+            headers=prepared.headers,
+            content=self.content,
+            extensions={**prepared.extensions, TIMING: timing},
         )
         try:
             response = await self.client.send(request, stream=True)
@@ -281,22 +262,21 @@ class _HttpProber:
                     size += len(chunk)
                     if len(captured) < self.body_limit:
                         captured += chunk[: self.body_limit - len(captured)]
+                end = monotonic_ms()
                 row["bytes"] = size
                 if self.body_limit:
                     row["body"] = bytes(captured).decode("utf-8", "replace")
             finally:
                 await response.aclose()
         except (httpx.HTTPError, OSError, ssl.SSLError) as exc:
-            row["error_kind"] = _classify(exc, trace)
+            row["error_kind"] = _classify(exc, timing, "status" in row)
             row["error"] = _describe(exc)
             if str(row["error_kind"]).startswith("tls_"):
                 row["error"] += f" — diagnose the chain: apiprobe tls {target.host}:{target.port}"
-            _fill_phases(row, trace, t0=None, has_body=bool(self.content))
+            _fill_phases(row, timing, t0=t0, end=None)
             return
-        end = monotonic_ms()
-        if self.keepalive:
-            row["reused_conn"] = "connect" not in trace.started
-        _fill_phases(row, trace, t0=t0, end=end, has_body=bool(self.content))
+        row["reused_conn"] = timing.reused
+        _fill_phases(row, timing, t0=t0, end=end)
 
 
 def _tls_version(response: httpx.Response) -> str | None:
@@ -307,26 +287,26 @@ def _tls_version(response: httpx.Response) -> str | None:
     return ssl_object.version() if ssl_object is not None else None
 
 
-def _fill_phases(
-    row: dict[str, Any], trace: _Trace, *, t0: float | None, end: float | None = None, has_body: bool = False
-) -> None:
-    """Write phase durations from ``trace``; phases that did not complete stay NA."""
-    row["connect_ms"] = trace.span("connect")
-    row["tls_ms"] = trace.span("tls")
-    row["request_ms"] = trace.span("send_headers", "send_body")
-    # The server wait starts when the last request bytes are handed to the kernel. A stamp taken
-    # after that write returns is late by however long this process waited for a core (on a busy
-    # machine, milliseconds): a 50 ms server delay would show as 46 ms. Stamp the instant *before*
-    # the last write instead (the body's when there is one, else the headers'): never later than
-    # the bytes left, so ttfb_ms is never shorter than the true wait.
-    sent = trace.started.get("send_body" if has_body else "send_headers")
-    if sent is not None and "send_body" not in trace.completed:
-        sent = None  # the request was never fully written: no server wait to speak of
-    got_headers = trace.completed.get("headers")
-    row["ttfb_ms"] = got_headers - sent if sent is not None and got_headers is not None else None
-    if end is not None and got_headers is not None:
-        row["transfer_ms"] = end - got_headers
-    if t0 is not None and end is not None:
+def _span(start: float | None, end: float | None) -> float | None:
+    return None if start is None or end is None else end - start
+
+
+def _fill_phases(row: dict[str, Any], timing: Timing, *, t0: float, end: float | None) -> None:
+    """Write phase durations from ``timing``; phases that did not complete stay NA.
+
+    ``end`` is when the body had been read (None: the attempt failed, so no
+    transfer or total). The server wait runs from the instant before the last
+    request write to the first response byte, and only counts when the answer
+    was an HTTP response head (``status`` in ``row``).
+    """
+    row["connect_ms"] = _span(timing.connect_start, timing.connect_end)
+    row["tls_ms"] = _span(timing.tls_start, timing.tls_end)
+    written = not timing.write_failed and timing.write_end is not None
+    row["request_ms"] = _span(timing.first_write, timing.write_end) if written else None
+    ttfb = _span(timing.last_write, timing.first_byte) if written and "status" in row else None
+    row["ttfb_ms"] = ttfb if ttfb is None or ttfb >= 0 else None  # an answer before the request was out
+    if end is not None and timing.first_byte is not None:
+        row["transfer_ms"] = end - timing.first_byte
         row["total_ms"] = end - t0
 
 
@@ -450,7 +430,6 @@ async def aprobe_http(
         count = max(1, int(duration / interval + 1e-9)) if interval > 0 else count
     prober = _HttpProber(
         timeout=timeout,
-        concurrency=concurrency,
         method=method,
         headers=headers,
         content=content,
