@@ -16,7 +16,7 @@ def _pyproject_deps() -> dict[str, str]:
     deps = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["dependencies"]
     out = {}
     for d in deps:
-        m = re.match(r"^([A-Za-z0-9_.-]+)\s*(.*)$", d)
+        m = re.match(r"^([A-Za-z0-9_.-]+)\s*([^;]*)", d)  # an environment marker (; sys_platform ...) aside
         assert m, d
         out[m[1].lower()] = m[2].replace(" ", "")
     return out

@@ -167,6 +167,7 @@ def test_system_resolver_failures_map_to_kinds(monkeypatch: pytest.MonkeyPatch, 
     async def failing(self: Any, host: Any, port: Any, **kw: Any) -> Any:
         raise socket.gaierror(errno, "resolver said no")
 
+    monkeypatch.setenv("APIPROBE_LOOP", "asyncio")  # the stand-in replaces asyncio's loop method, not uvloop's
     monkeypatch.setattr(asyncio.base_events.BaseEventLoop, "getaddrinfo", failing)
     row = one(probe_dns("nowhere.lab.test", rtypes="A", progress=False), "nowhere.lab.test")
     assert row["error_kind"] == kind and pd.isna(row["rcode"]) and pd.isna(row["ttl"])
