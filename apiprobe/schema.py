@@ -181,16 +181,23 @@ PROBES: tuple[Column, ...] = (
     Column("scheme", STR, "http or https"),
     Column("resolver", STR, "how the name was resolved: system, literal, static, or a callable's name"),
     Column("dns_ms", F64, "name resolution time, ms; NA for IP literals and failures"),
-    Column("connect_ms", F64, "TCP connect (SYN → SYN-ACK → ACK) time, ms"),
-    Column("tls_ms", F64, "TLS handshake time, ms; NA for plain HTTP"),
-    Column("request_ms", F64, "time to write the request headers and body, ms"),
+    Column(
+        "connect_ms",
+        F64,
+        "TCP connect (SYN → SYN-ACK → ACK), ms: before the connect call → the event loop sees it established",
+    ),
+    Column("tls_ms", F64, "TLS handshake time, ms; NA for plain HTTP and reused connections"),
+    Column("request_ms", F64, "writing the request: before the first write → the kernel took the last bytes, ms"),
     Column(
         "ttfb_ms",
         F64,
-        "server wait: request written → response headers received, ms (curl: time_starttransfer − time_pretransfer)",
+        "server wait, ms: the instant before the last request bytes are handed to the kernel → the first "
+        "response byte read from the socket (in the event loop's read callback, before any HTTP parsing); "
+        "late scheduling can only lengthen it, never shorten it below the server's own wait; NA unless an "
+        "HTTP response head came back (curl: time_starttransfer − time_pretransfer)",
     ),
-    Column("transfer_ms", F64, "response body download time, ms"),
-    Column("total_ms", F64, "start of the attempt (before DNS) → body complete, ms; NA if it failed"),
+    Column("transfer_ms", F64, "first response byte → body read completely, ms (headers parsing included)"),
+    Column("total_ms", F64, "start of the attempt (before DNS) → body read completely, ms; NA if it failed"),
     Column("status", INT, "HTTP status code; NA if no response"),
     Column("http_version", STR, "HTTP/1.1 or HTTP/2"),
     Column("tls_version", STR, "negotiated TLS version, e.g. TLSv1.3"),

@@ -1,60 +1,207 @@
-"""Probe throughput and timing accuracy against the fault lab.
+"""Probe throughput against blackbox_exporter, timing agreement with curl, a soak.
 
-Runs the fault lab in a separate process (so the server does not share the
-probe's GIL), then measures, in this process:
+The fault lab runs in its own process; blackbox_exporter (when installed,
+Debian package ``prometheus-blackbox-exporter``) is started by this script
+with one module per mode and driven through its ``/probe`` endpoint by
+``curl --parallel`` at the same concurrency. Everything shares the machine's
+cores, as it would in production.
 
-1. cold plain-HTTP probes per second at concurrency 32 (keep-alive off, so
-   every probe pays DNS-free connect + request + response); reference points
-   from REFERENCE §2 on the same kind of machine: a new AsyncClient per probe
-   ≈ 24/s, one shared client ≈ 470/s, blackbox_exporter ≈ 1,240/s. For a
-   same-process reference the script also times the naive way (a new
-   httpx.AsyncClient per probe) and prints the ratio;
-2. median |TTFB difference| against curl on a fixed-delay endpoint, where
-   TTFB is the server wait (curl: time_starttransfer − time_pretransfer),
-   interleaving apiprobe and curl samples so drift affects both alike.
+1. **Throughput**, probes/s at concurrency 32, each mode in interleaved rounds
+   (blackbox, then apiprobe, ``--rounds`` times; the median ratio is printed):
+   cold plain HTTP, warm (keep-alive) HTTP, cold HTTPS with the lab's CA.
+   blackbox_exporter opens a new connection for every probe (its http prober
+   has no keep-alive between probes), so the warm ratio sets apiprobe's
+   reused connections against blackbox's only mode. Every probe of both is
+   checked: status 200 / ``probe_success 1``. Same-run references for the
+   engine history: httpx's own transport (one shared ``AsyncClient`` with
+   keep-alive off, the first engine's design) and asyncio's loop instead of uvloop.
+2. **Server wait against curl** on a fixed-delay endpoint (``--delay-ms``):
+   interleaved pairs (one apiprobe probe, one curl run) and separate blocks
+   (``--samples`` probes in one run, then as many curl runs). curl's server
+   wait is ``time_starttransfer - time_pretransfer``.
+3. **Under load**: two processes spin on both cores while apiprobe probes the
+   delay endpoint at concurrency 16; a server wait shorter than the server's
+   delay would be an impossible value (apiprobe takes the request-sent stamp
+   before the bytes leave, so it must not happen).
+4. **Soak**: ``--soak-probes`` probes over ``--soak-seconds`` at a fixed
+   rate, as 100 back-to-back runs (a scheduled check that never restarts
+   its kernel); RSS and open file descriptors after the first run and after
+   the last, and the most fds seen during the runs. ``--soak-seconds 0`` skips it.
 
-Usage: python benchmarks/bench_probe.py [--probes N] [--samples N]
+Usage: python benchmarks/bench_probe.py [--probes N] [--rounds N] [--samples N]
+       [--soak-probes N] [--soak-seconds S]
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
+import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
+import tempfile
+import threading
 import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import httpx
 
 from apiprobe.probe import probe_http
 
+CONCURRENCY = 32
 
-def start_lab() -> tuple[subprocess.Popen[str], dict[str, str]]:
+
+def start_lab() -> tuple[subprocess.Popen[str], dict[str, str], str]:
     proc = subprocess.Popen([sys.executable, "-m", "apiprobe", "lab", "--json"], stdout=subprocess.PIPE, text=True)
     assert proc.stdout is not None
     info = json.loads(proc.stdout.readline())
-    return proc, {e["name"]: e["url"] for e in info["endpoints"]}
+    return proc, {e["name"]: e["url"] for e in info["endpoints"]}, info["ca_path"]
 
 
-def naive_rate(url: str, n: int, concurrency: int) -> float:
-    async def main() -> float:
-        sem = asyncio.Semaphore(concurrency)
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
 
-        async def one() -> None:
-            async with sem, httpx.AsyncClient(trust_env=False) as client:
-                await client.get(url)
 
+class Blackbox:
+    """blackbox_exporter on a free loopback port, one module per mode, driven by curl --parallel."""
+
+    def __init__(self, binary: str, curl: str, ca_path: str, workdir: Path) -> None:
+        self.curl, self.workdir = curl, workdir
+        config = workdir / "blackbox.yml"
+        config.write_text(
+            "modules:\n"
+            "  http_cold:\n    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4\n"
+            "  https_cold:\n    prober: http\n    timeout: 5s\n    http:\n      preferred_ip_protocol: ip4\n"
+            f"      tls_config:\n        ca_file: {ca_path}\n"
+        )
+        self.port = free_port()
+        self.proc = subprocess.Popen(
+            [binary, f"--config.file={config}", f"--web.listen-address=127.0.0.1:{self.port}"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 15
+        while True:
+            try:
+                httpx.get(f"http://127.0.0.1:{self.port}/-/healthy", timeout=1)
+                break
+            except httpx.HTTPError:
+                if time.monotonic() > deadline or self.proc.poll() is not None:
+                    raise RuntimeError("blackbox_exporter did not start") from None
+                time.sleep(0.1)
+
+    def rate(self, target: str, module: str, n: int) -> tuple[float, int]:
+        """Probes/s and the number that reported ``probe_success 1``."""
+        config = self.workdir / "urls.txt"
+        line = f'url = "http://127.0.0.1:{self.port}/probe?module={module}&target={target}"\n'
+        config.write_text(line * n)
         t = time.perf_counter()
-        await asyncio.gather(*(one() for _ in range(n)))
-        return n / (time.perf_counter() - t)
+        out = subprocess.run(
+            [self.curl, "-s", "--parallel", "--parallel-max", str(CONCURRENCY), "-K", str(config)],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        elapsed = time.perf_counter() - t
+        return n / elapsed, out.count("\nprobe_success 1")
+
+    def close(self) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
+def apiprobe_rate(url: str, n: int, **kwargs: object) -> tuple[float, int]:
+    """Probes/s of one probe_http run and the number of probes that got a 200."""
+    t = time.perf_counter()
+    df = probe_http(url, count=n, interval=0, concurrency=CONCURRENCY, progress=False, **kwargs)  # type: ignore[arg-type]
+    elapsed = time.perf_counter() - t
+    good = int(((df["status"] == 200) & df["error_kind"].isna()).sum())
+    return n / elapsed, good
+
+
+def httpx_transport_rate(url: str, n: int) -> float:
+    """httpx's own transport: one shared client, keep-alive off (the first engine's design)."""
+
+    async def main() -> float:
+        limits = httpx.Limits(max_connections=CONCURRENCY, max_keepalive_connections=0)
+        async with httpx.AsyncClient(limits=limits, trust_env=False) as client:
+            sem = asyncio.Semaphore(CONCURRENCY)
+
+            async def one() -> None:
+                async with sem:
+                    (await client.get(url)).raise_for_status()
+
+            t = time.perf_counter()
+            await asyncio.gather(*(one() for _ in range(n)))
+            return n / (time.perf_counter() - t)
 
     return asyncio.run(main())
 
 
-def curl_ttfb(curl: str, url: str) -> float:
+@contextlib.contextmanager
+def loop_choice(name: str) -> Iterator[None]:
+    old = os.environ.get("APIPROBE_LOOP")
+    os.environ["APIPROBE_LOOP"] = name
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("APIPROBE_LOOP", None)
+        else:
+            os.environ["APIPROBE_LOOP"] = old
+
+
+def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
+    lo, hi = min(values), max(values)
+    return fmt.format(statistics.median(values)) + (f" ({fmt.format(lo)}-{fmt.format(hi)})" if len(values) > 1 else "")
+
+
+def throughput(urls: dict[str, str], ca_path: str, args: argparse.Namespace, blackbox: Blackbox | None) -> None:
+    modes: list[tuple[str, str, str, dict[str, object]]] = [
+        ("cold plain HTTP", urls["ok"], "http_cold", {}),
+        ("warm (keep-alive) HTTP", urls["ok"], "http_cold", {"keepalive": True}),
+        ("cold HTTPS, lab CA", urls["https_ok"], "https_cold", {"cafile": ca_path}),
+    ]
+    n = args.probes
+    for title, url, module, kwargs in modes:
+        apiprobe_rate(url, 100, **kwargs)  # warm-up: imports, page cache, the server's first connections
+        ours, theirs, ratios, bad = [], [], [], []
+        if blackbox is not None:
+            blackbox.rate(url, module, 100)
+        for _ in range(args.rounds):
+            if blackbox is not None:
+                rate, ok = blackbox.rate(url, module, n)
+                theirs.append(rate)
+                bad.append(n - ok)
+            rate, good = apiprobe_rate(url, n, **kwargs)
+            ours.append(rate)
+            bad.append(n - good)
+            if theirs:
+                ratios.append(ours[-1] / theirs[-1])
+        line = f"{title}: apiprobe {spread(ours)} probes/s"
+        if blackbox is not None:
+            line += f", blackbox_exporter {spread(theirs)} probes/s, ratio {spread(ratios, '{:.2f}')}"
+        print(f"{line}; {args.rounds} rounds of {n:,}, {sum(bad)} probes not 200/successful")
+
+    url = urls["ok"]
+    with loop_choice("asyncio"):
+        plain = [apiprobe_rate(url, n)[0] for _ in range(args.rounds)]
+    fast = [apiprobe_rate(url, n)[0] for _ in range(args.rounds)]
+    print(
+        f"  engine history, same run, cold plain HTTP: httpx's own transport {spread([httpx_transport_rate(url, n)])} "
+        f"probes/s; apiprobe on asyncio's loop {spread(plain)}; on uvloop {spread(fast)}"
+    )
+
+
+def curl_wait(curl: str, url: str) -> float:
     out = subprocess.run(
         [curl, "-s", "-o", "/dev/null", "-w", "%{json}", url], capture_output=True, text=True, check=True
     ).stdout
@@ -62,49 +209,124 @@ def curl_ttfb(curl: str, url: str) -> float:
     return 1000 * (w["time_starttransfer"] - w["time_pretransfer"])
 
 
+def agreement(curl: str, url: str, samples: int) -> None:
+    ours, theirs = [], []
+    for _ in range(samples):
+        ours.append(float(probe_http(url, count=1, progress=False)["ttfb_ms"].iloc[0]))
+        theirs.append(curl_wait(curl, url))
+    diffs = [abs(a - b) for a, b in zip(ours, theirs, strict=True)]
+    print(
+        f"server wait vs curl, {samples} interleaved pairs: apiprobe median {statistics.median(ours):.2f} ms, "
+        f"curl {statistics.median(theirs):.2f} ms, median |difference| {statistics.median(diffs):.2f} ms"
+    )
+    block = probe_http(url, count=samples, interval=0.1, progress=False)["ttfb_ms"].astype(float).tolist()
+    curl_block = [curl_wait(curl, url) for _ in range(samples)]
+    a, b = statistics.median(block), statistics.median(curl_block)
+    print(
+        f"server wait vs curl, separate blocks of {samples}: apiprobe median {a:.2f} ms, curl {b:.2f} ms, "
+        f"|difference of medians| {abs(a - b):.2f} ms"
+    )
+
+
+def under_load(url: str, delay_ms: float) -> None:
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+    try:
+        df = probe_http(url, count=400, interval=0, concurrency=16, progress=False)
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+    ok = df[df["error_kind"].isna()]
+    wait = ok["ttfb_ms"].astype(float)
+    print(
+        f"under load ({len(spinners)} spinning processes), {len(df)} probes of a {delay_ms:g} ms delay at "
+        f"concurrency 16: server wait min {wait.min():.2f} ms, median {wait.median():.2f} ms, "
+        f"{int((wait < delay_ms).sum())} shorter than the server's delay, {len(df) - len(ok)} failed"
+    )
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def rss_mb() -> float:
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def soak(url: str, probes: int, seconds: float, report: Callable[[str], None]) -> None:
+    runs = 100
+    per_run = max(1, probes // runs)
+    rate = probes / seconds
+    peak_fds = 0
+    stop = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak_fds
+        while not stop.wait(0.5):
+            peak_fds = max(peak_fds, open_fds())
+
+    fds0 = open_fds()
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    failed = done = 0
+    t = time.perf_counter()
+    first: tuple[float, int] | None = None
+    try:
+        for _ in range(runs):
+            df = probe_http(url, count=per_run, interval=0, rate=rate, concurrency=CONCURRENCY, progress=False)
+            failed += int(df["error_kind"].notna().sum())
+            done += len(df)
+            del df
+            if first is None:
+                first = (rss_mb(), open_fds())
+    finally:
+        stop.set()
+        watcher.join()
+    elapsed = time.perf_counter() - t
+    assert first is not None
+    report(
+        f"soak: {done:,} probes in {elapsed:.0f} s ({done / elapsed:.1f}/s, target {rate:.1f}/s), {failed} failed; "
+        f"RSS {first[0]:.1f} MB after the first run, {rss_mb():.1f} MB after the last; open fds {fds0} before, "
+        f"{first[1]} after the first run, {open_fds()} after the last, at most {peak_fds} during the runs"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--probes", type=int, default=3000)
-    parser.add_argument("--samples", type=int, default=40)
+    parser.add_argument("--probes", type=int, default=3000, help="probes per throughput round")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds per mode")
+    parser.add_argument("--samples", type=int, default=40, help="server-wait samples per way")
+    parser.add_argument("--delay-ms", type=float, default=50.0)
+    parser.add_argument("--soak-probes", type=int, default=100_000)
+    parser.add_argument("--soak-seconds", type=float, default=600.0, help="0 skips the soak")
     args = parser.parse_args()
-    proc, urls = start_lab()
+    curl = shutil.which("curl")
+    binary = shutil.which("prometheus-blackbox-exporter") or shutil.which("blackbox_exporter")
+    proc, urls, ca_path = start_lab()
+    blackbox = None
     try:
-        url = urls["ok"]
-        probe_http(url, count=50, interval=0, concurrency=32, progress=False)  # warm-up
-        t = time.perf_counter()
-        df = probe_http(url, count=args.probes, interval=0, concurrency=32, progress=False)
-        elapsed = time.perf_counter() - t
-        rate = len(df) / elapsed
-        failed = int(df["error_kind"].notna().sum())
-        naive = naive_rate(url, min(args.probes, 600), 32)
-        print(
-            f"cold HTTP probes, concurrency 32: {rate:,.0f} probes/s ({len(df)} probes, {failed} failed, "
-            f"{elapsed:.2f} s); naive new-client-per-probe: {naive:,.0f} probes/s; ratio {rate / naive:.1f}x"
-        )
-        print(
-            f"  median connect {df['connect_ms'].median():.2f} ms, ttfb {df['ttfb_ms'].median():.2f} ms, "
-            f"total {df['total_ms'].median():.2f} ms"
-        )
-
-        curl = shutil.which("curl")
-        if curl is None:
-            print("curl not found: TTFB comparison skipped")
-            return
-        delay_url = urls["delay"].split("?")[0] + "?ms=50"
-        diffs, ours_all, theirs_all = [], [], []
-        for _ in range(args.samples):
-            ours = float(probe_http(delay_url, count=1, progress=False)["ttfb_ms"].iloc[0])
-            theirs = curl_ttfb(curl, delay_url)
-            ours_all.append(ours)
-            theirs_all.append(theirs)
-        diffs = [abs(a - b) for a, b in zip(ours_all, theirs_all, strict=True)]
-        print(
-            f"TTFB on a 50 ms fixed-delay endpoint ({args.samples} interleaved pairs): apiprobe median "
-            f"{statistics.median(ours_all):.2f} ms, curl median {statistics.median(theirs_all):.2f} ms, "
-            f"median |difference| {statistics.median(diffs):.2f} ms, |median difference| "
-            f"{abs(statistics.median(ours_all) - statistics.median(theirs_all)):.2f} ms"
-        )
+        with tempfile.TemporaryDirectory(prefix="bench-probe-") as tmp:
+            if binary is None or curl is None:
+                missing = "blackbox_exporter (Debian: prometheus-blackbox-exporter)" if binary is None else "curl"
+                print(f"{missing} not installed: the blackbox_exporter column is skipped")
+            else:
+                blackbox = Blackbox(binary, curl, ca_path, Path(tmp))
+            throughput(urls, ca_path, args, blackbox)
+            if blackbox is not None:
+                blackbox.close()
+                blackbox = None
+            delay_url = urls["delay"].split("?")[0] + f"?ms={args.delay_ms:g}"
+            if curl is None:
+                print("curl not installed: the server-wait comparison is skipped")
+            else:
+                agreement(curl, delay_url, args.samples)
+            under_load(delay_url, args.delay_ms)
+            if args.soak_seconds > 0:
+                soak(urls["ok"], args.soak_probes, args.soak_seconds, print)
     finally:
+        if blackbox is not None:
+            blackbox.close()
         proc.terminate()
         proc.wait(timeout=30)
 

@@ -275,19 +275,21 @@ class TimedStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
         assert self._transport is not None
         self.timing.tls_start = _now_ms()
         try:
-            tls = await self._loop.start_tls(
-                self._transport, self, ssl_context, server_hostname=server_hostname, ssl_handshake_timeout=timeout
-            )
+            async with asyncio.timeout(timeout):
+                tls = await self._loop.start_tls(self._transport, self, ssl_context, server_hostname=server_hostname)
         except TimeoutError as exc:
             self.abort()
             raise httpcore.ConnectTimeout("TLS handshake timed out") from exc
-        except (OSError, ssl.SSLError, ConnectionError) as exc:
+        except (OSError, ssl.SSLError) as exc:
             self.abort()
             raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
+        except BaseException:  # cancelled (the attempt's deadline): never leave the socket open
+            self.abort()
+            raise
         if tls is None:  # the peer closed during the handshake
             raise httpcore.ConnectError("connection closed during the TLS handshake")
         self.timing.tls_end = _now_ms()
-        self._transport = tls  # type: ignore[assignment]
+        self._transport = tls
         return self
 
     def get_extra_info(self, info: str) -> Any:
@@ -328,10 +330,10 @@ async def open_stream(host: str, port: int, timing: Timing, timeout: float | Non
     return stream
 
 
-def _to_httpx(exc: httpcore.TimeoutException | httpcore.NetworkError | httpcore.ProtocolError) -> httpx.HTTPError:
+def _to_httpx(exc: Exception) -> httpx.HTTPError:
     """The httpx exception of the same name, as httpx's own transport raises it."""
-    kind = getattr(httpx, type(exc).__name__, httpx.TransportError)
-    return kind(str(exc))  # type: ignore[no-any-return]
+    kind: type[httpx.HTTPError] = getattr(httpx, type(exc).__name__, httpx.TransportError)
+    return kind(str(exc))
 
 
 _CORE_ERRORS = (httpcore.TimeoutException, httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol)
@@ -425,7 +427,7 @@ class ProbeTransport(httpx.AsyncBaseTransport):
                 method=request.method,
                 url=httpcore.URL(scheme=url.raw_scheme, host=url.raw_host, port=port, target=url.raw_path),
                 headers=request.headers.raw,
-                content=request.stream,  # type: ignore[arg-type]
+                content=request.stream,
                 extensions={"timeout": timeouts},
             )
             try:

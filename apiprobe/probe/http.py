@@ -3,19 +3,22 @@
 Each attempt resolves the name first (timed on its own), then requests the
 resolved address with the original ``Host`` header and SNI, so DNS, TCP
 connect, TLS, request write, server wait (TTFB) and transfer are separate
-phases. Connections are cold by default: one shared client with keep-alive
-off, so every attempt pays connect and TLS (REFERENCE §2). Observed failures
-become rows with ``error_kind``; only malformed targets raise.
+phases. Connections are cold by default: every attempt pays connect and TLS
+(REFERENCE §2). One ``httpx.AsyncClient`` per run sends every attempt through
+the probe transport (:mod:`apiprobe.probe._transport`), which takes the phase
+boundaries at the socket. Observed failures become rows with ``error_kind``;
+only malformed targets raise.
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import ssl
 import uuid
 import warnings
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -392,10 +395,12 @@ async def aprobe_http(
         * ``connect_ms`` -- TCP connect (SYN → SYN-ACK → ACK), ms.
         * ``tls_ms`` -- TLS handshake, ms; NA for plain HTTP and reused connections.
         * ``request_ms`` -- writing the request headers and body, ms.
-        * ``ttfb_ms`` -- server wait, request written → response headers, ms (from the instant
-          before the last request write, so never shorter than the server's own wait).
-        * ``transfer_ms`` -- response body download, ms.
-        * ``total_ms`` -- attempt start (before DNS) → last body byte, ms; NA when it failed.
+        * ``ttfb_ms`` -- server wait, ms: from the instant before the last request bytes are
+          handed to the kernel to the first response byte read from the socket (before HTTP
+          parsing), so late scheduling can lengthen it but never make it shorter than the
+          server's own wait; NA unless an HTTP response head came back.
+        * ``transfer_ms`` -- first response byte → body read completely, ms.
+        * ``total_ms`` -- attempt start (before DNS) → body read completely, ms; NA when it failed.
         * ``status`` -- HTTP status code; NA when no response came.
         * ``http_version``, ``tls_version`` -- ``HTTP/1.1`` / ``HTTP/2``, e.g. ``TLSv1.3``.
         * ``reused_conn`` -- True when a kept-alive connection was reused.
@@ -440,11 +445,7 @@ async def aprobe_http(
         body_limit=max(0, body_limit),
         run_id=run_id or uuid.uuid4().hex[:12],
     )
-
-    def job(t: UrlTarget) -> Callable[[], Awaitable[dict[str, Any]]]:
-        return lambda: prober.attempt(t)
-
-    jobs = [Job(seq * interval, job(t)) for seq in range(count) for t in targets]
+    jobs = [Job(seq * interval, functools.partial(prober.attempt, t)) for seq in range(count) for t in targets]
     try:
         rows = await run_jobs(jobs, concurrency=concurrency, rate=rate, progress=progress, desc="http probes")
     finally:

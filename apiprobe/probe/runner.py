@@ -187,6 +187,7 @@ def run_sync(make: Callable[[], Coroutine[Any, Any, T]]) -> T:
     object
         The coroutine's result; its exception propagates.
     """
+
     def run() -> T:
         with asyncio.Runner(loop_factory=new_event_loop) as runner:
             return runner.run(make())

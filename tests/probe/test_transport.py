@@ -1,0 +1,175 @@
+"""The probe transport over real loopback sockets: rows, phases and boundaries under the new engine."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import socketserver
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+
+import pandas as pd
+import pytest
+
+from apiprobe.lab import FaultLab
+from apiprobe.probe import probe_http
+from apiprobe.probe.runner import new_event_loop
+
+BIG = 1_000_000  # bytes: more than one 64 KiB read
+
+
+class _Handler(socketserver.StreamRequestHandler):
+    """A deliberately small HTTP/1.1 server: each path is one behaviour the probe must get right."""
+
+    def handle(self) -> None:
+        while True:
+            line = self.rfile.readline()
+            if not line:
+                return
+            path = line.split()[1].decode()
+            headers = {}
+            while (h := self.rfile.readline()) not in (b"\r\n", b""):
+                name, _, value = h.decode().partition(":")
+                headers[name.strip().lower()] = value.strip()
+            body = self.rfile.read(int(headers.get("content-length", 0)))
+            if path == "/echo":
+                payload = json.dumps({"body": len(body), "headers": sorted(headers)}).encode()
+            elif path == "/big":
+                payload = b"x" * BIG
+            else:
+                payload = b"ok"
+            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload)
+            self.wfile.flush()
+            if path == "/hangup":  # answer as keep-alive, then close the idle connection
+                time.sleep(0.05)
+                return
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[str]:
+    srv = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _Handler)
+    srv.daemon_threads = True
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{srv.server_address[1]}"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+def test_body_is_sent_and_its_write_is_the_request_phase(server: str) -> None:
+    df = probe_http(f"{server}/echo", method="POST", content=b"a" * 5000, body_limit=500, progress=False)
+    row = df.iloc[0]
+    assert pd.isna(row["error_kind"]), row["error"]
+    seen = json.loads(row["body"])
+    assert seen["body"] == 5000 and "content-length" in seen["headers"]
+    assert row["request_ms"] > 0 and row["ttfb_ms"] > 0
+
+
+def test_a_large_body_arrives_whole_over_many_reads(server: str) -> None:
+    row = probe_http(f"{server}/big", progress=False).iloc[0]
+    assert pd.isna(row["error_kind"]) and row["bytes"] == BIG
+    assert row["transfer_ms"] > 0
+    assert row["total_ms"] >= row[["connect_ms", "request_ms", "ttfb_ms", "transfer_ms"]].sum()
+
+
+def test_keepalive_never_reuses_a_connection_the_server_closed(server: str) -> None:
+    df = probe_http(f"{server}/hangup", count=3, interval=0.3, concurrency=1, keepalive=True, progress=False)
+    assert df["error_kind"].isna().all(), df["error"].tolist()
+    assert not df["reused_conn"].any() and df["connect_ms"].notna().all()
+
+
+def test_keepalive_over_tls_skips_connect_and_handshake(lab: FaultLab) -> None:
+    df = probe_http(
+        lab.url("https_ok"), count=3, interval=0.05, concurrency=1, keepalive=True, cafile=str(lab.ca_path),
+        progress=False,
+    )  # fmt: skip
+    assert df["error_kind"].isna().all(), df["error"].tolist()
+    assert df["reused_conn"].tolist() == [False, True, True]
+    assert df["tls_ms"].iloc[0] > 0 and df["tls_ms"].iloc[1:].isna().all()
+    assert (df["tls_version"] == df["tls_version"].iloc[0]).all()
+
+
+def test_rows_come_back_in_start_order_with_one_row_per_attempt(lab: FaultLab) -> None:
+    urls = [lab.url("ok"), lab.url("delay", ms=30), lab.url("refused"), lab.url("https_ok")]
+    df = probe_http(urls, count=6, interval=0.01, concurrency=5, keepalive=True, cafile=str(lab.ca_path),
+                    progress=False)  # fmt: skip
+    assert df["ts"].is_monotonic_increasing
+    assert df.groupby("target").size().to_dict() == {u: 6 for u in urls}
+    refused = df[df["target"] == lab.url("refused")]
+    assert (refused["error_kind"] == "connect_refused").all() and refused["connect_ms"].isna().all()
+    ok = df[df["error_kind"].isna()]
+    assert (ok["status"] == 200).all() and ok["total_ms"].notna().all()
+
+
+def test_the_same_rows_on_either_event_loop(lab: FaultLab, monkeypatch: pytest.MonkeyPatch) -> None:
+    urls = [lab.url("ok"), lab.url("reset"), lab.url("garbage"), lab.url("https_expired")]
+    kinds = {}
+    for loop in ("asyncio", "uvloop"):
+        monkeypatch.setenv("APIPROBE_LOOP", loop)
+        df = probe_http(urls, count=1, timeout=2, cafile=str(lab.ca_path), progress=False)
+        kinds[loop] = df.set_index("target")["error_kind"].fillna("ok").to_dict()
+    assert kinds["asyncio"] == kinds["uvloop"]
+    assert kinds["asyncio"][lab.url("https_expired")] == "tls_expired"
+
+
+def test_uvloop_is_the_loop_when_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("uvloop", reason="uvloop is not installed (not on Windows)")
+    loop = new_event_loop()
+    try:
+        assert type(loop).__module__.startswith("uvloop")
+    finally:
+        loop.close()
+    monkeypatch.setenv("APIPROBE_LOOP", "asyncio")
+    loop = new_event_loop()
+    try:
+        assert not type(loop).__module__.startswith("uvloop")
+    finally:
+        loop.close()
+
+
+def test_server_wait_is_never_shorter_than_the_server_waited_under_load(lab: FaultLab) -> None:
+    # Both cores busy: a probe may be scheduled late, which must only ever lengthen what it measures.
+    spinners = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(os.cpu_count() or 2)]
+    try:
+        df = probe_http(lab.url("delay", ms=40), count=120, interval=0, concurrency=12, progress=False)
+    finally:
+        for p in spinners:
+            p.kill()
+            p.wait()
+    assert df["error_kind"].isna().all(), df["error"].dropna().tolist()[:3]
+    assert (df["ttfb_ms"] >= 40).all(), df["ttfb_ms"].min()
+
+
+def test_failed_connects_leave_no_descriptor_behind(lab: FaultLab) -> None:
+    def fds() -> int:
+        return len(os.listdir(f"/proc/{os.getpid()}/fd"))
+
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("no /proc/self/fd on this system")
+    urls = [lab.url("ok"), lab.url("refused"), lab.url("close"), lab.url("garbage"), lab.url("https_ok")]
+    probe_http(urls, count=2, interval=0, progress=False)  # first run: imports, certifi bundle
+    before = fds()
+    probe_http(urls, count=40, interval=0, concurrency=16, keepalive=True, progress=False)
+    probe_http(urls, count=40, interval=0, concurrency=16, progress=False)
+    assert fds() <= before
+
+
+def test_an_unreachable_port_is_refused_not_a_hang() -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # bound, not listening: the kernel refuses
+        row = probe_http(f"http://127.0.0.1:{port}/", timeout=2, progress=False).iloc[0]
+    assert row["error_kind"] == "connect_refused"
+    assert pd.isna(row["connect_ms"]) and pd.isna(row["ttfb_ms"]) and pd.isna(row["total_ms"])
+
+
+def test_a_handshake_that_never_finishes_is_a_tls_timeout(lab: FaultLab) -> None:
+    # the blackhole accepts and never answers: TCP connects, the TLS handshake stalls
+    row = probe_http(lab.url("blackhole").replace("http://", "https://"), timeout=0.5, progress=False).iloc[0]
+    assert row["error_kind"] == "tls_timeout", row["error"]
+    assert row["connect_ms"] > 0 and pd.isna(row["tls_ms"]) and pd.isna(row["ttfb_ms"])
