@@ -10,6 +10,7 @@ from apiprobe.errors import DataFormatError as DataFormatError
 from apiprobe.errors import InvalidParameterError as InvalidParameterError
 from apiprobe.errors import InvalidTargetError as InvalidTargetError
 from apiprobe.errors import LabError as LabError
+from apiprobe.errors import ProbeWorkerError as ProbeWorkerError
 from apiprobe.errors import PrometheusError as PrometheusError
 from apiprobe.errors import ProfileFormatError as ProfileFormatError
 from apiprobe.errors import ReportError as ReportError

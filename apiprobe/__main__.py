@@ -2,4 +2,5 @@ import sys
 
 from apiprobe.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # never again in a worker process that re-imports the main module
+    sys.exit(main())

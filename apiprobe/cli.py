@@ -81,6 +81,7 @@ def _cmd_probe(args: argparse.Namespace) -> int:
         resolver=resolver,
         keepalive=args.keepalive,
         progress=not args.quiet if sys.stderr.isatty() else False,
+        workers=args.workers,
     )
     if args.out:
         path = write_table(probes, args.out)
@@ -401,6 +402,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--insecure", "-k", action="store_true", help="do not verify certificates (warns)")
     p.add_argument("--resolve", action="append", metavar="HOST:ADDRESS", help="pin a name to an address")
     p.add_argument("--keepalive", action="store_true", help="reuse connections (default: cold)")
+    p.add_argument(
+        "--workers",
+        "-w",
+        type=int,
+        default=1,
+        help="processes to spread attempts over (default 1; one per core for big runs)",
+    )
     p.add_argument("--out", "-o", help="save rows to .csv, .parquet or .jsonl")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_probe)

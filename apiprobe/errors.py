@@ -13,6 +13,7 @@ misuse and unreadable input only::
     │   └── WireFormatError                protobuf bytes that are malformed or truncated
     ├── LabError(RuntimeError)             the fault lab could not start, or was used after it stopped
     ├── PrometheusError(RuntimeError)      a Prometheus server that is unreachable, not Prometheus, or refused a query
+    ├── ProbeWorkerError(RuntimeError)     a probe worker process (``workers`` > 1) that died before returning its rows
     └── ReportError(RuntimeError)          a notebook run or export that failed
 
 The rule
@@ -38,6 +39,7 @@ __all__ = [
     "InvalidParameterError",
     "InvalidTargetError",
     "LabError",
+    "ProbeWorkerError",
     "ProfileFormatError",
     "PrometheusError",
     "ReportError",
@@ -99,6 +101,10 @@ class PrometheusError(ApiprobeError, RuntimeError):
         self.query = query
         self.error_type = error_type
         self.error = error
+
+
+class ProbeWorkerError(ApiprobeError, RuntimeError):
+    """A probe worker process (``workers`` > 1) died before it returned its rows."""
 
 
 class ReportError(ApiprobeError, RuntimeError):

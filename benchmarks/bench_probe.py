@@ -12,9 +12,11 @@ cores, as it would in production.
    blackbox_exporter opens a new connection for every probe (its http prober
    has no keep-alive between probes), so the warm ratio sets apiprobe's
    reused connections against blackbox's only mode. Every probe of both is
-   checked: status 200 / ``probe_success 1``. Same-run references for the
-   engine history: httpx's own transport (one shared ``AsyncClient`` with
-   keep-alive off, the first engine's design) and asyncio's loop instead of uvloop.
+   checked: status 200 / ``probe_success 1``. The cold modes run again with
+   ``workers`` = one process per core. Then the engine's steps, interleaved
+   in rounds: httpx's own transport (one shared ``AsyncClient`` with
+   keep-alive off, the first engine's design), the probe transport on
+   asyncio's loop, and on uvloop (the default when installed).
 2. **Server wait against curl** on a fixed-delay endpoint (``--delay-ms``):
    interleaved pairs (one apiprobe probe, one curl run) and separate blocks
    (``--samples`` probes in one run, then as many curl runs). curl's server
@@ -25,11 +27,15 @@ cores, as it would in production.
    before the bytes leave, so it must not happen).
 4. **Soak**: ``--soak-probes`` probes over ``--soak-seconds`` at a fixed
    rate, as 100 back-to-back runs (a scheduled check that never restarts
-   its kernel); RSS and open file descriptors after the first run and after
-   the last, and the most fds seen during the runs. ``--soak-seconds 0`` skips it.
+   its kernel); RSS and open file descriptors after runs 1, 10, 50 and 100,
+   and the most fds seen during the runs. ``--soak-seconds 0`` skips it.
 
 Usage: python benchmarks/bench_probe.py [--probes N] [--rounds N] [--samples N]
-       [--soak-probes N] [--soak-seconds S]
+       [--soak-probes N] [--soak-seconds S] [--only-cold]
+
+An older version of the package, for the README's history table:
+  git worktree add /tmp/engine-old <commit>
+  PYTHONPATH=/tmp/engine-old python benchmarks/bench_probe.py --only-cold
 """
 
 from __future__ import annotations
@@ -55,6 +61,7 @@ import httpx
 from apiprobe.probe import probe_http
 
 CONCURRENCY = 32
+WORKERS = os.cpu_count() or 2  # probe_http(workers=...): one process per core
 
 
 def start_lab() -> tuple[subprocess.Popen[str], dict[str, str], str]:
@@ -165,12 +172,17 @@ def spread(values: list[float], fmt: str = "{:,.0f}") -> str:
 
 
 def throughput(urls: dict[str, str], ca_path: str, args: argparse.Namespace, blackbox: Blackbox | None) -> None:
-    modes: list[tuple[str, str, str, dict[str, object]]] = [
-        ("cold plain HTTP", urls["ok"], "http_cold", {}),
-        ("warm (keep-alive) HTTP", urls["ok"], "http_cold", {"keepalive": True}),
-        ("cold HTTPS, lab CA", urls["https_ok"], "https_cold", {"cafile": ca_path}),
-    ]
+    modes: list[tuple[str, str, str, dict[str, object]]] = [("cold plain HTTP", urls["ok"], "http_cold", {})]
+    if not args.only_cold:
+        modes += [
+            ("warm (keep-alive) HTTP", urls["ok"], "http_cold", {"keepalive": True}),
+            ("cold HTTPS, lab CA", urls["https_ok"], "https_cold", {"cafile": ca_path}),
+            (f"cold plain HTTP, workers={WORKERS}", urls["ok"], "http_cold", {"workers": WORKERS}),
+            (f"cold HTTPS, lab CA, workers={WORKERS}", urls["https_ok"], "https_cold",
+             {"cafile": ca_path, "workers": WORKERS}),
+        ]  # fmt: skip
     n = args.probes
+    reference: float | None = None  # blackbox_exporter's cold plain-HTTP median, for the history ratios
     for title, url, module, kwargs in modes:
         apiprobe_rate(url, 100, **kwargs)  # warm-up: imports, page cache, the server's first connections
         ours, theirs, ratios, bad = [], [], [], []
@@ -189,16 +201,23 @@ def throughput(urls: dict[str, str], ca_path: str, args: argparse.Namespace, bla
         line = f"{title}: apiprobe {spread(ours)} probes/s"
         if blackbox is not None:
             line += f", blackbox_exporter {spread(theirs)} probes/s, ratio {spread(ratios, '{:.2f}')}"
+            reference = reference or statistics.median(theirs)
         print(f"{line}; {args.rounds} rounds of {n:,}, {sum(bad)} probes not 200/successful")
+    if args.only_cold:
+        return
 
     url = urls["ok"]
-    with loop_choice("asyncio"):
-        plain = [apiprobe_rate(url, n)[0] for _ in range(args.rounds)]
-    fast = [apiprobe_rate(url, n)[0] for _ in range(args.rounds)]
-    print(
-        f"  engine history, same run, cold plain HTTP: httpx's own transport {spread([httpx_transport_rate(url, n)])} "
-        f"probes/s; apiprobe on asyncio's loop {spread(plain)}; on uvloop {spread(fast)}"
-    )
+    history: dict[str, list[float]] = {"httpx's own transport": [], "asyncio's loop": [], "uvloop": []}
+    for _ in range(args.rounds):  # interleaved, so drift on a shared machine hits every step alike
+        history["httpx's own transport"].append(httpx_transport_rate(url, n))
+        with loop_choice("asyncio"):
+            history["asyncio's loop"].append(apiprobe_rate(url, n)[0])
+        history["uvloop"].append(apiprobe_rate(url, n)[0])
+    parts = []
+    for step, rates in history.items():
+        ratio = f" ({statistics.median(rates) / reference:.2f}x blackbox)" if reference else ""
+        parts.append(f"{step} {spread(rates)}{ratio}")
+    print("  engine steps, cold plain HTTP, same run: " + "; ".join(parts))
 
 
 def curl_wait(curl: str, url: str) -> float:
@@ -271,24 +290,25 @@ def soak(url: str, probes: int, seconds: float, report: Callable[[str], None]) -
     watcher.start()
     failed = done = 0
     t = time.perf_counter()
-    first: tuple[float, int] | None = None
+    marks: dict[int, tuple[float, int]] = {}
     try:
-        for _ in range(runs):
+        for n in range(1, runs + 1):
             df = probe_http(url, count=per_run, interval=0, rate=rate, concurrency=CONCURRENCY, progress=False)
             failed += int(df["error_kind"].notna().sum())
             done += len(df)
             del df
-            if first is None:
-                first = (rss_mb(), open_fds())
+            if n in (1, 10, runs // 2, runs):
+                marks[n] = (rss_mb(), open_fds())
     finally:
         stop.set()
         watcher.join()
     elapsed = time.perf_counter() - t
-    assert first is not None
+    rss = ", ".join(f"{marks[n][0]:.1f}" for n in sorted(marks))
+    fds = ", ".join(str(marks[n][1]) for n in sorted(marks))
     report(
         f"soak: {done:,} probes in {elapsed:.0f} s ({done / elapsed:.1f}/s, target {rate:.1f}/s), {failed} failed; "
-        f"RSS {first[0]:.1f} MB after the first run, {rss_mb():.1f} MB after the last; open fds {fds0} before, "
-        f"{first[1]} after the first run, {open_fds()} after the last, at most {peak_fds} during the runs"
+        f"after runs {', '.join(map(str, sorted(marks)))} of {runs}: RSS {rss} MB, open fds {fds} "
+        f"({fds0} before the first run, at most {peak_fds} during the runs)"
     )
 
 
@@ -300,6 +320,11 @@ def main() -> None:
     parser.add_argument("--delay-ms", type=float, default=50.0)
     parser.add_argument("--soak-probes", type=int, default=100_000)
     parser.add_argument("--soak-seconds", type=float, default=600.0, help="0 skips the soak")
+    parser.add_argument(
+        "--only-cold",
+        action="store_true",
+        help="only the cold plain-HTTP throughput (runs against older versions of the package too)",
+    )
     args = parser.parse_args()
     curl = shutil.which("curl")
     binary = shutil.which("prometheus-blackbox-exporter") or shutil.which("blackbox_exporter")
@@ -316,6 +341,8 @@ def main() -> None:
             if blackbox is not None:
                 blackbox.close()
                 blackbox = None
+            if args.only_cold:
+                return
             delay_url = urls["delay"].split("?")[0] + f"?ms={args.delay_ms:g}"
             if curl is None:
                 print("curl not installed: the server-wait comparison is skipped")

@@ -31,6 +31,15 @@ def test_probe_prints_summary_and_saves(lab: FaultLab, tmp_path: Path) -> None:
     assert len(df) == 6 and set(df["error_kind"].dropna()) == {"connect_refused"}
 
 
+def test_probe_with_workers_spreads_attempts_over_processes(lab: FaultLab, tmp_path: Path) -> None:
+    out = tmp_path / "p.jsonl"
+    res = cli("probe", lab.url("ok"), lab.url("refused"), "-n", "20", "-i", "0", "-w", "2", "-o", str(out))
+    assert res.returncode == 0, res.stderr
+    df = read_probes(out)
+    assert len(df) == 40 and df["run_id"].nunique() == 1 and df["ts"].is_monotonic_increasing
+    assert (df.loc[df["target"] == lab.url("ok"), "status"] == 200).all()
+
+
 def test_probe_parquet_and_headers(lab: FaultLab, tmp_path: Path) -> None:
     out = tmp_path / "p.parquet"
     res = cli("probe", lab.url("ok"), "-n", "1", "-H", "Authorization: Bearer s3cret", "-o", str(out))

@@ -35,21 +35,26 @@ from apiprobe.probe._resolve import (
     resolve,
     resolver_label,
 )
+from apiprobe.probe._shards import run_shards, tick
 from apiprobe.probe._transport import TIMING, ProbeTransport, Timing
-from apiprobe.probe.runner import Job, check_options, monotonic_ms, run_jobs, sync_twin
+from apiprobe.probe.runner import Job, check_options, monotonic_ms, run_jobs, run_sync, sync_twin
 from apiprobe.schema import conform
 
 __all__ = ["aprobe_http", "probe_http"]
 
 
+def _warn_unverified() -> None:
+    warnings.warn(
+        "TLS certificate verification is OFF for this probe run: timings are measured but "
+        "an untrusted or forged certificate will not be reported",
+        UserWarning,
+        stacklevel=4,
+    )
+
+
 def _ssl_context(verify: bool, cafile: str | None) -> ssl.SSLContext:
     if not verify:
-        warnings.warn(
-            "TLS certificate verification is OFF for this probe run: timings are measured but "
-            "an untrusted or forged certificate will not be reported",
-            UserWarning,
-            stacklevel=3,
-        )
+        _warn_unverified()
         ctx = ssl.create_default_context()
         ctx.check_hostname = False
         ctx.verify_mode = ssl.CERT_NONE
@@ -332,6 +337,7 @@ async def aprobe_http(
     body_limit: int = 0,
     progress: bool | None = None,
     run_id: str | None = None,
+    workers: int = 1,
 ) -> pd.DataFrame:
     """Probe HTTP(S) URLs and time every phase of every attempt.
 
@@ -377,6 +383,15 @@ async def aprobe_http(
         Show a progress bar (None: when there are 20 or more attempts).
     run_id
         Identifier written to every row (default: random).
+    workers
+        Processes to spread the attempts over (1: this process only). A cold probe
+        keeps a core busy in Python, so a long run on a machine with idle cores gets
+        through more attempts per second with ``workers=os.cpu_count()``
+        (``benchmarks/bench_probe.py`` measures it). Each worker keeps
+        ``concurrency / workers`` attempts in flight at ``rate / workers``; rows come
+        back merged in start order. The first such run of a session waits for a helper
+        process to import the probe (about a second); in a script, call it under
+        ``if __name__ == "__main__":``, since each worker re-imports the script.
 
     Returns
     -------
@@ -415,8 +430,11 @@ async def aprobe_http(
         When a URL is malformed or not http/https.
     InvalidParameterError
         When ``urls`` is empty, an option is out of range (``count`` < 1, ``timeout`` ≤ 0,
-        negative ``interval``, ``concurrency`` < 1, ``rate`` ≤ 0), ``duration`` comes
-        without a positive ``interval``, or ``resolver`` is of an unsupported kind.
+        negative ``interval``, ``concurrency`` < 1, ``rate`` ≤ 0, ``workers`` < 1), ``duration``
+        comes without a positive ``interval``, ``resolver`` is of an unsupported kind, or a
+        resolver function comes with ``workers`` > 1 (it cannot cross to another process).
+    ProbeWorkerError
+        When a worker process died before returning its rows.
 
     Examples
     --------
@@ -433,25 +451,76 @@ async def aprobe_http(
         )
     if duration is not None:
         count = max(1, int(duration / interval + 1e-9)) if interval > 0 else count
-    prober = _HttpProber(
-        timeout=timeout,
-        method=method,
-        headers=headers,
-        content=content,
-        verify=verify,
-        cafile=cafile,
-        resolver=resolver,
-        keepalive=keepalive,
-        body_limit=max(0, body_limit),
-        run_id=run_id or uuid.uuid4().hex[:12],
-    )
-    jobs = [Job(seq * interval, functools.partial(prober.attempt, t)) for seq in range(count) for t in targets]
-    try:
-        rows = await run_jobs(jobs, concurrency=concurrency, rate=rate, progress=progress, desc="http probes")
-    finally:
-        await prober.aclose()
+    if workers < 1:
+        raise InvalidParameterError(f"workers must be at least 1, got {workers!r}")
+    options: dict[str, Any] = {
+        "timeout": timeout,
+        "method": method,
+        "headers": dict(headers or {}),
+        "content": content,
+        "verify": verify,
+        "cafile": cafile,
+        "resolver": resolver,
+        "keepalive": keepalive,
+        "body_limit": max(0, body_limit),
+        "run_id": run_id or uuid.uuid4().hex[:12],
+    }
+    plan = [(seq * interval, t) for seq in range(count) for t in targets]
+    shards = min(workers, len(plan), concurrency)
+    if shards == 1:
+        rows = await _run_plan(options, plan, concurrency=concurrency, rate=rate, progress=progress)
+    else:
+        if callable(resolver):
+            raise InvalidParameterError(
+                f"workers={workers} runs attempts in other processes, which cannot call the resolver function "
+                f"{resolver_label(resolver)!r}: give resolver as None, 'system' or a mapping, or use workers=1"
+            )
+        if not verify:
+            _warn_unverified()  # once, here: the worker processes stay quiet
+        per_shard = [
+            (options, plan[i::shards], -(-concurrency // shards), None if rate is None else rate / shards)
+            for i in range(shards)
+        ]
+        parts = await run_shards(_probe_shard, per_shard, total=len(plan), progress=progress, desc="http probes")
+        rows = [row for part in parts for row in part]
     df = conform(rows, "probes")
     return df.sort_values("ts", kind="stable").reset_index(drop=True)
+
+
+async def _run_plan(
+    options: dict[str, Any],
+    plan: list[tuple[float, UrlTarget]],
+    *,
+    concurrency: int,
+    rate: float | None,
+    progress: bool | None,
+    counted: bool = False,
+) -> list[dict[str, Any]]:
+    """Run the attempts of ``plan`` (due second, target) in this process; rows in plan order."""
+    prober = _HttpProber(**options)
+
+    async def attempt(target: UrlTarget) -> dict[str, Any]:
+        row = await prober.attempt(target)
+        if counted:
+            tick()
+        return row
+
+    jobs = [Job(due, functools.partial(attempt, t)) for due, t in plan]
+    try:
+        return await run_jobs(jobs, concurrency=concurrency, rate=rate, progress=progress, desc="http probes")
+    finally:
+        await prober.aclose()
+
+
+def _probe_shard(
+    options: dict[str, Any], plan: list[tuple[float, UrlTarget]], concurrency: int, rate: float | None
+) -> list[dict[str, Any]]:
+    """One worker's share of a ``workers`` run, in its own process."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # an unverified run was announced by the caller
+        return run_sync(
+            lambda: _run_plan(options, plan, concurrency=concurrency, rate=rate, progress=False, counted=True)
+        )
 
 
 probe_http = sync_twin(aprobe_http, "probe_http")
