@@ -34,8 +34,14 @@ def family_of(host: str) -> socket.AddressFamily:
 
 
 def bind_socket(host: str) -> socket.socket:
-    """A TCP socket bound to an ephemeral port on ``host`` (not listening yet)."""
-    sock = socket.socket(family_of(host), socket.SOCK_STREAM)
+    """A TCP socket bound to an ephemeral port on ``host`` (not listening yet).
+
+    The protocol is named (``IPPROTO_TCP``, not 0) because asyncio turns Nagle's
+    algorithm off (``TCP_NODELAY``, as Go's servers do) only on connections
+    accepted from a socket that says it is TCP; without it a TLS 1.3 answer
+    (session tickets, then the response) waited out the client's 40 ms delayed ACK.
+    """
+    sock = socket.socket(family_of(host), socket.SOCK_STREAM, socket.IPPROTO_TCP)
     try:
         sock.bind((host, 0))
     except BaseException:
