@@ -94,13 +94,16 @@ async def run_shards(
     pool = concurrent.futures.ProcessPoolExecutor(
         max_workers=len(shards), mp_context=ctx, initializer=_init_shard, initargs=(counter,)
     )
+    finished = False
     try:
         futures = [loop.run_in_executor(pool, work, *args) for args in shards]
         pending: set[asyncio.Future[T]] = set(futures)
         while pending:
             _, pending = await asyncio.wait(pending, timeout=0.25)
             bar.update(counter.value - bar.n)
-        return [f.result() for f in futures]
+        results = [f.result() for f in futures]
+        finished = True
+        return results
     except BrokenProcessPool as exc:
         raise ProbeWorkerError(
             f"a probe worker process died before it finished ({exc}). In a script, start probes with "
@@ -109,4 +112,20 @@ async def run_shards(
         ) from exc
     finally:
         bar.close()
-        pool.shutdown(wait=True, cancel_futures=True)
+        if finished:
+            pool.shutdown(wait=True)  # the workers are idle: this returns at once
+        else:  # cancelled (a deadline, Ctrl-C) or failed: stop the workers now, do not wait for their runs
+            _stop(pool)
+
+
+def _stop(pool: concurrent.futures.ProcessPoolExecutor) -> None:
+    """Kill a pool's worker processes and release it without blocking."""
+    # ProcessPoolExecutor has no public way to stop busy workers before Python 3.14
+    # (terminate_workers); its process table is the only handle on them.
+    processes = list(getattr(pool, "_processes", {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.kill()
+    for process in processes:
+        process.join(1.0)  # reap them: a killed process is gone in milliseconds

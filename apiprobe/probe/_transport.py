@@ -55,9 +55,11 @@ class Timing:
     first_write, last_write : float or None
         The instant before the first and before the last non-empty write of the request.
     write_end : float or None
-        When the kernel had taken the last write.
+        When the kernel had taken the last write (None while a write is under way).
     write_failed : bool
         A write raised (httpcore then still tries to read an early answer).
+    writing : bool
+        A write is under way (waiting for the peer to take the bytes).
     first_byte, last_byte : float or None
         The first and the latest ``data_received`` after the request started.
     reused : bool
@@ -76,6 +78,7 @@ class Timing:
         "tls_start",
         "write_end",
         "write_failed",
+        "writing",
     )
 
     def __init__(self) -> None:
@@ -87,6 +90,7 @@ class Timing:
         self.last_write: float | None = None
         self.write_end: float | None = None
         self.write_failed = False
+        self.writing = False
         self.first_byte: float | None = None
         self.last_byte: float | None = None
         self.reused = False
@@ -107,7 +111,7 @@ class Timing:
                 return "connect"
             if self.tls_start is not None and self.tls_end is None:
                 return "tls"
-        if self.write_failed or (self.first_byte is None and self.last_write is None):
+        if self.write_failed or self.writing or (self.first_byte is None and self.last_write is None):
             return "send"
         return "wait" if self.first_byte is None else "receive"
 
@@ -235,6 +239,8 @@ class TimedStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
         if timing.first_write is None:
             timing.first_write = now
         timing.last_write = now  # before the bytes leave: never later than they did
+        timing.write_end = None
+        timing.writing = True
         transport.write(buffer)
         if self._paused and self._lost is None:
             self._drain_waiter = self._loop.create_future()
@@ -248,15 +254,20 @@ class TimedStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
         if self._lost is not None:
             timing.write_failed = True
             raise httpcore.WriteError(str(self._lost) or type(self._lost).__name__) from self._lost
+        timing.writing = False
         timing.write_end = _now_ms()
 
     async def aclose(self) -> None:
-        """Close the connection (FIN after pending bytes); never raises."""
+        """Close the connection gracefully (FIN, and close_notify over TLS); never raises.
+
+        Used after a complete exchange; a failed one is dropped with :meth:`abort`,
+        because a graceful close waits for the peer, who may never answer.
+        """
         if self._transport is not None:
             self._transport.close()
 
     def abort(self) -> None:
-        """Drop the connection at once (no FIN wait)."""
+        """Drop the connection at once, pending bytes and all; never raises."""
         if self._transport is not None:
             self._transport.abort()
 
@@ -287,6 +298,7 @@ class TimedStream(asyncio.Protocol, httpcore.AsyncNetworkStream):
             self.abort()
             raise
         if tls is None:  # the peer closed during the handshake
+            self.abort()
             raise httpcore.ConnectError("connection closed during the TLS handshake")
         self.timing.tls_end = _now_ms()
         self._transport = tls
@@ -354,8 +366,10 @@ class _Body(httpx.AsyncByteStream):
             raise _to_httpx(exc) from exc
 
     async def aclose(self) -> None:
-        await self._core.aclose()
-        await self._transport._release(self._key, self._conn, self._stream)
+        try:
+            await self._core.aclose()
+        finally:
+            await self._transport._release(self._key, self._conn, self._stream)
 
 
 class ProbeTransport(httpx.AsyncBaseTransport):
@@ -391,7 +405,11 @@ class ProbeTransport(httpx.AsyncBaseTransport):
         return None
 
     async def _release(self, key: tuple[Any, ...], conn: httpcore.AsyncHTTP11Connection, stream: TimedStream) -> None:
-        if self._keepalive and conn.is_idle():
+        """After a response: keep the connection, close it (exchange complete) or drop it."""
+        if not conn.is_idle():  # the body was not read to the end, or the exchange failed
+            stream.abort()
+            await conn.aclose()
+        elif self._keepalive:
             self._idle.setdefault(key, []).append((conn, stream))
         else:
             await conn.aclose()
@@ -433,6 +451,7 @@ class ProbeTransport(httpx.AsyncBaseTransport):
             try:
                 core = await conn.handle_async_request(core_request)
             except BaseException:
+                stream.abort()
                 await conn.aclose()
                 raise
         except _CORE_ERRORS as exc:

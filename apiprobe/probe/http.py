@@ -283,7 +283,6 @@ class _HttpProber:
                 row["error"] += f" — diagnose the chain: apiprobe tls {target.host}:{target.port}"
             _fill_phases(row, timing, t0=t0, end=None)
             return
-        row["reused_conn"] = timing.reused
         _fill_phases(row, timing, t0=t0, end=end)
 
 
@@ -307,6 +306,7 @@ def _fill_phases(row: dict[str, Any], timing: Timing, *, t0: float, end: float |
     request write to the first response byte, and only counts when the answer
     was an HTTP response head (``status`` in ``row``).
     """
+    row["reused_conn"] = timing.reused  # failed attempts too: a stale kept-alive connection is a finding
     row["connect_ms"] = _span(timing.connect_start, timing.connect_end)
     row["tls_ms"] = _span(timing.tls_start, timing.tls_end)
     written = not timing.write_failed and timing.write_end is not None
@@ -387,8 +387,8 @@ async def aprobe_http(
         Processes to spread the attempts over (1: this process only). A cold probe
         keeps a core busy in Python, so a long run on a machine with idle cores gets
         through more attempts per second with ``workers=os.cpu_count()``
-        (``benchmarks/bench_probe.py`` measures it). Each worker keeps
-        ``concurrency / workers`` attempts in flight at ``rate / workers``; rows come
+        (``benchmarks/bench_probe.py`` measures it). The workers share ``concurrency``
+        (never more in flight in all) and ``rate`` evenly; rows come
         back merged in start order. The first such run of a session waits for a helper
         process to import the probe (about a second); in a script, call it under
         ``if __name__ == "__main__":``, since each worker re-imports the script.
@@ -465,20 +465,25 @@ async def aprobe_http(
         "body_limit": max(0, body_limit),
         "run_id": run_id or uuid.uuid4().hex[:12],
     }
+    if workers > 1 and callable(resolver):
+        raise InvalidParameterError(
+            f"workers={workers} runs attempts in other processes, which cannot call the resolver function "
+            f"{resolver_label(resolver)!r}: give resolver as None, 'system' or a mapping, or use workers=1"
+        )
     plan = [(seq * interval, t) for seq in range(count) for t in targets]
     shards = min(workers, len(plan), concurrency)
     if shards == 1:
         rows = await _run_plan(options, plan, concurrency=concurrency, rate=rate, progress=progress)
     else:
-        if callable(resolver):
-            raise InvalidParameterError(
-                f"workers={workers} runs attempts in other processes, which cannot call the resolver function "
-                f"{resolver_label(resolver)!r}: give resolver as None, 'system' or a mapping, or use workers=1"
-            )
         if not verify:
             _warn_unverified()  # once, here: the worker processes stay quiet
         per_shard = [
-            (options, plan[i::shards], -(-concurrency // shards), None if rate is None else rate / shards)
+            (
+                options,
+                plan[i::shards],
+                concurrency // shards + (i < concurrency % shards),
+                None if rate is None else rate / shards,
+            )
             for i in range(shards)
         ]
         parts = await run_shards(_probe_shard, per_shard, total=len(plan), progress=progress, desc="http probes")

@@ -74,3 +74,17 @@ def test_an_unguarded_script_gets_a_clear_error(tmp_path: Path, lab: FaultLab) -
     done = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode != 0
     assert "ProbeWorkerError" in done.stderr and 'if __name__ == "__main__":' in done.stderr
+
+
+def test_a_cancelled_run_stops_its_workers(lab: FaultLab) -> None:
+    import asyncio
+    import multiprocessing
+
+    from apiprobe.probe import aprobe_http
+
+    async def main() -> None:
+        with pytest.raises(TimeoutError):
+            await asyncio.wait_for(aprobe_http(lab.url("ok"), count=8, interval=1, workers=2, progress=False), 1.0)
+
+    asyncio.run(main())
+    assert not multiprocessing.active_children()  # killed, not left to finish their 8-second runs

@@ -173,3 +173,45 @@ def test_a_handshake_that_never_finishes_is_a_tls_timeout(lab: FaultLab) -> None
     row = probe_http(lab.url("blackhole").replace("http://", "https://"), timeout=0.5, progress=False).iloc[0]
     assert row["error_kind"] == "tls_timeout", row["error"]
     assert row["connect_ms"] > 0 and pd.isna(row["tls_ms"]) and pd.isna(row["ttfb_ms"])
+
+
+def _fds() -> int:
+    return len(os.listdir(f"/proc/{os.getpid()}/fd"))
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd on this system")
+def test_a_stalled_upload_is_a_write_error_and_its_socket_is_dropped() -> None:
+    # Listening but never accepting: the connect completes in the backlog, the body never drains.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(1)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}/upload"
+        probe_http(url, method="POST", content=b"x", timeout=0.3, progress=False)  # warm-up
+        before = _fds()
+        row = probe_http(url, method="POST", content=b"x" * 30_000_000, timeout=0.5, progress=False).iloc[0]
+        after = _fds()
+    assert row["error_kind"] == "write_error", row["error"]
+    assert pd.isna(row["request_ms"]) and pd.isna(row["ttfb_ms"])  # the request never left whole
+    assert row["connect_ms"] > 0
+    assert after <= before
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="no /proc/self/fd on this system")
+def test_a_silent_tls_server_times_out_and_its_socket_is_dropped(lab: FaultLab) -> None:
+    # A graceful TLS close would wait up to 30 s for the silent server's close_notify.
+    url = lab.url("https_ok").replace("/ok", "/delay?ms=3000")
+    probe_http(lab.url("https_ok"), cafile=str(lab.ca_path), progress=False)  # warm-up
+    before = _fds()
+    df = probe_http(url, count=3, interval=0, timeout=0.4, cafile=str(lab.ca_path), progress=False)
+    after = _fds()
+    assert (df["error_kind"] == "read_timeout").all(), df["error"].tolist()
+    assert df["tls_ms"].notna().all() and df["ttfb_ms"].isna().all()
+    assert after <= before
+
+
+def test_a_failure_on_a_kept_alive_connection_says_it_was_reused(lab: FaultLab) -> None:
+    # /close reads the request and hangs up: over the connection /ok left idle, like a stale pool entry
+    df = probe_http([lab.url("ok"), lab.url("close")], keepalive=True, concurrency=1, progress=False)
+    failed = df.loc[df["target"] == lab.url("close")].iloc[0]
+    assert failed["error_kind"] == "connection_reset", failed["error"]
+    assert bool(failed["reused_conn"]) and pd.isna(failed["connect_ms"])
