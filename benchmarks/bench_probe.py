@@ -20,7 +20,9 @@ cores, as it would in production.
 2. **Server wait against curl** on a fixed-delay endpoint (``--delay-ms``):
    interleaved pairs (one apiprobe probe, one curl run) and separate blocks
    (``--samples`` probes in one run, then as many curl runs). curl's server
-   wait is ``time_starttransfer - time_pretransfer``.
+   wait is ``time_starttransfer - time_pretransfer``. For scale, the floor of any
+   asyncio client: a bare protocol that stamps, writes and waits for its first
+   ``data_received``, paired with curl the same way.
 3. **Under load**: two processes spin on both cores while apiprobe probes the
    delay endpoint at concurrency 16; a server wait shorter than the server's
    delay would be an impossible value (apiprobe takes the request-sent stamp
@@ -31,11 +33,11 @@ cores, as it would in production.
    and the most fds seen during the runs. ``--soak-seconds 0`` skips it.
 
 Usage: python benchmarks/bench_probe.py [--probes N] [--rounds N] [--samples N]
-       [--soak-probes N] [--soak-seconds S] [--only-cold]
+       [--soak-probes N] [--soak-seconds S] [--only-cold | --only-timing]
 
 An older version of the package, for the README's history table:
   git worktree add /tmp/engine-old <commit>
-  PYTHONPATH=/tmp/engine-old python benchmarks/bench_probe.py --only-cold
+  PYTHONPATH=/tmp/engine-old python benchmarks/bench_probe.py --only-cold   (or --only-timing)
 """
 
 from __future__ import annotations
@@ -228,6 +230,32 @@ def curl_wait(curl: str, url: str) -> float:
     return 1000 * (w["time_starttransfer"] - w["time_pretransfer"])
 
 
+def bare_asyncio_wait(url: str) -> float:
+    """The floor for any asyncio client: a bare protocol, one write, the first data_received."""
+    parts = httpx.URL(url)
+    request = f"GET {parts.raw_path.decode()} HTTP/1.1\r\nHost: {parts.host}:{parts.port}\r\n\r\n".encode()
+
+    class First(asyncio.Protocol):
+        def __init__(self, done: asyncio.Future[float]) -> None:
+            self.done = done
+
+        def data_received(self, data: bytes) -> None:
+            if not self.done.done():
+                self.done.set_result(time.perf_counter())
+
+    async def main() -> float:
+        loop = asyncio.get_running_loop()
+        done: asyncio.Future[float] = loop.create_future()
+        transport, _ = await loop.create_connection(lambda: First(done), parts.host, parts.port)
+        start = time.perf_counter()
+        transport.write(request)
+        end = await done
+        transport.close()
+        return 1000 * (end - start)
+
+    return asyncio.run(main())
+
+
 def agreement(curl: str, url: str, samples: int) -> None:
     ours, theirs = [], []
     for _ in range(samples):
@@ -237,6 +265,14 @@ def agreement(curl: str, url: str, samples: int) -> None:
     print(
         f"server wait vs curl, {samples} interleaved pairs: apiprobe median {statistics.median(ours):.2f} ms, "
         f"curl {statistics.median(theirs):.2f} ms, median |difference| {statistics.median(diffs):.2f} ms"
+    )
+    floor, floor_curl = [], []
+    for _ in range(samples):
+        floor.append(bare_asyncio_wait(url))
+        floor_curl.append(curl_wait(curl, url))
+    print(
+        f"  floor, {samples} interleaved pairs: a bare asyncio protocol (stamp, write, first data_received) "
+        f"median {statistics.median(floor):.2f} ms, curl {statistics.median(floor_curl):.2f} ms"
     )
     block = probe_http(url, count=samples, interval=0.1, progress=False)["ttfb_ms"].astype(float).tolist()
     curl_block = [curl_wait(curl, url) for _ in range(samples)]
@@ -321,6 +357,11 @@ def main() -> None:
     parser.add_argument("--soak-probes", type=int, default=100_000)
     parser.add_argument("--soak-seconds", type=float, default=600.0, help="0 skips the soak")
     parser.add_argument(
+        "--only-timing",
+        action="store_true",
+        help="only the curl agreement and the run under load (runs against older versions of the package too)",
+    )
+    parser.add_argument(
         "--only-cold",
         action="store_true",
         help="only the cold plain-HTTP throughput (runs against older versions of the package too)",
@@ -332,12 +373,15 @@ def main() -> None:
     blackbox = None
     try:
         with tempfile.TemporaryDirectory(prefix="bench-probe-") as tmp:
-            if binary is None or curl is None:
+            if args.only_timing:
+                pass
+            elif binary is None or curl is None:
                 missing = "blackbox_exporter (Debian: prometheus-blackbox-exporter)" if binary is None else "curl"
                 print(f"{missing} not installed: the blackbox_exporter column is skipped")
             else:
                 blackbox = Blackbox(binary, curl, ca_path, Path(tmp))
-            throughput(urls, ca_path, args, blackbox)
+            if not args.only_timing:
+                throughput(urls, ca_path, args, blackbox)
             if blackbox is not None:
                 blackbox.close()
                 blackbox = None
@@ -349,7 +393,7 @@ def main() -> None:
             else:
                 agreement(curl, delay_url, args.samples)
             under_load(delay_url, args.delay_ms)
-            if args.soak_seconds > 0:
+            if args.soak_seconds > 0 and not args.only_timing:
                 soak(urls["ok"], args.soak_probes, args.soak_seconds, print)
     finally:
         if blackbox is not None:
