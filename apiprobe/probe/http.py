@@ -199,7 +199,11 @@ class _HttpProber:
             bracketed = f"[{target.host}]" if ":" in target.host else target.host  # IPv6 literal
             default = target.port == DEFAULT_PORTS[target.scheme]
             host_header = bracketed if default else f"{bracketed}:{target.port}"
-            headers = httpx.Headers({"Host": host_header, "User-Agent": "apiprobe/0.1", **self.headers})
+            # what client.build_request would send (httpx's Accept and Accept-Encoding), minus cookies:
+            # every attempt is a first visit
+            headers = httpx.Headers({"Host": host_header})
+            headers.update(self.client.headers)
+            headers.update({"User-Agent": "apiprobe/0.1", **self.headers})
             if self.content is not None:
                 headers["Content-Length"] = str(len(self.content))
             extensions: dict[str, Any] = {"timeout": self._timeouts}

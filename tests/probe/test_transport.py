@@ -42,7 +42,9 @@ class _Handler(socketserver.StreamRequestHandler):
                 payload = b"x" * BIG
             else:
                 payload = b"ok"
-            self.wfile.write(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(payload) + payload)
+            cookie = b"Set-Cookie: session=s3cret; Path=/\r\n" if path == "/echo" else b""
+            head = b"HTTP/1.1 200 OK\r\n" + cookie + b"Content-Length: %d\r\n\r\n" % len(payload)
+            self.wfile.write(head + payload)
             self.wfile.flush()
             if path == "/hangup":  # answer as keep-alive, then close the idle connection
                 time.sleep(0.05)
@@ -215,3 +217,12 @@ def test_a_failure_on_a_kept_alive_connection_says_it_was_reused(lab: FaultLab) 
     failed = df.loc[df["target"] == lab.url("close")].iloc[0]
     assert failed["error_kind"] == "connection_reset", failed["error"]
     assert bool(failed["reused_conn"]) and pd.isna(failed["connect_ms"])
+
+
+def test_requests_carry_the_usual_client_headers_and_no_cookies_between_attempts(server: str) -> None:
+    df = probe_http(f"{server}/echo", count=2, interval=0, concurrency=1, body_limit=1000,
+                    headers={"X-Probe": "1"}, progress=False)  # fmt: skip
+    for body in df["body"]:
+        seen = json.loads(body)["headers"]
+        assert {"host", "user-agent", "accept", "accept-encoding", "x-probe"} <= set(seen)
+        assert "cookie" not in seen
