@@ -428,7 +428,7 @@ class ProbeTransport(httpx.AsyncBaseTransport):
         url = request.url
         scheme, host, port = url.scheme, url.host, url.port or (443 if url.scheme == "https" else 80)
         sni = request.extensions.get("sni_hostname")
-        key = (scheme, host, port, sni)
+        key = (scheme, host, port, sni, request.headers.get("host"))  # per name, like Go's transport, not per address
         pooled = self._take_idle(key) if self._keepalive else None
         try:
             if pooled is not None:

@@ -226,3 +226,13 @@ def test_requests_carry_the_usual_client_headers_and_no_cookies_between_attempts
         seen = json.loads(body)["headers"]
         assert {"host", "user-agent", "accept", "accept-encoding", "x-probe"} <= set(seen)
         assert "cookie" not in seen
+
+
+def test_kept_alive_connections_belong_to_one_name_even_on_a_shared_address(lab: FaultLab) -> None:
+    port = lab.url("ok").split("/")[2].split(":")[1]
+    urls = [f"http://a.test:{port}/ok", f"http://b.test:{port}/ok"]
+    df = probe_http(urls, count=2, interval=0.05, concurrency=1, keepalive=True,
+                    resolver={"a.test": "127.0.0.1", "b.test": "127.0.0.1"}, progress=False)  # fmt: skip
+    assert df["error_kind"].isna().all()
+    first = df.groupby("target")["reused_conn"].agg(list).to_dict()
+    assert first == {urls[0]: [False, True], urls[1]: [False, True]}
