@@ -318,6 +318,7 @@ def _cmd_triage(args: argparse.Namespace) -> int:
         kernel_name=args.kernel,
         log=(lambda line: print(line, file=sys.stderr)) if not args.quiet else None,
         progress=sys.stderr.isatty() and not args.quiet,
+        jobs=args.jobs,
     )
     _print_triage(result)
     print(f"postmortem draft: {(out / 'postmortem.md').resolve()}")
@@ -348,6 +349,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 notebooks_dir=notebooks_dir,
                 kernel_name=args.kernel,
                 log=print,
+                jobs=args.jobs,
             )
     elif args.triage:
         from apiprobe.report import triage_report
@@ -359,12 +361,13 @@ def _cmd_report(args: argparse.Namespace) -> int:
             notebooks_dir=notebooks_dir,
             kernel_name=args.kernel,
             log=print,
+            jobs=args.jobs,
         )
     else:
         if not args.notebooks_to_run:
             _usage("apiprobe report: name at least one notebook, or use --demo or --triage PATH")
         runs = [NotebookRun(find_notebook(nb), params) for nb in args.notebooks_to_run]
-        result = run_report(runs, args.out, kernel_name=args.kernel, log=print)
+        result = run_report(runs, args.out, kernel_name=args.kernel, log=print, jobs=args.jobs)
     print(f"report: {result.index_path.resolve()}")
     return 0 if result.ok else 1
 
@@ -387,6 +390,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--service", help="the service users call (impact, SLO); default: the top of the call graph")
     p.add_argument("--no-report", action="store_true", help="print and write postmortem.md only; run no notebook")
     p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run at once (default: the number of cores)")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_triage)
 
@@ -487,6 +491,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebooks", default=None, help="notebook folder for --demo (default: the installed notebooks)")
     p.add_argument("--data", default="data/demo", help="demo data folder for --demo")
     p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
+    p.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run at once (default: the number of cores)")
     p.set_defaults(func=_cmd_report)
     return parser
 

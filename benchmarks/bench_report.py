@@ -1,15 +1,16 @@
 """Wall time of `make demo`'s report step (demo data, live fault lab, TLS and DNS notebooks).
 
-Reference in the same process: one bare papermill execution of a trivial
-notebook, i.e. the fixed cost of starting a kernel, so the ratio shows what
-the report adds over that.
+The same report twice in the same run: one notebook at a time (``--jobs 1``),
+then ``--jobs N`` (default: the number of cores). For scale, one bare
+papermill execution of a trivial notebook: the fixed cost of starting a kernel.
 
-Usage: python benchmarks/bench_report.py [--out DIR]
+Usage: python benchmarks/bench_report.py [--out DIR] [--jobs N]
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -32,26 +33,35 @@ def bare_kernel_seconds(tmp: Path) -> float:
     return time.perf_counter() - t
 
 
+def report_seconds(tmp: Path, out: Path, jobs: int) -> float:
+    """Wall time of ``apiprobe report --demo --jobs N`` in a fresh process."""
+    t = time.perf_counter()
+    subprocess.run(
+        [sys.executable, "-m", "apiprobe", "report", "--demo", "--data", str(tmp / "data"), "--out", str(out),
+         "--jobs", str(jobs)],
+        check=True,
+        cwd=REPO,
+        capture_output=True,
+    )  # fmt: skip
+    return time.perf_counter() - t
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="parallel runs (default: the cores)")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmpdir:
         tmp = Path(tmpdir)
         out = Path(args.out) if args.out else tmp / "report"
         bare = bare_kernel_seconds(tmp)
-        t = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-m", "apiprobe", "report", "--demo", "--data", str(tmp / "data"), "--out", str(out)],
-            check=True,
-            cwd=REPO,
-            capture_output=True,
-        )
-        wall = time.perf_counter() - t
+        sequential = report_seconds(tmp, tmp / "sequential", 1)
+        parallel = report_seconds(tmp, out, args.jobs)
         sizes = {p.name: p.stat().st_size for p in out.glob("*.html") if p.name != "index.html"}
     print(
-        f"report step (apiprobe report --demo, {len(sizes)} notebook runs): {wall:.1f} s; "
-        f"bare kernel start + 1 cell: {bare:.1f} s; ratio {wall / bare:.1f}x"
+        f"report step (apiprobe report --demo, {len(sizes)} notebook runs): sequential {sequential:.1f} s, "
+        f"--jobs {args.jobs} {parallel:.1f} s ({parallel / sequential:.2f}x); "
+        f"bare kernel start + 1 cell: {bare:.1f} s"
     )
     for name, size in sorted(sizes.items()):
         print(f"  {name}: {size / 1e6:.2f} MB")

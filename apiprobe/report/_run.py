@@ -9,11 +9,13 @@ notebook still gets its HTML with the error visible; the index marks it failed.
 
 from __future__ import annotations
 
+import concurrent.futures
 import datetime as dt
 import html
 import json
 import os
 import re
+import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -430,17 +432,34 @@ def _run_all(
     timeout: float,
     cwd: str | os.PathLike[str] | None,
     log: Any,
+    jobs: int,
 ) -> list[RunResult]:
-    results = []
-    for i, run in enumerate(items, 1):
+    """Run every item, ``jobs`` at a time (each in its own kernel); results in the order of ``items``."""
+    total = len(items)
+    lock = threading.Lock()
+    finished = 0
+
+    def one(i: int, run: NotebookRun) -> RunResult:
+        nonlocal finished
         if log:
-            log(f"[{i}/{len(items)}] running {run.notebook.name} as {run.slug()} ...")
+            with lock:
+                log(f"[{i}/{total}] running {run.notebook.name} as {run.slug()} ...")
         result = _run_one(run, out, kernel_name=kernel_name, timeout=timeout, cwd=Path(cwd) if cwd else None)
         if log:
-            state = "ok" if result.ok else f"FAILED: {result.error}"
-            log(f"[{i}/{len(items)}] {run.slug()}: {state} ({len(result.findings)} findings, {result.seconds:.1f} s)")
-        results.append(result)
-    return results
+            with lock:
+                finished += 1
+                state = "ok" if result.ok else f"FAILED: {result.error}"
+                log(
+                    f"[{i}/{total}] {run.slug()}: {state} ({len(result.findings)} findings, {result.seconds:.1f} s; "
+                    f"{finished} of {total} done)"
+                )
+        return result
+
+    if jobs <= 1 or total == 1:
+        return [one(i, run) for i, run in enumerate(items, 1)]
+    with concurrent.futures.ThreadPoolExecutor(max_workers=min(jobs, total), thread_name_prefix="report") as pool:
+        futures = [pool.submit(one, i, run) for i, run in enumerate(items, 1)]
+        return [f.result() for f in futures]
 
 
 def run_report(
@@ -452,6 +471,7 @@ def run_report(
     cwd: str | os.PathLike[str] | None = None,
     log: Any = None,
     attachments: Mapping[str, str] | None = None,
+    jobs: int | None = None,
 ) -> ReportResult:
     """Execute notebooks and write an offline HTML report to ``out_dir``.
 
@@ -473,6 +493,10 @@ def run_report(
     attachments
         Files already in ``out_dir`` to link from the index, name → label
         (``{"postmortem.md": "postmortem draft"}``).
+    jobs
+        Notebooks run at once, each in its own kernel (None: the number of cores).
+        Pages, ``index.html`` and ``findings.json`` come out the same whatever the
+        number; one failed run never stops the others.
 
     Returns
     -------
@@ -482,8 +506,11 @@ def run_report(
     Raises
     ------
     InvalidParameterError
-        When ``out_dir`` is an existing file, or cannot be created.
+        When ``out_dir`` is an existing file, or cannot be created, or ``jobs`` is below 1.
     """
+    if jobs is not None and jobs < 1:
+        raise InvalidParameterError(f"jobs must be at least 1, got {jobs!r}")
+    jobs = jobs or os.cpu_count() or 1
     out = Path(out_dir)
     if out.exists() and not out.is_dir():
         raise InvalidParameterError(f"out_dir: {out} is a file, not a directory; name a new or existing directory")
@@ -501,7 +528,7 @@ def run_report(
     saved = os.environ.get("APIPROBE_PROGRESS")
     os.environ["APIPROBE_PROGRESS"] = "0"
     try:
-        results = _run_all(items, out, kernel_name=kernel_name, timeout=timeout, cwd=cwd, log=log)
+        results = _run_all(items, out, kernel_name=kernel_name, timeout=timeout, cwd=cwd, log=log, jobs=jobs)
     finally:
         if saved is None:
             os.environ.pop("APIPROBE_PROGRESS", None)

@@ -42,6 +42,8 @@ def triage_runs(
         The SLO.
     progress : bool, default False
         A progress bar while the files are read.
+    jobs : int, optional
+        Notebooks run at once (None: the number of cores; see :func:`run_report`).
 
     Returns
     -------
@@ -142,6 +144,7 @@ def triage_report(
     kernel_name: str | None = None,
     log: Any = None,
     progress: bool = False,
+    jobs: int | None = None,
 ) -> tuple[TriageResult, ReportResult]:
     """Triage a folder and write its report: ``00_triage`` first, the notebooks it picked, ``postmortem.md``.
 
@@ -167,6 +170,8 @@ def triage_report(
         Progress lines.
     progress : bool, default False
         A progress bar while the files are read.
+    jobs : int, optional
+        Notebooks run at once (None: the number of cores; see :func:`run_report`).
 
     Returns
     -------
@@ -188,6 +193,7 @@ def triage_report(
         out_dir,
         kernel_name=kernel_name,
         log=log,
+        jobs=jobs,
         attachments={
             files["postmortem_page"].name: "postmortem draft",
             files["postmortem"].name: "as Markdown",
