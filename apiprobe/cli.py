@@ -319,6 +319,7 @@ def _cmd_triage(args: argparse.Namespace) -> int:
         log=(lambda line: print(line, file=sys.stderr)) if not args.quiet else None,
         progress=sys.stderr.isatty() and not args.quiet,
         jobs=args.jobs,
+        self_contained=args.self_contained,
     )
     _print_triage(result)
     print(f"postmortem draft: {(out / 'postmortem.md').resolve()}")
@@ -350,6 +351,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 kernel_name=args.kernel,
                 log=print,
                 jobs=args.jobs,
+                self_contained=args.self_contained,
             )
     elif args.triage:
         from apiprobe.report import triage_report
@@ -362,12 +364,15 @@ def _cmd_report(args: argparse.Namespace) -> int:
             kernel_name=args.kernel,
             log=print,
             jobs=args.jobs,
+            self_contained=args.self_contained,
         )
     else:
         if not args.notebooks_to_run:
             _usage("apiprobe report: name at least one notebook, or use --demo or --triage PATH")
         runs = [NotebookRun(find_notebook(nb), params) for nb in args.notebooks_to_run]
-        result = run_report(runs, args.out, kernel_name=args.kernel, log=print, jobs=args.jobs)
+        result = run_report(
+            runs, args.out, kernel_name=args.kernel, log=print, jobs=args.jobs, self_contained=args.self_contained
+        )
     print(f"report: {result.index_path.resolve()}")
     return 0 if result.ok else 1
 
@@ -391,6 +396,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-report", action="store_true", help="print and write postmortem.md only; run no notebook")
     p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run at once (default: the number of cores)")
+    p.add_argument(
+        "--self-contained", action="store_true", help="plotly.js inside every page (mailable alone; ~4.6 MB each)"
+    )
     p.add_argument("--quiet", "-q", action="store_true", help="no progress lines")
     p.set_defaults(func=_cmd_triage)
 
@@ -492,6 +500,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="data/demo", help="demo data folder for --demo")
     p.add_argument("--kernel", default=None, help="Jupyter kernel name (default: the notebook's)")
     p.add_argument("--jobs", "-j", type=int, default=None, help="notebooks run at once (default: the number of cores)")
+    p.add_argument(
+        "--self-contained", action="store_true", help="plotly.js inside every page (mailable alone; ~4.6 MB each)"
+    )
     p.set_defaults(func=_cmd_report)
     return parser
 

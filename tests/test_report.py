@@ -10,6 +10,7 @@ import pytest
 from apiprobe.demo import write_demo
 from apiprobe.lab import FaultLab
 from apiprobe.report import NOTEBOOKS, NotebookRun, demo_runs, external_scripts, run_report, triage_report
+from apiprobe.report._run import PLOTLY_JS
 
 REPO = Path(__file__).resolve().parents[1]
 NB01 = NOTEBOOKS / "01_latency_timeouts.ipynb"
@@ -73,12 +74,24 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
         assert "Explore (interactive only)" not in page and "LatencyExplorer" not in page
 
 
-def test_plotly_js_is_embedded_once_per_page(demo_report: object) -> None:
+def test_pages_share_one_local_copy_of_plotly_js(demo_report: object) -> None:
+    shared = demo_report.out_dir / PLOTLY_JS
+    assert shared.read_text().count("plotly.js v") == 1  # the library itself, next to the pages
+    sizes = []
     for r in demo_report.results:
         page = r.html_path.read_text()
-        # plotly.js's own bundle banner appears exactly once, inline
-        assert page.count("plotly.js v") == 1
-        assert len(page) > 1_000_000  # the library is inside the page, not fetched
+        assert f'src="{PLOTLY_JS}"' in page and "plotly.js v" not in page
+        sizes.append(len(page))
+    assert sorted(sizes)[len(sizes) // 2] < 1_500_000  # the figures' data, not the library
+
+
+def test_self_contained_pages_carry_plotly_js_inline(tmp_path: Path) -> None:
+    run = NotebookRun(NB01, {"probes_path": str(REPO / "data" / "demo" / "probes.csv")}, name="alone")
+    result = run_report([run], tmp_path / "out", self_contained=True, jobs=1)
+    assert result.ok, result.results[0].error
+    page = result.results[0].html_path.read_text()
+    assert page.count("plotly.js v") == 1 and len(page) > 1_000_000  # inside the page, not fetched
+    assert external_scripts(page) == [] and not (tmp_path / "out" / PLOTLY_JS).exists()
 
 
 def test_findings_json(demo_report: object) -> None:

@@ -16,6 +16,7 @@ from apiprobe.report._run import (
     external_scripts,
     find_notebook,
     run_report,
+    write_plotly_js,
 )
 from apiprobe.report._triage import triage_report, triage_runs, write_triage_files
 
@@ -31,5 +32,6 @@ __all__ = [
     "run_report",
     "triage_report",
     "triage_runs",
+    "write_plotly_js",
     "write_triage_files",
 ]

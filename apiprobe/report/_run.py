@@ -35,6 +35,7 @@ __all__ = [
     "external_scripts",
     "find_notebook",
     "run_report",
+    "write_plotly_js",
 ]
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
@@ -181,7 +182,7 @@ def external_scripts(page: str) -> list[str]:
     return [m["src"] for m in _SCRIPT_SRC.finditer(page) if re.match(r"^(https?:)?//", m["src"], re.IGNORECASE)]
 
 
-def export_html(ipynb: Path, out: Path) -> Path:
+def export_html(ipynb: Path, out: Path, *, plotly_js_src: str | None = None) -> Path:
     """Export an executed notebook to offline HTML without code cells.
 
     Parameters
@@ -190,6 +191,10 @@ def export_html(ipynb: Path, out: Path) -> Path:
         The executed notebook.
     out : pathlib.Path
         The HTML file to write.
+    plotly_js_src : str, optional
+        A path relative to ``out`` of a plotly.js the page loads (one copy per
+        report folder, see :func:`write_plotly_js`); None puts the library inside
+        the page (about 4.6 MB), so it can travel alone.
 
     Returns
     -------
@@ -222,7 +227,8 @@ def export_html(ipynb: Path, out: Path) -> Path:
         from plotly.offline import get_plotlyjs
 
         nb = nbformat.read(ipynb, as_version=4)
-        body, _ = exporter.from_notebook_node(nb, resources={"plotly_js": get_plotlyjs()})
+        resources = {"plotly_js_src": plotly_js_src} if plotly_js_src else {"plotly_js": get_plotlyjs()}
+        body, _ = exporter.from_notebook_node(nb, resources=resources)
     except Exception as exc:  # nbconvert raises many unrelated types
         raise ReportError(f"{ipynb}: HTML export failed: {exc}") from exc
     scripts = external_scripts(body)
@@ -230,6 +236,30 @@ def export_html(ipynb: Path, out: Path) -> Path:
         raise ReportError(f"{ipynb}: the exported page would load scripts from the network: {scripts}")
     out.write_text(body, encoding="utf-8")
     return out
+
+
+#: The report folder's one copy of plotly.js, loaded by every page that is not self-contained.
+PLOTLY_JS = "plotly.min.js"
+
+
+def write_plotly_js(out_dir: Path) -> Path:
+    """Write the installed plotly.js into ``out_dir`` as :data:`PLOTLY_JS` (once per report).
+
+    Parameters
+    ----------
+    out_dir : pathlib.Path
+        The report folder.
+
+    Returns
+    -------
+    pathlib.Path
+        The file written.
+    """
+    from plotly.offline import get_plotlyjs
+
+    path = out_dir / PLOTLY_JS
+    path.write_text(get_plotlyjs(), encoding="utf-8")
+    return path
 
 
 def _collect_findings(ipynb: Path) -> list[dict[str, Any]]:
@@ -298,7 +328,13 @@ def _error_text(exc: BaseException) -> str:
 
 
 def _run_one(
-    run: NotebookRun, out_dir: Path, *, kernel_name: str | None, timeout: float, cwd: Path | None
+    run: NotebookRun,
+    out_dir: Path,
+    *,
+    kernel_name: str | None,
+    timeout: float,
+    cwd: Path | None,
+    self_contained: bool = False,
 ) -> RunResult:
     import papermill
     from papermill.exceptions import PapermillExecutionError
@@ -332,7 +368,7 @@ def _run_one(
         _redact_notebook(ipynb)
         findings = _collect_findings(ipynb)
         try:
-            out_html = export_html(ipynb, html_path)
+            out_html = export_html(ipynb, html_path, plotly_js_src=None if self_contained else PLOTLY_JS)
         except ReportError as exc:
             error = error or str(exc)
     return RunResult(
@@ -433,6 +469,7 @@ def _run_all(
     cwd: str | os.PathLike[str] | None,
     log: Any,
     jobs: int,
+    self_contained: bool,
 ) -> list[RunResult]:
     """Run every item, ``jobs`` at a time (each in its own kernel); results in the order of ``items``."""
     total = len(items)
@@ -444,7 +481,14 @@ def _run_all(
         if log:
             with lock:
                 log(f"[{i}/{total}] running {run.notebook.name} as {run.slug()} ...")
-        result = _run_one(run, out, kernel_name=kernel_name, timeout=timeout, cwd=Path(cwd) if cwd else None)
+        result = _run_one(
+            run,
+            out,
+            kernel_name=kernel_name,
+            timeout=timeout,
+            cwd=Path(cwd) if cwd else None,
+            self_contained=self_contained,
+        )
         if log:
             with lock:
                 finished += 1
@@ -472,6 +516,7 @@ def run_report(
     log: Any = None,
     attachments: Mapping[str, str] | None = None,
     jobs: int | None = None,
+    self_contained: bool = False,
 ) -> ReportResult:
     """Execute notebooks and write an offline HTML report to ``out_dir``.
 
@@ -497,6 +542,10 @@ def run_report(
         Notebooks run at once, each in its own kernel (None: the number of cores).
         Pages, ``index.html`` and ``findings.json`` come out the same whatever the
         number; one failed run never stops the others.
+    self_contained
+        Put plotly.js inside every page (about 4.6 MB each) so a page can be mailed
+        alone. By default the pages share one copy in ``out_dir`` (:data:`PLOTLY_JS`);
+        both ways load nothing from the internet.
 
     Returns
     -------
@@ -528,7 +577,18 @@ def run_report(
     saved = os.environ.get("APIPROBE_PROGRESS")
     os.environ["APIPROBE_PROGRESS"] = "0"
     try:
-        results = _run_all(items, out, kernel_name=kernel_name, timeout=timeout, cwd=cwd, log=log, jobs=jobs)
+        if not self_contained:
+            write_plotly_js(out)
+        results = _run_all(
+            items,
+            out,
+            kernel_name=kernel_name,
+            timeout=timeout,
+            cwd=cwd,
+            log=log,
+            jobs=jobs,
+            self_contained=self_contained,
+        )
     finally:
         if saved is None:
             os.environ.pop("APIPROBE_PROGRESS", None)

@@ -44,6 +44,8 @@ def triage_runs(
         A progress bar while the files are read.
     jobs : int, optional
         Notebooks run at once (None: the number of cores; see :func:`run_report`).
+    self_contained : bool, default False
+        plotly.js inside every page instead of one shared copy (see :func:`run_report`).
 
     Returns
     -------
@@ -145,6 +147,7 @@ def triage_report(
     log: Any = None,
     progress: bool = False,
     jobs: int | None = None,
+    self_contained: bool = False,
 ) -> tuple[TriageResult, ReportResult]:
     """Triage a folder and write its report: ``00_triage`` first, the notebooks it picked, ``postmortem.md``.
 
@@ -172,6 +175,8 @@ def triage_report(
         A progress bar while the files are read.
     jobs : int, optional
         Notebooks run at once (None: the number of cores; see :func:`run_report`).
+    self_contained : bool, default False
+        plotly.js inside every page instead of one shared copy (see :func:`run_report`).
 
     Returns
     -------
@@ -194,6 +199,7 @@ def triage_report(
         kernel_name=kernel_name,
         log=log,
         jobs=jobs,
+        self_contained=self_contained,
         attachments={
             files["postmortem_page"].name: "postmortem draft",
             files["postmortem"].name: "as Markdown",
