@@ -42,10 +42,6 @@ def triage_runs(
         The SLO.
     progress : bool, default False
         A progress bar while the files are read.
-    jobs : int, optional
-        Notebooks run at once (None: the number of cores; see :func:`run_report`).
-    self_contained : bool, default False
-        plotly.js inside every page instead of one shared copy (see :func:`run_report`).
 
     Returns
     -------
