@@ -18,37 +18,8 @@ in ``__init__.pyi`` (which type checkers read too).
 
 from __future__ import annotations
 
-import ast
-import importlib
-from pathlib import Path
-from typing import Any
+from apiprobe._lazy import lazy_surface
 
 __version__ = "0.1.0"
 
-
-def _surface() -> dict[str, str]:
-    """Public name → module that holds it, read from the stub next to this file."""
-    tree = ast.parse(Path(__file__).with_suffix(".pyi").read_text(encoding="utf-8"))
-    return {
-        alias.asname or alias.name: node.module
-        for node in tree.body
-        if isinstance(node, ast.ImportFrom) and node.module
-        for alias in node.names
-    }
-
-
-_SURFACE = _surface()
-__all__ = sorted(_SURFACE, key=lambda n: (0 if n.isupper() else 1 if n[0].isupper() else 2, n))
-
-
-def __getattr__(name: str) -> Any:
-    module = _SURFACE.get(name)
-    if module is None:
-        raise AttributeError(f"module 'apiprobe' has no attribute {name!r}")
-    value = getattr(importlib.import_module(module), name)
-    globals()[name] = value  # later lookups skip __getattr__
-    return value
-
-
-def __dir__() -> list[str]:
-    return sorted({*globals(), *__all__})
+__all__, __getattr__, __dir__ = lazy_surface(__name__, __file__)

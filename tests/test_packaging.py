@@ -65,8 +65,18 @@ def test_readme_names_the_two_commands() -> None:
     assert "make demo" in readme and "make test" in readme
 
 
-#: What a notebook may import: the library as a user would, its figures, and the notebook glue.
-NOTEBOOK_IMPORTS = {"apiprobe": "ap", "apiprobe.notebook": "nb", "apiprobe.plot": "aplt"}
+#: What a notebook may import: the library as a user would, its figures, the notebook glue and
+#: (in its interactive-only explore cells) the explorers.
+NOTEBOOK_IMPORTS = {"apiprobe": "ap", "apiprobe.notebook": "nb", "apiprobe.plot": "aplt", "apiprobe.widgets": "aw"}
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_explorers_are_built_only_in_interactive_cells(path: Path) -> None:
+    """A headless run never imports ipywidgets: the explorers live in cells the report leaves out."""
+    nb = json.loads(path.read_text())
+    for cell in nb["cells"]:
+        if cell["cell_type"] == "code" and "apiprobe.widgets" in "".join(cell["source"]):
+            assert "interactive-only" in cell["metadata"].get("tags", []), f"{path.name}: untagged explorer cell"
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)

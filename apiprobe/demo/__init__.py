@@ -27,61 +27,11 @@
 The same arguments always give the same bytes. This package may use
 :mod:`apiprobe.load`, :mod:`apiprobe.schema` and :mod:`apiprobe.analyze`, never
 notebook glue, figures, reports or the CLI.
+
+
+The names load lazily (PEP 562): they are listed once, in ``__init__.pyi``.
 """
 
-from apiprobe.demo._goroutines import demo_dump_pair, demo_goroutine_dump, write_demo_dumps
-from apiprobe.demo._incident import demo_incident_files, write_demo_incident
-from apiprobe.demo._incident_story import (
-    BASELINE,
-    DEMO_HAR_FILE,
-    DEMO_LOG_FILES,
-    DEMO_SERVICES,
-    DEMO_TIMELINE,
-    DEMO_TRACE_FILES,
-    GATEWAY_TIMEOUT_S,
-    HAR_CLIENT_IP,
-    INCIDENT,
-    STORM_CLIENT_IP,
-)
-from apiprobe.demo._metrics import DEMO_METRICS_END, DEMO_OBJECTIVE, demo_metrics_text
-from apiprobe.demo._probes import DEMO_START, DEMO_TIMEOUT_MS, demo_pings, demo_probes
-from apiprobe.demo._profiles import demo_cpu_profile, write_demo_profiles
-from apiprobe.demo._resilience import DEMO_TIMEOUTS_YAML
-from apiprobe.demo._serialization import DEMO_GO_SOURCE, DEMO_PAYLOADS
-from apiprobe.demo._triage_folder import DEMO_CLOCK_SKEW, DEMO_LOG_COVER, DEMO_TRIAGE_FILES, write_demo_triage_folder
-from apiprobe.demo._write import write_demo
+from apiprobe._lazy import lazy_surface
 
-__all__ = [
-    "BASELINE",
-    "DEMO_CLOCK_SKEW",
-    "DEMO_GO_SOURCE",
-    "DEMO_HAR_FILE",
-    "DEMO_LOG_COVER",
-    "DEMO_LOG_FILES",
-    "DEMO_METRICS_END",
-    "DEMO_OBJECTIVE",
-    "DEMO_PAYLOADS",
-    "DEMO_SERVICES",
-    "DEMO_START",
-    "DEMO_TIMELINE",
-    "DEMO_TIMEOUTS_YAML",
-    "DEMO_TIMEOUT_MS",
-    "DEMO_TRACE_FILES",
-    "DEMO_TRIAGE_FILES",
-    "GATEWAY_TIMEOUT_S",
-    "HAR_CLIENT_IP",
-    "INCIDENT",
-    "STORM_CLIENT_IP",
-    "demo_cpu_profile",
-    "demo_dump_pair",
-    "demo_goroutine_dump",
-    "demo_incident_files",
-    "demo_metrics_text",
-    "demo_pings",
-    "demo_probes",
-    "write_demo",
-    "write_demo_dumps",
-    "write_demo_incident",
-    "write_demo_profiles",
-    "write_demo_triage_folder",
-]
+__all__, __getattr__, __dir__ = lazy_surface(__name__, __file__)

@@ -3,9 +3,11 @@
 :func:`triage` is the front door (``apiprobe triage PATH``). It reads with
 :mod:`apiprobe.load` and reasons with :mod:`apiprobe.analyze` (the pure part,
 :mod:`apiprobe.analyze.triage`); it never probes the network.
+
+
+The names load lazily (PEP 562): they are listed once, in ``__init__.pyi``.
 """
 
-from apiprobe.incident._links import NOTEBOOK_TITLES
-from apiprobe.incident._triage import triage
+from apiprobe._lazy import lazy_surface
 
-__all__ = ["NOTEBOOK_TITLES", "triage"]
+__all__, __getattr__, __dir__ = lazy_surface(__name__, __file__)

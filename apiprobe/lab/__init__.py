@@ -102,21 +102,11 @@ retrying with a chosen policy (without jitter by default) and falling back to
 a cache; the upstream fails during an outage window. The logs it writes show a
 retry storm, a flapping breaker and a fallback period; the returned
 :class:`ResilienceScenario` says what really happened.
+
+
+The names load lazily (PEP 562): they are listed once, in ``__init__.pyi``.
 """
 
-from __future__ import annotations
+from apiprobe._lazy import lazy_surface
 
-from apiprobe.lab._dns import DnsServer, default_lab_zone
-from apiprobe.lab._lab import Endpoint, FaultLab
-from apiprobe.lab._pool import PoolServer
-from apiprobe.lab._resilience import ResilienceScenario, run_resilience_scenario
-
-__all__ = [
-    "DnsServer",
-    "Endpoint",
-    "FaultLab",
-    "PoolServer",
-    "ResilienceScenario",
-    "default_lab_zone",
-    "run_resilience_scenario",
-]
+__all__, __getattr__, __dir__ = lazy_surface(__name__, __file__)

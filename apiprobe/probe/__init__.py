@@ -5,26 +5,11 @@ refused connection, unresolvable name or bad certificate is a row with
 ``error_kind`` set (vocabulary in :data:`apiprobe.schema.ERROR_KINDS`).
 :func:`read_prometheus` is a read, not a probe: a Prometheus that cannot answer
 raises :class:`~apiprobe.errors.PrometheusError`, as a missing file would.
+
+
+The names load lazily (PEP 562): they are listed once, in ``__init__.pyi``.
 """
 
-from apiprobe.probe.concurrency import probe_concurrency
-from apiprobe.probe.dns import aprobe_dns, probe_dns
-from apiprobe.probe.http import aprobe_http, probe_http
-from apiprobe.probe.prometheus import read_prometheus
-from apiprobe.probe.runner import run_jobs, run_sync
-from apiprobe.probe.tcp import aprobe_tcp, probe_tcp
-from apiprobe.probe.tls import probe_tls
+from apiprobe._lazy import lazy_surface
 
-__all__ = [
-    "aprobe_dns",
-    "aprobe_http",
-    "aprobe_tcp",
-    "probe_concurrency",
-    "probe_dns",
-    "probe_http",
-    "probe_tcp",
-    "probe_tls",
-    "read_prometheus",
-    "run_jobs",
-    "run_sync",
-]
+__all__, __getattr__, __dir__ = lazy_surface(__name__, __file__)

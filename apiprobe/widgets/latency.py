@@ -12,6 +12,7 @@ from IPython.display import display
 from apiprobe.analyze.latency import select_probes, summarize_latency
 from apiprobe.plot import fig_ecdf, fig_error_timeline, fig_phase_breakdown, fig_smoke, fig_waterfall
 from apiprobe.schema import PHASE_LABELS, PHASES
+from apiprobe.widgets._explorer import Explorer, minute_window, window_bounds
 
 __all__ = ["LatencyExplorer"]
 
@@ -19,7 +20,7 @@ _ALL = "(all targets)"
 _VIEWS = ("Latency over time", "Distribution (ECDF)", "Slowest requests", "Failures over time", "Phase breakdown")
 
 
-class LatencyExplorer(w.VBox):
+class LatencyExplorer(Explorer):
     """Pick a target, a phase, a time window and a view; figure and numbers follow.
 
     The figures are the ``fig_*`` builders of :mod:`apiprobe.plot` and the
@@ -56,16 +57,9 @@ class LatencyExplorer(w.VBox):
         phases = [p for p in (*PHASES, "total_ms") if p in probes.columns]
         self.phase = w.Dropdown(options=[(PHASE_LABELS[p], p) for p in phases], value="total_ms", description="Phase")
         self.view = w.ToggleButtons(options=_VIEWS, value=_VIEWS[0])
-        times = sorted(probes["ts"].dropna().dt.floor("min").unique()) if not probes.empty else []
-        options = [(f"{t:%m-%d %H:%M}", t) for t in times] or [("—", None)]
-        self.window = w.SelectionRangeSlider(
-            options=options, index=(0, len(options) - 1), description="Window", layout=w.Layout(width="95%")
-        )
-        self.out = w.Output()
-        for control in (self.target, self.phase, self.view, self.window):
-            control.observe(lambda _change: self.refresh(), names="value")
-        super().__init__([w.HBox([self.target, self.phase]), self.window, self.view, self.out], **kwargs)
-        self.refresh()
+        self.window = minute_window(probes["ts"])
+        controls = (self.target, self.phase, self.view, self.window)
+        self._start([w.HBox([self.target, self.phase]), self.window, self.view], controls, **kwargs)
 
     def selection(self) -> pd.DataFrame:
         """The probes inside the current target and time window.
@@ -75,8 +69,7 @@ class LatencyExplorer(w.VBox):
         pandas.DataFrame
             Rows of :attr:`probes` (same columns) for the selected target and window.
         """
-        start, end = self.window.value if self.window.value else (None, None)
-        end = end + pd.Timedelta(minutes=1) if end is not None else None
+        start, end = window_bounds(self.window)
         target = None if self.target.value == _ALL else self.target.value
         return select_probes(self.probes, target=target, start=start, end=end)
 
@@ -100,11 +93,8 @@ class LatencyExplorer(w.VBox):
             return fig_error_timeline(df)
         return fig_phase_breakdown(df, stat="p99")
 
-    def refresh(self) -> None:
-        """Redraw the figure and the summary for the current controls."""
-        self.out.clear_output(wait=True)
-        with self.out:
-            df = self.selection()
-            self.figure().show()
-            summary = summarize_latency(df, phases=(self.phase.value,))
-            display(summary.round(2))
+    def draw(self) -> None:
+        """Display the figure and the summary for the current controls."""
+        self.figure().show()
+        summary = summarize_latency(self.selection(), phases=(self.phase.value,))
+        display(summary.round(2))
