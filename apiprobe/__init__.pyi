@@ -114,6 +114,7 @@ from apiprobe.analyze import group_goroutines as group_goroutines
 from apiprobe.analyze import label_pivot as label_pivot
 from apiprobe.analyze import pool_sizing as pool_sizing
 from apiprobe.analyze import detect_profile_faults as detect_profile_faults
+from apiprobe.analyze import filter_profile as filter_profile
 from apiprobe.analyze import profile_diff as profile_diff
 from apiprobe.analyze import profile_top as profile_top
 from apiprobe.analyze import top_diff as top_diff

@@ -1,15 +1,16 @@
 """pprof analysis: ``go tool pprof -top`` tables, diffs, label pivots, flame trees.
 
 Everything here takes a :class:`~apiprobe.load.pprof.Profile` and returns a
-DataFrame (or a new Profile for :func:`profile_diff`); nothing is mutated
-except a cache of derived arrays on the profile, which later calls (other
-sample types, focus, ignore) reuse. The numbers follow ``go tool pprof``
-(graph building in ``internal/graph/graph.go``): a function's *flat* is the
-value of samples whose leaf frame it is, its *cum* the value of samples
-whose stack contains it (once per sample even under recursion), inlined
-frames are functions of their own, percentages are of the total absolute
-value of the chosen sample type (for a diff: of the base total), and rows
-are ordered by ``|flat|`` descending then name.
+DataFrame (or a new Profile for :func:`profile_diff` and
+:func:`filter_profile`); nothing is mutated except a cache of derived arrays
+on the profile, which later calls (other sample types, focus, ignore) reuse.
+The numbers follow ``go tool pprof`` (graph building in
+``internal/graph/graph.go``): a function's *flat* is the value of samples
+whose leaf frame it is, its *cum* the value of samples whose stack contains
+it (once per sample even under recursion), inlined frames are functions of
+their own, percentages are of the total absolute value of the chosen sample
+type (for a diff: of the base total), and rows are ordered by ``|flat|``
+descending then name.
 """
 
 from __future__ import annotations
@@ -38,7 +39,55 @@ from apiprobe.analyze._profile_graph import (
 from apiprobe.errors import InvalidParameterError
 from apiprobe.load.pprof import Profile, concat_profiles, share_locations
 
-__all__ = ["flame_table", "format_percentage", "label_pivot", "profile_diff", "profile_top", "top_diff"]
+__all__ = [
+    "filter_profile",
+    "flame_table",
+    "format_percentage",
+    "label_pivot",
+    "profile_diff",
+    "profile_top",
+    "top_diff",
+]
+
+
+def filter_profile(
+    profile: Profile, *, focus: str | None = None, ignore: str | None = None, tagfocus: str | None = None
+) -> Profile:
+    """The samples that ``-focus``, ``-ignore`` and ``-tagfocus`` keep, as a new profile.
+
+    The selection of ``go tool pprof``, and the one :func:`profile_top`
+    applies: whole samples are kept or dropped, never single frames, so
+    every stack of the result is a stack of ``profile``. ``profile`` is not
+    modified; the result shares its locations and stacks.
+
+    Parameters
+    ----------
+    profile : Profile
+        A profile from :func:`~apiprobe.load.pprof.read_pprof`.
+    focus : str, optional
+        Regex (``-focus``) searched in the function names, file names and
+        mapping file of each location: keep the samples with a matching frame.
+    ignore : str, optional
+        Regex (``-ignore``), searched the same way: drop the samples with a
+        matching frame (also when a frame matches ``focus`` too).
+    tagfocus : str, optional
+        ``key=regex`` (``-tagfocus``): keep the samples whose string label
+        ``key`` matches (several regexes, comma-separated, must all match);
+        without ``key=`` it is matched against ``key:value``.
+
+    Returns
+    -------
+    Profile
+        The kept samples with their values and labels, in their order; the
+        sample types, period, time and mappings of ``profile``. With no
+        filter given, every sample.
+
+    Raises
+    ------
+    re.error
+        When a regex does not compile.
+    """
+    return _subset(profile, _sample_mask(profile, focus, ignore, tagfocus), profile.values)
 
 
 def profile_top(
@@ -68,7 +117,8 @@ def profile_top(
     focus, ignore
         Regexes (``-focus``/``-ignore``) searched in function names, file
         names and mapping files of each location: ``focus`` keeps samples
-        with a matching frame, ``ignore`` drops them. Percentages stay
+        with a matching frame, ``ignore`` drops them (see
+        :func:`filter_profile`, which selects the samples). Percentages stay
         relative to the unfiltered total, as in pprof.
     tagfocus
         ``key=regex`` (``-tagfocus``): keep samples whose string label
@@ -93,11 +143,17 @@ def profile_top(
     total = _total(profile, si)
     g = _graph(profile, granularity)
     s = _cached(profile, ("structure", granularity), lambda: _structure(profile, g), stacks=True)
-    keep = _sample_mask(profile, focus, ignore, tagfocus)
-    w = profile.values[:, si]
-    keep &= w != 0
+    # the graph and stack structure are the profile's own (cached on it); the filter only
+    # drops samples, so the kept ones index the same stacks
+    kept = (
+        filter_profile(profile, focus=focus, ignore=ignore, tagfocus=tagfocus)
+        if focus or ignore or tagfocus
+        else profile
+    )
+    w = kept.values[:, si]
+    keep = w != 0
     n_st = profile.n_stacks
-    ss = profile.sample_stack[keep]
+    ss = kept.sample_stack[keep]
     # per-stack weight of the kept samples; a stack without any has weight 0
     # and adds nothing below, so all stacks are processed at once
     wk = w[keep]

@@ -78,7 +78,7 @@ class LogsExplorer(Explorer):
         self._has_ts = ts.notna().to_numpy(dtype=bool)
         ids, self.templates = mine_templates(events) if len(events) else (pd.Series(dtype="string"), _no_templates())
         self._template_codes = (
-            pd.Index(self.templates["template_id"].astype(str)).get_indexer(ids.astype(object).fillna(""))
+            pd.Index(self.templates["template_id"].astype(str)).get_indexer(pd.Index(ids.astype(object).fillna("")))
             if len(events)
             else np.empty(0, dtype=np.int64)
         )

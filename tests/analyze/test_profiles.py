@@ -14,6 +14,7 @@ import pytest
 
 from apiprobe.analyze.profiles import (
     _merge_identical,  # Go 1.19's -normalize
+    filter_profile,
     flame_table,
     format_percentage,
     label_pivot,
@@ -287,3 +288,57 @@ def test_top_same_from_arrays_and_from_location_objects() -> None:
     f2.locations = list(f2.locations)
     pd.testing.assert_frame_equal(f1.frames, f2.frames)
     pd.testing.assert_frame_equal(flame_table(f1), flame_table(f2))
+
+
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {},
+        {"focus": r"^encoding/json\.Marshal$"},
+        {"ignore": r"runtime\.(mallocgc|futex)"},
+        {"focus": "main", "ignore": "json"},
+        {"tagfocus": "handler=/v1/charge"},
+        {"focus": "json", "tagfocus": "handler=/v1"},
+    ],
+    ids=str,
+)
+def test_filter_profile_keeps_whole_samples_as_profile_top_does(kw: dict[str, str]) -> None:
+    """The samples kept are those with a matching frame (or label); the top of them is profile_top's with the filter."""
+    prof = parse_pprof(demo_cpu_profile())
+    before = (prof.values.copy(), prof.sample_stack.copy(), [dict(lab or {}) for lab in prof.labels])
+    kept = filter_profile(prof, **kw)  # type: ignore[arg-type]
+    # which samples a frame (function name, file or mapping) or a label selects, read from the frames table
+    fr = prof.frames
+
+    def matching(rx: str) -> set[int]:
+        found = np.zeros(len(fr), dtype=bool)
+        for col in ("function", "file", "mapping"):
+            found |= fr[col].astype(str).str.contains(rx, regex=True).to_numpy()
+        return set(fr.loc[found, "sample_id"].tolist())
+
+    hit = {k: matching(v) for k, v in kw.items() if k != "tagfocus"}
+    handler = prof.samples["label:handler"].fillna("")
+    want = [
+        i
+        for i in range(prof.n_samples)
+        if ("focus" not in kw or i in hit["focus"])
+        and ("ignore" not in kw or i not in hit["ignore"])
+        and ("tagfocus" not in kw or re.search(kw["tagfocus"].split("=", 1)[1], handler[i]))
+    ]
+    assert 0 < len(want) <= prof.n_samples and (len(want) < prof.n_samples or not kw)
+    assert kept.n_samples == len(want)
+    np.testing.assert_array_equal(kept.values, prof.values[want])
+    np.testing.assert_array_equal(kept.sample_stack, prof.sample_stack[want])
+    assert kept.labels == [prof.labels[i] for i in want] and kept.sample_types == prof.sample_types
+    # profile_top applies this very selection: same rows, values; only the % base (the unfiltered total) differs
+    cols = ["function", "flat", "cum", "inline"]
+    pd.testing.assert_frame_equal(profile_top(kept)[cols], profile_top(prof, **kw)[cols])  # type: ignore[arg-type]
+    assert profile_top(prof, **kw).attrs["total"] == prof.total()  # type: ignore[arg-type]
+    np.testing.assert_array_equal(prof.values, before[0])
+    np.testing.assert_array_equal(prof.sample_stack, before[1])
+    assert [dict(lab or {}) for lab in prof.labels] == before[2]
+
+
+def test_filter_profile_refuses_a_bad_regex() -> None:
+    with pytest.raises(re.error):
+        filter_profile(parse_pprof(demo_cpu_profile()), focus="(")

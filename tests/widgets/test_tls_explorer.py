@@ -1,0 +1,111 @@
+"""The TLS explorer shows the verdicts of one trust store, or every store side by side, per target."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pandas as pd
+import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from apiprobe.lab import FaultLab
+from apiprobe.notebook import get_tls_reports
+from apiprobe.notebook.tls import TlsEvidence
+from apiprobe.widgets import TlsExplorer
+from apiprobe.widgets._explorer import ALL, CSS_CLASS
+from apiprobe.widgets.tls import COMPARE
+
+
+@pytest.fixture(scope="module")
+def demo() -> TlsEvidence:
+    """The notebook's default: the fault lab's HTTPS endpoints against the lab's root (ca.pem) only."""
+    return get_tls_reports()
+
+
+@pytest.fixture(scope="module")
+def stores(lab: FaultLab) -> TlsEvidence:
+    """Two lab endpoints checked against certifi, the system store and the lab's private root."""
+    targets = ["{}:{}".format(*lab.address(name)) for name in ("https_chain_ok", "https_missing_intermediate")]
+    return get_tls_reports(targets=targets, cafile=str(lab.ca_path))
+
+
+@pytest.fixture
+def shell() -> Iterator[InteractiveShell]:
+    """An IPython shell, so that what draw() displays can be captured; removed afterwards."""
+    yield InteractiveShell.instance()
+    InteractiveShell.clear_instance()
+
+
+def drawn_html(ex: Any) -> str:
+    """The HTML that ``ex.draw()`` displays (tables and messages), joined."""
+    with capture_output() as cap:
+        ex.draw()
+    return "\n".join(str(o.data.get("text/html", "")) for o in cap.outputs)
+
+
+def test_demo_one_store_per_target_then_one_target(demo: TlsEvidence) -> None:
+    verdicts, certs = demo.verdicts.copy(), demo.certs.copy()
+    ex = TlsExplorer(demo)
+    assert CSS_CLASS in ex._dom_classes
+    assert list(ex.store.options) == ["ca.pem", COMPARE] and ex.store.value == "ca.pem" and ex.target.value == ALL
+    table = ex.table()
+    assert table["target"].tolist() == [r.target for r in demo.reports]
+    assert table["verdict"].tolist() == [r.overall["ca.pem"].removeprefix("ca.pem: ") for r in demo.reports]
+    assert table["trusted"].tolist() == [r.trusted("ca.pem") for r in demo.reports]
+    assert len(ex.figure().data[0].x) == len(demo.certs)
+    expired = next(i for label, i in ex.target.options if label == "https_expired")
+    ex.target.value = expired
+    report = demo.reports[expired]
+    checks = ex.table().set_index("check")
+    assert len(checks) == (report.verdicts["store"] == "ca.pem").sum()
+    assert not checks.at["expired", "ok"] and checks.at["expired", "go_error"] == report.go_error("ca.pem")
+    assert len(ex.figure().data[0].x) == len(report.certs)  # the expiry of this target's certificates only
+    assert ex.chosen().reports == [report]
+    pd.testing.assert_frame_equal(demo.verdicts, verdicts)
+    pd.testing.assert_frame_equal(demo.certs, certs)
+
+
+def test_demo_compare_lays_the_stores_side_by_side(demo: TlsEvidence, shell: InteractiveShell) -> None:
+    ex = TlsExplorer(demo)
+    one_store = drawn_html(ex)
+    assert "Verdicts with trust store ca.pem" in one_store and "Failed checks" in one_store
+    ex.store.value = COMPARE
+    compared = drawn_html(ex)
+    assert compared != one_store and "Pick a target" in compared
+    wide = ex.table()
+    assert list(wide.columns) == ["target", "ca.pem"] and len(wide) == len(demo.reports)
+    ex.target.value = next(i for label, i in ex.target.options if label == "https_self_signed")
+    wide = ex.table().set_index("check")
+    assert wide.at["self_signed", "ca.pem"] == "CRITICAL" and wide.at["hostname_mismatch", "ca.pem"] == "ok"
+
+
+def test_the_private_root_is_trusted_by_its_own_store_only(stores: TlsEvidence, shell: InteractiveShell) -> None:
+    ex = TlsExplorer(stores)
+    assert list(ex.store.options) == ["certifi", "system", "ca.pem", COMPARE]
+    assert ex.store.value == "ca.pem"  # the CA file given is the store picked first
+    ok, broken = stores.reports
+    assert ex.table()["verdict"].tolist() == ["TRUSTED", "UNTRUSTED — missing intermediate"]
+    ex.store.value = "certifi"
+    table = ex.table()
+    assert table["verdict"].iloc[0] == "UNTRUSTED — untrusted root" and not table["trusted"].any()
+    assert table["defects"].iloc[0] == "untrusted_root" and table["go_error"].iloc[0] == ok.go_error("certifi")
+    html = drawn_html(ex)
+    assert "0 of 2 trusted by certifi" in html and "untrusted_root" in html
+    ex.store.value = COMPARE
+    wide = ex.table()
+    assert wide.loc[0, "ca.pem"] == "TRUSTED" and wide.loc[0, "certifi"].startswith("UNTRUSTED")
+    ex.target.value = 0
+    wide = ex.table().set_index("check")
+    assert wide.loc["untrusted_root", ["certifi", "ca.pem"]].tolist() == ["CRITICAL", "ok"]
+    assert "Pick a target" not in drawn_html(ex)
+    ex.store.value = "ca.pem"
+    assert ex.table().set_index("check")["ok"].all()
+    assert broken.defects("ca.pem") == ["missing_intermediate"]
+
+
+def test_no_reports_draws_a_note(shell: InteractiveShell) -> None:
+    ex = TlsExplorer(TlsEvidence(reports=[], source="nothing"))
+    assert ex.store.options == (COMPARE,) and ex.table().empty
+    assert "No TLS reports" in drawn_html(ex)
