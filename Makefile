@@ -5,6 +5,8 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 REPORT ?= reports/demo
+# Extra `jupyter lab` options, e.g. make lab LAB_ARGS="--no-browser --ServerApp.port=8899"
+LAB_ARGS ?=
 
 .PHONY: demo test lab lint typecheck bench clean
 
@@ -26,7 +28,7 @@ test: $(STAMP)
 	$(BIN)/python -m pytest -q
 
 lab: $(STAMP)
-	$(BIN)/jupyter lab notebooks/
+	$(BIN)/jupyter lab notebooks/ $(LAB_ARGS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -138,7 +138,7 @@ class LogsExplorer(Explorer):
         return self.events[self.mask(windowed=windowed)]
 
     def figure(self) -> go.Figure:
-        """The error timeline of the chosen service, kind and level, the window shaded.
+        """The error timeline of the chosen service, kind and level, the window shaded once narrowed.
 
         Returns
         -------
@@ -148,7 +148,8 @@ class LogsExplorer(Explorer):
         """
         fig = fig_error_counts(error_counts(self.selection(windowed=False), by=("error_kind",)))
         start, end = window_bounds(self.window)
-        if start is not None and end is not None:
+        narrowed = tuple(self.window.index) != (0, len(self.window.options) - 1)
+        if start is not None and end is not None and narrowed:
             fig.add_vrect(
                 x0=start.tz_localize(None),
                 x1=end.tz_localize(None),

@@ -50,6 +50,7 @@ def test_service_kind_and_level_narrow_the_lines(evidence: LogEvidence) -> None:
 def test_window_limits_templates_and_lines_and_is_shaded(evidence: LogEvidence) -> None:
     ex = LogsExplorer(evidence, sample=10)
     ex.kind.value = ALL
+    assert not ex.figure().layout.shapes  # the whole span: nothing to shade
     n = len(ex.window.options)
     ex.window.index = (n // 2, n // 2 + 2)
     start, last = ex.window.value
