@@ -16,10 +16,8 @@ here imports plotly, IPython or papermill. The list of names is written once,
 in ``__init__.pyi`` (which type checkers read too).
 """
 
-from __future__ import annotations
-
-from apiprobe._lazy import lazy_surface
+from apiprobe._lazy import lazy_surface as _lazy_surface
 
 __version__ = "0.1.0"
 
-__all__, __getattr__, __dir__ = lazy_surface(__name__, __file__)
+__all__, __getattr__, __dir__ = _lazy_surface(__name__, __file__)

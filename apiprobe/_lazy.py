@@ -39,20 +39,28 @@ def lazy_surface(package: str, init_file: str) -> tuple[list[str], Callable[[str
     """
     stub = Path(init_file).with_suffix(".pyi")
     tree = ast.parse(stub.read_text(encoding="utf-8"))
+    root = package.partition(".")[0]
+    # public name -> (module, name there); only this project's re-exports count (not __future__, typing)
     surface = {
-        alias.asname or alias.name: node.module
+        alias.asname or alias.name: (node.module, alias.name)
         for node in tree.body
-        if isinstance(node, ast.ImportFrom) and node.module
+        if isinstance(node, ast.ImportFrom) and node.module and node.module.partition(".")[0] == root
         for alias in node.names
     }
     names = sorted(surface, key=_order)
     namespace = importlib.import_module(package).__dict__
 
     def getattr_(name: str) -> Any:
-        module = surface.get(name)
-        if module is None:
-            raise AttributeError(f"module {package!r} has no attribute {name!r}")
-        value = getattr(importlib.import_module(module), name)
+        if name in surface:
+            module, original = surface[name]
+            value = getattr(importlib.import_module(module), original)
+        else:  # a submodule (``apiprobe.analyze.profiles``), as an eager package would have bound it
+            try:
+                value = importlib.import_module(f"{package}.{name}")
+            except ModuleNotFoundError as exc:
+                if exc.name != f"{package}.{name}":
+                    raise
+                raise AttributeError(f"module {package!r} has no attribute {name!r}") from None
         namespace[name] = value  # later lookups skip __getattr__
         return value
 

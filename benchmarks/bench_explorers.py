@@ -8,7 +8,8 @@ process times
 * the reference: ``read_logs`` + ``classify_errors`` of the file — what a
   notebook pays once, and what an explorer must never pay again;
 * building :class:`apiprobe.widgets.LogsExplorer` on the classified lines
-  (coding the filter columns, mining the message templates, the first draw);
+  (coding the filter columns, mining the message templates), then its first
+  drawing (what happens when JupyterLab first shows it);
 * each step of a scripted drill-down (level, error kind, a window brushed to
   a few minutes, back to everything), every step a full redraw: the figure
   rendered to its HTML/JSON bundle by the notebook renderer, the template and
@@ -79,6 +80,7 @@ def main() -> int:
         build = [_timed(lambda: LogsExplorer(events)) for _ in range(2)]
         with contextlib.redirect_stdout(io.StringIO()):
             ex = LogsExplorer(events)
+        first = _timed(lambda: setattr(ex, "_view_count", 1))  # the front end reports its view
         n = len(ex.window.options)
         steps: list[tuple[str, Callable[[], None]]] = [
             ("level = error", lambda: setattr(ex.level, "value", "error")),
@@ -99,7 +101,8 @@ def main() -> int:
     print(f"{rows:,} lines ({args.lines:,} generated, 1 % garbage), {n} minutes; medians, same process")
     print(f"  reference: read_logs + classify_errors   {reference:6.2f} s")
     build_s = statistics.median(build)
-    print(f"  build the explorer (+ first draw)        {build_s:6.2f} s   {build_s / reference:5.2f}× the reference")
+    print(f"  build the explorer                       {build_s:6.2f} s   {build_s / reference:5.2f}× the reference")
+    print(f"  its first drawing (shown by a front end) {first:6.2f} s   {first / reference:5.2f}× the reference")
     for name, values in times.items():
         med = statistics.median(values)
         print(f"  change: {name:34s} {med * 1000:6.0f} ms  {med / reference:5.3f}× the reference")

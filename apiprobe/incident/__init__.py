@@ -8,6 +8,6 @@
 The names load lazily (PEP 562): they are listed once, in ``__init__.pyi``.
 """
 
-from apiprobe._lazy import lazy_surface
+from apiprobe._lazy import lazy_surface as _lazy_surface
 
-__all__, __getattr__, __dir__ = lazy_surface(__name__, __file__)
+__all__, __getattr__, __dir__ = _lazy_surface(__name__, __file__)

@@ -52,9 +52,13 @@ class Explorer(w.VBox):
         super().__init__([*rows, self.out], **kwargs)
         self.add_class(CSS_CLASS)
         for control in watch:
-            control.observe(lambda _change: self.refresh(), names="value")
+            control.observe(self._changed, names="value")
         self._view_count = 0  # the front end counts the views it renders
         self.observe(self._first_view, names="_view_count")
+
+    def _changed(self, _change: dict[str, Any]) -> None:
+        if self.drawn or self._view_count:  # never draw before a front end shows the explorer
+            self.refresh()
 
     def _first_view(self, change: dict[str, Any]) -> None:
         if change["new"] and not self.drawn:

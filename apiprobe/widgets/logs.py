@@ -34,7 +34,8 @@ class LogsExplorer(Explorer):
     (:func:`~apiprobe.analyze.templates.mine_templates`) and a sample of the
     raw lines inside the window. The lines are read once: the columns filtered
     on are coded to integers and the templates mined when the explorer is
-    built, so a change of control only combines boolean masks.
+    built, so a change of control only combines boolean masks; the error
+    counts behind the timeline are kept per service and level.
 
     Parameters
     ----------
@@ -68,6 +69,7 @@ class LogsExplorer(Explorer):
         events = evidence.events if isinstance(evidence, LogEvidence) else evidence
         self.events = events
         self.sample = sample
+        self._counts: dict[tuple[str, str], pd.DataFrame] = {}
         self._codes: dict[str, tuple[np.ndarray, list[str]]] = {}
         for column in _FILTERS:
             values = events[column] if column in events.columns else pd.Series(pd.NA, index=events.index)
@@ -94,7 +96,7 @@ class LogsExplorer(Explorer):
         codes, uniques = self._codes[column]
         return codes == (uniques.index(value) if value in uniques else -2)
 
-    def mask(self, *, windowed: bool = True) -> np.ndarray:
+    def mask(self, *, windowed: bool = True, by_kind: bool = True) -> np.ndarray:
         """Which lines match the controls.
 
         Parameters
@@ -102,6 +104,9 @@ class LogsExplorer(Explorer):
         windowed : bool, default True
             Also require the line's time to be inside :attr:`window` (lines
             without a time never are); False for the whole time range.
+        by_kind : bool, default True
+            Also require the chosen error kind; False keeps every line of the
+            service and level (what an error rate is counted against).
 
         Returns
         -------
@@ -111,9 +116,9 @@ class LogsExplorer(Explorer):
         keep = np.ones(len(self.events), dtype=bool)
         if self.service.value != ALL:
             keep &= self._is("service", self.service.value)
-        if self.kind.value == ANY_ERROR:
+        if by_kind and self.kind.value == ANY_ERROR:
             keep &= self._codes["error_kind"][0] >= 0
-        elif self.kind.value != ALL:
+        elif by_kind and self.kind.value != ALL:
             keep &= self._is("error_kind", self.kind.value)
         if self.level.value != ALL:
             keep &= self._is("level", self.level.value)
@@ -137,16 +142,37 @@ class LogsExplorer(Explorer):
         """
         return self.events[self.mask(windowed=windowed)]
 
+    def counts(self) -> pd.DataFrame:
+        """Errors per minute of the chosen service and level, by kind (the chosen kind only, if one is).
+
+        Counted by :func:`~apiprobe.analyze.error_counts` over every line of
+        the service and level, so ``error_rate`` is errors over all those
+        lines, as in the notebook's static cell. Kept per (service, level):
+        changing the kind or moving the window recounts nothing.
+
+        Returns
+        -------
+        pandas.DataFrame
+            Rows of :func:`~apiprobe.analyze.error_counts` with ``by=("error_kind",)``.
+        """
+        key = (self.service.value, self.level.value)
+        if key not in self._counts:
+            lines = self.events[self.mask(windowed=False, by_kind=False)]
+            self._counts[key] = error_counts(lines, by=("error_kind",))
+        table = self._counts[key]
+        if self.kind.value in (ALL, ANY_ERROR):
+            return table
+        return table[table["error_kind"] == self.kind.value].reset_index(drop=True)
+
     def figure(self) -> go.Figure:
         """The error timeline of the chosen service, kind and level, the window shaded once narrowed.
 
         Returns
         -------
         plotly.graph_objects.Figure
-            :func:`~apiprobe.plot.fig_error_counts` of :func:`~apiprobe.analyze.error_counts`
-            by error kind, over the whole time range.
+            :func:`~apiprobe.plot.fig_error_counts` of :meth:`counts`, over the whole time range.
         """
-        fig = fig_error_counts(error_counts(self.selection(windowed=False), by=("error_kind",)))
+        fig = fig_error_counts(self.counts())
         start, end = window_bounds(self.window)
         narrowed = tuple(self.window.index) != (0, len(self.window.options) - 1)
         if start is not None and end is not None and narrowed:

@@ -32,12 +32,14 @@ class _Counting(Explorer):
 def test_first_drawing_waits_for_a_front_end_view() -> None:
     ex = _Counting()
     assert ex.draws == 0 and not ex.drawn and ex._view_count == 0  # headless: nothing drawn
+    ex.pick.value = "b"  # set in code before any view: still nothing drawn
+    assert ex.draws == 0
     assert CSS_CLASS in ex._dom_classes
     ex._view_count = 1  # what JupyterLab reports when it renders the widget
     assert ex.draws == 1 and ex.drawn
     ex._view_count = 2  # a second view of the same explorer does not redraw
     assert ex.draws == 1
-    ex.pick.value = "b"
+    ex.pick.value = "a"
     assert ex.draws == 2
 
 
@@ -45,8 +47,9 @@ def test_an_error_while_drawing_is_a_message_not_a_traceback(monkeypatch: pytest
     shown: list[object] = []
     monkeypatch.setattr("apiprobe.widgets._explorer.display", shown.append)  # outside a kernel: record it
     ex = _Counting()
+    ex._view_count = 1
     ex.pick.value = "bad"
-    assert ex.draws == 1 and len(shown) == 1
+    assert ex.draws == 2 and len(shown) == 1
     html = shown[0].data  # type: ignore[attr-defined]
     assert "Cannot draw this selection" in html and "&#x27;bad&#x27; is not drawable" in html
 

@@ -32,6 +32,21 @@ def test_default_selection_is_every_error_line(evidence: LogEvidence) -> None:
     pd.testing.assert_frame_equal(evidence.events, before)
 
 
+def test_error_rates_are_counted_against_every_line_of_the_service(evidence: LogEvidence) -> None:
+    ex = LogsExplorer(evidence)
+    ex.service.value = "payments"
+    expected = error_counts(evidence.events[evidence.events["service"] == "payments"], by=("error_kind",))
+    pd.testing.assert_frame_equal(ex.counts(), expected)
+    rate = next(t for t in ex.figure().data if t.name == "error rate %")
+    assert 0 < max(v for v in rate.y if v == v) < 100  # errors over all of payments' lines, not over errors
+    kind = expected["error_kind"].value_counts().index[0]
+    ex.kind.value = kind
+    kept = ex.counts()
+    assert set(kept["error_kind"]) == {kind}
+    assert kept["count"].sum() == expected.loc[expected["error_kind"] == kind, "count"].sum()
+    assert list(ex._counts) == [("payments", ALL)]  # one count per service and level, reused across kinds
+
+
 def test_service_kind_and_level_narrow_the_lines(evidence: LogEvidence) -> None:
     ex = LogsExplorer(evidence)
     ex.service.value = "payments"
@@ -74,8 +89,10 @@ def test_an_empty_selection_and_an_empty_table_draw(evidence: LogEvidence) -> No
     ex.level.value = "info"
     assert ex.selection().empty and ex.template_counts().empty and ex.lines().empty
     assert ex.figure().layout.title.text
+    ex.draw()  # nothing to list: notes, not errors
     empty = LogsExplorer(evidence.events.iloc[:0])
     assert empty.selection().empty and empty.window.value == (None, None)
+    empty.draw()
 
 
 def test_a_dataframe_works_as_well_as_the_evidence(evidence: LogEvidence) -> None:
