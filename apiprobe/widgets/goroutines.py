@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import html
-from typing import Any
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 import ipywidgets as w
 import numpy as np
@@ -34,6 +35,7 @@ NONE = "(none)"
 _POOL_SITES = ("http_pool_wait", "sql_pool_wait", "pool_wait")
 _TEXT_COLUMNS = ("count", "states", "wait_minutes", "stack", "frames", "created_by")
 _STACK_COLUMNS = ("count", "wait_site", "states", "wait_minutes", "top_function", "app_function", "created_by")
+_T = TypeVar("_T")
 
 
 class GoroutineExplorer(Explorer):
@@ -44,7 +46,9 @@ class GoroutineExplorer(Explorer):
     a change of control only selects rows. The figure is
     :func:`~apiprobe.plot.fig_wait_sites` of the chosen group (broken down by
     app function when grouping by wait site), the stacks
-    :func:`~apiprobe.analyze.pool.group_goroutines` of its goroutines.
+    :func:`~apiprobe.analyze.pool.group_goroutines` of its goroutines. The
+    chosen group's rows, stacks and summary are computed once per choice of
+    the controls (a redraw, the table and the stacks in full share them).
 
     Parameters
     ----------
@@ -77,6 +81,8 @@ class GoroutineExplorer(Explorer):
         self.max_stacks = max_stacks
         n = g["count"].fillna(1).to_numpy(dtype=np.int64) if "count" in g else np.ones(len(g), dtype=np.int64)
         self._codes: dict[str, np.ndarray] = {}
+        self._memo_key: tuple[Any, Any] | None = None  # (by, group) that self._memos were computed for
+        self._memos: dict[str, Any] = {}
         self._options: dict[str, list[tuple[str, tuple[str, int]]]] = {}
         for _label, column in GROUP_BY:
             values = g[column].astype("string") if column in g else pd.Series(pd.NA, index=g.index, dtype="string")
@@ -107,6 +113,24 @@ class GoroutineExplorer(Explorer):
         if self.group.value == before and self.drawn:  # no groups either way: redraw all the same
             self.refresh()
 
+    def _memo(self, name: str, make: Callable[[], _T]) -> _T:
+        """``make()`` computed once per choice of :attr:`by` and :attr:`group` (forgotten when either changes)."""
+        key = (self.by.value, self.group.value)
+        if key != self._memo_key:
+            self._memo_key, self._memos = key, {}
+        if name not in self._memos:
+            self._memos[name] = make()
+        value: _T = self._memos[name]
+        return value
+
+    def _rows(self) -> pd.DataFrame:
+        """The chosen group's rows (shared: not to be modified)."""
+        return self._memo("rows", lambda: self.goroutines[self.mask()])
+
+    def _stacks(self) -> pd.DataFrame:
+        """:func:`~apiprobe.analyze.pool.group_goroutines` of the chosen group, with ``frames`` (shared)."""
+        return self._memo("stacks", lambda: _stack_table(self._rows()))
+
     def mask(self) -> np.ndarray:
         """Which rows of :attr:`goroutines` are in the chosen group.
 
@@ -128,7 +152,7 @@ class GoroutineExplorer(Explorer):
         pandas.DataFrame
             Rows of :attr:`goroutines`, same columns, in dump order.
         """
-        return self.goroutines[self.mask()]
+        return self._rows().copy(deep=False)  # copy-on-write: changing it leaves the shared rows alone
 
     def breakdown(self) -> str:
         """The column the figure splits the chosen group by.
@@ -148,7 +172,7 @@ class GoroutineExplorer(Explorer):
         plotly.graph_objects.Figure
             :func:`~apiprobe.plot.fig_wait_sites` of :meth:`selection`.
         """
-        sel, site = self.selection(), self.breakdown()
+        sel, site = self._rows(), self.breakdown()
         if site not in sel:
             sel = sel.assign(**{site: pd.Series(pd.NA, index=sel.index, dtype="string")})
         fig = fig_wait_sites(sel.assign(**{site: sel[site].fillna(NONE)}), site=site)
@@ -163,13 +187,9 @@ class GoroutineExplorer(Explorer):
         pandas.DataFrame
             :func:`~apiprobe.analyze.pool.group_goroutines` of :meth:`selection`, plus
             ``frames``: the ``file:line`` of each frame of the stack shown (its first goroutine).
+            Computed once per choice of the controls.
         """
-        sel = self.selection()
-        table = group_goroutines(sel)
-        if "frames" in sel and "group_id" in sel:
-            frames = sel.drop_duplicates("group_id").set_index("group_id")["frames"]
-            return table.assign(frames=table["group_id"].map(frames).astype("string"))
-        return table.assign(frames=pd.Series(pd.NA, index=table.index, dtype="string"))
+        return self._stacks().copy(deep=False)
 
     def summary(self) -> dict[str, Any]:
         """The chosen group at a glance.
@@ -180,18 +200,9 @@ class GoroutineExplorer(Explorer):
             ``goroutines`` (int), ``stacks`` (int, distinct), ``states`` (``"select×38"``)
             and ``wait_minutes`` (``"1~4"``; ``""`` when the dump printed none), as
             :func:`~apiprobe.analyze.pool.group_goroutines` writes them for the whole group.
+            Computed once per choice of the controls.
         """
-        sel = self.selection()
-        if sel.empty:
-            return {"goroutines": 0, "stacks": 0, "states": "", "wait_minutes": ""}
-        whole = group_goroutines(sel.assign(group_id="chosen")).iloc[0]
-        stacks = sel["group_id"].nunique() if "group_id" in sel else len(sel)
-        return {
-            "goroutines": int(whole["count"]),
-            "stacks": int(stacks),
-            "states": str(whole["states"]),
-            "wait_minutes": str(whole["wait_minutes"]),
-        }
+        return dict(self._memo("summary", lambda: _glance(self._rows())))
 
     def stack_texts(self) -> list[str]:
         """The first :attr:`max_stacks` stacks of :meth:`table`, as a dump prints them (without arguments).
@@ -202,7 +213,7 @@ class GoroutineExplorer(Explorer):
             Per stack: a header (goroutines, states, wait minutes), then each function
             with its ``file:line`` indented below it, leaf first, then ``created by``.
         """
-        t = self.table().head(self.max_stacks)
+        t = self._stacks().head(self.max_stacks)
         texts = []
         for count, states, wait_minutes, stack, frames, created_by in zip(
             *(t[c].astype(object).where(t[c].notna(), None).tolist() for c in _TEXT_COLUMNS), strict=True
@@ -234,7 +245,7 @@ class GoroutineExplorer(Explorer):
             )
         )
         self.figure().show()
-        table = self.table()
+        table = self._stacks()
         show_table(
             table[[c for c in _STACK_COLUMNS if c in table]],
             caption="Stacks in this group (largest first)",
@@ -246,3 +257,26 @@ class GoroutineExplorer(Explorer):
             for t in self.stack_texts()
         )
         display(HTML(f"<p><b>The largest stacks in full</b></p>{stacks}"))
+
+
+def _stack_table(sel: pd.DataFrame) -> pd.DataFrame:
+    """:func:`~apiprobe.analyze.pool.group_goroutines` of ``sel``, plus each stack's ``frames``."""
+    table = group_goroutines(sel)
+    if "frames" in sel and "group_id" in sel:
+        frames = sel.drop_duplicates("group_id").set_index("group_id")["frames"]
+        return table.assign(frames=table["group_id"].map(frames).astype("string"))
+    return table.assign(frames=pd.Series(pd.NA, index=table.index, dtype="string"))
+
+
+def _glance(sel: pd.DataFrame) -> dict[str, Any]:
+    """Goroutines, distinct stacks, states and wait minutes of ``sel`` as one group (see ``summary``)."""
+    if sel.empty:
+        return {"goroutines": 0, "stacks": 0, "states": "", "wait_minutes": ""}
+    whole = group_goroutines(sel.assign(group_id="chosen")).iloc[0]  # one group: cheap beside the stacks
+    stacks = sel["group_id"].nunique() if "group_id" in sel else len(sel)
+    return {
+        "goroutines": int(whole["count"]),
+        "stacks": int(stacks),
+        "states": str(whole["states"]),
+        "wait_minutes": str(whole["wait_minutes"]),
+    }

@@ -35,15 +35,25 @@ class _Source:
 
     data: pd.DataFrame
     table: pd.DataFrame  # status_table(data)
-    subject: np.ndarray  # per row of data, the route group ("" without a status)
+    subject: np.ndarray  # per row of data, the code of its route group in `subjects` (-1 without a status)
+    subjects: dict[str, int]  # route group (subject of the status table) → its code
     status: np.ndarray  # per row, the status code (-1 when missing)
     labels: pd.DataFrame  # per row (positional index): misuse, recommended_status
     order: np.ndarray  # row positions: misused answers first, then newest first
 
     @classmethod
     def build(cls, data: pd.DataFrame) -> _Source:
+        """Label every answer and build the status table, once per source.
+
+        The labels are :func:`~apiprobe.analyze.status.classify_status_misuse`'s
+        and the table :func:`~apiprobe.analyze.status_table`'s, called as they
+        are (each classifies the rows: about 7 s each for a million log lines,
+        paid when the explorer is built, never on a change of control). Route
+        groups are coded to integers so that a selection compares integers.
+        """
         labelled = classify_status_misuse(data).reset_index(drop=True)
         labels = labelled[["misuse", "recommended_status"]]
+        subject_codes, subjects = pd.factorize(labelled["subject"].astype("string"))
         ts = pd.to_datetime(data["ts"].reset_index(drop=True), utc=True, errors="coerce") if "ts" in data else pd.NaT
         keys = pd.DataFrame({"fine": labels["misuse"].isna().to_numpy(dtype=bool), "ts": ts}, index=labels.index)
         keys = keys.sort_values(["fine", "ts"], ascending=[True, False], na_position="last", kind="stable")
@@ -51,7 +61,8 @@ class _Source:
         return cls(
             data=data,
             table=status_table(data),
-            subject=labelled["subject"].astype(object).fillna("").to_numpy(dtype=object),
+            subject=np.asarray(subject_codes, dtype=np.int64),
+            subjects={str(name): code for code, name in enumerate(subjects)},
             status=pd.to_numeric(status, errors="coerce").fillna(-1).to_numpy(dtype="int64"),
             labels=labels,
             order=keys.index.to_numpy(),
@@ -66,8 +77,9 @@ class StatusExplorer(Explorer):
     (both computed once, when the explorer is built), and the figure is
     :func:`~apiprobe.plot.fig_status_by_route` over every route or
     :func:`~apiprobe.plot.fig_status_timeline` of one route's answers. Routes
-    and codes are listed misused first. Bodies and messages are shown
-    escaped, secrets redacted, each cut to 600 characters.
+    and codes are listed misused first. Every cell is shown escaped, secrets
+    redacted; the bodies (``body``, ``request_body``) are cut to 600
+    characters, the log messages and errors are shown whole.
 
     Parameters
     ----------
@@ -194,9 +206,8 @@ class StatusExplorer(Explorer):
             Aligned with the source table (rows without a status never match).
         """
         src = self._current()
-        keep = src.subject != ""
-        if self.route.value != ALL:
-            keep &= src.subject == self.route.value
+        # route groups are coded once; a route the source lacks matches no row
+        keep = src.subject >= 0 if self.route.value == ALL else src.subject == src.subjects.get(self.route.value, -2)
         if self.code.value not in (ALL, None):
             keep &= src.status == self.code.value
         return keep

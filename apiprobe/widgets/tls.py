@@ -31,8 +31,9 @@ class TlsExplorer(Explorer):
     holds a verdict per trust store (certifi, the system store, a CA file).
     For one store the explorer lists each target's verdict (every check, for
     one target), then makes the static cells' calls with ``store=``:
-    :func:`apiprobe.notebook.show_chains` and :func:`apiprobe.notebook.show_tls_failures`,
-    and draws :func:`~apiprobe.plot.fig_expiry_timeline` of the chosen
+    :func:`apiprobe.notebook.show_chains` and :func:`apiprobe.notebook.show_tls_failures`
+    of the chosen reports checked against that store (like the table, they
+    leave out the others), and draws :func:`~apiprobe.plot.fig_expiry_timeline` of the chosen
     certificates. ``"(compare stores)"`` puts the stores side by side
     (verdict per target, or check per store for one target). The verdicts,
     Go's log lines and the defects are read from the reports once, when the explorer is built.
@@ -134,7 +135,7 @@ class TlsExplorer(Explorer):
             v = self.reports()[0].verdicts
             marks = v.assign(mark=v["ok"].map({True: "ok"}).fillna(v["severity"].fillna("failed").str.upper()))
             wide = marks.pivot_table(index="check", columns="store", values="mark", aggfunc="first", sort=False)
-            return wide.reindex(columns=self._stores).fillna("—").rename_axis(columns=None).reset_index()
+            return wide.reindex(columns=self._stores).astype(object).fillna("—").rename_axis(columns=None).reset_index()
         wide = self.summary.pivot(index="report", columns="store", values="verdict")
         wide = wide.reindex(index=range(len(self.evidence.reports)), columns=self._stores)
         wide.insert(0, "target", [r.target for r in self.evidence.reports])
@@ -173,8 +174,15 @@ class TlsExplorer(Explorer):
             show_table(table, caption=f"Verdicts with trust store {store}", max_rows=200, highlight=~ok)
             trusted = self.summary[(self.summary["store"] == store) & self.summary["report"].isin(self._chosen_ids())]
             display(HTML(f"<p>{int(trusted['trusted'].sum())} of {len(trusted)} trusted by {html.escape(store)}.</p>"))
-            show_chains(part, store=store)
-            show_tls_failures(part, store=store)
+            # a report never checked against the store is left out, as in the table (else its chain
+            # would be badged with another store's verdicts)
+            checked = TlsEvidence(reports=[r for r in part.reports if store in r.stores], source=part.source)
+            unchecked = [r.target for r in part.reports if store not in r.stores]
+            if unchecked:
+                names = html.escape(", ".join(unchecked))
+                display(HTML(f"<p><i>Not checked against {html.escape(store)}, left out: {names}.</i></p>"))
+            show_chains(checked, store=store)
+            show_tls_failures(checked, store=store)
         self.figure().show()
 
     def _chosen_ids(self) -> list[int]:

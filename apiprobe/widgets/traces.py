@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
+from apiprobe._redact import redact_text
 from apiprobe.analyze.traces import trace_summary
 from apiprobe.notebook.tracing import TraceEvidence, pick_trace, show_critical_path, show_trace_logs
 from apiprobe.plot import fig_trace_waterfall
@@ -35,7 +36,10 @@ class TraceExplorer(Explorer):
     :func:`apiprobe.notebook.show_critical_path` and
     :func:`apiprobe.notebook.show_trace_logs`. The per-trace summary
     (:func:`~apiprobe.analyze.trace_summary`) is computed once, when the
-    explorer is built; a change of control only sorts and filters it.
+    explorer is built, and so is which traces each service has a span in (from
+    the spans' ``service``: a service name may hold a comma); a change of
+    control only sorts and filters them. The list's labels show each trace's
+    root span name with secrets redacted.
 
     Picking from the list clears the id box; an id typed in the box wins over
     the list until the list is used again. An id that is in no span gets a
@@ -62,7 +66,7 @@ class TraceExplorer(Explorer):
     service : ipywidgets.Dropdown
         Only traces with a span of this service, or ``"(all)"``.
     trace : ipywidgets.Dropdown
-        The listed traces (short id · duration · root span · errors); its value is the trace id.
+        The listed traces (short id · duration · root span, redacted · errors); its value is the trace id.
     trace_id : ipywidgets.Text
         A trace id typed or pasted (applied on Enter); empty: the one picked in :attr:`trace`.
     out : ipywidgets.Output
@@ -80,9 +84,8 @@ class TraceExplorer(Explorer):
             .reset_index(drop=True)
         )
         self._known = frozenset(self.summary["trace_id"].astype(str))
-        through = self.summary["services"].fillna("").astype(str).str.split(", ")
         services = choices(spans["service"]) if "service" in spans.columns else [ALL]
-        self._through = {s: np.array([s in names for names in through], dtype=bool) for s in services[1:]}
+        self._through = _traces_through(spans, self.summary["trace_id"], services[1:])
         failing = bool((self.summary["error_spans"] > 0).any())
         self.listing = w.Dropdown(
             options=[(label, key) for key, label in LISTINGS.items()],
@@ -215,8 +218,24 @@ class TraceExplorer(Explorer):
         show_trace_logs(self.evidence, tid)
 
 
+def _traces_through(spans: pd.DataFrame, trace_ids: pd.Series, services: list[str]) -> dict[str, np.ndarray]:
+    """Per service, which of ``trace_ids`` have a span of that service (read from the spans' ``service``)."""
+    ids = pd.Index(trace_ids.astype(str))
+    out = {s: np.zeros(len(ids), dtype=bool) for s in services}
+    if "service" not in spans.columns or not len(ids):
+        return out
+    pairs = spans[["trace_id", "service"]].dropna()
+    where = ids.get_indexer(pd.Index(pairs["trace_id"].astype(str)))  # position in trace_ids, -1 if absent
+    codes, names = pd.factorize(pairs["service"].astype(str).to_numpy())
+    for code, name in enumerate(names):
+        if name in out:
+            rows = where[(codes == code) & (where >= 0)]
+            out[name][rows] = True
+    return out
+
+
 def _label(row: Any) -> str:
-    """``short id · duration · root span · errors`` for one row of the trace summary."""
-    root = row.root_name if isinstance(row.root_name, str) and row.root_name else "(no root span)"
+    """``short id · duration · root span · errors`` for one row of the trace summary (the span name redacted)."""
+    root = redact_text(row.root_name) if isinstance(row.root_name, str) and row.root_name else "(no root span)"
     errors = f"{row.error_spans} error spans" if row.error_spans else "no errors"
     return f"{str(row.trace_id)[:8]} · {row.duration_ms:,.0f} ms · {root} · {errors}"

@@ -119,6 +119,61 @@ def test_goroutines_of_debug1_rows_are_counted() -> None:
     assert ex.summary()["goroutines"] == top["count"] and ex.table()["count"].tolist() == [top["count"]]
 
 
+def _shown(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The HTML the explorer displays from now on (its own display calls and show_table's), in order."""
+    shown: list[str] = []
+
+    def display(obj: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(getattr(obj, "data", None), str):  # HTML; not a figure's bundle (plotly: raw=True)
+            shown.append(obj.data)
+
+    for target in ("apiprobe.widgets.goroutines.display", "IPython.display.display"):  # ours, show_table's
+        monkeypatch.setattr(target, display)
+    return shown
+
+
+def test_a_draw_groups_the_chosen_goroutines_once(evidence: PoolEvidence, monkeypatch: pytest.MonkeyPatch) -> None:
+    import apiprobe.widgets.goroutines as module
+
+    grouped: list[int] = []  # rows of each group_goroutines call
+
+    def counting(goroutines: pd.DataFrame) -> pd.DataFrame:
+        grouped.append(len(goroutines))
+        return group_goroutines(goroutines)
+
+    monkeypatch.setattr(module, "group_goroutines", counting)
+    monkeypatch.setattr(module.go.Figure, "show", lambda self, *a, **k: None)
+    _shown(monkeypatch)
+    ex = GoroutineExplorer(evidence)
+    ex.by.value = "state"
+    ex._view_count = 1  # a front end shows the explorer: it draws
+    sel = ex.selection()
+    assert grouped == [len(sel), len(sel)]  # the stacks, and the group as a whole for the summary; not 3
+    ex.draw()
+    table, summary, texts = ex.table(), ex.summary(), ex.stack_texts()
+    assert grouped == [len(sel), len(sel)]  # a redraw, the table, the summary and the stacks reuse them
+    pd.testing.assert_frame_equal(table.drop(columns="frames"), group_goroutines(sel))
+    assert summary["goroutines"] == sel["count"].sum() and len(texts) == min(ex.max_stacks, len(table))
+    # what a caller does to the tables returned leaves the shared ones alone
+    rows = ex.selection()
+    table.loc[0, "count"] = rows["count"] = summary["goroutines"] = -1
+    assert ex.table()["count"].iloc[0] > 0 and (ex.selection()["count"] > 0).all() and ex.summary()["goroutines"] > 0
+    # another group, another grouping: computed again for the new choice
+    for column, value in [("state", ex.group.options[1][1]), ("wait_site", None)]:
+        grouped.clear()
+        ex.by.value = column
+        if value is not None:
+            ex.group.value = value
+        sel = ex.selection()
+        assert set(sel[column]) == {ex.group.label.split(" · ", 1)[1]}
+        assert grouped == [len(sel), len(sel)]
+        pd.testing.assert_frame_equal(ex.table().drop(columns="frames"), group_goroutines(sel))
+        assert ex.summary()["goroutines"] == sel["count"].sum()
+    grouped.clear()
+    ex.by.value = "state"  # back to a grouping seen before: its group is computed again (one choice kept)
+    assert ex.group.value == ex.group.options[0][1] and len(grouped) == 2
+
+
 def test_stack_text_is_escaped_when_drawn(monkeypatch: pytest.MonkeyPatch) -> None:
     dump = (
         "goroutine 7 [select, 3 minutes]:\n"
@@ -127,9 +182,7 @@ def test_stack_text_is_escaped_when_drawn(monkeypatch: pytest.MonkeyPatch) -> No
     )
     g = parse_goroutines(dump)
     assert "<script>" in g["stack"].iloc[0]
-    shown: list[str] = []
-    for target in ("apiprobe.widgets.goroutines.display", "IPython.display.display"):  # ours, show_table's
-        monkeypatch.setattr(target, lambda obj: shown.append(obj.data))
+    shown = _shown(monkeypatch)
     ex = GoroutineExplorer(g)
     assert "<script>" in ex.stack_texts()[0]  # the text is the dump's
     ex._view_count = 1  # a front end shows the explorer: it draws
@@ -138,14 +191,19 @@ def test_stack_text_is_escaped_when_drawn(monkeypatch: pytest.MonkeyPatch) -> No
     assert "<script>" not in html and html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2  # table and stack
 
 
-def test_an_empty_dump_draws_a_note() -> None:
+def test_an_empty_dump_draws_a_note(monkeypatch: pytest.MonkeyPatch) -> None:
+    shown = _shown(monkeypatch)
     ex = GoroutineExplorer(conform(None, "goroutines"))
     assert ex.group.options == () and ex.group.value is None
     assert ex.selection().empty and ex.table().empty and ex.stack_texts() == []
     assert ex.summary()["goroutines"] == 0
     assert "Nothing to draw" in ex.figure().layout.annotations[0].text
-    ex.by.value = "state"  # no groups either way: still draws
-    assert ex.selection().empty
+    assert shown == []  # no front end yet: nothing drawn
+    ex._view_count = 1  # a front end shows the explorer: it draws the note
+    assert ex.drawn and shown == ["<p><i>No goroutines to show.</i></p>"]
+    shown.clear()
+    ex.by.value = "state"  # no groups either way (the group control does not change): still redraws
+    assert ex.selection().empty and shown == ["<p><i>No goroutines to show.</i></p>"]
 
 
 def test_a_real_dump_from_the_corpus() -> None:

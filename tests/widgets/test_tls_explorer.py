@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
+import plotly.graph_objects as go
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
@@ -13,6 +16,7 @@ from IPython.utils.capture import capture_output
 from apiprobe.lab import FaultLab
 from apiprobe.notebook import get_tls_reports
 from apiprobe.notebook.tls import TlsEvidence
+from apiprobe.probe import probe_tls
 from apiprobe.widgets import TlsExplorer
 from apiprobe.widgets._explorer import ALL, CSS_CLASS
 from apiprobe.widgets.tls import COMPARE
@@ -29,6 +33,18 @@ def stores(lab: FaultLab) -> TlsEvidence:
     """Two lab endpoints checked against certifi, the system store and the lab's private root."""
     targets = ["{}:{}".format(*lab.address(name)) for name in ("https_chain_ok", "https_missing_intermediate")]
     return get_tls_reports(targets=targets, cafile=str(lab.ca_path))
+
+
+@pytest.fixture(scope="module")
+def two_files(lab: FaultLab, tmp_path_factory: pytest.TempPathFactory) -> TlsEvidence:
+    """https_ok checked against the lab's root (ca.pem) only, https_expired against a copy (other.pem) only."""
+    other = tmp_path_factory.mktemp("stores") / "other.pem"
+    shutil.copyfile(lab.ca_path, other)
+    reports = []
+    for name, cafile in (("https_ok", lab.ca_path), ("https_expired", other)):
+        report = probe_tls(*lab.address(name), cafile=str(cafile), stores=())
+        reports.append(dataclasses.replace(report, target=name, verdicts=report.verdicts.assign(target=name)))
+    return TlsEvidence(reports=reports, source="two CA files")
 
 
 @pytest.fixture
@@ -109,3 +125,39 @@ def test_no_reports_draws_a_note(shell: InteractiveShell) -> None:
     ex = TlsExplorer(TlsEvidence(reports=[], source="nothing"))
     assert ex.store.options == (COMPARE,) and ex.table().empty
     assert "No TLS reports" in drawn_html(ex)
+
+
+def test_one_store_leaves_out_the_chains_not_checked_against_it(
+    two_files: TlsEvidence, shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    chains: list[tuple[str, str | None]] = []
+
+    def fig_chain(certs: pd.DataFrame, verdicts: pd.DataFrame, *, target: str, store: str | None, at: Any) -> go.Figure:
+        chains.append((target, store))
+        return go.Figure()
+
+    monkeypatch.setattr("apiprobe.plot.tls.fig_chain", fig_chain)  # show_chains imports it when called
+    ex = TlsExplorer(two_files)
+    assert [r.stores for r in two_files.reports] == [["ca.pem"], ["other.pem"]]
+    assert list(ex.store.options) == ["ca.pem", "other.pem", COMPARE]
+    ex.store.value = "ca.pem"
+    assert ex.table()[["target", "verdict"]].values.tolist() == [["https_ok", "TRUSTED"]]
+    html = drawn_html(ex)
+    assert chains == [("https_ok", "ca.pem")]  # not https_expired, badged with other.pem's verdicts
+    assert "1 of 1 trusted by ca.pem" in html and "left out: https_expired" in html
+    failed = html.split("Failed checks", 1)[1]
+    assert "https_expired" not in failed and "other.pem" not in failed
+    chains.clear()
+    ex.store.value = "other.pem"
+    html = drawn_html(ex)
+    assert ex.table()["target"].tolist() == ["https_expired"] and chains == [("https_expired", "other.pem")]
+    assert "left out: https_ok" in html and "https_expired" in html.split("Failed checks", 1)[1]
+    chains.clear()
+    ex.target.value = 1  # https_expired, never checked against ca.pem
+    ex.store.value = "ca.pem"
+    html = drawn_html(ex)
+    assert ex.table().empty and chains == [] and "0 of 0 trusted by ca.pem" in html
+    chains.clear()
+    ex.store.value = COMPARE  # every store of the one target
+    drawn_html(ex)
+    assert chains == [("https_expired", "other.pem")]

@@ -88,6 +88,9 @@ def test_picking_from_the_list_and_typing_an_id(evidence: TraceEvidence, shell: 
         TraceExplorer.draw(ex)
 
     ex.draw = record  # type: ignore[method-assign]
+    ex._view_count = 1  # a front end shows the explorer: it draws, then redraws on every change
+    assert drawn == [(ex.chosen(), "")]
+    drawn.clear()
     other = ex.trace.options[3][1]
     ex.trace.value = other
     assert ex.chosen() == other and ex.figure().layout.title.text == f"Trace {other}"
@@ -121,3 +124,42 @@ def test_a_trace_seen_only_in_the_logs_and_no_spans_at_all(evidence: TraceEviden
     ex.trace_id.value = with_lines
     html = drawn_html(ex)
     assert "is in no span" in html and f"Log lines of trace {with_lines}" in html
+
+
+def test_a_service_is_matched_by_its_spans_not_by_splitting_the_summary(evidence: TraceEvidence) -> None:
+    spans = evidence.spans.copy()
+    summary = trace_summary(spans)
+    checkout = set(summary.loc[summary["services"].str.endswith(", billing"), "trace_id"])
+    standalone = set(summary.loc[summary["services"] == "billing", "trace_id"])
+    assert checkout and standalone
+    # the billing spans of the checkouts belong to a service whose name holds ", "
+    spans["service"] = spans["service"].where(
+        ~(spans["trace_id"].isin(checkout) & (spans["service"] == "billing")), "billing, eu"
+    )
+    ex = TraceExplorer(TraceEvidence(spans=spans, events=evidence.events, source="test"), top=100)
+    assert "billing, eu" in ex.service.options and "eu" not in ex.service.options
+    ex.listing.value = "slowest"
+    ex.service.value = "billing, eu"
+    assert set(ex.selection()["trace_id"]) == checkout  # was none: "billing, eu" split in two
+    ex.service.value = "billing"
+    assert set(ex.selection()["trace_id"]) == standalone  # the checkouts have no span of "billing"
+    ex.service.value = "payments"
+    assert checkout <= set(ex.selection()["trace_id"])
+    for service in ex.service.options[1:]:
+        ex.service.value = service
+        listed = set(ex.selection()["trace_id"])
+        assert listed == set(spans.loc[spans["service"] == service, "trace_id"]) & set(summary["trace_id"])
+
+
+def test_the_list_shows_root_span_names_redacted(evidence: TraceEvidence) -> None:
+    spans = evidence.spans.copy()
+    first = pick_trace(evidence)  # the trace listed first
+    root = trace_summary(spans).set_index("trace_id").at[first, "root_name"]
+    spans["name"] = spans["name"].where(
+        ~((spans["trace_id"] == first) & (spans["name"] == root)), "POST /api/login?password=hunter2"
+    )
+    ex = TraceExplorer(TraceEvidence(spans=spans, events=evidence.events, source="test"))
+    assert ex.trace.value == first
+    assert "POST /api/login?password=[REDACTED]" in ex.trace.label
+    assert not any("hunter2" in label for label, _value in ex.trace.options)
+    assert ex.summary.set_index("trace_id").at[first, "root_name"] == "POST /api/login?password=hunter2"  # data kept
