@@ -269,8 +269,14 @@ def _factorize(*cols: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _cached(profile: Profile, key: tuple[Any, ...], build: Any, *, stacks: bool = False) -> Any:
-    """``build()``, cached on the profile while its locations (and stacks) are unchanged."""
-    version: tuple[Any, ...] = (profile._loc_version(),)
+    """``build()``, cached on the profile while its locations (and stacks) are unchanged.
+
+    While the decoded arrays still describe the locations, they are the
+    version: profiles sharing them (``filter_profile``'s) share the entries,
+    also once one of them has built its Location objects.
+    """
+    table = profile._table()
+    version: tuple[Any, ...] = (table if table is not None else profile._loc_version(),)
     if stacks:
         version += (profile.stack_offsets, profile.stack_locs)
     hit = profile._cache.get(key)
@@ -424,21 +430,17 @@ def _location_matches(loc: Location, rx: re.Pattern[str]) -> bool:
     return bool(loc.mapping) and rx.search(loc.mapping) is not None
 
 
-def _sample_mask(profile: Profile, focus: str | None, ignore: str | None, tagfocus: str | None) -> np.ndarray:
-    keep = np.ones(profile.n_samples, dtype=bool)
-    if tagfocus:
-        key, _, val = tagfocus.partition("=") if "=" in tagfocus else ("", "", tagfocus)
-        rxs = [re.compile(v) for v in val.split(",")]
+def _sample_mask(profile: Profile, focus: str | None, ignore: str | None, tagfocus: str | None) -> np.ndarray | None:
+    """Per sample: do ``-focus``, ``-ignore`` and ``-tagfocus`` keep it? ``None`` when no filter is given.
 
-        def ok(lab: dict[str, list[str]] | None) -> bool:
-            if not lab:
-                return False
-            if key:
-                vals = lab.get(key, [])
-                return all(any(r.search(v) for v in vals) for r in rxs)
-            return all(any(r.search(f"{k}:{v}") for k, vs in lab.items() for v in vs) for r in rxs)
-
-        keep &= np.fromiter((ok(lab) for lab in profile.labels), dtype=bool, count=profile.n_samples)
+    The one implementation of the selection, shared by ``filter_profile`` and
+    ``profile_top``. ``focus``/``ignore`` are decided per unique stack, then
+    looked up per sample; ``tagfocus`` per distinct label value (see
+    :func:`_tag_mask`). Empty strings are no filter, as in pprof.
+    """
+    if not (focus or ignore or tagfocus):
+        return None
+    keep = _tag_mask(profile.labels, tagfocus) if tagfocus else np.ones(profile.n_samples, dtype=bool)
     if focus or ignore:
         frx = re.compile(focus) if focus else None
         irx = re.compile(ignore) if ignore else None
@@ -446,14 +448,147 @@ def _sample_mask(profile: Profile, focus: str | None, ignore: str | None, tagfoc
         n_loc = table.n_locations if table is not None else len(profile.locations)
         ign = _location_match(profile, irx) if irx is not None else np.zeros(n_loc, dtype=bool)
         foc = _location_match(profile, frx) if frx is not None else np.ones(n_loc, dtype=bool)
-        state = np.where(ign, 2, np.where(foc, 1, 0)).astype(np.int8)  # 0 none, 1 focus, 2 ignore
-        st = state[profile.stack_locs]
         n = profile.n_stacks
-        entry_stack = np.repeat(np.arange(n), np.diff(profile.stack_offsets))
-        has_ign = np.bincount(entry_stack, weights=(st == 2), minlength=n) > 0
-        has_foc = np.bincount(entry_stack, weights=(st == 1), minlength=n) > 0
+        entry_stack = np.repeat(np.arange(n, dtype=np.int64), np.diff(profile.stack_offsets))
+        # per stack: a location matching ignore drops it, else one matching focus keeps it
+        has_ign = np.zeros(n, dtype=bool)
+        has_ign[entry_stack[ign[profile.stack_locs]]] = True
+        has_foc = np.zeros(n, dtype=bool)
+        has_foc[entry_stack[foc[profile.stack_locs]]] = True
         keep &= (has_foc & ~has_ign)[profile.sample_stack]
     return keep
+
+
+def _tag_mask(labels: list[dict[str, list[str]] | None], tagfocus: str) -> np.ndarray:
+    """Per sample: does ``-tagfocus=tagfocus`` keep it? (pprof's ``compileTagFilter``, string labels).
+
+    ``key=re1,re2``: the sample has label ``key`` and some regex matches one
+    of its values (any regex, any value). Without ``key=``: every regex
+    matches some ``key:value`` of the sample's labels. A value pprof reads as
+    a numeric range (``1mb:``, ``:64kb``, ``12kb:64mb``, a bare number such as
+    ``200``) is refused: pprof matches those against numeric labels only,
+    which this does not implement. Empty values are not looked at: pprof
+    drops a label whose value is the empty string (string index 0) when it
+    reads the file, which is how Go writes one.
+    """
+    key, sep, value = tagfocus.partition("=")
+    if not sep:
+        key, value = "", tagfocus
+    if _is_tag_range(value):
+        raise InvalidParameterError(
+            f"tagfocus {tagfocus!r}: go tool pprof reads {value!r} as a numeric range (matched against "
+            "numeric labels such as bytes=1mb:), which apiprobe does not support; for a string label "
+            f"write a regex that is not a number or range, e.g. {key + '=' if key else ''}^{value}$"
+        )
+    rxs = [re.compile(v) for v in value.split(",")]
+    # the result depends only on the label values looked at: decide each distinct one once
+    seen: dict[Any, bool] = {}
+    out: list[bool] = []
+    add = out.append
+    if key:
+        for lab in labels:
+            vals = lab.get(key) if lab else None
+            if vals is None:
+                add(False)
+                continue
+            t = tuple(vals)
+            hit = seen.get(t)
+            if hit is None:
+                hit = seen[t] = any(rx.search(v) is not None for rx in rxs for v in t if v)
+            add(hit)
+    else:
+        for lab in labels:
+            if not lab:
+                add(False)
+                continue
+            items = tuple((k, tuple(vs)) for k, vs in lab.items())
+            hit = seen.get(items)
+            if hit is None:
+                pairs = [f"{k}:{v}" for k, vs in items for v in vs if v]
+                hit = seen[items] = all(any(rx.search(kv) is not None for kv in pairs) for rx in rxs)
+            add(hit)
+    return np.fromiter(out, dtype=bool, count=len(out))
+
+
+# pprof's tagFilterRangeRx ([[:digit:]] and [[:alpha:]] are ASCII in Go's regexp)
+_TAG_RANGE_RX = re.compile(r"([+-]?[0-9]+)([A-Za-z]+)?")
+# pprof's measurement.UnitTypes: per unit type, (canonical name, aliases) and the default unit's name
+_UNIT_TYPES: tuple[tuple[tuple[tuple[str, tuple[str, ...]], ...], str], ...] = (
+    (
+        (
+            ("B", ("b", "byte")),
+            ("kB", ("kb", "kbyte", "kilobyte")),
+            ("MB", ("mb", "mbyte", "megabyte")),
+            ("GB", ("gb", "gbyte", "gigabyte")),
+            ("TB", ("tb", "tbyte", "terabyte")),
+            ("PB", ("pb", "pbyte", "petabyte")),
+        ),
+        "B",
+    ),
+    (
+        (
+            ("ns", ("ns", "nanosecond")),
+            ("us", ("\u03bcs", "us", "microsecond")),
+            ("ms", ("ms", "millisecond")),
+            ("s", ("s", "sec", "second")),
+            ("hrs", ("hour", "hr")),
+        ),
+        "s",
+    ),
+    (
+        (
+            ("n*GCU", ("nanogcu",)),
+            ("u*GCU", ("microgcu",)),
+            ("m*GCU", ("milligcu",)),
+            ("GCU", ("gcu",)),
+            ("k*GCU", ("kilogcu",)),
+            ("M*GCU", ("megagcu",)),
+            ("G*GCU", ("gigagcu",)),
+            ("T*GCU", ("teragcu",)),
+            ("P*GCU", ("petagcu",)),
+        ),
+        "GCU",
+    ),
+)
+
+
+def _is_tag_range(value: str) -> bool:
+    """Whether pprof's ``parseTagFilterRange`` reads ``value`` as a numeric range (not as regexes).
+
+    ``N[unit]`` (equal), ``N[unit]:`` (at least), ``:N[unit]`` (at most),
+    ``N[unit]:M[unit]`` (between; only when both units scale to the same
+    one). The whole value must be the range: ``/v1`` or ``1.5mb`` are regexes.
+    """
+    found = []
+    for m in _TAG_RANGE_RX.finditer(value):
+        found.append(m)
+        if len(found) == 2:
+            break
+    if not found:
+        return False
+    first = found[0].group(0)
+    if len(found) == 1:
+        return value in (first, first + ":", ":" + first)
+    if value != first + ":" + found[1].group(0):
+        return False
+    u1, u2 = found[0].group(2) or "", found[1].group(2) or ""
+    unit = _scaled_unit(u1, u1)
+    return _scaled_unit(u2, unit) == unit
+
+
+def _scaled_unit(from_unit: str, to_unit: str) -> str:
+    """The unit pprof's ``measurement.Scale(v, from_unit, to_unit)`` returns (never "minimum"/"auto" here)."""
+
+    def sniff(units: tuple[tuple[str, tuple[str, ...]], ...], unit: str) -> str | None:
+        unit = unit.lower()
+        if len(unit) > 2 and unit.endswith("s"):
+            unit = unit[:-1]
+        return next((name for name, aliases in units if unit in aliases), None)
+
+    for units, default in _UNIT_TYPES:
+        if sniff(units, from_unit) is not None:
+            return sniff(units, to_unit) or default
+    return "" if to_unit in ("count", "sample", "unit", "minimum", "auto") else to_unit
 
 
 def _total(profile: Profile, si: int) -> int:

@@ -16,6 +16,7 @@ descending then name.
 from __future__ import annotations
 
 import math
+from itertools import compress
 from typing import Literal
 
 import numpy as np
@@ -71,9 +72,16 @@ def filter_profile(
         Regex (``-ignore``), searched the same way: drop the samples with a
         matching frame (also when a frame matches ``focus`` too).
     tagfocus : str, optional
-        ``key=regex`` (``-tagfocus``): keep the samples whose string label
-        ``key`` matches (several regexes, comma-separated, must all match);
-        without ``key=`` it is matched against ``key:value``.
+        ``key=regex`` (``-tagfocus``): keep the samples that have the string
+        label ``key`` with a value the regex matches. Several regexes,
+        comma-separated (``handler=/v1/charge,/v1/refunds``), keep a sample
+        when *any* of them matches one of its values, as in pprof. Without
+        ``key=`` each regex is matched against the sample's ``key:value``
+        pairs and *every* regex must match one (pprof's rule for that form).
+        Numeric label ranges (``bytes=1mb:``, ``:64kb``, ``1kb:4kb``, a bare
+        number such as ``status=200``) are not supported: pprof reads such a
+        value as a range over numeric labels, and it is refused rather than
+        matched as text; write ``status=^200$`` to match the string label.
 
     Returns
     -------
@@ -86,8 +94,11 @@ def filter_profile(
     ------
     re.error
         When a regex does not compile.
+    InvalidParameterError
+        When ``tagfocus`` is a numeric range.
     """
-    return _subset(profile, _sample_mask(profile, focus, ignore, tagfocus), profile.values)
+    mask = _sample_mask(profile, focus, ignore, tagfocus)
+    return _subset(profile, np.ones(profile.n_samples, dtype=bool) if mask is None else mask, profile.values)
 
 
 def profile_top(
@@ -117,12 +128,17 @@ def profile_top(
     focus, ignore
         Regexes (``-focus``/``-ignore``) searched in function names, file
         names and mapping files of each location: ``focus`` keeps samples
-        with a matching frame, ``ignore`` drops them (see
-        :func:`filter_profile`, which selects the samples). Percentages stay
-        relative to the unfiltered total, as in pprof.
+        with a matching frame, ``ignore`` drops them: the samples
+        :func:`filter_profile` keeps. Percentages stay relative to the
+        unfiltered total, as in pprof.
     tagfocus
-        ``key=regex`` (``-tagfocus``): keep samples whose string label
-        ``key`` matches; without ``key=`` it is matched against ``key:value``.
+        ``key=regex`` (``-tagfocus``): keep samples that have string label
+        ``key`` with a matching value; with several comma-separated regexes
+        (``key=re1,re2``) a sample is kept when *any* of them matches. Without
+        ``key=``, every regex must match one of the sample's ``key:value``
+        pairs. Numeric ranges (``bytes=1mb:``, ``status=200``) are not
+        supported and raise :class:`~apiprobe.errors.InvalidParameterError`
+        (see :func:`filter_profile`).
     edge_fraction
         pprof's ``-edgefraction`` (default 0.001); it only affects the
         ``inline`` marker, which pprof derives from the kept call edges.
@@ -143,17 +159,15 @@ def profile_top(
     total = _total(profile, si)
     g = _graph(profile, granularity)
     s = _cached(profile, ("structure", granularity), lambda: _structure(profile, g), stacks=True)
-    # the graph and stack structure are the profile's own (cached on it); the filter only
-    # drops samples, so the kept ones index the same stacks
-    kept = (
-        filter_profile(profile, focus=focus, ignore=ignore, tagfocus=tagfocus)
-        if focus or ignore or tagfocus
-        else profile
-    )
-    w = kept.values[:, si]
+    # the filter (filter_profile's selection) only drops samples: the graph and the
+    # stack structure stay the profile's own, cached on it
+    mask = _sample_mask(profile, focus, ignore, tagfocus)
+    w = profile.values[:, si]
     keep = w != 0
+    if mask is not None:
+        keep &= mask
     n_st = profile.n_stacks
-    ss = kept.sample_stack[keep]
+    ss = profile.sample_stack[keep]
     # per-stack weight of the kept samples; a stack without any has weight 0
     # and adds nothing below, so all stacks are processed at once
     wk = w[keep]
@@ -308,6 +322,16 @@ def _merge_identical(p: Profile) -> Profile:
 
 
 def _subset(p: Profile, keep: np.ndarray, values: np.ndarray) -> Profile:
+    """The samples of ``p`` where ``keep`` (bool per sample), with ``values`` (rows per sample of ``p``).
+
+    Stacks, locations and the arrays cached on ``p`` (which depend on those
+    only) are shared; the label dicts are the same objects, in new lists.
+    """
+    if keep.all():
+        labels, num_labels = list(p.labels), list(p.num_labels)
+    else:  # itertools.compress walks the lists in C: no Python code per sample
+        flags = keep.tolist()
+        labels, num_labels = list(compress(p.labels, flags)), list(compress(p.num_labels, flags))
     out = Profile(
         sample_types=list(p.sample_types),
         default_sample_type=p.default_sample_type,
@@ -316,8 +340,8 @@ def _subset(p: Profile, keep: np.ndarray, values: np.ndarray) -> Profile:
         stack_locs=p.stack_locs,
         sample_stack=p.sample_stack[keep],
         values=values[keep],
-        labels=[lab for lab, k in zip(p.labels, keep, strict=True) if k],
-        num_labels=[lab for lab, k in zip(p.num_labels, keep, strict=True) if k],
+        labels=labels,
+        num_labels=num_labels,
         num_label_units=dict(p.num_label_units),
         period_type=p.period_type,
         period=p.period,
@@ -330,6 +354,8 @@ def _subset(p: Profile, keep: np.ndarray, values: np.ndarray) -> Profile:
         source=p.source,
     )
     share_locations(out, p)
+    # graphs and stack structures, validated by the identity of the shared locations and stacks
+    out._cache = dict(p._cache)
     return out
 
 

@@ -37,7 +37,9 @@ class ProfileExplorer(Explorer):
     (:func:`~apiprobe.analyze.profiles.filter_profile`, the selection
     ``profile_top`` makes), always by function, widths relative to the kept
     samples. Results are kept per setting, so going back to a recent one
-    redraws at once; the profile is parsed once, before.
+    redraws at once; the profile is parsed once, before. The kept samples
+    share the profile's stacks and the call graph already derived from them
+    (by the top table at function granularity), which the flame graph reuses.
 
     Parameters
     ----------
@@ -65,7 +67,9 @@ class ProfileExplorer(Explorer):
     ignore : ipywidgets.Text
         Regex (``-ignore``): drop samples with such a frame; empty for none.
     tagfocus : ipywidgets.Text
-        ``key=regex`` (``-tagfocus``): keep samples whose pprof label matches; empty for all.
+        ``key=regex`` (``-tagfocus``): keep samples whose pprof label ``key`` has a matching value;
+        ``key=re1,re2`` keeps those where any of the regexes matches, as pprof does. Numeric ranges
+        (``bytes=1mb:``) are not supported: the explorer says so instead of drawing. Empty for all.
     out : ipywidgets.Output
         Where the figures and the table are drawn.
     """
@@ -83,7 +87,7 @@ class ProfileExplorer(Explorer):
         self.rows = w.BoundedIntText(value=n, min=1, max=1000, description="Rows")
         self.focus = _regex_box("Focus", "regex, e.g. encoding/json")
         self.ignore = _regex_box("Ignore", "regex, e.g. runtime\\.")
-        self.tagfocus = _regex_box("Tag focus", "key=regex, e.g. handler=/v1")
+        self.tagfocus = _regex_box("Tag focus", "key=regex,…, e.g. handler=/v1/charge,/v1/refunds")
         controls = (self.sample_index, self.granularity, self.rows, self.focus, self.ignore, self.tagfocus)
         rows = [
             w.HBox([self.sample_index, self.granularity, self.rows]),

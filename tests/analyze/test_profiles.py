@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 import subprocess
 from dataclasses import dataclass
@@ -12,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from apiprobe.analyze._profile_graph import _graph
 from apiprobe.analyze.profiles import (
     _merge_identical,  # Go 1.19's -normalize
     filter_profile,
@@ -23,6 +25,8 @@ from apiprobe.analyze.profiles import (
     top_diff,
 )
 from apiprobe.demo import demo_cpu_profile, write_demo_profiles
+from apiprobe.demo._profiles import _Writer
+from apiprobe.errors import InvalidParameterError
 from apiprobe.load.pprof import Profile, parse_pprof, read_pprof
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,10 +71,15 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     return write_demo_profiles(tmp_path_factory.mktemp("demo"))
 
 
+def go_pprof(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
+    """``go tool pprof -top -nodefraction=0 -nodecount=100000 args`` (stdout and stderr as text)."""
+    cmd = ["go", "tool", "pprof", "-top", "-nodefraction=0", "-nodecount=100000", *args]
+    return subprocess.run(cmd, capture_output=True, text=True, env=env, check=True, timeout=120)
+
+
 def go_top(env: dict[str, str], *args: str) -> list[Row]:
     """Parse `go tool pprof -top` text: exact values (with -unit=ns/B), pprof's own % strings."""
-    cmd = ["go", "tool", "pprof", "-top", "-nodefraction=0", "-nodecount=100000", *args]
-    out = subprocess.run(cmd, capture_output=True, text=True, env=env, check=True, timeout=120).stdout
+    out = go_pprof(env, *args).stdout
     rows: list[Row] = []
     started = False
     for line in out.splitlines():
@@ -179,9 +188,18 @@ def test_unsymbolized_top_equals_pprof(go_tmp: GoPprof, name: str, args: list[st
     assert got == expected
 
 
+DEMO_TAGFOCUS = [
+    "handler=/v1/charge",
+    "handler=/v1/charge,/v1/refunds",  # with a key: any of the regexes (3000000000ns of the incident profile)
+    "handler=^/healthz$,refunds",
+    "/v1/charge,/v1/refunds",  # without a key: every regex must match a key:value (no sample has both)
+    "handler:/v1/,charge",
+]
+
+
 @pytest.mark.parametrize("which", ["cpu", "cpu_baseline"])
 @pytest.mark.parametrize(
-    ("args", "kw"), [([], {}), (["-tagfocus=handler=/v1/charge"], {"tagfocus": "handler=/v1/charge"})]
+    ("args", "kw"), [([], {})] + [([f"-tagfocus={t}"], {"tagfocus": t}) for t in DEMO_TAGFOCUS], ids=str
 )
 def test_demo_top_equals_pprof(
     go_tmp: GoPprof, demo: dict[str, Path], which: str, args: list[str], kw: dict[str, object]
@@ -189,6 +207,124 @@ def test_demo_top_equals_pprof(
     path = demo[which]
     got, expected = go_tmp.compare(profile_top(read_pprof(path), **kw), "-unit=ns", *args, str(path))  # type: ignore[arg-type]
     assert got == expected
+    if which == "cpu" and kw.get("tagfocus") == "handler=/v1/charge,/v1/refunds":
+        assert sum(r[1] for r in got) == 3_000_000_000  # the reviewer's reproduction: not 0
+
+
+class _LabelPairs(dict[str, str]):
+    """Labels for the demo writer with a key repeated (a multi-valued pprof label)."""
+
+    def __init__(self, *pairs: tuple[str, str]) -> None:
+        super().__init__(pairs)
+        self.pairs = list(pairs)
+
+    def items(self) -> list[tuple[str, str]]:  # type: ignore[override]
+        return self.pairs
+
+
+# one sample per label set, each with a leaf function of its own, so the top table shows which are kept
+TAGGED: list[dict[str, str]] = [
+    {"handler": "/v1/charge", "region": "eu"},
+    {"handler": "/v1/refunds", "region": "us", "status": "200"},
+    {"handler": "/healthz"},
+    {},
+    _LabelPairs(("handler", "/v1/batch"), ("handler", "/v1/charge")),
+    {"region": "eu"},
+    {"handler": "", "region": "us-east"},
+]
+TAGFOCUS_CASES = [
+    ("handler=/v1/charge,/v1/refunds", {0, 1, 4}),  # any regex, any value of the key
+    ("handler=^/v1/charge$", {0, 4}),  # the second value of a multi-valued label
+    ("handler=batch,^/healthz$", {2, 4}),
+    ("region=eu", {0, 5}),
+    ("region=", {0, 1, 5, 6}),  # the empty regex: every sample with the key
+    ("handler=charge,", {0, 1, 2, 4}),  # a trailing comma adds the empty regex
+    ("handler=^$", set()),  # pprof drops a label with an empty value when it reads the file
+    ("missing=.", set()),
+    ("status=^200$", {1}),  # a string label that looks like a number: a regex that is not a range
+    ("handler:/v1,region:eu", {0}),  # without a key: every regex matches some key:value
+    ("handler:/v1/charge,region:us", set()),
+    ("/v1/batch,/v1/charge", {4}),  # both values of one label
+    ("=region:us", {1, 6}),  # an empty key is the form without a key
+    ("us", {1, 6}),
+]
+
+
+@pytest.fixture(scope="module")
+def tagged(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    writer = _Writer()
+    for i, labels in enumerate(TAGGED):
+        writer.add([(("main.main", 10),), ((f"main.sample{i}", 20 + i),)], i + 1, labels)
+    path = tmp_path_factory.mktemp("tagged") / "tagged.pb.gz"
+    path.write_bytes(gzip.compress(writer.encode()))
+    return path
+
+
+@pytest.mark.parametrize(("tagfocus", "want"), TAGFOCUS_CASES, ids=[c[0] for c in TAGFOCUS_CASES])
+def test_tagfocus_semantics(tagged: Path, tagfocus: str, want: set[int]) -> None:
+    """Multi-regex -tagfocus with and without a key, on several keys and a multi-valued label."""
+    prof = read_pprof(tagged)
+    assert prof.labels[4] == {"handler": ["/v1/batch", "/v1/charge"]}
+    kept = filter_profile(prof, tagfocus=tagfocus)
+    leaves = {f"main.sample{i}" for i in want}
+    assert kept.n_samples == len(want)
+    assert set(profile_top(kept)["function"]) - {"main.main"} == leaves
+    top = profile_top(prof, tagfocus=tagfocus)
+    assert set(top["function"]) - {"main.main"} == leaves
+    assert top["flat"].sum() == sum((i + 1) * 10_000_000 for i in want)
+
+
+@pytest.mark.parametrize(("tagfocus", "want"), TAGFOCUS_CASES, ids=[c[0] for c in TAGFOCUS_CASES])
+def test_tagfocus_equals_pprof(go_tmp: GoPprof, tagged: Path, tagfocus: str, want: set[int]) -> None:
+    got, expected = go_tmp.compare(
+        profile_top(read_pprof(tagged), tagfocus=tagfocus), "-unit=ns", f"-tagfocus={tagfocus}", str(tagged)
+    )
+    assert got == expected
+    assert {r[0] for r in expected} - {"main.main"} == {f"main.sample{i}" for i in want}
+
+
+# values pprof's parseTagFilterRange reads as numeric ranges (True) or leaves to the regexes (False)
+TAG_RANGES = [
+    ("1mb:", True),
+    ("200", True),
+    (":64kb", True),
+    ("12kb:64mb", True),
+    ("-5", True),
+    ("+5:", True),
+    ("1:2", True),
+    ("1hrs:2hr", True),
+    ("1ms:2s", True),
+    ("1x:2y", True),  # unknown units, scaled alike
+    ("1kb:2x", True),
+    ("1x:2kb", False),  # the second unit does not scale to the first
+    ("1kb:1s", False),
+    ("1nanogcu:2nanogcu", False),  # pprof's canonical "n*GCU" does not sniff back
+    ("1.5mb", False),
+    ("v1", False),
+    ("/v1/charge,/v1/refunds", False),
+    ("^200$", False),
+]
+
+
+@pytest.mark.parametrize(("value", "is_range"), TAG_RANGES, ids=[v for v, _ in TAG_RANGES])
+def test_tagfocus_numeric_range_is_refused(value: str, is_range: bool) -> None:
+    prof = parse_pprof(demo_cpu_profile())
+    for tagfocus in (f"bytes={value}", value):
+        if is_range:
+            with pytest.raises(InvalidParameterError, match="numeric range"):
+                filter_profile(prof, tagfocus=tagfocus)
+            with pytest.raises(InvalidParameterError, match="numeric range"):
+                profile_top(prof, tagfocus=tagfocus)
+        else:  # regexes over the string labels
+            filter_profile(prof, tagfocus=tagfocus)
+            profile_top(prof, tagfocus=tagfocus)
+
+
+def test_tagfocus_ranges_are_those_pprof_reads_as_ranges(go_tmp: GoPprof, demo: dict[str, Path]) -> None:
+    """pprof says "Interpreted ... as range" for exactly the values refused."""
+    for value, is_range in TAG_RANGES:
+        err = go_pprof(go_tmp.env, f"-tagfocus=bytes={value}", str(demo["cpu"])).stderr
+        assert ("as range, not regexp" in err) is is_range, (value, err)
 
 
 @pytest.mark.parametrize("normalize", [False, True])
@@ -290,22 +426,46 @@ def test_top_same_from_arrays_and_from_location_objects() -> None:
     pd.testing.assert_frame_equal(flame_table(f1), flame_table(f2))
 
 
+def _tag_oracle(labels: list[dict[str, list[str]] | None], tagfocus: str) -> set[int]:
+    """The samples ``-tagfocus`` keeps, per regex then combined: ``key=``: any regex; no key: every regex."""
+    key, eq, value = tagfocus.partition("=")
+    if not eq:
+        key, value = "", tagfocus
+    per_regex = [
+        {
+            i
+            for i, lab in enumerate(labels)
+            for k, vs in (lab or {}).items()
+            for v in vs
+            if (re.search(rx, v) if key else re.search(rx, f"{k}:{v}")) and (k == key or not key)
+        }
+        for rx in value.split(",")
+    ]
+    return set.union(*per_regex) if key else set.intersection(*per_regex)
+
+
 @pytest.mark.parametrize(
-    "kw",
+    ("kw", "n"),
     [
-        {},
-        {"focus": r"^encoding/json\.Marshal$"},
-        {"ignore": r"runtime\.(mallocgc|futex)"},
-        {"focus": "main", "ignore": "json"},
-        {"tagfocus": "handler=/v1/charge"},
-        {"focus": "json", "tagfocus": "handler=/v1"},
+        ({}, 189),
+        ({"focus": r"^encoding/json\.Marshal$"}, None),
+        ({"ignore": r"runtime\.(?:mallocgc|futex)"}, None),
+        ({"focus": "main", "ignore": "json"}, None),
+        ({"tagfocus": "handler=/v1/charge"}, 113),
+        ({"tagfocus": "handler=/v1/charge,/v1/refunds"}, 113 + 11),  # with a key: any of the regexes
+        ({"tagfocus": "handler=^/healthz$,refunds"}, 2 + 11),
+        ({"tagfocus": "handler:/v1/,charge"}, 113),  # without a key: every regex
+        ({"focus": "json", "tagfocus": "handler=/v1"}, None),
+        ({"ignore": "json", "tagfocus": "handler=charge,refunds"}, None),
     ],
     ids=str,
 )
-def test_filter_profile_keeps_whole_samples_as_profile_top_does(kw: dict[str, str]) -> None:
-    """The samples kept are those with a matching frame (or label); the top of them is profile_top's with the filter."""
+def test_filter_profile_keeps_whole_samples_as_profile_top_does(kw: dict[str, str], n: int | None) -> None:
+    """The samples kept are those with a matching frame (or label), found without apiprobe's filter;
+    the top table of the filter is that of the profile with every other sample's value set to 0."""
     prof = parse_pprof(demo_cpu_profile())
     before = (prof.values.copy(), prof.sample_stack.copy(), [dict(lab or {}) for lab in prof.labels])
+    assert profile_top(prof).shape[0] > 0  # arrays cached on prof, which the filtered profile shares
     kept = filter_profile(prof, **kw)  # type: ignore[arg-type]
     # which samples a frame (function name, file or mapping) or a label selects, read from the frames table
     fr = prof.frames
@@ -316,27 +476,52 @@ def test_filter_profile_keeps_whole_samples_as_profile_top_does(kw: dict[str, st
             found |= fr[col].astype(str).str.contains(rx, regex=True).to_numpy()
         return set(fr.loc[found, "sample_id"].tolist())
 
-    hit = {k: matching(v) for k, v in kw.items() if k != "tagfocus"}
-    handler = prof.samples["label:handler"].fillna("")
+    sets = {k: matching(v) for k, v in kw.items() if k != "tagfocus"}
+    if "tagfocus" in kw:
+        sets["tagfocus"] = _tag_oracle(prof.labels, kw["tagfocus"])
     want = [
         i
         for i in range(prof.n_samples)
-        if ("focus" not in kw or i in hit["focus"])
-        and ("ignore" not in kw or i not in hit["ignore"])
-        and ("tagfocus" not in kw or re.search(kw["tagfocus"].split("=", 1)[1], handler[i]))
+        if ("focus" not in kw or i in sets["focus"])
+        and ("ignore" not in kw or i not in sets["ignore"])
+        and ("tagfocus" not in kw or i in sets["tagfocus"])
     ]
     assert 0 < len(want) <= prof.n_samples and (len(want) < prof.n_samples or not kw)
+    if n is not None:
+        assert len(want) == n  # the demo's label counts: 113 /v1/charge, 11 /v1/refunds, 2 /healthz, 63 none
     assert kept.n_samples == len(want)
     np.testing.assert_array_equal(kept.values, prof.values[want])
     np.testing.assert_array_equal(kept.sample_stack, prof.sample_stack[want])
     assert kept.labels == [prof.labels[i] for i in want] and kept.sample_types == prof.sample_types
-    # profile_top applies this very selection: same rows, values; only the % base (the unfiltered total) differs
+    assert kept.num_labels == [prof.num_labels[i] for i in want]
+    # profile_top keeps the same samples: its rows are those of a fresh profile with only `want` weighing
+    only = parse_pprof(demo_cpu_profile())
+    dropped = np.ones(only.n_samples, dtype=bool)
+    dropped[want] = False
+    only.values[dropped] = 0
     cols = ["function", "flat", "cum", "inline"]
-    pd.testing.assert_frame_equal(profile_top(kept)[cols], profile_top(prof, **kw)[cols])  # type: ignore[arg-type]
+    for gran in ("functions", "lines"):
+        expected = profile_top(only, granularity=gran)[cols]
+        pd.testing.assert_frame_equal(profile_top(prof, granularity=gran, **kw)[cols], expected)  # type: ignore[arg-type]
+        pd.testing.assert_frame_equal(profile_top(kept, granularity=gran)[cols], expected)
     assert profile_top(prof, **kw).attrs["total"] == prof.total()  # type: ignore[arg-type]
     np.testing.assert_array_equal(prof.values, before[0])
     np.testing.assert_array_equal(prof.sample_stack, before[1])
     assert [dict(lab or {}) for lab in prof.labels] == before[2]
+
+
+def test_filtered_profile_rebuilds_what_it_shares_once_its_locations_change() -> None:
+    """The filtered profile reuses the arrays cached on the original while they describe its locations."""
+    prof = parse_pprof(demo_cpu_profile())
+    assert len(prof.locations) > 0  # the Location objects built (unchanged): the arrays still describe them
+    top = profile_top(prof, focus="json")
+    kept = filter_profile(prof, focus="json")
+    assert _graph(kept, "functions") is _graph(prof, "functions")
+    pd.testing.assert_frame_equal(profile_top(kept)[["function", "flat", "cum"]], top[["function", "flat", "cum"]])
+    kept.locations = [loc._replace(lines=loc.lines[:1]) for loc in kept.locations]  # inlined frames gone
+    names = set(profile_top(kept)["function"])
+    assert "encoding/json.(*encodeState).string" not in names and "encoding/json.isValidNumber" in names
+    assert "encoding/json.(*encodeState).string" in set(profile_top(prof)["function"])  # the original is intact
 
 
 def test_filter_profile_refuses_a_bad_regex() -> None:

@@ -40,6 +40,23 @@ def _flame_root(fig: Any) -> int:
     return int(icicle.values[0])
 
 
+def _messages(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """What the explorer displays instead of its figures (an error message); its figures and tables go nowhere."""
+    shown: list[str] = []
+    monkeypatch.setattr("apiprobe.widgets._explorer.display", lambda obj: shown.append(obj.data))
+    for target in ("apiprobe.widgets.profiles.display", "IPython.display.display"):
+        monkeypatch.setattr(target, lambda obj: None)
+    monkeypatch.setattr("plotly.graph_objects.Figure.show", lambda self: None)
+    return shown
+
+
+def _on_screen(ex: ProfileExplorer) -> ProfileExplorer:
+    """``ex`` as a front end shows it: drawn once, then redrawn by its controls (headless, it waits)."""
+    ex._view_count = 1
+    assert ex.drawn
+    return ex
+
+
 def _snapshot(p: Profile) -> tuple[np.ndarray, np.ndarray, list[Any]]:
     return p.values.copy(), p.sample_stack.copy(), [dict(lab or {}) for lab in p.labels]
 
@@ -119,6 +136,27 @@ def test_ignore_and_tagfocus_drop_samples_like_profile_top(evidence: ProfileEvid
     assert {tuple(lab["handler"]) for lab in kept.labels if lab} == {("/v1/charge",)}
     pd.testing.assert_frame_equal(ex.table(), profile_top(p, tagfocus="handler=/v1/charge"))
     assert _flame_root(ex.flame()) == kept.total() < p.total()
+    # with a key, several regexes keep the samples any of them matches (pprof's -tagfocus)
+    ex.tagfocus.value = "handler=/v1/charge,/v1/refunds"
+    both = ex.selection()
+    handlers = [tuple(lab["handler"]) if lab and "handler" in lab else None for lab in p.labels]
+    assert both.n_samples == handlers.count(("/v1/charge",)) + handlers.count(("/v1/refunds",)) > kept.n_samples
+    assert {tuple(lab["handler"]) for lab in both.labels if lab} == {("/v1/charge",), ("/v1/refunds",)}
+    top = ex.table()
+    pd.testing.assert_frame_equal(top, profile_top(p, tagfocus="handler=/v1/charge,/v1/refunds"))
+    assert top["flat"].sum() == both.total() == _flame_root(ex.flame())
+    assert "-tagfocus=handler=/v1/charge,/v1/refunds" in ex.command()
+    ex.tagfocus.value = "handler=/v1/charge"  # back to a recent setting: the remembered selection
+    assert ex.selection() is kept
+
+
+def test_a_numeric_tag_range_is_a_message(evidence: ProfileEvidence, monkeypatch: pytest.MonkeyPatch) -> None:
+    shown = _messages(monkeypatch)
+    ex = _on_screen(ProfileExplorer(evidence))
+    ex.tagfocus.value = "bytes=1mb:"  # pprof's numeric range: refused, not silently matching nothing
+    assert len(shown) == 1 and "Cannot draw this selection" in shown[0] and "numeric range" in shown[0]
+    ex.tagfocus.value = "handler=^/v1/charge$"
+    assert 0 < ex.selection().n_samples < evidence.profile.n_samples
 
 
 def test_a_filter_that_keeps_nothing_draws_empty_figures(evidence: ProfileEvidence) -> None:
@@ -130,9 +168,8 @@ def test_a_filter_that_keeps_nothing_draws_empty_figures(evidence: ProfileEviden
 
 
 def test_a_bad_regex_is_a_message_not_a_traceback(evidence: ProfileEvidence, monkeypatch: pytest.MonkeyPatch) -> None:
-    shown: list[str] = []
-    monkeypatch.setattr("apiprobe.widgets._explorer.display", lambda obj: shown.append(obj.data))
-    ex = ProfileExplorer(evidence)
+    shown = _messages(monkeypatch)
+    ex = _on_screen(ProfileExplorer(evidence))
     ex.focus.value = "encoding/json.(Marshal"  # the observer redraws: the message replaces the figures
     assert len(shown) == 1 and "Cannot draw this selection" in shown[0] and "missing )" in shown[0]
     with pytest.raises(re.error):
@@ -172,3 +209,17 @@ def test_it_draws_once_shown(evidence: ProfileEvidence, monkeypatch: pytest.Monk
     drawn = len(shown)
     ex.focus.value = MARSHAL  # redraws
     assert any(f"{ex.selection().n_samples:,} of {kept:,} samples kept" in h for h in shown[drawn:])
+
+
+def test_the_selection_reuses_the_call_graph_of_the_profile(evidence: ProfileEvidence) -> None:
+    """The flame graph of a selection reuses the graph the top table built (the cache is shared, still valid)."""
+    from apiprobe.analyze._profile_graph import _graph
+
+    ex = ProfileExplorer(evidence)
+    ex.focus.value = MARSHAL
+    ex.table()
+    kept = ex.selection()
+    assert _graph(kept, "functions") is _graph(ex.profile, "functions")
+    kept.locations = list(kept.locations)  # other Location objects: the shared arrays are rebuilt, not trusted
+    assert _graph(kept, "functions") is not _graph(ex.profile, "functions")
+    pd.testing.assert_frame_equal(flame_table(kept), flame_table(filter_profile(evidence.profile, focus=MARSHAL)))
