@@ -62,13 +62,17 @@ GOAL = 1.5
 
 def _wall(code: str, env: dict[str, str] | None = None) -> float:
     t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL, env=env)
+    cwd = env.get("PYTHONPATH") if env else None  # python -c puts its working directory first on sys.path
+    subprocess.run([sys.executable, "-c", code], check=True, stdout=subprocess.DEVNULL, env=env, cwd=cwd)
     return time.perf_counter() - t
 
 
 def _modules(code: str, env: dict[str, str] | None = None) -> tuple[int, list[str]]:
     probe = f"{code}\nimport sys\nprint(len(sys.modules), ','.join(m for m in {HEAVY!r} if m in sys.modules))"
-    out = subprocess.run([sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env).stdout
+    cwd = env.get("PYTHONPATH") if env else None
+    out = subprocess.run(
+        [sys.executable, "-c", probe], check=True, capture_output=True, text=True, env=env, cwd=cwd
+    ).stdout
     count, _, heavy = out.strip().splitlines()[-1].partition(" ")
     return int(count), [h for h in heavy.split(",") if h]
 
