@@ -126,16 +126,19 @@ def _chromium() -> str:
     pytest.skip("Chromium is not installed (CI installs Debian's chromium: .ci/run); no browser is downloaded")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
     """Headless Debian Chromium driven by Playwright's sync API.
 
     Skips when the ``playwright`` package (the dev extra) or Chromium is missing.
+    Module-scoped on purpose: while Playwright's sync API is open, an asyncio
+    loop counts as running in the main thread, and every later test that calls
+    ``asyncio.run`` (the probes, the fault lab) would fail.
 
     Yields
     ------
     playwright.sync_api.Browser
-        The browser; closed at the end of the session.
+        The browser; closed, and Playwright stopped, at the end of the module.
     """
     sync_api = pytest.importorskip(
         "playwright.sync_api", reason="playwright is not installed (the dev extra: pip install -e '.[dev]')"

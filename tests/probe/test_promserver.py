@@ -216,7 +216,9 @@ def test_backfill_failure_carries_promtools_error(tmp_path: Path) -> None:
 
 def test_backfill_from_a_file_with_bigger_blocks(tmp_path: Path) -> None:
     prometheus_or_skip()
-    end = int(time.time()) - 600
+    # three hours inside one UTC day (yesterday 08:00-11:00): promtool cuts blocks on 24 h boundaries from
+    # the epoch, so a span across midnight would make two blocks whatever the block size
+    end = (int(time.time()) // 86400 - 1) * 86400 + 11 * 3600
     source = tmp_path / "in.om"
     source.write_text("".join(f"x_total {i} {end - 3 * 3600 + 60 * i}\n" for i in range(181)) + "# EOF\n")
     backfill(source, tmp_path / "tsdb", max_block_duration="24h")
