@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as w
@@ -46,6 +47,7 @@ class Explorer(w.VBox):
 
     out: w.Output
     drawn: bool = False
+    _quiet: int = 0
 
     def _start(self, rows: Sequence[w.Widget], watch: Iterable[w.ValueWidget], **kwargs: Any) -> None:
         self.out = w.Output()
@@ -68,8 +70,19 @@ class Explorer(w.VBox):
         """Display the figures and tables for the current controls (in :attr:`out`)."""
         raise NotImplementedError
 
+    @contextmanager
+    def _hush(self) -> Iterator[None]:
+        """No redraw while dependent controls are reset together (the control that changed redraws once)."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
+
     def refresh(self) -> None:
-        """Clear :attr:`out` and draw again for the current controls."""
+        """Clear :attr:`out` and draw again for the current controls (not while controls are hushed)."""
+        if self._quiet:
+            return
         self.drawn = True
         self.out.clear_output(wait=True)
         with self.out:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
@@ -112,7 +110,6 @@ class StatusExplorer(Explorer):
     def __init__(self, evidence: StatusEvidence, *, max_rows: int = 30, **kwargs: Any) -> None:
         self.evidence = evidence
         self.max_rows = max_rows
-        self._quiet = 0
         self._sources = {name: _Source.build(df) for name, df in evidence.tables()}
         self._none = _Source.build(pd.DataFrame({"status": pd.Series(dtype="Int64")}))
         names = list(self._sources)
@@ -124,20 +121,6 @@ class StatusExplorer(Explorer):
         self.route.observe(lambda _c: self._recode(), names="value")
         controls = (self.source, self.route, self.code)
         self._start([w.HBox([self.source, self.code]), self.route], controls, **kwargs)
-
-    @contextmanager
-    def _hush(self) -> Iterator[None]:
-        """No redraw while dependent controls are reset (the control that changed redraws once)."""
-        self._quiet += 1
-        try:
-            yield
-        finally:
-            self._quiet -= 1
-
-    def refresh(self) -> None:
-        """Clear :attr:`out` and draw again, unless dependent controls are being reset."""
-        if not self._quiet:
-            super().refresh()
 
     def _current(self) -> _Source:
         return self._sources.get(self.source.value, self._none)

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 import ipywidgets as w
@@ -76,7 +74,6 @@ class TraceExplorer(Explorer):
     def __init__(self, evidence: TraceEvidence, *, top: int = 50, **kwargs: Any) -> None:
         self.evidence = evidence
         self.top = top
-        self._quiet = 0
         spans = evidence.spans
         self.summary = (
             trace_summary(spans)
@@ -103,20 +100,6 @@ class TraceExplorer(Explorer):
         self.trace.observe(lambda _c: self._picked(), names="value")
         controls = (self.listing, self.service, self.trace, self.trace_id)
         self._start([w.HBox([self.listing, self.service]), w.HBox([self.trace, self.trace_id])], controls, **kwargs)
-
-    @contextmanager
-    def _hush(self) -> Iterator[None]:
-        """No redraw while controls are reset together (the control that started it redraws once)."""
-        self._quiet += 1
-        try:
-            yield
-        finally:
-            self._quiet -= 1
-
-    def refresh(self) -> None:
-        """Clear :attr:`out` and draw again, unless controls are being reset together."""
-        if not self._quiet:
-            super().refresh()
 
     def _relist(self) -> None:
         """Repopulate :attr:`trace` for the current list and service; its first trace is picked."""

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pandas as pd
 import pytest
+from explorer_display import drawn_html
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import capture_output
 
 from apiprobe.analyze import status_table
 from apiprobe.analyze.status import classify_status_misuse
@@ -23,20 +22,6 @@ from apiprobe.widgets._explorer import ALL, CSS_CLASS
 def evidence() -> StatusEvidence:
     """The notebook's default: the demo's request logs and HAR, and live probes of the fault lab (loopback)."""
     return get_status_evidence()
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    """An IPython shell, so that what draw() displays can be captured; removed afterwards."""
-    yield InteractiveShell.instance()
-    InteractiveShell.clear_instance()
-
-
-def drawn_html(ex: Any) -> str:
-    """The HTML that ``ex.draw()`` displays (tables and messages), joined."""
-    with capture_output() as cap:
-        ex.draw()
-    return "\n".join(str(o.data.get("text/html", "")) for o in cap.outputs)
 
 
 def expected_rows(df: pd.DataFrame, route: str, code: Any) -> pd.DataFrame:

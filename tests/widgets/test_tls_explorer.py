@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import dataclasses
 import shutil
-from collections.abc import Iterator
 from typing import Any
 
 import pandas as pd
 import plotly.graph_objects as go
 import pytest
+from explorer_display import drawn_html
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import capture_output
 
 from apiprobe.lab import FaultLab
 from apiprobe.notebook import get_tls_reports
@@ -45,20 +44,6 @@ def two_files(lab: FaultLab, tmp_path_factory: pytest.TempPathFactory) -> TlsEvi
         report = probe_tls(*lab.address(name), cafile=str(cafile), stores=())
         reports.append(dataclasses.replace(report, target=name, verdicts=report.verdicts.assign(target=name)))
     return TlsEvidence(reports=reports, source="two CA files")
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    """An IPython shell, so that what draw() displays can be captured; removed afterwards."""
-    yield InteractiveShell.instance()
-    InteractiveShell.clear_instance()
-
-
-def drawn_html(ex: Any) -> str:
-    """The HTML that ``ex.draw()`` displays (tables and messages), joined."""
-    with capture_output() as cap:
-        ex.draw()
-    return "\n".join(str(o.data.get("text/html", "")) for o in cap.outputs)
 
 
 def test_demo_one_store_per_target_then_one_target(demo: TlsEvidence) -> None:

@@ -2,13 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pandas as pd
 import pytest
+from explorer_display import drawn_html
 from IPython.core.interactiveshell import InteractiveShell
-from IPython.utils.capture import capture_output
 
 from apiprobe.analyze import trace_summary
 from apiprobe.notebook import get_trace_evidence, pick_trace
@@ -21,20 +18,6 @@ from apiprobe.widgets._explorer import ALL, CSS_CLASS
 @pytest.fixture(scope="module")
 def evidence() -> TraceEvidence:
     return get_trace_evidence()
-
-
-@pytest.fixture
-def shell() -> Iterator[InteractiveShell]:
-    """An IPython shell, so that what draw() displays can be captured; removed afterwards."""
-    yield InteractiveShell.instance()
-    InteractiveShell.clear_instance()
-
-
-def drawn_html(ex: Any) -> str:
-    """The HTML that ``ex.draw()`` displays (tables and messages), joined."""
-    with capture_output() as cap:
-        ex.draw()
-    return "\n".join(str(o.data.get("text/html", "")) for o in cap.outputs)
 
 
 def test_default_is_the_slowest_failing_trace_as_the_static_cell_picks_it(evidence: TraceEvidence) -> None:
