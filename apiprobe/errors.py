@@ -14,6 +14,7 @@ misuse and unreadable input only::
     ├── LabError(RuntimeError)             the fault lab could not start, or was used after it stopped
     ├── PrometheusError(RuntimeError)      a Prometheus server that is unreachable, not Prometheus, or refused a query
     ├── ProbeWorkerError(RuntimeError)     a probe worker process (``workers`` > 1) that died before returning its rows
+    ├── EventStoreError(RuntimeError)      an evidence store that cannot be written (disk full, no permission)
     └── ReportError(RuntimeError)          a notebook run or export that failed
 
 The rule
@@ -36,6 +37,7 @@ from __future__ import annotations
 __all__ = [
     "ApiprobeError",
     "DataFormatError",
+    "EventStoreError",
     "InvalidParameterError",
     "InvalidTargetError",
     "LabError",
@@ -105,6 +107,14 @@ class PrometheusError(ApiprobeError, RuntimeError):
 
 class ProbeWorkerError(ApiprobeError, RuntimeError):
     """A probe worker process (``workers`` > 1) died before it returned its rows."""
+
+
+class EventStoreError(ApiprobeError, RuntimeError):
+    """An evidence store (Parquet dataset) could not be written: the disk is full, a write was refused.
+
+    The message names the file that failed and what the store still holds:
+    every part listed in its manifest stays readable.
+    """
 
 
 class ReportError(ApiprobeError, RuntimeError):

@@ -71,6 +71,7 @@ import pyarrow.compute as pc
 from apiprobe._time import to_utc
 from apiprobe.errors import DataFormatError, InvalidParameterError
 from apiprobe.load._jsonlines import (
+    CHUNK_BYTES,
     Chunk,
     iter_file_chunks,
     iter_line_chunks,
@@ -90,10 +91,13 @@ from apiprobe.schema import conform
 __all__ = [
     "DIALECTS",
     "detect_dialect",
+    "log_files",
     "parse_go_duration",
     "parse_logs",
     "read_logs",
+    "stream_log_file",
     "summarize_log_sources",
+    "warn_skipped_logs",
 ]
 
 _SUFFIXES = (".gz", ".log", ".jsonl", ".ndjson", ".json", ".txt", ".out")
@@ -107,7 +111,14 @@ class _FileLoad:
     """Loads one file: chunks → Arrow event tables, plus the per-file counts."""
 
     def __init__(
-        self, *, source: str, dialect: str, service: str | None, default_service: str, regex: re.Pattern[str] | None
+        self,
+        *,
+        source: str,
+        dialect: str,
+        service: str | None,
+        default_service: str,
+        regex: re.Pattern[str] | None,
+        sink: Callable[[pa.Table], None] | None = None,
     ) -> None:
         self.source = source
         self.dialect = dialect
@@ -115,14 +126,22 @@ class _FileLoad:
         self.default_service = default_service
         self.regex = regex
         self.tables: list[pa.Table] = []
+        #: Receives each table as it is parsed instead of :attr:`tables` (streaming: nothing is kept).
+        self.sink = sink
         self.lines = 0
         self.blank = 0
         self.unparsed = 0
         self.cut_lines = 0
         self.note: str | None = None
 
+    def _keep(self, table: pa.Table) -> None:
+        if self.sink is not None:
+            self.sink(table)
+        else:
+            self.tables.append(table)
+
     def _emit(self, table: pa.Table, line_nos: np.ndarray) -> None:
-        self.tables.append(
+        self._keep(
             events_table(
                 table,
                 dialect=self.dialect,
@@ -149,7 +168,7 @@ class _FileLoad:
             self._emit(rows_to_table(rows), np.asarray(nos, dtype=np.int64))
         if bad:
             self.unparsed += len(bad)
-            self.tables.append(unparsed_table(bad, service=self.service or self.default_service, source=self.source))
+            self._keep(unparsed_table(bad, service=self.service or self.default_service, source=self.source))
 
     def _parse_line(self, text: str) -> dict[str, Any] | None:
         stripped = text.strip()
@@ -179,7 +198,7 @@ class _FileLoad:
             text = chunk.text(0)
             self.cut_lines += 1
             self.unparsed += 1
-            self.tables.append(
+            self._keep(
                 unparsed_table(
                     [(chunk.first_line, text)], service=self.service or self.default_service, source=self.source
                 )
@@ -320,11 +339,15 @@ def _load_stream(
     regex: re.Pattern[str] | None,
     progress: Callable[[int], None] | None = None,
     whole_file: str | None = None,
+    sink: Callable[[pa.Table], None] | None = None,
+    chunk_bytes: int | None = None,
 ) -> _FileLoad:
     """Detect the dialect from the first 64 KiB and load the stream.
 
     ``whole_file`` names an uncompressed file that pyarrow may read in one
-    piece (the fast path when every line is a JSON object).
+    piece (the fast path when every line is a JSON object). With ``sink``,
+    each parsed table goes to it as soon as it is made and the stream is read
+    in chunks of ``chunk_bytes`` (memory bounded by the chunk, whatever the file's size).
     """
     head, encoding = _sample_text(stream)
     rest: IO[bytes] = stream
@@ -344,12 +367,14 @@ def _load_stream(
         if format == "regex" and regex is None:
             raise InvalidParameterError(f"regex: format='regex' needs regex=… with named groups (reading {source})")
         dialect = format
-    load = _FileLoad(source=source, dialect=dialect, service=service, default_service=default_service, regex=regex)
+    load = _FileLoad(
+        source=source, dialect=dialect, service=service, default_service=default_service, regex=regex, sink=sink
+    )
     sample_clean = all(
         ln.lstrip().startswith("{") and ln.rstrip().endswith("}")
         for ln in head.decode("utf-8", "replace").splitlines()[:-1]
     )
-    if whole_file is not None and dialect in JSON_DIALECTS and sample_clean:
+    if whole_file is not None and sink is None and dialect in JSON_DIALECTS and sample_clean:
         whole = read_json_file(whole_file)
         if whole is not None:
             table, n_lines = whole
@@ -358,11 +383,12 @@ def _load_stream(
             if progress is not None:
                 progress(Path(whole_file).stat().st_size)
             return load
-    chunks = (
-        iter_file_chunks(whole_file)
-        if whole_file is not None and encoding == "utf-8"
-        else iter_line_chunks(rest, head=head)
-    )
+    if sink is not None:  # streaming: read the file, never map it (a mapping's pages count as resident)
+        chunks = iter_line_chunks(rest, chunk_bytes or CHUNK_BYTES, head=head)
+    elif whole_file is not None and encoding == "utf-8":
+        chunks = iter_file_chunks(whole_file)
+    else:
+        chunks = iter_line_chunks(rest, head=head)
     for chunk in chunks:
         load.add_chunk(chunk)
         if progress is not None:
@@ -385,6 +411,87 @@ def _load_stream(
         load.note = "; ".join(notes)
         warnings.warn(f"{source}: {load.note}", stacklevel=3)
     return load
+
+
+def _load_file(
+    path: Path,
+    *,
+    format: str,
+    service: str | None,
+    regex: re.Pattern[str] | None,
+    progress: Callable[[int], None] | None = None,
+    sink: Callable[[pa.Table], None] | None = None,
+    chunk_bytes: int | None = None,
+) -> _FileLoad:
+    """Load one file (gzip recognised by its magic bytes); read errors become :class:`DataFormatError`."""
+    with _open_binary(path) as (raw, plain):
+        stream = raw if plain else _TolerantStream(raw)
+        try:
+            return _load_stream(
+                stream,  # type: ignore[arg-type]  # a _TolerantStream reads like IO[bytes]
+                source=str(path),
+                format=format,
+                service=service,
+                default_service=_service_from_path(path),
+                regex=regex,
+                progress=progress,
+                whole_file=str(path) if plain else None,
+                sink=sink,
+                chunk_bytes=chunk_bytes,
+            )
+        except (OSError, EOFError, zlib.error) as exc:
+            raise DataFormatError(f"{path}: cannot read: {exc}") from exc
+
+
+def stream_log_file(
+    path: str | os.PathLike[str],
+    sink: Callable[[pa.Table], None],
+    *,
+    format: str = "auto",
+    service: str | None = None,
+    regex: str | re.Pattern[str] | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+    progress: Callable[[int], None] | None = None,
+) -> dict[str, Any]:
+    """Parse one log file chunk by chunk, handing each Arrow table of events to ``sink``.
+
+    The streaming form of :func:`read_logs` for one file: the same dialect
+    detection, parsing and limits, but nothing is kept, so memory is bounded
+    by ``chunk_bytes`` whatever the file's size. Tables come in file order;
+    unlike :func:`read_logs` they are not sorted by time, and ``attrs`` is a
+    struct whose fields may differ from one table to the next.
+
+    Parameters
+    ----------
+    path : str or path-like
+        One file (gzip recognised by its magic bytes).
+    sink : callable
+        Called with each ``pyarrow.Table`` (the ``events`` columns).
+    format, service, regex
+        As for :func:`read_logs`.
+    chunk_bytes : int, default 32 MiB
+        Bytes read (and parsed) at a time.
+    progress : callable, optional
+        Called with the number of bytes of each chunk read.
+
+    Returns
+    -------
+    dict
+        The file's counts, as a row of :func:`summarize_log_sources`.
+
+    Raises
+    ------
+    DataFormatError
+        The file cannot be opened or read, or is gzip data cut before its first line.
+    InvalidParameterError
+        An unknown ``format``, or a ``regex`` without named groups.
+    """
+    pattern = _compile(regex)
+    fmt = "regex" if pattern is not None and format == "auto" else format
+    load = _load_file(
+        Path(path), format=fmt, service=service, regex=pattern, progress=progress, sink=sink, chunk_bytes=chunk_bytes
+    )
+    return load.stats()
 
 
 # --------------------------------------------------------------------------- assembling
@@ -581,9 +688,7 @@ def read_logs(
     """
     pattern = _compile(regex)
     fmt = "regex" if pattern is not None and format == "auto" else format
-    files, skipped = evidence_files(
-        paths, kind="logs", what="log", try_shapes=frozenset({"prose", "empty"}), refuse_explicit=fmt == "auto"
-    )
+    files, skipped = log_files(paths, format=fmt)
     total = sum(f.stat().st_size for f in files)
     show = progress if progress is not None else total > (64 << 20)
     bar = None
@@ -594,32 +699,16 @@ def read_logs(
     loads: list[_FileLoad] = []
     try:
         for f in files:
-            with _open_binary(f) as (raw, plain):
-                stream = raw if plain else _TolerantStream(raw)
-                size = f.stat().st_size
-                counted = [0]
+            size = f.stat().st_size
+            counted = [0]
 
-                def tick(n: int, size: int = size, counted: list[int] = counted) -> None:
-                    if bar is not None:
-                        step = min(n, max(size - counted[0], 0))
-                        counted[0] += step
-                        bar.update(step)
+            def tick(n: int, size: int = size, counted: list[int] = counted) -> None:
+                if bar is not None:
+                    step = min(n, max(size - counted[0], 0))
+                    counted[0] += step
+                    bar.update(step)
 
-                try:
-                    loads.append(
-                        _load_stream(
-                            stream,  # type: ignore[arg-type]  # a _TolerantStream reads like IO[bytes]
-                            source=str(f),
-                            format=fmt,
-                            service=service,
-                            default_service=_service_from_path(f),
-                            regex=pattern,
-                            progress=tick,
-                            whole_file=str(f) if plain else None,
-                        )
-                    )
-                except (OSError, EOFError, zlib.error) as exc:
-                    raise DataFormatError(f"{f}: cannot read: {exc}") from exc
+            loads.append(_load_file(f, format=fmt, service=service, regex=pattern, progress=tick))
             if bar is not None:
                 bar.update(max(size - counted[0], 0))
     finally:
@@ -628,6 +717,31 @@ def read_logs(
     df = _finish(loads, since, until)
     df.attrs["skipped"] = warn_skipped(paths, skipped, "log")
     return df
+
+
+def log_files(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], *, format: str = "auto"
+) -> tuple[list[Path], list[dict[str, str | None]]]:
+    """The files :func:`read_logs` reads for ``paths``, and the files of other kinds it skips.
+
+    The skipped records (``file``, ``kind``, ``what``, ``reader``) are what
+    ``df.attrs["skipped"]`` holds; :func:`warn_skipped_logs` warns about them.
+
+    Raises
+    ------
+    DataFormatError
+        As :func:`read_logs` for its ``paths``.
+    """
+    return evidence_files(
+        paths, kind="logs", what="log", try_shapes=frozenset({"prose", "empty"}), refuse_explicit=format == "auto"
+    )
+
+
+def warn_skipped_logs(
+    paths: str | os.PathLike[str] | Iterable[str | os.PathLike[str]], skipped: list[dict[str, str | None]]
+) -> list[dict[str, str | None]]:
+    """Warn once about the files of other kinds :func:`log_files` skipped; returns the records."""
+    return warn_skipped(paths, skipped, "log", stacklevel=4)
 
 
 def parse_logs(
