@@ -95,6 +95,7 @@ __all__ = [
     "parse_go_duration",
     "parse_logs",
     "read_logs",
+    "stream_log_bytes",
     "stream_log_file",
     "summarize_log_sources",
     "warn_skipped_logs",
@@ -490,6 +491,45 @@ def stream_log_file(
     fmt = "regex" if pattern is not None and format == "auto" else format
     load = _load_file(
         Path(path), format=fmt, service=service, regex=pattern, progress=progress, sink=sink, chunk_bytes=chunk_bytes
+    )
+    return load.stats()
+
+
+def stream_log_bytes(
+    data: bytes,
+    sink: Callable[[pa.Table], None],
+    *,
+    source: str,
+    format: str = "auto",
+    service: str | None = None,
+    regex: str | re.Pattern[str] | None = None,
+    chunk_bytes: int = CHUNK_BYTES,
+) -> dict[str, Any]:
+    """Parse log lines held as bytes (a block of a file, gzip recognised), handing each table to ``sink``.
+
+    As :func:`stream_log_file`, for a piece of a file read elsewhere (a Dask
+    block, a remote object). ``source`` names the file in ``source_file``,
+    errors and the default service; line numbers count from 1 within ``data``.
+
+    Returns
+    -------
+    dict
+        The counts of the block, as a row of :func:`summarize_log_sources`.
+    """
+    pattern = _compile(regex)
+    fmt = "regex" if pattern is not None and format == "auto" else format
+    stream: Any = io.BytesIO(data)
+    if data[:2] == GZIP_MAGIC:
+        stream = _TolerantStream(gzip.GzipFile(fileobj=stream, mode="rb"))  # type: ignore[arg-type]
+    load = _load_stream(
+        stream,
+        source=source,
+        format=fmt,
+        service=service,
+        default_service=_service_from_path(Path(source)),
+        regex=pattern,
+        sink=sink,
+        chunk_bytes=chunk_bytes,
     )
     return load.stats()
 

@@ -1,0 +1,1 @@
+"""Logs on a Dask cluster (being written)."""
