@@ -18,8 +18,10 @@ import pandas as pd
 from apiprobe._frames import format_duration
 from apiprobe._time import utc_window
 from apiprobe.analyze._findings import finding, findings_frame
+from apiprobe.analyze._sources import as_store, is_dask
 from apiprobe.analyze.error_kinds._aggregate import _example, _texts
 from apiprobe.analyze.error_kinds._classify import _classified, _string
+from apiprobe.analyze.error_kinds._population import Population, focus_from_dask, focus_from_store, population_of
 from apiprobe.analyze.error_kinds._rules import KIND_DEFAULTS
 from apiprobe.analyze.templates import mine_templates
 from apiprobe.analyze.tls import GO_LOG_CAUSES
@@ -132,21 +134,23 @@ class _Plan:
 
     incident: tuple[pd.Timestamp, pd.Timestamp]
     baseline: tuple[pd.Timestamp, pd.Timestamp] | None
+    population: Population
     auto_bins: pd.Series | None = None  # bin start per row (auto mode): baseline = median over other bins
     bin_width: pd.Timedelta | None = None
+    n_other: int = 0  # auto mode: every window of the logs' span but the incident one
 
 
 def _plan(
     ts: pd.Series,
     is_err: np.ndarray,
+    population: Population,
     incident: Sequence[Any] | None,
     baseline: Sequence[Any] | None,
     freq: str | pd.Timedelta,
 ) -> _Plan | None:
-    valid = ts.dropna()
-    if valid.empty:
+    if population.lo is None or population.hi is None:
         return None
-    lo, hi = valid.min(), valid.max() + pd.Timedelta(1, "ns")
+    lo, hi = population.lo, population.hi
     inc = utc_window(incident, "incident")
     base = utc_window(baseline, "baseline")
     if inc is None and base is None:
@@ -158,7 +162,8 @@ def _plan(
         busiest = err_bins.value_counts().sort_index(kind="stable")
         start = busiest.idxmax()
         before = (lo, start) if lo < start else None
-        return _Plan((start, start + width), before, bins, width)
+        n_other = int(((hi - pd.Timedelta(1, "ns")).floor(width) - lo.floor(width)) / width)
+        return _Plan((start, start + width), before, population, bins, width, n_other)
     if inc is None:
         assert base is not None
         inc = (base[1], hi) if hi > base[1] else (lo, base[0]) if lo < base[0] else None
@@ -166,7 +171,7 @@ def _plan(
             return None
     if base is None:
         base = (lo, inc[0]) if lo < inc[0] else (inc[1], hi) if hi > inc[1] else None
-    return _Plan(inc, base)
+    return _Plan(inc, base, population)
 
 
 def _in(ts: pd.Series, window: tuple[pd.Timestamp, pd.Timestamp]) -> np.ndarray:
@@ -191,14 +196,14 @@ def _changes(keys: pd.Series, ts: pd.Series, plan: _Plan) -> pd.DataFrame:
     if plan.baseline is not None:
         in_base = _in(ts, plan.baseline)
         base_count = frame[present & in_base].groupby("key").size()
-        base_lines = int(in_base.sum())
+        base_lines = plan.population.count_in(plan.baseline)
     else:
         base_count, base_lines = pd.Series(dtype="int64"), 0
     table["base_count"] = base_count.reindex(table.index).fillna(0).astype("int64")
     table["base_lines"] = base_lines
     if plan.auto_bins is not None and plan.bin_width is not None:
         bins = plan.auto_bins
-        n_other = int((bins.max() - bins.min()) / plan.bin_width)  # every window but the incident one
+        n_other = plan.n_other
         others = frame.assign(bin=bins.array)[present & ~inc & bins.notna().to_numpy(dtype=bool)]
         per_key = others.groupby(["key", "bin"]).size()
         expected = {}
@@ -485,7 +490,7 @@ def _breaker_findings(
     if open_err.any():
         width = pd.Timedelta(freq)
         bins = ts.dt.floor(width)
-        active = bins[scope].dropna().unique()
+        active = plan.population.active_bins(width, None if plan.auto_bins is not None else plan.incident)
         open_bins = set(bins[open_err].dropna().unique())
         state = False
         for b in sorted(active):
@@ -548,9 +553,13 @@ def detect_error_faults(
 
     Parameters
     ----------
-    events : pandas.DataFrame
+    events : pandas.DataFrame, evidence store path or dask DataFrame
         Table with schema ``events``; classified with :func:`classify_errors`
-        first when needed.
+        first when needed. For a store (:func:`~apiprobe.convert_logs`) or a
+        dask DataFrame only the lines the detector reads one by one (errors,
+        warn/error/fatal lines, retry attempts, lines that may log a breaker
+        opening) are brought into memory; the others are counted where they
+        are. The findings are the same.
     incident, baseline : (start, end), optional
         ``(start, end)`` windows (start included, end excluded; naive times are
         UTC). With only one of them, the other is the time before it (or after,
@@ -600,12 +609,22 @@ def detect_error_faults(
         raise InvalidParameterError(f"factor must be positive, got {factor!r}")
     if min_count < 1:
         raise InvalidParameterError(f"min_count must be at least 1, got {min_count!r}")
-    if events is None or len(events) == 0 or "ts" not in events.columns:
-        return findings_frame([])
-    df = _classified(events).reset_index(drop=True)
+    store = as_store(events, classified=True)
+    if store is not None:
+        df, population = focus_from_store(store)
+    elif is_dask(events):
+        if "ts" not in events.columns:
+            return findings_frame([])
+        df, population = focus_from_dask(events, pd.Timedelta(freq))
+    else:
+        if events is None or len(events) == 0 or "ts" not in events.columns:
+            return findings_frame([])
+        df, population = _classified(events).reset_index(drop=True), None
     ts = pd.to_datetime(df["ts"], utc=True, errors="coerce")
+    if population is None:
+        population = population_of(ts)
     is_err = df["error_kind"].notna().to_numpy(dtype=bool)
-    plan = _plan(ts, is_err, incident, baseline, freq)
+    plan = _plan(ts, is_err, population, incident, baseline, freq)
     if plan is None:
         return findings_frame([])
     texts = _texts(df)
