@@ -183,7 +183,7 @@ def focus_from_dask(frame: Any, width: pd.Timedelta) -> tuple[pd.DataFrame, Popu
 
     def bins(bin_width: pd.Timedelta, window: Window | None) -> set[pd.Timestamp]:
         if bin_width != width:
-            raise AssertionError("bins asked at another width than the pass was made with")  # noqa: TRY003
+            raise AssertionError("bins asked at another width than the pass was made with")
         index = per_bin.index
         if window is not None:
             # a bin holds lines of the window when it overlaps it and holds lines there: bins inside
