@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import hashlib
 import json
 import os
 import urllib.parse
@@ -183,9 +184,22 @@ def _partition_values(table: pa.Table, name: str) -> pa.Array:
     return pc.fill_null(to_string(table.column(name)), NONE_VALUE).combine_chunks()
 
 
+#: Longest partition directory name written; a longer one is cut and ends in a hash of its value.
+_MAX_DIR_NAME = 200
+
+
 def _dir_name(name: str, value: str) -> str:
     # Hive style; "/" and anything else unsafe in a file name is escaped (the "name=" prefix keeps ".." harmless).
-    return f"{name}={urllib.parse.quote(value, safe='()')}"
+    # File systems refuse a name past 255 bytes (a long service name, any deep source_file): such a value is cut
+    # and a hash of it appended. The directory only places a part; its rows carry the value itself.
+    quoted = urllib.parse.quote(value, safe="()")
+    if len(name) + 1 + len(quoted) <= _MAX_DIR_NAME:
+        return f"{name}={quoted}"
+    head = quoted[: _MAX_DIR_NAME - len(name) - 18]
+    cut = head.rfind("%", len(head) - 2)
+    head = head[:cut] if cut >= 0 else head  # never end inside a %XX escape
+    digest = hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()[:16]
+    return f"{name}={head}~{digest}"
 
 
 # --------------------------------------------------------------------------- writing
@@ -442,7 +456,11 @@ def open_events(
     if not parts:
         return _empty_relation(con)
     try:
-        return con.sql(f"select * from read_parquet({_sql_list(parts)}, union_by_name = true)")
+        # Parts are self-contained (the partition columns are inside them): DuckDB must not take values from
+        # the directory names, where a NULL is spelled "(none)" and a long value is cut (and "date" is no column).
+        return con.sql(
+            f"select * from read_parquet({_sql_list(parts)}, union_by_name = true, hive_partitioning = false)"
+        )
     except duckdb.Error as exc:
         raise DataFormatError(f"{dataset}: DuckDB cannot read the store: {exc}") from exc
 
@@ -473,7 +491,9 @@ def read_events(
     Raises
     ------
     DataFormatError
-        Not a store, or a ``where`` DuckDB refuses.
+        Not a store, or parts DuckDB cannot read.
+    InvalidParameterError
+        A ``where`` DuckDB refuses (a syntax error, an unknown column), or an unknown column in ``columns``.
     """
     import duckdb
 

@@ -10,9 +10,13 @@ the input.
 
 What a failure leaves behind:
 
-* a file that cannot be read (gone since the folder was listed, a gzip cut
-  before its first line, no permission) is skipped and counted: its row in
-  the result and in the manifest has ``status="skipped"`` and the reason;
+* a file that cannot be read when its turn comes (gone since the folder was
+  listed; named explicitly, a gzip without a readable line) is skipped and
+  counted: its row in the result and in the manifest has
+  ``status="skipped"`` and the reason. In a folder, a file already found
+  unreadable when it is listed (a gzip that does not inflate or is cut
+  before any data, no permission) is counted with the files of other kinds,
+  in ``attrs["skipped"]`` and the manifest's ``skipped_other_kinds``;
 * a gzip cut in the middle keeps the lines before the cut (``note``), as
   :func:`~apiprobe.read_logs` does; so does an over-long line (kept cut);
 * a write that fails (a full disk) raises
@@ -24,6 +28,7 @@ What a failure leaves behind:
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import warnings
 from collections.abc import Callable, Iterable, Sequence
@@ -45,7 +50,7 @@ from apiprobe.load.event_store import (
     to_store_table,
     write_manifest,
 )
-from apiprobe.load.logs import log_files, stream_log_file, warn_skipped_logs
+from apiprobe.load.logs import DIALECTS, log_files, stream_log_file, warn_skipped_logs
 
 __all__ = ["convert_logs"]
 
@@ -65,6 +70,21 @@ def _classify_table(table: pa.Table) -> pa.Table:
         else:
             table = table.append_column(col, arr)
     return table
+
+
+def _check_format(format: str, regex: str | None) -> None:
+    """The checks :func:`~apiprobe.load.logs.stream_log_file` makes of ``format`` and ``regex``, made up front."""
+    if format != "auto" and format not in DIALECTS:
+        raise InvalidParameterError(f"format: unknown log format {format!r}; known: auto, {', '.join(DIALECTS)}")
+    if regex is not None:
+        try:
+            pattern = re.compile(regex)
+        except re.error as exc:
+            raise InvalidParameterError(f"regex: {regex!r} is not a valid regular expression: {exc}") from exc
+        if not pattern.groupindex:
+            raise InvalidParameterError(f"regex: log regex {pattern.pattern!r} has no named groups (e.g. (?P<msg>.*))")
+    elif format == "regex":
+        raise InvalidParameterError("regex: format='regex' needs regex=… with named groups")
 
 
 def _prepare(out: Path, overwrite: bool) -> None:
@@ -159,6 +179,7 @@ def convert_logs(
     files, skipped = log_files(paths, format=format)
     root = Path(out)
     writer = EventStoreWriter(root, partition_by)  # checks partition_by before anything is deleted
+    _check_format(format, regex)  # … and format and regex: a typo must not cost the store it would replace
     _prepare(root, overwrite)
     manifest = new_manifest(partition_by, classify)
     manifest["skipped_other_kinds"] = skipped

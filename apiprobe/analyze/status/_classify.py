@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from apiprobe.analyze.status._envelope import _body_error, _status_for_error
-from apiprobe.analyze.status._view import _view
+from apiprobe.analyze.status._view import _view, request_rows
 from apiprobe.analyze.status._vocab import (
     _BUSINESS,
     _CLIENT_KEYS,
@@ -156,8 +156,10 @@ def classify_status_misuse(
 
     Parameters
     ----------
-    data : pandas.DataFrame
+    data : pandas.DataFrame, evidence store path or dask DataFrame
         An events, probes (with ``body``) or HAR table; see :mod:`apiprobe.analyze.status`.
+        From a store (:func:`~apiprobe.convert_logs`) or a dask DataFrame only
+        the lines that carry a status are read (the result then has those rows only).
     storm_min_4xx : int, default 20
         Fewest 4xx answers from one client on one route that count as a storm.
     storm_share : float, default 0.5
@@ -174,6 +176,7 @@ def classify_status_misuse(
         NA when the status is used well) and ``recommended_status`` (Int64:
         the status to answer instead; NA when the status itself is right).
     """
+    data = request_rows(data)
     view = _view(data, normalize_routes)
     masks, recommended, _, _ = _masks(view, storm_min_4xx=storm_min_4xx, storm_share=storm_share)
     label = _labels(masks, view.index)
@@ -198,8 +201,9 @@ def status_table(
 
     Parameters
     ----------
-    data : pandas.DataFrame
-        An events, probes (with ``body``) or HAR table.
+    data : pandas.DataFrame, evidence store path or dask DataFrame
+        An events, probes (with ``body``) or HAR table; of a store or a dask
+        DataFrame only the lines that carry a status are read.
     storm_min_4xx, storm_share, normalize_routes
         As for :func:`classify_status_misuse`.
 
@@ -222,6 +226,7 @@ def status_table(
         ``recommended_status``        Int64, the status to answer instead; NA when the status is right
         ============================  ===========================================================
     """
+    data = request_rows(data)
     view = _view(data, normalize_routes)
     columns = [
         "service",

@@ -11,7 +11,7 @@ import pandas as pd
 from apiprobe._redact import redact_body, redact_url
 from apiprobe.analyze._findings import finding, findings_frame
 from apiprobe.analyze.status._classify import _masks
-from apiprobe.analyze.status._view import _view
+from apiprobe.analyze.status._view import _view, request_rows
 from apiprobe.analyze.status._vocab import _SEVERITY
 
 __all__ = ["detect_status_misuse"]
@@ -85,7 +85,8 @@ def detect_status_misuse(
     ----------
     data
         An events table (request log lines), a probes table with a ``body``
-        column, or a HAR table.
+        column, or a HAR table; or an evidence store's directory or a dask
+        DataFrame of events, of which only the lines carrying a status are read.
     min_count
         Fewest misused requests in a route group for a finding.
     min_share
@@ -103,6 +104,7 @@ def detect_status_misuse(
     pandas.DataFrame
         Findings (schema ``findings``), fault ``status_misuse``, most severe first.
     """
+    data = request_rows(data)
     view = _view(data, normalize_routes)
     if view.empty:
         return findings_frame([])

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 
 from apiprobe.analyze._attrs import attr_groups
+from apiprobe.analyze._sources import as_store, is_dask, per_partition
 from apiprobe.analyze.status._vocab import (
     _AUTH_HEADERS,
     _BODY_KEYS,
@@ -82,6 +83,39 @@ def _events_groups() -> dict[str, tuple[str, ...]]:
         **{f"client:{dim}": keys for dim, keys in _CLIENT_KEYS.items()},
         **{f"env:{key}": (key,) for key in _ENVELOPE_KEYS},
     }
+
+
+def _request_sql() -> str:
+    """A DuckDB condition true for every line that may carry a status (a superset; :func:`_view` decides)."""
+    keys = sorted({k.lower() for k in _STATUS_KEYS} | {k.lower().split(".")[0] for k in _STATUS_KEYS})
+    listed = ", ".join("'" + k.replace("'", "''") + "'" for k in keys)
+    return f"status is not null or list_has_any(list_transform(map_keys(attrs), lambda k: lower(k)), [{listed}])"
+
+
+def _has_status_part(part: pd.DataFrame) -> pd.DataFrame:
+    """The lines of one dask partition that carry a status (column or attrs)."""
+    view = _view(part, normalize_routes=False) if len(part) else part.iloc[:0]
+    return part.iloc[np.asarray(view.index, dtype=np.int64)] if len(part) else part
+
+
+def request_rows(data: Any) -> pd.DataFrame:
+    """``data`` itself when it is a DataFrame; for an evidence store or a dask DataFrame, its request lines.
+
+    Only lines with a status (in the column or in ``attrs``) matter to the
+    status analyses, so a store's are selected by DuckDB and a dask
+    DataFrame's partition by partition; the rest never reach memory.
+    """
+    store = as_store(data, what="data")
+    if store is not None:
+        cols = ", ".join(c for c in store.columns if c not in ("raw",))
+        return store.df(
+            f"select {cols} from events where {_request_sql()} order by ts asc nulls last, source_file, line_no"
+        )
+    if is_dask(data):
+        rows = per_partition(data, _has_status_part)
+        order = [c for c in ("ts", "source_file", "line_no") if c in rows.columns]
+        return rows.sort_values(order, na_position="last", kind="stable").reset_index(drop=True) if order else rows
+    return data
 
 
 def _view(data: pd.DataFrame, normalize_routes: bool) -> pd.DataFrame:
