@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from apiprobe.errors import ApiprobeError
+from apiprobe.errors import ApiprobeError, InvalidParameterError
 
 if TYPE_CHECKING:  # pandas loads with the command that needs it, not for --help
     import pandas as pd
@@ -176,30 +176,61 @@ def _window(text: str | None, flag: str) -> tuple[str, str] | None:
     return start, end
 
 
+_LOG_STAT_COLUMNS = ("source_file", "dialect", "lines", "blank", "parsed", "unparsed", "note")
+
+
 def _cmd_logs(args: argparse.Namespace) -> int:
     import pandas as pd
 
     from apiprobe._redact import redact_text
     from apiprobe.analyze.error_kinds import classify_errors, detect_error_faults, error_summary
+    from apiprobe.load.event_store import is_event_store, read_manifest
     from apiprobe.load.logs import read_logs, summarize_log_sources
     from apiprobe.load.tables import write_table
 
-    events = read_logs(
-        args.paths,
-        format=args.format,
-        service=args.service,
-        since=args.since,
-        until=args.until,
-        regex=args.regex,
-        progress=False if args.quiet else None,
-    )
-    stats = summarize_log_sources(events)
-    events = classify_errors(events)
-    if args.out:
-        write_table(events, args.out)
+    store = args.paths[0] if len(args.paths) == 1 and is_event_store(args.paths[0]) else None
+    if (args.to or store) and (args.since or args.until or args.out):
+        raise InvalidParameterError(
+            "--since/--until/--out read logs into memory; with an evidence store (--to, or a store as PATH) "
+            "select lines with SQL instead (apiprobe.open_events)"
+        )
+    if args.to:
+        from apiprobe.scale import convert_logs
+
+        stats = convert_logs(
+            args.paths,
+            args.to,
+            partition_by=tuple(p for p in args.partition_by.split(",") if p),
+            format=args.format,
+            service=args.service,
+            regex=args.regex,
+            overwrite=args.overwrite,
+            progress=False if args.quiet else None,
+        )
+        events: Any = args.to
+        print(f"evidence store: {args.to} ({int(stats['rows'].sum()):,} lines in {int(stats['parts'].sum())} parts)")
+    elif store:
+        events = store
+        stats = pd.DataFrame(read_manifest(store)["files"]) if Path(store, "_manifest.json").is_file() else None
+    else:
+        events = read_logs(
+            args.paths,
+            format=args.format,
+            service=args.service,
+            since=args.since,
+            until=args.until,
+            regex=args.regex,
+            progress=False if args.quiet else None,
+        )
+        stats = summarize_log_sources(events)
+        events = classify_errors(events)
+        if args.out:
+            write_table(events, args.out)
     with pd.option_context("display.width", 200, "display.max_colwidth", 80):
-        stats = stats.assign(source_file=stats["source_file"].map(lambda p: Path(str(p)).name))
-        print(stats.to_string(index=False))
+        if stats is not None and not stats.empty:
+            stats = stats.assign(source_file=stats["source_file"].map(lambda p: Path(str(p)).name))
+            shown_stats = [c for c in (*_LOG_STAT_COLUMNS, "status", "error") if c in stats.columns]
+            print(stats[shown_stats].to_string(index=False))
         summary = error_summary(events)
         if not summary.empty:
             print()
@@ -465,6 +496,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--incident", metavar="START/END", help="incident window (default: the busiest error minute)")
     p.add_argument("--baseline", metavar="START/END", help="baseline window to compare with")
     p.add_argument("--out", "-o", help="save the classified lines (.parquet keeps attrs as a struct)")
+    p.add_argument(
+        "--to",
+        metavar="DIR",
+        help="stream the logs into a Parquet evidence store (bounded memory) and analyse it with DuckDB; "
+        "a store given as PATH is analysed directly",
+    )
+    p.add_argument("--partition-by", default="service,date", help="with --to: partition columns (default service,date)")
+    p.add_argument("--overwrite", action="store_true", help="with --to: replace a store already there")
     p.add_argument("--quiet", "-q", action="store_true", help="no progress bar")
     p.set_defaults(func=_cmd_logs)
 

@@ -58,6 +58,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from apiprobe.analyze._sources import is_dask
 from apiprobe.analyze.error_kinds._rules import _CODE_ALIASES, _CODE_RETRYABLE, ERROR_PATTERNS, KIND_DEFAULTS
 from apiprobe.schema import ERROR_KINDS
 
@@ -415,8 +416,9 @@ def classify_errors(events: pd.DataFrame) -> pd.DataFrame:
 
     Parameters
     ----------
-    events : pandas.DataFrame
-        Table with schema ``events``. Only ``error``, ``msg``, ``level``,
+    events : pandas.DataFrame or dask DataFrame
+        Table with schema ``events`` (a dask DataFrame is classified
+        partition by partition, lazily). Only ``error``, ``msg``, ``level``,
         ``status``, ``attrs`` and ``error_kind`` are read (and, on a table
         classified before, ``error_layer``, ``retryable`` and ``error_rule``);
         missing columns are treated as NA.
@@ -440,6 +442,8 @@ def classify_errors(events: pd.DataFrame) -> pd.DataFrame:
         whose rule starts with ``error_kind`` or is an ``unmatched`` explicit
         code keep their classification and the others are derived again.
     """
+    if is_dask(events):  # each partition on its own: classification is per line
+        return events.map_partitions(classify_errors, meta=classify_errors(events._meta))
     out = events.copy(deep=False)
     n = len(out)
     infos = _Infos(n)
