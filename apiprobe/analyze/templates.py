@@ -40,6 +40,7 @@ import pandas as pd
 
 from apiprobe._frames import require_columns
 from apiprobe._time import utc_window
+from apiprobe.analyze._sources import as_store, is_dask, per_partition
 from apiprobe.errors import InvalidParameterError
 
 __all__ = [
@@ -326,6 +327,29 @@ def _worst_level(levels: pd.Series) -> Any:
     return next(k for k, v in _LEVEL_RANK.items() if v == best)
 
 
+Window = tuple[pd.Timestamp, pd.Timestamp]
+
+
+def _in_windows_part(part: pd.DataFrame, windows: tuple[Window, ...]) -> pd.DataFrame:
+    keep = np.zeros(len(part), dtype=bool)
+    for w in windows:
+        keep |= _in_window(part["ts"], w)
+    return part[keep]
+
+
+def _window_rows(events: Any, windows: tuple[Window, ...]) -> pd.DataFrame:
+    """``events`` itself, or the lines of ``windows`` of an evidence store or a dask DataFrame, in time order."""
+    store = as_store(events)
+    if store is not None:
+        cond = " or ".join("(epoch_ns(ts) >= ? and epoch_ns(ts) < ?)" for _ in windows)
+        params = [int(t.value) for w in windows for t in w]
+        return store.df(f"select * from events where {cond} order by ts, source_file, line_no", params)
+    if is_dask(events):
+        rows = per_partition(events, _in_windows_part, windows)
+        return rows.sort_values(["ts", "source_file", "line_no"], kind="stable").reset_index(drop=True)
+    return events
+
+
 def compare_templates(
     events: pd.DataFrame,
     *,
@@ -347,9 +371,10 @@ def compare_templates(
 
     Parameters
     ----------
-    events : pandas.DataFrame
+    events : pandas.DataFrame, evidence store path or dask DataFrame
         Table with schema ``events`` (``ts`` and ``msg`` are used, ``level``
-        when present).
+        when present). Of a store (:func:`~apiprobe.convert_logs`) or a dask
+        DataFrame only the lines of the two windows are read.
     incident, baseline : (start, end)
         ``(start, end)`` windows, start included and end excluded; naive
         times are UTC.
@@ -377,6 +402,7 @@ def compare_templates(
     inc = utc_window(incident, "incident")
     base = utc_window(baseline, "baseline")
     assert inc is not None and base is not None
+    events = _window_rows(events, (inc, base))
     require_columns(events, ["ts"], table="events")
     in_inc = _in_window(events["ts"], inc)
     in_base = _in_window(events["ts"], base)

@@ -375,13 +375,36 @@ def read_manifest(dataset: str | os.PathLike[str]) -> dict[str, Any]:
     except (OSError, ValueError) as exc:
         raise DataFormatError(f"{path}: unreadable store manifest: {exc}") from exc
     if not isinstance(data, dict) or data.get("format") != STORE_FORMAT:
-        raise DataFormatError(f"{path}: not an apiprobe evidence store manifest (format {data.get('format')!r})")
-    if int(data.get("version", 0)) > STORE_VERSION:
+        found = data.get("format") if isinstance(data, dict) else f"a JSON {type(data).__name__}"
+        raise DataFormatError(f"{path}: not an apiprobe evidence store manifest (format {found!r})")
+    version = data.get("version", 0)
+    if not isinstance(version, int) or isinstance(version, bool):
+        raise DataFormatError(f"{path}: store manifest with a version that is not a number ({version!r})")
+    if version > STORE_VERSION:
         raise DataFormatError(
-            f"{path}: store format version {data.get('version')} is newer than this apiprobe reads "
+            f"{path}: store format version {version} is newer than this apiprobe reads "
             f"({STORE_VERSION}); upgrade apiprobe"
         )
+    if not _valid_files(data.get("files")):
+        raise DataFormatError(
+            f"{path}: store manifest without a valid list of files and their parts (each a relative path in the store)"
+        )
     return data
+
+
+def _valid_files(files: Any) -> bool:
+    """Whether a manifest's ``files`` is a list of records whose parts are relative paths inside the store."""
+    if not isinstance(files, list):
+        return False
+    for record in files:
+        parts = record.get("parts") if isinstance(record, dict) else None
+        if not isinstance(record, dict) or not isinstance(parts or [], list):
+            return False
+        for part in parts or []:
+            rel = part.get("path") if isinstance(part, dict) else None
+            if not isinstance(rel, str) or not rel or Path(rel).is_absolute() or ".." in Path(rel).parts:
+                return False
+    return True
 
 
 def store_parts(dataset: str | os.PathLike[str]) -> list[Path]:

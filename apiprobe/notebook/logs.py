@@ -13,6 +13,7 @@ from apiprobe._time import utc_window
 from apiprobe.analyze.error_kinds import classify_errors, detect_error_faults, error_summary, error_taxonomy
 from apiprobe.analyze.templates import compare_templates
 from apiprobe.errors import InvalidParameterError
+from apiprobe.load.event_store import arrow_events_to_pandas, is_event_store, open_events, read_events, read_manifest
 from apiprobe.load.logs import read_logs, summarize_log_sources
 from apiprobe.notebook._common import DEMO_DIR, heading, split_commas, time_span
 from apiprobe.notebook._display import show_table
@@ -37,9 +38,11 @@ class LogEvidence:
 
     Attributes
     ----------
-    events : pandas.DataFrame
+    events : pandas.DataFrame or str
         Log lines, schema ``events`` plus ``error_kind``, ``error_layer`` and
-        ``retryable`` from :func:`apiprobe.analyze.classify_errors`.
+        ``retryable`` from :func:`apiprobe.analyze.classify_errors`; or the
+        directory of an evidence store (:func:`apiprobe.convert_logs`), which
+        the analyses query with DuckDB without reading it into memory.
     stats : pandas.DataFrame
         One row per file read: detected dialect, lines parsed and unparsed
         (:func:`apiprobe.load.summarize_log_sources`).
@@ -51,7 +54,7 @@ class LogEvidence:
         Where the lines came from, in words.
     """
 
-    events: pd.DataFrame
+    events: pd.DataFrame | str
     stats: pd.DataFrame
     incident: Window | None
     baseline: Window | None
@@ -86,9 +89,12 @@ def get_log_evidence(
     Parameters
     ----------
     logs_path
-        A file, folder or glob of logs in any dialect :func:`apiprobe.read_logs` knows.
+        A file, folder or glob of logs in any dialect :func:`apiprobe.read_logs` knows,
+        or the directory of an evidence store written by :func:`apiprobe.convert_logs`
+        (``apiprobe logs PATH --to DIR``) for logs too large for memory.
     service
-        Keep only these services (comma-separated).
+        Keep only these services (comma-separated). With a store, their lines
+        are read into memory.
     incident_start, incident_end, baseline_start, baseline_end
         The windows to compare (anything ``pd.Timestamp`` reads; naive = UTC).
         Without an incident window the busiest error minute stands in for it.
@@ -118,19 +124,38 @@ def get_log_evidence(
         source = "the built-in demo incident (six services, six logger dialects)"
     else:
         source = f"logs from {Path(logs_path).name}"
+    windows = {
+        "incident": _window(incident_start, incident_end, "incident"),
+        "baseline": _window(baseline_start, baseline_end, "baseline"),
+    }
+    if is_event_store(logs_path):
+        return _store_evidence(str(logs_path), service, source, **windows)
     events = read_logs(logs_path, format=format, regex=regex or None)
     stats = summarize_log_sources(events)
     if service:
         keep = set(split_commas(service))
         events = events[events["service"].isin(keep)].reset_index(drop=True)
         source += f", services {', '.join(sorted(keep))}"
-    return LogEvidence(
-        events=classify_errors(events),
-        stats=stats,
-        incident=_window(incident_start, incident_end, "incident"),
-        baseline=_window(baseline_start, baseline_end, "baseline"),
-        source=source,
-    )
+    return LogEvidence(events=classify_errors(events), stats=stats, source=source, **windows)
+
+
+def _store_evidence(
+    store: str, service: str, source: str, *, incident: Window | None, baseline: Window | None
+) -> LogEvidence:
+    """Evidence that stays in its store; with ``service``, those services' lines read into memory."""
+    manifest = read_manifest(store)
+    stats = pd.DataFrame(manifest["files"]).reindex(columns=_STAT_COLUMNS)
+    source = f"the evidence store {Path(store).name} ({manifest['rows']:,} lines)"
+    if not service:
+        return LogEvidence(events=store, stats=stats, incident=incident, baseline=baseline, source=source)
+    keep = sorted(set(split_commas(service)))
+    where = "service in (" + ", ".join("'" + k.replace("'", "''") + "'" for k in keep) + ")"
+    events = read_events(store, where=where)
+    source += f", services {', '.join(keep)}"
+    return LogEvidence(events=events, stats=stats, incident=incident, baseline=baseline, source=source)
+
+
+_STAT_COLUMNS = ["source_file", "dialect", "lines", "blank", "parsed", "unparsed", "note", "status", "error"]
 
 
 def show_log_overview(evidence: LogEvidence, *, title: str = "") -> None:
@@ -148,15 +173,26 @@ def show_log_overview(evidence: LogEvidence, *, title: str = "") -> None:
     ev = evidence.events
     head = heading(title)
     span = "no timestamps"
-    if ev["ts"].notna().any():
-        span = time_span(ev["ts"])
+    if isinstance(ev, str):  # an evidence store: counted by DuckDB
+        rel = open_events(ev)
+        n_lines = int(rel.aggregate("count(*)").fetchall()[0][0])
+        lo, hi = rel.aggregate("min(ts), max(ts)").fetchall()[0]
+        if lo is not None:
+            span = time_span(pd.Series(pd.to_datetime([lo, hi], utc=True)))
+        levels = rel.aggregate("service, level, count(*) as n").df()
+        levels = levels.pivot_table(index="service", columns="level", values="n", aggfunc="sum", fill_value=0)
+    else:
+        n_lines = len(ev)
+        if ev["ts"].notna().any():
+            span = time_span(ev["ts"])
+        levels = ev.pivot_table(index="service", columns="level", values="line_no", aggfunc="size", fill_value=0)
     windows = ""
     for name, w in (("incident", evidence.incident), ("baseline", evidence.baseline)):
         if w is not None:
             windows += f" {name.capitalize()} window {w[0]:%H:%M}–{w[1]:%H:%M} UTC."
     display(
         HTML(
-            head + f"<p>Data: {html.escape(evidence.source)}; {len(ev):,} lines, {html.escape(span)}."
+            head + f"<p>Data: {html.escape(evidence.source)}; {n_lines:,} lines, {html.escape(span)}."
             f"{html.escape(windows)}</p>"
         )
     )
@@ -167,7 +203,6 @@ def show_log_overview(evidence: LogEvidence, *, title: str = "") -> None:
         float_format="{:.0f}",
         highlight=stats["unparsed"] > 0,
     )
-    levels = ev.pivot_table(index="service", columns="level", values="line_no", aggfunc="size", fill_value=0)
     levels = levels.reindex(
         columns=[c for c in ("trace", "debug", "info", "warn", "error", "fatal") if c in levels.columns]
     ).reset_index()
@@ -186,7 +221,16 @@ def show_unparsed(evidence: LogEvidence, *, max_rows: int = 12) -> None:
     """
     from IPython.display import HTML, display
 
-    bad = evidence.events[~evidence.events["parse_ok"].fillna(False).astype(bool)]
+    ev = evidence.events
+    if isinstance(ev, str):  # an evidence store: only the lines shown come into memory
+        rel = open_events(ev).filter("not coalesce(parse_ok, false)")
+        n_bad = int(rel.aggregate("count(*)").fetchall()[0][0])
+        bad = arrow_events_to_pandas(
+            rel.select("source_file, line_no, raw").order("source_file, line_no").limit(max_rows).to_arrow_table()
+        )
+    else:
+        bad = ev[~ev["parse_ok"].fillna(False).astype(bool)]
+        n_bad = len(bad)
     if bad.empty:
         display(HTML("<p>Every line parsed.</p>"))
         return
@@ -195,7 +239,7 @@ def show_unparsed(evidence: LogEvidence, *, max_rows: int = 12) -> None:
     show_table(
         shown.sort_values(["source_file", "line_no"]),
         max_rows=max_rows,
-        caption=f"{len(bad):,} lines did not parse (panics, stack traces, truncated writes)",
+        caption=f"{n_bad:,} lines did not parse (panics, stack traces, truncated writes)",
     )
 
 

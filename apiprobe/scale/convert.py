@@ -183,6 +183,7 @@ def convert_logs(
     _prepare(root, overwrite)
     manifest = new_manifest(partition_by, classify)
     manifest["skipped_other_kinds"] = skipped
+    _commit(root, manifest, [])  # a store from the start: a run killed in its first file reads as empty
     sizes = {f: _size(f) for f in files}
     total = sum(s for s in sizes.values() if s is not None)
     show = progress if progress is not None else total > (64 << 20)

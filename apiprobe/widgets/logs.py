@@ -11,6 +11,7 @@ import plotly.graph_objects as go
 
 from apiprobe.analyze.error_kinds import error_counts
 from apiprobe.analyze.templates import mine_templates
+from apiprobe.errors import InvalidParameterError
 from apiprobe.notebook import show_table
 from apiprobe.notebook.logs import LogEvidence
 from apiprobe.plot import fig_error_counts
@@ -67,6 +68,12 @@ class LogsExplorer(Explorer):
 
     def __init__(self, evidence: LogEvidence | pd.DataFrame, *, sample: int = 30, **kwargs: Any) -> None:
         events = evidence.events if isinstance(evidence, LogEvidence) else evidence
+        if not isinstance(events, pd.DataFrame):
+            raise InvalidParameterError(
+                "LogsExplorer browses lines held in memory, and this evidence is an evidence store: give "
+                "service='a,b' to get_log_evidence (those services' lines are read in), or query the store "
+                "with apiprobe.open_events"
+            )
         self.events = events
         self.sample = sample
         self._counts: dict[tuple[str, str], pd.DataFrame] = {}
