@@ -7,6 +7,7 @@
 # errors
 from apiprobe.errors import ApiprobeError as ApiprobeError
 from apiprobe.errors import DataFormatError as DataFormatError
+from apiprobe.errors import EventStoreError as EventStoreError
 from apiprobe.errors import InvalidParameterError as InvalidParameterError
 from apiprobe.errors import InvalidTargetError as InvalidTargetError
 from apiprobe.errors import LabError as LabError
@@ -57,6 +58,9 @@ from apiprobe.load import read_resolv_conf as read_resolv_conf
 from apiprobe.load import read_timeouts as read_timeouts
 from apiprobe.load import read_traces as read_traces
 from apiprobe.load import summarize_log_sources as summarize_log_sources
+from apiprobe.load import open_events as open_events
+from apiprobe.load import read_events as read_events
+from apiprobe.scale import convert_logs as convert_logs
 from apiprobe.load import write_table as write_table
 
 # analyze: latency and DNS

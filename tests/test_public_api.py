@@ -27,6 +27,8 @@ NAMESPACES = [
     "apiprobe.analyze",
     "apiprobe.plot",
     "apiprobe.incident",
+    "apiprobe.scale",
+    "apiprobe.dask",
     "apiprobe.widgets",
     "apiprobe.notebook",
     "apiprobe.report",
@@ -35,7 +37,18 @@ NAMESPACES = [
 ]
 SNAPSHOTS = Path(__file__).parent / "snapshots" / "public_api"
 #: What `import apiprobe` must never pull in: the notebook, figure and report stack.
-HEAVY = ("IPython", "ipywidgets", "plotly", "papermill", "nbconvert", "nbformat", "jupyter_client", "ipykernel")
+HEAVY = (
+    "IPython",
+    "ipywidgets",
+    "plotly",
+    "papermill",
+    "nbconvert",
+    "nbformat",
+    "jupyter_client",
+    "ipykernel",
+    "duckdb",
+    "dask",
+)
 
 
 def _ruff_order(names: list[str]) -> list[str]:

@@ -5,6 +5,9 @@
 
 from apiprobe.load.certs import parse_certificates as parse_certificates
 from apiprobe.load.certs import read_certificates as read_certificates
+from apiprobe.load.event_store import STORE_SCHEMA as STORE_SCHEMA
+from apiprobe.load.event_store import open_events as open_events
+from apiprobe.load.event_store import read_events as read_events
 from apiprobe.load.evidence import Evidence as Evidence
 from apiprobe.load.evidence import read_evidence as read_evidence
 from apiprobe.load.goroutines import WAIT_SITES as WAIT_SITES
