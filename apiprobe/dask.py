@@ -67,6 +67,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apiprobe.errors import DataFormatError, InvalidParameterError
+from apiprobe.load._jsonlines import CHUNK_BYTES
 from apiprobe.load._paths import refusal, skipped_list
 from apiprobe.load._sniff import HEAD_BYTES, judge_bytes
 from apiprobe.load._text import GZIP_MAGIC
@@ -113,11 +114,14 @@ class _Source:
         except (OSError, ValueError) as exc:
             raise DataFormatError(f"{self.name}: cannot open: {getattr(exc, 'strerror', None) or exc}") from exc
 
-    def size(self) -> int:
+    def stat(self) -> tuple[int, Any]:
+        """The file's size, and what tells its version apart (mtime, or the store's own tag)."""
         try:
             if self.fs is None:
-                return os.stat(self.path).st_size
-            return int(self.fs.size(self.path))
+                st = os.stat(self.path)
+                return st.st_size, (st.st_size, st.st_mtime_ns)
+            info = self.fs.info(self.path)
+            return int(info["size"]), sorted((str(k), str(v)) for k, v in info.items())
         except (OSError, ValueError) as exc:
             raise DataFormatError(f"{self.name}: cannot open: {getattr(exc, 'strerror', None) or exc}") from exc
 
@@ -236,17 +240,20 @@ def _parse(
     src: _Source,
     offset: int,
     length: int | None,
-    *,
     dialect: str,
     service: str | None,
     regex: re.Pattern[str] | None,
-    offsets: list[int] | None = None,
-    index: int = 0,
+    offsets: list[int] | None,
+    index: int,
 ) -> pd.DataFrame:
     """One partition: a block (``length`` None: the whole file) parsed into store-schema events."""
     data = src.read(offset, length, lines=length is not None)
     tables: list[pa.Table] = []
-    stream_log_bytes(data, tables.append, source=src.name, format=dialect, service=service, regex=regex)
+    # A plain block is read in one chunk of its own size (the reader allocates a whole chunk up front).
+    chunk = CHUNK_BYTES if data[:2] == GZIP_MAGIC else min(CHUNK_BYTES, max(len(data), _HEAD) + 1)
+    stream_log_bytes(
+        data, tables.append, source=src.name, format=dialect, service=service, regex=regex, chunk_bytes=chunk
+    )
     first = 0 if offsets is None else offsets[index]
     store = [to_store_table(t) for t in tables if t.num_rows]
     table = pa.concat_tables(store) if store else STORE_SCHEMA.empty_table()
@@ -383,7 +390,7 @@ def read_logs(
     local = [p for p in items if not _is_url(p)]
     sources: list[_Source] = []
     skipped: list[dict[str, str | None]] = []
-    if local:
+    if local or not urls:  # nothing at all: the error apiprobe.read_logs gives
         files, skipped_local = log_files(local, format=fmt)
         sources += [_Source(name=str(f), path=os.path.abspath(f)) for f in files]
         skipped += skipped_local
@@ -393,30 +400,49 @@ def read_logs(
         skipped += skipped_remote
     warn_skipped_logs(paths if isinstance(paths, (str, os.PathLike)) else items, skipped)
 
-    delayed = dask.delayed
-    parts: list[Any] = []
-    for src in sources:
-        size = src.size()
+    # One low-level graph for every file: building it is linear in the number of blocks (a Delayed
+    # per task would re-walk the count tasks for every block). Keys are (layer, file, block).
+    from dask.base import tokenize
+    from dask.delayed import Delayed
+    from dask.highlevelgraph import HighLevelGraph
+
+    stats = [src.stat() for src in sources]
+    token = tokenize(
+        [(src.name, version) for src, (_, version) in zip(sources, stats, strict=True)],
+        block,
+        fmt,
+        service,
+        None if pattern is None else (pattern.pattern, pattern.flags),
+    )
+    layer = f"apiprobe-read-logs-{token}"
+    detect, count, offsets, parse = (f"{step}-{token}" for step in ("detect", "count", "offsets", "parse"))
+    dsk: dict[Any, Any] = {}
+    keys: list[tuple[str, int, int]] = []
+    for f, (src, (size, _)) in enumerate(zip(sources, stats, strict=True)):
         split = False
         if block is not None and size > block:
             magic = src.read(0, 2)
             split = magic != GZIP_MAGIC and magic not in _UTF16_BOMS
         if not split:
-            # One partition: stream_log_bytes detects gzip, UTF-16 and the dialect just as read_logs does.
-            parts.append(delayed(_parse, pure=True)(src, 0, None, dialect=fmt, service=service, regex=pattern))
+            # One partition: stream_log_bytes recognises gzip and UTF-16 and detects the dialect as read_logs does.
+            dsk[(parse, f, 0)] = (_parse, src, 0, None, fmt, service, pattern, None, 0)
+            keys.append((parse, f, 0))
             continue
         assert block is not None
-        starts = list(range(0, size, block))
-        dialect = delayed(_detect, pure=True)(src) if fmt == "auto" else fmt
-        counts = [delayed(_count_lines, pure=True)(src, start, block) for start in starts[:-1]]
-        offsets = delayed(_offsets, pure=True)(*counts)
-        for i, start in enumerate(starts):
-            parts.append(
-                delayed(_parse, pure=True)(
-                    src, start, block, dialect=dialect, service=service, regex=pattern, offsets=offsets, index=i
-                )
-            )
+        starts = range(0, size, block)
+        dialect: Any = fmt
+        if fmt == "auto":
+            dsk[(detect, f, 0)] = (_detect, src)
+            dialect = (detect, f, 0)
+        for i, begin in enumerate(starts[:-1]):
+            dsk[(count, f, i)] = (_count_lines, src, begin, block)
+        dsk[(offsets, f, 0)] = (_offsets, *[(count, f, i) for i in range(len(starts) - 1)])
+        for i, begin in enumerate(starts):
+            dsk[(parse, f, i)] = (_parse, src, begin, block, dialect, service, pattern, (offsets, f, 0), i)
+            keys.append((parse, f, i))
     meta = arrow_events_to_pandas(STORE_SCHEMA.empty_table())
-    if not parts:
+    if not keys:
         return dask.dataframe.from_pandas(meta, npartitions=1)
+    graph = HighLevelGraph.from_collections(layer, dsk, dependencies=())
+    parts = [Delayed(key, graph, layer=layer) for key in keys]
     return dask.dataframe.from_delayed(parts, meta=meta, verify_meta=False)

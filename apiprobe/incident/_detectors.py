@@ -11,6 +11,7 @@ import warnings
 from collections.abc import Callable, Sequence
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -127,11 +128,15 @@ def _logs(run: DetectorRun, ev: Evidence, incident: Window | None, baseline: Win
     def files_of(text: str) -> list[Path]:
         return _log_files_for(ev, text)
 
+    # One evidence store and nothing else: the detector counts every line in the store (DuckDB), not only
+    # the lines read into memory.
+    only_store = len(ev.stores) == 1 and all(f in ev.stores for f in ev.files("logs"))
+    error_source: Any = str(ev.stores[0]) if only_store else events
     run.add(
         "detect_error_faults",
         "logs",
         files,
-        lambda: detect_error_faults(events, incident=incident, baseline=baseline),
+        lambda: detect_error_faults(error_source, incident=incident, baseline=baseline),
         files_of=files_of,
     )
     run.add("detect_status_misuse", "logs", files, lambda: detect_status_misuse(events), files_of=files_of)

@@ -236,6 +236,7 @@ class EventStoreWriter:
             return
         if self.partition_by:
             keys = [_partition_values(table, c) for c in self.partition_by]
+            groups: list[tuple[tuple[str, ...], Any]]  # (partition values, row indices)
             if len(keys) == 1:
                 codes, uniques = pd.factorize(np.asarray(keys[0].to_numpy(zero_copy_only=False), dtype=object))
                 groups = [((str(u),), np.flatnonzero(codes == i)) for i, u in enumerate(uniques)]
@@ -562,3 +563,11 @@ def arrow_events_to_pandas(table: pa.Table) -> pd.DataFrame:
     if "ts" in table.column_names and table.column("ts").type != _TYPES["ts"]:
         table = table.set_column(table.schema.get_field_index("ts"), "ts", pc.cast(table.column("ts"), _TYPES["ts"]))
     return table.to_pandas(types_mapper=mapper)
+
+
+#: The lines of a store that analyses read one by one (errors, warn/error/fatal lines, retry
+#: attempts, lines that may log a breaker opening), as a DuckDB condition; the others they count.
+FOCUS_SQL = (
+    "error_kind is not null or lower(level) in ('warn', 'error', 'fatal') or attempt is not null "
+    "or lower(coalesce(msg, raw)) like '%open%'"
+)

@@ -21,6 +21,13 @@ import pandas as pd
 from apiprobe.errors import ApiprobeError, DataFormatError
 from apiprobe.load._sniff import Sniffed, sniff_file
 from apiprobe.load.certs import read_certificates
+from apiprobe.load.event_store import (
+    FOCUS_SQL,
+    MANIFEST,
+    arrow_events_to_pandas,
+    open_events,
+    read_manifest,
+)
 from apiprobe.load.goroutines import read_goroutines
 from apiprobe.load.har import read_har
 from apiprobe.load.logs import read_logs, summarize_log_sources
@@ -96,6 +103,10 @@ class Evidence:
     paths : dict of str to pathlib.Path
         Inventory path → the file, where the shown path differs from the name on disk
         (a name that is not valid UTF-8 is shown with U+FFFD in place of the bad bytes).
+    stores : list of pathlib.Path
+        Evidence stores found (:func:`apiprobe.convert_logs`). Their lines stay on disk;
+        ``events`` holds only the ones analyses read one by one (errors, warn/error/fatal
+        lines, requests with a status, retries) and each store's first and last line.
     """
 
     root: Path
@@ -114,6 +125,7 @@ class Evidence:
     pings: pd.DataFrame | None = None
     dns: pd.DataFrame | None = None
     timeouts: pd.DataFrame | None = None
+    stores: list[Path] = field(default_factory=list)
     paths: dict[str, Path] = field(default_factory=dict)
 
     def files(self, kind: str) -> list[Path]:
@@ -156,12 +168,16 @@ def _walk(root: Path) -> tuple[list[Path], dict[Path, str]]:
         raise DataFormatError(f"{root}: no such file or directory")
     files: list[Path] = []
     unread: dict[Path, str] = {}
+    if (root / MANIFEST).is_file():
+        return files, unread  # the folder is an evidence store: read as one
 
     def cannot_list(err: OSError) -> None:
         unread[Path(str(err.filename))] = f"folder cannot be read: {err.strerror or err}"
 
     for folder, dirs, names in os.walk(root, onerror=cannot_list):
         base = Path(folder)
+        for d in [d for d in dirs if (base / d / MANIFEST).is_file()]:
+            dirs.remove(d)  # an evidence store is read as one (see _stores), not file by file
         for d in [d for d in dirs if d.startswith(".")]:
             dirs.remove(d)
             count = sum(len(n) for _, _, n in os.walk(base / d))
@@ -230,6 +246,105 @@ def _fail(row: dict[str, Any], exc: BaseException) -> None:
     row["usable"] = False
     msg = str(exc) if isinstance(exc, ApiprobeError) else f"{type(exc).__name__}: {exc}"
     row["reason"] = msg[:500]
+
+
+def _stores(root: Path) -> list[Path]:
+    """The evidence stores under ``root`` (``root`` itself when it is one), outside hidden folders."""
+    if root.is_file() or not root.is_dir():
+        return []
+    if (root / MANIFEST).is_file():
+        return [root]
+    found = [m.parent for m in root.rglob(MANIFEST) if m.is_file()]
+    return sorted(
+        p
+        for p in found
+        if not any(part.startswith(".") for part in p.relative_to(root).parts)
+        and not any(q != p and q in p.parents for q in found)
+    )
+
+
+#: The lines triage reads from a store: the ones its log detectors read one by one, and requests.
+_TRIAGE_SQL = f"({FOCUS_SQL}) or status is not null"
+#: And the first lines of each service, so checks made per service (trace ids in its logs) see them all.
+_PER_SERVICE = 2000
+
+
+def _focus_lines(store: Path) -> pd.DataFrame:
+    """The store's lines triage reads: :data:`_TRIAGE_SQL` and the first :data:`_PER_SERVICE` of each service."""
+    import duckdb
+
+    con = duckdb.connect()
+    open_events(store, con=con).create_view("events")
+    order = "ts asc nulls last, source_file, line_no"
+    sql = (
+        f"select distinct on (source_file, line_no) * from ("
+        f"select * from events where {_TRIAGE_SQL} union all "
+        f"select * from events qualify row_number() over (partition by service order by {order}) <= {_PER_SERVICE}"
+        f") order by {order}"
+    )
+    try:
+        return arrow_events_to_pandas(con.sql(sql).to_arrow_table())
+    except duckdb.Error as exc:
+        raise DataFormatError(f"{store}: DuckDB cannot read the store: {exc}") from exc
+
+
+def _read_stores(ev: Evidence, rows: dict[Path, dict[str, Any]], stores: list[Path]) -> None:
+    parts = [] if ev.events is None else [ev.events]
+    for store in stores:
+        rel = f"{store.name}/" if store == ev.root else f"{store.relative_to(ev.root)}/"
+        row = _row(rel, Sniffed("logs", "evidence store"), 0)
+        row["what"] = "evidence store (Parquet, convert_logs)"
+        rows[store] = row
+        ev.paths[row["path"]] = store
+        try:
+            manifest = read_manifest(store)
+            rel_ = open_events(store)
+            lo, hi, n = rel_.aggregate("min(ts), max(ts), count(*)").fetchall()[0]
+            services = [r[0] for r in rel_.select("service").distinct().fetchall() if r[0]]
+            focus = _focus_lines(store)
+            outside = rel_.filter(f"ts is not null and not ({_TRIAGE_SQL})")
+            edges = pd.concat(
+                [
+                    arrow_events_to_pandas(outside.order(f"ts {d}, source_file, line_no").limit(1).to_arrow_table())
+                    for d in ("asc", "desc")
+                ],
+                ignore_index=True,
+            ).drop_duplicates(["source_file", "line_no"])
+        except _READ_ERRORS as exc:
+            _fail(row, exc)
+            continue
+        ev.stores.append(store)
+        row.update(
+            rows=int(n),
+            bytes=sum(int(p.stat().st_size) for p in store.rglob("*.parquet") if p.is_file()),
+            ts_start=pd.Timestamp(lo).tz_convert("UTC") if lo is not None else None,
+            ts_end=pd.Timestamp(hi).tz_convert("UTC") if hi is not None else None,
+            services=", ".join(sorted(services)) or None,
+            what=(
+                f"evidence store of {len(manifest.get('files', []))} log files: {len(focus):,} of {int(n):,} lines "
+                "read (errors, warnings, requests, retries, the first of each service), the others counted in place"
+            ),
+        )
+        parts += [focus, edges]
+    parts = [p if p is ev.events else _as_read(p) for p in parts if p is not None and len(p)]
+    if stores and parts:
+        merged = pd.concat(parts, ignore_index=True)
+        ev.events = merged.sort_values(["ts", "source_file", "line_no"], kind="stable", na_position="last").reset_index(
+            drop=True
+        )
+
+
+def _as_read(events: pd.DataFrame) -> pd.DataFrame:
+    """A store's lines as :func:`read_logs` gives them: ``error_kind`` only where the line itself said so.
+
+    The store keeps the classification made while converting; the detectors
+    classify again, as they do for files read here.
+    """
+    rule = events["error_rule"].astype("string")
+    explicit = rule.str.startswith("error_kind").fillna(False).to_numpy(dtype=bool)
+    out = events.drop(columns=["error_layer", "retryable", "error_rule"])
+    out["error_kind"] = out["error_kind"].where(explicit)
+    return out
 
 
 def _read_logs(ev: Evidence, rows: dict[Path, dict[str, Any]], files: list[Path]) -> None:
@@ -396,7 +511,8 @@ def read_evidence(path: str | os.PathLike[str], *, progress: bool = False) -> Ev
     """
     root = Path(path)
     files, unread = _walk(root)
-    if not files and not unread:
+    stores = _stores(root)
+    if not files and not unread and not stores:
         raise DataFormatError(f"{root}: the folder is empty: put the incident's evidence in it (logs, dumps, ...)")
     rows: dict[Path, dict[str, Any]] = {}
     for p, why in unread.items():  # listed, not read: a .git, a broken link, a folder nobody may list
@@ -424,6 +540,7 @@ def read_evidence(path: str | os.PathLike[str], *, progress: bool = False) -> Ev
     ev = Evidence(root=root, inventory=conform(None, "inventory"))
     ev.paths = {row["path"]: f for f, row in rows.items()}
     _read_logs(ev, rows, by_kind.get("logs", []))
+    _read_stores(ev, rows, stores)
     _read_traces(ev, rows, by_kind.get("traces", []))
     for kind, kind_files in by_kind.items():
         if kind in ("logs", "traces"):

@@ -27,6 +27,7 @@ What a failure leaves behind:
 
 from __future__ import annotations
 
+import functools
 import os
 import re
 import shutil
@@ -209,7 +210,7 @@ def convert_logs(
                     service=service,
                     regex=regex,
                     chunk_bytes=chunk_bytes,
-                    progress=None if bar is None else bar.update,
+                    progress=None if bar is None else functools.partial(_advance, bar),
                 )
                 parts = writer.finish_file()
             except DataFormatError as exc:
@@ -252,6 +253,10 @@ _RESULT_COLUMNS = [
     "rows",
     "parts",
 ]
+
+
+def _advance(bar: Any, n: int) -> None:
+    bar.update(n)
 
 
 def _size(path: Path) -> int | None:

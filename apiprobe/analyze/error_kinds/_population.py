@@ -24,6 +24,7 @@ import pandas as pd
 
 from apiprobe.analyze._sources import Store, per_partition
 from apiprobe.analyze.error_kinds._classify import _classified, _string
+from apiprobe.load.event_store import FOCUS_SQL
 
 __all__ = ["Population", "focus_from_dask", "focus_from_store", "population_of"]
 
@@ -77,10 +78,6 @@ def population_of(ts: pd.Series) -> Population:
 
 # --------------------------------------------------------------------------- evidence store
 
-_FOCUS_SQL = (
-    "error_kind is not null or lower(level) in ('warn', 'error', 'fatal') or attempt is not null "
-    "or lower(coalesce(msg, raw)) like '%open%'"
-)
 _ORDER_SQL = "ts asc nulls last, source_file, line_no"
 
 
@@ -90,7 +87,7 @@ def _ns(ts: pd.Timestamp) -> int:
 
 def focus_from_store(store: Store) -> tuple[pd.DataFrame, Population]:
     """The focus rows of a store (in :func:`~apiprobe.read_logs` order) and its population, from DuckDB."""
-    focus = store.df(f"select * from events where {_FOCUS_SQL} order by {_ORDER_SQL}")
+    focus = store.df(f"select * from events where {FOCUS_SQL} order by {_ORDER_SQL}")
     lo_ns, hi_ns = store.con.execute("select epoch_ns(min(ts)), epoch_ns(max(ts)) from events").fetchall()[0]
 
     def count(window: Window) -> int:
