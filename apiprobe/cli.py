@@ -197,7 +197,7 @@ def _cmd_logs(args: argparse.Namespace) -> int:
     if args.to:
         from apiprobe.scale import convert_logs
 
-        stats = convert_logs(
+        stats: pd.DataFrame | None = convert_logs(
             args.paths,
             args.to,
             partition_by=tuple(p for p in args.partition_by.split(",") if p),
@@ -208,6 +208,7 @@ def _cmd_logs(args: argparse.Namespace) -> int:
             progress=False if args.quiet else None,
         )
         events: Any = args.to
+        assert stats is not None
         print(f"evidence store: {args.to} ({int(stats['rows'].sum()):,} lines in {int(stats['parts'].sum())} parts)")
     elif store:
         events = store

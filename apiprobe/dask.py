@@ -248,13 +248,17 @@ def _parse(
 ) -> pd.DataFrame:
     """One partition: a block (``length`` None: the whole file) parsed into store-schema events."""
     data = src.read(offset, length, lines=length is not None)
+    first = 0 if offsets is None else offsets[index]
+    if offset > 0 and length is not None:
+        # A block inside a file starts with a blank line of its own, so that a first line that begins
+        # with gzip's magic, a byte-order mark or a UTF-16 one is read as the line it is in the file.
+        data, first = b"\n" + data, first - 1
     tables: list[pa.Table] = []
     # A plain block is read in one chunk of its own size (the reader allocates a whole chunk up front).
     chunk = CHUNK_BYTES if data[:2] == GZIP_MAGIC else min(CHUNK_BYTES, max(len(data), _HEAD) + 1)
     stream_log_bytes(
         data, tables.append, source=src.name, format=dialect, service=service, regex=regex, chunk_bytes=chunk
     )
-    first = 0 if offsets is None else offsets[index]
     store = [to_store_table(t) for t in tables if t.num_rows]
     table = pa.concat_tables(store) if store else STORE_SCHEMA.empty_table()
     if first:

@@ -30,6 +30,7 @@ parser against labelled data.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -351,7 +352,7 @@ def _window_rows(events: Any, windows: tuple[Window, ...]) -> pd.DataFrame:
 
 
 def compare_templates(
-    events: pd.DataFrame,
+    events: pd.DataFrame | str | os.PathLike[str] | Any,
     *,
     incident: Sequence[Any],
     baseline: Sequence[Any],

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -168,7 +168,7 @@ def error_counts(
     elif is_dask(events):
         partial = per_partition(events, _counts_partial, by, width)
     else:
-        partial = _counts_partial(events, by, width)
+        partial = _counts_partial(cast(pd.DataFrame, events), by, width)
     return _counts_finish(partial, by, freq)
 
 
@@ -335,5 +335,5 @@ def error_summary(events: pd.DataFrame | str | os.PathLike[str] | Any, *, exampl
     elif is_dask(events):
         partial = per_partition(events, _summary_partial)
     else:
-        partial = _summary_partial(events)
+        partial = _summary_partial(cast(pd.DataFrame, events))
     return _summary_finish(partial, example_width)

@@ -443,7 +443,8 @@ def classify_errors(events: pd.DataFrame) -> pd.DataFrame:
         code keep their classification and the others are derived again.
     """
     if is_dask(events):  # each partition on its own: classification is per line
-        return events.map_partitions(classify_errors, meta=classify_errors(events._meta))
+        lazy: Any = events
+        return lazy.map_partitions(classify_errors, meta=classify_errors(lazy._meta))
     out = events.copy(deep=False)
     n = len(out)
     infos = _Infos(n)

@@ -7,10 +7,11 @@ breaker flapping (handbook §3.3 and the section of each kind).
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import pandas as pd
@@ -537,7 +538,7 @@ _CALLER_SIDE_KINDS = frozenset({"client_error", "rate_limited"})
 
 
 def detect_error_faults(
-    events: pd.DataFrame,
+    events: pd.DataFrame | str | os.PathLike[str] | Any,
     *,
     incident: Sequence[Any] | None = None,
     baseline: Sequence[Any] | None = None,
@@ -610,16 +611,19 @@ def detect_error_faults(
     if min_count < 1:
         raise InvalidParameterError(f"min_count must be at least 1, got {min_count!r}")
     store = as_store(events, classified=True)
+    population: Population | None = None
     if store is not None:
         df, population = focus_from_store(store)
     elif is_dask(events):
-        if "ts" not in events.columns:
+        lazy: Any = events
+        if "ts" not in lazy.columns:
             return findings_frame([])
-        df, population = focus_from_dask(events, pd.Timedelta(freq))
+        df, population = focus_from_dask(lazy, pd.Timedelta(freq))
     else:
-        if events is None or len(events) == 0 or "ts" not in events.columns:
+        frame = cast(pd.DataFrame, events)
+        if frame is None or len(frame) == 0 or "ts" not in frame.columns:
             return findings_frame([])
-        df, population = _classified(events).reset_index(drop=True), None
+        df = _classified(frame).reset_index(drop=True)
     ts = pd.to_datetime(df["ts"], utc=True, errors="coerce")
     if population is None:
         population = population_of(ts)

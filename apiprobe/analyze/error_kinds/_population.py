@@ -179,21 +179,21 @@ def focus_from_dask(frame: Any, width: pd.Timedelta) -> tuple[pd.DataFrame, Popu
         return int(per_partition(frame, _count_part, a, b)["n"].sum())
 
     def bins(bin_width: pd.Timedelta, window: Window | None) -> set[pd.Timestamp]:
-        if bin_width != width:
-            raise AssertionError("bins asked at another width than the pass was made with")
-        index = per_bin.index
-        if window is not None:
-            # a bin holds lines of the window when it overlaps it and holds lines there: bins inside
-            # the window are exact; at its edges, ask the lines themselves
-            inside = index[(index >= window[0]) & (index + bin_width <= window[1])]
-            edges = [b for b in index if (b < window[0] < b + bin_width) or (b < window[1] < b + bin_width)]
-            found = set(inside)
-            for b in edges:
-                lo, hi = max(b, window[0]), min(b + bin_width, window[1])
-                if count((lo, hi)):
-                    found.add(b)
-            return found
-        return set(index)
+        if bin_width == width:
+            starts = [pd.Timestamp(b) for b in per_bin.index]
+        else:  # not the width of the first pass: one more
+            other = per_partition(frame, _times_part, int(bin_width.value))
+            starts = sorted({pd.Timestamp(b) for b in pd.to_datetime(other["bin"], utc=True)})
+        if window is None:
+            return set(starts)
+        # a bin holds lines of the window when it overlaps it and holds lines there: bins inside
+        # the window are exact; at its edges, ask the lines themselves
+        found = {b for b in starts if b >= window[0] and b + bin_width <= window[1]}
+        for b in starts:
+            at_edge = (b < window[0] < b + bin_width) or (b < window[1] < b + bin_width)
+            if at_edge and count((max(b, window[0]), min(b + bin_width, window[1]))):
+                found.add(b)
+        return found
 
     if not len(times):
         return focus, Population(None, None, count, bins)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Mapping, Sequence
 from typing import Any, cast
@@ -146,7 +147,7 @@ def _labels(masks: Mapping[str, pd.Series], index: pd.Index) -> pd.Series:
 
 
 def classify_status_misuse(
-    data: pd.DataFrame,
+    data: pd.DataFrame | str | os.PathLike[str] | Any,
     *,
     storm_min_4xx: int = 20,
     storm_share: float = 0.5,
@@ -191,7 +192,7 @@ def classify_status_misuse(
 
 
 def status_table(
-    data: pd.DataFrame,
+    data: pd.DataFrame | str | os.PathLike[str] | Any,
     *,
     storm_min_4xx: int = 20,
     storm_share: float = 0.5,

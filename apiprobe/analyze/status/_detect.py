@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 from http import HTTPStatus
 from typing import Any
@@ -64,7 +65,7 @@ def _recommended(rows: pd.DataFrame, rec: pd.Series) -> tuple[int | None, str]:
 
 
 def detect_status_misuse(
-    data: pd.DataFrame,
+    data: pd.DataFrame | str | os.PathLike[str] | Any,
     *,
     min_count: int = 1,
     min_share: float = 0.05,
