@@ -59,6 +59,7 @@ import re
 import warnings
 import zlib
 from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO, Any
@@ -73,6 +74,7 @@ from apiprobe.errors import DataFormatError, InvalidParameterError
 from apiprobe.load._jsonlines import (
     CHUNK_BYTES,
     Chunk,
+    ChunkResult,
     iter_file_chunks,
     iter_line_chunks,
     read_json_chunk,
@@ -193,7 +195,8 @@ class _FileLoad:
                 return {k: v for k, v in m.groupdict().items() if v is not None}
         return parse_logfmt(stripped)
 
-    def add_chunk(self, chunk: Chunk) -> None:
+    def add_chunk(self, chunk: Chunk, parsed: ChunkResult | None = None) -> None:
+        """Parse one chunk (``parsed``: its JSON lines, already read by :func:`read_json_chunk`)."""
         self.lines += len(chunk.starts)
         if chunk.cut:  # a line past APIPROBE_MAX_LINE: kept, cut, never parsed
             text = chunk.text(0)
@@ -206,7 +209,7 @@ class _FileLoad:
             )
             return
         if self.dialect in JSON_DIALECTS:
-            res = read_json_chunk(chunk)
+            res = parsed if parsed is not None else read_json_chunk(chunk)
             self.blank += res.blank
             if res.table is not None:
                 self._emit(res.table, res.line_nos)
@@ -311,6 +314,30 @@ def _open_binary(path: Path) -> Iterator[tuple[IO[bytes], bool]]:
         fh.close()
 
 
+def _read_ahead(chunks: Iterator[Chunk]) -> Iterator[tuple[Chunk, ChunkResult | None]]:
+    """The chunks, each with its JSON lines parsed, the next one read and parsed in a thread meanwhile.
+
+    pyarrow's parser releases the GIL, so the next chunk is parsed while this
+    thread maps, classifies and hands on the previous one (streaming only:
+    one chunk ahead, so memory stays bounded).
+    """
+
+    def step() -> tuple[Chunk, ChunkResult | None] | None:
+        chunk = next(chunks, None)
+        if chunk is None:
+            return None
+        return chunk, (None if chunk.cut else read_json_chunk(chunk))
+
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="apiprobe-parse") as pool:
+        ahead = pool.submit(step)
+        while True:
+            item = ahead.result()
+            if item is None:
+                return
+            ahead = pool.submit(step)
+            yield item
+
+
 def _sample_text(stream: IO[bytes]) -> tuple[bytes, str]:
     head = stream.read(64 << 10)
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
@@ -390,8 +417,10 @@ def _load_stream(
         chunks = iter_file_chunks(whole_file)
     else:
         chunks = iter_line_chunks(rest, head=head)
-    for chunk in chunks:
-        load.add_chunk(chunk)
+    pairs: Iterator[tuple[Chunk, ChunkResult | None]]
+    pairs = _read_ahead(chunks) if sink is not None and dialect in JSON_DIALECTS else ((c, None) for c in chunks)
+    for chunk, parsed in pairs:
+        load.add_chunk(chunk, parsed)
         if progress is not None:
             progress(len(chunk.data))
     notes: list[str] = []

@@ -229,6 +229,7 @@ def convert_logs(
             if on_file is not None:
                 on_file(_row(record))
     finally:
+        writer.close()
         if bar is not None:
             bar.close()
     warn_skipped_logs(paths, skipped)

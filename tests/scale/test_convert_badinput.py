@@ -331,17 +331,18 @@ from apiprobe.load.event_store import EventStoreWriter
 from apiprobe.scale.convert import convert_logs
 warnings.simplefilter("ignore")
 kill_at = int(sys.argv[3])
-flush = EventStoreWriter._flush
+write = EventStoreWriter._write_part
 calls = 0
 
-def flush_then_die(self, key):
+def write_then_die(self, tables, final):
     global calls
-    flush(self, key)
+    record = write(self, tables, final)
     calls += 1
     if calls == kill_at:  # a SIGKILL right after this part is renamed into place, before the file is committed
         os.kill(os.getpid(), signal.SIGKILL)
+    return record
 
-EventStoreWriter._flush = flush_then_die
+EventStoreWriter._write_part = write_then_die
 convert_logs(sys.argv[1], sys.argv[2], progress=False)
 """
 

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from apiprobe.analyze._sources import Store, per_partition
@@ -123,7 +124,7 @@ def focus_from_store(store: Store) -> tuple[pd.DataFrame, Population]:
 def _focus_part(part: pd.DataFrame) -> pd.DataFrame:
     """The focus rows of one partition, classified."""
     df = _classified(part)
-    keep = df["error_kind"].notna().to_numpy(dtype=bool)
+    keep = np.array(df["error_kind"].notna().to_numpy(dtype=bool))  # a writable copy (Arrow columns give read-only)
     if "level" in df.columns:
         keep |= _string(df, "level").str.lower().isin(_LOUD).fillna(False).to_numpy(dtype=bool)
     if "attempt" in df.columns:
