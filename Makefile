@@ -45,6 +45,7 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_triage.py
 	$(BIN)/python benchmarks/bench_report.py
 	$(BIN)/python benchmarks/bench_explorers.py
+	$(BIN)/python benchmarks/bench_scale.py
 
 clean:
 	rm -rf reports .pytest_cache .mypy_cache .ruff_cache

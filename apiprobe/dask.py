@@ -33,10 +33,11 @@ block adds the counts of the file's earlier blocks to its ``line_no``.
 Each partition is in time order (lines without a time last, in line order),
 but the partitions are **not** sorted against each other: sort by ``ts``
 (``set_index``) or by ``source_file`` and ``line_no`` when the order matters.
-The columns are :data:`apiprobe.load.event_store.STORE_COLUMNS` with the dtypes
-of :func:`apiprobe.load.event_store.read_events`: ``attrs`` is a
-``map<string, string>`` column (values as text), and the classification
-columns ``error_layer``, ``retryable`` and ``error_rule`` are NA.
+The columns are the ``events`` schema's, as :func:`apiprobe.read_logs` gives
+them, with the dtypes of :func:`apiprobe.load.event_store.read_events`:
+``attrs`` is a ``map<string, string>`` column (values as text, so every
+partition has the same type). Like :func:`apiprobe.read_logs`' table it is
+not classified: the analyses classify each partition when they need to.
 
 The aggregating analyses take the result in place of a pandas DataFrame and
 return the same pandas results: :func:`apiprobe.classify_errors` (per
@@ -80,6 +81,7 @@ from apiprobe.load.logs import (
     stream_log_bytes,
     warn_skipped_logs,
 )
+from apiprobe.schema import columns
 
 if TYPE_CHECKING:
     import dask.dataframe
@@ -92,6 +94,9 @@ _HEAD = 64 << 10  # the head a file's dialect is detected from, as apiprobe.read
 _URL = re.compile(r"^[A-Za-z][A-Za-z0-9+.\-]*://")
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _INSTALL = "pip install 'apiprobe[cluster]'"
+
+#: The columns of every partition: the events schema (no classification yet, as read_logs).
+_COLUMNS = columns("events")
 
 
 # --------------------------------------------------------------------------- files
@@ -271,7 +276,7 @@ def _parse(
         order = np.lexsort((line_no, ts))
         if np.any(np.diff(order) < 0):
             table = table.take(pa.array(order))
-    return arrow_events_to_pandas(table)
+    return arrow_events_to_pandas(table.select(_COLUMNS))
 
 
 # --------------------------------------------------------------------------- the reader
@@ -352,10 +357,10 @@ def read_logs(
     Returns
     -------
     dask.dataframe.DataFrame
-        Columns :data:`apiprobe.load.event_store.STORE_COLUMNS` with the
+        The ``events`` columns (as :func:`apiprobe.read_logs`) with the
         dtypes of :func:`apiprobe.load.event_store.read_events` (``attrs`` a
-        ``map<string, string>``; ``error_layer``, ``retryable`` and
-        ``error_rule`` NA until :func:`apiprobe.classify_errors`). Each
+        ``map<string, string>``); not classified until
+        :func:`apiprobe.classify_errors` or an analysis that needs it. Each
         partition is in time order; the partitions are not sorted against
         each other (sort by ``source_file`` and ``line_no``, or by ``ts``,
         after computing).
@@ -444,7 +449,7 @@ def read_logs(
         for i, begin in enumerate(starts):
             dsk[(parse, f, i)] = (_parse, src, begin, block, dialect, service, pattern, (offsets, f, 0), i)
             keys.append((parse, f, i))
-    meta = arrow_events_to_pandas(STORE_SCHEMA.empty_table())
+    meta = arrow_events_to_pandas(STORE_SCHEMA.empty_table().select(_COLUMNS))
     if not keys:
         return dask.dataframe.from_pandas(meta, npartitions=1)
     graph = HighLevelGraph.from_collections(layer, dsk, dependencies=())

@@ -24,7 +24,8 @@ import apiprobe
 import apiprobe.dask as apiprobe_dask
 from apiprobe.demo import write_demo_incident
 from apiprobe.errors import DataFormatError, InvalidParameterError
-from apiprobe.load.event_store import STORE_COLUMNS, STORE_SCHEMA, arrow_events_to_pandas
+from apiprobe.load.event_store import STORE_SCHEMA, arrow_events_to_pandas
+from apiprobe.schema import columns
 
 BLOCK = 256 << 10  # small blocks: the big file splits into many partitions
 START = 1773481200.0  # 2026-03-14T09:40:00Z, when the demo incident starts
@@ -136,12 +137,11 @@ def _attrs(values: pd.Series) -> list[dict[str, str] | None]:
 
 def _assert_same(got: pd.DataFrame, expected: pd.DataFrame) -> None:
     """``got`` (dask, computed) holds exactly the rows of ``expected`` (``apiprobe.read_logs``)."""
-    assert list(got.columns) == STORE_COLUMNS
+    assert list(got.columns) == columns("events")
     got, expected = _sorted(got), _sorted(expected)
     assert len(got) == len(expected)
     cols = [c for c in expected.columns if c != "attrs"]
     pd.testing.assert_frame_equal(got[cols], expected[cols])
-    assert got[["error_layer", "retryable", "error_rule"]].isna().all().all()
     want = _attrs(expected["attrs"])
     have = _attrs(got["attrs"])
     diff = [i for i, (a, b) in enumerate(zip(have, want, strict=True)) if a != b]
@@ -160,7 +160,7 @@ def _pandas(paths: Any) -> pd.DataFrame:
 def test_folder_equals_read_logs(logs: dict[str, Path]) -> None:
     with pytest.warns(UserWarning, match=r"checkout-otlp\.json"):
         ddf = apiprobe_dask.read_logs(logs["folder"], blocksize=BLOCK)
-    meta = arrow_events_to_pandas(STORE_SCHEMA.empty_table())
+    meta = arrow_events_to_pandas(STORE_SCHEMA.empty_table().select(columns("events")))
     pd.testing.assert_series_equal(ddf.dtypes, meta.dtypes)
     got = ddf.compute(scheduler="threads")
     expected = _pandas(logs["folder"])
@@ -320,6 +320,16 @@ def test_error_counts_on_dask(classified: tuple[Any, pd.DataFrame]) -> None:
     assert len(want) > 20
     pd.testing.assert_frame_equal(got, want)
     assert got.attrs == want.attrs
+
+
+def test_error_counts_classify_an_unclassified_dask_frame(logs: dict[str, Path]) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ddf: Any = apiprobe_dask.read_logs(logs["folder"], blocksize=BLOCK)
+    got = apiprobe.error_counts(ddf, by=("service", "error_kind"))
+    want = apiprobe.error_counts(_pandas(logs["folder"]), by=("service", "error_kind"))
+    assert int(want["count"].sum()) > 100
+    pd.testing.assert_frame_equal(got, want)
 
 
 def test_error_summary_on_dask(classified: tuple[Any, pd.DataFrame]) -> None:
