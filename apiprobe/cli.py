@@ -189,6 +189,11 @@ def _cmd_logs(args: argparse.Namespace) -> int:
     from apiprobe.load.tables import write_table
 
     store = args.paths[0] if len(args.paths) == 1 and is_event_store(args.paths[0]) else None
+    if store and (args.service or args.regex or args.format != "auto"):
+        raise InvalidParameterError(
+            f"--service/--format/--regex choose how files are read; {store} is an evidence store, already read "
+            "(select services with SQL: apiprobe.read_events(store, where=\"service = 'x'\"))"
+        )
     if (args.to or store) and (args.since or args.until or args.out):
         raise InvalidParameterError(
             "--since/--until/--out read logs into memory; with an evidence store (--to, or a store as PATH) "

@@ -25,8 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from apiprobe.errors import InvalidParameterError
-from apiprobe.load.event_store import MANIFEST, arrow_events_to_pandas, open_events, read_manifest
+from apiprobe.errors import DataFormatError, InvalidParameterError
+from apiprobe.load.event_store import MANIFEST, arrow_events_to_pandas, open_events, read_manifest, store_order
 
 if TYPE_CHECKING:
     import duckdb
@@ -46,16 +46,35 @@ class Store:
     path: Path
     con: duckdb.DuckDBPyConnection
     columns: list[str]
+    #: ``order by`` list giving read_logs' row order (time, then the files as read, then line).
+    order: str
 
     def df(self, sql: str, params: Sequence[Any] | None = None) -> pd.DataFrame:
         """Run ``sql`` (reading the view ``events``) and return pandas with apiprobe's dtypes."""
-        table = self.con.sql(sql, params=list(params) if params else None).to_arrow_table()
-        return arrow_events_to_pandas(table)
+        return arrow_events_to_pandas(
+            self._run(lambda: self.con.sql(sql, params=self._params(params)).to_arrow_table())
+        )
+
+    def rows(self, sql: str, params: Sequence[Any] | None = None) -> list[tuple[Any, ...]]:
+        """The rows of ``sql`` as tuples."""
+        return list(self._run(lambda: self.con.execute(sql, self._params(params)).fetchall()))
 
     def scalar(self, sql: str, params: Sequence[Any] | None = None) -> Any:
         """The first value of the first row of ``sql`` (None when there is no row)."""
-        rows = self.con.execute(sql, list(params) if params else None).fetchall()
+        rows = self.rows(sql, params)
         return rows[0][0] if rows else None
+
+    @staticmethod
+    def _params(params: Sequence[Any] | None) -> list[Any] | None:
+        return list(params) if params else None
+
+    def _run(self, call: Callable[[], Any]) -> Any:
+        import duckdb
+
+        try:
+            return call()
+        except duckdb.Error as exc:  # a part damaged since it was written, a file gone
+            raise DataFormatError(f"{self.path}: DuckDB cannot read the store: {exc}") from exc
 
 
 def as_store(events: Any, *, classified: bool = False, what: str = "events") -> Store | None:
@@ -93,7 +112,7 @@ def as_store(events: Any, *, classified: bool = False, what: str = "events") -> 
     con = duckdb.connect()
     rel = open_events(path, con=con)
     rel.create_view("events")
-    return Store(path, con, list(rel.columns))
+    return Store(path, con, list(rel.columns), store_order(path))
 
 
 def per_partition(frame: Any, partial: Callable[..., pd.DataFrame], *args: Any) -> pd.DataFrame:

@@ -15,8 +15,9 @@ Layout::
 Every part has the same columns and types (:data:`STORE_SCHEMA`): the
 ``events`` columns, then ``error_layer``, ``retryable`` and ``error_rule``
 (NA when the dataset was written without classification). ``attrs`` is a
-``map<string, string>`` (values as text, nested values as JSON) so its type
-never changes between files; the partition columns are also kept inside
+``map<string, string>`` (values as text; nested objects flattened to dotted
+keys such as ``http.status_code``, lists as JSON) so its type never changes
+between files; the partition columns are also kept inside
 each part, so a part is self-contained. Parts are zstd-compressed, in row
 groups of :data:`ROW_GROUP_ROWS` rows.
 
@@ -141,8 +142,11 @@ def _attrs_map(attrs: pa.ChunkedArray | pa.Array) -> pa.Array:
         return arr.cast(map_type)
     if not pa.types.is_struct(arr.type) or arr.type.num_fields == 0:
         return pa.nulls(n, map_type) if pa.types.is_null(arr.type) or arr.null_count == n else _empty_maps(arr)
-    names = [arr.type.field(i).name for i in range(arr.type.num_fields)]
-    values = [to_string(pa.chunked_array([arr.field(i)])).combine_chunks() for i in range(len(names))]
+    leaves = _leaves(arr)
+    if not leaves:
+        return _empty_maps(arr)
+    names = [name for name, _ in leaves]
+    values = [to_string(pa.chunked_array([leaf])).combine_chunks() for _, leaf in leaves]
     row_valid = np.asarray(pc.is_valid(arr).to_numpy(zero_copy_only=False), dtype=bool)
     # valid[i, k]: row i carries field k
     valid = np.stack([np.asarray(pc.is_valid(v).to_numpy(zero_copy_only=False), dtype=bool) for v in values], axis=1)
@@ -155,6 +159,23 @@ def _attrs_map(attrs: pa.ChunkedArray | pa.Array) -> pa.Array:
     keys = pa.array(np.asarray(names, dtype=object)[fields], pa.string()) if len(fields) else pa.array([], pa.string())
     mask = pa.array(~row_valid) if not row_valid.all() else None
     return pa.MapArray.from_arrays(pa.array(offsets), keys, items, type=map_type, mask=mask)
+
+
+def _leaves(arr: pa.Array, prefix: str = "") -> list[tuple[str, pa.Array]]:
+    """The fields of a struct column, nested structs flattened to dotted keys (``http.status_code``).
+
+    Dotted keys are what :func:`apiprobe.analyze._attrs.attr_groups` looks up, so a nested
+    attribute is found in the store as it is in memory; a list stays one value (JSON text).
+    """
+    out: list[tuple[str, pa.Array]] = []
+    for i in range(arr.type.num_fields):
+        field = arr.type.field(i)
+        child = pc.struct_field(arr, [i])  # null where the parent is null
+        if pa.types.is_struct(field.type):
+            out += _leaves(child, f"{prefix}{field.name}.")
+        else:
+            out.append((f"{prefix}{field.name}", child))
+    return out
 
 
 def _empty_maps(arr: pa.Array) -> pa.Array:
@@ -252,6 +273,7 @@ class EventStoreWriter:
                 f"partition_by: {', '.join(map(repr, bad))} cannot partition a store; "
                 f"choose from {', '.join(PARTITION_COLUMNS)}"
             )
+        check_store_path(out)
         self.out = Path(out)
         self.partition_by = tuple(partition_by)
         self._buffers: dict[tuple[str, ...], list[pa.Table]] = {}
@@ -416,13 +438,47 @@ def new_manifest(partition_by: Sequence[str], classified: bool) -> dict[str, Any
 
 
 def is_event_store(path: Any) -> bool:
-    """True when ``path`` is a directory holding an evidence store (a manifest, or Parquet parts)."""
+    """True when ``path`` is a directory with a store manifest (written by :func:`~apiprobe.convert_logs`).
+
+    A folder that merely holds Parquet files (a saved table, say) is not taken for a store.
+    """
     if not isinstance(path, str | os.PathLike):
         return False
-    p = Path(path)
-    if not p.is_dir():
-        return False
-    return (p / MANIFEST).is_file() or next(p.rglob("*.parquet"), None) is not None
+    return (Path(path) / MANIFEST).is_file()
+
+
+#: Characters DuckDB reads as wildcards in a file path.
+_GLOB_CHARS = frozenset("*?[]{}")
+
+
+def check_store_path(path: str | os.PathLike[str]) -> None:
+    """Refuse a store path DuckDB would read as a pattern (``*``, ``?``, ``[``, ``]``, ``{``, ``}``).
+
+    Raises
+    ------
+    InvalidParameterError
+        The path holds one of those characters.
+    """
+    bad = sorted(set(str(path)) & _GLOB_CHARS)
+    if bad:
+        raise InvalidParameterError(
+            f"{path}: DuckDB reads {' '.join(bad)} in a path as a wildcard, so this store would mix in other "
+            "files; rename or move it to a path without them"
+        )
+
+
+def store_order(dataset: str | os.PathLike[str]) -> str:
+    """A DuckDB ``order by`` list that puts a store's lines in :func:`~apiprobe.read_logs` order.
+
+    Time first (lines without one last), then the order the files were read
+    in (the manifest's), then the line number.
+    """
+    root = Path(dataset)
+    if not (root / MANIFEST).is_file():
+        return "ts asc nulls last, source_file, line_no"
+    files = [str(f["source_file"]) for f in read_manifest(root).get("files", []) if f.get("source_file")]
+    listed = ", ".join("'" + f.replace("'", "''") + "'" for f in files)
+    return f"ts asc nulls last, list_position([{listed}]::varchar[], source_file), source_file, line_no"
 
 
 def read_manifest(dataset: str | os.PathLike[str]) -> dict[str, Any]:
@@ -484,6 +540,7 @@ def store_parts(dataset: str | os.PathLike[str]) -> list[Path]:
     root = Path(dataset)
     if not root.is_dir():
         raise DataFormatError(f"{dataset}: no such evidence store (not a directory)")
+    check_store_path(root)
     if (root / MANIFEST).is_file():
         manifest = read_manifest(root)
         parts = [root / part["path"] for f in manifest["files"] for part in f.get("parts", [])]
@@ -531,7 +588,11 @@ def open_events(
     Raises
     ------
     DataFormatError
-        Not a store (see :func:`store_parts`), or parts DuckDB cannot read.
+        Not a store (see :func:`store_parts`), or parts DuckDB cannot open.
+        A part damaged later surfaces when the relation is run (as DuckDB's
+        error; the analyses that take a store raise :class:`DataFormatError`).
+    InvalidParameterError
+        A path DuckDB would read as a pattern (see :func:`check_store_path`).
 
     Examples
     --------
@@ -552,9 +613,6 @@ def open_events(
         )
     except duckdb.Error as exc:
         raise DataFormatError(f"{dataset}: DuckDB cannot read the store: {exc}") from exc
-
-
-_TS_ORDER = "ts asc nulls last, source_file, line_no"
 
 
 def read_events(
@@ -599,8 +657,10 @@ def read_events(
     order = [c for c in ("ts", "source_file", "line_no") if c in cols]
     sql = ", ".join(_quote(c) for c in cols)
     try:
-        table = rel.select(sql).order(_TS_ORDER if len(order) == 3 else ", ".join(order) or "1").arrow()
+        table = rel.select(sql).order(store_order(dataset) if len(order) == 3 else ", ".join(order) or "1").arrow()
     except duckdb.Error as exc:
+        if where:  # most often the condition itself (a cast that fails on some row)
+            raise InvalidParameterError(f"where: DuckDB could not run {where!r} on {dataset}: {exc}") from exc
         raise DataFormatError(f"{dataset}: DuckDB cannot read the store: {exc}") from exc
     if isinstance(table, pa.RecordBatchReader):
         table = table.read_all()

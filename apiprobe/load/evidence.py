@@ -27,6 +27,7 @@ from apiprobe.load.event_store import (
     arrow_events_to_pandas,
     open_events,
     read_manifest,
+    store_order,
 )
 from apiprobe.load.goroutines import read_goroutines
 from apiprobe.load.har import read_har
@@ -264,7 +265,7 @@ def _stores(root: Path) -> list[Path]:
 
 
 #: The lines triage reads from a store: the ones its log detectors read one by one, and requests.
-_TRIAGE_SQL = f"({FOCUS_SQL}) or status is not null"
+_TRIAGE_SQL = f"({FOCUS_SQL}) or status is not null or route is not null"
 #: And the first lines of each service, so checks made per service (trace ids in its logs) see them all.
 _PER_SERVICE = 2000
 
@@ -275,11 +276,14 @@ def _focus_lines(store: Path) -> pd.DataFrame:
 
     con = duckdb.connect()
     open_events(store, con=con).create_view("events")
-    order = "ts asc nulls last, source_file, line_no"
+    order = store_order(store)
     sql = (
         f"select distinct on (source_file, line_no) * from ("
         f"select * from events where {_TRIAGE_SQL} union all "
-        f"select * from events qualify row_number() over (partition by service order by {order}) <= {_PER_SERVICE}"
+        f"select * from events qualify row_number() over (partition by service order by {order}) <= {_PER_SERVICE} "
+        # the first and the last timed line: the logs' span, for the incident window
+        f"union all (select * from events where ts is not null order by ts asc, line_no asc limit 1) "
+        f"union all (select * from events where ts is not null order by ts desc, line_no desc limit 1)"
         f") order by {order}"
     )
     try:
@@ -302,14 +306,6 @@ def _read_stores(ev: Evidence, rows: dict[Path, dict[str, Any]], stores: list[Pa
             lo, hi, n = rel_.aggregate("min(ts), max(ts), count(*)").fetchall()[0]
             services = [r[0] for r in rel_.select("service").distinct().fetchall() if r[0]]
             focus = _focus_lines(store)
-            outside = rel_.filter(f"ts is not null and not ({_TRIAGE_SQL})")
-            edges = pd.concat(
-                [
-                    arrow_events_to_pandas(outside.order(f"ts {d}, source_file, line_no").limit(1).to_arrow_table())
-                    for d in ("asc", "desc")
-                ],
-                ignore_index=True,
-            ).drop_duplicates(["source_file", "line_no"])
         except _READ_ERRORS as exc:
             _fail(row, exc)
             continue
@@ -322,12 +318,15 @@ def _read_stores(ev: Evidence, rows: dict[Path, dict[str, Any]], stores: list[Pa
             services=", ".join(sorted(services)) or None,
             what=(
                 f"evidence store of {len(manifest.get('files', []))} log files: {len(focus):,} of {int(n):,} lines "
-                "read (errors, warnings, requests, retries, the first of each service), the others counted in place"
+                "read (errors, warnings, requests, retries, the first of each service); the error detector counts "
+                "every line in place, the other log detectors see the lines read"
             ),
         )
-        parts += [focus, edges]
+        parts.append(focus)
     parts = [p if p is ev.events else _as_read(p) for p in parts if p is not None and len(p)]
-    if stores and parts:
+    if stores and len(parts) == 1:
+        ev.events = parts[0].reset_index(drop=True)  # one store: already in read_logs order
+    elif stores and parts:  # equal times across sources: ordered by path
         merged = pd.concat(parts, ignore_index=True)
         ev.events = merged.sort_values(["ts", "source_file", "line_no"], kind="stable", na_position="last").reset_index(
             drop=True

@@ -58,7 +58,7 @@ import os
 import re
 import warnings
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from pathlib import Path
@@ -419,10 +419,14 @@ def _load_stream(
         chunks = iter_line_chunks(rest, head=head)
     pairs: Iterator[tuple[Chunk, ChunkResult | None]]
     pairs = _read_ahead(chunks) if sink is not None and dialect in JSON_DIALECTS else ((c, None) for c in chunks)
-    for chunk, parsed in pairs:
-        load.add_chunk(chunk, parsed)
-        if progress is not None:
-            progress(len(chunk.data))
+    try:
+        for chunk, parsed in pairs:
+            load.add_chunk(chunk, parsed)
+            if progress is not None:
+                progress(len(chunk.data))
+    finally:
+        if isinstance(pairs, Generator):
+            pairs.close()  # a failing sink: stop the parse-ahead thread before the file is closed
     notes: list[str] = []
     if load.cut_lines:
         notes.append(

@@ -124,8 +124,8 @@ def convert_logs(
     The store (see :mod:`apiprobe.load.event_store`) holds the ``events``
     columns plus ``error_layer``, ``retryable`` and ``error_rule``, in the
     same types for every file. Pass its directory to ``error_counts``,
-    ``error_summary``, ``detect_error_faults``, ``status_table``,
-    ``classify_status_misuse`` or ``mine_templates`` in place of a DataFrame
+    ``error_summary``, ``detect_error_faults``, ``compare_templates``, ``status_table``,
+    ``classify_status_misuse`` or ``detect_status_misuse`` in place of a DataFrame
     (DuckDB does the work out of core), query it with
     :func:`~apiprobe.open_events`, or read it back with :func:`~apiprobe.read_events`.
 

@@ -147,3 +147,34 @@ def test_logs_notebook_runs_on_a_store(store: Path, in_memory: pd.DataFrame, tmp
     assert {(f["fault"], f["subject"], f["value"]) for f in run.findings} == set(
         zip(want["fault"], want["subject"], want["value"], strict=True)
     )
+
+
+def test_nested_attrs_and_file_order_survive_the_store(tmp_path: Path) -> None:
+    """A status in a nested object is found in the store; equal times keep the order the files were read in."""
+    src = tmp_path / "in"
+    (src / "a").mkdir(parents=True)
+    (src / "a-b").mkdir()
+    line = (
+        '{{"level":"error","ts":1710410400,"msg":"failed","error":"dial tcp {ip}:5432: connect: connection refused",'
+        '"http":{{"status_code":503,"route":"/x"}}}}\n'
+    )
+    for folder, ip in (("a", "10.0.0.1"), ("a-b", "10.0.0.2")):
+        (src / folder / "x.log").write_text(line.format(ip=ip) * 6, encoding="utf-8")
+    store = tmp_path / "store"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        raw = ap.read_logs(src)
+        convert_logs(src, store)
+    assert list(ap.read_events(store)["source_file"]) == list(raw["source_file"])  # "a/" before "a-b/", as read
+    pd.testing.assert_frame_equal(ap.status_table(store), ap.status_table(raw))
+    assert len(ap.status_table(store)) == 1
+    want = ap.detect_error_faults(ap.classify_errors(raw))
+    pd.testing.assert_frame_equal(ap.detect_error_faults(store), want)
+
+
+def test_store_paths_duckdb_would_glob_are_refused(tmp_path: Path) -> None:
+    own = tmp_path / "svc.log"
+    own.write_text('{"level":"error","ts":1710410401,"msg":"x"}\n')
+    with pytest.raises(InvalidParameterError, match="wildcard"):
+        convert_logs(own, tmp_path / "run?1")
+    assert not (tmp_path / "run?1").exists()

@@ -44,8 +44,8 @@ def _freq_ns(freq: str | pd.Timedelta | None) -> int | None:
         width = pd.Timedelta(freq)
     except (TypeError, ValueError) as exc:
         raise InvalidParameterError(f"freq: {freq!r} is not a fixed window width (e.g. '1min', '30s')") from exc
-    if width <= pd.Timedelta(0):
-        raise InvalidParameterError(f"freq: window width must be positive, got {freq!r}")
+    if width <= pd.Timedelta(0) or width > pd.Timedelta(days=365 * 100):
+        raise InvalidParameterError(f"freq: window width must be positive and at most 100 years, got {freq!r}")
     return int(width.value)
 
 

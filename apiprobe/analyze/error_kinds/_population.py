@@ -79,8 +79,6 @@ def population_of(ts: pd.Series) -> Population:
 
 # --------------------------------------------------------------------------- evidence store
 
-_ORDER_SQL = "ts asc nulls last, source_file, line_no"
-
 
 def _ns(ts: pd.Timestamp) -> int:
     return int(pd.Timestamp(ts).value)
@@ -88,8 +86,8 @@ def _ns(ts: pd.Timestamp) -> int:
 
 def focus_from_store(store: Store) -> tuple[pd.DataFrame, Population]:
     """The focus rows of a store (in :func:`~apiprobe.read_logs` order) and its population, from DuckDB."""
-    focus = store.df(f"select * from events where {FOCUS_SQL} order by {_ORDER_SQL}")
-    lo_ns, hi_ns = store.con.execute("select epoch_ns(min(ts)), epoch_ns(max(ts)) from events").fetchall()[0]
+    focus = store.df(f"select * from events where {FOCUS_SQL} order by {store.order}")
+    lo_ns, hi_ns = store.rows("select epoch_ns(min(ts)), epoch_ns(max(ts)) from events")[0]
 
     def count(window: Window) -> int:
         return int(
@@ -106,9 +104,9 @@ def focus_from_store(store: Store) -> tuple[pd.DataFrame, Population]:
         if window is not None:
             where += " and epoch_ns(ts) >= ? and epoch_ns(ts) < ?"
             params = [_ns(window[0]), _ns(window[1])]
-        rows = store.con.execute(
+        rows = store.rows(
             f"select distinct epoch_ns(ts) - (((epoch_ns(ts) % {w}) + {w}) % {w}) from events where {where}", params
-        ).fetchall()
+        )
         return {pd.Timestamp(r[0], unit="ns", tz="UTC") for r in rows}
 
     if lo_ns is None:
@@ -161,9 +159,10 @@ def _count_part(part: pd.DataFrame, lo_ns: int, hi_ns: int) -> pd.DataFrame:
 def focus_from_dask(frame: Any, width: pd.Timedelta) -> tuple[pd.DataFrame, Population]:
     """The focus rows of a dask DataFrame (in :func:`~apiprobe.read_logs` order) and its population.
 
-    One pass gives the focus rows and the line counts per ``width`` bin; a
-    window aligned to those bins is counted from them, any other window costs
-    one more pass.
+    Two passes over the partitions (each parses the logs again, as dask
+    recomputes): the focus rows, and the line counts per ``width`` bin. A
+    window aligned to those bins is counted from them; any other window, and
+    busy bins at another width, cost one more pass each.
     """
     focus = per_partition(frame, _focus_part)
     order = [c for c in ("ts", "source_file", "line_no") if c in focus.columns]

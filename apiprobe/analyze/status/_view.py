@@ -107,10 +107,7 @@ def request_rows(data: Any) -> pd.DataFrame:
     """
     store = as_store(data, what="data")
     if store is not None:
-        cols = ", ".join(c for c in store.columns if c not in ("raw",))
-        return store.df(
-            f"select {cols} from events where {_request_sql()} order by ts asc nulls last, source_file, line_no"
-        )
+        return store.df(f"select * from events where {_request_sql()} order by {store.order}")
     if is_dask(data):
         rows = per_partition(data, _has_status_part)
         order = [c for c in ("ts", "source_file", "line_no") if c in rows.columns]
