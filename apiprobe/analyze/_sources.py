@@ -68,6 +68,16 @@ class Store:
     def _params(params: Sequence[Any] | None) -> list[Any] | None:
         return list(params) if params else None
 
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the DuckDB connection."""
+        self.con.close()
+
     def _run(self, call: Callable[[], Any]) -> Any:
         import duckdb
 

@@ -344,7 +344,8 @@ def _window_rows(events: Any, windows: tuple[Window, ...]) -> pd.DataFrame:
     if store is not None:
         cond = " or ".join("(epoch_ns(ts) >= ? and epoch_ns(ts) < ?)" for _ in windows)
         params = [int(t.value) for w in windows for t in w]
-        return store.df(f"select * from events where {cond} order by {store.order}", params)
+        with store:
+            return store.df(f"select * from events where {cond} order by {store.order}", params)
     if is_dask(events):
         rows = per_partition(events, _in_windows_part, windows)
         return rows.sort_values(["ts", "source_file", "line_no"], kind="stable").reset_index(drop=True)

@@ -164,7 +164,8 @@ def error_counts(
     width = _freq_ns(freq)
     store = as_store(events, classified=True)
     if store is not None:
-        partial = _counts_sql(store, by, width)
+        with store:
+            partial = _counts_sql(store, by, width)
     elif is_dask(events):
         partial = per_partition(events, _counts_partial, by, width)
     else:
@@ -331,7 +332,8 @@ def error_summary(events: pd.DataFrame | str | os.PathLike[str] | Any, *, exampl
     """
     store = as_store(events, classified=True)
     if store is not None:
-        partial = _summary_sql(store)
+        with store:
+            partial = _summary_sql(store)
     elif is_dask(events):
         partial = per_partition(events, _summary_partial)
     else:

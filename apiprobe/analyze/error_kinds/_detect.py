@@ -611,10 +611,12 @@ def detect_error_faults(
     if min_count < 1:
         raise InvalidParameterError(f"min_count must be at least 1, got {min_count!r}")
     store = as_store(events, classified=True)
-    population: Population | None = None
+    options = (incident, baseline, factor, min_count, freq, templates, sim_threshold, depth, min_breaker_opens)
     if store is not None:
-        df, population = focus_from_store(store)
-    elif is_dask(events):
+        with store:  # the population counts through the store until the findings are made
+            return _findings(*focus_from_store(store), *options)
+    population: Population | None = None
+    if is_dask(events):
         lazy: Any = events
         if "ts" not in lazy.columns:
             return findings_frame([])
@@ -624,6 +626,23 @@ def detect_error_faults(
         if frame is None or len(frame) == 0 or "ts" not in frame.columns:
             return findings_frame([])
         df = _classified(frame).reset_index(drop=True)
+    return _findings(df, population, *options)
+
+
+def _findings(
+    df: pd.DataFrame,
+    population: Population | None,
+    incident: Sequence[Any] | None,
+    baseline: Sequence[Any] | None,
+    factor: float,
+    min_count: int,
+    freq: str | pd.Timedelta,
+    templates: bool,
+    sim_threshold: float,
+    depth: int,
+    min_breaker_opens: int,
+) -> pd.DataFrame:
+    """The findings of classified ``df`` (all lines, or the focus lines of ``population``)."""
     ts = pd.to_datetime(df["ts"], utc=True, errors="coerce")
     if population is None:
         population = population_of(ts)

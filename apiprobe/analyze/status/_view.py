@@ -107,7 +107,8 @@ def request_rows(data: Any) -> pd.DataFrame:
     """
     store = as_store(data, what="data")
     if store is not None:
-        return store.df(f"select * from events where {_request_sql()} order by {store.order}")
+        with store:
+            return store.df(f"select * from events where {_request_sql()} order by {store.order}")
     if is_dask(data):
         rows = per_partition(data, _has_status_part)
         order = [c for c in ("ts", "source_file", "line_no") if c in rows.columns]
