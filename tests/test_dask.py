@@ -122,17 +122,6 @@ def _sorted(df: pd.DataFrame) -> pd.DataFrame:
     return df.sort_values(["source_file", "line_no"], kind="stable").reset_index(drop=True)
 
 
-def _flat(attrs: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested objects as dotted keys, as the store's map keeps them."""
-    out: dict[str, Any] = {}
-    for key, value in attrs.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def _attrs(values: pd.Series) -> list[dict[str, str] | None]:
     """Each row's attributes as a dict of text (a struct column or a map column)."""
     out: list[dict[str, str] | None] = []
@@ -140,8 +129,7 @@ def _attrs(values: pd.Series) -> list[dict[str, str] | None]:
         if v is None or v is pd.NA:
             out.append(None)
         elif isinstance(v, dict):  # struct: unset fields are None; values as the store writes them
-            flat = _flat(v)
-            out.append({k: x if isinstance(x, str) else json.dumps(x) for k, x in flat.items() if x is not None})
+            out.append({k: x if isinstance(x, str) else json.dumps(x) for k, x in v.items() if x is not None})
         else:
             out.append(dict(v))
     return out

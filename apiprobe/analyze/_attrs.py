@@ -6,6 +6,7 @@ on the reader; :func:`attr_groups` reads named keys from any of them.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -19,7 +20,8 @@ def attr_groups(attrs: pd.Series, groups: Mapping[str, Sequence[str]]) -> dict[s
     """Per group, the first non-empty value of its keys in each row's attrs (None where absent).
 
     Keys match case-insensitively, earlier keys win, and ``"a.b"`` also reads
-    ``{"a": {"b": ...}}``. ``attrs`` holds dicts (or None), an Arrow map, or
+    ``{"a": {"b": ...}}`` (the inner object may be JSON text, as an evidence
+    store keeps it). ``attrs`` holds dicts (or None), an Arrow map, or
     an Arrow struct (read field by field, vectorised). One pass over the rows
     serves every group.
     """
@@ -65,14 +67,26 @@ def attr_groups(attrs: pd.Series, groups: Mapping[str, Sequence[str]]) -> dict[s
             for group, rank in hits[0]:
                 if group not in found or rank < found[group][0]:
                     found[group] = (rank, value)
-            if hits[1] and isinstance(value, Mapping):
+            inner = (value if isinstance(value, Mapping) else _json_object(value)) if hits[1] else None
+            if inner is not None:
                 for child, group, rank in hits[1]:
-                    v = _dig(value, child)
+                    v = _dig(inner, child)
                     if v is not None and v != "" and (group not in found or rank < found[group][0]):
                         found[group] = (rank, v)
         for group, (_, value) in found.items():
             out[group][i] = value
     return out
+
+
+def _json_object(value: Any) -> Mapping[Any, Any] | None:
+    """A nested object kept as JSON text (an evidence store's map, a line parsed one by one), parsed; else None."""
+    if type(value) is not str or not value.startswith("{"):
+        return None
+    try:
+        parsed = json.loads(value)
+    except ValueError:
+        return None
+    return parsed if isinstance(parsed, dict) else None
 
 
 def _dig(value: Mapping[Any, Any], path: str) -> Any:

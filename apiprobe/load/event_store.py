@@ -15,9 +15,9 @@ Layout::
 Every part has the same columns and types (:data:`STORE_SCHEMA`): the
 ``events`` columns, then ``error_layer``, ``retryable`` and ``error_rule``
 (NA when the dataset was written without classification). ``attrs`` is a
-``map<string, string>`` (values as text; nested objects flattened to dotted
-keys such as ``http.status_code``, lists as JSON) so its type never changes
-between files; the partition columns are also kept inside
+``map<string, string>`` (values as text, nested values as JSON, which the
+analyses read into: ``http.status_code`` finds ``{"status_code": 503}`` under
+``http``) so its type never changes between files; the partition columns are also kept inside
 each part, so a part is self-contained. Parts are zstd-compressed, in row
 groups of :data:`ROW_GROUP_ROWS` rows.
 
@@ -142,11 +142,8 @@ def _attrs_map(attrs: pa.ChunkedArray | pa.Array) -> pa.Array:
         return arr.cast(map_type)
     if not pa.types.is_struct(arr.type) or arr.type.num_fields == 0:
         return pa.nulls(n, map_type) if pa.types.is_null(arr.type) or arr.null_count == n else _empty_maps(arr)
-    leaves = _leaves(arr)
-    if not leaves:
-        return _empty_maps(arr)
-    names = [name for name, _ in leaves]
-    values = [to_string(pa.chunked_array([leaf])).combine_chunks() for _, leaf in leaves]
+    names = [arr.type.field(i).name for i in range(arr.type.num_fields)]
+    values = [to_string(pa.chunked_array([pc.struct_field(arr, [i])])).combine_chunks() for i in range(len(names))]
     row_valid = np.asarray(pc.is_valid(arr).to_numpy(zero_copy_only=False), dtype=bool)
     # valid[i, k]: row i carries field k
     valid = np.stack([np.asarray(pc.is_valid(v).to_numpy(zero_copy_only=False), dtype=bool) for v in values], axis=1)
@@ -159,23 +156,6 @@ def _attrs_map(attrs: pa.ChunkedArray | pa.Array) -> pa.Array:
     keys = pa.array(np.asarray(names, dtype=object)[fields], pa.string()) if len(fields) else pa.array([], pa.string())
     mask = pa.array(~row_valid) if not row_valid.all() else None
     return pa.MapArray.from_arrays(pa.array(offsets), keys, items, type=map_type, mask=mask)
-
-
-def _leaves(arr: pa.Array, prefix: str = "") -> list[tuple[str, pa.Array]]:
-    """The fields of a struct column, nested structs flattened to dotted keys (``http.status_code``).
-
-    Dotted keys are what :func:`apiprobe.analyze._attrs.attr_groups` looks up, so a nested
-    attribute is found in the store as it is in memory; a list stays one value (JSON text).
-    """
-    out: list[tuple[str, pa.Array]] = []
-    for i in range(arr.type.num_fields):
-        field = arr.type.field(i)
-        child = pc.struct_field(arr, [i])  # null where the parent is null
-        if pa.types.is_struct(field.type):
-            out += _leaves(child, f"{prefix}{field.name}.")
-        else:
-            out.append((f"{prefix}{field.name}", child))
-    return out
 
 
 def _empty_maps(arr: pa.Array) -> pa.Array:

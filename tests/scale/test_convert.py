@@ -76,17 +76,6 @@ def _same_value(expected: Any, stored: str) -> bool:
     return _drop_nulls(json.loads(stored)) == _drop_nulls(expected)  # nested: JSON text
 
 
-def _flat(attrs: dict[str, Any], prefix: str = "") -> dict[str, Any]:
-    """Nested objects as dotted keys, as the store keeps them (``{"http": {"status": 1}}`` → ``http.status``)."""
-    out: dict[str, Any] = {}
-    for key, value in attrs.items():
-        if isinstance(value, dict):
-            out.update(_flat(value, f"{prefix}{key}."))
-        else:
-            out[f"{prefix}{key}"] = value
-    return out
-
-
 def _same_attrs(expected: Any, stored: Any) -> bool:
     """Whether a row's attributes are the same in ``read_logs`` and in the store.
 
@@ -94,7 +83,7 @@ def _same_attrs(expected: Any, stored: Any) -> bool:
     keys of every file (a row's dict has every key, ``None`` where the line
     did not set it, and values keep their JSON types); the store holds only
     the keys a line set, as ``map<string, string>`` (values as text, nested
-    objects flattened to dotted keys, lists as JSON). So a ``None`` in ``read_logs`` is an absent key in the
+    values as JSON). So a ``None`` in ``read_logs`` is an absent key in the
     store, and each value is compared as the text it becomes: a string
     exactly, a bool as ``true``/``false``, a number by its value, a nested
     value as the JSON it parses to (keys with null values dropped on both
@@ -104,7 +93,7 @@ def _same_attrs(expected: Any, stored: Any) -> bool:
         return _na(stored)
     if _na(stored):
         return False
-    want = {k: v for k, v in _flat(expected).items() if v is not None}
+    want = {k: v for k, v in expected.items() if v is not None}
     got = dict(stored)
     return want.keys() == got.keys() and all(_same_value(want[k], got[k]) for k in want)
 

@@ -611,10 +611,21 @@ def detect_error_faults(
     if min_count < 1:
         raise InvalidParameterError(f"min_count must be at least 1, got {min_count!r}")
     store = as_store(events, classified=True)
-    options = (incident, baseline, factor, min_count, freq, templates, sim_threshold, depth, min_breaker_opens)
+    options: dict[str, Any] = {
+        "incident": incident,
+        "baseline": baseline,
+        "factor": factor,
+        "min_count": min_count,
+        "freq": freq,
+        "templates": templates,
+        "sim_threshold": sim_threshold,
+        "depth": depth,
+        "min_breaker_opens": min_breaker_opens,
+    }
     if store is not None:
         with store:  # the population counts through the store until the findings are made
-            return _findings(*focus_from_store(store), *options)
+            focus, counted = focus_from_store(store)
+            return _findings(focus, counted, **options)
     population: Population | None = None
     if is_dask(events):
         lazy: Any = events
@@ -626,12 +637,13 @@ def detect_error_faults(
         if frame is None or len(frame) == 0 or "ts" not in frame.columns:
             return findings_frame([])
         df = _classified(frame).reset_index(drop=True)
-    return _findings(df, population, *options)
+    return _findings(df, population, **options)
 
 
 def _findings(
     df: pd.DataFrame,
     population: Population | None,
+    *,
     incident: Sequence[Any] | None,
     baseline: Sequence[Any] | None,
     factor: float,
