@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import random
-import resource
 import shutil
 import statistics
 import subprocess
@@ -39,21 +38,9 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench_logs import ERRORS, GARBAGE, ROUTES, _hwm_mb  # the same line vocabulary and memory probe
+
 SERVICES = ["checkout", "cart", "orders", "payments", "search", "gateway"]
-ROUTES = ["/api/checkout", "/api/cart", "/api/orders/{id}", "/api/users/{id}", "/healthz", "/api/search"]
-ERRORS = [
-    'Post "http://payments:8080/v1/charge": context deadline exceeded (Client.Timeout exceeded while awaiting headers)',
-    "pg: connection pool timeout",
-    "dial tcp 10.0.3.7:5432: connect: connection refused",
-    "http2: server sent GOAWAY and closed the connection",
-]
-GARBAGE = [
-    "panic: runtime error: invalid memory address or nil pointer dereference",
-    "goroutine 1 [running]:",
-    "\tmain.(*Server).handle(0xc000120000)",
-    '{"level":"info","ts":1710409200.5,"msg":"trunc',
-    "\x00\x01\x02binary\xff noise",
-]
 CHUNK = 100 << 20
 
 
@@ -100,14 +87,6 @@ def generate(path: Path, clean: Path, lines: int, *, garbage: float = 0.01, seed
             fh.write("\n".join(buf) + "\n")
         if good:
             fc.write("\n".join(good) + "\n")
-
-
-def _hwm_mb() -> float:
-    """Peak resident set of this process (VmHWM; ru_maxrss would include the parent's)."""
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith("VmHWM:"):
-            return int(line.split()[1]) / 1024
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def pyarrow_chunks(path: Path) -> float:

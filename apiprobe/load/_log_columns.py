@@ -18,7 +18,7 @@ import pyarrow.compute as pc
 
 from apiprobe.schema import columns
 
-__all__ = ["events_table", "parse_go_duration", "to_string", "unparsed_table"]
+__all__ = ["EVENT_TYPES", "events_table", "parse_go_duration", "to_string", "unparsed_table"]
 
 
 # Keys, in order of preference, for each events column.
@@ -314,7 +314,8 @@ def _caller(table: pa.Table, key: str) -> pa.ChunkedArray:
 # --------------------------------------------------------------------------- table mapping
 
 
-_EVENT_TYPES: dict[str, pa.DataType] = {
+#: Arrow types of the events columns that are not text.
+EVENT_TYPES: dict[str, pa.DataType] = {
     "ts": pa.timestamp("ns", tz="UTC"),
     "status": pa.int64(),
     "attempt": pa.int64(),
@@ -378,7 +379,7 @@ def events_table(
         return merged
 
     def null(col: str) -> pa.ChunkedArray:
-        return pa.chunked_array([pa.nulls(n, _EVENT_TYPES.get(col, pa.string()))])
+        return pa.chunked_array([pa.nulls(n, EVENT_TYPES.get(col, pa.string()))])
 
     ts_parts = []
     for key in _find_keys(names, _KEYS["ts"], used):
@@ -441,7 +442,7 @@ def unparsed_table(rows: list[tuple[int, str]], *, service: str, source: str) ->
     n = len(rows)
     out: dict[str, pa.Array] = {}
     for col in columns("events"):
-        out[col] = pa.nulls(n, _EVENT_TYPES.get(col, pa.string()))
+        out[col] = pa.nulls(n, EVENT_TYPES.get(col, pa.string()))
     out["attrs"] = pa.nulls(n, pa.struct([]))
     out["service"] = pa.array([service] * n, pa.string())
     out["raw"] = pa.array([text for _, text in rows], pa.string())

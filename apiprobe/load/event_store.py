@@ -36,7 +36,7 @@ import hashlib
 import json
 import os
 import urllib.parse
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,7 +47,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from apiprobe.errors import DataFormatError, EventStoreError, InvalidParameterError
-from apiprobe.load._log_columns import to_string
+from apiprobe.load._log_columns import EVENT_TYPES, to_string
 from apiprobe.schema import columns
 
 if TYPE_CHECKING:
@@ -115,12 +115,7 @@ _STRING_COLUMNS = (
     "error_rule",
 )
 _TYPES: dict[str, pa.DataType] = {
-    "ts": pa.timestamp("ns", tz="UTC"),
-    "status": pa.int64(),
-    "attempt": pa.int64(),
-    "latency_ms": pa.float64(),
-    "line_no": pa.int64(),
-    "parse_ok": pa.bool_(),
+    **EVENT_TYPES,
     "retryable": pa.bool_(),
     "attrs": pa.map_(pa.string(), pa.string()),
     **dict.fromkeys(_STRING_COLUMNS, pa.string()),
@@ -316,20 +311,15 @@ class EventStoreWriter:
         import pyarrow.parquet as pq
 
         table = pa.concat_tables(tables)
-        tmp = final.with_name(final.name + ".tmp")
-        try:
-            final.parent.mkdir(parents=True, exist_ok=True)
-            pq.write_table(
+        final.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(
+            final,
+            lambda tmp: pq.write_table(
                 table, tmp, compression="zstd", row_group_size=ROW_GROUP_ROWS, use_dictionary=_DICTIONARY_COLUMNS
-            )
-            tmp.replace(final)
-        except OSError as exc:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise EventStoreError(
-                f"{final}: cannot write a part of the store: {exc.strerror or exc}; "
-                f"the store at {self.out} keeps the files converted before this one ({MANIFEST} lists them)"
-            ) from exc
+            ),
+            f"cannot write a part of the store (the store at {self.out} keeps the files converted before this one: "
+            f"{MANIFEST} lists them)",
+        )
         ts = table.column("ts")
         return {
             "path": final.relative_to(self.out).as_posix(),
@@ -382,17 +372,30 @@ def _iso(value: Any) -> str | None:
 
 def write_manifest(out: str | os.PathLike[str], manifest: dict[str, Any]) -> None:
     """Replace the store's manifest atomically (a failed write keeps the previous one)."""
-    path = Path(out) / MANIFEST
+    text = json.dumps(manifest, indent=1, default=str)
+    _write_atomically(
+        Path(out) / MANIFEST,
+        lambda tmp: tmp.write_text(text, encoding="utf-8"),
+        "cannot write the store's manifest (the previous manifest is kept)",
+    )
+
+
+def _write_atomically(path: Path, write: Callable[[Path], object], failure: str) -> None:
+    """``write`` to a temporary name beside ``path``, then rename it over ``path``; nothing half-written stays.
+
+    Raises
+    ------
+    EventStoreError
+        The write or the rename failed (a full disk, no permission): ``path`` and ``failure`` name it.
+    """
     tmp = path.with_name(path.name + ".tmp")
     try:
-        tmp.write_text(json.dumps(manifest, indent=1, default=str), encoding="utf-8")
+        write(tmp)
         tmp.replace(path)
     except OSError as exc:
         with contextlib.suppress(OSError):
             tmp.unlink()
-        raise EventStoreError(
-            f"{path}: cannot write the store's manifest: {exc.strerror or exc}; the previous manifest is kept"
-        ) from exc
+        raise EventStoreError(f"{path}: {failure}: {exc.strerror or exc}") from exc
 
 
 def new_manifest(partition_by: Sequence[str], classified: bool) -> dict[str, Any]:
