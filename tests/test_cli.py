@@ -213,6 +213,33 @@ def test_logs_prints_counts_kinds_and_findings(tmp_path: Path) -> None:
     assert window.returncode != 0 and "START/END" in window.stderr
 
 
+def test_logs_to_a_store_then_from_it(tmp_path: Path) -> None:
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    lines = [f'{{"level":"info","ts":{1710409200 + 60 * i},"msg":"charge ok"}}' for i in range(20)]
+    lines += [
+        f'{{"level":"error","ts":{1710410400 + 10 * i},"msg":"charge failed","error":"pg: connection pool timeout"}}'
+        for i in range(12)
+    ]
+    (logs / "payments.json.log").write_text("\n".join(lines) + "\npanic: boom\n")
+    store = tmp_path / "store"
+    window = ("--incident", "2024-03-14T10:00:00Z/2024-03-14T10:05:00Z")
+    res = cli("logs", str(logs), "-q", "--to", str(store), *window)
+    assert res.returncode == 0, res.stderr
+    assert "evidence store:" in res.stdout and "33 lines" in res.stdout
+    assert "converted" in res.stdout and "pool_timeout" in res.stdout and "pool_exhaustion" in res.stdout
+    again = cli("logs", str(store), "-q", *window)  # the store itself: analysed where it lies
+    assert again.returncode == 0, again.stderr
+    findings = [line for line in res.stdout.splitlines() if line.startswith(("CRITICAL", "WARNING"))]
+    assert findings and findings == [
+        line for line in again.stdout.splitlines() if line.startswith(("CRITICAL", "WARNING"))
+    ]
+    refused = cli("logs", str(store), "--since", "2024-03-14T10:00:00Z")
+    assert refused.returncode != 0 and "SQL" in refused.stderr
+    exists = cli("logs", str(logs), "-q", "--to", str(store))
+    assert exists.returncode != 0 and "overwrite" in exists.stderr
+
+
 def test_report_names_an_unknown_notebook(tmp_path: Path) -> None:
     res = cli("report", "99_nope", "--out", str(tmp_path / "r"))
     assert res.returncode == 2
