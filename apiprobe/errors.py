@@ -10,6 +10,7 @@ misuse and unreadable input only::
     ├── SchemaError(ValueError)            a table that lacks a column or does not match its schema
     ├── DataFormatError(ValueError)        a file or text that cannot be read as the format asked for
     │   ├── ProfileFormatError             a pprof file that is legacy, corrupt or truncated
+    │   ├── TraceFormatError               a Go execution trace that is pre-1.22, of an unknown version, or cut
     │   └── WireFormatError                protobuf bytes that are malformed or truncated
     ├── LabError(RuntimeError)             the fault lab could not start, or was used after it stopped
     ├── PrometheusError(RuntimeError)      a Prometheus server that is unreachable, not Prometheus, or refused a query
@@ -46,6 +47,7 @@ __all__ = [
     "PrometheusError",
     "ReportError",
     "SchemaError",
+    "TraceFormatError",
     "WireFormatError",
 ]
 
@@ -81,6 +83,10 @@ class ProfileFormatError(DataFormatError):
 
     The message names the file and what is wrong with it.
     """
+
+
+class TraceFormatError(DataFormatError):
+    """A file cannot be read as a Go (1.22+) execution trace: another format, an older or unknown version, cut."""
 
 
 class WireFormatError(DataFormatError):
