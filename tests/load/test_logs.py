@@ -13,10 +13,10 @@ import pytest
 
 from apiprobe.errors import ApiprobeError, DataFormatError, InvalidParameterError
 from apiprobe.load._jsonlines import count_lines, iter_file_chunks, iter_line_chunks
+from apiprobe.load._log_file import load_stream as _load_stream
 from apiprobe.load._logfmt import parse_logfmt
 from apiprobe.load.logs import (
     _finish,
-    _load_stream,
     detect_dialect,
     parse_go_duration,
     parse_logs,
