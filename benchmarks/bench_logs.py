@@ -81,6 +81,15 @@ def generate(path: Path, lines: int, *, garbage: float, seed: int = 7) -> None:
             fh.write("\n".join(buf) + "\n")
 
 
+def work_folder(path: Path | None) -> tuple[Path, tempfile.TemporaryDirectory[str] | None]:
+    """Where the generated files go: ``path`` (kept, created) or a temporary folder (cleaned up by the caller)."""
+    if path is None:
+        tmp = tempfile.TemporaryDirectory()
+        return Path(tmp.name), tmp
+    path.mkdir(parents=True, exist_ok=True)
+    return path, None
+
+
 def _reference(path: Path) -> object:
     import pyarrow.json as pa_json
 
@@ -133,13 +142,7 @@ def main() -> int:
     if args.child:
         _measure_child(*args.child)
         return 0
-    tmp = None
-    if args.dir is None:
-        tmp = tempfile.TemporaryDirectory()
-        folder = Path(tmp.name)
-    else:
-        folder = args.dir
-        folder.mkdir(parents=True, exist_ok=True)
+    folder, tmp = work_folder(args.dir)
     clean = folder / f"zap-{args.lines}.log"
     dirty = folder / f"zap-{args.lines}-garbage.log"
     for path, share in ((clean, 0.0), (dirty, 0.01)):

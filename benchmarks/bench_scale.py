@@ -33,12 +33,11 @@ import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-from bench_logs import ERRORS, GARBAGE, ROUTES, _hwm_mb  # the same line vocabulary and memory probe
+from bench_logs import ERRORS, GARBAGE, ROUTES, _hwm_mb, work_folder  # the same line vocabulary and memory probe
 
 SERVICES = ["checkout", "cart", "orders", "payments", "search", "gateway"]
 CHUNK = 100 << 20
@@ -187,13 +186,7 @@ def main() -> int:
     if args.child:
         _convert_child(*args.child)
         return 0
-    tmp = None
-    if args.dir is None:
-        tmp = tempfile.TemporaryDirectory()
-        folder = Path(tmp.name)
-    else:
-        folder = args.dir
-        folder.mkdir(parents=True, exist_ok=True)
+    folder, tmp = work_folder(args.dir)
     files = {}
     for name, n in (("small", args.small), ("big", args.lines)):
         dirty, clean = folder / f"zap-{n}-garbage.log", folder / f"zap-{n}-clean.log"

@@ -250,7 +250,7 @@ def open_binary(path: Path) -> Iterator[tuple[IO[bytes], bool]]:
         fh.close()
 
 
-def read_ahead(chunks: Iterator[Chunk]) -> Iterator[tuple[Chunk, ChunkResult | None]]:
+def read_ahead(chunks: Iterator[Chunk]) -> Generator[tuple[Chunk, ChunkResult | None], None, None]:
     """The chunks, each with its JSON lines parsed, the next one read and parsed in a thread meanwhile.
 
     pyarrow's parser releases the GIL, so the next chunk is parsed while this
@@ -353,7 +353,7 @@ def load_stream(
         chunks = iter_file_chunks(whole_file)
     else:
         chunks = iter_line_chunks(rest, head=head)
-    pairs: Iterator[tuple[Chunk, ChunkResult | None]]
+    pairs: Generator[tuple[Chunk, ChunkResult | None], None, None]
     pairs = read_ahead(chunks) if sink is not None and dialect in JSON_DIALECTS else ((c, None) for c in chunks)
     try:
         for chunk, parsed in pairs:
@@ -361,8 +361,7 @@ def load_stream(
             if progress is not None:
                 progress(len(chunk.data))
     finally:
-        if isinstance(pairs, Generator):
-            pairs.close()  # a failing sink: stop the parse-ahead thread before the file is closed
+        pairs.close()  # a failing sink: stop the parse-ahead thread before the file is closed
     notes: list[str] = []
     if load.cut_lines:
         notes.append(

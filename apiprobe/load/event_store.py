@@ -79,7 +79,7 @@ ROW_GROUP_ROWS = 128 * 1024
 #: Buffered Arrow bytes above which the writer flushes its largest partition.
 BUFFER_BYTES = 96 << 20
 #: Columns with few distinct values, dictionary-encoded; ids, times and free text are not (a dictionary
-#: attempt on them costs a third of the write and saves nothing).
+#: attempt on them costs a quarter of the write and saves nothing).
 _DICTIONARY_COLUMNS = [
     "service",
     "level",
