@@ -43,6 +43,9 @@ import numpy as np
 import pandas as pd
 
 from apiprobe.errors import TraceFormatError, WireFormatError
+from apiprobe.load._gotrace_summary import TraceSummary, summarize
+from apiprobe.load._gotrace_tables import goroutine_table, region_table, task_table
+from apiprobe.load._gotrace_order import CPU_SAMPLE, GO_STATE, PROC_STATE, SYNC, Generation, Ordered, order_events
 from apiprobe.load._protobuf import read_varint, split_varints
 
 __all__ = ["GoTrace", "parse_go_trace", "read_go_trace"]
@@ -133,18 +136,32 @@ def _column(arg: str) -> str:
 
 @dataclass
 class GoTrace:
-    """A decoded Go execution trace.
+    """A decoded Go execution trace, in the order ``go tool trace`` reads it.
 
-    ``events``: one row per timed event, sorted by ``ts`` (ns since the
-    earliest batch of the trace): ``gen``, ``ts``, ``m`` (thread), ``proc``
-    and ``goroutine`` (-1 when none/unknown), ``kind`` (the event's spec
-    name), ``stack_id`` (0 = no stack; resolve with ``gen`` in ``stacks``),
-    then one column per argument (int64, -1 where the event has no such
-    argument; string arguments -- ``reason``, ``name``, ``key``, ``value``,
-    ``label``, ``stw_kind`` -- as categoricals, NaN where absent).
-    ``stacks``: one row per frame: ``gen``, ``stack_id``, ``depth`` (0 = leaf),
-    ``pc``, ``func``, ``file``, ``line``. ``strings``: ``{(gen, id): text}``.
-    ``cpu_samples``: ``gen``, ``ts``, ``m``, ``proc``, ``goroutine``, ``stack_id``.
+    Attributes
+    ----------
+    events : pandas.DataFrame
+        One row per event in Go's order (its reader merges the per-thread
+        streams by time and sequence numbers): ``gen``, ``ts`` (ns since the
+        trace's first event, after Go's +1 ns bump that keeps times strictly
+        increasing), ``thread``, ``proc`` and ``goroutine`` (the context Go
+        reports, -1 = none), ``kind`` (the event's name; ``Sync`` marks the
+        start of a generation and the end of the trace), ``stack_id`` (0 = no
+        stack; resolve with ``gen`` in ``stacks``), one column per argument
+        (int64, -1 where absent; string arguments -- ``reason``, ``name``,
+        ``key``, ``value``, ``label``, ``stw_kind`` -- as categoricals), and
+        the state transition the event makes: ``state_goroutine`` or
+        ``state_proc`` (-1: none), ``from_state``, ``to_state``.
+    stacks : pandas.DataFrame
+        One row per frame: ``gen``, ``stack_id``, ``depth`` (0 = leaf), ``pc``,
+        ``func``, ``file``, ``line``.
+    strings : dict
+        ``{(gen, id): text}``.
+    cpu_samples : pandas.DataFrame
+        ``gen``, ``ts``, ``thread``, ``proc``, ``goroutine``, ``stack_id``.
+    notes : list of str
+        What could not be read (a trace cut short keeps its complete
+        generations; a broken generation keeps the events before the break).
     """
 
     version: int  # the "1.N" of the header: 22, 23, 25 or 26
@@ -153,23 +170,66 @@ class GoTrace:
     strings: dict[tuple[int, int], str]
     cpu_samples: pd.DataFrame
     frequency: float  # timestamp ticks per second (of the first generation)
-    start_ns: int  # absolute time (Go's clock, ns) of ts == 0
+    start_ns: int  # Go's time (ns) of ts == 0
     generations: int
     experimental_batches: int = 0
     clock_snapshots: list[tuple[int, int, int, int]] = field(default_factory=list)  # gen, mono, sec, nsec
+    notes: list[str] = field(default_factory=list)
+    source: str = "<bytes>"
+    _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def duration_ns(self) -> int:
+        """Time from the first to the last event (ns)."""
+        return int(self.events["ts"].iloc[-1]) if len(self.events) else 0
+
+    def summary(self) -> TraceSummary:
+        """Go's per-goroutine and per-region accounting (computed once, on first use)."""
+        if "summary" not in self._cache:
+            self._cache["summary"] = summarize(self.events, self.stacks)
+        return self._cache["summary"]  # type: ignore[return-value]
+
+    @property
+    def goroutines(self) -> pd.DataFrame:
+        """One row per goroutine, as ``go tool trace``'s goroutine analysis (see :func:`goroutine_table`)."""
+        if "goroutines" not in self._cache:
+            self._cache["goroutines"] = goroutine_table(self.summary())
+        return self._cache["goroutines"]  # type: ignore[return-value]
+
+    @property
+    def regions(self) -> pd.DataFrame:
+        """One row per user region (``trace.WithRegion``/``StartRegion``), nested regions kept."""
+        if "regions" not in self._cache:
+            self._cache["regions"] = region_table(self.summary())
+        return self._cache["regions"]  # type: ignore[return-value]
+
+    @property
+    def tasks(self) -> pd.DataFrame:
+        """One row per user task (``trace.NewTask``)."""
+        if "tasks" not in self._cache:
+            self._cache["tasks"] = task_table(self.summary())
+        return self._cache["tasks"]  # type: ignore[return-value]
 
 
 def read_go_trace(path: str | PathLike[str]) -> GoTrace:
-    """Read a Go execution trace file written by Go 1.22 or later."""
+    """Read a Go execution trace file written by Go 1.22 or later (see :func:`parse_go_trace`)."""
     p = Path(path)
     return parse_go_trace(p.read_bytes(), source=str(p))
 
 
 def parse_go_trace(data: bytes, *, source: str = "<bytes>") -> GoTrace:
-    """Decode the bytes of a Go execution trace (see :class:`GoTrace`)."""
+    """Decode the bytes of a Go execution trace into a :class:`GoTrace`.
+
+    Raises
+    ------
+    TraceFormatError
+        The bytes are not a Go 1.22+ execution trace (another format, a
+        pre-1.22 trace, an unknown version), or no generation of it could be
+        read. A trace cut short keeps its complete generations, with a note.
+    """
     m = _HEADER.match(data[:16])
     if m is None:
-        raise TraceFormatError(f"{source}: not a Go execution trace (no 'go 1.N trace' header)")
+        raise TraceFormatError(f"{source}: not a Go execution trace: {_what_is(data)}")
     ver = int(m.group(1))
     if ver < 22:
         raise TraceFormatError(
@@ -184,8 +244,75 @@ def parse_go_trace(data: bytes, *, source: str = "<bytes>") -> GoTrace:
         return _decode(data, ver, source)
     except WireFormatError as e:
         raise TraceFormatError(f"{source}: corrupt Go execution trace: {e}") from None
-    except IndexError:
-        raise TraceFormatError(f"{source}: truncated Go execution trace") from None
+
+
+def _what_is(data: bytes) -> str:
+    """A short guess at what a non-trace file is, for the error message."""
+    head = data[:64]
+    if head[:2] == b"\x1f\x8b":
+        return "it is gzip-compressed (a pprof profile? read it with read_pprof; a compressed trace: gunzip it first)"
+    if head.startswith(b"go 1.") and b"trace" in head[:16]:
+        return "the version header is malformed"
+    if head.lstrip().startswith(b"goroutine ") or b"goroutine profile:" in head:
+        return "it looks like a goroutine dump (read it with read_goroutines)"
+    if head[:1] == b"\x0a" or head[:1] == b"\x08":
+        return "it looks like a protobuf message (a pprof profile? read it with read_pprof)"
+    if head.lstrip()[:1] in (b"{", b"["):
+        return "it looks like JSON (a span export? read it with read_traces)"
+    if not data:
+        return "the file is empty"
+    return "no 'go 1.N trace' header"
+
+
+@dataclass
+class _Batch:
+    gen: int
+    m: int
+    time: int  # ticks
+    body: bytes
+
+
+def _read_batches(data: bytes, ver: int, source: str) -> tuple[list[_Batch], int, str | None]:
+    """Every batch of the file, the number of experimental batches, and a note if the file is cut short."""
+    out: list[_Batch] = []
+    n_exp = 0
+    pos = 16
+    end = len(data)
+    while pos < end:
+        at = pos
+        typ = data[pos]
+        pos += 1
+        if typ == EV["EndOfGeneration"] and ver >= 26:
+            continue
+        exp = 0
+        if typ == EV["ExperimentalBatch"] and ver >= 23:
+            if pos >= end:
+                return out, n_exp, f"the trace ends inside a batch header at byte {at}"
+            exp = data[pos]
+            pos += 1
+        elif typ != EV["EventBatch"]:
+            raise TraceFormatError(f"{source}: expected a batch at byte {at}, found event type {typ} (corrupt trace)")
+        try:
+            gen, pos = read_varint(data, pos)
+            mid, pos = read_varint(data, pos)
+            btime, pos = read_varint(data, pos)
+            size, pos = read_varint(data, pos)
+        except (WireFormatError, IndexError):
+            return out, n_exp, f"the trace ends inside a batch header at byte {at}"
+        if size > 64 << 10:
+            raise TraceFormatError(f"{source}: batch at byte {at} has a bad size {size} (corrupt trace)")
+        if pos + size > end:
+            return out, n_exp, f"the trace ends inside a batch at byte {at} ({end - pos} of its {size} bytes)"
+        if gen == 0:
+            raise TraceFormatError(f"{source}: batch at byte {at} has generation 0 (corrupt trace)")
+        if out and gen < out[-1].gen:
+            raise TraceFormatError(f"{source}: generations out of order at byte {at} ({gen} after {out[-1].gen})")
+        if exp:
+            n_exp += 1
+            continue
+        out.append(_Batch(gen, mid, btime, data[pos : pos + size]))
+        pos += size
+    return out, n_exp, None
 
 
 @dataclass
@@ -198,69 +325,52 @@ class _Tables:
 
 
 def _decode(data: bytes, ver: int, source: str) -> GoTrace:
+    batches, n_exp, cut = _read_batches(data, ver, source)
+    notes: list[str] = []
+    if cut is not None:
+        last = batches[-1].gen if batches else None
+        batches = [b for b in batches if b.gen != last]
+        notes.append(f"{cut}: generation {last} is incomplete and was dropped, as go tool trace does")
+        if not batches:
+            raise TraceFormatError(f"{source}: truncated Go execution trace: {cut}, before any complete generation")
     t = _Tables()
-    ev_gen: list[int] = []
-    ev_m: list[int] = []
-    ev_time: list[int] = []
-    ev_chunks: list[bytes] = []
-    min_time: int | None = None
-    gens: set[int] = set()
-    n_exp = 0
-    pos = 16
-    end = len(data)
-    while pos < end:
-        typ = data[pos]
-        pos += 1
-        if typ == EV["EndOfGeneration"] and ver >= 26:
-            continue
-        exp = 0
-        if typ == EV["ExperimentalBatch"] and ver >= 23:
-            exp = data[pos]
-            pos += 1
-        elif typ != EV["EventBatch"]:
-            raise TraceFormatError(f"{source}: expected a batch at byte {pos - 1}, found event type {typ}")
-        gen, pos = read_varint(data, pos)
-        mid, pos = read_varint(data, pos)
-        btime, pos = read_varint(data, pos)
-        size, pos = read_varint(data, pos)
-        if size > 64 << 10 or pos + size > end:
-            raise TraceFormatError(f"{source}: batch at byte {pos} has a bad size {size} (truncated trace?)")
-        body = data[pos : pos + size]
-        pos += size
-        gens.add(gen)
-        if exp:
-            n_exp += 1
-            continue
-        if min_time is None or btime < min_time:
-            min_time = btime
-        head = body[0] if body else -1
+    min_ts: dict[int, int] = {}
+    ev_batches: list[_Batch] = []
+    for b in batches:
+        min_ts[b.gen] = min(min_ts.get(b.gen, b.time), b.time)
+        head = b.body[0] if b.body else -1
         if head == EV["Strings"]:
-            _strings(body, gen, t)
+            _strings(b.body, b.gen, t)
         elif head == EV["Stacks"]:
-            _stacks(body, gen, t)
+            _stacks(b.body, b.gen, t)
         elif head == EV["CPUSamples"]:
-            vals, _ = split_varints(np.frombuffer(body, dtype=np.uint8, offset=1))
+            vals, _ = split_varints(np.frombuffer(b.body, dtype=np.uint8, offset=1))
             rows = vals.view(np.int64).reshape(-1, 6)
-            t.cpu.append(np.column_stack([np.full(len(rows), gen), rows[:, 1:]]))
+            t.cpu.append(np.column_stack([np.full(len(rows), b.gen), rows[:, 1:]]))
         elif (head == EV["Frequency"] and ver < 25) or (head == EV["Sync"] and ver >= 25):
-            _sync(body, gen, btime, ver, t)
-        elif body:
-            ev_gen.append(gen)
-            ev_m.append(mid)
-            ev_time.append(btime)
-            ev_chunks.append(body)
-    freq = t.freq[min(t.freq)] if t.freq else 1e9
-    ns_per_tick = 1e9 / freq
-    start = min_time or 0
-    events = _events(ev_chunks, ev_gen, ev_m, ev_time, ver, start, ns_per_tick, t.strings, source)
-    stacks = _stack_frame(t)
-    cpu = pd.DataFrame(np.concatenate(t.cpu) if t.cpu else np.zeros((0, 6), np.int64),
-                       columns=["gen", "ts", "m", "proc", "goroutine", "stack_id"])  # fmt: skip
-    cpu["ts"] = ((cpu["ts"] - start) * ns_per_tick).astype(np.int64)
+            _sync(b.body, b.gen, b.time, ver, t)
+        elif b.body:
+            ev_batches.append(b)
+    gens = sorted(min_ts)
+    missing = [g for g in gens if g not in t.freq]
+    if missing:
+        raise TraceFormatError(f"{source}: generation {missing[0]} has no clock frequency (corrupt trace)")
+    ns_per_tick = {g: 1.0 / (t.freq[g] / 1e9) for g in gens}
+    ev = _decode_events(ev_batches, ver, ns_per_tick, source)
+    cpu = _cpu_samples(t, ns_per_tick)
+    strings_by_gen: dict[int, dict[int, str]] = {g: {} for g in gens}
+    for (g, sid), text in t.strings.items():
+        strings_by_gen.setdefault(g, {})[sid] = text
+    generations = _generations(ev, cpu, gens, min_ts, ns_per_tick, strings_by_gen)
+    ordered = order_events(generations, ev["typ"], ev["t"], ev["args"], source=source)
+    if ordered.error is not None:
+        notes.append(ordered.error + "; the events before it are kept")
+    start = int(ordered.t[0]) if len(ordered.t) else 0
+    events = _event_frame(ordered, ev, cpu, ver, t.strings, start)
     return GoTrace(
-        version=ver, events=events, stacks=stacks, strings=t.strings, cpu_samples=cpu, frequency=freq,
-        start_ns=int(start * ns_per_tick), generations=len(gens), experimental_batches=n_exp,
-        clock_snapshots=t.snaps,
+        version=ver, events=events, stacks=_stack_frame(t), strings=t.strings,
+        cpu_samples=_cpu_frame(cpu, ordered, start), frequency=t.freq[gens[0]], start_ns=start,
+        generations=len(gens), experimental_batches=n_exp, clock_snapshots=t.snaps, notes=notes, source=source,
     )  # fmt: skip
 
 
@@ -391,104 +501,221 @@ def _event_starts(v: np.ndarray, nargs: np.ndarray) -> np.ndarray:
     return reached[reached < n]
 
 
-def _events(
-    chunks: list[bytes],
-    gens: list[int],
-    ms: list[int],
-    times: list[int],
-    ver: int,
-    start: int,
-    ns_per_tick: float,
-    strings: dict[tuple[int, int], str],
-    source: str,
-) -> pd.DataFrame:
-    nargs, names, specargs = _spec_tables(ver)
-    if not chunks:
-        return pd.DataFrame({"gen": [], "ts": [], "m": [], "proc": [], "goroutine": [], "kind": [], "stack_id": []})
+_STATE_NAMES = ["undetermined", "notexist", "runnable", "running", "waiting", "syscall"]
+_PROC_STATE_NAMES = ["undetermined", "notexist", "running", "idle"]
+
+
+def _decode_events(batches: list[_Batch], ver: int, ns_per_tick: dict[int, float], source: str) -> dict[str, np.ndarray]:
+    """Every timed event of the event batches: type, Go's time (ns), the arguments, generation, thread."""
+    nargs, _names, _args = _spec_tables(ver)
+    if not batches:
+        z = np.zeros(0, np.int64)
+        return {"typ": z, "t": z, "args": np.zeros((0, 4), np.int64), "gen": z, "m": z}
+    chunks = [b.body for b in batches]
     if any(c[-1] >= 0x80 for c in chunks):
         raise TraceFormatError(f"{source}: an event batch ends inside a varint (corrupt trace)")
     v, s, tok_start = _tokens(chunks, nargs, source)
     typ = v[s]
     batch = np.searchsorted(tok_start, s, side="right") - 1
-    dt = v[s + 1]
-    cs = np.cumsum(dt)
-    first = np.searchsorted(batch, np.arange(len(chunks)))  # first event row of each batch
+    bgen = np.array([b.gen for b in batches], dtype=np.int64)
+    bf = np.array([ns_per_tick[b.gen] for b in batches], dtype=np.float64)
+    btime = np.array([b.time for b in batches], dtype=np.uint64).astype(np.float64)
+    # Go: lastTs = mul(batch time); each event: mul(delta) + lastTs, mul(x) = Time(float64(x) * nsPerTick)
+    step = (v[s + 1].astype(np.uint64).astype(np.float64) * bf[batch]).astype(np.int64)
+    cs = np.cumsum(step)
+    first = np.searchsorted(batch, np.arange(len(batches)))
     before = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0)
-    ticks = np.asarray(times, dtype=np.int64)[batch] + cs - before[batch]
+    t = (btime * bf).astype(np.int64)[batch] + cs - before[batch]
     n = len(s)
+    args = np.zeros((n, 4), np.int64)
+    k_of = nargs[typ] - 1
+    for k in range(4):
+        has = k_of > k
+        args[has, k] = v[s[has] + 2 + k]
+    mids = np.array([b.m for b in batches], dtype=np.uint64).view(np.int64)
+    return {"typ": typ, "t": t, "args": args, "gen": bgen[batch], "m": mids[batch]}
+
+
+def _cpu_samples(t: _Tables, ns_per_tick: dict[int, float]) -> np.ndarray:
+    """CPU samples as (gen, time ns, m, p, g, stack) rows, by generation then time."""
+    if not t.cpu:
+        return np.zeros((0, 6), np.int64)
+    cpu = np.concatenate(t.cpu)
+    f = np.array([ns_per_tick[int(g)] for g in cpu[:, 0]], dtype=np.float64)
+    cpu[:, 1] = (cpu[:, 1].astype(np.uint64).astype(np.float64) * f).astype(np.int64)
+    return cpu[np.lexsort((cpu[:, 1], cpu[:, 0]))]
+
+
+def _generations(
+    ev: dict[str, np.ndarray],
+    cpu: np.ndarray,
+    gens: list[int],
+    min_ts: dict[int, int],
+    ns_per_tick: dict[int, float],
+    strings: dict[int, dict[int, str]],
+) -> list[Generation]:
+    """Group the events into per-thread cursors (threads in order of first appearance per generation).
+
+    Reorders ``ev`` in place so each cursor is a contiguous run of rows.
+    """
+    gen, m = ev["gen"], ev["m"]
+    n = len(gen)
+    # rank of each thread within its generation, by first appearance
+    key = np.zeros(n, np.int64)
+    cursors: dict[int, list[tuple[int, int, int]]] = {g: [] for g in gens}
+    if n:
+        pair_first: dict[tuple[int, int], int] = {}
+        for i, pair in enumerate(zip(gen.tolist(), m.tolist(), strict=True)):
+            pair_first.setdefault(pair, i)
+        rank = {pair: r for r, pair in enumerate(sorted(pair_first, key=pair_first.__getitem__))}
+        gen_rank = {g: r for r, g in enumerate(gens)}
+        order_key = {pair: (gen_rank[pair[0]], pair_first[pair]) for pair in rank}
+        codes = {pair: r for r, pair in enumerate(sorted(order_key, key=order_key.__getitem__))}
+        key = np.array([codes[pair] for pair in zip(gen.tolist(), m.tolist(), strict=True)], dtype=np.int64)
+        perm = np.argsort(key, kind="stable")
+        for name in ("typ", "t", "gen", "m"):
+            ev[name] = ev[name][perm]
+        ev["args"] = ev["args"][perm]
+        key = key[perm]
+        bounds = np.flatnonzero(np.diff(key)) + 1
+        starts = np.concatenate([[0], bounds])
+        ends = np.concatenate([bounds, [n]])
+        for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
+            cursors[int(ev["gen"][lo])].append((int(ev["m"][lo]), lo, hi))
+    out = []
+    for g in gens:
+        sel = np.flatnonzero(cpu[:, 0] == g) if len(cpu) else np.zeros(0, np.int64)
+        out.append(
+            Generation(
+                gen=g, min_ts=int(float(min_ts[g]) * ns_per_tick[g]), cursors=cursors[g],
+                cpu_t=cpu[sel, 1].tolist(), cpu_idx=sel.tolist(), strings=strings.get(g, {}),
+            )  # fmt: skip
+        )
+    return out
+
+
+def _event_frame(
+    o: Ordered, ev: dict[str, np.ndarray], cpu: np.ndarray, ver: int, strings: dict[tuple[int, int], str], start: int
+) -> pd.DataFrame:
+    """The ordered events (CPU samples aside) as a table, with the state transitions Go derives."""
+    keep = o.typ != CPU_SAMPLE
+    src, typ = o.src[keep], o.typ[keep]
+    x, y = o.x[keep], o.y[keep]
+    n = len(src)
+    real = src >= 0
+    args = np.zeros((n, 4), np.int64)
+    args[real] = ev["args"][src[real]]
+    # what the reader synthesised: GoStart of x, ProcSteal of proc y, GoBlock/GoDestroy without arguments
+    syn_start = (~real) & (typ == EV["GoStart"])
+    args[syn_start, 0] = x[syn_start]
+    args[syn_start, 1] = y[syn_start]
+    syn_steal = (~real) & (typ == EV["ProcSteal"])
+    args[syn_steal, 0] = y[syn_steal]
+    args[syn_steal, 2] = o.m[keep][syn_steal]
+    gen = np.full(n, -1, np.int64)
+    gen[real] = ev["gen"][src[real]]
+    gen = pd.Series(np.where(gen >= 0, gen, np.nan)).bfill().ffill().fillna(0).to_numpy(np.int64)
+    _n, names, specargs = _spec_tables(ver)
+    names = list(names)
+    names[255] = "Sync"
+    codes = np.where(typ == SYNC, 255, typ)
     cols: dict[str, object] = {
-        "gen": np.asarray(gens, dtype=np.int64)[batch],
-        "ts": ((ticks - start) * ns_per_tick).astype(np.int64),
-        "m": np.asarray(ms, dtype=np.uint64)[batch].view(np.int64),
-        "proc": np.full(n, -1, np.int64),
-        "goroutine": np.full(n, -1, np.int64),
+        "gen": gen,
+        "ts": o.t[keep] - start,
+        "thread": o.m[keep],
+        "proc": o.p[keep],
+        "goroutine": o.g[keep],
         "kind": pd.Categorical.from_codes(
-            typ, categories=pd.Index([x or f"?{i}" for i, x in enumerate(names)])
+            codes, categories=pd.Index([x or f"?{i}" for i, x in enumerate(names)])
         ).remove_unused_categories(),
         "stack_id": np.zeros(n, np.int64),
     }
-    # one column per argument name: gather by (event type, position)
     per_col: dict[str, np.ndarray] = {}
-    for t in np.unique(typ):
-        rows = np.flatnonzero(typ == t)
-        for k, arg in enumerate(specargs[t][1:], start=1):
+    for tv in np.unique(codes):
+        if tv == 255:
+            continue
+        rows = np.flatnonzero(codes == tv)
+        for k, arg in enumerate(specargs[tv][1:]):
             col = _column(arg)
             arr = per_col.setdefault(col, np.full(n, -1 if col != "stack_id" else 0, np.int64))
-            arr[rows] = v[s[rows] + 1 + k]
-        del rows
+            arr[rows] = args[rows, k]
+    stw_end = codes == EV["STWEnd"]
+    if stw_end.any():
+        per_col.setdefault("kind", np.full(n, -1, np.int64))[stw_end] = x[stw_end]
     for col, arr in per_col.items():
         if col in ("reason", "name", "key", "value", "label", "kind"):
-            cols["stw_kind" if col == "kind" else col] = _lookup_categorical(strings, cols["gen"], arr)  # type: ignore[arg-type]
+            cols["stw_kind" if col == "kind" else col] = _lookup_categorical(strings, gen, arr)
         else:
             cols[col] = arr
     df = pd.DataFrame(cols)
-    _fill_context(df, typ)
-    order = np.argsort(df["ts"].to_numpy(), kind="stable")
-    return df.iloc[order].reset_index(drop=True)
+    _transitions(df, codes, x, y)
+    return df
 
 
-def _fill_context(df: pd.DataFrame, typ: np.ndarray) -> None:
-    """``proc``/``goroutine``: the value set by the latest earlier event of the same M (file order)."""
-    m = df["m"].to_numpy()
-    order = np.argsort(m, kind="stable")  # per M, in file (= that M's) order
-    mo = m[order]
-    t = typ[order]
-    n = len(order)
-    group_start = np.searchsorted(mo, mo, side="left")
+def _transitions(df: pd.DataFrame, typ: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+    """``state_goroutine``/``state_proc``, ``from_state``, ``to_state``: the transition each event makes (Go's StateTransition)."""
+    n = len(df)
+    ctx_g = df["goroutine"].to_numpy()
+    col = {c: (df[c].to_numpy() if c in df else np.full(n, -1, np.int64)) for c in ("g", "new_g", "p", "gstatus")}
+    sg = np.full(n, -1, np.int64)
+    sp = np.full(n, -1, np.int64)
+    frm = np.full(n, -1, np.int64)
+    to = np.full(n, -1, np.int64)
+    R, RN, W, SY, NE = 2, 3, 4, 5, 1  # runnable, running, waiting, syscall, notexist
 
-    def arg(name: str) -> np.ndarray:
-        return df[name].to_numpy()[order] if name in df else np.full(n, -1, np.int64)
+    def go(types: tuple[int, ...], who: np.ndarray, a: int, b: int) -> None:
+        sel = np.isin(typ, types)
+        sg[sel], frm[sel], to[sel] = who[sel], a, b
 
-    p, pstatus, g, gstatus, other_m, new_g = (
-        arg("p"),
-        arg("pstatus"),
-        arg("g"),
-        arg("gstatus"),
-        arg("other_m"),
-        arg("new_g"),
-    )
-    pval = np.full(n, -2, np.int64)  # -2: not a setter
-    pval[(t == EV["ProcStart"]) | ((t == EV["ProcStatus"]) & np.isin(pstatus, (1, 3)))] = -3
-    pval[pval == -3] = p[pval == -3]
-    pval[(t == EV["ProcStop"]) | ((t == EV["ProcSteal"]) & (other_m == mo))] = -1
-    gval = np.full(n, -2, np.int64)
-    sets_g = np.isin(t, (EV["GoStart"], EV["GoSwitch"], EV["GoSwitchDestroy"]))
-    status = np.isin(t, (EV["GoStatus"], EV["GoStatusStack"]))
-    sets_g |= status & ((gstatus == 2) | ((gstatus == 3) & (other_m == mo)))
-    gval[sets_g] = g[sets_g]
-    ends = (EV["GoStop"], EV["GoBlock"], EV["GoDestroy"], EV["GoSyscallEndBlocked"], EV["GoDestroySyscall"])
-    gval[np.isin(t, ends)] = -1
-    gval[t == EV["GoCreateSyscall"]] = new_g[t == EV["GoCreateSyscall"]]
-    for col, val in (("proc", pval), ("goroutine", gval)):
-        idx = np.where(val != -2, np.arange(n), -1)
-        last = np.maximum.accumulate(idx)  # latest setter at or before each row
-        prev = np.concatenate([[-1], last[:-1]])  # ... strictly before
-        ok = prev >= group_start
-        out = np.full(n, -1, np.int64)
-        out[ok] = val[prev[ok]]
-        res = np.empty(n, np.int64)
-        res[order] = out
-        df[col] = res
+    go((EV["GoCreate"],), col["new_g"], NE, R)
+    go((EV["GoCreateBlocked"],), col["new_g"], NE, W)
+    go((EV["GoCreateSyscall"],), col["new_g"], NE, SY)
+    go((EV["GoStart"],), col["g"], R, RN)
+    go((EV["GoDestroy"],), ctx_g, RN, NE)
+    go((EV["GoDestroySyscall"],), ctx_g, SY, NE)
+    go((EV["GoStop"],), ctx_g, RN, R)
+    go((EV["GoBlock"],), ctx_g, RN, W)
+    go((EV["GoUnblock"], EV["GoSwitch"], EV["GoSwitchDestroy"]), col["g"], W, R)
+    go((EV["GoSyscallBegin"],), ctx_g, RN, SY)
+    go((EV["GoSyscallEnd"],), ctx_g, SY, RN)
+    go((EV["GoSyscallEndBlocked"],), ctx_g, SY, R)
+    st = np.isin(typ, (EV["GoStatus"], EV["GoStatusStack"]))
+    sg[st], frm[st] = col["g"][st], x[st]
+    to[st] = np.asarray(GO_STATE)[np.clip(col["gstatus"][st], 0, 4)]
+    pstate = np.asarray(PROC_STATE)
+    PR, PI = 2, 3
+    sel = typ == EV["ProcStart"]
+    sp[sel], frm[sel], to[sel] = col["p"][sel], PI, PR
+    sel = typ == EV["ProcStop"]
+    sp[sel], frm[sel], to[sel] = df["proc"].to_numpy()[sel], PR, PI
+    sel = typ == EV["ProcSteal"]
+    sp[sel], frm[sel], to[sel] = col["p"][sel], np.where(x[sel] == 4, PI, PR), PI
+    sel = typ == EV["ProcStatus"]
+    sp[sel], frm[sel], to[sel] = col["p"][sel], x[sel], pstate[np.clip(y[sel], 0, 4)]
+    is_g = sg >= 0
+    is_p = (sp >= 0) & ~is_g
+    names = np.array(_STATE_NAMES + _PROC_STATE_NAMES, dtype=object)
+    cats = pd.Index(sorted(set(names)))
+    code = {s: i for i, s in enumerate(cats)}
+    fcode = np.full(n, -1, np.int64)
+    tcode = np.full(n, -1, np.int64)
+    lut_g = np.array([code[s] for s in _STATE_NAMES])
+    lut_p = np.array([code[s] for s in _PROC_STATE_NAMES])
+    fcode[is_g], tcode[is_g] = lut_g[frm[is_g]], lut_g[to[is_g]]
+    fcode[is_p], tcode[is_p] = lut_p[frm[is_p]], lut_p[to[is_p]]
+    df["state_goroutine"] = np.where(is_g, sg, -1)
+    df["state_proc"] = np.where(is_p, sp, -1)
+    df["from_state"] = pd.Categorical.from_codes(fcode, categories=cats)
+    df["to_state"] = pd.Categorical.from_codes(tcode, categories=cats)
+
+
+def _cpu_frame(cpu: np.ndarray, o: Ordered, start: int) -> pd.DataFrame:
+    """CPU samples with Go's (bumped) times, in the order the reader emitted them."""
+    rows = o.src[o.typ == CPU_SAMPLE]
+    df = pd.DataFrame(cpu[rows] if len(rows) else np.zeros((0, 6), np.int64),
+                      columns=["gen", "ts", "thread", "proc", "goroutine", "stack_id"])  # fmt: skip
+    df["ts"] = o.t[o.typ == CPU_SAMPLE] - start
+    return df
 
 
 def _tokens(chunks: list[bytes], nargs: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
