@@ -125,7 +125,7 @@ def order_events(
     out_m: list[int] = []
     out_x: list[int] = []
     out_y: list[int] = []
-    last = [-(1 << 62)]
+    last = [0]  # Go's reader starts from time 0: no event is emitted at or before it
 
     def emit(src: int, typ: int, t: int, g: int, p: int, m: int, x: int = -1, y: int = -1) -> None:
         if t <= last[0]:
@@ -415,6 +415,8 @@ def order_events(
             queue.append((i, typ, t, cur_g, cur_p, m, -1, -1))
         elif typ == _GC_MARK_ASSIST_ACTIVE:
             need(a0[i] in g_status, f"uninitialized goroutine {a0[i]} found during GCMarkAssistActive")
+            if gen == initial:  # a mark assist already running when the trace started
+                g_ranges.setdefault(a0[i], []).append((_GC_MARK_ASSIST_BEGIN, 0))
             queue.append((i, typ, t, cur_g, cur_p, m, -1, -1))
         elif typ in (_STW_BEGIN, _GC_MARK_ASSIST_BEGIN):
             user("range begin")

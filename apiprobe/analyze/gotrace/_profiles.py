@@ -78,7 +78,8 @@ def trace_profile(trace: GoTrace, kind: ProfileKind) -> Profile:
         for g in summary.goroutines.values()
     }
     tracking: dict[int, int] = {}
-    acc: dict[tuple[int, int], list[int]] = {}  # (gen, stack id) -> [count, ns]
+    acc: dict[tuple[int, int], list[int]] = {}  # (gen, stack id) -> [count, ns, last sample's rank]
+    n_rec = 0
     for i, gid in enumerate(gids):
         start = tracking.get(gid)
         if start is None:
@@ -94,9 +95,12 @@ def trace_profile(trace: GoTrace, kind: ProfileKind) -> Profile:
             continue
         d = min(b, hi) - max(a, lo)
         if d > 0:
-            rec = acc.setdefault((gen[start], stack[start]), [0, 0])
+            key = (gen[start], stack[start]) if stack[start] else (0, 0)  # stacks are per generation; "none" is one
+            rec = acc.setdefault(key, [0, 0, 0])
             rec[0] += 1
             rec[1] += d
+            rec[2] = n_rec
+            n_rec += 1
     return _build(acc, trace, kind)
 
 
@@ -109,7 +113,7 @@ def _frames(stacks: pd.DataFrame) -> dict[tuple[int, int], list[tuple[int, str, 
         stacks["func"].tolist(), stacks["file"].tolist(), stacks["line"].tolist(), strict=True,
     )  # fmt: skip
     for g, sid, pc, fn, file, line in cols:
-        out.setdefault((g, sid), []).append((int(pc), fn or "", file or "", int(line)))
+        out.setdefault((g, sid), []).append((int(pc), fn if isinstance(fn, str) else "", file if isinstance(file, str) else "", int(line)))
     return out
 
 
@@ -117,21 +121,25 @@ def _build(acc: dict[tuple[int, int], list[int]], trace: GoTrace, kind: str) -> 
     """Merge samples by program counters and lay them out as a :class:`Profile` (Go's ``BuildProfile``)."""
     frames = _frames(trace.stacks) if acc else {}
     merged: dict[tuple[int, ...], list[int]] = {}
-    frames_of: dict[tuple[int, ...], list[tuple[int, str, str, int]]] = {}
-    for key, (count, ns) in acc.items():
+    frames_of: dict[tuple[int, ...], tuple[int, list[tuple[int, str, str, int]]]] = {}
+    for key, (count, ns, rank) in acc.items():
         fr = frames.get(key, [])[:_MAX_STACK] if key[1] else []
         pcs = tuple(f[0] for f in fr)
+        while pcs and pcs[-1] == 0:  # Go keys by a zero-padded [128]pc array: [0] is the same as no stack
+            pcs = pcs[:-1]
         rec = merged.setdefault(pcs, [0, 0])
         rec[0] += count
         rec[1] += ns
-        frames_of[pcs] = fr
+        # stacks with the same pcs share one record, which shows the frames of the last one sampled
+        if pcs not in frames_of or frames_of[pcs][0] < rank:
+            frames_of[pcs] = (rank, fr)
     loc_of: dict[int, int] = {}
     locations: list[Location] = []
     offsets = [0]
     flat: list[int] = []
     values = []
     for pcs, (count, ns) in merged.items():
-        for pc, fn, file, line in frames_of[pcs]:
+        for pc, fn, file, line in frames_of[pcs][1]:
             if pc not in loc_of:
                 loc_of[pc] = len(locations)
                 locations.append(Location(pc, "", (Frame(fn, fn, file, 0, line),)))
