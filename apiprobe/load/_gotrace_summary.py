@@ -1,375 +1,434 @@
-"""Per-goroutine, per-region and per-task time breakdowns of a Go execution trace.
+"""Per-goroutine, per-region and per-task time accounting of a Go execution trace.
 
 A port of ``internal/trace``'s ``Summarizer`` (``summary.go``), the code
 behind ``go tool trace``'s goroutine analysis and its task and region pages:
-it walks the ordered events once and accounts each goroutine's time to
+one pass over the ordered events accounts each goroutine's time to
 execution, waiting to be scheduled, blocking (by reason), syscalls and
 syscalls that blocked (the P was taken away), and snapshots those counters
 when a region begins and ends. ``trace_profile`` uses the goroutines' first
 start and end, exactly as ``go tool trace -pprof`` does.
+
+The pass is :func:`summary_kernel`, compiled by numba like the reader's
+(:mod:`._gotrace_kernel`). Of Go's range times only the GC mark assist is
+kept (``gc_assist_ms``); stop-the-world and sweep ranges are not shown.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
-import pandas as pd
+from numba import njit
 
-__all__ = ["GoStats", "TraceSummary", "summarize"]
+__all__ = ["ASSIST", "BLOCK0", "EXEC", "NOT_SET", "SCHED", "SYSBLOCK", "SYSCALL", "TOTAL", "TraceSummary", "summarize"]
 
-_UNSET = None
+# columns of a stats row
+EXEC, SCHED, SYSCALL, SYSBLOCK, TOTAL, ASSIST, BLOCK0 = 0, 1, 2, 3, 4, 5, 6
+NOT_SET = np.iinfo(np.int64).min  # Go's zero time: "never"
+_NS = -9223372036854775808
 
-
-@dataclass
-class GoStats:
-    """Time counters (ns) of a goroutine or a region, as Go's ``GoroutineExecStats``."""
-
-    exec: int = 0
-    sched_wait: int = 0
-    block: dict[str, int] = field(default_factory=dict)
-    syscall: int = 0
-    syscall_block: int = 0
-    total: int = 0
-    ranges: dict[str, int] = field(default_factory=dict)
-
-    def copy(self) -> GoStats:
-        return GoStats(
-            self.exec, self.sched_wait, dict(self.block), self.syscall, self.syscall_block, self.total,
-            dict(self.ranges),
-        )  # fmt: skip
-
-    def minus(self, o: GoStats) -> GoStats:
-        r = self.copy()
-        r.exec -= o.exec
-        r.sched_wait -= o.sched_wait
-        for k in self.block:
-            r.block[k] -= o.block.get(k, 0)
-        r.syscall -= o.syscall
-        r.syscall_block -= o.syscall_block
-        r.total -= o.total
-        for k in self.ranges:
-            r.ranges[k] -= o.ranges.get(k, 0)
-        return r
+# event codes the kernel acts on (wire types; Sync is 255 here)
+_SYNC = 255
+_GO_CREATE, _GO_CREATE_BLOCKED = 14, 47
+_MA_ACTIVE, _MA_BEGIN, _MA_END = 34, 35, 36
+_REGION_BEGIN, _REGION_END = 42, 43
+# state codes (as in _gotrace_kernel)
+_UND, _NOTEXIST, _RUNNABLE, _RUNNING, _WAITING, _SYSCALLS = 0, 1, 2, 3, 4, 5
+_P_IDLE = 3
 
 
-@dataclass
-class _Region:
-    task: int
-    name: str
-    goroutine: int
-    start: int | None  # ns; None: began before the trace
-    end: int | None = None  # None: still open at the end of the trace
-    stats: GoStats = field(default_factory=GoStats)
+@njit(cache=True, nogil=True)
+def _snapshot(S, g, ts, creation, last_start, last_run, last_block, last_reason, last_sys, last_sysb, last_assist, live):  # type: ignore[no-untyped-def]  # noqa: PLR0913
+    row = S[g].copy()
+    if not live[g]:
+        return row
+    if row[TOTAL] == 0:
+        row[TOTAL] = ts - creation[g]
+    if last_start[g] != _NS:
+        row[EXEC] += ts - last_start[g]
+    if last_run[g] != _NS:
+        row[SCHED] += ts - last_run[g]
+    if last_block[g] != _NS:
+        row[BLOCK0 + last_reason[g]] += ts - last_block[g]
+    if last_sys[g] != _NS:
+        row[SYSCALL] += ts - last_sys[g]
+    if last_sysb[g] != _NS:
+        row[SCHED] += ts - last_sysb[g]
+    if last_assist[g] != _NS:
+        row[ASSIST] += ts - last_assist[g]
+    return row
 
 
-@dataclass
-class _G:
-    id: int
-    name: str = ""
-    created_by: str = ""
-    creation: int = 0
-    start: int | None = None
-    end: int | None = None
-    stats: GoStats = field(default_factory=GoStats)
-    live: bool = True
-    last_start: int | None = None
-    last_runnable: int | None = None
-    last_block: int | None = None
-    last_block_reason: str = ""
-    last_syscall: int | None = None
-    last_syscall_block: int | None = None
-    last_range: dict[str, int] = field(default_factory=dict)
-    active: list[_Region] = field(default_factory=list)
-    regions: list[_Region] = field(default_factory=list)
+@njit(cache=True, nogil=True)
+def summary_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0913, PLR0915
+    typ, ts, cg, cp, sg, sp, frm, to, reason, forever, root_sys, arg_g, task, name,
+    n_g, n_p, n_reasons,
+):
+    """One pass of Go's Summarizer over dense arrays (goroutines ``0..n_g``, procs ``0..n_p``).
 
-    def snapshot(self, last_ts: int) -> GoStats:
-        ret = self.stats.copy()
-        if not self.live:
-            return ret
-        if ret.total == 0:
-            ret.total = last_ts - self.creation
-        if self.last_start is not None:
-            ret.exec += last_ts - self.last_start
-        if self.last_runnable is not None:
-            ret.sched_wait += last_ts - self.last_runnable
-        if self.last_block is not None:
-            ret.block[self.last_block_reason] = ret.block.get(self.last_block_reason, 0) + last_ts - self.last_block
-        if self.last_syscall is not None:
-            ret.syscall += last_ts - self.last_syscall
-        if self.last_syscall_block is not None:
-            ret.sched_wait += last_ts - self.last_syscall_block
-        for k, ts in self.last_range.items():
-            ret.ranges[k] = ret.ranges.get(k, 0) + last_ts - ts
-        return ret
-
-    def finalize(self, last_ts: int, trigger_ts: int | None) -> None:
-        if trigger_ts is not None:
-            self.end = trigger_ts
-        final = self.snapshot(last_ts)
-        self.stats = final
-        if not _is_system(self.name):
-            for r in self.active:
-                r.end = trigger_ts
-                r.stats = final.minus(r.stats)
-                self.regions.append(r)
-        self.active = []
-        self.live = False
-        self.last_start = self.last_runnable = self.last_block = self.last_syscall = None
-        self.last_syscall_block = None
-        self.last_range = {}
-
-
-def _is_system(entry: str) -> bool:
-    return entry == "" or (entry != "runtime.main" and entry.startswith("runtime."))
+    Returns per goroutine: creation, start, end, the event that named it, the
+    event that created it, system flag, stats rows; per region: task, name
+    code, goroutine, start, end, stats rows; and the last time seen.
+    """
+    K = BLOCK0 + n_reasons
+    S = np.zeros((n_g, K), np.int64)
+    creation = np.zeros(n_g, np.int64)
+    start = np.full(n_g, _NS, np.int64)
+    end = np.full(n_g, _NS, np.int64)
+    named_by = np.full(n_g, -1, np.int64)
+    created_at = np.full(n_g, -1, np.int64)
+    system = np.ones(n_g, np.bool_)
+    live = np.zeros(n_g, np.bool_)
+    seen = np.zeros(n_g, np.bool_)
+    last_start = np.full(n_g, _NS, np.int64)
+    last_run = np.full(n_g, _NS, np.int64)
+    last_block = np.full(n_g, _NS, np.int64)
+    last_reason = np.zeros(n_g, np.int64)
+    last_sys = np.full(n_g, _NS, np.int64)
+    last_sysb = np.full(n_g, _NS, np.int64)
+    last_assist = np.full(n_g, _NS, np.int64)
+    sys_p = np.full(n_p + 1, -1, np.int64)  # proc -> goroutine in a syscall on it
+    sys_g = np.full(n_g, -1, np.int64)  # goroutine -> its proc
+    # regions: a pool, and a stack per goroutine (head index, links)
+    cap = 16
+    for i in range(len(typ)):
+        if typ[i] == _REGION_BEGIN:
+            cap += 1
+        elif typ[i] == _REGION_END or typ[i] == _GO_CREATE or typ[i] == _GO_CREATE_BLOCKED:
+            cap += 1
+    r_task = np.zeros(cap, np.int64)
+    r_name = np.zeros(cap, np.int64)
+    r_g = np.zeros(cap, np.int64)
+    r_start = np.full(cap, _NS, np.int64)
+    r_end = np.full(cap, _NS, np.int64)
+    r_stats = np.zeros((cap, K), np.int64)
+    r_prev = np.full(cap, -1, np.int64)
+    r_done = np.zeros(cap, np.bool_)  # ended (or closed by the goroutine's end): reported
+    head = np.full(n_g, -1, np.int64)
+    nr = 0
+    sync_ts = _NS
+    last_ts = 0
+    for i in range(len(typ)):
+        t = ts[i]
+        if sync_ts == _NS:
+            sync_ts = t
+        last_ts = t
+        e = typ[i]
+        if e == _SYNC:
+            sync_ts = t
+            continue
+        g = sg[i]
+        if g >= 0:
+            old = frm[i]
+            new = to[i]
+            if old == new:
+                continue
+            if old == _UND or old == _NOTEXIST or not seen[g]:
+                seen[g] = True
+                live[g] = True
+                S[g, :] = 0
+                start[g] = _NS
+                end[g] = _NS
+                named_by[g] = -1
+                system[g] = True
+                last_start[g] = _NS
+                last_run[g] = _NS
+                last_block[g] = _NS
+                last_sys[g] = _NS
+                last_sysb[g] = _NS
+                last_assist[g] = _NS
+                head[g] = -1
+                if old == _UND:
+                    creation[g] = sync_ts
+                    d = t - sync_ts
+                    if new == _RUNNING:
+                        S[g, EXEC] += d
+                    elif new == _WAITING:
+                        S[g, BLOCK0 + reason[i]] += d
+                    elif new == _RUNNABLE:
+                        S[g, SCHED] += d
+                    elif new == _SYSCALLS:
+                        if cp[i] < 0:
+                            S[g, SYSBLOCK] += d
+                        else:
+                            S[g, SYSCALL] += d
+                else:
+                    creation[g] = t
+                    created_at[g] = i
+                    c = cg[i]
+                    if c >= 0 and head[c] >= 0:
+                        r_task[nr] = r_task[head[c]]
+                        r_name[nr] = -1  # the unnamed region of a goroutine created inside a region
+                        r_g[nr] = g
+                        r_start[nr] = t
+                        head[g] = nr
+                        nr += 1
+            elif old == _RUNNING:
+                S[g, EXEC] += t - last_start[g]
+                last_start[g] = _NS
+            elif old == _WAITING:
+                if last_block[g] != _NS:
+                    S[g, BLOCK0 + last_reason[g]] += t - last_block[g]
+                    last_block[g] = _NS
+            elif old == _RUNNABLE:
+                if last_run[g] != _NS:
+                    S[g, SCHED] += t - last_run[g]
+                    last_run[g] = _NS
+            elif old == _SYSCALLS:
+                if last_sys[g] != _NS:
+                    if last_sysb[g] != _NS:
+                        S[g, SYSBLOCK] += t - last_sysb[g]
+                        S[g, SYSCALL] += last_sysb[g] - last_sys[g]
+                    else:
+                        S[g, SYSCALL] += t - last_sys[g]
+                    last_sys[g] = _NS
+                    last_sysb[g] = _NS
+                    if sys_g[g] >= 0:
+                        sys_p[sys_g[g]] = -1
+                    sys_g[g] = -1
+            if named_by[g] < 0 and root_sys[i] >= 0:
+                named_by[g] = i
+                system[g] = root_sys[i] == 1
+            if new == _RUNNING:
+                last_start[g] = t
+                if start[g] == _NS:
+                    start[g] = t
+            elif new == _RUNNABLE:
+                last_run[g] = t
+            elif new == _WAITING and not forever[i]:
+                last_block[g] = t
+                last_reason[g] = reason[i]
+            elif new == _WAITING or new == _NOTEXIST:
+                # finalize: the goroutine ended (or blocked forever)
+                end[g] = t
+                row = _snapshot(S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys,
+                                last_sysb, last_assist, live)  # fmt: skip
+                S[g] = row
+                h = head[g]
+                while h >= 0:
+                    if not system[g]:
+                        r_end[h] = t
+                        r_stats[h] = row - r_stats[h]
+                        r_done[h] = True
+                    h = r_prev[h]
+                head[g] = -1
+                live[g] = False
+                last_start[g] = _NS
+                last_run[g] = _NS
+                last_block[g] = _NS
+                last_sys[g] = _NS
+                last_sysb[g] = _NS
+                last_assist[g] = _NS
+            elif new == _SYSCALLS:
+                p = cp[i]
+                if p >= 0:
+                    sys_p[p] = g
+                sys_g[g] = p
+                last_sys[g] = t
+            continue
+        p = sp[i]
+        if p >= 0:
+            if frm[i] != to[i] and to[i] == _P_IDLE and sys_p[p] >= 0:
+                last_sysb[sys_p[p]] = t
+                sys_p[p] = -1
+            continue
+        if e == _MA_BEGIN or e == _MA_ACTIVE or e == _MA_END:
+            g = arg_g[i] if e == _MA_ACTIVE else cg[i]
+            if g < 0 or not seen[g]:
+                continue
+            if e == _MA_ACTIVE:
+                if last_assist[g] != _NS:
+                    S[g, ASSIST] += sync_ts - last_assist[g]
+                last_assist[g] = sync_ts
+            elif e == _MA_BEGIN:
+                last_assist[g] = t
+            elif last_assist[g] != _NS:
+                S[g, ASSIST] += t - last_assist[g]
+                last_assist[g] = _NS
+            continue
+        if (e == _REGION_BEGIN or e == _REGION_END) and cg[i] < 0:
+            continue
+        if e == _REGION_BEGIN:
+            g = cg[i]
+            r_task[nr] = task[i]
+            r_name[nr] = name[i]
+            r_g[nr] = g
+            r_start[nr] = t
+            r_stats[nr] = _snapshot(S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys,
+                                    last_sysb, last_assist, live)  # fmt: skip
+            r_prev[nr] = head[g]
+            head[g] = nr
+            nr += 1
+        elif e == _REGION_END:
+            g = cg[i]
+            h = head[g]
+            if h >= 0:
+                head[g] = r_prev[h]
+            else:
+                h = nr
+                nr += 1
+                r_task[h] = task[i]
+                r_name[h] = name[i]
+                r_g[h] = g
+            row = _snapshot(S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys,
+                            last_sysb, last_assist, live)  # fmt: skip
+            r_stats[h] = row - r_stats[h]
+            r_end[h] = t
+            r_done[h] = True
+    # Finalize: goroutines still alive, and their open regions (end unknown)
+    for g in range(n_g):
+        if seen[g] and live[g]:
+            row = _snapshot(S, g, last_ts, creation, last_start, last_run, last_block, last_reason, last_sys,
+                            last_sysb, last_assist, live)  # fmt: skip
+            S[g] = row
+            h = head[g]
+            while h >= 0:
+                if not system[g]:
+                    r_stats[h] = row - r_stats[h]
+                    r_done[h] = True
+                h = r_prev[h]
+            live[g] = False
+    keep = np.flatnonzero(r_done[:nr])
+    return (creation, start, end, named_by, created_at, system, seen, S,
+            r_task[keep], r_name[keep], r_g[keep], r_start[keep], r_end[keep], r_stats[keep], last_ts)  # fmt: skip
 
 
 @dataclass
 class TraceSummary:
-    """What :func:`summarize` found: goroutines, regions and tasks, in Go's terms."""
+    """Go's per-goroutine and per-region accounting, as arrays (see :mod:`._gotrace_tables`).
 
-    goroutines: dict[int, _G]
-    regions: list[_Region]
+    Times are ns since the trace's start; ``NOT_SET`` marks "never" (a
+    goroutine that never ran has no ``start``, one still alive no ``end``;
+    a region that began before the trace no ``start``, one still open no
+    ``end``). Stats rows have the columns ``EXEC, SCHED, SYSCALL,
+    SYSBLOCK, TOTAL, ASSIST`` then one per block reason (``reasons``).
+    """
+
+    goroutine: np.ndarray  # ids
+    creation: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+    name: list[str]
+    created_by: list[str]
+    system: np.ndarray
+    stats: np.ndarray
+    reasons: list[str]
+    region_task: np.ndarray
+    region_name: list[str]
+    region_goroutine: np.ndarray
+    region_start: np.ndarray
+    region_end: np.ndarray
+    region_stats: np.ndarray
     tasks: dict[int, dict[str, object]]
     end_ts: int
 
 
-_GS = {"undetermined": 0, "notexist": 1, "runnable": 2, "running": 3, "waiting": 4, "syscall": 5}
-_RANGE_KINDS = {
-    "STWBegin": ("begin", "g"),
-    "STWEnd": ("end", "g"),
-    "GCMarkAssistBegin": ("begin", "g"),
-    "GCMarkAssistActive": ("active", "arg_g"),
-    "GCMarkAssistEnd": ("end", "g"),
-    "GCSweepBegin": ("begin", "p"),
-    "GCSweepActive": ("active", "arg_p"),
-    "GCSweepEnd": ("end", "p"),
-}
+def summarize(a: dict[str, np.ndarray], roots: dict[tuple[int, int], str], leaves: dict[tuple[int, int], str],
+              strings: dict[tuple[int, int], str]) -> TraceSummary:  # fmt: skip
+    """Summarise the reader's event arrays (``GoTrace._arrays``); ``roots``/``leaves`` name stacks."""
+    typ, ts, gen = a["typ"], a["ts"], a["gen"]
+    n = len(typ)
+    sg_raw = a["state_goroutine"]
+    gids = a["goroutine_ids"]  # sorted: every goroutine the reader saw
+
+    def dense(v: np.ndarray) -> np.ndarray:
+        if not len(gids):
+            return np.full(len(v), -1, np.int64)
+        at = np.clip(np.searchsorted(gids, v), 0, len(gids) - 1)
+        return np.where((v >= 0) & (gids[at] == v), at, -1)
+
+    sg = dense(sg_raw)
+    cg = dense(a["goroutine"])
+    arg_g = dense(a["g"])
+    cp = a["proc"]
+    sp = a["state_proc"]
+    n_p = int(max(cp.max(initial=-1), sp.max(initial=-1))) + 1
+    # block reasons: one code per text
+    rid = a["reason_id"]
+    reason_text: list[str] = [""]
+    code: dict[str, int] = {"": 0}
+    reason = np.zeros(n, np.int64)
+    has = np.flatnonzero(rid > 0)
+    if len(has):
+        pairs = gen[has] * (1 << 32) + rid[has]
+        uniq, inv = np.unique(pairs, return_inverse=True)
+        lut = np.empty(len(uniq), np.int64)
+        for k, key in enumerate(uniq.tolist()):
+            text = strings.get((key >> 32, key & 0xFFFFFFFF), "")
+            lut[k] = code.setdefault(text, len(code))
+            if lut[k] == len(reason_text):
+                reason_text.append(text)
+        reason[has] = lut[inv]
+    forever = reason == code.get("forever", -5)
+    # the stack that names a goroutine: a new goroutine's start stack, or the event's own stack
+    name_stack = np.where(np.isin(typ, (_GO_CREATE, _GO_CREATE_BLOCKED)), a["new_stack_id"], 0)
+    own = np.isin(typ, (19, 20, 22, 48))  # GoStop, GoBlock, GoSyscallBegin, GoStatusStack
+    name_stack = np.where(own, a["stack_id"], name_stack)
+    root_sys = np.full(n, -1, np.int64)
+    hs = np.flatnonzero((name_stack > 0) & (sg >= 0))
+    if len(hs):
+        keys, inv = np.unique(gen[hs] * (1 << 32) + name_stack[hs], return_inverse=True)
+        flag = np.full(len(keys), -1, np.int64)
+        for k, kv in enumerate(keys.tolist()):
+            fn = roots.get((kv >> 32, kv & 0xFFFFFFFF), "")
+            if fn:  # Go names a goroutine after the first stack whose root frame has a function
+                flag[k] = 1 if fn != "runtime.main" and fn.startswith("runtime.") else 0
+        root_sys[hs] = flag[inv]
+    # region names: one code per text
+    rname_code: dict[str, int] = {}
+    rnames: list[str] = []
+    name = np.full(n, -1, np.int64)
+    for i in np.flatnonzero(np.isin(typ, (_REGION_BEGIN, _REGION_END))).tolist():
+        text = strings.get((int(gen[i]), int(a["name_id"][i])), "")
+        if text not in rname_code:
+            rname_code[text] = len(rnames)
+            rnames.append(text)
+        name[i] = rname_code[text]
+    out = summary_kernel(
+        typ, ts, cg, cp, sg, sp, a["from_state"], a["to_state"], reason, forever, root_sys, arg_g, a["task"], name,
+        len(gids), n_p, len(reason_text),
+    )  # fmt: skip
+    creation, start, end, named_by, created_at, system, seen, S, rt, rn, rg, rs, re_, rst, last_ts = out
+    sel = np.flatnonzero(seen)
+    names = [
+        roots.get((int(gen[i]), int(name_stack[i])), "") if i >= 0 else "" for i in named_by[sel].tolist()
+    ]
+    created_by = [leaves.get((int(gen[i]), int(a["stack_id"][i])), "") if i >= 0 else "" for i in created_at[sel].tolist()]
+    return TraceSummary(
+        goroutine=gids[sel], creation=creation[sel], start=start[sel], end=end[sel], name=names,
+        created_by=created_by, system=system[sel], stats=S[sel], reasons=reason_text,
+        region_task=rt, region_name=[rnames[c] if c >= 0 else "" for c in rn.tolist()],
+        region_goroutine=gids[rg] if len(rg) else rg, region_start=rs, region_end=re_, region_stats=rst,
+        tasks=_tasks(a, strings), end_ts=int(last_ts),
+    )  # fmt: skip
 
 
-def _range_name(kind: str, stw: object) -> str:
-    if kind.startswith("STW"):
-        return f"stop-the-world ({stw if isinstance(stw, str) else ''})"
-    if kind.startswith("GCMarkAssist"):
-        return "GC mark assist"
-    return "GC incremental sweep"
-
-
-def stack_names(stacks: pd.DataFrame) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]:
-    """``(gen, stack id)`` → the root frame's function, and → the leaf frame's function."""
-    if stacks.empty:
-        return {}, {}
-    keys = list(zip(stacks["gen"].tolist(), stacks["stack_id"].tolist(), strict=True))
-    funcs = stacks["func"].tolist()
-    depth = stacks["depth"].tolist()
-    root: dict[tuple[int, int], str] = {}
-    leaf: dict[tuple[int, int], str] = {}
-    for k, f, d in zip(keys, funcs, depth, strict=True):
-        root[k] = f or ""  # frames come leaf first: the last one wins
-        if d == 0:
-            leaf[k] = f or ""
-    return root, leaf
-
-
-def summarize(events: pd.DataFrame, stacks: pd.DataFrame) -> TraceSummary:  # noqa: C901, PLR0912, PLR0915
-    """Walk the ordered events once, the way Go's ``Summarizer`` does."""
-    root, leaf = stack_names(stacks)
-    kinds = events["kind"].astype(str).to_numpy()
-    interesting = np.isin(
-        kinds,
-        [
-            "Sync", "UserRegionBegin", "UserRegionEnd", "UserTaskBegin", "UserTaskEnd", "UserLog",
-            *(_RANGE_KINDS.keys()),
-        ],
-    ) | (events["state_goroutine"].to_numpy() >= 0) | (events["state_proc"].to_numpy() >= 0)  # fmt: skip
-    rows = np.flatnonzero(interesting)
-    sub = events.iloc[rows]
-
-    def col(name: str, default: object = -1) -> list:  # type: ignore[type-arg]
-        return sub[name].tolist() if name in sub else [default] * len(sub)
-
-    K = kinds[rows].tolist()
-    TS = col("ts")
-    GEN = col("gen")
-    CG = col("goroutine")
-    CP = col("proc")
-    SG = col("state_goroutine")
-    SP = col("state_proc")
-    FROM = sub["from_state"].astype(object).tolist()
-    TO = sub["to_state"].astype(object).tolist()
-    REASON = [r if isinstance(r, str) else "" for r in col("reason", None)]
-    STACK = col("stack_id", 0)
-    NEWSTACK = col("new_stack_id", 0)
-    ARG_G = col("g")
-    ARG_P = col("p")
-    TASK = col("task")
-    PARENT = col("parent_task")
-    NAME = [n if isinstance(n, str) else "" for n in col("name", None)]
-    STW = col("stw_kind", None)
-
-    gs: dict[int, _G] = {}
+def _tasks(a: dict[str, np.ndarray], strings: dict[tuple[int, int], str]) -> dict[int, dict[str, object]]:
+    """Tasks from their begin, end and log events (few: a Python loop)."""
+    typ = a["typ"]
+    rows = np.flatnonzero(np.isin(typ, (40, 41, 42, 44)))
     tasks: dict[int, dict[str, object]] = {}
-    syscalling_p: dict[int, int] = {}
-    syscalling_g: dict[int, int] = {}
-    ranges_p: dict[tuple[int, str], int] = {}
-    sync_ts: int | None = None
-    last_ts = 0
 
     def task(tid: int) -> dict[str, object]:
         if tid not in tasks:
             tasks[tid] = {"name": "", "parent": -1, "start": None, "end": None, "goroutines": set(), "logs": 0}
         return tasks[tid]
 
-    for i, kind in enumerate(K):
-        ts = TS[i]
-        if sync_ts is None:
-            sync_ts = ts
-        last_ts = ts
-        if kind == "Sync":
-            sync_ts = ts
+    for i in rows.tolist():
+        t = task(int(a["task"][i]))
+        t["goroutines"].add(int(a["goroutine"][i]))  # type: ignore[attr-defined]
+        kind = int(typ[i])
+        if kind == 42:  # a region begins: its goroutine works for the task
             continue
-        gid = SG[i]
-        if gid >= 0:
-            old, new = _GS[FROM[i]], _GS[TO[i]]
-            if old == new:
-                continue
-            g = gs.get(gid)
-            if old == 0 or old == 1 or g is None:  # undetermined / not exist: a new summary
-                g = _G(id=gid, creation=sync_ts if old == 0 else ts)
-                if old == 0:
-                    d = ts - sync_ts
-                    if new == 3:
-                        g.stats.exec += d
-                    elif new == 4:
-                        g.stats.block[REASON[i]] = g.stats.block.get(REASON[i], 0) + d
-                    elif new == 2:
-                        g.stats.sched_wait += d
-                    elif new == 5:
-                        if CP[i] == -1:
-                            g.stats.syscall_block += d
-                        else:
-                            g.stats.syscall += d
-                else:
-                    creator = gs.get(CG[i])
-                    if creator is not None and creator.active:
-                        g.active = [_Region(creator.active[-1].task, "", gid, ts)]
-                    g.created_by = leaf.get((GEN[i], STACK[i]), "")
-                gs[gid] = g
-            elif old == 3:
-                g.stats.exec += ts - (g.last_start if g.last_start is not None else ts)
-                g.last_start = None
-            elif old == 4:
-                if g.last_block is not None:
-                    g.stats.block[g.last_block_reason] = g.stats.block.get(g.last_block_reason, 0) + ts - g.last_block
-                    g.last_block = None
-            elif old == 2:
-                if g.last_runnable is not None:
-                    g.stats.sched_wait += ts - g.last_runnable
-                    g.last_runnable = None
-            elif old == 5:
-                if g.last_syscall is not None:
-                    if g.last_syscall_block is not None:
-                        g.stats.syscall_block += ts - g.last_syscall_block
-                        g.stats.syscall += g.last_syscall_block - g.last_syscall
-                    else:
-                        g.stats.syscall += ts - g.last_syscall
-                    g.last_syscall = g.last_syscall_block = None
-                    syscalling_p.pop(syscalling_g.get(gid, -2), None)
-                    syscalling_g.pop(gid, None)
-            if g.name == "":
-                if kind in ("GoCreate", "GoCreateBlocked"):
-                    sid = NEWSTACK[i]
-                elif kind in ("GoStop", "GoBlock", "GoSyscallBegin", "GoStatusStack"):
-                    sid = STACK[i]
-                else:
-                    sid = 0
-                if sid:
-                    g.name = root.get((GEN[i], sid), "")
-            if new == 3:
-                g.last_start = ts
-                if g.start is None:
-                    g.start = ts
-            elif new == 2:
-                g.last_runnable = ts
-            elif new == 4 and REASON[i] != "forever":
-                g.last_block = ts
-                g.last_block_reason = REASON[i]
-            elif new in (4, 1):
-                g.finalize(ts, ts)
-            elif new == 5:
-                syscalling_p[CP[i]] = gid
-                syscalling_g[gid] = CP[i]
-                g.last_syscall = ts
-            continue
-        pid = SP[i]
-        if pid >= 0:
-            if FROM[i] != TO[i] and TO[i] == "idle" and pid in syscalling_p:
-                gs[syscalling_p.pop(pid)].last_syscall_block = ts
-            continue
-        if kind in _RANGE_KINDS:
-            what, scope = _RANGE_KINDS[kind]
-            name = _range_name(kind, STW[i])
-            if what in ("begin", "active"):
-                if scope == "g":
-                    g = gs.get(CG[i])
-                elif scope == "arg_g":
-                    g = gs.get(ARG_G[i])
-                else:
-                    g = gs.get(CG[i])
-                    if g is not None:
-                        ranges_p[(CP[i] if scope == "p" else ARG_P[i], name)] = CG[i]
-                if g is None:
-                    continue
-                if what == "active":
-                    if name in g.last_range:
-                        g.stats.ranges[name] = g.stats.ranges.get(name, 0) + sync_ts - g.last_range[name]
-                    g.last_range[name] = sync_ts
-                else:
-                    g.last_range[name] = ts
-            else:
-                if scope == "g":
-                    g = gs.get(CG[i])
-                else:
-                    owner = ranges_p.pop((CP[i], name), None)
-                    g = gs.get(owner) if owner is not None and owner == CG[i] else None
-                if g is None or name not in g.last_range:
-                    continue
-                g.stats.ranges[name] = g.stats.ranges.get(name, 0) + ts - g.last_range.pop(name)
-            continue
-        if kind == "UserRegionBegin":
-            g = gs[CG[i]]
-            r = _Region(TASK[i], NAME[i], g.id, ts, stats=g.snapshot(ts))
-            g.active.append(r)
-            t = task(TASK[i])
-            t["goroutines"].add(g.id)  # type: ignore[attr-defined]
-        elif kind == "UserRegionEnd":
-            g = gs[CG[i]]
-            if g.active:
-                r = g.active.pop()
-            else:
-                r = _Region(TASK[i], NAME[i], g.id, None)
-                task(TASK[i])["goroutines"].add(g.id)  # type: ignore[attr-defined]
-            r.stats = g.snapshot(ts).minus(r.stats)
-            r.end = ts
-            g.regions.append(r)
-        elif kind in ("UserTaskBegin", "UserTaskEnd"):
-            t = task(TASK[i])
-            t["goroutines"].add(CG[i])  # type: ignore[attr-defined]
-            if kind == "UserTaskBegin":
-                t["name"] = NAME[i]
-                t["start"] = ts
-                parent = PARENT[i]
-                if parent not in (0, -1) and t["parent"] == -1:
-                    t["parent"] = parent
-                    task(parent)
-            else:
-                t["end"] = ts
-        elif kind == "UserLog":
-            t = task(TASK[i])
+        if kind == 40:
+            t["name"] = strings.get((int(a["gen"][i]), int(a["name_id"][i])), "")
+            t["start"] = int(a["ts"][i])
+            parent = int(a["parent_task"][i])
+            if parent not in (0, -1) and t["parent"] == -1:
+                t["parent"] = parent
+                task(parent)
+        elif kind == 41:
+            t["end"] = int(a["ts"][i])
+        else:
             t["logs"] = int(t["logs"]) + 1  # type: ignore[call-overload]
-            t["goroutines"].add(CG[i])  # type: ignore[attr-defined]
-    for g in gs.values():
-        if g.live:
-            g.finalize(last_ts, None)
-    regions = [r for g in gs.values() for r in g.regions]
-    return TraceSummary(gs, regions, tasks, last_ts)
+    return tasks

@@ -29,7 +29,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from apiprobe.load._gotrace_summary import GoStats, TraceSummary
+from apiprobe.load._gotrace_summary import ASSIST, BLOCK0, EXEC, NOT_SET, SCHED, SYSBLOCK, SYSCALL, TOTAL, TraceSummary
 
 __all__ = ["BREAKDOWN", "goroutine_table", "is_sync_reason", "region_table", "task_table"]
 
@@ -49,39 +49,55 @@ def is_sync_reason(reason: str) -> bool:
     return "chan" in reason or "sync" in reason or "select" in reason
 
 
-def _breakdown(s: GoStats) -> list[float]:
-    net = s.block.get("network", 0)
-    sync = sum(v for k, v in s.block.items() if is_sync_reason(k))
-    gc = sum(v for k, v in s.block.items() if "GC" in k and not is_sync_reason(k))
-    known = s.exec + s.sched_wait + net + sync + s.syscall + s.syscall_block + gc
-    vals = [s.exec, s.sched_wait, net, sync, s.syscall + s.syscall_block, gc, s.total - known]
-    return [v / 1e6 for v in vals]
+def _breakdown(stats: np.ndarray, reasons: list[str]) -> dict[str, np.ndarray]:
+    """The time categories (ms) of stats rows (columns as in :class:`TraceSummary`)."""
+    block = stats[:, BLOCK0:]
+    net = np.array([r == "network" for r in reasons], bool)
+    sync = np.array([is_sync_reason(r) for r in reasons], bool)
+    gc = np.array(["GC" in r and not is_sync_reason(r) for r in reasons], bool)
+    cols = {
+        "exec_ms": stats[:, EXEC],
+        "sched_wait_ms": stats[:, SCHED],
+        "block_net_ms": block[:, net].sum(axis=1),
+        "block_sync_ms": block[:, sync].sum(axis=1),
+        "block_syscall_ms": stats[:, SYSCALL] + stats[:, SYSBLOCK],
+        "gc_ms": block[:, gc].sum(axis=1),
+    }
+    cols["other_ms"] = stats[:, TOTAL] - sum(cols.values())
+    return {k: v / 1e6 for k, v in cols.items()}
 
 
-def goroutine_table(summary: TraceSummary) -> pd.DataFrame:
+def _nullable(v: np.ndarray) -> pd.Series:
+    return pd.Series(pd.array(v, dtype="Int64")).mask(v == NOT_SET).astype("Int64")
+
+
+def goroutine_table(s: TraceSummary) -> pd.DataFrame:
     """One row per goroutine: ``goroutine, start_function, created_by, start, end, lifetime_ms``, the breakdown.
 
     ``start`` is when it first ran, ``end`` when it ended (ns since the
     trace's start; NA: never ran / still alive); ``creation`` when it was
-    created or first seen; ``system`` marks runtime goroutines.
+    created or first seen; ``gc_assist_ms`` the part of ``exec_ms`` spent
+    assisting the GC; ``system`` marks runtime goroutines.
     """
-    rows = []
-    for g in summary.goroutines.values():
-        s = g.stats
-        rows.append(
-            [g.id, g.name, g.created_by, g.creation, g.start, g.end, s.total / 1e6, *_breakdown(s),
-             s.ranges.get("GC mark assist", 0) / 1e6, g.name == "" or (g.name != "runtime.main" and g.name.startswith("runtime."))]
-        )  # fmt: skip
-    cols = ["goroutine", "start_function", "created_by", "creation", "start", "end", "lifetime_ms", *BREAKDOWN,
-            "gc_assist_ms", "system"]  # fmt: skip
-    df = pd.DataFrame(rows, columns=cols)
-    for c in ("creation", "start", "end"):
-        df[c] = pd.array(df[c].tolist(), dtype="Int64")
+    df = pd.DataFrame(
+        {
+            "goroutine": s.goroutine,
+            "start_function": s.name,
+            "created_by": s.created_by,
+            "creation": _nullable(s.creation),
+            "start": _nullable(s.start),
+            "end": _nullable(s.end),
+            "lifetime_ms": s.stats[:, TOTAL] / 1e6,
+            **_breakdown(s.stats, s.reasons),
+            "gc_assist_ms": s.stats[:, ASSIST] / 1e6,
+            "system": s.system,
+        }
+    )
     return df.sort_values("goroutine", kind="stable").reset_index(drop=True)
 
 
-def region_table(summary: TraceSummary) -> pd.DataFrame:
-    """One row per named region: ``task, task_id, region, goroutine, start, end, duration_ms``, the breakdown.
+def region_table(s: TraceSummary) -> pd.DataFrame:
+    """One row per named region: ``task, task_id, region, goroutine, depth, start, end, duration_ms``, the breakdown.
 
     ``start``/``end`` are ns since the trace's start, NA when the region
     began before the trace or had not ended when it stopped; ``duration_ms``
@@ -89,21 +105,24 @@ def region_table(summary: TraceSummary) -> pd.DataFrame:
     region pages measure it. ``depth`` is the nesting level on its
     goroutine (0: outermost); regions are sorted by start.
     """
-    names = {tid: str(t["name"]) for tid, t in summary.tasks.items()}
-    rows = []
-    for r in summary.regions:
-        if r.name == "":
-            continue  # the pseudo-region of a goroutine created inside a region
-        start = 0 if r.start is None else r.start
-        end = summary.end_ts if r.end is None else r.end
-        s = r.stats
-        rows.append([names.get(r.task, ""), r.task, r.name, r.goroutine, r.start, r.end, (end - start) / 1e6,
-                     *_breakdown(s)])  # fmt: skip
-    cols = ["task", "task_id", "region", "goroutine", "start", "end", "duration_ms", *BREAKDOWN]
-    df = pd.DataFrame(rows, columns=cols)
-    for c in ("start", "end"):
-        df[c] = pd.array(df[c].tolist(), dtype="Int64")
-    df["task_id"] = df["task_id"].astype(np.int64)
+    named = np.array([n != "" for n in s.region_name], bool)
+    idx = np.flatnonzero(named)
+    names = {tid: str(t["name"]) for tid, t in s.tasks.items()}
+    start = s.region_start[idx]
+    end = s.region_end[idx]
+    dur = np.where(end == NOT_SET, s.end_ts, end) - np.where(start == NOT_SET, 0, start)
+    df = pd.DataFrame(
+        {
+            "task": [names.get(int(t), "") for t in s.region_task[idx].tolist()],
+            "task_id": s.region_task[idx].astype(np.int64),
+            "region": [s.region_name[i] for i in idx.tolist()],
+            "goroutine": s.region_goroutine[idx],
+            "start": _nullable(start),
+            "end": _nullable(end),
+            "duration_ms": dur / 1e6,
+            **_breakdown(s.region_stats[idx], s.reasons),
+        }
+    )
     df = df.sort_values(["start", "goroutine"], kind="stable", na_position="first").reset_index(drop=True)
     df.insert(4, "depth", _depth(df))
     return df
@@ -124,18 +143,18 @@ def _depth(df: pd.DataFrame) -> np.ndarray:
     return out
 
 
-def task_table(summary: TraceSummary) -> pd.DataFrame:
+def task_table(s: TraceSummary) -> pd.DataFrame:
     """One row per task: ``task_id, task, parent_id, start, end, duration_ms, goroutines, regions, logs, complete``."""
     nreg: dict[int, int] = {}
-    for r in summary.regions:
-        if r.name:
-            nreg[r.task] = nreg.get(r.task, 0) + 1
+    for t, n in zip(s.region_task.tolist(), s.region_name, strict=True):
+        if n:
+            nreg[t] = nreg.get(t, 0) + 1
     rows = []
-    for tid, t in summary.tasks.items():
+    for tid, t in s.tasks.items():
         start, end = t["start"], t["end"]
-        s = 0 if start is None else int(start)  # type: ignore[call-overload]
-        e = summary.end_ts if end is None else int(end)  # type: ignore[call-overload]
-        rows.append([tid, t["name"], t["parent"], start, end, (e - s) / 1e6, len(t["goroutines"]),  # type: ignore[arg-type]
+        b = 0 if start is None else int(start)  # type: ignore[call-overload]
+        e = s.end_ts if end is None else int(end)  # type: ignore[call-overload]
+        rows.append([tid, t["name"], t["parent"], start, end, (e - b) / 1e6, len(t["goroutines"]),  # type: ignore[arg-type]
                      nreg.get(tid, 0), t["logs"], start is not None and end is not None])  # fmt: skip
     cols = ["task_id", "task", "parent_id", "start", "end", "duration_ms", "goroutines", "regions", "logs", "complete"]
     df = pd.DataFrame(rows, columns=cols)

@@ -124,16 +124,6 @@ _LAST_TYPE = {22: 44, 23: 49, 25: 51, 26: 52}  # version -> highest event type i
 EV = {name: i for i, (name, _) in enumerate(_SPECS)}
 _NO_THREAD = (1 << 64) - 1
 _HEADER = re.compile(rb"go 1\.(\d+) trace\x00\x00\x00")
-# column name of each argument in .events (dt is folded into ts)
-_COLUMN = {"stack": "stack_id", "new_stack": "new_stack_id", "m": "other_m"}
-
-
-def _column(arg: str) -> str:
-    if arg in _COLUMN:
-        return _COLUMN[arg]
-    return arg.removesuffix("_value").removesuffix("_string")
-
-
 @dataclass
 class GoTrace:
     """A decoded Go execution trace, in the order ``go tool trace`` reads it.
@@ -165,7 +155,7 @@ class GoTrace:
     """
 
     version: int  # the "1.N" of the header: 22, 23, 25 or 26
-    events: pd.DataFrame
+    arrays: dict[str, np.ndarray] = field(repr=False)  # the events as named arrays (what `events` is built from)
     stacks: pd.DataFrame
     strings: dict[tuple[int, int], str]
     cpu_samples: pd.DataFrame
@@ -179,14 +169,35 @@ class GoTrace:
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
 
     @property
+    def events(self) -> pd.DataFrame:
+        """One row per event, in Go's order (built on first use; see the class docstring)."""
+        if "events" not in self._cache:
+            self._cache["events"] = _events_frame(self.arrays, self.version, self.strings)
+        return self._cache["events"]  # type: ignore[return-value]
+
+    @property
     def duration_ns(self) -> int:
         """Time from the first to the last event (ns)."""
-        return int(self.events["ts"].iloc[-1]) if len(self.events) else 0
+        ts = self.arrays["ts"]
+        return int(ts[-1]) if len(ts) else 0
+
+    def stack_names(self) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]:
+        """``(gen, stack id)`` → the function of the stack's root frame, and → of its leaf frame."""
+        if "names" not in self._cache:
+            st = self.stacks
+            keys = list(zip(st["gen"].tolist(), st["stack_id"].tolist(), strict=True))
+            funcs = [f if isinstance(f, str) else "" for f in st["func"].tolist()]
+            root = dict(zip(keys, funcs, strict=True))  # frames come leaf first: the last one wins
+            leaf_rows = np.flatnonzero(st["depth"].to_numpy() == 0)
+            leaf = {keys[i]: funcs[i] for i in leaf_rows.tolist()}
+            self._cache["names"] = (root, leaf)
+        return self._cache["names"]  # type: ignore[return-value]
 
     def summary(self) -> TraceSummary:
         """Go's per-goroutine and per-region accounting (computed once, on first use)."""
         if "summary" not in self._cache:
-            self._cache["summary"] = summarize(self.events, self.stacks)
+            root, leaf = self.stack_names()
+            self._cache["summary"] = summarize(self.arrays, root, leaf, self.strings)
         return self._cache["summary"]  # type: ignore[return-value]
 
     @property
@@ -362,13 +373,12 @@ def _decode(data: bytes, ver: int, source: str) -> GoTrace:
     for (g, sid), text in t.strings.items():
         strings_by_gen.setdefault(g, {})[sid] = text
     generations = _generations(ev, cpu, gens, min_ts, ns_per_tick, strings_by_gen)
-    ordered = order_events(generations, ev["typ"], ev["t"], ev["args"], source=source)
+    ordered = order_events(generations, ev["typ"], ev["t"], ev["args"], source=source, names=_spec_tables(ver)[1])
     if ordered.error is not None:
         notes.append(ordered.error + "; the events before it are kept")
     start = int(ordered.t[0]) if len(ordered.t) else 0
-    events = _event_frame(ordered, ev, cpu, ver, t.strings, start)
     return GoTrace(
-        version=ver, events=events, stacks=_stack_frame(t), strings=t.strings,
+        version=ver, arrays=_event_arrays(ordered, ev, ver, start), stacks=_stack_frame(t), strings=t.strings,
         cpu_samples=_cpu_frame(cpu, ordered, start), frequency=t.freq[gens[0]], start_ns=start,
         generations=len(gens), experimental_batches=n_exp, clock_snapshots=t.snaps, notes=notes, source=source,
     )  # fmt: skip
@@ -510,7 +520,7 @@ def _decode_events(batches: list[_Batch], ver: int, ns_per_tick: dict[int, float
     nargs, _names, _args = _spec_tables(ver)
     if not batches:
         z = np.zeros(0, np.int64)
-        return {"typ": z, "t": z, "args": np.zeros((0, 4), np.int64), "gen": z, "m": z}
+        return {"typ": z, "t": z, "args": np.zeros((0, 4), np.int64), "gen": z, "m": z, "batch": z}
     chunks = [b.body for b in batches]
     if any(c[-1] >= 0x80 for c in chunks):
         raise TraceFormatError(f"{source}: an event batch ends inside a varint (corrupt trace)")
@@ -533,7 +543,7 @@ def _decode_events(batches: list[_Batch], ver: int, ns_per_tick: dict[int, float
         has = k_of > k
         args[has, k] = v[s[has] + 2 + k]
     mids = np.array([b.m for b in batches], dtype=np.uint64).view(np.int64)
-    return {"typ": typ, "t": t, "args": args, "gen": bgen[batch], "m": mids[batch]}
+    return {"typ": typ, "t": t, "args": args, "gen": bgen[batch], "m": mids[batch], "batch": batch}
 
 
 def _cpu_samples(t: _Tables, ns_per_tick: dict[int, float]) -> np.ndarray:
@@ -558,22 +568,28 @@ def _generations(
 
     Reorders ``ev`` in place so each cursor is a contiguous run of rows.
     """
-    gen, m = ev["gen"], ev["m"]
+    gen, m, batch = ev["gen"], ev["m"], ev["batch"]
     n = len(gen)
-    # rank of each thread within its generation, by first appearance
-    key = np.zeros(n, np.int64)
     cursors: dict[int, list[tuple[int, int, int]]] = {g: [] for g in gens}
     if n:
+        # per batch: the (generation, thread) pair, ranked by the pair's first batch in the file
+        nb = int(batch[-1]) + 1
+        first = np.searchsorted(batch, np.arange(nb))  # first event row of each batch (batches hold >= 1 event)
+        bgen, bm = gen[first], m[first]
         pair_first: dict[tuple[int, int], int] = {}
-        for i, pair in enumerate(zip(gen.tolist(), m.tolist(), strict=True)):
-            pair_first.setdefault(pair, i)
-        rank = {pair: r for r, pair in enumerate(sorted(pair_first, key=pair_first.__getitem__))}
+        for b, pair in enumerate(zip(bgen.tolist(), bm.tolist(), strict=True)):
+            pair_first.setdefault(pair, b)
         gen_rank = {g: r for r, g in enumerate(gens)}
-        order_key = {pair: (gen_rank[pair[0]], pair_first[pair]) for pair in rank}
-        codes = {pair: r for r, pair in enumerate(sorted(order_key, key=order_key.__getitem__))}
-        key = np.array([codes[pair] for pair in zip(gen.tolist(), m.tolist(), strict=True)], dtype=np.int64)
-        perm = np.argsort(key, kind="stable")
-        for name in ("typ", "t", "gen", "m"):
+        ordered_pairs = sorted(pair_first, key=lambda pr: (gen_rank[pr[0]], pair_first[pr]))
+        code = {pr: r for r, pr in enumerate(ordered_pairs)}
+        bkey = np.array([code[pr] for pr in zip(bgen.tolist(), bm.tolist(), strict=True)], dtype=np.int64)
+        # events are contiguous per batch: order the batches (stably), then take their event ranges
+        border = np.argsort(bkey, kind="stable")
+        bstart = np.append(first, n)
+        lens = (bstart[1:] - bstart[:-1])[border]
+        perm = np.repeat(bstart[:-1][border] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(n)
+        key = bkey[batch]
+        for name in ("typ", "t", "gen", "m", "batch"):
             ev[name] = ev[name][perm]
         ev["args"] = ev["args"][perm]
         key = key[perm]
@@ -594,10 +610,8 @@ def _generations(
     return out
 
 
-def _event_frame(
-    o: Ordered, ev: dict[str, np.ndarray], cpu: np.ndarray, ver: int, strings: dict[tuple[int, int], str], start: int
-) -> pd.DataFrame:
-    """The ordered events (CPU samples aside) as a table, with the state transitions Go derives."""
+def _event_arrays(o: Ordered, ev: dict[str, np.ndarray], ver: int, start: int) -> dict[str, np.ndarray]:
+    """The ordered events (CPU samples aside) as named arrays, with the state transitions Go derives."""
     keep = o.typ != CPU_SAMPLE
     src, typ = o.src[keep], o.typ[keep]
     x, y = o.x[keep], o.y[keep]
@@ -615,98 +629,121 @@ def _event_frame(
     gen = np.full(n, -1, np.int64)
     gen[real] = ev["gen"][src[real]]
     gen = pd.Series(np.where(gen >= 0, gen, np.nan)).bfill().ffill().fillna(0).to_numpy(np.int64)
-    _n, names, specargs = _spec_tables(ver)
-    names = list(names)
-    names[255] = "Sync"
     codes = np.where(typ == SYNC, 255, typ)
-    cols: dict[str, object] = {
-        "gen": gen,
-        "ts": o.t[keep] - start,
-        "thread": o.m[keep],
-        "proc": o.p[keep],
-        "goroutine": o.g[keep],
-        "kind": pd.Categorical.from_codes(
-            codes, categories=pd.Index([x or f"?{i}" for i, x in enumerate(names)])
-        ).remove_unused_categories(),
-        "stack_id": np.zeros(n, np.int64),
-    }
-    per_col: dict[str, np.ndarray] = {}
+    out: dict[str, np.ndarray] = {
+        "typ": codes, "gen": gen, "ts": o.t[keep] - start, "thread": o.m[keep], "proc": o.p[keep],
+        "goroutine": o.g[keep], "stack_id": np.zeros(n, np.int64),
+    }  # fmt: skip
+    _n, _names, specargs = _spec_tables(ver)
+    block = np.full((len(_ARG_COLUMNS), n), -1, np.int64)
+    for k, col in enumerate(_ARG_COLUMNS):
+        out[col] = block[k]
     for tv in np.unique(codes):
         if tv == 255:
             continue
         rows = np.flatnonzero(codes == tv)
         for k, arg in enumerate(specargs[tv][1:]):
-            col = _column(arg)
-            arr = per_col.setdefault(col, np.full(n, -1 if col != "stack_id" else 0, np.int64))
-            arr[rows] = args[rows, k]
+            out[_column(arg)][rows] = args[rows, k]
+    out["stack_id"][out["stack_id"] < 0] = 0
+    out["new_stack_id"][out["new_stack_id"] < 0] = 0
     stw_end = codes == EV["STWEnd"]
-    if stw_end.any():
-        per_col.setdefault("kind", np.full(n, -1, np.int64))[stw_end] = x[stw_end]
-    for col, arr in per_col.items():
-        if col in ("reason", "name", "key", "value", "label", "kind"):
-            cols["stw_kind" if col == "kind" else col] = _lookup_categorical(strings, gen, arr)
+    out["name_id"][stw_end] = x[stw_end]
+    _transitions(out, codes, x, y)
+    out["goroutine_ids"] = o.g_ids
+    return out
+
+
+# per wire argument: the column that holds it (string ids end in _id; they become text columns)
+_COLUMN = {
+    "stack": "stack_id", "new_stack": "new_stack_id", "m": "other_thread", "new_g": "g", "g_seq": "seq",
+    "p_seq": "seq", "gc_seq": "seq", "pstatus": "status", "gstatus": "status", "reason_string": "reason_id",
+    "kind_string": "name_id", "label_string": "name_id", "name_string": "name_id", "key_string": "name_id",
+    "value_string": "text_id", "procs_value": "value", "heapalloc_value": "value", "heapgoal_value": "value",
+    "swept_value": "value", "reclaimed_value": "value2", "id": "value", "npages_value": "value2", "type": "value2",
+    "order": "value2", "kindclass": "status",
+}  # fmt: skip
+_ARG_COLUMNS = ("g", "p", "seq", "other_thread", "status", "new_stack_id", "task", "parent_task", "value", "value2",
+                "reason_id", "name_id", "text_id")  # fmt: skip
+_TEXT_COLUMNS = {"reason_id": "reason", "name_id": "name", "text_id": "text"}
+
+
+def _column(arg: str) -> str:
+    return _COLUMN.get(arg, arg)
+
+
+def _events_frame(a: dict[str, np.ndarray], ver: int, strings: dict[tuple[int, int], str]) -> pd.DataFrame:
+    """The ``events`` table from the event arrays."""
+    _n, names, _args = _spec_tables(ver)
+    names = list(names)
+    names[255] = "Sync"
+    cols: dict[str, object] = {c: a[c] for c in ("gen", "ts", "thread", "proc", "goroutine")}
+    cols["kind"] = pd.Categorical.from_codes(
+        a["typ"], categories=pd.Index([x or f"?{i}" for i, x in enumerate(names)])
+    ).remove_unused_categories()
+    cols["stack_id"] = a["stack_id"]
+    for c in _ARG_COLUMNS:
+        if c in _TEXT_COLUMNS:
+            cols[_TEXT_COLUMNS[c]] = _lookup_categorical(strings, a["gen"], a[c])
         else:
-            cols[col] = arr
-    df = pd.DataFrame(cols)
-    _transitions(df, codes, x, y)
-    return df
+            cols[c] = a[c]
+    cats = pd.Index(_STATE_NAMES[:2] + ["runnable", "running", "waiting", "syscall", "idle"])
+    cols["state_goroutine"] = a["state_goroutine"]
+    cols["state_proc"] = a["state_proc"]
+    for c in ("from_state", "to_state"):
+        v = a[c]
+        code = np.where(a["state_goroutine"] >= 0, v, np.where(a["state_proc"] >= 0, _PROC_CODE[np.clip(v, 0, 3)], -1))
+        cols[c] = pd.Categorical.from_codes(code, categories=cats)
+    return pd.DataFrame(cols)
 
 
-def _transitions(df: pd.DataFrame, typ: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
+_PROC_CODE = np.array([0, 1, 3, 6])  # proc states -> the shared categories (undetermined, notexist, running, idle)
+
+
+def _transitions(a: dict[str, np.ndarray], typ: np.ndarray, x: np.ndarray, y: np.ndarray) -> None:
     """``state_goroutine``/``state_proc``, ``from_state``, ``to_state``: the transition each event makes (Go's StateTransition)."""
-    n = len(df)
-    ctx_g = df["goroutine"].to_numpy()
-    col = {c: (df[c].to_numpy() if c in df else np.full(n, -1, np.int64)) for c in ("g", "new_g", "p", "gstatus")}
+    n = len(typ)
+    ctx_g = a["goroutine"]
+    garg = a["g"]
     sg = np.full(n, -1, np.int64)
     sp = np.full(n, -1, np.int64)
     frm = np.full(n, -1, np.int64)
     to = np.full(n, -1, np.int64)
     R, RN, W, SY, NE = 2, 3, 4, 5, 1  # runnable, running, waiting, syscall, notexist
 
-    def go(types: tuple[int, ...], who: np.ndarray, a: int, b: int) -> None:
+    def go(types: tuple[int, ...], who: np.ndarray, old: int, new: int) -> None:
         sel = np.isin(typ, types)
-        sg[sel], frm[sel], to[sel] = who[sel], a, b
+        sg[sel], frm[sel], to[sel] = who[sel], old, new
 
-    go((EV["GoCreate"],), col["new_g"], NE, R)
-    go((EV["GoCreateBlocked"],), col["new_g"], NE, W)
-    go((EV["GoCreateSyscall"],), col["new_g"], NE, SY)
-    go((EV["GoStart"],), col["g"], R, RN)
+    go((EV["GoCreate"],), garg, NE, R)
+    go((EV["GoCreateBlocked"],), garg, NE, W)
+    go((EV["GoCreateSyscall"],), garg, NE, SY)
+    go((EV["GoStart"],), garg, R, RN)
     go((EV["GoDestroy"],), ctx_g, RN, NE)
     go((EV["GoDestroySyscall"],), ctx_g, SY, NE)
     go((EV["GoStop"],), ctx_g, RN, R)
     go((EV["GoBlock"],), ctx_g, RN, W)
-    go((EV["GoUnblock"], EV["GoSwitch"], EV["GoSwitchDestroy"]), col["g"], W, R)
+    go((EV["GoUnblock"], EV["GoSwitch"], EV["GoSwitchDestroy"]), garg, W, R)
     go((EV["GoSyscallBegin"],), ctx_g, RN, SY)
     go((EV["GoSyscallEnd"],), ctx_g, SY, RN)
     go((EV["GoSyscallEndBlocked"],), ctx_g, SY, R)
     st = np.isin(typ, (EV["GoStatus"], EV["GoStatusStack"]))
-    sg[st], frm[st] = col["g"][st], x[st]
-    to[st] = np.asarray(GO_STATE)[np.clip(col["gstatus"][st], 0, 4)]
+    sg[st], frm[st] = garg[st], x[st]
+    to[st] = np.asarray(GO_STATE)[np.clip(a["status"][st], 0, 4)]
     pstate = np.asarray(PROC_STATE)
     PR, PI = 2, 3
+    p = a["p"]
     sel = typ == EV["ProcStart"]
-    sp[sel], frm[sel], to[sel] = col["p"][sel], PI, PR
+    sp[sel], frm[sel], to[sel] = p[sel], PI, PR
     sel = typ == EV["ProcStop"]
-    sp[sel], frm[sel], to[sel] = df["proc"].to_numpy()[sel], PR, PI
+    sp[sel], frm[sel], to[sel] = a["proc"][sel], PR, PI
     sel = typ == EV["ProcSteal"]
-    sp[sel], frm[sel], to[sel] = col["p"][sel], np.where(x[sel] == 4, PI, PR), PI
+    sp[sel], frm[sel], to[sel] = p[sel], np.where(x[sel] == 4, PI, PR), PI
     sel = typ == EV["ProcStatus"]
-    sp[sel], frm[sel], to[sel] = col["p"][sel], x[sel], pstate[np.clip(y[sel], 0, 4)]
-    is_g = sg >= 0
-    is_p = (sp >= 0) & ~is_g
-    names = np.array(_STATE_NAMES + _PROC_STATE_NAMES, dtype=object)
-    cats = pd.Index(sorted(set(names)))
-    code = {s: i for i, s in enumerate(cats)}
-    fcode = np.full(n, -1, np.int64)
-    tcode = np.full(n, -1, np.int64)
-    lut_g = np.array([code[s] for s in _STATE_NAMES])
-    lut_p = np.array([code[s] for s in _PROC_STATE_NAMES])
-    fcode[is_g], tcode[is_g] = lut_g[frm[is_g]], lut_g[to[is_g]]
-    fcode[is_p], tcode[is_p] = lut_p[frm[is_p]], lut_p[to[is_p]]
-    df["state_goroutine"] = np.where(is_g, sg, -1)
-    df["state_proc"] = np.where(is_p, sp, -1)
-    df["from_state"] = pd.Categorical.from_codes(fcode, categories=cats)
-    df["to_state"] = pd.Categorical.from_codes(tcode, categories=cats)
+    sp[sel], frm[sel], to[sel] = p[sel], x[sel], pstate[np.clip(y[sel], 0, 4)]
+    a["state_goroutine"] = sg
+    a["state_proc"] = np.where(sg >= 0, -1, sp)
+    a["from_state"] = frm
+    a["to_state"] = to
 
 
 def _cpu_frame(cpu: np.ndarray, o: Ordered, start: int) -> pd.DataFrame:

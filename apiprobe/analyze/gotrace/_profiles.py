@@ -17,8 +17,10 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
+from numba import njit
 
 from apiprobe.errors import InvalidParameterError
+from apiprobe.load._gotrace_summary import NOT_SET
 from apiprobe.load.gotrace import GoTrace
 from apiprobe.load.pprof import Frame, Location, Profile
 
@@ -62,46 +64,73 @@ def trace_profile(trace: GoTrace, kind: ProfileKind) -> Profile:
     if kind not in PROFILE_KINDS:
         raise InvalidParameterError(f"kind must be one of {', '.join(PROFILE_KINDS)}; got {kind!r}")
     state, reason_ok = _tracks(kind)
-    ev = trace.events
-    sel = np.flatnonzero(ev["state_goroutine"].to_numpy() >= 0)
-    sub = ev.iloc[sel]
-    gids = sub["state_goroutine"].tolist()
-    to = sub["to_state"].astype(object).tolist()
-    ts = sub["ts"].tolist()
-    gen = sub["gen"].tolist()
-    stack = sub["stack_id"].tolist()
-    reasons = sub["reason"].astype(object).tolist() if "reason" in sub else [None] * len(sub)
+    a = trace.arrays
+    rows = np.flatnonzero(a["state_goroutine"] >= 0)
+    gid = a["state_goroutine"][rows]
+    ids = a["goroutine_ids"]
+    dense = np.searchsorted(ids, gid)
     summary = trace.summary()
-    end_ts = int(ev["ts"].iloc[-1])
-    life = {
-        g.id: (_NEVER if g.start is None else g.start, end_ts if g.end is None else g.end)
-        for g in summary.goroutines.values()
-    }
-    tracking: dict[int, int] = {}
-    acc: dict[tuple[int, int], list[int]] = {}  # (gen, stack id) -> [count, ns, last sample's rank]
-    n_rec = 0
-    for i, gid in enumerate(gids):
-        start = tracking.get(gid)
-        if start is None:
-            if to[i] == state and (reason_ok is None or reason_ok(reasons[i] if isinstance(reasons[i], str) else "")):  # type: ignore[operator]
-                tracking[gid] = i
+    end_ts = int(a["ts"][-1])
+    at = np.searchsorted(summary.goroutine, ids)
+    at = np.clip(at, 0, max(len(summary.goroutine) - 1, 0))
+    known = (summary.goroutine[at] == ids) if len(summary.goroutine) else np.zeros(len(ids), bool)
+    lo = np.where(known & (summary.start[at] != NOT_SET), summary.start[at], _NEVER) if len(ids) else ids
+    hi = np.where(known & (summary.end[at] != NOT_SET), summary.end[at], end_ts) if len(ids) else ids
+    hi = np.where(known, hi, -1)
+    lo = np.where(known, lo, 0)
+    code = {"runnable": 2, "running": 3, "waiting": 4, "syscall": 5}[state]
+    to = a["to_state"][rows]
+    starts = (to == code)
+    if reason_ok is not None:
+        texts = _reason_texts(trace, rows)
+        starts &= np.array([reason_ok(t) for t in texts], bool)  # type: ignore[operator]
+    first, dur = _stretches(dense.astype(np.int64), to, starts, a["ts"][rows], lo, hi, code, len(ids))
+    src = rows[first]
+    sid = a["stack_id"][src]
+    gen = np.where(sid > 0, a["gen"][src], 0)
+    return _build(gen, sid, dur, trace, kind)
+
+
+def _reason_texts(trace: GoTrace, rows: np.ndarray) -> list[str]:
+    rid = trace.arrays["reason_id"][rows]
+    gen = trace.arrays["gen"][rows]
+    cache: dict[tuple[int, int], str] = {}
+    out = []
+    for g, r in zip(gen.tolist(), rid.tolist(), strict=True):
+        key = (g, r)
+        if key not in cache:
+            cache[key] = trace.strings.get(key, "") if r > 0 else ""
+        out.append(cache[key])
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _stretches(g, to, starts, ts, lo, hi, state, n_g):  # type: ignore[no-untyped-def]
+    """Go's tracking loop: each stretch in ``state`` -> (index of the event that began it, overlap with the life)."""
+    tracking = np.full(n_g, -1, np.int64)
+    first = np.empty(len(g), np.int64)
+    dur = np.empty(len(g), np.int64)
+    k = 0
+    for i in range(len(g)):
+        x = g[i]
+        s = tracking[x]
+        if s < 0:
+            if starts[i]:
+                tracking[x] = i
             continue
         if to[i] == state:
             continue
-        del tracking[gid]
-        lo, hi = life.get(gid, (0, -1))
-        a, b = ts[start], ts[i]
-        if hi < a or b < lo:
+        tracking[x] = -1
+        a = ts[s]
+        b = ts[i]
+        if hi[x] < a or b < lo[x]:
             continue
-        d = min(b, hi) - max(a, lo)
+        d = min(b, hi[x]) - max(a, lo[x])
         if d > 0:
-            key = (gen[start], stack[start]) if stack[start] else (0, 0)  # stacks are per generation; "none" is one
-            rec = acc.setdefault(key, [0, 0, 0])
-            rec[0] += 1
-            rec[1] += d
-            rec[2] = n_rec
-            n_rec += 1
-    return _build(acc, trace, kind)
+            first[k] = s
+            dur[k] = d
+            k += 1
+    return first[:k], dur[:k]
 
 
 def _frames(stacks: pd.DataFrame) -> dict[tuple[int, int], list[tuple[int, str, str, int]]]:
@@ -117,35 +146,47 @@ def _frames(stacks: pd.DataFrame) -> dict[tuple[int, int], list[tuple[int, str, 
     return out
 
 
-def _build(acc: dict[tuple[int, int], list[int]], trace: GoTrace, kind: str) -> Profile:
-    """Merge samples by program counters and lay them out as a :class:`Profile` (Go's ``BuildProfile``)."""
-    frames = _frames(trace.stacks) if acc else {}
+def _build(gen: np.ndarray, sid: np.ndarray, dur: np.ndarray, trace: GoTrace, kind: str) -> Profile:
+    """Merge samples by program counters and lay them out as a :class:`Profile` (Go's ``stackMap`` and ``BuildProfile``).
+
+    Each sample is one stretch, on the stack ``(gen, sid)`` of the event
+    that began it (``sid`` 0: no stack). Go keys samples by the stack, then
+    merges stacks with the same zero-padded program counters, and the
+    merged record shows the frames of the stack sampled last.
+    """
+    key = gen * (1 << 32) + sid
+    uniq, inv = np.unique(key, return_inverse=True)
+    count = np.bincount(inv, minlength=len(uniq))
+    total = np.bincount(inv, weights=dur, minlength=len(uniq)).astype(np.int64)
+    last = np.full(len(uniq), -1, np.int64)
+    np.maximum.at(last, inv, np.arange(len(inv)))
+    frames = _frames(trace.stacks) if len(uniq) else {}
     merged: dict[tuple[int, ...], list[int]] = {}
     frames_of: dict[tuple[int, ...], tuple[int, list[tuple[int, str, str, int]]]] = {}
-    for key, (count, ns, rank) in acc.items():
-        fr = frames.get(key, [])[:_MAX_STACK] if key[1] else []
+    for k, kv in enumerate(uniq.tolist()):
+        g, s = kv >> 32, kv & 0xFFFFFFFF
+        fr = frames.get((g, s), [])[:_MAX_STACK] if s else []
         pcs = tuple(f[0] for f in fr)
         while pcs and pcs[-1] == 0:  # Go keys by a zero-padded [128]pc array: [0] is the same as no stack
             pcs = pcs[:-1]
         rec = merged.setdefault(pcs, [0, 0])
-        rec[0] += count
-        rec[1] += ns
-        # stacks with the same pcs share one record, which shows the frames of the last one sampled
-        if pcs not in frames_of or frames_of[pcs][0] < rank:
-            frames_of[pcs] = (rank, fr)
+        rec[0] += int(count[k])
+        rec[1] += int(total[k])
+        if pcs not in frames_of or frames_of[pcs][0] < last[k]:
+            frames_of[pcs] = (int(last[k]), fr)
     loc_of: dict[int, int] = {}
     locations: list[Location] = []
     offsets = [0]
     flat: list[int] = []
     values = []
-    for pcs, (count, ns) in merged.items():
+    for pcs, (c, ns) in merged.items():
         for pc, fn, file, line in frames_of[pcs][1]:
             if pc not in loc_of:
                 loc_of[pc] = len(locations)
                 locations.append(Location(pc, "", (Frame(fn, fn, file, 0, line),)))
             flat.append(loc_of[pc])
         offsets.append(len(flat))
-        values.append((count, ns))
+        values.append((c, ns))
     n = len(values)
     return Profile(
         sample_types=[("contentions", "count"), ("delay", "nanoseconds")],
