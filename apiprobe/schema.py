@@ -137,6 +137,9 @@ FAULTS: dict[str, str] = {
     "error_burst": "an error kind or message template grew sharply in the incident window",
     "new_error": "an error kind or message template that the baseline window never showed",
     "slow_span": "one span dominates a trace's critical path",
+    "slow_region": "an execution-trace region whose tail is far above its median, and where that time went",
+    "goroutine_pileup": "many goroutines blocked at once on the same stack",
+    "sched_latency": "goroutines wait long between runnable and running (too few Ps for the work)",
 }
 
 SEVERITIES: tuple[str, ...] = ("critical", "warning", "info")
