@@ -16,6 +16,7 @@ from apiprobe.errors import PrometheusError as PrometheusError
 from apiprobe.errors import ProfileFormatError as ProfileFormatError
 from apiprobe.errors import ReportError as ReportError
 from apiprobe.errors import SchemaError as SchemaError
+from apiprobe.errors import TraceFormatError as TraceFormatError
 from apiprobe.errors import WireFormatError as WireFormatError
 
 # schema
@@ -34,6 +35,7 @@ from apiprobe.probe import probe_tls as probe_tls
 from apiprobe.probe import read_prometheus as read_prometheus
 
 # load
+from apiprobe.load import GoTrace as GoTrace
 from apiprobe.load import Profile as Profile
 from apiprobe.load import ResolvConf as ResolvConf
 from apiprobe.load import parse_certificates as parse_certificates
@@ -48,6 +50,7 @@ from apiprobe.load import parse_traces as parse_traces
 from apiprobe.load import read_certificates as read_certificates
 from apiprobe.load import read_dns as read_dns
 from apiprobe.load import read_goroutines as read_goroutines
+from apiprobe.load import read_go_trace as read_go_trace
 from apiprobe.load import read_har as read_har
 from apiprobe.load import read_logs as read_logs
 from apiprobe.load import read_metrics_text as read_metrics_text
@@ -122,6 +125,11 @@ from apiprobe.analyze import filter_profile as filter_profile
 from apiprobe.analyze import profile_diff as profile_diff
 from apiprobe.analyze import profile_top as profile_top
 from apiprobe.analyze import top_diff as top_diff
+
+# analyze: Go execution traces (go tool trace)
+from apiprobe.analyze import detect_trace_faults as detect_trace_faults
+from apiprobe.analyze import mmu_curve as mmu_curve
+from apiprobe.analyze import trace_profile as trace_profile
 
 # analyze: metrics and SLOs (Prometheus)
 from apiprobe.analyze import METRIC_NAMES as METRIC_NAMES

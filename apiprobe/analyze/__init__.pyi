@@ -25,6 +25,12 @@ from apiprobe.analyze.gojson import audit_struct_tags as audit_struct_tags
 from apiprobe.analyze.gojson import parse_go_structs as parse_go_structs
 from apiprobe.analyze.gojson import simulate_marshal as simulate_marshal
 from apiprobe.analyze.gojson import simulate_unmarshal as simulate_unmarshal
+from apiprobe.analyze.gotrace import detect_trace_faults as detect_trace_faults
+from apiprobe.analyze.gotrace import gc_pauses as gc_pauses
+from apiprobe.analyze.gotrace import goroutine_states as goroutine_states
+from apiprobe.analyze.gotrace import mmu_curve as mmu_curve
+from apiprobe.analyze.gotrace import region_summary as region_summary
+from apiprobe.analyze.gotrace import trace_profile as trace_profile
 from apiprobe.analyze.latency import compare_latency as compare_latency
 from apiprobe.analyze.latency import detect_latency_faults as detect_latency_faults
 from apiprobe.analyze.latency import jitter_stats as jitter_stats

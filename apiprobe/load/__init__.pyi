@@ -13,6 +13,9 @@ from apiprobe.load.evidence import read_evidence as read_evidence
 from apiprobe.load.goroutines import WAIT_SITES as WAIT_SITES
 from apiprobe.load.goroutines import parse_goroutines as parse_goroutines
 from apiprobe.load.goroutines import read_goroutines as read_goroutines
+from apiprobe.load.gotrace import GoTrace as GoTrace
+from apiprobe.load.gotrace import parse_go_trace as parse_go_trace
+from apiprobe.load.gotrace import read_go_trace as read_go_trace
 from apiprobe.load.har import HAR_EXTRA_COLUMNS as HAR_EXTRA_COLUMNS
 from apiprobe.load.har import parse_har as parse_har
 from apiprobe.load.har import read_har as read_har

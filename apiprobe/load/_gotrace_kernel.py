@@ -9,6 +9,9 @@ Error codes (``ERRORS``) name what Go's reader would have refused; the
 kernel stops there and returns how many events it emitted.
 """
 
+# numba compiles these loops: `x == A or x == B` stays as written (numba types `in` on tuples less well),
+# and the stats matrix keeps its short mathematical names.
+# ruff: noqa: SIM109
 from __future__ import annotations
 
 import numpy as np
@@ -81,12 +84,29 @@ def _emit(out, k, last, src, typ, t, g, p, m, x, y):  # type: ignore[no-untyped-
 
 
 @njit(cache=True, nogil=True)
-def order_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0913, PLR0915
-    typ, t, a0, a1, a2,  # per event: wire type, time (ns), raw arguments after the delta
-    gd, pd, md, td, nm,  # per event: dense goroutine (a0), proc (a0), other thread, task (a0), name code
-    cur_m, cur_lo, cur_hi, gen_cur, gen_num, gen_min_ts,  # cursors, per generation
-    cpu_t, cpu_idx, gen_cpu,  # CPU samples, per generation
-    g_ids, p_ids, m_ids,  # dense -> original ids
+def order_kernel(  # type: ignore[no-untyped-def]
+    typ,
+    t,
+    a0,
+    a1,
+    a2,  # per event: wire type, time (ns), raw arguments after the delta
+    gd,
+    pd,
+    md,
+    td,
+    nm,  # per event: dense goroutine (a0), proc (a0), other thread, task (a0), name code
+    cur_m,
+    cur_lo,
+    cur_hi,
+    gen_cur,
+    gen_num,
+    gen_min_ts,  # cursors, per generation
+    cpu_t,
+    cpu_idx,
+    gen_cpu,  # CPU samples, per generation
+    g_ids,
+    p_ids,
+    m_ids,  # dense -> original ids
     out,  # (capacity, 8): src, typ, t, g, p, m, x, y
 ):
     """Run Go's reader over every generation; returns ``(emitted, error code, failing event, generation)``."""
@@ -519,9 +539,11 @@ def order_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR091
                             gc_state = 2
                     elif seq != gc_seq + 1:
                         ok = False
-                    elif (e == GC_ACTIVE and gc_state != 2) or (e == GC_BEGIN and gc_state == 2):
-                        err = 20
-                    elif e == GC_END and gc_state != 2:
+                    elif (
+                        (e == GC_ACTIVE and gc_state != 2)
+                        or (e == GC_BEGIN and gc_state == 2)
+                        or (e == GC_END and gc_state != 2)
+                    ):
                         err = 20
                     else:
                         gc_seq = seq

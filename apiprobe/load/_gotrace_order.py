@@ -52,8 +52,18 @@ PROC_STATE = (PS_UNDETERMINED, PS_RUNNING, PS_IDLE, PS_RUNNING, PS_RUNNING)
 
 _NONE = -1  # NoGoroutine / NoProc / NoThread / NoTask
 # events whose first argument is a goroutine / a proc
-_G_ARG0 = (_GO_START, _GO_UNBLOCK, _GO_CREATE, _GO_CREATE_BLOCKED, _GO_CREATE_SYSCALL, _GO_STATUS, _GO_STATUS_STACK,
-           _GO_SWITCH, _GO_SWITCH_DESTROY, _GC_MARK_ASSIST_ACTIVE)  # fmt: skip
+_G_ARG0 = (
+    _GO_START,
+    _GO_UNBLOCK,
+    _GO_CREATE,
+    _GO_CREATE_BLOCKED,
+    _GO_CREATE_SYSCALL,
+    _GO_STATUS,
+    _GO_STATUS_STACK,
+    _GO_SWITCH,
+    _GO_SWITCH_DESTROY,
+    _GC_MARK_ASSIST_ACTIVE,
+)
 _P_ARG0 = (_PROC_START, _PROC_STEAL, _PROC_STATUS, _GC_SWEEP_ACTIVE)
 
 _GC_UNDETERMINED, _GC_NOT_RUNNING, _GC_RUNNING = 0, 1, 2
@@ -159,10 +169,30 @@ def order_events(
     extra = 2 * int(np.isin(typ, (_GO_SWITCH, _GO_SWITCH_DESTROY)).sum()) + int((typ == _GO_DESTROY_SYSCALL).sum())
     out = np.zeros((n + len(cpu_t) + extra + len(gens) + 2, 8), np.int64)
     k, err, at, gen = order_kernel(
-        typ, t_a.astype(np.int64), a0, a1, a2, gd, pd_, md, td, nm,
-        cur_m, cur_lo, cur_hi, gen_cur, gen_num, gen_min, cpu_t, cpu_idx, gen_cpu,
-        g_ids, p_ids, m_ids, out,
-    )  # fmt: skip
+        typ,
+        t_a.astype(np.int64),
+        a0,
+        a1,
+        a2,
+        gd,
+        pd_,
+        md,
+        td,
+        nm,
+        cur_m,
+        cur_lo,
+        cur_hi,
+        gen_cur,
+        gen_num,
+        gen_min,
+        cpu_t,
+        cpu_idx,
+        gen_cpu,
+        g_ids,
+        p_ids,
+        m_ids,
+        out,
+    )
     error = None
     if err:
         what = ERRORS[err]
@@ -174,13 +204,21 @@ def order_events(
             raise TraceFormatError(error)
     o = out[:k]
     return Ordered(
-        src=o[:, 0].copy(), typ=o[:, 1].copy(), t=o[:, 2].copy(), g=o[:, 3].copy(), p=o[:, 4].copy(),
-        m=o[:, 5].copy(), x=o[:, 6].copy(), y=o[:, 7].copy(), error=error, g_ids=g_ids,
-    )  # fmt: skip
+        src=o[:, 0].copy(),
+        typ=o[:, 1].copy(),
+        t=o[:, 2].copy(),
+        g=o[:, 3].copy(),
+        p=o[:, 4].copy(),
+        m=o[:, 5].copy(),
+        x=o[:, 6].copy(),
+        y=o[:, 7].copy(),
+        error=error,
+        g_ids=g_ids,
+    )
 
 
 def _name_codes(gens: list[Generation], typ: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
-    """A code per region (its name, ``a1``) and task-begin (``a2``) event, equal codes for equal text; -1: no such string."""
+    """A code per region (name ``a1``) and task-begin (``a2``) event: equal codes for equal text, -1: no such string."""
     n = len(typ)
     out = np.full(n, -1, np.int64)
     region = np.isin(typ, (_USER_REGION_BEGIN, _USER_REGION_END))

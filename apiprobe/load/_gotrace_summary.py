@@ -13,6 +13,9 @@ The pass is :func:`summary_kernel`, compiled by numba like the reader's
 kept (``gc_assist_ms``); stop-the-world and sweep ranges are not shown.
 """
 
+# numba compiles these loops: `x == A or x == B` stays as written (numba types `in` on tuples less well),
+# and the stats matrix keeps its short mathematical names.
+# ruff: noqa: SIM109, N803, N806
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -38,7 +41,9 @@ _P_IDLE = 3
 
 
 @njit(cache=True, nogil=True)
-def _snapshot(S, g, ts, creation, last_start, last_run, last_block, last_reason, last_sys, last_sysb, last_assist, live):  # type: ignore[no-untyped-def]  # noqa: PLR0913
+def _snapshot(
+    S, g, ts, creation, last_start, last_run, last_block, last_reason, last_sys, last_sysb, last_assist, live
+):  # type: ignore[no-untyped-def]
     row = S[g].copy()
     if not live[g]:
         return row
@@ -60,9 +65,24 @@ def _snapshot(S, g, ts, creation, last_start, last_run, last_block, last_reason,
 
 
 @njit(cache=True, nogil=True)
-def summary_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0913, PLR0915
-    typ, ts, cg, cp, sg, sp, frm, to, reason, forever, root_sys, arg_g, task, name,
-    n_g, n_p, n_reasons,
+def summary_kernel(  # type: ignore[no-untyped-def]
+    typ,
+    ts,
+    cg,
+    cp,
+    sg,
+    sp,
+    frm,
+    to,
+    reason,
+    forever,
+    root_sys,
+    arg_g,
+    task,
+    name,
+    n_g,
+    n_p,
+    n_reasons,
 ):
     """One pass of Go's Summarizer over dense arrays (goroutines ``0..n_g``, procs ``0..n_p``).
 
@@ -92,9 +112,7 @@ def summary_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0
     # regions: a pool, and a stack per goroutine (head index, links)
     cap = 16
     for i in range(len(typ)):
-        if typ[i] == _REGION_BEGIN:
-            cap += 1
-        elif typ[i] == _REGION_END or typ[i] == _GO_CREATE or typ[i] == _GO_CREATE_BLOCKED:
+        if typ[i] == _REGION_BEGIN or typ[i] == _REGION_END or typ[i] == _GO_CREATE or typ[i] == _GO_CREATE_BLOCKED:
             cap += 1
     r_task = np.zeros(cap, np.int64)
     r_name = np.zeros(cap, np.int64)
@@ -174,18 +192,17 @@ def summary_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0
                 if last_run[g] != _NS:
                     S[g, SCHED] += t - last_run[g]
                     last_run[g] = _NS
-            elif old == _SYSCALLS:
-                if last_sys[g] != _NS:
-                    if last_sysb[g] != _NS:
-                        S[g, SYSBLOCK] += t - last_sysb[g]
-                        S[g, SYSCALL] += last_sysb[g] - last_sys[g]
-                    else:
-                        S[g, SYSCALL] += t - last_sys[g]
-                    last_sys[g] = _NS
-                    last_sysb[g] = _NS
-                    if sys_g[g] >= 0:
-                        sys_p[sys_g[g]] = -1
-                    sys_g[g] = -1
+            elif old == _SYSCALLS and last_sys[g] != _NS:
+                if last_sysb[g] != _NS:
+                    S[g, SYSBLOCK] += t - last_sysb[g]
+                    S[g, SYSCALL] += last_sysb[g] - last_sys[g]
+                else:
+                    S[g, SYSCALL] += t - last_sys[g]
+                last_sys[g] = _NS
+                last_sysb[g] = _NS
+                if sys_g[g] >= 0:
+                    sys_p[sys_g[g]] = -1
+                sys_g[g] = -1
             if named_by[g] < 0 and root_sys[i] >= 0:
                 named_by[g] = i
                 system[g] = root_sys[i] == 1
@@ -201,8 +218,20 @@ def summary_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0
             elif new == _WAITING or new == _NOTEXIST:
                 # finalize: the goroutine ended (or blocked forever)
                 end[g] = t
-                row = _snapshot(S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys,
-                                last_sysb, last_assist, live)  # fmt: skip
+                row = _snapshot(
+                    S,
+                    g,
+                    t,
+                    creation,
+                    last_start,
+                    last_run,
+                    last_block,
+                    last_reason,
+                    last_sys,
+                    last_sysb,
+                    last_assist,
+                    live,
+                )
                 S[g] = row
                 h = head[g]
                 while h >= 0:
@@ -254,8 +283,9 @@ def summary_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0
             r_name[nr] = name[i]
             r_g[nr] = g
             r_start[nr] = t
-            r_stats[nr] = _snapshot(S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys,
-                                    last_sysb, last_assist, live)  # fmt: skip
+            r_stats[nr] = _snapshot(
+                S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys, last_sysb, last_assist, live
+            )
             r_prev[nr] = head[g]
             head[g] = nr
             nr += 1
@@ -270,16 +300,29 @@ def summary_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0
                 r_task[h] = task[i]
                 r_name[h] = name[i]
                 r_g[h] = g
-            row = _snapshot(S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys,
-                            last_sysb, last_assist, live)  # fmt: skip
+            row = _snapshot(
+                S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys, last_sysb, last_assist, live
+            )
             r_stats[h] = row - r_stats[h]
             r_end[h] = t
             r_done[h] = True
     # Finalize: goroutines still alive, and their open regions (end unknown)
     for g in range(n_g):
         if seen[g] and live[g]:
-            row = _snapshot(S, g, last_ts, creation, last_start, last_run, last_block, last_reason, last_sys,
-                            last_sysb, last_assist, live)  # fmt: skip
+            row = _snapshot(
+                S,
+                g,
+                last_ts,
+                creation,
+                last_start,
+                last_run,
+                last_block,
+                last_reason,
+                last_sys,
+                last_sysb,
+                last_assist,
+                live,
+            )
             S[g] = row
             h = head[g]
             while h >= 0:
@@ -289,8 +332,23 @@ def summary_kernel(  # type: ignore[no-untyped-def]  # noqa: C901, PLR0912, PLR0
                 h = r_prev[h]
             live[g] = False
     keep = np.flatnonzero(r_done[:nr])
-    return (creation, start, end, named_by, created_at, system, seen, S,
-            r_task[keep], r_name[keep], r_g[keep], r_start[keep], r_end[keep], r_stats[keep], last_ts)  # fmt: skip
+    return (
+        creation,
+        start,
+        end,
+        named_by,
+        created_at,
+        system,
+        seen,
+        S,
+        r_task[keep],
+        r_name[keep],
+        r_g[keep],
+        r_start[keep],
+        r_end[keep],
+        r_stats[keep],
+        last_ts,
+    )
 
 
 @dataclass
@@ -323,8 +381,12 @@ class TraceSummary:
     end_ts: int
 
 
-def summarize(a: dict[str, np.ndarray], roots: dict[tuple[int, int], str], leaves: dict[tuple[int, int], str],
-              strings: dict[tuple[int, int], str]) -> TraceSummary:  # fmt: skip
+def summarize(
+    a: dict[str, np.ndarray],
+    roots: dict[tuple[int, int], str],
+    leaves: dict[tuple[int, int], str],
+    strings: dict[tuple[int, int], str],
+) -> TraceSummary:
     """Summarise the reader's event arrays (``GoTrace._arrays``); ``roots``/``leaves`` name stacks."""
     typ, ts, gen = a["typ"], a["ts"], a["gen"]
     n = len(typ)
@@ -385,22 +447,49 @@ def summarize(a: dict[str, np.ndarray], roots: dict[tuple[int, int], str], leave
             rnames.append(text)
         name[i] = rname_code[text]
     out = summary_kernel(
-        typ, ts, cg, cp, sg, sp, a["from_state"], a["to_state"], reason, forever, root_sys, arg_g, a["task"], name,
-        len(gids), n_p, len(reason_text),
-    )  # fmt: skip
+        typ,
+        ts,
+        cg,
+        cp,
+        sg,
+        sp,
+        a["from_state"],
+        a["to_state"],
+        reason,
+        forever,
+        root_sys,
+        arg_g,
+        a["task"],
+        name,
+        len(gids),
+        n_p,
+        len(reason_text),
+    )
     creation, start, end, named_by, created_at, system, seen, S, rt, rn, rg, rs, re_, rst, last_ts = out
     sel = np.flatnonzero(seen)
-    names = [
-        roots.get((int(gen[i]), int(name_stack[i])), "") if i >= 0 else "" for i in named_by[sel].tolist()
+    names = [roots.get((int(gen[i]), int(name_stack[i])), "") if i >= 0 else "" for i in named_by[sel].tolist()]
+    created_by = [
+        leaves.get((int(gen[i]), int(a["stack_id"][i])), "") if i >= 0 else "" for i in created_at[sel].tolist()
     ]
-    created_by = [leaves.get((int(gen[i]), int(a["stack_id"][i])), "") if i >= 0 else "" for i in created_at[sel].tolist()]
     return TraceSummary(
-        goroutine=gids[sel], creation=creation[sel], start=start[sel], end=end[sel], name=names,
-        created_by=created_by, system=system[sel], stats=S[sel], reasons=reason_text,
-        region_task=rt, region_name=[rnames[c] if c >= 0 else "" for c in rn.tolist()],
-        region_goroutine=gids[rg] if len(rg) else rg, region_start=rs, region_end=re_, region_stats=rst,
-        tasks=_tasks(a, strings), end_ts=int(last_ts),
-    )  # fmt: skip
+        goroutine=gids[sel],
+        creation=creation[sel],
+        start=start[sel],
+        end=end[sel],
+        name=names,
+        created_by=created_by,
+        system=system[sel],
+        stats=S[sel],
+        reasons=reason_text,
+        region_task=rt,
+        region_name=[rnames[c] if c >= 0 else "" for c in rn.tolist()],
+        region_goroutine=gids[rg] if len(rg) else rg,
+        region_start=rs,
+        region_end=re_,
+        region_stats=rst,
+        tasks=_tasks(a, strings),
+        end_ts=int(last_ts),
+    )
 
 
 def _tasks(a: dict[str, np.ndarray], strings: dict[tuple[int, int], str]) -> dict[int, dict[str, object]]:

@@ -154,8 +154,20 @@ def task_table(s: TraceSummary) -> pd.DataFrame:
         start, end = t["start"], t["end"]
         b = 0 if start is None else int(start)  # type: ignore[call-overload]
         e = s.end_ts if end is None else int(end)  # type: ignore[call-overload]
-        rows.append([tid, t["name"], t["parent"], start, end, (e - b) / 1e6, len(t["goroutines"]),  # type: ignore[arg-type]
-                     nreg.get(tid, 0), t["logs"], start is not None and end is not None])  # fmt: skip
+        rows.append(
+            [
+                tid,
+                t["name"],
+                t["parent"],
+                start,
+                end,
+                (e - b) / 1e6,
+                len(t["goroutines"]),  # type: ignore[arg-type]
+                nreg.get(tid, 0),
+                t["logs"],
+                start is not None and end is not None,
+            ]
+        )
     cols = ["task_id", "task", "parent_id", "start", "end", "duration_ms", "goroutines", "regions", "logs", "complete"]
     df = pd.DataFrame(rows, columns=cols)
     for c in ("start", "end"):

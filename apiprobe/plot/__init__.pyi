@@ -17,6 +17,9 @@ from apiprobe.plot.error_kinds import MAX_WINDOWS as MAX_WINDOWS
 from apiprobe.plot.error_kinds import fig_error_counts as fig_error_counts
 from apiprobe.plot.error_kinds import fig_error_kinds as fig_error_kinds
 from apiprobe.plot.error_kinds import fig_template_changes as fig_template_changes
+from apiprobe.plot.gotrace import fig_goroutine_timeline as fig_goroutine_timeline
+from apiprobe.plot.gotrace import fig_mmu as fig_mmu
+from apiprobe.plot.gotrace import fig_region_breakdown as fig_region_breakdown
 from apiprobe.plot.latency import fig_error_timeline as fig_error_timeline
 from apiprobe.plot.latency import fig_smoke as fig_smoke
 from apiprobe.plot.metrics import fig_error_budget as fig_error_budget

@@ -44,7 +44,9 @@ _ADVICE = {
         "The time is in system calls (disk, fsync, DNS via cgo): trace_profile(kind='syscall') names them; move "
         "them off the request path or batch them."
     ),
-    "gc": "The goroutines waited on the collector: reduce allocation on the hot path or give it room (GOGC/GOMEMLIMIT).",
+    "gc": (
+        "The goroutines waited on the collector: reduce allocation on the hot path or give it room (GOGC/GOMEMLIMIT)."
+    ),
     "other": "Look at the goroutine timeline of the slowest regions for sleeps and waits the trace cannot name.",
 }
 _POOLS = {
@@ -115,9 +117,7 @@ def _slow_regions(trace: GoTrace, name: str, ratio: float, min_ms: float, min_n:
     for r in summary.itertuples(index=False):
         if r.count < min_n or r.p99_ms < min_ms or r.p99_ms < ratio * max(r.p50_ms, 1e-9):
             continue
-        shares = sorted(
-            ((c, getattr(r, f"share_{c}")) for c in _WHY), key=lambda kv: kv[1], reverse=True
-        )
+        shares = sorted(((c, getattr(r, f"share_{c}")) for c in _WHY), key=lambda kv: kv[1], reverse=True)
         why = ", ".join(f"{s:.0%} {_WHY[c]}" for c, s in shares[:3] if s >= 0.05)
         out.append(
             finding(
@@ -179,15 +179,21 @@ def _pileups(trace: GoTrace, states: pd.DataFrame, name: str, minimum: int) -> l
         reason = grp["reason"].mode().iloc[0] if len(grp) else ""
         if kind in _POOLS:
             pool, knob = _POOLS[kind]
-            fault, rec = "pool_exhaustion", (
-                f"The {pool} is full: raise {knob} if the upstream can take it, or find who holds the connections "
-                "(slow responses, bodies not closed). Notebook 06 sizes the pool."
+            fault, rec = (
+                "pool_exhaustion",
+                (
+                    f"The {pool} is full: raise {knob} if the upstream can take it, or find who holds the connections "
+                    "(slow responses, bodies not closed). Notebook 06 sizes the pool."
+                ),
             )
             what = f"waiting for the {pool} ({site})"
         else:
-            fault, rec = "goroutine_pileup", (
-                "Many goroutines wait on the same thing: find what holds it (trace_profile(kind='sync') for "
-                "channels and locks) and whether the waiting grows with load."
+            fault, rec = (
+                "goroutine_pileup",
+                (
+                    "Many goroutines wait on the same thing: find what holds it (trace_profile(kind='sync') for "
+                    "channels and locks) and whether the waiting grows with load."
+                ),
             )
             what = f"blocked at {site}"
         out.append(

@@ -27,7 +27,7 @@ DEFAULT_WINDOWS_MS: tuple[float, ...] = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100
 
 
 def gc_pauses(trace: GoTrace) -> pd.DataFrame:
-    """Every stop-the-world pause: ``kind`` (``GC mark termination`` …), ``start``, ``end`` (ns), ``duration_ms``, ``gc``.
+    """Every stop-the-world pause: ``kind``, ``start``, ``end`` (ns), ``duration_ms``, ``gc``.
 
     ``gc`` is True for the collector's own pauses (kinds starting with
     ``GC``); other pauses (starting the trace, ``GOMAXPROCS``, ``ReadMemStats``)
@@ -117,12 +117,12 @@ def mmu_curve(trace: GoTrace, windows_ms: Sequence[float] | None = None) -> pd.D
     if len(b) < 2:
         return pd.DataFrame({"window_ms": wins, "mmu": [1.0] * len(wins)})
     seg = np.diff(b) * u[:-1]
-    F = np.concatenate([[0.0], np.cumsum(seg)])  # integral of utilization at each breakpoint
+    integral = np.concatenate([[0.0], np.cumsum(seg)])  # integral of utilization at each breakpoint
     out = []
     for w in wins:
         wn = w * 1e6
         cand = np.concatenate([b, b - wn])
         cand = cand[(cand >= 0) & (cand + wn <= end)]
-        vals = (np.interp(cand + wn, b, F) - np.interp(cand, b, F)) / wn
+        vals = (np.interp(cand + wn, b, integral) - np.interp(cand, b, integral)) / wn
         out.append(float(vals.min()) if len(vals) else 1.0)
     return pd.DataFrame({"window_ms": wins, "mmu": out})

@@ -80,7 +80,7 @@ def trace_profile(trace: GoTrace, kind: ProfileKind) -> Profile:
     lo = np.where(known, lo, 0)
     code = {"runnable": 2, "running": 3, "waiting": 4, "syscall": 5}[state]
     to = a["to_state"][rows]
-    starts = (to == code)
+    starts = to == code
     if reason_ok is not None:
         texts = _reason_texts(trace, rows)
         starts &= np.array([reason_ok(t) for t in texts], bool)  # type: ignore[operator]
@@ -138,16 +138,23 @@ def _frames(stacks: pd.DataFrame) -> dict[tuple[int, int], list[tuple[int, str, 
     if stacks.empty:
         return out
     cols = zip(
-        stacks["gen"].tolist(), stacks["stack_id"].tolist(), stacks["pc"].tolist(),
-        stacks["func"].tolist(), stacks["file"].tolist(), stacks["line"].tolist(), strict=True,
-    )  # fmt: skip
+        stacks["gen"].tolist(),
+        stacks["stack_id"].tolist(),
+        stacks["pc"].tolist(),
+        stacks["func"].tolist(),
+        stacks["file"].tolist(),
+        stacks["line"].tolist(),
+        strict=True,
+    )
     for g, sid, pc, fn, file, line in cols:
-        out.setdefault((g, sid), []).append((int(pc), fn if isinstance(fn, str) else "", file if isinstance(file, str) else "", int(line)))
+        out.setdefault((g, sid), []).append(
+            (int(pc), fn if isinstance(fn, str) else "", file if isinstance(file, str) else "", int(line))
+        )
     return out
 
 
 def _build(gen: np.ndarray, sid: np.ndarray, dur: np.ndarray, trace: GoTrace, kind: str) -> Profile:
-    """Merge samples by program counters and lay them out as a :class:`Profile` (Go's ``stackMap`` and ``BuildProfile``).
+    """Merge samples by program counters into a :class:`Profile` (Go's ``stackMap`` and ``BuildProfile``).
 
     Each sample is one stretch, on the stack ``(gen, sid)`` of the event
     that began it (``sid`` 0: no stack). Go keys samples by the stack, then

@@ -112,8 +112,18 @@ def region_summary(regions: pd.DataFrame) -> pd.DataFrame:
         total = float(parts.sum())
         share = {f"share_{c}": (float(parts[f"{c}_ms"]) / total if total > 0 else 0.0) for c in CATEGORIES}
         dominant = max(CATEGORIES, key=lambda c: share[f"share_{c}"]) if total > 0 else "other"
-        rows.append({"region": name, "count": len(grp), "p50_ms": p50, "p90_ms": p90, "p99_ms": p99,
-                     "max_ms": float(d.max()), **share, "dominant": dominant})  # fmt: skip
+        rows.append(
+            {
+                "region": name,
+                "count": len(grp),
+                "p50_ms": p50,
+                "p90_ms": p90,
+                "p99_ms": p99,
+                "max_ms": float(d.max()),
+                **share,
+                "dominant": dominant,
+            }
+        )
     cols = ["region", "count", "p50_ms", "p90_ms", "p99_ms", "max_ms", *(f"share_{c}" for c in CATEGORIES), "dominant"]
     out = pd.DataFrame(rows, columns=cols)
     return out.sort_values("p99_ms", ascending=False, kind="stable").reset_index(drop=True)
