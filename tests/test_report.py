@@ -61,6 +61,7 @@ def test_demo_suite_runs_on_recorded_and_live_data(demo_report: object) -> None:
         "02_tls_fault_lab",
         "06_pool_demo",
         "07_profiles_demo",
+        "12_execution_trace_demo",
         "03_dns_lab_zone",
         "05_status_lab",
         "10_resilience_lab",

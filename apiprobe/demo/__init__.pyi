@@ -6,6 +6,8 @@
 from apiprobe.demo._goroutines import demo_dump_pair as demo_dump_pair
 from apiprobe.demo._goroutines import demo_goroutine_dump as demo_goroutine_dump
 from apiprobe.demo._goroutines import write_demo_dumps as write_demo_dumps
+from apiprobe.demo._gotrace import demo_go_trace as demo_go_trace
+from apiprobe.demo._gotrace import write_demo_go_trace as write_demo_go_trace
 from apiprobe.demo._incident import demo_incident_files as demo_incident_files
 from apiprobe.demo._incident import write_demo_incident as write_demo_incident
 from apiprobe.demo._incident_story import BASELINE as BASELINE

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 from apiprobe.demo._goroutines import write_demo_dumps
+from apiprobe.demo._gotrace import write_demo_go_trace
 from apiprobe.demo._incident import write_demo_incident
 from apiprobe.demo._metrics import demo_metrics_text
 from apiprobe.demo._probes import demo_pings, demo_probes
@@ -25,7 +26,8 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     probes.csv, baseline.csv, pings.csv, serialization/order.go with
     serialization/payloads.jsonl, resilience/timeouts.yaml, metrics/incident.openmetrics.txt.gz,
     goroutines/goroutines-{before,after}.txt and
-    profiles/cpu.pb.gz with profiles/cpu_baseline.pb.gz, the logs/traces/HAR
+    profiles/cpu.pb.gz with profiles/cpu_baseline.pb.gz, exectrace/checkout.trace (a recorded Go
+    execution trace), the logs/traces/HAR
     incident of :func:`write_demo_incident` under logs/, traces/ and har/, and
     the triage folder of :func:`write_demo_triage_folder` under incident/.
 
@@ -41,7 +43,7 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     dict of str to pathlib.Path
         The written paths by name: ``probes``, ``baseline``, ``pings``,
         ``go_source``, ``payloads``, ``timeouts``, ``metrics``, ``goroutines_before``, ``goroutines_after``,
-        ``cpu_profile``, ``cpu_baseline``, ``log_<service>``,
+        ``cpu_profile``, ``cpu_baseline``, ``go_trace``, ``log_<service>``,
         ``trace_<format>`` and ``har`` of :func:`write_demo_incident`, and
         ``incident_<name>`` for each file of :func:`write_demo_triage_folder`.
     """
@@ -60,6 +62,7 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
     )
     dumps = write_demo_dumps(out / "goroutines")
     profiles = write_demo_profiles(out / "profiles")
+    go_trace = write_demo_go_trace(out / "exectrace")
     incident = write_demo_incident(out)
     triage = write_demo_triage_folder(out / "incident")
     return {
@@ -67,6 +70,7 @@ def write_demo(out_dir: str | os.PathLike[str] = "data/demo", *, seed: int = 7) 
         **{f"incident_{name}": path for name, path in triage.items()},
         "cpu_profile": profiles["cpu"],
         "cpu_baseline": profiles["cpu_baseline"],
+        "go_trace": go_trace,
         "goroutines_before": dumps["before"],
         "goroutines_after": dumps["after"],
         "probes": write_table(demo_probes(seed=seed), out / "probes.csv"),

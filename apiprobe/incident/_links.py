@@ -30,6 +30,7 @@ NOTEBOOK_TITLES: dict[str, str] = {
     "09_logs_errors": "Logs & errors",
     "10_resilience": "Resilience",
     "11_metrics_slo": "Metrics & SLOs",
+    "12_execution_trace": "Execution trace",
 }
 
 #: When the rule's notebook has nothing to read, the notebook of the hypothesis' strongest evidence.

@@ -80,9 +80,11 @@ def fig_region_breakdown(
     )
 
 
-def _pick_goroutines(trace: GoTrace, region: str | None, top: int) -> tuple[list[int], pd.DataFrame]:
-    regions = trace.regions
-    if region is not None:
+def _pick_goroutines(
+    trace: GoTrace, regions: pd.DataFrame | None, region: str | None, top: int
+) -> tuple[list[int], pd.DataFrame]:
+    regions = trace.regions if regions is None else regions
+    if region:
         regions = regions[regions["region"] == region]
     if regions.empty:
         g = trace.goroutines
@@ -97,6 +99,7 @@ def fig_goroutine_timeline(
     trace: GoTrace,
     *,
     region: str | None = None,
+    regions: pd.DataFrame | None = None,
     goroutines: list[int] | None = None,
     top: int = 10,
     title: str = "Goroutine timeline",
@@ -104,15 +107,16 @@ def fig_goroutine_timeline(
     """What goroutines did, over time: one row per goroutine, coloured by state (``go tool trace``'s view).
 
     By default the goroutines of the ``top`` slowest regions (of one
-    ``region`` name if given; without regions, the goroutines that waited
-    most), over the span of those regions. With more than
+    ``region`` name if given, among ``regions`` if given -- e.g. one task's,
+    from :func:`~apiprobe.notebook.select_regions`; without regions, the
+    goroutines that waited most), over the span of those regions. With more than
     :data:`MAX_TIMELINE_BARS` stretches the figure shows instead how many
     goroutines were in each state over time (stacked), so a trace with
     100k goroutines still draws.
     """
     slow = pd.DataFrame()
     if goroutines is None:
-        goroutines, slow = _pick_goroutines(trace, region, top)
+        goroutines, slow = _pick_goroutines(trace, regions, region, top)
     if not goroutines:
         return nothing_to_draw(title, "no goroutine to show")
     st = goroutine_states(trace, goroutines)

@@ -24,7 +24,8 @@ def demo_runs(
     (fault-lab endpoint name → URL) is given, live against the lab; the TLS
     notebook against the lab's broken-chain endpoints; the pool notebook on the
     demo dumps with a sweep of the lab's pool-limited upstream; the profiles
-    notebook on a CPU profile against its baseline; the DNS notebook against the
+    notebook on a CPU profile against its baseline; the execution-trace notebook
+    on the demo's recorded Go trace; the DNS notebook against the
     lab zone on loopback resolvers; the status-code notebook probing the lab's
     misuse endpoints; the resilience notebook on the lab's live retry scenario
     and the demo call graph. The multi-service incident's logs, traces, HAR,
@@ -109,6 +110,17 @@ def demo_runs(
             },
             name="07_profiles_demo",
             title="Profiles — demo CPU profile against its baseline",
+        )
+    )
+    runs.append(
+        NotebookRun(
+            nb_dir / "12_execution_trace.ipynb",
+            {
+                "trace_path": str(data / "exectrace" / "checkout.trace"),
+                "title": "Demo service: slow calls through a full HTTP client pool (recorded Go execution trace)",
+            },
+            name="12_execution_trace_demo",
+            title="Execution trace — where the demo service's slow requests waited",
         )
     )
     runs.append(
