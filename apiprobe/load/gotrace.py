@@ -194,7 +194,12 @@ def parse_go_trace(data: bytes, *, source: str = "<bytes>") -> GoTrace:
         )
     try:
         return _decode(data, ver, source)
-    except WireFormatError as e:
+    except TraceFormatError as e:
+        if source in str(e):
+            raise
+        raise TraceFormatError(f"{source}: corrupt Go execution trace: {e}") from None
+    except (WireFormatError, IndexError, ValueError, KeyError, OverflowError) as e:
+        # damage the checks above did not name (a count or an id pointing outside its batch)
         raise TraceFormatError(f"{source}: corrupt Go execution trace: {e}") from None
 
 
@@ -330,7 +335,7 @@ def _strings(body: bytes, gen: int, t: _Tables) -> None:
     pos = 1
     while pos < len(body):
         if body[pos] != EV["String"]:
-            raise TraceFormatError(f"expected a String event in a strings batch, found type {body[pos]}")
+            raise WireFormatError(f"expected a String event in a strings batch, found type {body[pos]}")
         sid, pos = read_varint(body, pos + 1)
         n, pos = read_varint(body, pos)
         if pos + n > len(body):
@@ -346,7 +351,7 @@ def _stacks(body: bytes, gen: int, t: _Tables) -> None:
     out = []
     while i < len(v):
         if v[i] != EV["Stack"]:
-            raise TraceFormatError(f"expected a Stack event in a stacks batch, found type {v[i]}")
+            raise WireFormatError(f"expected a Stack event in a stacks batch, found type {v[i]}")
         sid, n = int(v[i + 1]), int(v[i + 2])
         fr = v[i + 3 : i + 3 + 4 * n].reshape(n, 4)  # pc, func string, file string, line
         if len(fr) != n:
@@ -379,7 +384,7 @@ def _sync(body: bytes, gen: int, btime: int, ver: int, t: _Tables) -> None:
             last += dt
             t.snaps.append((gen, mono, sec, nsec))
         else:
-            raise TraceFormatError(f"unexpected event type {typ} in a sync batch")
+            raise WireFormatError(f"unexpected event type {typ} in a sync batch")
 
 
 def _stack_frame(t: _Tables) -> pd.DataFrame:
