@@ -49,7 +49,13 @@ def trace_file(go, tmp_path_factory) -> Path:
 def _ours(tr: GoTrace) -> list[tuple[int, int, int, int]]:
     a = tr.arrays
     return list(
-        zip(a["thread"].tolist(), a["proc"].tolist(), a["goroutine"].tolist(), (a["ts"] + tr.start_ns).tolist())
+        zip(
+            a["thread"].tolist(),
+            a["proc"].tolist(),
+            a["goroutine"].tolist(),
+            (a["ts"] + tr.start_ns).tolist(),
+            strict=True,
+        )
     )
 
 
@@ -174,7 +180,7 @@ def test_truncated_trace_keeps_its_complete_generations() -> None:
     n = len(cut.arrays["ts"]) - 1  # all but the final Sync match the full trace's
     assert 0 < n < len(full.arrays["ts"]) and _ours(cut)[:n] == _ours(full)[:n]
     with pytest.raises(
-        TraceFormatError, match="cut short.*truncated Go execution trace.*before any complete generation"
+        TraceFormatError, match=r"cut short.*truncated Go execution trace.*before any complete generation"
     ):
         parse_go_trace(data[:40], source="cut short")
 
