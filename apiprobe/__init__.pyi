@@ -128,6 +128,7 @@ from apiprobe.analyze import top_diff as top_diff
 
 # analyze: Go execution traces (go tool trace)
 from apiprobe.analyze import detect_trace_faults as detect_trace_faults
+from apiprobe.analyze import gc_pauses as gc_pauses
 from apiprobe.analyze import mmu_curve as mmu_curve
 from apiprobe.analyze import trace_profile as trace_profile
 

@@ -25,13 +25,30 @@ DEMO_TRACE_NAME = "checkout.trace"
 
 
 def demo_go_trace() -> bytes:
-    """The bytes of the demo's recorded Go execution trace (format go 1.26)."""
+    """The demo's recorded Go execution trace.
+
+    Returns
+    -------
+    bytes
+        The trace file (format go 1.26).
+    """
     packed = resources.files("apiprobe.demo").joinpath("data", DEMO_TRACE_NAME + ".gz").read_bytes()
     return gzip.decompress(packed)
 
 
 def write_demo_go_trace(out_dir: str | os.PathLike[str]) -> Path:
-    """Write the demo trace as ``out_dir/checkout.trace`` and return its path."""
+    """Write the demo trace as ``out_dir/checkout.trace``.
+
+    Parameters
+    ----------
+    out_dir : str or os.PathLike
+        Folder to write into (created if needed).
+
+    Returns
+    -------
+    pathlib.Path
+        The written file.
+    """
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     path = out / DEMO_TRACE_NAME

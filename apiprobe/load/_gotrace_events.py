@@ -183,9 +183,10 @@ def event_arrays(o: Ordered, ev: dict[str, np.ndarray], ver: int, start: int) ->
     syn_steal = (~real) & (typ == EV["ProcSteal"])
     args[syn_steal, 0] = y[syn_steal]
     args[syn_steal, 2] = o.m[keep][syn_steal]
-    gen = np.full(n, -1, np.int64)
-    gen[real] = ev["gen"][src[real]]
-    gen = pd.Series(np.where(gen >= 0, gen, np.nan)).bfill().ffill().fillna(0).to_numpy(np.int64)
+    known = np.full(n, -1, np.int64)
+    known[real] = ev["gen"][src[real]]
+    # a Sync opens its generation (the next event's); the final one closes the last
+    gen = pd.Series(np.where(known >= 0, known, np.nan)).bfill().ffill().fillna(0).to_numpy(np.int64)
     codes = np.where(typ == SYNC, 255, typ)
     out: dict[str, np.ndarray] = {
         "typ": codes,

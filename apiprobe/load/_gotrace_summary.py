@@ -41,9 +41,9 @@ _P_IDLE = 3
 
 
 @njit(cache=True, nogil=True)
-def _snapshot(
+def _snapshot(  # type: ignore[no-untyped-def]
     S, g, ts, creation, last_start, last_run, last_block, last_reason, last_sys, last_sysb, last_assist, live
-):  # type: ignore[no-untyped-def]
+):
     row = S[g].copy()
     if not live[g]:
         return row

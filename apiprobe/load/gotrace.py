@@ -164,13 +164,36 @@ class GoTrace:
 
 
 def read_go_trace(path: str | PathLike[str]) -> GoTrace:
-    """Read a Go execution trace file written by Go 1.22 or later (see :func:`parse_go_trace`)."""
+    """Read a Go execution trace file written by Go 1.22 or later.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The trace (``runtime/trace``, ``/debug/pprof/trace``, ``go test -trace``).
+
+    Returns
+    -------
+    GoTrace
+        See :func:`parse_go_trace`.
+    """
     p = Path(path)
     return parse_go_trace(p.read_bytes(), source=str(p))
 
 
 def parse_go_trace(data: bytes, *, source: str = "<bytes>") -> GoTrace:
     """Decode the bytes of a Go execution trace into a :class:`GoTrace`.
+
+    Parameters
+    ----------
+    data : bytes
+        The whole file.
+    source : str, default "<bytes>"
+        Names the data in errors and notes.
+
+    Returns
+    -------
+    GoTrace
+        The events in Go's order, with the goroutine, region and task tables.
 
     Raises
     ------

@@ -15,6 +15,13 @@ from apiprobe.notebook.dns import DnsEvidence as DnsEvidence
 from apiprobe.notebook.dns import get_dns as get_dns
 from apiprobe.notebook.dns import show_dns_overview as show_dns_overview
 
+# exectrace
+from apiprobe.notebook.exectrace import get_go_trace as get_go_trace
+from apiprobe.notebook.exectrace import select_regions as select_regions
+from apiprobe.notebook.exectrace import show_go_trace_overview as show_go_trace_overview
+from apiprobe.notebook.exectrace import show_go_trace_profiles as show_go_trace_profiles
+from apiprobe.notebook.exectrace import show_region_table as show_region_table
+
 # latency
 from apiprobe.notebook.latency import LatencyEvidence as LatencyEvidence
 from apiprobe.notebook.latency import get_probes as get_probes
@@ -49,13 +56,6 @@ from apiprobe.notebook.pool import show_goroutine_groups as show_goroutine_group
 from apiprobe.notebook.pool import show_pool_logs as show_pool_logs
 from apiprobe.notebook.pool import show_pool_overview as show_pool_overview
 from apiprobe.notebook.pool import show_sweep as show_sweep
-
-# exectrace
-from apiprobe.notebook.exectrace import get_go_trace as get_go_trace
-from apiprobe.notebook.exectrace import select_regions as select_regions
-from apiprobe.notebook.exectrace import show_go_trace_overview as show_go_trace_overview
-from apiprobe.notebook.exectrace import show_go_trace_profiles as show_go_trace_profiles
-from apiprobe.notebook.exectrace import show_region_table as show_region_table
 
 # profiles
 from apiprobe.notebook.profiles import ProfileEvidence as ProfileEvidence

@@ -28,6 +28,16 @@ _KIND_TEXT = {
 def get_go_trace(trace_path: str | os.PathLike[str] = "") -> GoTrace:
     """Read a Go execution trace; with no path, the demo's recorded trace.
 
+    Parameters
+    ----------
+    trace_path : str or os.PathLike, optional
+        The trace file; empty for the demo trace.
+
+    Returns
+    -------
+    GoTrace
+        The decoded trace.
+
     Raises
     ------
     TraceFormatError
@@ -41,7 +51,15 @@ def get_go_trace(trace_path: str | os.PathLike[str] = "") -> GoTrace:
 
 
 def show_go_trace_overview(trace: GoTrace, *, title: str = "") -> None:
-    """Display what the trace holds: version, span, goroutines, regions, tasks, and what could not be read."""
+    """Display what the trace holds: version, span, goroutines, regions, tasks, and what could not be read.
+
+    Parameters
+    ----------
+    trace : GoTrace
+        From :func:`get_go_trace`.
+    title : str, optional
+        A heading above the overview.
+    """
     from IPython.display import HTML, display
 
     g = trace.goroutines
@@ -69,6 +87,20 @@ def show_go_trace_overview(trace: GoTrace, *, title: str = "") -> None:
 def select_regions(trace: GoTrace, *, region: str = "", task: str = "") -> pd.DataFrame:
     """The trace's regions, narrowed to one region name and/or one task (by name or id).
 
+    Parameters
+    ----------
+    trace : GoTrace
+        From :func:`get_go_trace`.
+    region : str, optional
+        A region name; empty: all.
+    task : str, optional
+        A task name, or a task id in digits; empty: all.
+
+    Returns
+    -------
+    pandas.DataFrame
+        The matching rows of :attr:`GoTrace.regions`.
+
     Raises
     ------
     InvalidParameterError
@@ -94,7 +126,15 @@ def select_regions(trace: GoTrace, *, region: str = "", task: str = "") -> pd.Da
 
 
 def show_region_table(regions: pd.DataFrame, *, n: int = 15) -> None:
-    """The region names by p99, with where their slowest tenth spent its time."""
+    """The region names by p99, with where their slowest tenth spent its time.
+
+    Parameters
+    ----------
+    regions : pandas.DataFrame
+        From :func:`select_regions`.
+    n : int, default 15
+        Region names shown.
+    """
     from IPython.display import HTML, display
 
     if regions.empty:
@@ -110,7 +150,17 @@ def show_region_table(regions: pd.DataFrame, *, n: int = 15) -> None:
 
 
 def show_go_trace_profiles(trace: GoTrace, *, kinds: tuple[str, ...] = PROFILE_KINDS, n: int = 10) -> None:
-    """For each blocking profile: its flame graph and top functions, as ``go tool trace -pprof`` gives them."""
+    """For each blocking profile: its flame graph and top functions, as ``go tool trace -pprof`` gives them.
+
+    Parameters
+    ----------
+    trace : GoTrace
+        From :func:`get_go_trace`.
+    kinds : tuple of str, default all four
+        Which of ``net``, ``sync``, ``syscall``, ``sched``.
+    n : int, default 10
+        Functions listed per profile.
+    """
     from IPython.display import HTML, display
 
     from apiprobe.plot.profiles import fig_flame

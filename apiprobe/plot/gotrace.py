@@ -46,6 +46,13 @@ def fig_region_breakdown(
         :attr:`~apiprobe.load.GoTrace.regions`.
     max_regions : int, default 12
         The region names with the highest p99 are drawn.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        One stacked bar per region name and quantile (ms by time category).
     """
     if regions.empty:
         return nothing_to_draw(title, "the trace has no user regions (trace.WithRegion / trace.StartRegion)")
@@ -113,6 +120,26 @@ def fig_goroutine_timeline(
     :data:`MAX_TIMELINE_BARS` stretches the figure shows instead how many
     goroutines were in each state over time (stacked), so a trace with
     100k goroutines still draws.
+
+    Parameters
+    ----------
+    trace : GoTrace
+        From :func:`~apiprobe.load.read_go_trace`.
+    region : str, optional
+        Only regions of this name.
+    regions : pandas.DataFrame, optional
+        Choose among these regions (default: all of the trace's).
+    goroutines : list of int, optional
+        Show exactly these goroutines, over the whole trace.
+    top : int, default 10
+        How many of the slowest regions to show.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        Horizontal bars per goroutine and state, with the regions as black lines.
     """
     slow = pd.DataFrame()
     if goroutines is None:
@@ -153,19 +180,20 @@ def fig_goroutine_timeline(
                 ),
             )
         )
-    for r in slow.itertuples(index=False):
-        if pd.notna(r.start):
-            row = f"G{r.goroutine} {labels.get(r.goroutine, '')}"[:60]
+    for r in slow.to_dict("records"):
+        if pd.notna(r["start"]):
+            row = f"G{r['goroutine']} {labels.get(r['goroutine'], '')}"[:60]
+            end = float(r["end"]) if pd.notna(r["end"]) else float(trace.duration_ns)
             fig.add_trace(
                 go.Scatter(
-                    x=[r.start / 1e6, (r.end if pd.notna(r.end) else trace.duration_ns) / 1e6],
+                    x=[float(r["start"]) / 1e6, end / 1e6],
                     y=[row, row],
                     mode="lines+markers",
                     line={"color": "black", "width": 1},
                     marker={"symbol": "line-ns", "size": 12},
-                    name=f"region {r.region}",
+                    name=f"region {r['region']}",
                     showlegend=False,
-                    hovertemplate=f"region {r.region}: {r.duration_ms:.3f} ms<extra></extra>",
+                    hovertemplate=f"region {r['region']}: {float(r['duration_ms']):.3f} ms<extra></extra>",
                 )
             )
     n = st["row"].nunique()
@@ -202,7 +230,20 @@ def _state_counts(st: pd.DataFrame, title: str, bins: int = 400) -> go.Figure:
 
 
 def fig_mmu(curve: pd.DataFrame, *, title: str = "Minimum mutator utilization") -> go.Figure:
-    """The MMU curve (:func:`~apiprobe.analyze.mmu_curve`): the worst share of CPU left to the program per window."""
+    """The MMU curve: the worst share of CPU left to the program, per window length.
+
+    Parameters
+    ----------
+    curve : pandas.DataFrame
+        :func:`~apiprobe.analyze.mmu_curve`.
+    title : str, optional
+        The figure's title.
+
+    Returns
+    -------
+    plotly.graph_objects.Figure
+        MMU (0–100 %) against the window (log scale).
+    """
     if curve.empty:
         return nothing_to_draw(title, "the trace is shorter than the smallest window")
     fig = go.Figure(

@@ -92,6 +92,22 @@ def detect_trace_faults(
     ----------
     trace : GoTrace
         From :func:`~apiprobe.load.read_go_trace`.
+    tail_ratio : float, default 3.0
+        A region name is slow when its p99 is this many times its median...
+    min_tail_ms : float, default 1.0
+        ...and its p99 is at least this long.
+    min_regions : int, default 5
+        Region names seen fewer times are not judged.
+    pileup_min : int, default 8
+        Goroutines blocked at once on one stack for a pile-up (critical at four times as many).
+    sched_p99_ms, sched_p99_critical_ms : float, default 1.0, 10.0
+        p99 of runnable-to-running waits for a warning, and for a critical finding.
+    mmu_window_ms : float, default 10.0
+        The window of the minimum mutator utilization that is judged.
+    mmu_floor : float, default 0.5
+        The utilization below which the GC takes too much (critical below half of it).
+    stw_max_ms : float, default 10.0
+        A GC stop-the-world pause this long is a finding on its own.
     subject : str, optional
         Names the trace in findings (default: its file name).
 
@@ -114,25 +130,26 @@ def detect_trace_faults(
 def _slow_regions(trace: GoTrace, name: str, ratio: float, min_ms: float, min_n: int) -> list[dict[str, Any]]:
     out = []
     summary = region_summary(trace.regions)
-    for r in summary.itertuples(index=False):
-        if r.count < min_n or r.p99_ms < min_ms or r.p99_ms < ratio * max(r.p50_ms, 1e-9):
+    for r in summary.to_dict("records"):
+        count, p50, p99 = int(r["count"]), float(r["p50_ms"]), float(r["p99_ms"])
+        if count < min_n or p99 < min_ms or p99 < ratio * max(p50, 1e-9):
             continue
-        shares = sorted(((c, getattr(r, f"share_{c}")) for c in _WHY), key=lambda kv: kv[1], reverse=True)
+        shares = sorted(((c, float(r[f"share_{c}"])) for c in _WHY), key=lambda kv: kv[1], reverse=True)
         why = ", ".join(f"{s:.0%} {_WHY[c]}" for c, s in shares[:3] if s >= 0.05)
         out.append(
             finding(
                 _DETECTOR,
                 "slow_region",
-                "critical" if r.p99_ms >= 3 * ratio * max(r.p50_ms, 1e-9) else "warning",
-                f"{name}: region {r.region}",
+                "critical" if p99 >= 3 * ratio * max(p50, 1e-9) else "warning",
+                f"{name}: region {r['region']}",
                 metric="region_p99_over_p50",
-                value=r.p99_ms / max(r.p50_ms, 1e-9),
+                value=p99 / max(p50, 1e-9),
                 threshold=ratio,
                 evidence=(
-                    f"Region {r.region!r} ({r.count} times): p99 {r.p99_ms:.2f} ms against a median of "
-                    f"{r.p50_ms:.2f} ms (max {r.max_ms:.2f} ms). The slowest tenth spent {why}."
+                    f"Region {r['region']!r} ({count} times): p99 {p99:.2f} ms against a median of "
+                    f"{p50:.2f} ms (max {float(r['max_ms']):.2f} ms). The slowest tenth spent {why}."
                 ),
-                recommendation=_ADVICE[r.dominant],
+                recommendation=_ADVICE[str(r["dominant"])],
                 handbook_ref=_REF,
             )
         )

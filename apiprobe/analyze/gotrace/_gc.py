@@ -27,11 +27,20 @@ DEFAULT_WINDOWS_MS: tuple[float, ...] = (0.1, 0.2, 0.5, 1, 2, 5, 10, 20, 50, 100
 
 
 def gc_pauses(trace: GoTrace) -> pd.DataFrame:
-    """Every stop-the-world pause: ``kind``, ``start``, ``end`` (ns), ``duration_ms``, ``gc``.
+    """Every stop-the-world pause in the trace.
 
-    ``gc`` is True for the collector's own pauses (kinds starting with
-    ``GC``); other pauses (starting the trace, ``GOMAXPROCS``, ``ReadMemStats``)
-    are listed too.
+    Parameters
+    ----------
+    trace : GoTrace
+        From :func:`~apiprobe.load.read_go_trace`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``kind`` (``GC mark termination`` …), ``start``, ``end`` (ns since
+        the trace's start), ``duration_ms``, and ``gc``: True for the
+        collector's own pauses (kinds starting with ``GC``); other pauses
+        (starting the trace, ``GOMAXPROCS``, ``ReadMemStats``) are listed too.
     """
     a = trace.arrays
     typ = a["typ"]
@@ -79,7 +88,7 @@ def _utilization(trace: GoTrace) -> tuple[np.ndarray, np.ndarray]:
     sign = np.where(typ[rows] == EV["GCMarkAssistBegin"], 1.0, -1.0)
     if len(rows):
         # an assist already running at the start ends without a begin: count it from 0
-        bal = {}
+        bal: dict[int, float] = {}
         for gid, s in zip(a["goroutine"][rows].tolist(), sign.tolist(), strict=True):
             bal[gid] = bal.get(gid, 0) + s
         changes.append((a["ts"][rows], sign))
@@ -107,9 +116,21 @@ def _utilization(trace: GoTrace) -> tuple[np.ndarray, np.ndarray]:
 
 
 def mmu_curve(trace: GoTrace, windows_ms: Sequence[float] | None = None) -> pd.DataFrame:
-    """Minimum mutator utilization for each window size: ``window_ms, mmu`` (0–1).
+    """Minimum mutator utilization for each window size.
 
-    Windows longer than the trace are left out.
+    Parameters
+    ----------
+    trace : GoTrace
+        From :func:`~apiprobe.load.read_go_trace`.
+    windows_ms : sequence of float, optional
+        Window lengths (default :data:`DEFAULT_WINDOWS_MS`, 0.1 ms to 1 s);
+        windows longer than the trace are left out.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``window_ms, mmu``: in the worst window of that length, the share of
+        the CPU (0–1) the program had.
     """
     b, u = _utilization(trace)
     end = float(trace.duration_ns)

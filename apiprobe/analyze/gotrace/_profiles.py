@@ -83,7 +83,7 @@ def trace_profile(trace: GoTrace, kind: ProfileKind) -> Profile:
     starts = to == code
     if reason_ok is not None:
         texts = _reason_texts(trace, rows)
-        starts &= np.array([reason_ok(t) for t in texts], bool)  # type: ignore[operator]
+        starts &= np.array([bool(reason_ok(t)) for t in texts], dtype=np.bool_)  # type: ignore[operator]
     first, dur = _stretches(dense.astype(np.int64), to, starts, a["ts"][rows], lo, hi, code, len(ids))
     src = rows[first]
     sid = a["stack_id"][src]
