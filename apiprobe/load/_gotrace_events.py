@@ -11,15 +11,26 @@ transition Go derives from it is added.
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 
 from apiprobe.errors import TraceFormatError
 from apiprobe.load._gotrace_order import CPU_SAMPLE, GO_STATE, PROC_STATE, SYNC, Generation, Ordered
-from apiprobe.load._gotrace_specs import EV, spec_tables
-from apiprobe.load._protobuf import read_varint, split_varints
+from apiprobe.load._gotrace_specs import EV, spec_tables, type_mask
 
-__all__ = ["Batch", "cpu_frame", "cpu_samples", "decode_events", "event_arrays", "events_frame", "generations"]
+__all__ = [
+    "Batch",
+    "TraceArrays",
+    "cpu_frame",
+    "cpu_samples",
+    "cursor_order",
+    "decode_events",
+    "event_arrays",
+    "events_frame",
+    "generations",
+]
 
 
 class Batch:
@@ -48,53 +59,32 @@ def _lookup_categorical(strings: dict[tuple[int, int], str], gen: np.ndarray, si
     return pd.Categorical.from_codes(codes, categories=pd.Index(cats))
 
 
-def _event_starts(v: np.ndarray, nargs: np.ndarray) -> np.ndarray:
-    """Token indices where events start: the orbit of 0 under i -> i + 1 + nargs[v[i]] (pointer doubling)."""
-    n = len(v)
-    step = nargs[np.minimum(v, 255).astype(np.int64)]
-    jump = np.minimum(np.arange(n, dtype=np.int64) + 1 + np.maximum(step, 0), n)
-    jump = np.append(jump, n)  # sentinel
-    reached = np.zeros(1, dtype=np.int64)
-    while reached[-1] < n:
-        nxt = jump[reached]
-        reached = (
-            np.concatenate([reached, nxt[nxt < n]]) if nxt[-1] < n else np.concatenate([reached, nxt[nxt < n], [n]])
-        )
-        jump = jump[jump]
-    return reached[reached < n]
-
-
 _STATE_NAMES = ["undetermined", "notexist", "runnable", "running", "waiting", "syscall"]
 _PROC_STATE_NAMES = ["undetermined", "notexist", "running", "idle"]
 
 
 def decode_events(batches: list[Batch], ver: int, ns_per_tick: dict[int, float], source: str) -> dict[str, np.ndarray]:
     """Every timed event of the event batches: type, Go's time (ns), the arguments, generation, thread."""
+    from apiprobe.load._gotrace_kernel import decode_kernel
+
     nargs, _names, _args = spec_tables(ver)
     if not batches:
         z = np.zeros(0, np.int64)
         return {"typ": z, "t": z, "args": np.zeros((0, 4), np.int64), "gen": z, "m": z, "batch": z}
-    chunks = [b.body for b in batches]
-    if any(c[-1] >= 0x80 for c in chunks):
-        raise TraceFormatError(f"{source}: an event batch ends inside a varint (corrupt trace)")
-    v, s, tok_start = _tokens(chunks, nargs, source)
-    typ = v[s]
-    batch = np.searchsorted(tok_start, s, side="right") - 1
+    buf = np.frombuffer(b"".join(b.body for b in batches), dtype=np.uint8)
+    sizes = np.array([len(b.body) for b in batches], dtype=np.int64)
+    bend = np.cumsum(sizes)
+    bstart = bend - sizes
     bgen = np.array([b.gen for b in batches], dtype=np.int64)
     bf = np.array([ns_per_tick[b.gen] for b in batches], dtype=np.float64)
     btime = np.array([b.time for b in batches], dtype=np.uint64).astype(np.float64)
-    # Go: lastTs = mul(batch time); each event: mul(delta) + lastTs, mul(x) = Time(float64(x) * nsPerTick)
-    step = (v[s + 1].astype(np.uint64).astype(np.float64) * bf[batch]).astype(np.int64)
-    cs = np.cumsum(step)
-    first = np.searchsorted(batch, np.arange(len(batches)))
-    before = np.where(first > 0, cs[np.maximum(first - 1, 0)], 0)
-    t = (btime * bf).astype(np.int64)[batch] + cs - before[batch]
-    n = len(s)
-    args = np.zeros((n, 4), np.int64)
-    k_of = nargs[typ] - 1
-    for k in range(4):
-        has = k_of > k
-        args[has, k] = v[s[has] + 2 + k]
+    typ, t, args, batch, bad = decode_kernel(buf, bstart, bend, btime, bf, nargs)
+    if bad >= 0:
+        k = int(np.searchsorted(bend, bad, side="right"))
+        raise TraceFormatError(
+            f"{source}: event batch {k} (generation {int(bgen[k])}): invalid event type {int(buf[bad])} or an "
+            f"argument running past the batch, at byte {int(bad - bstart[k])} of {int(sizes[k])} (corrupt trace)"
+        )
     mids = np.array([b.m for b in batches], dtype=np.uint64).view(np.int64)
     return {"typ": typ, "t": t, "args": args, "gen": bgen[batch], "m": mids[batch], "batch": batch}
 
@@ -109,6 +99,19 @@ def cpu_samples(parts: list[np.ndarray], ns_per_tick: dict[int, float]) -> np.nd
     return cpu[np.lexsort((cpu[:, 1], cpu[:, 0]))]
 
 
+def cursor_order(batches: list[Batch], gens: list[int]) -> list[Batch]:
+    """Event batches grouped as Go's reader walks them: by generation, then thread (in order of its first batch).
+
+    The batches of one thread keep their file order.
+    """
+    first: dict[tuple[int, int], int] = {}
+    for i, b in enumerate(batches):
+        first.setdefault((b.gen, b.m), i)
+    rank = {g: r for r, g in enumerate(gens)}
+    order = sorted(range(len(batches)), key=lambda i: (rank[batches[i].gen], first[(batches[i].gen, batches[i].m)], i))
+    return [batches[i] for i in order]
+
+
 def generations(
     ev: dict[str, np.ndarray],
     cpu: np.ndarray,
@@ -117,40 +120,16 @@ def generations(
     ns_per_tick: dict[int, float],
     strings: dict[int, dict[int, str]],
 ) -> list[Generation]:
-    """Group the events into per-thread cursors (threads in order of first appearance per generation).
-
-    Reorders ``ev`` in place so each cursor is a contiguous run of rows.
-    """
-    gen, m, batch = ev["gen"], ev["m"], ev["batch"]
+    """The per-thread cursors of each generation: events must come grouped by :func:`cursor_order`."""
+    gen, m = ev["gen"], ev["m"]
     n = len(gen)
     cursors: dict[int, list[tuple[int, int, int]]] = {g: [] for g in gens}
     if n:
-        # per batch: the (generation, thread) pair, ranked by the pair's first batch in the file
-        nb = int(batch[-1]) + 1
-        first = np.searchsorted(batch, np.arange(nb))  # first event row of each batch (batches hold >= 1 event)
-        bgen, bm = gen[first], m[first]
-        pair_first: dict[tuple[int, int], int] = {}
-        for b, pair in enumerate(zip(bgen.tolist(), bm.tolist(), strict=True)):
-            pair_first.setdefault(pair, b)
-        gen_rank = {g: r for r, g in enumerate(gens)}
-        ordered_pairs = sorted(pair_first, key=lambda pr: (gen_rank[pr[0]], pair_first[pr]))
-        code = {pr: r for r, pr in enumerate(ordered_pairs)}
-        bkey = np.array([code[pr] for pr in zip(bgen.tolist(), bm.tolist(), strict=True)], dtype=np.int64)
-        # events are contiguous per batch: order the batches (stably), then take their event ranges
-        border = np.argsort(bkey, kind="stable")
-        bstart = np.append(first, n)
-        lens = (bstart[1:] - bstart[:-1])[border]
-        perm = np.repeat(bstart[:-1][border] - np.concatenate([[0], np.cumsum(lens)[:-1]]), lens) + np.arange(n)
-        key = bkey[batch]
-        for name in ("typ", "t", "gen", "m", "batch"):
-            ev[name] = ev[name][perm]
-        ev["args"] = ev["args"][perm]
-        key = key[perm]
-        bounds = np.flatnonzero(np.diff(key)) + 1
-        starts = np.concatenate([[0], bounds])
-        ends = np.concatenate([bounds, [n]])
+        change = np.flatnonzero((gen[1:] != gen[:-1]) | (m[1:] != m[:-1])) + 1
+        starts = np.concatenate([[0], change])
+        ends = np.concatenate([change, [n]])
         for lo, hi in zip(starts.tolist(), ends.tolist(), strict=True):
-            cursors[int(ev["gen"][lo])].append((int(ev["m"][lo]), lo, hi))
+            cursors[int(gen[lo])].append((int(m[lo]), lo, hi))
     out = []
     for g in gens:
         sel = np.flatnonzero(cpu[:, 0] == g) if len(cpu) else np.zeros(0, np.int64)
@@ -167,52 +146,97 @@ def generations(
     return out
 
 
-def event_arrays(o: Ordered, ev: dict[str, np.ndarray], ver: int, start: int) -> dict[str, np.ndarray]:
+class TraceArrays(dict[str, np.ndarray]):
+    """The events as named arrays; an argument column (``g``, ``task``, ``reason_id`` …) is built on first use.
+
+    Always there: ``typ`` (wire type; 255 = Sync), ``gen``, ``ts``,
+    ``thread``, ``proc``, ``goroutine``, ``args`` (n × 4, the arguments
+    after the time delta), ``x``/``y`` (what the reader smuggles), the
+    transition columns and ``goroutine_ids``.
+    """
+
+    def __init__(self, ver: int, data: dict[str, np.ndarray]) -> None:
+        super().__init__(data)
+        self.ver = ver
+
+    def __missing__(self, key: str) -> np.ndarray:
+        if key not in _ARG_COLUMNS and key not in ("stack_id", "new_stack_id"):
+            raise KeyError(key)
+        col = _arg_column(self, key)
+        self[key] = col
+        return col
+
+
+@functools.cache
+def _positions(ver: int) -> dict[str, np.ndarray]:
+    """Per column: the argument position (0–3) it takes in each event type (-1: none)."""
+    _n, _names, specargs = spec_tables(ver)
+    out: dict[str, np.ndarray] = {}
+    for tv in range(255):
+        for k, arg in enumerate(specargs[tv][1:]):
+            out.setdefault(_column(arg), np.full(256, -1, np.int64))[tv] = k
+    return out
+
+
+def _arg_column(a: TraceArrays, name: str) -> np.ndarray:
+    typ, args = a["typ"], a["args"]
+    pos = _positions(a.ver).get(name)
+    empty = 0 if name.endswith("stack_id") else -1
+    if pos is None:
+        return np.full(len(typ), empty, np.int64)
+    from apiprobe.load._gotrace_kernel import arg_column_kernel
+
+    out = arg_column_kernel(typ, args, pos, empty)
+    if name == "name_id":  # the stop-the-world kind of an STWEnd is its STWBegin's
+        stw_end = typ == EV["STWEnd"]
+        out[stw_end] = a["x"][stw_end]
+    if empty == 0:
+        out[out < 0] = 0
+    return out
+
+
+def event_arrays(o: Ordered, ev: dict[str, np.ndarray], ver: int, start: int) -> TraceArrays:
     """The ordered events (CPU samples aside) as named arrays, with the state transitions Go derives."""
     keep = o.typ != CPU_SAMPLE
-    src, typ = o.src[keep], o.typ[keep]
-    x, y = o.x[keep], o.y[keep]
-    n = len(src)
+    all_kept = bool(keep.all())
+    src, typ = (o.src, o.typ) if all_kept else (o.src[keep], o.typ[keep])
+
+    def kept(v: np.ndarray) -> np.ndarray:
+        return v if all_kept else v[keep]
+
+    x, y = kept(o.x), kept(o.y)
     real = src >= 0
-    args = np.zeros((n, 4), np.int64)
-    args[real] = ev["args"][src[real]]
+    all_real = bool(real.all())
+    args = ev["args"][np.where(real, src, 0)]
+    if not all_real:
+        args[~real] = 0
     # what the reader synthesised: GoStart of x, ProcSteal of proc y, GoBlock/GoDestroy without arguments
     syn_start = (~real) & (typ == EV["GoStart"])
     args[syn_start, 0] = x[syn_start]
     args[syn_start, 1] = y[syn_start]
     syn_steal = (~real) & (typ == EV["ProcSteal"])
     args[syn_steal, 0] = y[syn_steal]
-    args[syn_steal, 2] = o.m[keep][syn_steal]
-    known = np.full(n, -1, np.int64)
-    known[real] = ev["gen"][src[real]]
+    args[syn_steal, 2] = kept(o.m)[syn_steal]
+    known = np.where(real, ev["gen"][np.where(real, src, 0)], -1)
     # a Sync opens its generation (the next event's); the final one closes the last
     gen = pd.Series(np.where(known >= 0, known, np.nan)).bfill().ffill().fillna(0).to_numpy(np.int64)
     codes = np.where(typ == SYNC, 255, typ)
-    out: dict[str, np.ndarray] = {
-        "typ": codes,
-        "gen": gen,
-        "ts": o.t[keep] - start,
-        "thread": o.m[keep],
-        "proc": o.p[keep],
-        "goroutine": o.g[keep],
-        "stack_id": np.zeros(n, np.int64),
-    }
-    _n, _names, specargs = spec_tables(ver)
-    block = np.full((len(_ARG_COLUMNS), n), -1, np.int64)
-    for k, col in enumerate(_ARG_COLUMNS):
-        out[col] = block[k]
-    for tv in np.unique(codes):
-        if tv == 255:
-            continue
-        rows = np.flatnonzero(codes == tv)
-        for k, arg in enumerate(specargs[tv][1:]):
-            out[_column(arg)][rows] = args[rows, k]
-    out["stack_id"][out["stack_id"] < 0] = 0
-    out["new_stack_id"][out["new_stack_id"] < 0] = 0
-    stw_end = codes == EV["STWEnd"]
-    out["name_id"][stw_end] = x[stw_end]
+    out = TraceArrays(
+        ver,
+        {
+            "typ": codes,
+            "gen": gen,
+            "ts": kept(o.t) - start,
+            "thread": kept(o.m),
+            "proc": kept(o.p),
+            "goroutine": kept(o.g),
+            "args": args,
+            "x": x,
+            "y": y,
+            "goroutine_ids": o.g_ids,
+        },
+    )
     _transitions(out, codes, x, y)
-    out["goroutine_ids"] = o.g_ids
     return out
 
 
@@ -306,7 +330,7 @@ def _transitions(a: dict[str, np.ndarray], typ: np.ndarray, x: np.ndarray, y: np
     runnable, running, waiting, syscall, notexist = 2, 3, 4, 5, 1
 
     def go(types: tuple[int, ...], who: np.ndarray, old: int, new: int) -> None:
-        sel = np.isin(typ, types)
+        sel = type_mask(typ, types)
         sg[sel], frm[sel], to[sel] = who[sel], old, new
 
     go((EV["GoCreate"],), garg, notexist, runnable)
@@ -321,7 +345,7 @@ def _transitions(a: dict[str, np.ndarray], typ: np.ndarray, x: np.ndarray, y: np
     go((EV["GoSyscallBegin"],), ctx_g, running, syscall)
     go((EV["GoSyscallEnd"],), ctx_g, syscall, running)
     go((EV["GoSyscallEndBlocked"],), ctx_g, syscall, runnable)
-    st = np.isin(typ, (EV["GoStatus"], EV["GoStatusStack"]))
+    st = type_mask(typ, (EV["GoStatus"], EV["GoStatusStack"]))
     sg[st], frm[st] = garg[st], x[st]
     to[st] = np.asarray(GO_STATE)[np.clip(a["status"][st], 0, 4)]
     pstate = np.asarray(PROC_STATE)
@@ -350,42 +374,3 @@ def cpu_frame(cpu: np.ndarray, o: Ordered, start: int) -> pd.DataFrame:
     )
     df["ts"] = o.t[o.typ == CPU_SAMPLE] - start
     return df
-
-
-def _tokens(chunks: list[bytes], nargs: np.ndarray, source: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """All event batches as one run of varints: (values, event start indices, first token of each batch).
-
-    Fast path: decode every varint with numpy, then find event starts by
-    pointer doubling. Experimental events (type >= 128, not a one-byte
-    varint) or anything that does not chain up exactly to every batch
-    boundary falls back to a per-event walk in Python.
-    """
-    a = np.frombuffer(b"".join(chunks), dtype=np.uint8)
-    vals, ends = split_varints(a)
-    v = vals.view(np.int64)
-    byte_start = np.cumsum([0] + [len(c) for c in chunks[:-1]])
-    tok_start = np.searchsorted(ends, byte_start)
-    s = _event_starts(vals, nargs)
-    typ = v[s]
-    ok = not ((typ < 0) | (typ > 255)).any() and not (nargs[np.clip(typ, 0, 255)] < 0).any()
-    ok = ok and bool(np.isin(tok_start, s).all()) and (len(s) == 0 or s[-1] + 1 + nargs[typ[-1]] == len(v))
-    if ok:
-        return v, s, tok_start
-    toks: list[int] = []
-    starts: list[int] = []
-    firsts: list[int] = []
-    for ci, c in enumerate(chunks):
-        firsts.append(len(toks))
-        pos = 0
-        while pos < len(c):
-            t = c[pos]
-            if nargs[t] < 0:
-                raise TraceFormatError(f"{source}: event batch {ci}: invalid event type {t} at byte {pos}")
-            starts.append(len(toks))
-            toks.append(t)
-            pos += 1
-            for _ in range(nargs[t]):
-                x, pos = read_varint(c, pos)
-                toks.append(x)
-    arr = np.array(toks, dtype=np.uint64).view(np.int64)
-    return arr, np.array(starts, dtype=np.int64), np.array(firsts, dtype=np.int64)

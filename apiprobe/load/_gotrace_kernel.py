@@ -72,14 +72,14 @@ PROC_STATE = np.array([PS_UNDETERMINED, PS_RUNNING, PS_IDLE, PS_RUNNING, PS_RUNN
 def _emit(out, k, last, src, typ, t, g, p, m, x, y):  # type: ignore[no-untyped-def]
     if t <= last:
         t = last + 1
-    out[k, 0] = src
-    out[k, 1] = typ
-    out[k, 2] = t
-    out[k, 3] = g
-    out[k, 4] = p
-    out[k, 5] = m
-    out[k, 6] = x
-    out[k, 7] = y
+    out[0, k] = src
+    out[1, k] = typ
+    out[2, k] = t
+    out[3, k] = g
+    out[4, k] = p
+    out[5, k] = m
+    out[6, k] = x
+    out[7, k] = y
     return t
 
 
@@ -107,7 +107,7 @@ def order_kernel(  # type: ignore[no-untyped-def]
     g_ids,
     p_ids,
     m_ids,  # dense -> original ids
-    out,  # (capacity, 8): src, typ, t, g, p, m, x, y
+    out,  # (8, capacity): src, typ, t, g, p, m, x, y
 ):
     """Run Go's reader over every generation; returns ``(emitted, error code, failing event, generation)``."""
     ng, np_, nm_ = len(g_ids), len(p_ids), len(m_ids)
@@ -680,3 +680,67 @@ def _sift_down(heap_t, heap_c, n, i):  # type: ignore[no-untyped-def]
         heap_t[i], heap_t[m] = heap_t[m], heap_t[i]
         heap_c[i], heap_c[m] = heap_c[m], heap_c[i]
         i = m
+
+
+@njit(cache=True, nogil=True)
+def decode_kernel(buf, bstart, bend, btime, bf, nargs):  # type: ignore[no-untyped-def]
+    """Walk every event batch: each event's type, Go's time (ns), up to 4 arguments and its batch.
+
+    ``buf`` holds the batch bodies back to back (``bstart``/``bend`` per
+    batch); ``btime`` is each batch's base time in ticks and ``bf`` its
+    generation's ns per tick; ``nargs[type]`` counts the arguments after the
+    type byte, time delta included (-1: not an event of this version). Times
+    follow Go's reader: ``last = trunc(btime * f)``, then per event
+    ``last += trunc(delta * f)``. Returns ``(typ, t, args, batch, error
+    byte)`` with the error byte -1, or the offset of an invalid event type or
+    of a varint that runs past its batch.
+    """
+    cap = len(buf) // 2 + 1
+    typ = np.empty(cap, np.int64)
+    t = np.empty(cap, np.int64)
+    args = np.zeros((cap, 4), np.int64)
+    batch = np.empty(cap, np.int64)
+    n = 0
+    for b in range(len(bstart)):
+        pos = bstart[b]
+        end = bend[b]
+        f = bf[b]
+        last = np.int64(btime[b] * f)
+        while pos < end:
+            e = np.int64(buf[pos])
+            k = nargs[e]
+            if k < 0:
+                return typ[:n], t[:n], args[:n], batch[:n], pos
+            start = pos
+            pos += 1
+            for a in range(k):
+                v = np.uint64(0)
+                shift = np.uint64(0)
+                while True:
+                    if pos >= end or shift > 63:
+                        return typ[:n], t[:n], args[:n], batch[:n], start
+                    byte = np.uint64(buf[pos])
+                    pos += 1
+                    v |= (byte & np.uint64(0x7F)) << shift
+                    if byte < 0x80:
+                        break
+                    shift += np.uint64(7)
+                if a == 0:
+                    last += np.int64(np.float64(v) * f)
+                elif a <= 4:
+                    args[n, a - 1] = np.int64(v)
+            typ[n] = e
+            t[n] = last
+            batch[n] = b
+            n += 1
+    return typ[:n], t[:n], args[:n], batch[:n], -1
+
+
+@njit(cache=True, nogil=True)
+def arg_column_kernel(typ, args, pos, empty):  # type: ignore[no-untyped-def]
+    """One named argument column: ``args[i, pos[typ[i]]]``, or ``empty`` where the event has no such argument."""
+    out = np.empty(len(typ), np.int64)
+    for i in range(len(typ)):
+        k = pos[typ[i]]
+        out[i] = args[i, k] if k >= 0 else empty
+    return out

@@ -27,6 +27,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from apiprobe.errors import TraceFormatError
+from apiprobe.load._gotrace_specs import dense_codes, type_mask
 
 # wire event types (internal/trace/tracev2/events.go)
 _PROCS_CHANGE, _PROC_START, _PROC_STOP, _PROC_STEAL, _PROC_STATUS = 9, 10, 11, 12, 13
@@ -115,7 +116,7 @@ class Ordered:
 def _dense(values: np.ndarray, rows: np.ndarray, n: int) -> tuple[np.ndarray, np.ndarray]:
     """Dense indices of ``values[rows]`` (others: -1) and the distinct values."""
     out = np.full(n, -1, np.int64)
-    ids, inv = np.unique(values[rows], return_inverse=True)
+    ids, inv = dense_codes(values[rows])
     out[rows] = inv
     return out, ids.astype(np.int64)
 
@@ -142,13 +143,13 @@ def order_events(
     n = len(typ_a)
     typ = typ_a.astype(np.int64)
     a0, a1, a2 = (np.ascontiguousarray(args[:, k]) for k in range(3))
-    g_rows = np.flatnonzero(np.isin(typ, _G_ARG0))
+    g_rows = np.flatnonzero(type_mask(typ, _G_ARG0))
     gd, g_ids = _dense(a0, g_rows, n)
-    pd_, p_ids = _dense(a0, np.flatnonzero(np.isin(typ, _P_ARG0)), n)
-    td, _ = _dense(a0, np.flatnonzero(np.isin(typ, (_USER_TASK_BEGIN, _USER_TASK_END))), n)
+    pd_, p_ids = _dense(a0, np.flatnonzero(type_mask(typ, _P_ARG0)), n)
+    td, _ = _dense(a0, np.flatnonzero(type_mask(typ, (_USER_TASK_BEGIN, _USER_TASK_END))), n)
     # threads: those with events, and those other events name (a steal's victim, a syscalling goroutine's)
     steal = np.flatnonzero(typ == _PROC_STEAL)
-    status = np.flatnonzero(np.isin(typ, (_GO_STATUS, _GO_STATUS_STACK)))
+    status = np.flatnonzero(type_mask(typ, (_GO_STATUS, _GO_STATUS_STACK)))
     cur_m_raw = np.array([m for g in gens for m, _, _ in g.cursors], dtype=np.int64)
     named = np.concatenate([a2[steal], a1[status], cur_m_raw])
     m_ids = np.unique(named[named != _NONE])
@@ -166,8 +167,8 @@ def order_events(
     cpu_t = np.array([x for g in gens for x in g.cpu_t], dtype=np.int64)
     cpu_idx = np.array([x for g in gens for x in g.cpu_idx], dtype=np.int64)
     gen_cpu = np.cumsum([0] + [len(g.cpu_t) for g in gens]).astype(np.int64)
-    extra = 2 * int(np.isin(typ, (_GO_SWITCH, _GO_SWITCH_DESTROY)).sum()) + int((typ == _GO_DESTROY_SYSCALL).sum())
-    out = np.zeros((n + len(cpu_t) + extra + len(gens) + 2, 8), np.int64)
+    extra = 2 * int(type_mask(typ, (_GO_SWITCH, _GO_SWITCH_DESTROY)).sum()) + int((typ == _GO_DESTROY_SYSCALL).sum())
+    out = np.empty((8, n + len(cpu_t) + extra + len(gens) + 2), np.int64)
     k, err, at, gen = order_kernel(
         typ,
         t_a.astype(np.int64),
@@ -202,38 +203,39 @@ def order_events(
         error = f"{source}: broken trace (generation {gen}): {what}"
         if k == 0:
             raise TraceFormatError(error)
-    o = out[:k]
+    o = out[:, :k]  # rows stay contiguous: no copies
     return Ordered(
-        src=o[:, 0].copy(),
-        typ=o[:, 1].copy(),
-        t=o[:, 2].copy(),
-        g=o[:, 3].copy(),
-        p=o[:, 4].copy(),
-        m=o[:, 5].copy(),
-        x=o[:, 6].copy(),
-        y=o[:, 7].copy(),
-        error=error,
-        g_ids=g_ids,
+        src=o[0], typ=o[1], t=o[2], g=o[3], p=o[4], m=o[5], x=o[6], y=o[7], error=error, g_ids=g_ids
     )
 
 
 def _name_codes(gens: list[Generation], typ: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
     """A code per region (name ``a1``) and task-begin (``a2``) event: equal codes for equal text, -1: no such string."""
-    n = len(typ)
-    out = np.full(n, -1, np.int64)
-    region = np.isin(typ, (_USER_REGION_BEGIN, _USER_REGION_END))
+    out = np.full(len(typ), -1, np.int64)
+    region = type_mask(typ, (_USER_REGION_BEGIN, _USER_REGION_END))
     task = typ == _USER_TASK_BEGIN
     if not (region.any() or task.any()):
         return out
     code: dict[str, int] = {}
-    lut: dict[tuple[int, int], int] = {}
+    keys: list[int] = []
+    vals: list[int] = []
     for g in gens:
         for sid, text in g.strings.items():
-            lut[(g.gen, sid)] = code.setdefault(text, len(code))
-    bounds = [(g.gen, lo, hi) for g in gens for _, lo, hi in g.cursors]
-    for gen, lo, hi in bounds:
-        for col, sel in ((a1, region), (a2, task)):
-            rows = np.flatnonzero(sel[lo:hi]) + lo
-            for r in rows.tolist():
-                out[r] = lut.get((gen, int(col[r])), -1)
+            keys.append((g.gen << 32) | sid)
+            vals.append(code.setdefault(text, len(code)))
+    karr = np.asarray(keys, np.int64)
+    order = np.argsort(karr)
+    karr, varr = karr[order], np.asarray(vals, np.int64)[order]
+    gen_of = np.zeros(len(typ), np.int64)
+    for g in gens:
+        for _, lo, hi in g.cursors:
+            gen_of[lo:hi] = g.gen
+    for col, sel in ((a1, region), (a2, task)):
+        rows = np.flatnonzero(sel)
+        if not len(rows) or not len(karr):
+            continue
+        q = (gen_of[rows] << 32) | col[rows]
+        at = np.minimum(np.searchsorted(karr, q), len(karr) - 1)
+        hit = karr[at] == q
+        out[rows[hit]] = varr[at[hit]]
     return out

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["EV", "LAST_TYPE", "SPECS", "spec_tables"]
+__all__ = ["EV", "LAST_TYPE", "SPECS", "dense_codes", "index_of", "pair_codes", "spec_tables", "type_mask"]
 
 
 # Event specs, in wire order (internal/trace/tracev2/events.go). Arguments:
@@ -91,3 +91,59 @@ def spec_tables(ver: int) -> tuple[np.ndarray, list[str], list[tuple[str, ...]]]
         for i, (name, a) in _EXPERIMENTAL.items():
             nargs[i], names[i], args[i] = len(a), name, a
     return nargs, names, args
+
+
+def type_mask(typ: np.ndarray, types: tuple[int, ...] | list[int]) -> np.ndarray:
+    """``np.isin(typ, types)`` for wire types, by table lookup (much faster on millions of events)."""
+    lut = np.zeros(256, bool)
+    lut[list(types)] = True
+    return lut[typ]
+
+
+def dense_codes(keys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """``np.unique(keys, return_inverse=True)`` for int64 keys; by direct addressing when their range is small.
+
+    Goroutine, proc and task ids, and (generation, string id) pairs, span
+    a small range: a table over the range replaces a sort of millions of keys.
+    """
+    if len(keys) == 0:
+        return keys.astype(np.int64), np.zeros(0, np.int64)
+    lo, hi = int(keys.min()), int(keys.max())
+    if hi - lo > max(4 * len(keys), 1 << 22):
+        uniq, inv = np.unique(keys, return_inverse=True)
+        return uniq, inv.astype(np.int64)
+    present = np.zeros(hi - lo + 1, bool)
+    off = keys - lo
+    present[off] = True
+    uniq = np.flatnonzero(present) + lo
+    rank = np.cumsum(present) - 1
+    return uniq.astype(np.int64), rank[off].astype(np.int64)
+
+
+def pair_codes(gen: np.ndarray, ids: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The distinct (generation, id) pairs -- string or stack ids are per generation -- and each row's pair.
+
+    Returns ``(pair_gen, pair_id, inverse)``.
+    """
+    if len(ids) == 0:
+        z = np.zeros(0, np.int64)
+        return z, z, z
+    g0 = int(gen.min())
+    stride = max(int(ids.max()) + 1, 1)
+    uniq, inv = dense_codes((gen - g0) * stride + ids)
+    return uniq // stride + g0, uniq % stride, inv
+
+
+def index_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Position of each value in the sorted, distinct ``ids`` (-1: not there), by table when ids are compact."""
+    if not len(ids):
+        return np.full(len(values), -1, np.int64)
+    lo, hi = int(ids[0]), int(ids[-1])
+    if hi - lo <= max(8 * len(values), 1 << 24):
+        table = np.full(hi - lo + 2, -1, np.int64)  # the last slot answers every value outside the range
+        table[ids - lo] = np.arange(len(ids))
+        off = values - lo
+        off = np.where((off >= 0) & (off <= hi - lo), off, hi - lo + 1)
+        return table[off]
+    at = np.clip(np.searchsorted(ids, values), 0, len(ids) - 1)
+    return np.where(ids[at] == values, at, -1)

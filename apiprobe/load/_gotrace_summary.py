@@ -23,6 +23,8 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from apiprobe.load._gotrace_specs import index_of, pair_codes, type_mask
+
 __all__ = ["ASSIST", "BLOCK0", "EXEC", "NOT_SET", "SCHED", "SYSBLOCK", "SYSCALL", "TOTAL", "TraceSummary", "summarize"]
 
 # columns of a stats row
@@ -394,10 +396,7 @@ def summarize(
     gids = a["goroutine_ids"]  # sorted: every goroutine the reader saw
 
     def dense(v: np.ndarray) -> np.ndarray:
-        if not len(gids):
-            return np.full(len(v), -1, np.int64)
-        at = np.clip(np.searchsorted(gids, v), 0, len(gids) - 1)
-        return np.where((v >= 0) & (gids[at] == v), at, -1)
+        return index_of(gids, v)
 
     sg = dense(sg_raw)
     cg = dense(a["goroutine"])
@@ -412,27 +411,26 @@ def summarize(
     reason = np.zeros(n, np.int64)
     has = np.flatnonzero(rid > 0)
     if len(has):
-        pairs = gen[has] * (1 << 32) + rid[has]
-        uniq, inv = np.unique(pairs, return_inverse=True)
-        lut = np.empty(len(uniq), np.int64)
-        for k, key in enumerate(uniq.tolist()):
-            text = strings.get((key >> 32, key & 0xFFFFFFFF), "")
+        pg, pid, inv = pair_codes(gen[has], rid[has])
+        lut = np.empty(len(pg), np.int64)
+        for k, key in enumerate(zip(pg.tolist(), pid.tolist(), strict=True)):
+            text = strings.get(key, "")
             lut[k] = code.setdefault(text, len(code))
             if lut[k] == len(reason_text):
                 reason_text.append(text)
         reason[has] = lut[inv]
     forever = reason == code.get("forever", -5)
     # the stack that names a goroutine: a new goroutine's start stack, or the event's own stack
-    name_stack = np.where(np.isin(typ, (_GO_CREATE, _GO_CREATE_BLOCKED)), a["new_stack_id"], 0)
-    own = np.isin(typ, (19, 20, 22, 48))  # GoStop, GoBlock, GoSyscallBegin, GoStatusStack
+    name_stack = np.where(type_mask(typ, (_GO_CREATE, _GO_CREATE_BLOCKED)), a["new_stack_id"], 0)
+    own = type_mask(typ, (19, 20, 22, 48))  # GoStop, GoBlock, GoSyscallBegin, GoStatusStack
     name_stack = np.where(own, a["stack_id"], name_stack)
     root_sys = np.full(n, -1, np.int64)
     hs = np.flatnonzero((name_stack > 0) & (sg >= 0))
     if len(hs):
-        keys, inv = np.unique(gen[hs] * (1 << 32) + name_stack[hs], return_inverse=True)
-        flag = np.full(len(keys), -1, np.int64)
-        for k, kv in enumerate(keys.tolist()):
-            fn = roots.get((kv >> 32, kv & 0xFFFFFFFF), "")
+        kg, kid, inv = pair_codes(gen[hs], name_stack[hs])
+        flag = np.full(len(kg), -1, np.int64)
+        for k, key in enumerate(zip(kg.tolist(), kid.tolist(), strict=True)):
+            fn = roots.get(key, "")
             if fn:  # Go names a goroutine after the first stack whose root frame has a function
                 flag[k] = 1 if fn != "runtime.main" and fn.startswith("runtime.") else 0
         root_sys[hs] = flag[inv]
@@ -440,12 +438,17 @@ def summarize(
     rname_code: dict[str, int] = {}
     rnames: list[str] = []
     name = np.full(n, -1, np.int64)
-    for i in np.flatnonzero(np.isin(typ, (_REGION_BEGIN, _REGION_END))).tolist():
-        text = strings.get((int(gen[i]), int(a["name_id"][i])), "")
-        if text not in rname_code:
-            rname_code[text] = len(rnames)
-            rnames.append(text)
-        name[i] = rname_code[text]
+    rrows = np.flatnonzero(type_mask(typ, (_REGION_BEGIN, _REGION_END)))
+    if len(rrows):
+        rg_, rid_, inv = pair_codes(gen[rrows], a["name_id"][rrows])
+        lut = np.empty(len(rg_), np.int64)
+        for k, key in enumerate(zip(rg_.tolist(), rid_.tolist(), strict=True)):
+            text = strings.get(key, "")
+            if text not in rname_code:
+                rname_code[text] = len(rnames)
+                rnames.append(text)
+            lut[k] = rname_code[text]
+        name[rrows] = lut[inv]
     out = summary_kernel(
         typ,
         ts,
@@ -493,9 +496,8 @@ def summarize(
 
 
 def _tasks(a: dict[str, np.ndarray], strings: dict[tuple[int, int], str]) -> dict[int, dict[str, object]]:
-    """Tasks from their begin, end and log events (few: a Python loop)."""
+    """Tasks from their begin, end and log events, and the goroutines that worked for them."""
     typ = a["typ"]
-    rows = np.flatnonzero(np.isin(typ, (40, 41, 42, 44)))
     tasks: dict[int, dict[str, object]] = {}
 
     def task(tid: int) -> dict[str, object]:
@@ -503,12 +505,16 @@ def _tasks(a: dict[str, np.ndarray], strings: dict[tuple[int, int], str]) -> dic
             tasks[tid] = {"name": "", "parent": -1, "start": None, "end": None, "goroutines": set(), "logs": 0}
         return tasks[tid]
 
+    # a goroutine works for a task when it begins, ends, logs in it or begins one of its regions
+    every = np.flatnonzero(type_mask(typ, (40, 41, 42, 44)))
+    if len(every):
+        tg, tgid, _ = pair_codes(a["task"][every], a["goroutine"][every] + 1)
+        for tid, gid in zip(tg.tolist(), (tgid - 1).tolist(), strict=True):
+            task(tid)["goroutines"].add(gid)  # type: ignore[attr-defined]
+    rows = np.flatnonzero(type_mask(typ, (40, 41, 44)))
     for i in rows.tolist():
         t = task(int(a["task"][i]))
-        t["goroutines"].add(int(a["goroutine"][i]))  # type: ignore[attr-defined]
         kind = int(typ[i])
-        if kind == 42:  # a region begins: its goroutine works for the task
-            continue
         if kind == 40:
             t["name"] = strings.get((int(a["gen"][i]), int(a["name_id"][i])), "")
             t["start"] = int(a["ts"][i])

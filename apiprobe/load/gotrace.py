@@ -47,6 +47,7 @@ from apiprobe.load._gotrace_events import (
     Batch,
     cpu_frame,
     cpu_samples,
+    cursor_order,
     decode_events,
     event_arrays,
     events_frame,
@@ -328,7 +329,7 @@ def _decode(data: bytes, ver: int, source: str) -> GoTrace:
     if missing:
         raise TraceFormatError(f"{source}: generation {missing[0]} has no clock frequency (corrupt trace)")
     ns_per_tick = {g: 1.0 / (t.freq[g] / 1e9) for g in gens}
-    ev = decode_events(ev_batches, ver, ns_per_tick, source)
+    ev = decode_events(cursor_order(ev_batches, gens), ver, ns_per_tick, source)
     cpu = cpu_samples(t.cpu, ns_per_tick)
     strings_by_gen: dict[int, dict[int, str]] = {g: {} for g in gens}
     for (g, sid), text in t.strings.items():

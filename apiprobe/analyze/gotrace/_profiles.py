@@ -20,6 +20,7 @@ import pandas as pd
 from numba import njit
 
 from apiprobe.errors import InvalidParameterError
+from apiprobe.load._gotrace_specs import index_of, pair_codes
 from apiprobe.load._gotrace_summary import NOT_SET
 from apiprobe.load.gotrace import GoTrace
 from apiprobe.load.pprof import Frame, Location, Profile
@@ -68,7 +69,7 @@ def trace_profile(trace: GoTrace, kind: ProfileKind) -> Profile:
     rows = np.flatnonzero(a["state_goroutine"] >= 0)
     gid = a["state_goroutine"][rows]
     ids = a["goroutine_ids"]
-    dense = np.searchsorted(ids, gid)
+    dense = index_of(ids, gid)
     summary = trace.summary()
     end_ts = int(a["ts"][-1])
     at = np.searchsorted(summary.goroutine, ids)
@@ -161,17 +162,16 @@ def _build(gen: np.ndarray, sid: np.ndarray, dur: np.ndarray, trace: GoTrace, ki
     merges stacks with the same zero-padded program counters, and the
     merged record shows the frames of the stack sampled last.
     """
-    key = gen * (1 << 32) + sid
-    uniq, inv = np.unique(key, return_inverse=True)
-    count = np.bincount(inv, minlength=len(uniq))
-    total = np.bincount(inv, weights=dur, minlength=len(uniq)).astype(np.int64)
-    last = np.full(len(uniq), -1, np.int64)
+    ugen, usid, inv = pair_codes(gen, sid)
+    count = np.bincount(inv, minlength=len(ugen))
+    total = np.zeros(len(ugen), np.int64)
+    np.add.at(total, inv, dur)
+    last = np.full(len(ugen), -1, np.int64)
     np.maximum.at(last, inv, np.arange(len(inv)))
-    frames = _frames(trace.stacks) if len(uniq) else {}
+    frames = _frames(trace.stacks) if len(ugen) else {}
     merged: dict[tuple[int, ...], list[int]] = {}
     frames_of: dict[tuple[int, ...], tuple[int, list[tuple[int, str, str, int]]]] = {}
-    for k, kv in enumerate(uniq.tolist()):
-        g, s = kv >> 32, kv & 0xFFFFFFFF
+    for k, (g, s) in enumerate(zip(ugen.tolist(), usid.tolist(), strict=True)):
         fr = frames.get((g, s), [])[:_MAX_STACK] if s else []
         pcs = tuple(f[0] for f in fr)
         while pcs and pcs[-1] == 0:  # Go keys by a zero-padded [128]pc array: [0] is the same as no stack
