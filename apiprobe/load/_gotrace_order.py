@@ -204,9 +204,7 @@ def order_events(
         if k == 0:
             raise TraceFormatError(error)
     o = out[:, :k]  # rows stay contiguous: no copies
-    return Ordered(
-        src=o[0], typ=o[1], t=o[2], g=o[3], p=o[4], m=o[5], x=o[6], y=o[7], error=error, g_ids=g_ids
-    )
+    return Ordered(src=o[0], typ=o[1], t=o[2], g=o[3], p=o[4], m=o[5], x=o[6], y=o[7], error=error, g_ids=g_ids)
 
 
 def _name_codes(gens: list[Generation], typ: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
