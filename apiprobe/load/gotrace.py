@@ -1,35 +1,23 @@
-"""Go execution traces (``runtime/trace``, ``go test -trace``): a columnar reader (PROTOTYPE).
+"""Go execution traces (``runtime/trace``, ``/debug/pprof/trace``, ``go test -trace``), read the way Go reads them.
 
-Reads the Go 1.22+ wire format ("go 1.22 trace", 1.23 -- also written by Go
-1.24 --, 1.25 and 1.26 -- also written by Go 1.27) into numpy-backed tables;
-the format is described in ``docs/notes/go-execution-trace.md``.
+Reads every format Go has written since 1.22 ("go 1.22 trace"; 1.23, also
+written by Go 1.24; 1.25; 1.26, also written by Go 1.27), described in
+``docs/notes/go-execution-trace.md``:
 
-What this prototype does:
+* the batches of every generation: strings, stacks, CPU samples, the clock
+  (frequency, snapshots); experimental batches are counted;
+* every event of the per-thread batches, decoded in one compiled pass
+  (:mod:`._gotrace_events`, :mod:`._gotrace_kernel`);
+* Go's event order, contexts and times: a port of ``internal/trace``'s
+  reader and ``order.go`` (:mod:`._gotrace_order`), so each event's thread,
+  P, goroutine and time equal ``go tool trace -d=parsed``;
+* on first use, the goroutine, region and task tables of Go's summarizer
+  (:mod:`._gotrace_summary`, :mod:`._gotrace_tables`).
 
-* checks the version header; pre-1.22 traces (a different format) and
-  unknown versions raise :class:`TraceFormatError` naming the version;
-* walks the batches of every generation, decodes the string, stack, CPU
-  sample and sync (frequency / clock snapshot) batches;
-* decodes every event of the per-M event batches at once with numpy (the
-  batches are runs of varints: a type byte below 128 is a one-byte varint);
-  events start where a pointer-doubling walk of "type + number of arguments"
-  lands; ``ts`` is the batch base time plus the running sum of deltas,
-  converted to ns with the generation's frequency, relative to the earliest
-  batch time of the trace;
-* fills ``proc`` and ``goroutine`` from the events *of the same M* seen
-  before each event (ProcStart/ProcStop/ProcStatus, GoStart/GoStop/GoBlock/
-  GoStatus/...), which is the context Go reports for most events.
-
-What it does NOT do (yet): Go's cross-M ordering (the partial order given
-by the ``p_seq``/``g_seq``/``gc_seq`` sequence numbers; Go's reader
-only emits an event once its preconditions hold, see ``order.go``), state
-reconstruction (goroutine/proc state transitions), steals of one M's P by
-another M (the victim's ``proc`` stays until its own next proc event), the
-timestamp bump Go applies to keep its output strictly increasing, and
-experimental batches / experimental (allocfree) events (counted, not decoded;
-a trace with experimental events in event batches falls back to a slow
-per-event walk). Events are sorted by timestamp (stable on file order), which
-is usually but not always the order ``go tool trace`` uses.
+A pre-1.22 trace, an unknown version or another kind of file raises
+:class:`TraceFormatError` saying what it is; a trace cut short keeps its
+complete generations, and a generation Go would refuse keeps the events
+before the failing one, each with a note in :attr:`GoTrace.notes`.
 """
 
 from __future__ import annotations
