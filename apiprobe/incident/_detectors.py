@@ -20,6 +20,7 @@ from apiprobe.analyze._profile_faults import detect_profile_faults
 from apiprobe.analyze.dns import detect_dns_faults
 from apiprobe.analyze.error_kinds import detect_error_faults
 from apiprobe.analyze.gojson import audit_struct_tags, guess_request_struct, simulate_unmarshal
+from apiprobe.analyze.gotrace import detect_trace_faults
 from apiprobe.analyze.latency import detect_latency_faults
 from apiprobe.analyze.metrics import detect_metric_faults, golden_signals, slo_from_samples
 from apiprobe.analyze.pool import detect_pool_exhaustion
@@ -200,6 +201,14 @@ def _snapshots(run: DetectorRun, ev: Evidence, incident: Window | None) -> None:
             "pprof",
             [f],
             partial(detect_profile_faults, prof, subject=f"CPU profile {f.name}"),
+            services=_file_services(ev, f),
+        )
+    for f, tr in ev.gotraces.items():
+        run.add(
+            "detect_trace_faults",
+            "gotrace",
+            [f],
+            partial(detect_trace_faults, tr, subject=f"execution trace {f.name}"),
             services=_file_services(ev, f),
         )
     at = incident[0] if incident is not None else None

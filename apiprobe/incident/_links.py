@@ -40,6 +40,7 @@ _BY_SOURCE = {
     "logs": "09_logs_errors",
     "traces": "08_tracing",
     "pprof": "07_profiles",
+    "gotrace": "12_execution_trace",
     "har": "05_status_codes",
     "certs": "02_tls_certificates",
     "probes": "01_latency_timeouts",
@@ -121,6 +122,10 @@ def _parameters(
         files = ev.files("pprof")
         return {"profile_path": str(files[0])} if files else None
 
+    def exectrace(_: pd.Series | None) -> dict[str, Any] | None:
+        files = ev.files("gotrace")
+        return {"trace_path": str(files[0])} if files else None
+
     def tls(_: pd.Series | None) -> dict[str, Any] | None:
         files = ev.files("certs")
         if not files:
@@ -155,6 +160,7 @@ def _parameters(
         "11_metrics_slo": metrics,
         "05_status_codes": status,
         "07_profiles": profiles,
+        "12_execution_trace": exectrace,
         "02_tls_certificates": tls,
         "04_serialization": serialization,
         "01_latency_timeouts": latency,

@@ -17,6 +17,71 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
+from apiprobe.load._gotrace_specs import (  # noqa: F401  - constants the kernels compare against
+    CPU_SAMPLE,
+    G_RUNNABLE,
+    G_RUNNING,
+    G_SYSCALL,
+    G_WAITING,
+    GC_ACTIVE,
+    GC_BEGIN,
+    GC_END,
+    GC_MARK_ASSIST_ACTIVE,
+    GC_MARK_ASSIST_BEGIN,
+    GC_MARK_ASSIST_END,
+    GC_SWEEP_ACTIVE,
+    GC_SWEEP_BEGIN,
+    GC_SWEEP_END,
+    GO_BLOCK,
+    GO_CREATE,
+    GO_CREATE_BLOCKED,
+    GO_CREATE_SYSCALL,
+    GO_DESTROY,
+    GO_DESTROY_SYSCALL,
+    GO_LABEL,
+    GO_START,
+    GO_STATE,
+    GO_STATUS,
+    GO_STATUS_STACK,
+    GO_STOP,
+    GO_SWITCH,
+    GO_SWITCH_DESTROY,
+    GO_SYSCALL_BEGIN,
+    GO_SYSCALL_END,
+    GO_SYSCALL_END_BLOCKED,
+    GO_UNBLOCK,
+    GS_NOTEXIST,
+    GS_RUNNABLE,
+    GS_RUNNING,
+    GS_SYSCALL,
+    GS_UNDETERMINED,
+    GS_WAITING,
+    HEAP_ALLOC,
+    HEAP_GOAL,
+    P_ABANDONED,
+    P_IDLE,
+    P_RUNNING,
+    P_SYSCALL,
+    PROC_START,
+    PROC_STATE,
+    PROC_STATUS,
+    PROC_STEAL,
+    PROC_STOP,
+    PROCS_CHANGE,
+    PS_IDLE,
+    PS_NOTEXIST,
+    PS_RUNNING,
+    PS_UNDETERMINED,
+    STW_BEGIN,
+    STW_END,
+    SYNC,
+    USER_LOG,
+    USER_REGION_BEGIN,
+    USER_REGION_END,
+    USER_TASK_BEGIN,
+    USER_TASK_END,
+)
+
 ERRORS = (
     "",
     "expected a thread but didn't have one",
@@ -44,28 +109,6 @@ ERRORS = (
     "failed to advance: no thread's next event can happen next",
     "can't make a proc sequence for a syscall",
 )
-
-# wire event types
-PROCS_CHANGE, PROC_START, PROC_STOP, PROC_STEAL, PROC_STATUS = 9, 10, 11, 12, 13
-GO_CREATE, GO_CREATE_SYSCALL, GO_START, GO_DESTROY, GO_DESTROY_SYSCALL = 14, 15, 16, 17, 18
-GO_STOP, GO_BLOCK, GO_UNBLOCK, GO_SYSCALL_BEGIN, GO_SYSCALL_END = 19, 20, 21, 22, 23
-GO_SYSCALL_END_BLOCKED, GO_STATUS, STW_BEGIN, STW_END = 24, 25, 26, 27
-GC_ACTIVE, GC_BEGIN, GC_END, GC_SWEEP_ACTIVE, GC_SWEEP_BEGIN, GC_SWEEP_END = 28, 29, 30, 31, 32, 33
-GC_MARK_ASSIST_ACTIVE, GC_MARK_ASSIST_BEGIN, GC_MARK_ASSIST_END = 34, 35, 36
-HEAP_ALLOC, HEAP_GOAL, GO_LABEL = 37, 38, 39
-USER_TASK_BEGIN, USER_TASK_END, USER_REGION_BEGIN, USER_REGION_END, USER_LOG = 40, 41, 42, 43, 44
-GO_SWITCH, GO_SWITCH_DESTROY, GO_CREATE_BLOCKED, GO_STATUS_STACK = 45, 46, 47, 48
-CPU_SAMPLE = 7
-SYNC = -1
-
-# wire statuses (0: absent)
-G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING = 1, 2, 3, 4
-P_RUNNING, P_IDLE, P_SYSCALL, P_ABANDONED = 1, 2, 3, 4
-# reported states
-GS_UNDETERMINED, GS_NOTEXIST, GS_RUNNABLE, GS_RUNNING, GS_WAITING, GS_SYSCALL = 0, 1, 2, 3, 4, 5
-PS_UNDETERMINED, PS_NOTEXIST, PS_RUNNING, PS_IDLE = 0, 1, 2, 3
-GO_STATE = np.array([GS_UNDETERMINED, GS_RUNNABLE, GS_RUNNING, GS_SYSCALL, GS_WAITING], np.int64)
-PROC_STATE = np.array([PS_UNDETERMINED, PS_RUNNING, PS_IDLE, PS_RUNNING, PS_RUNNING], np.int64)
 
 
 @njit(cache=True, nogil=True)
@@ -744,3 +787,32 @@ def arg_column_kernel(typ, args, pos, empty):  # type: ignore[no-untyped-def]
         k = pos[typ[i]]
         out[i] = args[i, k] if k >= 0 else empty
     return out
+
+
+@njit(cache=True, nogil=True)
+def stretch_kernel(g, to, starts, ts, lo, hi, state, n_g):  # type: ignore[no-untyped-def]
+    """Go's tracking loop: each stretch in ``state`` -> (index of the event that began it, overlap with the life)."""
+    tracking = np.full(n_g, -1, np.int64)
+    first = np.empty(len(g), np.int64)
+    dur = np.empty(len(g), np.int64)
+    k = 0
+    for i in range(len(g)):
+        x = g[i]
+        s = tracking[x]
+        if s < 0:
+            if starts[i]:
+                tracking[x] = i
+            continue
+        if to[i] == state:
+            continue
+        tracking[x] = -1
+        a = ts[s]
+        b = ts[i]
+        if hi[x] < a or b < lo[x]:
+            continue
+        d = min(b, hi[x]) - max(a, lo[x])
+        if d > 0:
+            first[k] = s
+            dur[k] = d
+            k += 1
+    return first[:k], dur[:k]

@@ -27,47 +27,51 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from apiprobe.errors import TraceFormatError
-from apiprobe.load._gotrace_specs import dense_codes, type_mask
+from apiprobe.load._gotrace_specs import (
+    CPU_SAMPLE,
+    GC_MARK_ASSIST_ACTIVE,
+    GC_SWEEP_ACTIVE,
+    GO_CREATE,
+    GO_CREATE_BLOCKED,
+    GO_CREATE_SYSCALL,
+    GO_DESTROY_SYSCALL,
+    GO_START,
+    GO_STATE,
+    GO_STATUS,
+    GO_STATUS_STACK,
+    GO_SWITCH,
+    GO_SWITCH_DESTROY,
+    GO_UNBLOCK,
+    PROC_START,
+    PROC_STATE,
+    PROC_STATUS,
+    PROC_STEAL,
+    SYNC,
+    USER_REGION_BEGIN,
+    USER_REGION_END,
+    USER_TASK_BEGIN,
+    USER_TASK_END,
+    dense_codes,
+    type_mask,
+)
 
-# wire event types (internal/trace/tracev2/events.go)
-_PROCS_CHANGE, _PROC_START, _PROC_STOP, _PROC_STEAL, _PROC_STATUS = 9, 10, 11, 12, 13
-_GO_CREATE, _GO_CREATE_SYSCALL, _GO_START, _GO_DESTROY, _GO_DESTROY_SYSCALL = 14, 15, 16, 17, 18
-_GO_STOP, _GO_BLOCK, _GO_UNBLOCK, _GO_SYSCALL_BEGIN, _GO_SYSCALL_END = 19, 20, 21, 22, 23
-_GO_SYSCALL_END_BLOCKED, _GO_STATUS, _STW_BEGIN, _STW_END = 24, 25, 26, 27
-_GC_ACTIVE, _GC_BEGIN, _GC_END, _GC_SWEEP_ACTIVE, _GC_SWEEP_BEGIN, _GC_SWEEP_END = 28, 29, 30, 31, 32, 33
-_GC_MARK_ASSIST_ACTIVE, _GC_MARK_ASSIST_BEGIN, _GC_MARK_ASSIST_END = 34, 35, 36
-_HEAP_ALLOC, _HEAP_GOAL, _GO_LABEL = 37, 38, 39
-_USER_TASK_BEGIN, _USER_TASK_END, _USER_REGION_BEGIN, _USER_REGION_END, _USER_LOG = 40, 41, 42, 43, 44
-_GO_SWITCH, _GO_SWITCH_DESTROY, _GO_CREATE_BLOCKED, _GO_STATUS_STACK = 45, 46, 47, 48
-CPU_SAMPLE = 7
-SYNC = -1  # emitted by the reader, not on the wire
-
-# wire statuses
-G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING = 1, 2, 3, 4
-P_RUNNING, P_IDLE, P_SYSCALL, P_ABANDONED = 1, 2, 3, 4
-# Go's reported states (trace.GoState / trace.ProcState)
-GS_UNDETERMINED, GS_NOTEXIST, GS_RUNNABLE, GS_RUNNING, GS_WAITING, GS_SYSCALL = 0, 1, 2, 3, 4, 5
-PS_UNDETERMINED, PS_NOTEXIST, PS_RUNNING, PS_IDLE = 0, 1, 2, 3
-GO_STATE = (GS_UNDETERMINED, GS_RUNNABLE, GS_RUNNING, GS_SYSCALL, GS_WAITING)  # by wire status
-PROC_STATE = (PS_UNDETERMINED, PS_RUNNING, PS_IDLE, PS_RUNNING, PS_RUNNING)
+__all__ = ["CPU_SAMPLE", "GO_STATE", "PROC_STATE", "SYNC", "Generation", "Ordered", "order_events"]
 
 _NONE = -1  # NoGoroutine / NoProc / NoThread / NoTask
 # events whose first argument is a goroutine / a proc
 _G_ARG0 = (
-    _GO_START,
-    _GO_UNBLOCK,
-    _GO_CREATE,
-    _GO_CREATE_BLOCKED,
-    _GO_CREATE_SYSCALL,
-    _GO_STATUS,
-    _GO_STATUS_STACK,
-    _GO_SWITCH,
-    _GO_SWITCH_DESTROY,
-    _GC_MARK_ASSIST_ACTIVE,
+    GO_START,
+    GO_UNBLOCK,
+    GO_CREATE,
+    GO_CREATE_BLOCKED,
+    GO_CREATE_SYSCALL,
+    GO_STATUS,
+    GO_STATUS_STACK,
+    GO_SWITCH,
+    GO_SWITCH_DESTROY,
+    GC_MARK_ASSIST_ACTIVE,
 )
-_P_ARG0 = (_PROC_START, _PROC_STEAL, _PROC_STATUS, _GC_SWEEP_ACTIVE)
-
-_GC_UNDETERMINED, _GC_NOT_RUNNING, _GC_RUNNING = 0, 1, 2
+_P_ARG0 = (PROC_START, PROC_STEAL, PROC_STATUS, GC_SWEEP_ACTIVE)
 
 
 @dataclass
@@ -138,7 +142,8 @@ def order_events(
     what went wrong; a trace that breaks before any event raises
     :class:`TraceFormatError`.
     """
-    from apiprobe.load._gotrace_kernel import ERRORS, order_kernel
+
+    from apiprobe.load._gotrace_kernel import ERRORS, order_kernel  # numba: loaded on first read
 
     n = len(typ_a)
     typ = typ_a.astype(np.int64)
@@ -146,10 +151,10 @@ def order_events(
     g_rows = np.flatnonzero(type_mask(typ, _G_ARG0))
     gd, g_ids = _dense(a0, g_rows, n)
     pd_, p_ids = _dense(a0, np.flatnonzero(type_mask(typ, _P_ARG0)), n)
-    td, _ = _dense(a0, np.flatnonzero(type_mask(typ, (_USER_TASK_BEGIN, _USER_TASK_END))), n)
+    td, _ = _dense(a0, np.flatnonzero(type_mask(typ, (USER_TASK_BEGIN, USER_TASK_END))), n)
     # threads: those with events, and those other events name (a steal's victim, a syscalling goroutine's)
-    steal = np.flatnonzero(typ == _PROC_STEAL)
-    status = np.flatnonzero(type_mask(typ, (_GO_STATUS, _GO_STATUS_STACK)))
+    steal = np.flatnonzero(typ == PROC_STEAL)
+    status = np.flatnonzero(type_mask(typ, (GO_STATUS, GO_STATUS_STACK)))
     cur_m_raw = np.array([m for g in gens for m, _, _ in g.cursors], dtype=np.int64)
     named = np.concatenate([a2[steal], a1[status], cur_m_raw])
     m_ids = np.unique(named[named != _NONE])
@@ -167,7 +172,7 @@ def order_events(
     cpu_t = np.array([x for g in gens for x in g.cpu_t], dtype=np.int64)
     cpu_idx = np.array([x for g in gens for x in g.cpu_idx], dtype=np.int64)
     gen_cpu = np.cumsum([0] + [len(g.cpu_t) for g in gens]).astype(np.int64)
-    extra = 2 * int(type_mask(typ, (_GO_SWITCH, _GO_SWITCH_DESTROY)).sum()) + int((typ == _GO_DESTROY_SYSCALL).sum())
+    extra = 2 * int(type_mask(typ, (GO_SWITCH, GO_SWITCH_DESTROY)).sum()) + int((typ == GO_DESTROY_SYSCALL).sum())
     out = np.empty((8, n + len(cpu_t) + extra + len(gens) + 2), np.int64)
     k, err, at, gen = order_kernel(
         typ,
@@ -210,8 +215,8 @@ def order_events(
 def _name_codes(gens: list[Generation], typ: np.ndarray, a1: np.ndarray, a2: np.ndarray) -> np.ndarray:
     """A code per region (name ``a1``) and task-begin (``a2``) event: equal codes for equal text, -1: no such string."""
     out = np.full(len(typ), -1, np.int64)
-    region = type_mask(typ, (_USER_REGION_BEGIN, _USER_REGION_END))
-    task = typ == _USER_TASK_BEGIN
+    region = type_mask(typ, (USER_REGION_BEGIN, USER_REGION_END))
+    task = typ == USER_TASK_BEGIN
     if not (region.any() or task.any()):
         return out
     code: dict[str, int] = {}

@@ -147,3 +147,32 @@ def index_of(ids: np.ndarray, values: np.ndarray) -> np.ndarray:
         return table[off]
     at = np.clip(np.searchsorted(ids, values), 0, len(ids) - 1)
     return np.where(ids[at] == values, at, -1)
+
+
+# -- event types and states, as numbers (what the kernels compare against) -------------------------------
+
+# wire event types
+PROCS_CHANGE, PROC_START, PROC_STOP, PROC_STEAL, PROC_STATUS = 9, 10, 11, 12, 13
+GO_CREATE, GO_CREATE_SYSCALL, GO_START, GO_DESTROY, GO_DESTROY_SYSCALL = 14, 15, 16, 17, 18
+GO_STOP, GO_BLOCK, GO_UNBLOCK, GO_SYSCALL_BEGIN, GO_SYSCALL_END = 19, 20, 21, 22, 23
+GO_SYSCALL_END_BLOCKED, GO_STATUS, STW_BEGIN, STW_END = 24, 25, 26, 27
+GC_ACTIVE, GC_BEGIN, GC_END, GC_SWEEP_ACTIVE, GC_SWEEP_BEGIN, GC_SWEEP_END = 28, 29, 30, 31, 32, 33
+GC_MARK_ASSIST_ACTIVE, GC_MARK_ASSIST_BEGIN, GC_MARK_ASSIST_END = 34, 35, 36
+HEAP_ALLOC, HEAP_GOAL, GO_LABEL = 37, 38, 39
+USER_TASK_BEGIN, USER_TASK_END, USER_REGION_BEGIN, USER_REGION_END, USER_LOG = 40, 41, 42, 43, 44
+GO_SWITCH, GO_SWITCH_DESTROY, GO_CREATE_BLOCKED, GO_STATUS_STACK = 45, 46, 47, 48
+CPU_SAMPLE = 7
+SYNC = -1
+
+# wire statuses (0: absent)
+G_RUNNABLE, G_RUNNING, G_SYSCALL, G_WAITING = 1, 2, 3, 4
+P_RUNNING, P_IDLE, P_SYSCALL, P_ABANDONED = 1, 2, 3, 4
+# reported states
+GS_UNDETERMINED, GS_NOTEXIST, GS_RUNNABLE, GS_RUNNING, GS_WAITING, GS_SYSCALL = 0, 1, 2, 3, 4, 5
+PS_UNDETERMINED, PS_NOTEXIST, PS_RUNNING, PS_IDLE = 0, 1, 2, 3
+GO_STATE = np.array([GS_UNDETERMINED, GS_RUNNABLE, GS_RUNNING, GS_SYSCALL, GS_WAITING], np.int64)
+PROC_STATE = np.array([PS_UNDETERMINED, PS_RUNNING, PS_IDLE, PS_RUNNING, PS_RUNNING], np.int64)
+
+# columns of a stats row (the summary's time counters), and "no time"
+EXEC, SCHED, SYSCALL, SYSBLOCK, TOTAL, ASSIST, BLOCK0 = 0, 1, 2, 3, 4, 5, 6
+NOT_SET = np.iinfo(np.int64).min

@@ -23,13 +23,22 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from apiprobe.load._gotrace_specs import index_of, pair_codes, type_mask
+from apiprobe.load._gotrace_specs import (
+    ASSIST,
+    BLOCK0,
+    EXEC,
+    NOT_SET,
+    SCHED,
+    SYSBLOCK,
+    SYSCALL,
+    TOTAL,
+    index_of,
+    pair_codes,
+    type_mask,
+)
 
 __all__ = ["ASSIST", "BLOCK0", "EXEC", "NOT_SET", "SCHED", "SYSBLOCK", "SYSCALL", "TOTAL", "TraceSummary", "summarize"]
 
-# columns of a stats row
-EXEC, SCHED, SYSCALL, SYSBLOCK, TOTAL, ASSIST, BLOCK0 = 0, 1, 2, 3, 4, 5, 6
-NOT_SET = np.iinfo(np.int64).min  # Go's zero time: "never"
 _NS = -9223372036854775808
 
 # event codes the kernel acts on (wire types; Sync is 255 here)
@@ -64,6 +73,17 @@ def _snapshot(  # type: ignore[no-untyped-def]
     if last_assist[g] != _NS:
         row[ASSIST] += ts - last_assist[g]
     return row
+
+
+@njit(cache=True, nogil=True)
+def _close_regions(h, row, t, system, r_prev, r_end, r_stats, r_done):  # type: ignore[no-untyped-def]
+    """A goroutine's end closes its open regions (Go's finalize); a runtime goroutine's are dropped."""
+    while h >= 0:
+        if not system:
+            r_end[h] = t
+            r_stats[h] = row - r_stats[h]
+            r_done[h] = True
+        h = r_prev[h]
 
 
 @njit(cache=True, nogil=True)
@@ -235,13 +255,7 @@ def summary_kernel(  # type: ignore[no-untyped-def]
                     live,
                 )
                 S[g] = row
-                h = head[g]
-                while h >= 0:
-                    if not system[g]:
-                        r_end[h] = t
-                        r_stats[h] = row - r_stats[h]
-                        r_done[h] = True
-                    h = r_prev[h]
+                _close_regions(head[g], row, t, system[g], r_prev, r_end, r_stats, r_done)
                 head[g] = -1
                 live[g] = False
                 last_start[g] = _NS
@@ -326,12 +340,7 @@ def summary_kernel(  # type: ignore[no-untyped-def]
                 live,
             )
             S[g] = row
-            h = head[g]
-            while h >= 0:
-                if not system[g]:
-                    r_stats[h] = row - r_stats[h]
-                    r_done[h] = True
-                h = r_prev[h]
+            _close_regions(head[g], row, _NS, system[g], r_prev, r_end, r_stats, r_done)  # end unknown
             live[g] = False
     keep = np.flatnonzero(r_done[:nr])
     return (

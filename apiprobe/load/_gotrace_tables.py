@@ -26,10 +26,15 @@ Time categories, in ms, that add up to the goroutine's (or region's) life:
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 import pandas as pd
 
-from apiprobe.load._gotrace_summary import ASSIST, BLOCK0, EXEC, NOT_SET, SCHED, SYSBLOCK, SYSCALL, TOTAL, TraceSummary
+from apiprobe.load._gotrace_specs import ASSIST, BLOCK0, EXEC, NOT_SET, SCHED, SYSBLOCK, SYSCALL, TOTAL
+
+if TYPE_CHECKING:
+    from apiprobe.load._gotrace_summary import TraceSummary
 
 __all__ = ["BREAKDOWN", "goroutine_table", "is_sync_reason", "region_table", "task_table"]
 

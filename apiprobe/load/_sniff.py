@@ -133,9 +133,19 @@ def _magic(data: bytes) -> str | None:
         return "a tar archive"
     if data[:2] == b"MZ" and b"\x00" in data[:64]:
         return "a Windows executable"
-    if data.startswith(b"go 1.") and b" trace" in data[:16]:
-        return "a Go execution trace (runtime/trace: open it with go tool trace)"
     return None
+
+
+def _go_trace(data: bytes) -> Sniffed | None:
+    """A Go execution trace, by its ``go 1.N trace`` header; before Go 1.22 a format apiprobe does not read."""
+    m = re.match(rb"go 1\.(\d+) trace\x00", data[:16])
+    if m is None:
+        return None
+    ver = int(m.group(1))
+    what = f"a Go execution trace (format go 1.{ver})"
+    if ver < 22:
+        return Sniffed("gotrace", what, problem=f"go 1.{ver} trace format: re-record the trace with Go >= 1.22")
+    return Sniffed("gotrace", what)
 
 
 def _judge(data: bytes, name: str, complete: bool) -> _Judged:
@@ -143,6 +153,9 @@ def _judge(data: bytes, name: str, complete: bool) -> _Judged:
         return Sniffed(None, "an empty file", problem="empty file"), "empty"
     if data[:2] == b"\x1f\x8b":
         return _gzip(data, name, complete)
+    trace = _go_trace(data)
+    if trace is not None:
+        return trace, "binary"
     magic = _magic(data)
     if magic is not None:
         return Sniffed(None, magic), "binary"

@@ -13,6 +13,7 @@ EVIDENCE_KINDS: dict[str, str] = {
     "har": "read_har",
     "pprof": "read_pprof",
     "goroutines": "read_goroutines",
+    "gotrace": "read_go_trace",
     "certs": "read_certificates",
     "metrics": "read_metrics_text",
     "probes": "read_probes",

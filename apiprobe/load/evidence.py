@@ -30,6 +30,7 @@ from apiprobe.load.event_store import (
     store_order,
 )
 from apiprobe.load.goroutines import read_goroutines
+from apiprobe.load.gotrace import GoTrace, read_go_trace
 from apiprobe.load.har import read_har
 from apiprobe.load.logs import read_logs, summarize_log_sources
 from apiprobe.load.metrics import read_metrics_text
@@ -96,9 +97,9 @@ class Evidence:
         Every trace file, merged (schema ``spans``).
     har : pandas.DataFrame or None
         Every HAR file's entries (``read_har``).
-    goroutines, profiles, certs, metrics, go_sources, payloads, resolv_confs : dict
-        Per file: goroutine tables, :class:`Profile`, certificate lists, samples tables,
-        Go source text, request bodies, :class:`ResolvConf`.
+    goroutines, profiles, gotraces, certs, metrics, go_sources, payloads, resolv_confs : dict
+        Per file: goroutine tables, :class:`Profile`, :class:`GoTrace` (execution traces),
+        certificate lists, samples tables, Go source text, request bodies, :class:`ResolvConf`.
     probes, pings, dns, timeouts : pandas.DataFrame or None
         Saved probe, ping and DNS tables, and declared timeouts, merged.
     paths : dict of str to pathlib.Path
@@ -117,6 +118,7 @@ class Evidence:
     har: pd.DataFrame | None = None
     goroutines: dict[Path, pd.DataFrame] = field(default_factory=dict)
     profiles: dict[Path, Profile] = field(default_factory=dict)
+    gotraces: dict[Path, GoTrace] = field(default_factory=dict)
     certs: dict[Path, list[Any]] = field(default_factory=dict)
     metrics: dict[Path, pd.DataFrame] = field(default_factory=dict)
     go_sources: dict[Path, str] = field(default_factory=dict)
@@ -431,6 +433,17 @@ def _one(kind: str, f: Path, row: dict[str, Any], ev: Evidence) -> None:
             row["ts_start"], row["ts_end"] = start, start + pd.Timedelta(p.duration_ns or 0, unit="ns")
         else:
             row["ts_start"] = row["ts_end"] = time_in_name(f.name)
+    elif kind == "gotrace":
+        tr = read_go_trace(f)
+        ev.gotraces[f] = tr
+        row["rows"] = len(tr.arrays["ts"])
+        if tr.wall_start is not None:
+            row["ts_start"] = tr.wall_start
+            row["ts_end"] = tr.wall_start + pd.Timedelta(tr.duration_ns, unit="ns")
+        else:
+            row["ts_start"] = row["ts_end"] = time_in_name(f.name)
+        if tr.notes:
+            row["reason"] = "; ".join(tr.notes)
     elif kind == "certs":
         certs = read_certificates(f)
         ev.certs[f] = certs
@@ -478,7 +491,9 @@ def _one(kind: str, f: Path, row: dict[str, Any], ev: Evidence) -> None:
 
 def _name_services(inv: pd.DataFrame, known: list[str]) -> None:
     """Files that name no service (dumps, profiles, certificates): the known services in their path."""
-    for i in inv.index[inv["services"].isna() & inv["kind"].isin(["goroutines", "pprof", "certs", "go_source"])]:
+    for i in inv.index[
+        inv["services"].isna() & inv["kind"].isin(["goroutines", "pprof", "gotrace", "certs", "go_source"])
+    ]:
         tokens = set(re.split(r"[^A-Za-z0-9]+", str(inv.at[i, "path"]).lower()))
         hits = [s for s in known if s.lower() in tokens]
         if hits:

@@ -26,6 +26,7 @@ import re
 from dataclasses import dataclass, field
 from os import PathLike
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -43,9 +44,11 @@ from apiprobe.load._gotrace_events import (
 )
 from apiprobe.load._gotrace_order import order_events
 from apiprobe.load._gotrace_specs import EV, LAST_TYPE, SPECS, spec_tables
-from apiprobe.load._gotrace_summary import TraceSummary, summarize
 from apiprobe.load._gotrace_tables import goroutine_table, region_table, task_table
 from apiprobe.load._protobuf import read_varint, split_varints
+
+if TYPE_CHECKING:
+    from apiprobe.load._gotrace_summary import TraceSummary
 
 __all__ = ["EV", "SPECS", "GoTrace", "parse_go_trace", "read_go_trace"]
 
@@ -93,7 +96,10 @@ class GoTrace:
     start_ns: int  # Go's time (ns) of ts == 0
     generations: int
     experimental_batches: int = 0
-    clock_snapshots: list[tuple[int, int, int, int]] = field(default_factory=list)  # gen, mono, sec, nsec
+    #: Go 1.25+: per generation, (gen, ts, monotonic ns, wall ns since the epoch) taken at one instant
+    clock_snapshots: list[tuple[int, int, int, int]] = field(default_factory=list)
+    #: when ts == 0 happened on the wall clock (UTC), from the first clock snapshot; None before Go 1.25
+    wall_start: pd.Timestamp | None = None
     notes: list[str] = field(default_factory=list)
     source: str = "<bytes>"
     _cache: dict[str, object] = field(default_factory=dict, repr=False, compare=False)
@@ -126,6 +132,8 @@ class GoTrace:
     def summary(self) -> TraceSummary:
         """Go's per-goroutine and per-region accounting (computed once, on first use)."""
         if "summary" not in self._cache:
+            from apiprobe.load._gotrace_summary import summarize  # numba: loaded on first use
+
             root, leaf = self.stack_names()
             self._cache["summary"] = summarize(self.arrays, root, leaf, self.strings)
         return self._cache["summary"]  # type: ignore[return-value]
@@ -327,6 +335,10 @@ def _decode(data: bytes, ver: int, source: str) -> GoTrace:
     if ordered.error is not None:
         notes.append(ordered.error + "; the events before it are kept")
     start = int(ordered.t[0]) if len(ordered.t) else 0
+    # a snapshot's trace time as Go reads it (mul of its ticks), then relative to ts == 0
+    snaps = [
+        (g, int(float(tk) * ns_per_tick[g]) - start, mono, wall) for g, tk, mono, wall in t.snaps if g in ns_per_tick
+    ]
     return GoTrace(
         version=ver,
         arrays=event_arrays(ordered, ev, ver, start),
@@ -337,7 +349,8 @@ def _decode(data: bytes, ver: int, source: str) -> GoTrace:
         start_ns=start,
         generations=len(gens),
         experimental_batches=n_exp,
-        clock_snapshots=t.snaps,
+        clock_snapshots=snaps,
+        wall_start=pd.Timestamp(snaps[0][3] - snaps[0][1], unit="ns", tz="UTC") if snaps else None,
         notes=notes,
         source=source,
     )
@@ -394,7 +407,7 @@ def _sync(body: bytes, gen: int, btime: int, ver: int, t: _Tables) -> None:
             sec, pos = read_varint(body, pos)
             nsec, pos = read_varint(body, pos)
             last += dt
-            t.snaps.append((gen, mono, sec, nsec))
+            t.snaps.append((gen, last, mono, sec * 1_000_000_000 + nsec))  # the time in ticks, for now
         else:
             raise WireFormatError(f"unexpected event type {typ} in a sync batch")
 

@@ -76,7 +76,7 @@ def test_gzip_bomb_is_refused_in_bounded_memory(tmp_path: Path) -> None:
             "read it with read_logs",
         ),
         ("capture.har", b'{"log": {"version": "1.2", "entries": []}}', "read it with read_har"),
-        ("trace.out", b"go 1.22 trace\x00\x00\x00" + os.urandom(64), "Go execution trace.*go tool trace"),
+        ("trace.out", b"go 1.22 trace\x00\x00\x00" + os.urandom(64), "Go execution trace.*read it with read_go_trace"),
         ("events.json", b'{"traceEvents": [{"ph": "X"}]}', "Chrome trace-event JSON"),
         ("top.txt", b"Showing nodes accounting for 10ms\n      flat  flat%   sum%        cum   cum%\n", "text report"),
         ("stacks.folded", b"main;work;compute 120\nmain;idle 3\n", "collapsed stacks"),

@@ -229,7 +229,10 @@ def test_ambiguous_content() -> None:
     cut = sniff_bytes(b'{"resourceSpans": [{"resource": {')
     assert (cut.kind, cut.problem is not None) == ("traces", True)
     assert sniff_bytes(b'{"traceEvents": [{"ph": "X"}]}').what == "a Chrome trace-event JSON file"
-    assert sniff_bytes(b"go 1.22 trace\x00\x00\x00" + bytes(64)).kind is None
+    assert sniff_bytes(b"go 1.22 trace\x00\x00\x00" + bytes(64)).kind == "gotrace"
+    old = sniff_bytes(b"go 1.19 trace\x00\x00\x00" + bytes(64))
+    assert (old.kind, old.what) == ("gotrace", "a Go execution trace (format go 1.19)")
+    assert old.problem is not None and "re-record the trace with Go >= 1.22" in old.problem
 
 
 def test_a_pprof_goroutine_profile_says_so() -> None:

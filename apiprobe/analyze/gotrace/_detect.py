@@ -114,8 +114,9 @@ def detect_trace_faults(
     Returns
     -------
     pandas.DataFrame
-        Findings (schema ``findings``), handbook §3.1. Times are left empty:
-        a trace's clock is the process's monotonic clock.
+        Findings (schema ``findings``), handbook §3.1 (§2.5 for a pool). Each
+        is timed by the trace's span on the wall clock when the trace has a
+        clock snapshot (Go 1.25 and later); older traces give no times.
     """
     name = subject or str(trace.source).rsplit("/", 1)[-1]
     rows: list[dict[str, Any]] = []
@@ -124,6 +125,10 @@ def detect_trace_faults(
     rows += _pileups(trace, states, name, pileup_min)
     rows += _sched(trace, states, name, sched_p99_ms, sched_p99_critical_ms)
     rows += _gc(trace, name, mmu_window_ms, mmu_floor, stw_max_ms)
+    if trace.wall_start is not None:
+        for r in rows:
+            r["ts_start"] = trace.wall_start
+            r["ts_end"] = trace.wall_start + pd.Timedelta(trace.duration_ns, unit="ns")
     return findings_frame(rows)
 
 

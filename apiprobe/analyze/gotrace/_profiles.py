@@ -17,11 +17,9 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from numba import njit
 
 from apiprobe.errors import InvalidParameterError
-from apiprobe.load._gotrace_specs import index_of, pair_codes
-from apiprobe.load._gotrace_summary import NOT_SET
+from apiprobe.load._gotrace_specs import NOT_SET, index_of, pair_codes
 from apiprobe.load.gotrace import GoTrace
 from apiprobe.load.pprof import Frame, Location, Profile
 
@@ -85,7 +83,9 @@ def trace_profile(trace: GoTrace, kind: ProfileKind) -> Profile:
     if reason_ok is not None:
         texts = _reason_texts(trace, rows)
         starts &= np.array([bool(reason_ok(t)) for t in texts], dtype=np.bool_)  # type: ignore[operator]
-    first, dur = _stretches(dense.astype(np.int64), to, starts, a["ts"][rows], lo, hi, code, len(ids))
+    from apiprobe.load._gotrace_kernel import stretch_kernel  # numba: loaded on first use
+
+    first, dur = stretch_kernel(dense.astype(np.int64), to, starts, a["ts"][rows], lo, hi, code, len(ids))
     src = rows[first]
     sid = a["stack_id"][src]
     gen = np.where(sid > 0, a["gen"][src], 0)
@@ -103,35 +103,6 @@ def _reason_texts(trace: GoTrace, rows: np.ndarray) -> list[str]:
             cache[key] = trace.strings.get(key, "") if r > 0 else ""
         out.append(cache[key])
     return out
-
-
-@njit(cache=True, nogil=True)
-def _stretches(g, to, starts, ts, lo, hi, state, n_g):  # type: ignore[no-untyped-def]
-    """Go's tracking loop: each stretch in ``state`` -> (index of the event that began it, overlap with the life)."""
-    tracking = np.full(n_g, -1, np.int64)
-    first = np.empty(len(g), np.int64)
-    dur = np.empty(len(g), np.int64)
-    k = 0
-    for i in range(len(g)):
-        x = g[i]
-        s = tracking[x]
-        if s < 0:
-            if starts[i]:
-                tracking[x] = i
-            continue
-        if to[i] == state:
-            continue
-        tracking[x] = -1
-        a = ts[s]
-        b = ts[i]
-        if hi[x] < a or b < lo[x]:
-            continue
-        d = min(b, hi[x]) - max(a, lo[x])
-        if d > 0:
-            first[k] = s
-            dur[k] = d
-            k += 1
-    return first[:k], dur[:k]
 
 
 def _frames(stacks: pd.DataFrame) -> dict[tuple[int, int], list[tuple[int, str, str, int]]]:

@@ -304,6 +304,42 @@ CAUSE_RULES: dict[str, CauseRule] = dict(
             "§3.2",
         ),
         _rule(
+            "slow_region",
+            "{where}: some requests wait far longer than the rest",
+            "symptom",
+            ("timeout", "high_latency", "slo_burn"),
+            "Confirm: the execution trace's region breakdown names what the slow ones waited on (a pool, a lock, "
+            "the network, a P, the GC). Refute: the slow ones spent their time running (then it is CPU: profile it).",
+            "Follow the largest part of the slow regions' time: the sync profile for locks and pools, the callee for "
+            "network waits, GOMAXPROCS against the CPU limit for scheduler waits.",
+            "12_execution_trace",
+            "§3.1",
+        ),
+        _rule(
+            "goroutine_pileup",
+            "{where}: goroutines pile up on one wait",
+            "cause",
+            (*_DOWNSTREAM, "slow_region", "goroutine_leak"),
+            "Confirm: many goroutines blocked at once on the same stack in an execution trace or a goroutine dump, "
+            "growing with load. Refute: the wait is short and the count falls back.",
+            "Find what holds the lock, channel or resource they wait on (the trace's sync profile names it) and "
+            "shorten or shard it.",
+            "12_execution_trace",
+            "§3.1",
+        ),
+        _rule(
+            "sched_latency",
+            "{where}: goroutines wait for a CPU to run on",
+            "cause",
+            (*_DOWNSTREAM, "slow_region"),
+            "Confirm: runnable-to-running waits in the execution trace grow with load, and GOMAXPROCS or the CPU "
+            "limit is small for the work. Refute: the waits stay short while latency rises.",
+            "Compare GOMAXPROCS with the container's CPU limit (throttling), find goroutines that hog a P, and give "
+            "the process the CPU it needs.",
+            "12_execution_trace",
+            "§3.1",
+        ),
+        _rule(
             "server_errors",
             "{where}: 5xx answers",
             "symptom",
@@ -494,6 +530,7 @@ SOURCE_WEIGHTS: dict[str, float] = {
     "pings": 0.3,
     "dns": 0.4,
     "pprof": 0.3,
+    "gotrace": 0.45,
     "har": 0.25,
     "certs": 0.5,
     "go_source": 0.4,
