@@ -32,7 +32,7 @@ def demo_go_trace() -> bytes:
     bytes
         The trace file (format go 1.26).
     """
-    packed = resources.files("apiprobe.demo").joinpath("data", DEMO_TRACE_NAME + ".gz").read_bytes()
+    packed = resources.files("apiprobe.demo").joinpath("recorded", DEMO_TRACE_NAME + ".gz").read_bytes()
     return gzip.decompress(packed)
 
 
