@@ -76,8 +76,9 @@ class GoTrace:
         the state transition the event makes: ``state_goroutine`` or
         ``state_proc`` (-1: none), ``from_state``, ``to_state``.
     stacks : pandas.DataFrame
-        One row per frame: ``gen``, ``stack_id``, ``depth`` (0 = leaf), ``pc``,
-        ``func``, ``file``, ``line``.
+        One row per frame, named like the pprof reader's frames: ``gen``,
+        ``stack_id``, ``depth`` (0 = leaf), ``function``, ``file``, ``line``,
+        ``address`` (the PC).
     strings : dict
         ``{(gen, id): text}``.
     cpu_samples : pandas.DataFrame
@@ -122,7 +123,7 @@ class GoTrace:
         if "names" not in self._cache:
             st = self.stacks
             keys = list(zip(st["gen"].tolist(), st["stack_id"].tolist(), strict=True))
-            funcs = [f if isinstance(f, str) else "" for f in st["func"].tolist()]
+            funcs = [f if isinstance(f, str) else "" for f in st["function"].tolist()]
             root = dict(zip(keys, funcs, strict=True))  # frames come leaf first: the last one wins
             leaf_rows = np.flatnonzero(st["depth"].to_numpy() == 0)
             leaf = {keys[i]: funcs[i] for i in leaf_rows.tolist()}
@@ -414,11 +415,11 @@ def _sync(body: bytes, gen: int, btime: int, ver: int, t: _Tables) -> None:
 
 def _stack_frame(t: _Tables) -> pd.DataFrame:
     rows = np.concatenate(t.stack_rows) if t.stack_rows else np.zeros((0, 7), np.int64)
-    df = pd.DataFrame(rows, columns=["gen", "stack_id", "depth", "pc", "func_id", "file_id", "line"])
-    df["pc"] = df["pc"].astype(np.uint64)
-    df.insert(4, "func", _lookup(t.strings, df["gen"].to_numpy(), df.pop("func_id").to_numpy()))
-    df.insert(5, "file", _lookup(t.strings, df["gen"].to_numpy(), df.pop("file_id").to_numpy()))
-    return df
+    df = pd.DataFrame(rows, columns=["gen", "stack_id", "depth", "address", "func_id", "file_id", "line"])
+    df["address"] = df["address"].astype(np.uint64)
+    df.insert(3, "function", _lookup(t.strings, df["gen"].to_numpy(), df.pop("func_id").to_numpy()))
+    df.insert(4, "file", _lookup(t.strings, df["gen"].to_numpy(), df.pop("file_id").to_numpy()))
+    return df[["gen", "stack_id", "depth", "function", "file", "line", "address"]]
 
 
 def _lookup(strings: dict[tuple[int, int], str], gen: np.ndarray, sid: np.ndarray) -> np.ndarray:

@@ -164,7 +164,7 @@ def _slow_regions(trace: GoTrace, name: str, ratio: float, min_ms: float, min_n:
 def _stack_funcs(trace: GoTrace) -> dict[tuple[int, int], list[str]]:
     st = trace.stacks
     out: dict[tuple[int, int], list[str]] = {}
-    for g, s, f in zip(st["gen"].tolist(), st["stack_id"].tolist(), st["func"].tolist(), strict=True):
+    for g, s, f in zip(st["gen"].tolist(), st["stack_id"].tolist(), st["function"].tolist(), strict=True):
         out.setdefault((g, s), []).append(f if isinstance(f, str) else "")
     return out
 
