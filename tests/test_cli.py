@@ -72,6 +72,7 @@ def test_demo_writes_data(tmp_path: Path) -> None:
         "serialization",
         "goroutines",
         "profiles",
+        "exectrace",
         "logs",
         "traces",
         "har",

@@ -16,7 +16,7 @@ import functools
 import numpy as np
 import pandas as pd
 
-from apiprobe.errors import TraceFormatError
+from apiprobe.errors import SchemaError, TraceFormatError
 from apiprobe.load._gotrace_order import CPU_SAMPLE, GO_STATE, PROC_STATE, SYNC, Generation, Ordered
 from apiprobe.load._gotrace_specs import EV, spec_tables, type_mask
 
@@ -161,7 +161,8 @@ class TraceArrays(dict[str, np.ndarray]):
 
     def __missing__(self, key: str) -> np.ndarray:
         if key not in _ARG_COLUMNS and key not in ("stack_id", "new_stack_id"):
-            raise KeyError(key)
+            known = ", ".join(sorted([*self, *_ARG_COLUMNS]))
+            raise SchemaError(f"the trace's events have no column {key!r}; they have {known}")
         col = _arg_column(self, key)
         self[key] = col
         return col
