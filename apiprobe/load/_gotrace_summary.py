@@ -41,6 +41,10 @@ __all__ = ["ASSIST", "BLOCK0", "EXEC", "NOT_SET", "SCHED", "SYSBLOCK", "SYSCALL"
 
 _NS = -9223372036854775808
 
+# columns of `pend`: since when a goroutine runs, is runnable, blocked (and why), in a syscall, in one that
+# lost its P, in a mark assist (_NS: not)
+_P_START, _P_RUN, _P_BLOCK, _P_REASON, _P_SYS, _P_SYSB, _P_ASSIST = 0, 1, 2, 3, 4, 5, 6
+
 # event codes the kernel acts on (wire types; Sync is 255 here)
 _SYNC = 255
 _GO_CREATE, _GO_CREATE_BLOCKED = 14, 47
@@ -52,26 +56,24 @@ _P_IDLE = 3
 
 
 @njit(cache=True, nogil=True)
-def _snapshot(  # type: ignore[no-untyped-def]
-    S, g, ts, creation, last_start, last_run, last_block, last_reason, last_sys, last_sysb, last_assist, live
-):
+def _snapshot(S, g, ts, creation, pend, live):  # type: ignore[no-untyped-def]
     row = S[g].copy()
     if not live[g]:
         return row
     if row[TOTAL] == 0:
         row[TOTAL] = ts - creation[g]
-    if last_start[g] != _NS:
-        row[EXEC] += ts - last_start[g]
-    if last_run[g] != _NS:
-        row[SCHED] += ts - last_run[g]
-    if last_block[g] != _NS:
-        row[BLOCK0 + last_reason[g]] += ts - last_block[g]
-    if last_sys[g] != _NS:
-        row[SYSCALL] += ts - last_sys[g]
-    if last_sysb[g] != _NS:
-        row[SCHED] += ts - last_sysb[g]
-    if last_assist[g] != _NS:
-        row[ASSIST] += ts - last_assist[g]
+    if pend[g, _P_START] != _NS:
+        row[EXEC] += ts - pend[g, _P_START]
+    if pend[g, _P_RUN] != _NS:
+        row[SCHED] += ts - pend[g, _P_RUN]
+    if pend[g, _P_BLOCK] != _NS:
+        row[BLOCK0 + pend[g, _P_REASON]] += ts - pend[g, _P_BLOCK]
+    if pend[g, _P_SYS] != _NS:
+        row[SYSCALL] += ts - pend[g, _P_SYS]
+    if pend[g, _P_SYSB] != _NS:
+        row[SCHED] += ts - pend[g, _P_SYSB]
+    if pend[g, _P_ASSIST] != _NS:
+        row[ASSIST] += ts - pend[g, _P_ASSIST]
     return row
 
 
@@ -122,13 +124,9 @@ def summary_kernel(  # type: ignore[no-untyped-def]
     system = np.ones(n_g, np.bool_)
     live = np.zeros(n_g, np.bool_)
     seen = np.zeros(n_g, np.bool_)
-    last_start = np.full(n_g, _NS, np.int64)
-    last_run = np.full(n_g, _NS, np.int64)
-    last_block = np.full(n_g, _NS, np.int64)
-    last_reason = np.zeros(n_g, np.int64)
-    last_sys = np.full(n_g, _NS, np.int64)
-    last_sysb = np.full(n_g, _NS, np.int64)
-    last_assist = np.full(n_g, _NS, np.int64)
+    # what each goroutine is in since when (Go's goroutineSummary): one row per goroutine, _P_* columns
+    pend = np.full((n_g, 7), _NS, np.int64)
+    pend[:, _P_REASON] = 0
     sys_p = np.full(n_p + 1, -1, np.int64)  # proc -> goroutine in a syscall on it
     sys_g = np.full(n_g, -1, np.int64)  # goroutine -> its proc
     # regions: a pool, and a stack per goroutine (head index, links)
@@ -171,12 +169,7 @@ def summary_kernel(  # type: ignore[no-untyped-def]
                 end[g] = _NS
                 named_by[g] = -1
                 system[g] = True
-                last_start[g] = _NS
-                last_run[g] = _NS
-                last_block[g] = _NS
-                last_sys[g] = _NS
-                last_sysb[g] = _NS
-                last_assist[g] = _NS
+                pend[g, :] = _NS  # nothing pending (the block reason is read only with a block time)
                 head[g] = -1
                 if old == _UND:
                     creation[g] = sync_ts
@@ -204,24 +197,24 @@ def summary_kernel(  # type: ignore[no-untyped-def]
                         head[g] = nr
                         nr += 1
             elif old == _RUNNING:
-                S[g, EXEC] += t - last_start[g]
-                last_start[g] = _NS
+                S[g, EXEC] += t - pend[g, _P_START]
+                pend[g, _P_START] = _NS
             elif old == _WAITING:
-                if last_block[g] != _NS:
-                    S[g, BLOCK0 + last_reason[g]] += t - last_block[g]
-                    last_block[g] = _NS
+                if pend[g, _P_BLOCK] != _NS:
+                    S[g, BLOCK0 + pend[g, _P_REASON]] += t - pend[g, _P_BLOCK]
+                    pend[g, _P_BLOCK] = _NS
             elif old == _RUNNABLE:
-                if last_run[g] != _NS:
-                    S[g, SCHED] += t - last_run[g]
-                    last_run[g] = _NS
-            elif old == _SYSCALLS and last_sys[g] != _NS:
-                if last_sysb[g] != _NS:
-                    S[g, SYSBLOCK] += t - last_sysb[g]
-                    S[g, SYSCALL] += last_sysb[g] - last_sys[g]
+                if pend[g, _P_RUN] != _NS:
+                    S[g, SCHED] += t - pend[g, _P_RUN]
+                    pend[g, _P_RUN] = _NS
+            elif old == _SYSCALLS and pend[g, _P_SYS] != _NS:
+                if pend[g, _P_SYSB] != _NS:
+                    S[g, SYSBLOCK] += t - pend[g, _P_SYSB]
+                    S[g, SYSCALL] += pend[g, _P_SYSB] - pend[g, _P_SYS]
                 else:
-                    S[g, SYSCALL] += t - last_sys[g]
-                last_sys[g] = _NS
-                last_sysb[g] = _NS
+                    S[g, SYSCALL] += t - pend[g, _P_SYS]
+                pend[g, _P_SYS] = _NS
+                pend[g, _P_SYSB] = _NS
                 if sys_g[g] >= 0:
                     sys_p[sys_g[g]] = -1
                 sys_g[g] = -1
@@ -229,52 +222,34 @@ def summary_kernel(  # type: ignore[no-untyped-def]
                 named_by[g] = i
                 system[g] = root_sys[i] == 1
             if new == _RUNNING:
-                last_start[g] = t
+                pend[g, _P_START] = t
                 if start[g] == _NS:
                     start[g] = t
             elif new == _RUNNABLE:
-                last_run[g] = t
+                pend[g, _P_RUN] = t
             elif new == _WAITING and not forever[i]:
-                last_block[g] = t
-                last_reason[g] = reason[i]
+                pend[g, _P_BLOCK] = t
+                pend[g, _P_REASON] = reason[i]
             elif new == _WAITING or new == _NOTEXIST:
                 # finalize: the goroutine ended (or blocked forever)
                 end[g] = t
-                row = _snapshot(
-                    S,
-                    g,
-                    t,
-                    creation,
-                    last_start,
-                    last_run,
-                    last_block,
-                    last_reason,
-                    last_sys,
-                    last_sysb,
-                    last_assist,
-                    live,
-                )
+                row = _snapshot(S, g, t, creation, pend, live)
                 S[g] = row
                 _close_regions(head[g], row, t, system[g], r_prev, r_end, r_stats, r_done)
                 head[g] = -1
                 live[g] = False
-                last_start[g] = _NS
-                last_run[g] = _NS
-                last_block[g] = _NS
-                last_sys[g] = _NS
-                last_sysb[g] = _NS
-                last_assist[g] = _NS
+                pend[g, :] = _NS  # nothing pending (the block reason is read only with a block time)
             elif new == _SYSCALLS:
                 p = cp[i]
                 if p >= 0:
                     sys_p[p] = g
                 sys_g[g] = p
-                last_sys[g] = t
+                pend[g, _P_SYS] = t
             continue
         p = sp[i]
         if p >= 0:
             if frm[i] != to[i] and to[i] == _P_IDLE and sys_p[p] >= 0:
-                last_sysb[sys_p[p]] = t
+                pend[sys_p[p], _P_SYSB] = t
                 sys_p[p] = -1
             continue
         if e == _MA_BEGIN or e == _MA_ACTIVE or e == _MA_END:
@@ -282,14 +257,14 @@ def summary_kernel(  # type: ignore[no-untyped-def]
             if g < 0 or not seen[g]:
                 continue
             if e == _MA_ACTIVE:
-                if last_assist[g] != _NS:
-                    S[g, ASSIST] += sync_ts - last_assist[g]
-                last_assist[g] = sync_ts
+                if pend[g, _P_ASSIST] != _NS:
+                    S[g, ASSIST] += sync_ts - pend[g, _P_ASSIST]
+                pend[g, _P_ASSIST] = sync_ts
             elif e == _MA_BEGIN:
-                last_assist[g] = t
-            elif last_assist[g] != _NS:
-                S[g, ASSIST] += t - last_assist[g]
-                last_assist[g] = _NS
+                pend[g, _P_ASSIST] = t
+            elif pend[g, _P_ASSIST] != _NS:
+                S[g, ASSIST] += t - pend[g, _P_ASSIST]
+                pend[g, _P_ASSIST] = _NS
             continue
         if (e == _REGION_BEGIN or e == _REGION_END) and cg[i] < 0:
             continue
@@ -299,9 +274,7 @@ def summary_kernel(  # type: ignore[no-untyped-def]
             r_name[nr] = name[i]
             r_g[nr] = g
             r_start[nr] = t
-            r_stats[nr] = _snapshot(
-                S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys, last_sysb, last_assist, live
-            )
+            r_stats[nr] = _snapshot(S, g, t, creation, pend, live)
             r_prev[nr] = head[g]
             head[g] = nr
             nr += 1
@@ -316,29 +289,14 @@ def summary_kernel(  # type: ignore[no-untyped-def]
                 r_task[h] = task[i]
                 r_name[h] = name[i]
                 r_g[h] = g
-            row = _snapshot(
-                S, g, t, creation, last_start, last_run, last_block, last_reason, last_sys, last_sysb, last_assist, live
-            )
+            row = _snapshot(S, g, t, creation, pend, live)
             r_stats[h] = row - r_stats[h]
             r_end[h] = t
             r_done[h] = True
     # Finalize: goroutines still alive, and their open regions (end unknown)
     for g in range(n_g):
         if seen[g] and live[g]:
-            row = _snapshot(
-                S,
-                g,
-                last_ts,
-                creation,
-                last_start,
-                last_run,
-                last_block,
-                last_reason,
-                last_sys,
-                last_sysb,
-                last_assist,
-                live,
-            )
+            row = _snapshot(S, g, last_ts, creation, pend, live)
             S[g] = row
             _close_regions(head[g], row, _NS, system[g], r_prev, r_end, r_stats, r_done)  # end unknown
             live[g] = False
