@@ -65,16 +65,20 @@ class GoTrace:
     ----------
     events : pandas.DataFrame
         One row per event in Go's order (its reader merges the per-thread
-        streams by time and sequence numbers): ``gen``, ``ts`` (ns since the
-        trace's first event, after Go's +1 ns bump that keeps times strictly
-        increasing), ``thread``, ``proc`` and ``goroutine`` (the context Go
-        reports, -1 = none), ``kind`` (the event's name; ``Sync`` marks the
-        start of a generation and the end of the trace), ``stack_id`` (0 = no
-        stack; resolve with ``gen`` in ``stacks``), one column per argument
-        (int64, -1 where absent; string arguments -- ``reason``, ``name``,
-        ``key``, ``value``, ``label``, ``stw_kind`` -- as categoricals), and
-        the state transition the event makes: ``state_goroutine`` or
-        ``state_proc`` (-1: none), ``from_state``, ``to_state``.
+        streams by time and sequence numbers), built on first use: ``gen``,
+        ``ts`` (ns since the trace's first event, after Go's +1 ns bump that
+        keeps times strictly increasing), ``thread``, ``proc`` and
+        ``goroutine`` (the context Go reports, -1 = none), ``kind`` (the
+        event's name; ``Sync`` marks the start of a generation and the end of
+        the trace), ``stack_id`` (0 = no stack; resolve with ``gen`` in
+        ``stacks``); the arguments by meaning (int64, -1 where the event has
+        none): ``g`` (the goroutine acted on), ``p``, ``seq``,
+        ``other_thread``, ``status``, ``new_stack_id``, ``task``,
+        ``parent_task``, ``value``, ``value2``, and as categoricals
+        ``reason`` (why a goroutine stopped or blocked), ``name`` (task,
+        region, label, log key or stop-the-world kind) and ``text`` (a log
+        value); and the state transition the event makes: ``state_goroutine``
+        or ``state_proc`` (-1: none), ``from_state``, ``to_state``.
     stacks : pandas.DataFrame
         One row per frame, named like the pprof reader's frames: ``gen``,
         ``stack_id``, ``depth`` (0 = leaf), ``function``, ``file``, ``line``,
@@ -83,6 +87,11 @@ class GoTrace:
         ``{(gen, id): text}``.
     cpu_samples : pandas.DataFrame
         ``gen``, ``ts``, ``thread``, ``proc``, ``goroutine``, ``stack_id``.
+    goroutines, regions, tasks : pandas.DataFrame
+        Go's goroutine analysis and its region and task pages, built on first
+        use (see :mod:`apiprobe.load._gotrace_tables` for the time categories).
+    wall_start : pandas.Timestamp or None
+        When ``ts == 0`` happened on the wall clock (Go 1.25+ traces).
     notes : list of str
         What could not be read (a trace cut short keeps its complete
         generations; a broken generation keeps the events before the break).
