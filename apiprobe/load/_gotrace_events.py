@@ -17,8 +17,8 @@ import numpy as np
 import pandas as pd
 
 from apiprobe.errors import SchemaError, TraceFormatError
-from apiprobe.load._gotrace_order import CPU_SAMPLE, GO_STATE, PROC_STATE, SYNC, Generation, Ordered
-from apiprobe.load._gotrace_specs import EV, spec_tables, type_mask
+from apiprobe.load._gotrace_order import Generation, Ordered
+from apiprobe.load._gotrace_specs import CPU_SAMPLE, EV, GO_STATE, PROC_STATE, SYNC, spec_tables, type_mask
 
 __all__ = [
     "Batch",
@@ -60,7 +60,6 @@ def _lookup_categorical(strings: dict[tuple[int, int], str], gen: np.ndarray, si
 
 
 _STATE_NAMES = ["undetermined", "notexist", "runnable", "running", "waiting", "syscall"]
-_PROC_STATE_NAMES = ["undetermined", "notexist", "running", "idle"]
 
 
 def decode_events(batches: list[Batch], ver: int, ns_per_tick: dict[int, float], source: str) -> dict[str, np.ndarray]:

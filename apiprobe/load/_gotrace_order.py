@@ -28,7 +28,6 @@ import numpy as np
 
 from apiprobe.errors import TraceFormatError
 from apiprobe.load._gotrace_specs import (
-    CPU_SAMPLE,
     GC_MARK_ASSIST_ACTIVE,
     GC_SWEEP_ACTIVE,
     GO_CREATE,
@@ -36,17 +35,14 @@ from apiprobe.load._gotrace_specs import (
     GO_CREATE_SYSCALL,
     GO_DESTROY_SYSCALL,
     GO_START,
-    GO_STATE,
     GO_STATUS,
     GO_STATUS_STACK,
     GO_SWITCH,
     GO_SWITCH_DESTROY,
     GO_UNBLOCK,
     PROC_START,
-    PROC_STATE,
     PROC_STATUS,
     PROC_STEAL,
-    SYNC,
     USER_REGION_BEGIN,
     USER_REGION_END,
     USER_TASK_BEGIN,
@@ -55,7 +51,7 @@ from apiprobe.load._gotrace_specs import (
     type_mask,
 )
 
-__all__ = ["CPU_SAMPLE", "GO_STATE", "PROC_STATE", "SYNC", "Generation", "Ordered", "order_events"]
+__all__ = ["Generation", "Ordered", "order_events"]
 
 _NONE = -1  # NoGoroutine / NoProc / NoThread / NoTask
 # events whose first argument is a goroutine / a proc

@@ -53,7 +53,6 @@ if TYPE_CHECKING:
 __all__ = ["EV", "SPECS", "GoTrace", "parse_go_trace", "read_go_trace"]
 
 
-_NO_THREAD = (1 << 64) - 1
 _HEADER = re.compile(rb"go 1\.(\d+) trace\x00\x00\x00")
 
 
@@ -127,17 +126,30 @@ class GoTrace:
         ts = self.arrays["ts"]
         return int(ts[-1]) if len(ts) else 0
 
+    def stack_frames(self) -> dict[tuple[int, int], list[tuple[int, str, str, int]]]:
+        """``(gen, stack id)`` → its frames, leaf first, as ``(address, function, file, line)`` (built once)."""
+        if "frames" not in self._cache:
+            st = self.stacks
+            out: dict[tuple[int, int], list[tuple[int, str, str, int]]] = {}
+            cols = zip(
+                st["gen"].tolist(),
+                st["stack_id"].tolist(),
+                st["address"].tolist(),
+                st["function"].tolist(),
+                st["file"].tolist(),
+                st["line"].tolist(),
+                strict=True,
+            )
+            for g, sid, pc, fn, file, line in cols:
+                frame = (int(pc), fn if isinstance(fn, str) else "", file if isinstance(file, str) else "", int(line))
+                out.setdefault((g, sid), []).append(frame)
+            self._cache["frames"] = out
+        return self._cache["frames"]  # type: ignore[return-value]
+
     def stack_names(self) -> tuple[dict[tuple[int, int], str], dict[tuple[int, int], str]]:
         """``(gen, stack id)`` → the function of the stack's root frame, and → of its leaf frame."""
-        if "names" not in self._cache:
-            st = self.stacks
-            keys = list(zip(st["gen"].tolist(), st["stack_id"].tolist(), strict=True))
-            funcs = [f if isinstance(f, str) else "" for f in st["function"].tolist()]
-            root = dict(zip(keys, funcs, strict=True))  # frames come leaf first: the last one wins
-            leaf_rows = np.flatnonzero(st["depth"].to_numpy() == 0)
-            leaf = {keys[i]: funcs[i] for i in leaf_rows.tolist()}
-            self._cache["names"] = (root, leaf)
-        return self._cache["names"]  # type: ignore[return-value]
+        frames = self.stack_frames()
+        return {k: f[-1][1] for k, f in frames.items()}, {k: f[0][1] for k, f in frames.items()}
 
     def summary(self) -> TraceSummary:
         """Go's per-goroutine and per-region accounting (computed once, on first use)."""

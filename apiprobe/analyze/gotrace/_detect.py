@@ -161,14 +161,6 @@ def _slow_regions(trace: GoTrace, name: str, ratio: float, min_ms: float, min_n:
     return out
 
 
-def _stack_funcs(trace: GoTrace) -> dict[tuple[int, int], list[str]]:
-    st = trace.stacks
-    out: dict[tuple[int, int], list[str]] = {}
-    for g, s, f in zip(st["gen"].tolist(), st["stack_id"].tolist(), st["function"].tolist(), strict=True):
-        out.setdefault((g, s), []).append(f if isinstance(f, str) else "")
-    return out
-
-
 def _site(funcs: list[str]) -> str:
     """Where a goroutine waits, by name: the first frame outside the runtime, and its caller."""
     user = [f for f in funcs if not f.startswith(("runtime.", "internal/", "sync.runtime_"))]
@@ -186,7 +178,7 @@ def _pileups(trace: GoTrace, states: pd.DataFrame, name: str, minimum: int) -> l
     w = states[(states["state"] == "waiting") & (states["stack_id"] > 0)]
     if w.empty:
         return []
-    funcs = _stack_funcs(trace)
+    funcs = {k: [f[1] for f in fr] for k, fr in trace.stack_frames().items()}
     keys = list(zip(w["gen"].tolist(), w["stack_id"].tolist(), strict=True))
     site_of = {k: _site(funcs.get(k, [])) for k in set(keys)}
     w = w.assign(site=[site_of[k] for k in keys])

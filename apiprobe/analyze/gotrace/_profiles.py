@@ -16,7 +16,6 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-import pandas as pd
 
 from apiprobe.errors import InvalidParameterError
 from apiprobe.load._gotrace_specs import NOT_SET, index_of, pair_codes
@@ -105,26 +104,6 @@ def _reason_texts(trace: GoTrace, rows: np.ndarray) -> list[str]:
     return out
 
 
-def _frames(stacks: pd.DataFrame) -> dict[tuple[int, int], list[tuple[int, str, str, int]]]:
-    out: dict[tuple[int, int], list[tuple[int, str, str, int]]] = {}
-    if stacks.empty:
-        return out
-    cols = zip(
-        stacks["gen"].tolist(),
-        stacks["stack_id"].tolist(),
-        stacks["address"].tolist(),
-        stacks["function"].tolist(),
-        stacks["file"].tolist(),
-        stacks["line"].tolist(),
-        strict=True,
-    )
-    for g, sid, pc, fn, file, line in cols:
-        out.setdefault((g, sid), []).append(
-            (int(pc), fn if isinstance(fn, str) else "", file if isinstance(file, str) else "", int(line))
-        )
-    return out
-
-
 def _build(gen: np.ndarray, sid: np.ndarray, dur: np.ndarray, trace: GoTrace, kind: str) -> Profile:
     """Merge samples by program counters into a :class:`Profile` (Go's ``stackMap`` and ``BuildProfile``).
 
@@ -139,7 +118,7 @@ def _build(gen: np.ndarray, sid: np.ndarray, dur: np.ndarray, trace: GoTrace, ki
     np.add.at(total, inv, dur)
     last = np.full(len(ugen), -1, np.int64)
     np.maximum.at(last, inv, np.arange(len(inv)))
-    frames = _frames(trace.stacks) if len(ugen) else {}
+    frames = trace.stack_frames()
     merged: dict[tuple[int, ...], list[int]] = {}
     frames_of: dict[tuple[int, ...], tuple[int, list[tuple[int, str, str, int]]]] = {}
     for k, (g, s) in enumerate(zip(ugen.tolist(), usid.tolist(), strict=True)):
